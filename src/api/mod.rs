@@ -1,0 +1,123 @@
+//! JSON APIs, wire-compatible with Plausible's Stats API (v2 query and the v1
+//! endpoints), authenticated with a Bearer API key.
+
+mod v1;
+mod v2;
+
+use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
+use serde_json::json;
+
+use crate::{
+    domain::Domain,
+    privacy,
+    startup::AppState,
+    stats::{self, StatsError, query::Query},
+    store::{ReadView, Site, StoreError},
+};
+
+/// Routes under `/api/v1/stats` and `/api/v2`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v2/query", web::post().to(v2::query))
+        .route("/api/v1/stats/realtime/visitors", web::get().to(v1::realtime))
+        .route("/api/v1/stats/aggregate", web::get().to(v1::aggregate))
+        .route("/api/v1/stats/timeseries", web::get().to(v1::timeseries))
+        .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown));
+}
+
+/// An API failure, rendered as Plausible renders them: `{"error": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 500; the detail goes to the log, not the client.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(detail) = self {
+            tracing::error!(error = %detail, "stats API failure");
+        }
+        HttpResponse::build(self.status_code()).json(json!({ "error": self.to_string() }))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<StatsError> for ApiError {
+    fn from(e: StatsError) -> Self {
+        match e {
+            StatsError::Invalid(m) => Self::BadRequest(m),
+            StatsError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Checks the Bearer key.
+fn authenticate(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let Some(key) = header.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty()) else {
+        return Err(ApiError::Unauthorized(
+            "Missing API key. Please use a valid Touchpoint API key as a Bearer Token.".into(),
+        ));
+    };
+    match state.store.api_key(&privacy::sha256_hex(key.as_bytes()))? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::Unauthorized(
+            "Invalid API key. Please make sure you're using a valid API key.".into(),
+        )),
+    }
+}
+
+/// Finds the site named by `site_id` (its domain, as in Plausible).
+fn site(view: &ReadView, site_id: Option<&str>) -> Result<Site, ApiError> {
+    let raw = site_id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::BadRequest("Missing site ID. Please provide the required site_id parameter with your request.".into()))?;
+    let domain = Domain::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    view.site_by_domain(domain.as_str())?.ok_or_else(|| {
+        ApiError::NotFound(format!("Site {raw:?} not found, or your API key does not have access to it."))
+    })
+}
+
+/// Runs a query off the async executor: a filtered scan can take a while.
+async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> {
+    let store = state.store.clone();
+    web::block(move || -> Result<stats::Output, ApiError> {
+        let view = store.read()?;
+        Ok(stats::run(&view, &q)?)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// Earliest date with data for `all` periods.
+fn earliest_date(view: &ReadView, site: &Site) -> Result<chrono::NaiveDate, ApiError> {
+    let ms = view.first_session_start(site.id)?.unwrap_or(site.created_ms);
+    Ok(stats::period::today(ms, site.timezone))
+}

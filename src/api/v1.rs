@@ -1,0 +1,323 @@
+//! Plausible's v1 Stats API: realtime, aggregate, timeseries and breakdown,
+//! translated into the same [`Query`] the v2 endpoint runs.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use serde_json::{Map, Value as Json, json};
+
+use super::{ApiError, authenticate, earliest_date, execute, site, v2::{custom_range, to_json}};
+use crate::{
+    ingest::session::SESSION_TIMEOUT_MS,
+    startup::AppState,
+    stats::{
+        period::{days_to_ms, named_period, today},
+        query::{Dimension, Filter, Metric, Op, Query},
+    },
+    store::{Site, record::SessionRecord},
+};
+
+type Params = web::Query<HashMap<String, String>>;
+
+fn bad(m: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(m.into())
+}
+
+/// `GET /api/v1/stats/realtime/visitors`: visitors active in the last 5 minutes.
+pub async fn realtime(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+    authenticate(&req, &state)?;
+    let now = state.clock.now_ms();
+    let store = state.store.clone();
+    let site_id = p.get("site_id").cloned();
+    let n = web::block(move || -> Result<usize, ApiError> {
+        let view = store.read()?;
+        let site = site(&view, site_id.as_deref())?;
+        let window = 5 * 60 * 1000;
+        let mut visitors = std::collections::HashSet::new();
+        // A visit active now started at most a day ago in practice; visits are
+        // capped in length, and older starts can't have events in the window.
+        view.for_each_session(site.id, now.saturating_sub(24 * 3_600_000 + SESSION_TIMEOUT_MS), now + 1, |k, b| {
+            match SessionRecord::decode(b) {
+                Ok(r) => {
+                    if k.start_ms + u64::from(r.last_offset_ms()) + window >= now {
+                        visitors.insert(r.visitor);
+                    }
+                    std::ops::ControlFlow::Continue(())
+                }
+                Err(e) => std::ops::ControlFlow::Break(e.into()),
+            }
+        })?;
+        Ok(visitors.len())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(HttpResponse::Ok().json(n))
+}
+
+/// What every v1 endpoint shares: site, range, metrics, filters.
+struct Common {
+    site: Site,
+    from_ms: u64,
+    to_ms: u64,
+    first: NaiveDate,
+    last: NaiveDate,
+    period: String,
+    metrics: Vec<Metric>,
+    filter: Option<Filter>,
+}
+
+fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, ApiError> {
+    let view = state.store.read()?;
+    let site = site(&view, p.get("site_id").map(String::as_str))?;
+    let tz = site.timezone;
+    let period = p.get("period").map_or("30d", String::as_str).to_owned();
+    let (first, last) = if period == "custom" {
+        let date = p.get("date").ok_or_else(|| bad("The `date` parameter is required when using a custom period"))?;
+        let (a, b) = date
+            .split_once(',')
+            .ok_or_else(|| bad("Invalid format for `date` parameter. When using a custom period, please include two ISO-8601 formatted dates joined by a comma."))?;
+        let (a, b) = (parse_date(a)?, parse_date(b)?);
+        custom_range(&a.to_string(), &b.to_string(), tz)?;
+        (a, b)
+    } else {
+        let date = match p.get("date") {
+            Some(d) => parse_date(d)?,
+            None => today(state.clock.now_ms(), tz),
+        };
+        named_period(&period, date, earliest_date(&view, &site)?).map_err(|_| {
+            bad(format!("Error parsing `period` parameter: invalid period `{period}`. Please find accepted values in our docs"))
+        })?
+    };
+    let (from_ms, to_ms) = days_to_ms(first, last, tz);
+    let metrics = p
+        .get("metrics")
+        .map_or(default_metric, String::as_str)
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| Metric::parse(m).ok_or_else(|| bad(format!("The metric `{m}` is not recognized. Find valid metrics from the documentation"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let filter = p.get("filters").map(|f| parse_filters(f)).transpose()?;
+    Ok(Common {
+        site,
+        from_ms,
+        to_ms,
+        first,
+        last,
+        period,
+        metrics,
+        filter,
+    })
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
+    s.trim()
+        .parse()
+        .map_err(|_| bad(format!("Failed to parse date {s:?}: expected YYYY-MM-DD")))
+}
+
+/// Parses v1 filters: `visit:country==US|DE;event:page==/blog/**;visit:browser!=Safari;event:page~pricing`.
+fn parse_filters(s: &str) -> Result<Filter, ApiError> {
+    let mut all = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (dim, op, value) = if let Some((d, v)) = part.split_once("!=") {
+            (d, Op::IsNot, v)
+        } else if let Some((d, v)) = part.split_once("==") {
+            (d, Op::Is, v)
+        } else if let Some((d, v)) = part.split_once("!~") {
+            (d, Op::ContainsNot, v)
+        } else if let Some((d, v)) = part.split_once('~') {
+            (d, Op::Contains, v)
+        } else {
+            return Err(bad(format!("Invalid filter expression {part:?}")));
+        };
+        let dim = Dimension::parse(dim.trim())
+            .filter(|d| !d.is_time())
+            .ok_or_else(|| bad(format!("Invalid filter property {:?}", dim.trim())))?;
+        let values: Vec<String> = value.split('|').map(|v| v.trim().to_owned()).collect();
+        let wildcard = values.iter().any(|v| v.contains('*'));
+        let (op, values) = if wildcard && matches!(op, Op::Is | Op::IsNot) {
+            let op = if op == Op::Is { Op::Matches } else { Op::MatchesNot };
+            (op, values.iter().map(|v| wildcard_regex(v)).collect())
+        } else {
+            (op, values)
+        };
+        all.push(Filter::Leaf {
+            op,
+            dim,
+            values,
+            case_sensitive: !matches!(op, Op::Contains | Op::ContainsNot),
+        });
+    }
+    Ok(Filter::And(all))
+}
+
+/// Plausible's page wildcards: `**` spans slashes, `*` does not.
+fn wildcard_regex(v: &str) -> String {
+    let mut out = String::from("^");
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '*' {
+            if chars.peek() == Some(&'*') {
+                chars.next();
+                out.push_str(".*");
+            } else {
+                out.push_str("[^/]*");
+            }
+        } else {
+            out.push_str(&regex::escape(&c.to_string()));
+        }
+    }
+    out.push('$');
+    out
+}
+
+fn query(c: &Common, metrics: Vec<Metric>, dims: Vec<Dimension>, limit: usize, offset: usize) -> Query {
+    Query {
+        site: c.site.id,
+        timezone: c.site.timezone,
+        from_ms: c.from_ms,
+        to_ms: c.to_ms,
+        metrics,
+        dimensions: dims,
+        filter: c.filter.clone(),
+        order_by: Vec::new(),
+        limit,
+        offset,
+    }
+}
+
+/// `GET /api/v1/stats/aggregate`
+pub async fn aggregate(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+    authenticate(&req, &state)?;
+    let c = common(&state, &p, "visitors")?;
+    if c.metrics.contains(&Metric::Percentage) {
+        return Err(bad("Metric `percentage` is only available in breakdowns"));
+    }
+    let out = execute(&state, query(&c, c.metrics.clone(), Vec::new(), 1, 0)).await?;
+    let mut results = Map::new();
+    if let Some(row) = out.rows.first() {
+        for (m, v) in c.metrics.iter().zip(&row.metrics) {
+            results.insert(m.as_str().to_owned(), json!({ "value": to_json(*v) }));
+        }
+    }
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+/// `GET /api/v1/stats/timeseries`
+pub async fn timeseries(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+    authenticate(&req, &state)?;
+    let c = common(&state, &p, "visitors")?;
+    let default = match c.period.as_str() {
+        "day" => "hour",
+        "6mo" | "12mo" | "year" => "month",
+        _ => "date",
+    };
+    let dim = match p.get("interval").map_or(default, String::as_str) {
+        "hour" => Dimension::Hour,
+        "date" | "day" => Dimension::Day,
+        "week" => Dimension::Week,
+        "month" => Dimension::Month,
+        other => return Err(bad(format!("Error parsing `interval` parameter: invalid interval `{other}`. Valid intervals are `date`, `week`, `month` and `hour`"))),
+    };
+    let out = execute(&state, query(&c, c.metrics.clone(), vec![dim.clone()], 100_000, 0)).await?;
+    let by_label: HashMap<&str, &crate::stats::Row> = out.rows.iter().map(|r| (r.dimensions[0].as_str(), r)).collect();
+    // Plausible returns every bucket of the period, empty ones as zeros.
+    let results: Vec<Json> = labels(&dim, c.first, c.last)
+        .into_iter()
+        .map(|label| {
+            let mut o = Map::new();
+            o.insert("date".into(), json!(label));
+            for (i, m) in c.metrics.iter().enumerate() {
+                let v = by_label.get(label.as_str()).map_or(json!(0), |r| to_json(r.metrics[i]));
+                o.insert(m.as_str().into(), v);
+            }
+            Json::Object(o)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut d = first;
+    while d <= last {
+        match dim {
+            Dimension::Hour => out.extend((0..24).map(|h| format!("{d} {h:02}:00:00"))),
+            Dimension::Month => {
+                let l = format!("{:04}-{:02}-01", d.year(), d.month());
+                if out.last() != Some(&l) {
+                    out.push(l);
+                }
+            }
+            Dimension::Week => {
+                let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                let l = monday.to_string();
+                if out.last() != Some(&l) {
+                    out.push(l);
+                }
+            }
+            _ => out.push(d.to_string()),
+        }
+        d = d.succ_opt().unwrap_or(last + chrono::Duration::days(1));
+    }
+    out
+}
+
+/// `GET /api/v1/stats/breakdown`
+pub async fn breakdown(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+    authenticate(&req, &state)?;
+    let c = common(&state, &p, "visitors")?;
+    let property = p.get("property").ok_or_else(|| bad("The `property` parameter is required for breakdown."))?;
+    let dim = Dimension::parse(property)
+        .filter(|d| !d.is_time())
+        .ok_or_else(|| bad(format!("Invalid property '{property}'. Please provide a valid property for the breakdown endpoint")))?;
+    let limit: usize = p.get("limit").map_or(Ok(100), |l| l.parse()).map_err(|_| bad("limit must be a number"))?;
+    let page: usize = p.get("page").map_or(Ok(1), |l| l.parse()).map_err(|_| bad("page must be a number"))?;
+    if !(1..=1000).contains(&limit) || page == 0 {
+        return Err(bad("Please provide limit as a number between 1 and 1000, and page from 1."));
+    }
+    let key = match &dim {
+        Dimension::Prop(k) => k.clone(),
+        d => d.to_string().split(':').nth(1).unwrap_or_default().to_owned(),
+    };
+    let out = execute(&state, query(&c, c.metrics.clone(), vec![dim], limit, (page - 1) * limit)).await?;
+    let results: Vec<Json> = out
+        .rows
+        .iter()
+        .map(|r| {
+            let mut o = Map::new();
+            o.insert(key.clone(), json!(r.dimensions[0]));
+            for (m, v) in c.metrics.iter().zip(&r.metrics) {
+                o.insert(m.as_str().into(), to_json(*v));
+            }
+            Json::Object(o)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_become_anchored_regexes() {
+        let r = regex::Regex::new(&wildcard_regex("/blog/**")).unwrap();
+        assert!(r.is_match("/blog/a/b"));
+        assert!(!r.is_match("/blogs"));
+        let r = regex::Regex::new(&wildcard_regex("/p/*/edit")).unwrap();
+        assert!(r.is_match("/p/1/edit") && !r.is_match("/p/1/2/edit"));
+    }
+
+    #[test]
+    fn v1_filter_syntax_parses() {
+        let f = parse_filters("visit:country==US|DE;event:page!=/x;visit:source~goo").unwrap();
+        let Filter::And(v) = f else { panic!() };
+        assert_eq!(v.len(), 3);
+        assert!(parse_filters("visit:nope==1").is_err());
+        assert!(parse_filters("visit:country").is_err());
+    }
+}

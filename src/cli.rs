@@ -1,0 +1,161 @@
+//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `apikey`.
+
+use std::{io::Write, path::PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::{
+    clock::Clock,
+    config::Settings,
+    domain::{Domain, Timezone},
+    privacy,
+    startup::Application,
+    store::{ApiKeyRecord, Store},
+};
+
+/// Touchpoint: privacy-first web analytics and marketing attribution.
+#[derive(Debug, Parser)]
+#[command(name = "touchpoint", version, about)]
+pub struct Cli {
+    /// Config file (TOML). Optional: embedded defaults apply without it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Exit 0 if the server at the configured address is healthy (for Docker's HEALTHCHECK).
+    Healthcheck,
+    /// Validate the configuration and print the effective settings.
+    CheckConfig,
+    /// Manage sites.
+    Site {
+        /// Action.
+        #[command(subcommand)]
+        action: SiteAction,
+    },
+    /// Manage Stats API keys.
+    Apikey {
+        /// Action.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+/// `site` actions.
+#[derive(Debug, Subcommand)]
+pub enum SiteAction {
+    /// Register a site by domain.
+    Add {
+        /// The site's domain, e.g. example.com.
+        domain: String,
+        /// IANA timezone for its reports.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// List sites.
+    List,
+}
+
+/// `apikey` actions.
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Create a key; it is printed once, alone on the last line.
+    Create {
+        /// A label for the key.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Runs a parsed command.
+///
+/// # Errors
+/// Anything that stops the command, with context for a one-line message.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings)?;
+            // Tests and scripts wait for this exact line.
+            println!("listening on {}", app.url());
+            std::io::stdout().flush().ok();
+            app.run_until_stopped().await
+        }
+        Command::Healthcheck => healthcheck(&settings),
+        Command::CheckConfig => {
+            crate::jobs::validate(&settings.jobs)?;
+            let geo = crate::geo::GeoLookup::from_config(&settings.geoip.database)?;
+            println!("{}", toml::to_string(&settings).context("rendering settings")?);
+            println!("# geolocation: {}", geo.description());
+            println!("configuration OK");
+            Ok(())
+        }
+        Command::Site { action } => {
+            let store = Store::open(&settings.storage.data_dir)?;
+            match action {
+                SiteAction::Add { domain, timezone } => {
+                    let domain = Domain::parse(&domain)?;
+                    let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
+                    let site = store.add_site(&domain, tz, Clock::System.now_ms())?;
+                    println!("added site {} (id {}, timezone {})", site.domain, site.id, site.timezone);
+                }
+                SiteAction::List => {
+                    for s in store.sites()? {
+                        println!("{}\t{}\t{}", s.id, s.domain, s.timezone);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Apikey {
+            action: KeyAction::Create { name },
+        } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty() && name.len() <= 100, "--name must be 1 to 100 characters");
+            let store = Store::open(&settings.storage.data_dir)?;
+            let key = format!("tp_{}", hex::encode(privacy::random_bytes::<24>()));
+            store.add_api_key(
+                &privacy::sha256_hex(key.as_bytes()),
+                &ApiKeyRecord {
+                    name: name.to_owned(),
+                    prefix: key[..9].to_owned(),
+                    created_ms: Clock::System.now_ms(),
+                },
+            )?;
+            println!("created API key {name:?}; it is shown only once:");
+            println!("{key}");
+            Ok(())
+        }
+    }
+}
+
+/// A plain HTTP/1.0 GET of `/healthz`, so the image needs no curl.
+fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    use std::{io::Read, net::TcpStream, time::Duration};
+    let mut addr = settings.server.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let status = resp.lines().next().unwrap_or_default();
+    anyhow::ensure!(status.contains(" 200"), "unhealthy: {status}");
+    println!("healthy");
+    Ok(())
+}

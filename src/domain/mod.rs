@@ -1,0 +1,5 @@
+//! Validated domain values. Once parsed, a value is valid everywhere downstream.
+
+mod site;
+
+pub use site::{Domain, DomainError, SiteId, Timezone};

@@ -1,0 +1,137 @@
+//! Turns a validated browser event into what is stored: everything derived from
+//! the request here, in memory, and only derived values leave. The raw IP and
+//! the full user agent are used for the geo lookup, the bot check and the
+//! visitor hash, then dropped with the request.
+
+use std::{net::IpAddr, sync::Arc};
+
+use super::{
+    acquisition::{self, Acquisition},
+    payload::{RawEvent, parse_decimal_micros},
+    useragent::{UaClassifier, UaInfo, UaVerdict},
+    visitor::{SaltKeeper, VisitorHashes},
+};
+use crate::{
+    domain::{SiteId, Timezone},
+    geo::{GeoInfo, GeoLookup},
+    store::record::Revenue,
+};
+
+/// An event ready for the writer.
+#[derive(Debug, Clone)]
+pub struct Enriched {
+    /// Site it belongs to.
+    pub site: SiteId,
+    /// The site's zone (for the visit's local day).
+    pub timezone: Timezone,
+    /// Server receive time, unix ms.
+    pub ts_ms: u64,
+    /// Visitor hashes under the current and previous salt.
+    pub visitor: VisitorHashes,
+    /// `None` for a pageview, else the custom event name.
+    pub name: Option<String>,
+    /// Host of the page.
+    pub hostname: String,
+    /// Path of the page.
+    pub path: String,
+    /// Custom properties.
+    pub props: Vec<(String, String)>,
+    /// Revenue, exact.
+    pub revenue: Option<Revenue>,
+    /// Whether the event ends a bounce.
+    pub interactive: bool,
+    /// How the visit arrived (used when the event starts a visit).
+    pub acquisition: Acquisition,
+    /// Where the visitor is.
+    pub geo: GeoInfo,
+    /// Browser, OS and device class.
+    pub ua: UaInfo,
+}
+
+/// Why a valid event is not recorded (sent back in `x-touchpoint-dropped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// A crawler, headless browser or automation tool.
+    Bot,
+    /// No site is registered for the domain.
+    UnknownSite,
+    /// An engagement ping from Plausible's newer tracker; not an event in reports.
+    Engagement,
+}
+
+impl DropReason {
+    /// The header and metric label value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bot => "bot",
+            Self::UnknownSite => "unknown_site",
+            Self::Engagement => "engagement",
+        }
+    }
+}
+
+/// The shared, read-mostly parts enrichment needs.
+pub struct Enricher {
+    /// Geolocation.
+    pub geo: Arc<GeoLookup>,
+    /// UA parser and bot list.
+    pub ua: Arc<UaClassifier>,
+    /// Visitor-hash salts.
+    pub salts: Arc<SaltKeeper>,
+}
+
+impl Enricher {
+    /// Classifies the agent before anything else, so bots cost no geo lookup.
+    ///
+    /// # Errors
+    /// The reason the event is not recorded.
+    pub fn check_agent(&self, user_agent: &str) -> Result<UaInfo, DropReason> {
+        match self.ua.classify(user_agent) {
+            UaVerdict::Human(info) => Ok(info),
+            UaVerdict::Bot => Err(DropReason::Bot),
+        }
+    }
+
+    /// Enriches one event for one site.
+    #[must_use]
+    #[allow(clippy::too_many_arguments)]
+    pub fn enrich(
+        &self,
+        raw: &RawEvent,
+        site: SiteId,
+        timezone: Timezone,
+        ip: IpAddr,
+        user_agent: &str,
+        ua: UaInfo,
+        now_ms: u64,
+    ) -> Enriched {
+        let revenue = raw.revenue.as_ref().and_then(|(amount, cur)| {
+            let c = cur.as_bytes();
+            Some(Revenue {
+                amount_micros: parse_decimal_micros(amount)?,
+                currency: [c[0], c[1], c[2]],
+            })
+        });
+        Enriched {
+            site,
+            timezone,
+            ts_ms: now_ms,
+            visitor: self.salts.hashes(now_ms, site, ip, user_agent),
+            name: (!raw.is_pageview()).then(|| raw.name.clone()),
+            hostname: raw
+                .url
+                .host_str()
+                .unwrap_or_default()
+                .trim_start_matches("www.")
+                .to_owned(),
+            path: raw.path(),
+            props: raw.props.clone(),
+            revenue,
+            interactive: raw.interactive,
+            acquisition: acquisition::classify(&raw.url, raw.referrer.as_deref()),
+            geo: self.geo.lookup(ip),
+            ua,
+        }
+    }
+}

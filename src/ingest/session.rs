@@ -1,0 +1,235 @@
+//! Sessionization: which visit an event belongs to. A visit ends after 30
+//! minutes without events; its acquisition, location and device are those of
+//! its first event. Kept in memory by the writer and rebuilt from the store on
+//! start, so it survives restarts.
+
+use std::collections::{HashMap, HashSet};
+
+use super::enrich::Enriched;
+use crate::{
+    domain::Timezone,
+    store::{
+        Batch, SessionKey,
+        record::{EventRecord, SessionRecord},
+    },
+};
+
+/// Inactivity that ends a visit.
+pub const SESSION_TIMEOUT_MS: u64 = 30 * 60 * 1000;
+/// A visit holds at most this many events; the next starts a new visit. It bounds
+/// the cost of rewriting a visit row on every event (runaway scripts, missed bots).
+pub const MAX_EVENTS_PER_SESSION: usize = 1000;
+/// Longest interned string; longer values are cut (on a char boundary).
+pub const MAX_STRING_BYTES: usize = 2000;
+
+/// A unix-ms instant as local time in `tz`.
+#[must_use]
+pub fn local_datetime(ms: u64, tz: Timezone) -> chrono::DateTime<chrono_tz::Tz> {
+    let t = i64::try_from(ms).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp_millis(t)
+        .unwrap_or_default()
+        .with_timezone(&tz.tz())
+}
+
+/// Local day number of a unix-ms instant in `tz` (days since 1970-01-01 there).
+#[must_use]
+pub fn local_day(ms: u64, tz: Timezone) -> u32 {
+    use chrono::Datelike;
+    let dt = local_datetime(ms, tz);
+    let days = dt.date_naive().num_days_from_ce() - 719_163;
+    u32::try_from(days).unwrap_or(0)
+}
+
+/// String ↔ id table; new strings are collected for the next batch.
+#[derive(Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    next: u32,
+    pending: Vec<(u32, String)>,
+}
+
+impl Interner {
+    /// Starts from the stored strings.
+    #[must_use]
+    pub fn new(ids: HashMap<String, u32>, next: u32) -> Self {
+        Self {
+            ids,
+            next: next.max(1),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Id of `s` (0 for empty), assigning one if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        let mut end = s.len().min(MAX_STRING_BYTES);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let s = &s[..end];
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.next;
+        self.next += 1;
+        self.ids.insert(s.to_owned(), id);
+        self.pending.push((id, s.to_owned()));
+        id
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> u32 {
+        s.map_or(0, |s| self.intern(s))
+    }
+}
+
+struct Open {
+    key: SessionKey,
+    day: u32,
+    last_ms: u64,
+    record: SessionRecord,
+}
+
+/// Open visits by (site, visitor hash).
+#[derive(Default)]
+pub struct Sessionizer {
+    open: HashMap<(u32, u64), Open>,
+    next_id: u64,
+    touched: HashSet<(u32, u64)>,
+}
+
+impl Sessionizer {
+    /// Starts with the given open visits (from [`crate::store::Store::sessions_since`]).
+    #[must_use]
+    pub fn new(
+        next_id: u64,
+        recent: Vec<(SessionKey, SessionRecord)>,
+        now_ms: u64,
+        tz_of: impl Fn(u32) -> Timezone,
+    ) -> Self {
+        let mut me = Self {
+            next_id: next_id.max(1),
+            ..Self::default()
+        };
+        for (key, record) in recent {
+            let last_ms = key.start_ms + u64::from(record.last_offset_ms());
+            if last_ms + SESSION_TIMEOUT_MS < now_ms {
+                continue;
+            }
+            let slot = (key.site.0, record.visitor);
+            let day = local_day(key.start_ms, tz_of(key.site.0));
+            // If a visitor somehow has two recent rows, the later one is current.
+            if me.open.get(&slot).is_none_or(|o| o.key.start_ms <= key.start_ms) {
+                me.open.insert(slot, Open { key, day, last_ms, record });
+            }
+        }
+        me
+    }
+
+    /// Adds an event to its visit (continuing one or starting one).
+    pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) {
+        let site = e.site.0;
+        let live = |o: &Open| {
+            e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
+                && o.record.events.len() < MAX_EVENTS_PER_SESSION
+        };
+        let mut slot = (site, e.visitor.current);
+        if !self.open.get(&slot).is_some_and(live) {
+            // A visit that began before midnight continues under yesterday's hash.
+            if let Some(prev) = e.visitor.previous {
+                if self.open.get(&(site, prev)).is_some_and(live) {
+                    slot = (site, prev);
+                }
+            }
+        }
+        if !self.open.get(&slot).is_some_and(live) {
+            let record = new_record(e, strings);
+            let key = SessionKey {
+                site: e.site,
+                start_ms: e.ts_ms,
+                id: self.next_id,
+            };
+            self.next_id += 1;
+            self.open.insert(
+                slot,
+                Open {
+                    key,
+                    day: local_day(e.ts_ms, e.timezone),
+                    last_ms: e.ts_ms,
+                    record,
+                },
+            );
+        }
+        let open = self.open.get_mut(&slot).expect("just ensured");
+        let offset = u32::try_from(e.ts_ms.saturating_sub(open.key.start_ms)).unwrap_or(u32::MAX);
+        open.last_ms = open.last_ms.max(e.ts_ms);
+        open.record.events.push(EventRecord {
+            offset_ms: offset.max(open.record.last_offset_ms()),
+            name: strings.opt(e.name.as_deref()),
+            path: strings.intern(&e.path),
+            pageview: e.name.is_none(),
+            interactive: e.interactive,
+            props: e
+                .props
+                .iter()
+                .map(|(k, v)| (strings.intern(k), strings.intern(v)))
+                .collect(),
+            revenue: e.revenue,
+        });
+        self.touched.insert(slot);
+    }
+
+    /// Moves what changed since the last call into `batch`.
+    pub fn drain_into(&mut self, batch: &mut Batch, strings: &mut Interner) {
+        for slot in self.touched.drain() {
+            if let Some(o) = self.open.get(&slot) {
+                batch.sessions.push((o.key, o.day, o.record.encode()));
+            }
+        }
+        batch.strings.append(&mut strings.pending);
+        batch.next_session_id = self.next_id;
+        batch.next_string_id = strings.next;
+    }
+
+    /// Forgets visits idle longer than the timeout (they are already stored).
+    pub fn evict_idle(&mut self, now_ms: u64) {
+        self.open
+            .retain(|_, o| o.last_ms + SESSION_TIMEOUT_MS >= now_ms);
+    }
+
+    /// Visits currently open (for tests and metrics).
+    #[must_use]
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+}
+
+fn new_record(e: &Enriched, s: &mut Interner) -> SessionRecord {
+    let a = &e.acquisition;
+    SessionRecord {
+        visitor: e.visitor.current,
+        hostname: s.intern(&e.hostname),
+        referrer: s.opt(a.referrer.as_deref()),
+        source: s.opt(a.source.as_deref()),
+        channel: a.channel.code(),
+        utm: [
+            s.opt(a.utm.source.as_deref()),
+            s.opt(a.utm.medium.as_deref()),
+            s.opt(a.utm.campaign.as_deref()),
+            s.opt(a.utm.term.as_deref()),
+            s.opt(a.utm.content.as_deref()),
+            s.opt(a.utm.id.as_deref()),
+        ],
+        click: a.click.map_or(0, |c| c.code()),
+        country: e.geo.country.unwrap_or([0, 0]),
+        region: s.opt(e.geo.region.as_deref()),
+        city: s.opt(e.geo.city.as_deref()),
+        device: e.ua.device.code(),
+        browser: s.intern(&e.ua.browser),
+        browser_version: s.intern(&e.ua.browser_version),
+        os: s.intern(&e.ua.os),
+        os_version: s.intern(&e.ua.os_version),
+        events: Vec::new(),
+    }
+}

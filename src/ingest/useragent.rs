@@ -1,0 +1,868 @@
+//! User-agent classification: bot filtering plus the browser / OS / device
+//! dimensions Plausible reports.
+//!
+//! The raw user-agent string is only ever held in memory while an event is
+//! classified (and as a key of the in-memory cache below); what is stored is
+//! the reduced [`UaInfo`], never the string itself.
+//!
+//! Parsing uses uap-core's regexes (embedded at build time from
+//! `assets/uap/regexes.json`) through the `ua-parser` crate, and bot detection
+//! uses the `isbot` crate's list plus a few extra markers (see
+//! [`UaClassifier::classify`] for the full rule).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+/// uap-core's `regexes.yaml` converted to JSON. Embedded so the binary needs no
+/// data files at run time; `'static` because `ua_parser::Regexes` borrows from it.
+static RAW_REGEXES: &str = include_str!("../../assets/uap/regexes.json");
+
+/// Shortest user agent accepted as a browser. Every real browser UA is far
+/// longer ("Mozilla/5.0 ..."); tiny strings are scripts or probes.
+pub const MIN_UA_LEN: usize = 6;
+
+/// Longest user agent accepted as a browser. Real browser UAs are a few hundred
+/// bytes; anything longer is padding, an attack or a broken client, and
+/// truncating it would only make us guess about a string we already distrust.
+pub const MAX_UA_LEN: usize = 1000;
+
+/// Cache capacity. When an insert would pass it the whole cache is cleared:
+/// simpler than an LRU, and the hot set (a site's few hundred distinct UAs)
+/// refills within seconds.
+const CACHE_MAX: usize = 10_000;
+
+/// Extra case-insensitive substrings that mark automation. `isbot` catches
+/// some of these already; listing them here makes the rule independent of the
+/// crate's list. "Electron" is deliberately absent: desktop apps built on it
+/// are real people.
+const AUTOMATION_MARKERS: [&str; 7] = [
+    "headlesschrome",
+    "phantomjs",
+    "lighthouse", // also covers "Chrome-Lighthouse"
+    "puppeteer",
+    "playwright",
+    "selenium",
+    "webdriver",
+];
+
+/// Longest family / version string kept. Some uap parsers capture product
+/// tokens from the UA itself; capping them bounds what one request can make us
+/// store.
+const MAX_NAME_LEN: usize = 64;
+const MAX_VERSION_LEN: usize = 16;
+
+/// Device class as Plausible reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Device {
+    /// Anything that is neither a phone nor a tablet (desktops, laptops, TVs,
+    /// unknown devices).
+    Desktop,
+    /// Phones and other small handheld devices.
+    Mobile,
+    /// Tablets and e-readers.
+    Tablet,
+}
+
+impl Device {
+    /// Every variant, in code order, for building breakdowns that list all
+    /// classes including empty ones.
+    pub const ALL: [Device; 3] = [Device::Desktop, Device::Mobile, Device::Tablet];
+
+    /// The name Plausible shows and its API accepts.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Desktop => "Desktop",
+            Device::Mobile => "Mobile",
+            Device::Tablet => "Tablet",
+        }
+    }
+
+    /// Compact code for storage. Stable: stored data depends on these values,
+    /// so never renumber them.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Device::Desktop => 1,
+            Device::Mobile => 2,
+            Device::Tablet => 3,
+        }
+    }
+
+    /// Inverse of [`Device::code`]; `None` for an unknown code (e.g. data
+    /// written by a newer version).
+    #[must_use]
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Device::Desktop),
+            2 => Some(Device::Mobile),
+            3 => Some(Device::Tablet),
+            _ => None,
+        }
+    }
+
+    /// Parses a device name case-insensitively (surrounding whitespace
+    /// ignored), as found in API filters such as `visit:device==mobile`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Device::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is kept of a user agent: never the string itself.
+///
+/// Empty strings mean "unknown", as Plausible shows them ("(not set)").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UaInfo {
+    /// Browser name as Plausible shows it, e.g. "Chrome", "Microsoft Edge".
+    pub browser: String,
+    /// Browser major version only, e.g. "120"; "" if unknown.
+    pub browser_version: String,
+    /// Operating system as Plausible shows it, e.g. "Windows", "Mac",
+    /// "GNU/Linux", "iOS", "Android".
+    pub os: String,
+    /// OS major version, e.g. "10" for Windows 10, "17" for iOS 17; "" if
+    /// unknown. Exceptions, because the major alone says nothing there:
+    /// Mac OS X 10.x keeps the minor ("10.15"), Windows 8.1 is "8.1" and
+    /// uap's named Windows releases stay named ("XP", "Vista").
+    pub os_version: String,
+    /// Device class.
+    pub device: Device,
+}
+
+/// Why an event is (not) counted: either a human visit with its reduced UA
+/// data, or a bot whose event must be dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UaVerdict {
+    /// Counted: a person using a browser.
+    Human(UaInfo),
+    /// Not counted: a crawler, script, headless browser or implausible UA.
+    Bot,
+}
+
+impl UaVerdict {
+    /// True for [`UaVerdict::Bot`].
+    #[must_use]
+    pub fn is_bot(&self) -> bool {
+        matches!(self, UaVerdict::Bot)
+    }
+
+    /// The UA data of a human visit; `None` for a bot.
+    #[must_use]
+    pub fn info(&self) -> Option<&UaInfo> {
+        match self {
+            UaVerdict::Human(info) => Some(info),
+            UaVerdict::Bot => None,
+        }
+    }
+}
+
+/// Compiled parser + bot list; build once (it takes ~100 ms), share via Arc;
+/// Send + Sync.
+pub struct UaClassifier {
+    parser: ua_parser::Extractor<'static>,
+    bots: isbot::Bots,
+    /// Recent verdicts keyed by the full UA string. Lives only in memory and is
+    /// never persisted or logged: the full UA must never reach disk.
+    cache: Mutex<HashMap<String, UaVerdict>>,
+}
+
+impl fmt::Debug for UaClassifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only the size: the cache keys are raw UAs and must not end up in logs.
+        f.debug_struct("UaClassifier")
+            .field("cached", &self.cache_len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for UaClassifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UaClassifier {
+    /// Compiles the embedded uap-core regexes and the isbot list.
+    ///
+    /// Takes on the order of 100 ms (more in debug builds), so build one at
+    /// start-up and share it.
+    ///
+    /// # Panics
+    ///
+    /// Only if the embedded `regexes.json` is corrupt or contains a regex the
+    /// parser rejects. That data is fixed at build time, so this is a build
+    /// defect, caught by this module's tests, not a run-time condition.
+    #[must_use]
+    pub fn new() -> Self {
+        let regexes: ua_parser::Regexes<'static> = serde_json::from_str(RAW_REGEXES)
+            .expect("embedded assets/uap/regexes.json is not valid uap-core JSON");
+        let parser = ua_parser::Extractor::try_from(regexes)
+            .expect("embedded assets/uap/regexes.json does not compile");
+        UaClassifier {
+            parser,
+            bots: isbot::Bots::default(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Classifies one user agent.
+    ///
+    /// Bot rule, first match wins:
+    /// 1. empty or whitespace-only;
+    /// 2. shorter than [`MIN_UA_LEN`] or longer than [`MAX_UA_LEN`] bytes
+    ///    (over-long UAs are treated as suspicious, not truncated);
+    /// 3. contains an automation marker (`HeadlessChrome`, `PhantomJS`,
+    ///    Lighthouse, puppeteer, Playwright, Selenium, webdriver;
+    ///    case-insensitive);
+    /// 4. matches the `isbot` list (crawlers, curl, python-requests, ...);
+    /// 5. uap-core classifies the device as "Spider".
+    ///
+    /// Everything else is a human; browser / OS names it cannot identify are
+    /// "" rather than a reason to drop the visit.
+    ///
+    /// Results are cached in memory by UA string, so repeated UAs cost a hash
+    /// lookup.
+    #[must_use]
+    pub fn classify(&self, ua: &str) -> UaVerdict {
+        // Cheap rejections first, and outside the cache so junk never fills it.
+        if implausible_shape(ua) {
+            return UaVerdict::Bot;
+        }
+        if let Some(v) = self.lock_cache().get(ua) {
+            return v.clone();
+        }
+        // Parse without holding the lock so concurrent requests don't serialise
+        // on the ~10 µs regex work; a duplicate insert by a racing thread is
+        // harmless since both compute the same verdict.
+        let verdict = self.classify_uncached(ua);
+        let mut cache = self.lock_cache();
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(ua.to_owned(), verdict.clone());
+        verdict
+    }
+
+    /// Number of cached verdicts, for metrics and tests.
+    #[must_use]
+    pub fn cache_len(&self) -> usize {
+        self.lock_cache().len()
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, UaVerdict>> {
+        // A panic while holding the lock cannot leave the map inconsistent
+        // (every operation on it is a single std call), so recover rather than
+        // propagate the poison into every later request.
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The full classification, bypassing the cache (but applying the same
+    /// length rules). Public so benchmarks can measure the parse itself.
+    #[must_use]
+    pub fn classify_uncached(&self, ua: &str) -> UaVerdict {
+        if implausible_shape(ua) {
+            return UaVerdict::Bot;
+        }
+        let lower = ua.to_ascii_lowercase();
+        if AUTOMATION_MARKERS.iter().any(|m| lower.contains(m)) {
+            return UaVerdict::Bot;
+        }
+        if self.bots.is_bot(ua) {
+            return UaVerdict::Bot;
+        }
+        let dev = self.parser.dev.extract(ua);
+        let dev_family = dev.as_ref().map_or("", |d| d.device.as_ref());
+        if dev_family == "Spider" {
+            return UaVerdict::Bot;
+        }
+        let (browser, browser_version) = match self.parser.ua.extract(ua) {
+            Some(v) => {
+                let name = browser_name(&v.family);
+                let version = if name.is_empty() {
+                    ""
+                } else {
+                    v.major.filter(|m| is_numeric(m)).unwrap_or("")
+                };
+                (name, version.to_owned())
+            }
+            None => (String::new(), String::new()),
+        };
+        let (os, os_version) = match self.parser.os.extract(ua) {
+            Some(v) => {
+                let name = os_name(&v.os);
+                let version = os_version(&name, v.major.as_deref(), v.minor.as_deref());
+                (name, version)
+            }
+            None => (String::new(), String::new()),
+        };
+        let device = device_class(ua, dev_family, &os);
+        UaVerdict::Human(UaInfo {
+            browser,
+            browser_version,
+            os,
+            os_version,
+            device,
+        })
+    }
+}
+
+/// Rules 1 and 2 of [`UaClassifier::classify`]: empty, whitespace-only, too
+/// short or too long (in bytes).
+fn implausible_shape(ua: &str) -> bool {
+    ua.len() < MIN_UA_LEN || ua.len() > MAX_UA_LEN || ua.trim().is_empty()
+}
+
+/// Maps a uap-core browser family to the name Plausible shows. Plausible
+/// folds mobile variants into the desktop brand, so "Chrome Mobile" and
+/// "Chrome" are one row in its browser report.
+fn browser_name(family: &str) -> String {
+    let mapped = match family {
+        "Other" | "" => "",
+        "Chrome Mobile" | "Chrome Mobile iOS" => "Chrome",
+        "Chrome Mobile WebView" => "Chrome Webview",
+        "Mobile Safari" | "Mobile Safari UI/WKWebView" => "Safari",
+        "Firefox Mobile" | "Firefox iOS" | "Firefox Beta" | "Firefox Alpha" => "Firefox",
+        "Edge" | "Edge Mobile" => "Microsoft Edge",
+        "Opera Mobile" | "Opera Mini" => "Opera",
+        "IE" | "IE Large Screen" => "Internet Explorer",
+        "DuckDuckGo Mobile" => "DuckDuckGo Privacy Browser",
+        "MiuiBrowser" => "MIUI Browser",
+        "Amazon Silk" => "Silk",
+        // "Firefox (Nightly)", "Firefox (Developer Edition)" and the like.
+        f if f.starts_with("Firefox (") => "Firefox",
+        f => f,
+    };
+    truncate(mapped, MAX_NAME_LEN).to_owned()
+}
+
+/// Maps a uap-core OS family to the name Plausible shows.
+fn os_name(family: &str) -> String {
+    let mapped = match family {
+        "Other" | "" => "",
+        "Mac OS X" | "Mac OS" => "Mac",
+        // Plausible reports distributions as one "GNU/Linux" row.
+        "Linux" | "Ubuntu" | "Fedora" | "Debian" | "Gentoo" | "Red Hat" | "Mint" | "Kubuntu"
+        | "Xubuntu" | "Lubuntu" | "Slackware" | "SUSE" | "openSUSE" | "Arch Linux" | "CentOS"
+        | "Mandriva" => "GNU/Linux",
+        f => f,
+    };
+    truncate(mapped, MAX_NAME_LEN).to_owned()
+}
+
+/// OS version as Plausible-style reports want it: the major, except where the
+/// major alone is meaningless (see [`UaInfo::os_version`]).
+fn os_version(os: &str, major: Option<&str>, minor: Option<&str>) -> String {
+    let Some(major) = major.filter(|m| is_version_token(m)) else {
+        return String::new();
+    };
+    let minor = minor.filter(|m| is_numeric(m));
+    match (os, major, minor) {
+        // Distribution versions (uap reports e.g. Ubuntu's) are not Linux versions.
+        ("GNU/Linux", _, _) => String::new(),
+        // All of Mac OS X 10.0–10.15 share major 10; the minor is the release.
+        ("Mac", "10", Some(minor)) => format!("10.{minor}"),
+        // Windows 8.1 is a release of its own; other Windows majors are
+        // already uap's release names ("10", "7", "XP").
+        ("Windows", "8", Some("1")) => "8.1".to_owned(),
+        ("Windows", m, _) => m.to_owned(),
+        // Elsewhere only numeric majors: anything else is a capture artefact.
+        (_, m, _) if is_numeric(m) => m.to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Device heuristic, first match wins:
+/// - Tablet: iPad (UA or uap device), Kindle / Silk, a "Tablet" token (but not
+///   old IE's "Tablet PC"), uap's tablet devices, `BlackBerry Tablet OS`;
+/// - Mobile: "Mobi" (covers "Mobile"), iPhone / iPod, Windows Phone, uap's
+///   phone devices, phone OSes;
+/// - Tablet: any other Android (Android tablets omit "Mobile");
+/// - Desktop: everything else.
+///
+/// Known blind spot: iPadOS Safari sends a Mac UA by default, so those iPads
+/// count as Desktop; no UA-only method can tell them apart.
+fn device_class(ua: &str, dev_family: &str, os: &str) -> Device {
+    let tablet_token = ua.contains("Tablet") && !ua.contains("Tablet PC");
+    if dev_family == "iPad"
+        || ua.contains("iPad")
+        || ua.contains("Kindle")
+        || ua.contains("Silk")
+        || tablet_token
+        || dev_family.starts_with("Kindle")
+        || matches!(
+            dev_family,
+            "Generic Tablet" | "BlackBerry Playbook" | "HP TouchPad" | "Microsoft Surface RT"
+        )
+        || os == "BlackBerry Tablet OS"
+    {
+        return Device::Tablet;
+    }
+    if ua.contains("Mobi")
+        || ua.contains("iPhone")
+        || ua.contains("iPod")
+        || ua.contains("Windows Phone")
+        || matches!(
+            dev_family,
+            "iPhone" | "iPod" | "Generic Smartphone" | "Generic Feature Phone"
+        )
+        || matches!(
+            os,
+            "Windows Phone" | "Windows Mobile" | "BlackBerry OS" | "Symbian OS" | "KaiOS"
+        )
+    {
+        return Device::Mobile;
+    }
+    if ua.contains("Android") {
+        return Device::Tablet;
+    }
+    Device::Desktop
+}
+
+/// Non-empty ASCII digits only, bounded.
+fn is_numeric(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_VERSION_LEN && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A plausible version token: uap's Windows names ("XP", "RT 8") included.
+fn is_version_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_VERSION_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'.')
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, OnceLock};
+    use std::time::Instant;
+
+    /// One classifier for all tests: building it is the slow part.
+    fn classifier() -> &'static UaClassifier {
+        static C: OnceLock<UaClassifier> = OnceLock::new();
+        C.get_or_init(UaClassifier::new)
+    }
+
+    /// Expected outcome of one table row.
+    enum Want {
+        Human(
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            Device,
+        ),
+        Bot,
+    }
+    use Want::{Bot, Human};
+
+    /// (what it is, UA, expected). Real UAs as sent by current browsers/bots.
+    const CASES: &[(&str, &str, Want)] = &[
+        (
+            "Chrome on Windows 10",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            Human("Chrome", "120", "Windows", "10", Device::Desktop),
+        ),
+        (
+            "Firefox on Windows 10",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            Human("Firefox", "121", "Windows", "10", Device::Desktop),
+        ),
+        (
+            "Edge on Windows 10",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+            Human("Microsoft Edge", "120", "Windows", "10", Device::Desktop),
+        ),
+        (
+            "Chrome on Windows 7",
+            "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
+            Human("Chrome", "109", "Windows", "7", Device::Desktop),
+        ),
+        (
+            "IE 11 on Windows 8.1",
+            "Mozilla/5.0 (Windows NT 6.3; Trident/7.0; rv:11.0) like Gecko",
+            Human("Internet Explorer", "11", "Windows", "8.1", Device::Desktop),
+        ),
+        (
+            "Safari on macOS",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+            Human("Safari", "17", "Mac", "10.15", Device::Desktop),
+        ),
+        (
+            "Chrome on macOS",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            Human("Chrome", "120", "Mac", "10.15", Device::Desktop),
+        ),
+        (
+            "Firefox on macOS 14",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.2; rv:121.0) Gecko/20100101 Firefox/121.0",
+            Human("Firefox", "121", "Mac", "14", Device::Desktop),
+        ),
+        (
+            "Firefox on Ubuntu",
+            "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            Human("Firefox", "121", "GNU/Linux", "", Device::Desktop),
+        ),
+        (
+            "Chrome on Linux",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            Human("Chrome", "120", "GNU/Linux", "", Device::Desktop),
+        ),
+        (
+            "Chrome on ChromeOS",
+            "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            // uap reports the ChromeOS platform build major, not the Chrome version.
+            Human("Chrome", "120", "Chrome OS", "14541", Device::Desktop),
+        ),
+        (
+            "Opera on Windows",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0",
+            Human("Opera", "106", "Windows", "10", Device::Desktop),
+        ),
+        (
+            "Electron app is a person, not a bot",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Slack/4.36.140 Chrome/120.0.6099.56 Electron/28.0.0 Safari/537.36",
+            Human("Electron", "28", "Windows", "10", Device::Desktop),
+        ),
+        (
+            "Safari on iPhone",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+            Human("Safari", "17", "iOS", "17", Device::Mobile),
+        ),
+        (
+            "Chrome on iPhone",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1",
+            Human("Chrome", "120", "iOS", "17", Device::Mobile),
+        ),
+        (
+            "Firefox on iPhone",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/121.0 Mobile/15E148 Safari/605.1.15",
+            Human("Firefox", "121", "iOS", "17", Device::Mobile),
+        ),
+        (
+            "Safari on iPad",
+            "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+            Human("Safari", "16", "iOS", "16", Device::Tablet),
+        ),
+        (
+            "Chrome on Android phone",
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+            Human("Chrome", "120", "Android", "10", Device::Mobile),
+        ),
+        (
+            "Chrome on Android tablet (no 'Mobile')",
+            "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            Human("Chrome", "120", "Android", "13", Device::Tablet),
+        ),
+        (
+            "Firefox on Android phone",
+            "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+            Human("Firefox", "121", "Android", "14", Device::Mobile),
+        ),
+        (
+            "Firefox on Android tablet",
+            "Mozilla/5.0 (Android 14; Tablet; rv:121.0) Gecko/121.0 Firefox/121.0",
+            Human("Firefox", "121", "Android", "14", Device::Tablet),
+        ),
+        (
+            "Samsung Internet on Android phone",
+            "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+            Human("Samsung Internet", "23", "Android", "13", Device::Mobile),
+        ),
+        (
+            "Opera Mobile on Android",
+            "Mozilla/5.0 (Linux; Android 10; VOG-L29) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 OPR/79.0.4195.76167",
+            Human("Opera", "79", "Android", "10", Device::Mobile),
+        ),
+        (
+            "Edge on Android",
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 EdgA/120.0.2210.115",
+            Human("Microsoft Edge", "120", "Android", "10", Device::Mobile),
+        ),
+        (
+            "Android WebView in an app",
+            "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36",
+            Human("Chrome Webview", "120", "Android", "13", Device::Mobile),
+        ),
+        (
+            "Kindle Fire Silk",
+            "Mozilla/5.0 (Linux; U; Android 4.0.3; en-us; KFTT Build/IML74K) AppleWebKit/535.19 (KHTML, like Gecko) Silk/3.4 Mobile Safari/535.19 Silk-Accelerated=true",
+            Human("Silk", "3", "Android", "4", Device::Tablet),
+        ),
+        (
+            "Windows Phone",
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)",
+            Human("IE Mobile", "10", "Windows Phone", "8", Device::Mobile),
+        ),
+        (
+            "Googlebot",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            Bot,
+        ),
+        (
+            "Googlebot smartphone",
+            "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.129 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            Bot,
+        ),
+        (
+            "Bingbot",
+            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+            Bot,
+        ),
+        ("curl", "curl/8.5.0", Bot),
+        ("python-requests", "python-requests/2.31.0", Bot),
+        ("wget", "Wget/1.21.4", Bot),
+        (
+            "HeadlessChrome",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.71 Safari/537.36",
+            Bot,
+        ),
+        (
+            "Lighthouse",
+            "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
+            Bot,
+        ),
+        (
+            "PhantomJS",
+            "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1",
+            Bot,
+        ),
+        ("empty UA", "", Bot),
+        ("whitespace UA", "   \t ", Bot),
+        ("too short", "Moz/5", Bot),
+    ];
+
+    #[test]
+    fn table_of_real_user_agents() {
+        let c = classifier();
+        let mut failures = Vec::new();
+        for (what, ua, want) in CASES {
+            let got = c.classify(ua);
+            let expected = match want {
+                Bot => UaVerdict::Bot,
+                Human(b, bv, o, ov, d) => UaVerdict::Human(UaInfo {
+                    browser: (*b).into(),
+                    browser_version: (*bv).into(),
+                    os: (*o).into(),
+                    os_version: (*ov).into(),
+                    device: *d,
+                }),
+            };
+            if got != expected {
+                failures.push(format!(
+                    "{what}:\n  ua:   {ua}\n  got:  {got:?}\n  want: {expected:?}"
+                ));
+            }
+        }
+        assert!(CASES.len() >= 25);
+        assert!(
+            failures.is_empty(),
+            "{} case(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn over_long_ua_is_a_bot() {
+        let base = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let long = format!("{base}{}", " x".repeat(MAX_UA_LEN));
+        assert!(
+            classifier().classify(&long).is_bot(),
+            "UA over {MAX_UA_LEN} bytes must be rejected"
+        );
+        let exact = format!("{base}{}", "x".repeat(MAX_UA_LEN - base.len()));
+        assert!(
+            !classifier().classify(&exact).is_bot(),
+            "UA of exactly {MAX_UA_LEN} bytes is allowed"
+        );
+    }
+
+    #[test]
+    fn automation_markers_are_bots() {
+        let base = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        for marker in [
+            "Puppeteer",
+            "Playwright/1.40",
+            "Selenium",
+            "WebDriver",
+            "HeadlessChrome/120",
+        ] {
+            let ua = format!("{base} {marker}");
+            assert!(
+                classifier().classify_uncached(&ua).is_bot(),
+                "marker {marker} must make a bot"
+            );
+        }
+        assert!(
+            !classifier().classify_uncached(base).is_bot(),
+            "plain Chrome is human"
+        );
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        // Deterministic xorshift so failures reproduce; no rand dependency.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet: Vec<char> = "abcXYZ019 ()/;.,_-+=:[]{}\\\"'\t\n\0éü日本🙂Mozilla Android iPhone Mobile Windows NT bot"
+            .chars()
+            .collect();
+        let c = classifier();
+        for i in 0..2000 {
+            let len = (next() % 400) as usize;
+            let s: String = if i % 2 == 0 {
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            } else {
+                // Arbitrary Unicode scalar values, including control characters.
+                (0..len)
+                    .filter_map(|_| char::from_u32((next() % 0x11_0000) as u32))
+                    .collect()
+            };
+            let v = c.classify(&s);
+            if let UaVerdict::Human(info) = v {
+                assert!(info.browser.len() <= MAX_NAME_LEN && info.os.len() <= MAX_NAME_LEN);
+                assert!(info.browser_version.len() <= MAX_VERSION_LEN);
+                assert!(info.os_version.len() <= MAX_VERSION_LEN);
+            }
+        }
+    }
+
+    #[test]
+    fn cache_is_bounded_and_consistent() {
+        let c = UaClassifier::new();
+        let ua = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        let first = c.classify(ua);
+        assert_eq!(c.cache_len(), 1, "a classified UA is cached");
+        assert_eq!(
+            c.classify(ua),
+            first,
+            "a cache hit returns the same verdict"
+        );
+        assert_eq!(c.classify_uncached(ua), first, "cached and uncached agree");
+        assert_eq!(c.classify(""), UaVerdict::Bot);
+        assert_eq!(c.cache_len(), 1, "rejected-by-length UAs are not cached");
+        for i in 0..CACHE_MAX + 5 {
+            let _ = c.classify(&format!("Mozilla/5.0 test-{i}"));
+        }
+        assert!(
+            c.cache_len() <= CACHE_MAX,
+            "cache exceeded its bound: {}",
+            c.cache_len()
+        );
+    }
+
+    #[test]
+    fn device_codes_and_names_round_trip() {
+        for d in Device::ALL {
+            assert_eq!(Device::from_code(d.code()), Some(d));
+            assert_eq!(Device::parse(d.as_str()), Some(d));
+            assert_eq!(Device::parse(&d.as_str().to_uppercase()), Some(d));
+            assert_eq!(d.to_string(), d.as_str());
+        }
+        assert_eq!(
+            Device::ALL.map(Device::code),
+            [1, 2, 3],
+            "codes are stored on disk and must stay stable"
+        );
+        assert_eq!(Device::from_code(0), None);
+        assert_eq!(Device::from_code(4), None);
+        assert_eq!(Device::parse(" mobile "), Some(Device::Mobile));
+        assert_eq!(Device::parse("phone"), None);
+    }
+
+    #[test]
+    fn classifier_is_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<UaClassifier>();
+        let c = Arc::new(UaClassifier::new());
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let c = Arc::clone(&c);
+                std::thread::spawn(move || {
+                    c.classify(
+                        "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+                    )
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(
+                h.join().expect("thread panicked").info().map(|i| i.device),
+                Some(Device::Mobile)
+            );
+        }
+    }
+
+    /// Timing, for information only: `cargo test timing -- --nocapture`.
+    /// Numbers depend on the profile (debug builds are ~10x slower).
+    #[test]
+    fn timing() {
+        let t = Instant::now();
+        let c = UaClassifier::new();
+        let build = t.elapsed();
+        let uas: Vec<&str> = CASES
+            .iter()
+            .map(|(_, ua, _)| *ua)
+            .filter(|u| u.len() >= MIN_UA_LEN)
+            .collect();
+        let rounds = 20;
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for ua in &uas {
+                std::hint::black_box(c.classify_uncached(ua));
+            }
+        }
+        let uncached = t.elapsed() / (rounds * uas.len() as u32);
+        for ua in &uas {
+            let _ = c.classify(ua);
+        }
+        let t = Instant::now();
+        for _ in 0..rounds * 10 {
+            for ua in &uas {
+                std::hint::black_box(c.classify(ua));
+            }
+        }
+        let cached = t.elapsed() / (rounds * 10 * uas.len() as u32);
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        println!(
+            "[{profile}] build {build:?}, classify uncached {uncached:?}/UA, cached {cached:?}/UA"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The single writer: a bounded queue in front of one thread that commits
+//! events in groups. A request is acknowledged only after the transaction
+//! holding its event has committed (fsync), so a 2xx always means "on disk";
+//! batching amortises the fsync over many requests.
+
+use std::{
+    sync::Arc,
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use arc_swap::ArcSwapOption;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use tokio::sync::oneshot;
+
+use super::{
+    enrich::Enriched,
+    session::{Interner, Sessionizer},
+};
+use crate::{
+    domain::Timezone,
+    metrics::Metrics,
+    store::{Batch, Store, StoreError},
+};
+
+/// Result sent back to the request that queued an event.
+pub type Ack = Result<(), String>;
+
+struct Job {
+    event: Enriched,
+    ack: oneshot::Sender<Ack>,
+}
+
+/// Why an event could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnqueueError {
+    /// The queue is full: answer 503 with Retry-After.
+    Full,
+    /// The writer has stopped (shutting down).
+    Closed,
+}
+
+/// The sending side, held by request handlers. [`WriterHandle::close`] drops
+/// the sender for every clone at once, which is the writer's signal to drain.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: Arc<ArcSwapOption<Sender<Job>>>,
+}
+
+impl WriterHandle {
+    /// Queues an event; the receiver resolves once it is committed (or failed).
+    ///
+    /// # Errors
+    /// [`EnqueueError::Full`] when the bounded queue is full.
+    pub fn enqueue(&self, event: Enriched) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
+        let (ack, rx) = oneshot::channel();
+        let Some(tx) = self.tx.load_full() else {
+            return Err(EnqueueError::Closed);
+        };
+        match tx.try_send(Job { event, ack }) {
+            Ok(()) => Ok(rx),
+            Err(TrySendError::Full(_)) => Err(EnqueueError::Full),
+            Err(TrySendError::Disconnected(_)) => Err(EnqueueError::Closed),
+        }
+    }
+
+    /// Events waiting.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.tx.load().as_ref().map_or(0, |t| t.len())
+    }
+
+    /// Stops accepting events; the writer commits what is queued, then exits.
+    pub fn close(&self) {
+        self.tx.store(None);
+    }
+}
+
+/// Group-commit limits.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Most events per transaction.
+    pub batch_size: usize,
+    /// Longest wait for a batch to fill.
+    pub flush_interval: Duration,
+    /// Queue length.
+    pub queue_capacity: usize,
+}
+
+/// The writer's state: everything needed to turn events into a batch.
+struct State {
+    store: Store,
+    strings: Interner,
+    sessions: Sessionizer,
+    last_evict_ms: u64,
+}
+
+impl State {
+    fn load(store: &Store, now_ms: u64) -> Result<Self, StoreError> {
+        let (ids, next_string, next_session) = store.load_writer_state()?;
+        let tz: std::collections::HashMap<u32, Timezone> = store
+            .sites()?
+            .into_iter()
+            .map(|s| (s.id.0, s.timezone))
+            .collect();
+        let recent = store.sessions_since(now_ms.saturating_sub(2 * super::visitor::DAY_MS))?;
+        Ok(Self {
+            store: store.clone(),
+            strings: Interner::new(ids, next_string),
+            sessions: Sessionizer::new(next_session, recent, now_ms, |s| {
+                tz.get(&s).copied().unwrap_or_default()
+            }),
+            last_evict_ms: now_ms,
+        })
+    }
+
+    /// Applies and commits one batch; on failure reloads from the store so the
+    /// in-memory state never runs ahead of what is on disk.
+    fn commit(&mut self, events: &[&Enriched], metrics: &Metrics) -> Result<(), String> {
+        for e in events {
+            self.sessions.apply(e, &mut self.strings);
+        }
+        let mut batch = Batch::default();
+        self.sessions.drain_into(&mut batch, &mut self.strings);
+        let started = Instant::now();
+        let res = self.store.commit_batch(&batch);
+        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        match res {
+            Ok(()) => {
+                #[allow(clippy::cast_precision_loss)]
+                metrics.batch_size.observe(events.len() as f64);
+                metrics
+                    .events_accepted
+                    .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+                if now > self.last_evict_ms + 60_000 {
+                    self.sessions.evict_idle(now);
+                    self.last_evict_ms = now;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = events.len(), "batch commit failed");
+                let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+                match Self::load(&self.store, now) {
+                    Ok(fresh) => *self = fresh,
+                    Err(e2) => tracing::error!(error = %e2, "reloading writer state failed"),
+                }
+                Err(format!("storage error: {e}"))
+            }
+        }
+    }
+}
+
+/// Starts the writer thread. Dropping every [`WriterHandle`] makes it drain the
+/// queue, commit what is left and exit; join the returned handle to wait for that.
+///
+/// # Errors
+/// When the starting state can't be read from the store.
+pub fn spawn(
+    store: &Store,
+    cfg: WriterConfig,
+    metrics: Arc<Metrics>,
+    now_ms: u64,
+) -> Result<(WriterHandle, JoinHandle<()>), StoreError> {
+    let mut state = State::load(store, now_ms)?;
+    let (tx, rx) = bounded::<Job>(cfg.queue_capacity.max(1));
+    let join = std::thread::Builder::new()
+        .name("touchpoint-writer".into())
+        .spawn(move || run(&rx, &mut state, cfg, &metrics))
+        .map_err(|e| StoreError::Redb(format!("cannot start writer thread: {e}")))?;
+    Ok((
+        WriterHandle {
+            tx: Arc::new(ArcSwapOption::from_pointee(tx)),
+        },
+        join,
+    ))
+}
+
+fn run(rx: &Receiver<Job>, state: &mut State, cfg: WriterConfig, metrics: &Metrics) {
+    let max = cfg.batch_size.max(1);
+    let mut jobs: Vec<Job> = Vec::with_capacity(max);
+    // `recv` fails only when every sender is gone and the queue is empty: that
+    // is the shutdown signal, and by then everything queued has been committed.
+    while let Ok(first) = rx.recv() {
+        jobs.push(first);
+        let deadline = Instant::now() + cfg.flush_interval;
+        while jobs.len() < max {
+            match rx.recv_deadline(deadline) {
+                Ok(j) => jobs.push(j),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let events: Vec<&Enriched> = jobs.iter().map(|j| &j.event).collect();
+        let res = state.commit(&events, metrics);
+        for job in jobs.drain(..) {
+            // The requester may have gone away (client disconnect); the event
+            // is stored regardless.
+            let _ = job.ack.send(res.clone());
+        }
+    }
+    tracing::info!("writer drained and stopped");
+}

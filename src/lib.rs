@@ -1,0 +1,18 @@
+//! Touchpoint: self-hosted, privacy-first web analytics and marketing attribution.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod geo;
+pub mod ingest;
+pub mod jobs;
+pub mod metrics;
+pub mod ops;
+pub mod privacy;
+pub mod startup;
+pub mod stats;
+pub mod store;
+pub mod telemetry;
+pub mod tracker;

@@ -1,0 +1,61 @@
+//! The crypto facade: the only module that touches hash and cipher crates.
+//! Everything else asks for what it needs by purpose.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// `N` bytes from the operating system's CSPRNG.
+#[must_use]
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::rng().fill_bytes(&mut b);
+    b
+}
+
+/// HMAC-SHA256 of the parts, each length-prefixed so `("ab","c")` and
+/// `("a","bc")` can never collide.
+#[must_use]
+pub fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Lower-case hex SHA-256 of `data` (API keys are stored this way).
+#[must_use]
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Compares secrets without leaking where they differ through timing.
+#[must_use]
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hash_separates_parts_and_keys() {
+        let k = [7u8; 32];
+        assert_ne!(keyed_hash(&k, &[b"ab", b"c"]), keyed_hash(&k, &[b"a", b"bc"]));
+        assert_ne!(keyed_hash(&k, &[b"x"]), keyed_hash(&[8u8; 32], &[b"x"]));
+        assert_eq!(keyed_hash(&k, &[b"x"]), keyed_hash(&k, &[b"x"]));
+    }
+
+    #[test]
+    fn random_bytes_differ_and_compare() {
+        let a = random_bytes::<32>();
+        let b = random_bytes::<32>();
+        assert_ne!(a, b);
+        assert!(constant_time_eq(&a, &a));
+        assert!(!constant_time_eq(&a, &b));
+        assert_eq!(sha256_hex(b"abc").len(), 64);
+    }
+}

@@ -1,0 +1,200 @@
+//! Building and running the application: store, enrichment, writer, HTTP
+//! server and scheduler. The listener is bound here, so port 0 works and tests
+//! learn the real port without races.
+
+use std::{collections::HashMap, net::TcpListener, sync::Arc, thread::JoinHandle, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use arc_swap::ArcSwap;
+
+use crate::{
+    clock::Clock,
+    config::Settings,
+    geo::GeoLookup,
+    ingest::{
+        enrich::Enricher,
+        useragent::UaClassifier,
+        visitor::SaltKeeper,
+        writer::{self, WriterConfig, WriterHandle},
+    },
+    metrics::Metrics,
+    store::{Site, Store},
+};
+
+/// Shared by every request handler.
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The ingest queue.
+    pub writer: WriterHandle,
+    /// Enrichment parts.
+    pub enricher: Enricher,
+    /// Sites by domain, for the hot path.
+    pub sites: ArcSwap<HashMap<String, Site>>,
+    /// Settings in force.
+    pub settings: Arc<Settings>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Time source.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Re-reads sites from the store (after a site is added while running).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn reload_sites(&self) -> Result<(), crate::store::StoreError> {
+        let map = self
+            .store
+            .sites()?
+            .into_iter()
+            .map(|s| (s.domain.as_str().to_owned(), s))
+            .collect();
+        self.sites.store(Arc::new(map));
+        Ok(())
+    }
+}
+
+/// A built, not yet running, application.
+pub struct Application {
+    port: u16,
+    host: String,
+    server: Server,
+    state: web::Data<AppState>,
+    writer_thread: JoinHandle<()>,
+    salts: Arc<SaltKeeper>,
+}
+
+impl Application {
+    /// Builds with the system clock.
+    ///
+    /// # Errors
+    /// Store, geo database, bind or writer start failures, each with context.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::System)
+    }
+
+    /// Builds with a given clock (tests and benches use a manual one).
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let settings = Arc::new(settings);
+        let store = Store::open(&settings.storage.data_dir)?;
+        let geo = GeoLookup::from_config(&settings.geoip.database)?;
+        tracing::info!(geo = geo.description(), "geolocation ready");
+        let now = clock.now_ms();
+        let salts = SaltKeeper::load(store.clone(), now)?;
+        let metrics = Arc::new(Metrics::default());
+        let (writer, writer_thread) = writer::spawn(
+            &store,
+            WriterConfig {
+                batch_size: settings.ingest.batch_size,
+                flush_interval: Duration::from_millis(settings.ingest.flush_interval_ms),
+                queue_capacity: settings.ingest.queue_capacity,
+            },
+            metrics.clone(),
+            now,
+        )?;
+        let state = web::Data::new(AppState {
+            store,
+            writer,
+            enricher: Enricher {
+                geo: Arc::new(geo),
+                ua: Arc::new(UaClassifier::new()),
+                salts: salts.clone(),
+            },
+            sites: ArcSwap::from_pointee(HashMap::new()),
+            settings: settings.clone(),
+            metrics,
+            clock,
+        });
+        state.reload_sites()?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let addr = listener.local_addr()?;
+        let data = state.clone();
+        let body_limit = settings.ingest.max_body_bytes.max(64 * 1024);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                    .add(("X-Frame-Options", "DENY")))
+                .configure(crate::tracker::routes)
+                .configure(crate::api::routes)
+                .configure(crate::ops::routes)
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port: addr.port(),
+            host: addr.ip().to_string(),
+            server,
+            state,
+            writer_thread,
+            salts,
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://host:port`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        if self.host.contains(':') {
+            format!("http://[{}]:{}", self.host, self.port)
+        } else {
+            format!("http://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// A handle that stops the server gracefully (as SIGTERM would).
+    #[must_use]
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Shared state (tests use it to add sites and drive jobs).
+    #[must_use]
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Salt keeper (tests drive rotation through it).
+    #[must_use]
+    pub fn salts(&self) -> Arc<SaltKeeper> {
+        self.salts.clone()
+    }
+
+    /// Serves until SIGTERM / ctrl-c (actix handles both), then stops taking
+    /// events, lets the writer commit everything queued, and returns.
+    ///
+    /// # Errors
+    /// Server or scheduler failures.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let mut sched = crate::jobs::start(
+            &self.state.settings.jobs,
+            self.state.store.clone(),
+            self.salts.clone(),
+            self.state.clock.clone(),
+        )
+        .await?;
+        let res = self.server.await;
+        sched.shutdown().await.ok();
+        self.state.writer.close();
+        let writer = self.writer_thread;
+        tokio::task::spawn_blocking(move || writer.join()).await.ok();
+        tracing::info!("stopped");
+        res.map_err(Into::into)
+    }
+}

@@ -1,0 +1,182 @@
+//! Filter evaluation against a visit (and one of its events). Each leaf caches
+//! its verdict per raw value, so a filter on a page costs one string compare
+//! per distinct page, not per event.
+
+use std::{cell::RefCell, collections::HashMap};
+
+use regex::{Regex, RegexBuilder};
+
+use super::{
+    query::{Dimension, Filter, Op},
+    values::{Texts, event_raw, visit_raw},
+};
+use crate::store::{
+    StoreError,
+    record::{EventRecord, SessionRecord},
+};
+
+struct Leaf {
+    op: Op,
+    dim: Dimension,
+    values: Vec<String>,
+    regexes: Vec<Regex>,
+    case_sensitive: bool,
+    prop_key: u32,
+    memo: RefCell<HashMap<u64, bool>>,
+}
+
+enum Node {
+    Leaf(Box<Leaf>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+/// A filter ready to evaluate.
+pub struct Compiled<'t> {
+    root: Node,
+    texts: &'t Texts<'t>,
+    /// True when some leaf is about events, so a visit matches through its events.
+    pub has_event_leaf: bool,
+}
+
+/// A filter that can't be compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FilterError(pub String);
+
+fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
+    Ok(match f {
+        Filter::Leaf {
+            op,
+            dim,
+            values,
+            case_sensitive,
+        } => {
+            let regexes = if matches!(op, Op::Matches | Op::MatchesNot) {
+                values
+                    .iter()
+                    .map(|v| {
+                        RegexBuilder::new(v)
+                            .case_insensitive(!case_sensitive)
+                            .size_limit(1 << 20)
+                            .build()
+                            .map_err(|e| FilterError(format!("invalid regular expression {v:?}: {e}")))
+                    })
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
+            let prop_key = match dim {
+                Dimension::Prop(k) => texts
+                    .id_of(k)
+                    .map_err(|e| FilterError(e.to_string()))?
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            Node::Leaf(Box::new(Leaf {
+                op: *op,
+                dim: dim.clone(),
+                values: if *case_sensitive {
+                    values.clone()
+                } else {
+                    values.iter().map(|v| v.to_lowercase()).collect()
+                },
+                regexes,
+                case_sensitive: *case_sensitive,
+                prop_key,
+                memo: RefCell::new(HashMap::new()),
+            }))
+        }
+        Filter::And(v) => Node::And(v.iter().map(|f| compile(f, texts)).collect::<Result<_, _>>()?),
+        Filter::Or(v) => Node::Or(v.iter().map(|f| compile(f, texts)).collect::<Result<_, _>>()?),
+        Filter::Not(f) => Node::Not(Box::new(compile(f, texts)?)),
+    })
+}
+
+impl<'t> Compiled<'t> {
+    /// Compiles `f`, validating its regexes.
+    ///
+    /// # Errors
+    /// An invalid regex, or a storage error resolving a property key.
+    pub fn new(f: &Filter, texts: &'t Texts<'t>) -> Result<Self, FilterError> {
+        Ok(Self {
+            root: compile(f, texts)?,
+            texts,
+            has_event_leaf: f.has_event_leaf(),
+        })
+    }
+
+    /// Evaluates on a visit and, for event-level leaves, one of its events.
+    /// With no event, event-level leaves see "no value".
+    ///
+    /// # Errors
+    /// Storage errors while resolving text.
+    pub fn eval(&self, s: &SessionRecord, e: Option<&EventRecord>) -> Result<bool, StoreError> {
+        self.node(&self.root, s, e)
+    }
+
+    fn node(&self, n: &Node, s: &SessionRecord, e: Option<&EventRecord>) -> Result<bool, StoreError> {
+        Ok(match n {
+            Node::And(v) => {
+                for c in v {
+                    if !self.node(c, s, e)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Node::Or(v) => {
+                for c in v {
+                    if self.node(c, s, e)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Node::Not(c) => !self.node(c, s, e)?,
+            Node::Leaf(l) => {
+                let raw = match (l.dim.is_event_level(), e) {
+                    (true, Some(e)) => event_raw(&l.dim, e, s, l.prop_key),
+                    (true, None) => u64::MAX,
+                    (false, _) => visit_raw(&l.dim, s),
+                };
+                if let Some(v) = l.memo.borrow().get(&raw) {
+                    return Ok(*v);
+                }
+                let text = if raw == u64::MAX {
+                    None
+                } else {
+                    Some(self.texts.text(&l.dim, raw)?)
+                };
+                let v = leaf_matches(l, text.as_deref());
+                l.memo.borrow_mut().insert(raw, v);
+                v
+            }
+        })
+    }
+}
+
+fn leaf_matches(l: &Leaf, text: Option<&str>) -> bool {
+    let Some(text) = text else {
+        return matches!(l.op, Op::IsNot | Op::ContainsNot | Op::MatchesNot);
+    };
+    let folded;
+    let t = if l.case_sensitive {
+        text
+    } else {
+        folded = text.to_lowercase();
+        &folded
+    };
+    let any = match l.op {
+        Op::Is | Op::IsNot => l.values.iter().any(|v| {
+            v == t || (v == "(none)" && t.is_empty())
+        }),
+        Op::Contains | Op::ContainsNot => l.values.iter().any(|v| t.contains(v.as_str())),
+        Op::Matches | Op::MatchesNot => l.regexes.iter().any(|r| r.is_match(text)),
+    };
+    match l.op {
+        Op::Is | Op::Contains | Op::Matches => any,
+        Op::IsNot | Op::ContainsNot | Op::MatchesNot => !any,
+    }
+}

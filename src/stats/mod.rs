@@ -1,0 +1,271 @@
+//! Reports: a [`Query`] in, rows out. Unfiltered queries over whole days read
+//! rollups for rolled-up days and scan only the rest; anything else is one scan.
+
+pub mod engine;
+pub mod filter;
+pub mod period;
+pub mod query;
+pub mod rollup;
+pub mod values;
+
+use std::collections::{BTreeSet, HashMap};
+
+use engine::{GroupKey, Grouping, scan};
+use filter::Compiled;
+use query::{Dimension, Direction, Metric, OrderKey, Query};
+use values::{Texts, time_bucket};
+
+use crate::{
+    ingest::session::local_day,
+    store::{ReadView, RollupSums, StoreError},
+};
+
+/// A computed metric value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// Counts and rounded metrics.
+    Int(u64),
+    /// `views_per_visit`, `percentage`.
+    Float(f64),
+}
+
+impl Value {
+    fn as_f64(self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        match self {
+            Self::Int(i) => i as f64,
+            Self::Float(f) => f,
+        }
+    }
+}
+
+/// One output row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Dimension values as text, in query order.
+    pub dimensions: Vec<String>,
+    /// Metric values, in query order.
+    pub metrics: Vec<Value>,
+    raw_dims: GroupKey,
+}
+
+/// Rows plus what the API needs around them.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The page of rows.
+    pub rows: Vec<Row>,
+    /// Rows before pagination.
+    pub total_rows: usize,
+    /// Whether rollups answered part of the query (for the `meta` section).
+    pub used_rollups: bool,
+}
+
+/// Why a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// The query itself is wrong (bad regex...): a 400.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage trouble: a 500.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let m = 10f64.powi(places);
+    (x * m).round() / m
+}
+
+/// Derives a metric from sums (`total_visitors` feeds `percentage`).
+#[must_use]
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    match m {
+        Metric::Visitors => Value::Int(s.visitors),
+        Metric::Visits => Value::Int(s.visits),
+        Metric::Pageviews => Value::Int(s.pageviews),
+        Metric::Events => Value::Int(s.events),
+        Metric::ViewsPerVisit => Value::Float(round(ratio(s.pageviews, s.visits), 2)),
+        Metric::BounceRate => Value::Int((ratio(s.bounces, s.visits) * 100.0).round() as u64),
+        Metric::VisitDuration => Value::Int((ratio(s.duration_ms, s.visits) / 1000.0).round() as u64),
+        Metric::Percentage => Value::Float(round(ratio(s.visitors, total_visitors) * 100.0, 1)),
+    }
+}
+
+/// Runs a query against a snapshot.
+///
+/// # Errors
+/// [`StatsError::Invalid`] for a bad filter, else storage errors.
+pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
+    let texts = Texts::new(view);
+    let (groups, total, used_rollups) = match rollup_plan(view, q)? {
+        Some(plan) => (plan.0, plan.1, true),
+        None => {
+            let compiled = q
+                .filter
+                .as_ref()
+                .map(|f| Compiled::new(f, &texts))
+                .transpose()
+                .map_err(|e| StatsError::Invalid(e.0))?;
+            let mut gs = vec![
+                Grouping::new(Vec::new(), &texts)?,
+                Grouping::new(q.dimensions.clone(), &texts)?,
+            ];
+            scan(view, q.site, q.timezone, q.from_ms, q.to_ms, compiled.as_ref(), &mut gs)?;
+            let groups = gs.pop().expect("two groupings").finish();
+            let total = gs.pop().expect("one grouping").finish().remove(&[0; 4]).unwrap_or_default();
+            (groups, total, false)
+        }
+    };
+    let mut rows = Vec::with_capacity(groups.len());
+    'groups: for (key, sums) in groups {
+        let mut dims = Vec::with_capacity(q.dimensions.len());
+        for (i, d) in q.dimensions.iter().enumerate() {
+            let t = texts.text(d, key[i])?;
+            // Plausible leaves out groups with no value (no UTM, unknown city...).
+            if t.is_empty() {
+                continue 'groups;
+            }
+            dims.push(t);
+        }
+        rows.push(Row {
+            dimensions: dims,
+            metrics: q.metrics.iter().map(|m| metric_value(*m, &sums, total.visitors)).collect(),
+            raw_dims: key,
+        });
+    }
+    if q.dimensions.is_empty() && rows.is_empty() {
+        rows.push(Row {
+            dimensions: Vec::new(),
+            metrics: q.metrics.iter().map(|m| metric_value(*m, &total, total.visitors)).collect(),
+            raw_dims: [0; 4],
+        });
+    }
+    sort(&mut rows, q);
+    let total_rows = rows.len();
+    let rows = rows.into_iter().skip(q.offset).take(q.limit).collect();
+    Ok(Output {
+        rows,
+        total_rows,
+        used_rollups,
+    })
+}
+
+fn sort(rows: &mut [Row], q: &Query) {
+    let mut order = q.order_by.clone();
+    if order.is_empty() {
+        if let Some(t) = q.dimensions.iter().find(|d| d.is_time()) {
+            order.push((OrderKey::Dimension(t.clone()), Direction::Asc));
+        } else if let Some(m) = q.metrics.first() {
+            order.push((OrderKey::Metric(*m), Direction::Desc));
+        }
+    }
+    rows.sort_by(|a, b| {
+        for (k, dir) in &order {
+            let o = match k {
+                OrderKey::Metric(m) => q.metrics.iter().position(|x| x == m).map_or(
+                    std::cmp::Ordering::Equal,
+                    |i| a.metrics[i].as_f64().total_cmp(&b.metrics[i].as_f64()),
+                ),
+                OrderKey::Dimension(d) => q.dimensions.iter().position(|x| x == d).map_or(
+                    std::cmp::Ordering::Equal,
+                    |i| {
+                        if d.is_time() {
+                            a.raw_dims[i].cmp(&b.raw_dims[i])
+                        } else {
+                            a.dimensions[i].cmp(&b.dimensions[i])
+                        }
+                    },
+                ),
+            };
+            let o = if *dir == Direction::Desc { o.reverse() } else { o };
+            if o.is_ne() {
+                return o;
+            }
+        }
+        a.dimensions.cmp(&b.dimensions)
+    });
+}
+
+type Groups = HashMap<GroupKey, RollupSums>;
+
+/// Answers from rollups when the query allows it: no filter, whole local days,
+/// at most one dimension that rollups keep (or a day/week/month bucket).
+fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)>, StatsError> {
+    if q.filter.is_some() || q.dimensions.len() > 1 || q.to_ms <= q.from_ms {
+        return Ok(None);
+    }
+    let dim = q.dimensions.first();
+    let code = match dim {
+        None | Some(Dimension::Day | Dimension::Week | Dimension::Month) => 0,
+        Some(d) => match rollup::rollup_code(d) {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    let tz = q.timezone;
+    let first = local_day(q.from_ms, tz);
+    let last = local_day(q.to_ms - 1, tz);
+    let (from, to) = period::days_to_ms(period::date_of_day(first), period::date_of_day(last), tz);
+    if (from, to) != (q.from_ms, q.to_ms) {
+        return Ok(None);
+    }
+    let rolled = view.rolled_days(q.site, first, last)?;
+    if rolled.is_empty() {
+        return Ok(None);
+    }
+    let bucket = |day: u32| match dim {
+        Some(d) if d.is_time() => {
+            let (ms, _) = period::days_to_ms(period::date_of_day(day), period::date_of_day(day), tz);
+            time_bucket(d, ms, tz)
+        }
+        _ => 0,
+    };
+    let mut groups: Groups = HashMap::new();
+    let mut total = RollupSums::default();
+    for r in view.rollup_rows(q.site, &rolled, 0)? {
+        total.add(&r.sums);
+        if code == 0 && dim.is_some() {
+            groups.entry([bucket(r.day), 0, 0, 0]).or_default().add(&r.sums);
+        }
+    }
+    if code != 0 {
+        for r in view.rollup_rows(q.site, &rolled, code)? {
+            groups.entry([u64::from(r.value), 0, 0, 0]).or_default().add(&r.sums);
+        }
+    }
+    // Days not rolled up yet (today, or invalidated ones) are scanned.
+    let texts = Texts::new(view);
+    let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
+    for span in spans(&missing) {
+        let (f, t) = period::days_to_ms(period::date_of_day(span.0), period::date_of_day(span.1), tz);
+        let mut gs = vec![
+            Grouping::new(Vec::new(), &texts)?,
+            Grouping::new(q.dimensions.clone(), &texts)?,
+        ];
+        scan(view, q.site, tz, f, t, None, &mut gs)?;
+        for (k, s) in gs.pop().expect("two").finish() {
+            groups.entry(k).or_default().add(&s);
+        }
+        if let Some(s) = gs.pop().expect("one").finish().get(&[0; 4]) {
+            total.add(s);
+        }
+    }
+    if dim.is_none() {
+        groups.insert([0; 4], total);
+    }
+    Ok(Some((groups, total)))
+}
+
+/// Contiguous runs in a set of days.
+fn spans(days: &BTreeSet<u32>) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &d in days {
+        match out.last_mut() {
+            Some(last) if last.1 + 1 == d => last.1 = d,
+            _ => out.push((d, d)),
+        }
+    }
+    out
+}

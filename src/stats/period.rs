@@ -1,0 +1,122 @@
+//! Calendar arithmetic in a site's timezone: local days to unix-ms bounds, and
+//! Plausible's named periods (`day`, `7d`, `30d`, `month`, `12mo`...) to ranges.
+
+use chrono::{Datelike, Months, NaiveDate, TimeZone};
+
+use crate::{domain::Timezone, ingest::session::local_day};
+
+/// Unix ms at which local `date` begins in `tz` (the earliest instant, across DST gaps).
+#[must_use]
+pub fn date_start_ms(date: NaiveDate, tz: Timezone) -> u64 {
+    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let t = tz
+        .tz()
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| tz.tz().from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .map_or(0, |d| d.timestamp_millis());
+    u64::try_from(t).unwrap_or(0)
+}
+
+/// Local date of a day number.
+#[must_use]
+pub fn date_of_day(day: u32) -> NaiveDate {
+    super::values::day_date(u64::from(day))
+}
+
+/// Day number of a local date.
+#[must_use]
+pub fn day_of_date(date: NaiveDate) -> u32 {
+    u32::try_from(date.num_days_from_ce() - 719_163).unwrap_or(0)
+}
+
+/// Unix-ms bounds `[from, to)` of local days `first..=last`.
+#[must_use]
+pub fn days_to_ms(first: NaiveDate, last: NaiveDate, tz: Timezone) -> (u64, u64) {
+    let after = last.succ_opt().unwrap_or(last);
+    (date_start_ms(first, tz), date_start_ms(after, tz))
+}
+
+/// Today's local date.
+#[must_use]
+pub fn today(now_ms: u64, tz: Timezone) -> NaiveDate {
+    date_of_day(local_day(now_ms, tz))
+}
+
+/// First and last local dates of a named period ending around `date`.
+///
+/// # Errors
+/// A message for an unknown period name.
+pub fn named_period(name: &str, date: NaiveDate, earliest: NaiveDate) -> Result<(NaiveDate, NaiveDate), String> {
+    let month_start = date.with_day(1).unwrap_or(date);
+    let month_end = |d: NaiveDate| {
+        d.with_day(1)
+            .and_then(|f| f.checked_add_months(Months::new(1)))
+            .and_then(|n| n.pred_opt())
+            .unwrap_or(d)
+    };
+    let back = |n: u64| date.checked_sub_days(chrono::Days::new(n)).unwrap_or(date);
+    Ok(match name {
+        "day" | "realtime" => (date, date),
+        "7d" => (back(6), date),
+        "28d" => (back(27), date),
+        "30d" => (back(29), date),
+        "91d" => (back(90), date),
+        "month" => (month_start, month_end(date)),
+        "6mo" => (
+            month_start.checked_sub_months(Months::new(5)).unwrap_or(month_start),
+            month_end(date),
+        ),
+        "12mo" => (
+            month_start.checked_sub_months(Months::new(11)).unwrap_or(month_start),
+            month_end(date),
+        ),
+        "year" => (
+            NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date),
+            NaiveDate::from_ymd_opt(date.year(), 12, 31).unwrap_or(date),
+        ),
+        "all" => (earliest.min(date), date),
+        other => {
+            return Err(format!(
+                "invalid date_range {other:?}: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or [from, to]"
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn named_periods_match_plausible() {
+        let today = d("2024-03-15");
+        let e = d("2020-01-01");
+        for (name, want) in [
+            ("day", ("2024-03-15", "2024-03-15")),
+            ("7d", ("2024-03-09", "2024-03-15")),
+            ("30d", ("2024-02-15", "2024-03-15")),
+            ("month", ("2024-03-01", "2024-03-31")),
+            ("6mo", ("2023-10-01", "2024-03-31")),
+            ("12mo", ("2023-04-01", "2024-03-31")),
+            ("year", ("2024-01-01", "2024-12-31")),
+            ("all", ("2020-01-01", "2024-03-15")),
+        ] {
+            assert_eq!(named_period(name, today, e).unwrap(), (d(want.0), d(want.1)), "{name}");
+        }
+        assert!(named_period("fortnight", today, e).unwrap_err().contains("fortnight"));
+    }
+
+    #[test]
+    fn local_days_follow_the_timezone_and_dst() {
+        let ny = Timezone::parse("America/New_York").unwrap();
+        let (from, to) = days_to_ms(d("2024-03-10"), d("2024-03-10"), ny);
+        assert_eq!(to - from, 23 * 3_600_000, "spring-forward day is 23 hours");
+        assert_eq!(from, 1_710_046_800_000);
+        assert_eq!(day_of_date(date_of_day(19_800)), 19_800);
+    }
+}

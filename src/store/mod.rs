@@ -1,0 +1,187 @@
+//! The only module that touches redb. One file, `touchpoint.redb`, in the data dir.
+//!
+//! Every table name carries a version (`sessions_v1`); the schema version lives in
+//! `meta_v1` and [`Store::open`] runs explicit migrations up to [`SCHEMA_VERSION`].
+//! Writes come from one writer thread ([`crate::ingest::writer`]) in batches;
+//! readers take MVCC snapshots and never block it.
+
+pub mod codec;
+mod keys;
+mod read;
+pub mod record;
+mod rollups;
+mod salts;
+mod sessions;
+mod sites;
+mod tables;
+
+use std::{path::Path, sync::Arc};
+
+use redb::{Database, ReadableDatabase, ReadableTable};
+
+pub use keys::ApiKeyRecord;
+pub use read::ReadView;
+pub use rollups::{RollupRow, RollupSums};
+pub use sessions::{Batch, SessionKey};
+pub use sites::Site;
+use tables::{META, SCHEMA_VERSION_KEY};
+
+/// Schema version this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// File name inside the data dir.
+pub const FILE_NAME: &str = "touchpoint.redb";
+
+/// Store failures, with context for the log and a one-line message for the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (usually a running `touchpoint serve`) holds the file.
+    #[error("the store {0} is in use by another Touchpoint process (stop `touchpoint serve` first)")]
+    Locked(String),
+    /// The data directory could not be created or used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file was written by a newer Touchpoint.
+    #[error("the store has schema version {found}, newer than this build's {SCHEMA_VERSION}; upgrade Touchpoint")]
+    TooNew {
+        /// Version found on disk.
+        found: u64,
+    },
+    /// A value on disk could not be decoded.
+    #[error(transparent)]
+    Corrupt(#[from] codec::CodecError),
+    /// A caller's request conflicts with what is stored (duplicate domain...).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything redb reports.
+    #[error("storage error: {0}")]
+    Redb(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Redb(e.to_string()) }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl From<redb::DatabaseError> for StoreError {
+    fn from(e: redb::DatabaseError) -> Self {
+        StoreError::Redb(e.to_string())
+    }
+}
+
+/// Handle to the store; cheap to clone and share across threads.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    path: Arc<Path>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir` and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process has it open, or any I/O error.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Locked(path.display().to_string())
+            }
+            other => StoreError::Redb(format!("{}: {other}", path.display())),
+        })?;
+        let store = Self {
+            db: Arc::new(db),
+            path: path.into(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Path of the redb file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the file on disk in bytes.
+    #[must_use]
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        let found = {
+            let meta = tx.open_table(META)?;
+            let v = meta.get(SCHEMA_VERSION_KEY)?.map_or(0, |v| u64_from(v.value()));
+            v
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found });
+        }
+        // Version 0 → 1: a new file. Later migrations go here, one step each,
+        // inside this same transaction so a crash leaves the old version intact.
+        if found < 1 {
+            tables::create_all(&tx)?;
+        }
+        tx.open_table(META)?
+            .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A consistent read snapshot.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn read(&self) -> Result<ReadView, StoreError> {
+        Ok(ReadView::new(self.db.begin_read()?))
+    }
+
+    /// Proves the store accepts writes: a tiny transaction touching `meta_v1`.
+    ///
+    /// # Errors
+    /// When a write transaction cannot be committed.
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            meta.insert("health_probe", [1u8].as_slice())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn u64_from(bytes: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = bytes.len().min(8);
+    a[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+    u64::from_be_bytes(a)
+}
+
+fn read_counter(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<u64, StoreError> {
+    Ok(meta.get(key)?.map_or(0, |v| u64_from(v.value())))
+}

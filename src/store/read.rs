@@ -1,0 +1,163 @@
+//! Read snapshots: what reports and lookups see. A snapshot never blocks the writer.
+
+use std::{collections::BTreeSet, ops::ControlFlow};
+
+use redb::{ReadTransaction, ReadableTableMetadata};
+
+use super::{
+    RollupRow, SessionKey, Site, StoreError,
+    tables::{ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS},
+};
+use crate::domain::SiteId;
+
+/// A consistent view of the store at one moment.
+pub struct ReadView {
+    tx: ReadTransaction,
+}
+
+impl ReadView {
+    pub(super) fn new(tx: ReadTransaction) -> Self {
+        Self { tx }
+    }
+
+    /// Every site.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        super::sites::all_sites(&self.tx.open_table(SITES)?)
+    }
+
+    /// A site by domain.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn site_by_domain(&self, domain: &str) -> Result<Option<Site>, StoreError> {
+        let Some(id) = self.tx.open_table(SITE_DOMAINS)?.get(domain)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        self.site(SiteId(id))
+    }
+
+    /// A site by id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn site(&self, id: SiteId) -> Result<Option<Site>, StoreError> {
+        let table = self.tx.open_table(SITES)?;
+        let Some(v) = table.get(id.0)? else {
+            return Ok(None);
+        };
+        super::sites::decode_site(v.value()).map(Some)
+    }
+
+    /// Text of an interned string ("" for 0 or an unknown id).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn string(&self, id: u32) -> Result<String, StoreError> {
+        if id == 0 {
+            return Ok(String::new());
+        }
+        Ok(self
+            .tx
+            .open_table(STRINGS)?
+            .get(id)?
+            .map(|v| v.value().to_owned())
+            .unwrap_or_default())
+    }
+
+    /// Id of an interned string, if it was ever seen.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn string_id(&self, text: &str) -> Result<Option<u32>, StoreError> {
+        Ok(self.tx.open_table(STRING_IDS)?.get(text)?.map(|v| v.value()))
+    }
+
+    /// Calls `f` with every visit of `site` that started in `[from_ms, to_ms)`,
+    /// in start order, until it returns `Break`.
+    ///
+    /// # Errors
+    /// Storage errors, or the error `f` breaks with.
+    pub fn for_each_session(
+        &self,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+        mut f: impl FnMut(SessionKey, &[u8]) -> ControlFlow<StoreError>,
+    ) -> Result<(), StoreError> {
+        if to_ms <= from_ms {
+            return Ok(());
+        }
+        let table = self.tx.open_table(SESSIONS)?;
+        for row in table.range((site.0, from_ms, 0)..(site.0, to_ms, 0))? {
+            let (k, v) = row?;
+            let (s, start_ms, id) = k.value();
+            let key = SessionKey {
+                site: SiteId(s),
+                start_ms,
+                id,
+            };
+            if let ControlFlow::Break(e) = f(key, v.value()) {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Start of the site's earliest stored visit.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn first_session_start(&self, site: SiteId) -> Result<Option<u64>, StoreError> {
+        let table = self.tx.open_table(SESSIONS)?;
+        let mut range = table.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?;
+        Ok(match range.next() {
+            Some(row) => Some(row?.0.value().1),
+            None => None,
+        })
+    }
+
+    /// Number of visit rows in the store (all sites).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn session_count(&self) -> Result<u64, StoreError> {
+        Ok(self.tx.open_table(SESSIONS)?.len()?)
+    }
+
+    /// Which days in `[from, to]` have a current rollup.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn rolled_days(&self, site: SiteId, from: u32, to: u32) -> Result<BTreeSet<u32>, StoreError> {
+        let table = self.tx.open_table(ROLLED_DAYS)?;
+        let mut out = BTreeSet::new();
+        if from > to {
+            return Ok(out);
+        }
+        for row in table.range((site.0, from)..=(site.0, to))? {
+            out.insert(row?.0.value().1);
+        }
+        Ok(out)
+    }
+
+    /// Rollup rows of one dimension for the given days.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn rollup_rows(
+        &self,
+        site: SiteId,
+        days: &BTreeSet<u32>,
+        dim: u8,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        let table = self.tx.open_table(ROLLUPS)?;
+        let mut out = Vec::new();
+        for &day in days {
+            super::rollups::rows(&table, site, day, day, dim, &mut out)?;
+        }
+        Ok(out)
+    }
+}

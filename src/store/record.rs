@@ -1,0 +1,385 @@
+//! The stored shape of a visit: a session row holds the visit's acquisition and
+//! device attributes once, and its events inline. One row per visit keeps an
+//! event at a handful of bytes and lets a filtered report read a visit and its
+//! events in one sequential pass, with no join.
+//!
+//! Strings (paths, hosts, names) are interned ids; 0 always means "none".
+
+use super::codec::{CodecError, Reader, Writer};
+
+/// Format version written as the first byte of every session value.
+const FORMAT_V1: u8 = 1;
+
+/// Revenue attached to an event, in millionths of the currency unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revenue {
+    /// Amount × 1,000,000 (exact for up to six decimals).
+    pub amount_micros: i64,
+    /// ISO 4217 code, upper case ASCII.
+    pub currency: [u8; 3],
+}
+
+/// One event inside a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventRecord {
+    /// Milliseconds since the visit started.
+    pub offset_ms: u32,
+    /// Interned event name; 0 for a pageview.
+    pub name: u32,
+    /// Interned path of the page the event happened on.
+    pub path: u32,
+    /// True for a pageview.
+    pub pageview: bool,
+    /// False for events sent with `interactive: false` (they don't end a bounce).
+    pub interactive: bool,
+    /// Custom properties as (interned key, interned value).
+    pub props: Vec<(u32, u32)>,
+    /// Revenue, for purchase-like events.
+    pub revenue: Option<Revenue>,
+}
+
+/// One visit with its events.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionRecord {
+    /// Daily-salted visitor hash (see `ingest::visitor`).
+    pub visitor: u64,
+    /// Interned hostname of the first event.
+    pub hostname: u32,
+    /// Interned referrer (host + path).
+    pub referrer: u32,
+    /// Interned source name.
+    pub source: u32,
+    /// `Channel::code()`.
+    pub channel: u8,
+    /// Interned utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id.
+    pub utm: [u32; 6],
+    /// `ClickKind::code()`, 0 for none.
+    pub click: u8,
+    /// ISO 3166-1 alpha-2, `[0, 0]` when unknown.
+    pub country: [u8; 2],
+    /// Interned ISO 3166-2 subdivision code (e.g. `GB-ENG`).
+    pub region: u32,
+    /// Interned city name.
+    pub city: u32,
+    /// `Device::code()`.
+    pub device: u8,
+    /// Interned browser name.
+    pub browser: u32,
+    /// Interned browser major version.
+    pub browser_version: u32,
+    /// Interned OS name.
+    pub os: u32,
+    /// Interned OS version.
+    pub os_version: u32,
+    /// Events in time order.
+    pub events: Vec<EventRecord>,
+}
+
+const F_PAGEVIEW: u8 = 1;
+const F_NONINTERACTIVE: u8 = 2;
+const F_PROPS: u8 = 4;
+const F_REVENUE: u8 = 8;
+
+impl SessionRecord {
+    /// Path of the first pageview (0 when the visit has none).
+    #[must_use]
+    pub fn entry_path(&self) -> u32 {
+        self.events.iter().find(|e| e.pageview).map_or(0, |e| e.path)
+    }
+
+    /// Path of the last pageview.
+    #[must_use]
+    pub fn exit_path(&self) -> u32 {
+        self.events.iter().rev().find(|e| e.pageview).map_or(0, |e| e.path)
+    }
+
+    /// Number of pageviews.
+    #[must_use]
+    pub fn pageviews(&self) -> u64 {
+        self.events.iter().filter(|e| e.pageview).count() as u64
+    }
+
+    /// Plausible's rule: a visit bounces unless it has more than one interactive event.
+    #[must_use]
+    pub fn is_bounce(&self) -> bool {
+        self.events.iter().filter(|e| e.interactive).count() <= 1
+    }
+
+    /// Time between the first and last event.
+    #[must_use]
+    pub fn duration_ms(&self) -> u64 {
+        let first = self.events.first().map_or(0, |e| e.offset_ms);
+        let last = self.events.last().map_or(0, |e| e.offset_ms);
+        u64::from(last.saturating_sub(first))
+    }
+
+    /// Milliseconds from the visit's start to its last event.
+    #[must_use]
+    pub fn last_offset_ms(&self) -> u32 {
+        self.events.last().map_or(0, |e| e.offset_ms)
+    }
+
+    /// Encodes for storage.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(48 + self.events.len() * 6);
+        w.u8(FORMAT_V1);
+        w.u64(self.visitor);
+        for v in [self.hostname, self.referrer, self.source] {
+            w.u64(v.into());
+        }
+        w.u8(self.channel);
+        for v in self.utm {
+            w.u64(v.into());
+        }
+        w.u8(self.click);
+        w.bytes(&self.country);
+        for v in [self.region, self.city] {
+            w.u64(v.into());
+        }
+        w.u8(self.device);
+        for v in [self.browser, self.browser_version, self.os, self.os_version] {
+            w.u64(v.into());
+        }
+        w.u64(self.events.len() as u64);
+        let mut prev = 0u32;
+        for e in &self.events {
+            // Offsets are stored as deltas; events arrive in order, and a clock
+            // step backwards is clamped to 0 rather than stored negative.
+            w.u64(e.offset_ms.saturating_sub(prev).into());
+            prev = prev.max(e.offset_ms);
+            let mut flags = 0;
+            if e.pageview {
+                flags |= F_PAGEVIEW;
+            }
+            if !e.interactive {
+                flags |= F_NONINTERACTIVE;
+            }
+            if !e.props.is_empty() {
+                flags |= F_PROPS;
+            }
+            if e.revenue.is_some() {
+                flags |= F_REVENUE;
+            }
+            w.u8(flags);
+            if !e.pageview {
+                w.u64(e.name.into());
+            }
+            w.u64(e.path.into());
+            if !e.props.is_empty() {
+                w.u64(e.props.len() as u64);
+                for (k, v) in &e.props {
+                    w.u64((*k).into());
+                    w.u64((*v).into());
+                }
+            }
+            if let Some(r) = e.revenue {
+                w.i64(r.amount_micros);
+                w.bytes(&r.currency);
+            }
+        }
+        w.finish()
+    }
+
+    /// Decodes a stored value.
+    ///
+    /// # Errors
+    /// Unknown format version, truncation or trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != FORMAT_V1 {
+            return Err(CodecError("unknown session format version"));
+        }
+        let mut s = Self {
+            visitor: r.u64()?,
+            hostname: r.u32()?,
+            referrer: r.u32()?,
+            source: r.u32()?,
+            channel: r.u8()?,
+            ..Self::default()
+        };
+        for u in &mut s.utm {
+            *u = r.u32()?;
+        }
+        s.click = r.u8()?;
+        s.country = r.array()?;
+        s.region = r.u32()?;
+        s.city = r.u32()?;
+        s.device = r.u8()?;
+        s.browser = r.u32()?;
+        s.browser_version = r.u32()?;
+        s.os = r.u32()?;
+        s.os_version = r.u32()?;
+        let n = r.u64()?;
+        if n > bytes.len() as u64 {
+            return Err(CodecError("event count exceeds record size"));
+        }
+        let mut offset = 0u32;
+        s.events.reserve(usize::try_from(n).unwrap_or(0));
+        for _ in 0..n {
+            offset = offset
+                .checked_add(r.u32()?)
+                .ok_or(CodecError("event offset overflow"))?;
+            let flags = r.u8()?;
+            let pageview = flags & F_PAGEVIEW != 0;
+            let name = if pageview { 0 } else { r.u32()? };
+            let path = r.u32()?;
+            let mut props = Vec::new();
+            if flags & F_PROPS != 0 {
+                let k = r.u64()?;
+                if k > bytes.len() as u64 {
+                    return Err(CodecError("prop count exceeds record size"));
+                }
+                for _ in 0..k {
+                    props.push((r.u32()?, r.u32()?));
+                }
+            }
+            let revenue = if flags & F_REVENUE == 0 {
+                None
+            } else {
+                Some(Revenue {
+                    amount_micros: r.i64()?,
+                    currency: r.array()?,
+                })
+            };
+            s.events.push(EventRecord {
+                offset_ms: offset,
+                name,
+                path,
+                pageview,
+                interactive: flags & F_NONINTERACTIVE == 0,
+                props,
+                revenue,
+            });
+        }
+        if !r.is_empty() {
+            return Err(CodecError("trailing bytes"));
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = EventRecord> {
+        (
+            0u32..100_000,
+            any::<bool>(),
+            1u32..5000,
+            any::<u32>(),
+            any::<bool>(),
+            proptest::collection::vec((any::<u32>(), any::<u32>()), 0..4),
+            proptest::option::of((any::<i64>(), proptest::array::uniform3(b'A'..=b'Z'))),
+        )
+            .prop_map(|(off, pageview, name, path, interactive, props, rev)| EventRecord {
+                offset_ms: off,
+                name: if pageview { 0 } else { name },
+                path,
+                pageview,
+                interactive,
+                props,
+                revenue: rev.map(|(amount_micros, currency)| Revenue {
+                    amount_micros,
+                    currency,
+                }),
+            })
+    }
+
+    fn session() -> impl Strategy<Value = SessionRecord> {
+        (
+            any::<u64>(),
+            proptest::array::uniform6(any::<u32>()),
+            any::<[u8; 2]>(),
+            any::<u8>(),
+            any::<u32>(),
+            proptest::collection::vec(event(), 0..12),
+        )
+            .prop_map(|(visitor, utm, country, channel, browser, mut events)| {
+                events.sort_by_key(|e| e.offset_ms);
+                SessionRecord {
+                    visitor,
+                    utm,
+                    country,
+                    channel,
+                    browser,
+                    hostname: browser / 3,
+                    city: browser ^ 7,
+                    events,
+                    ..SessionRecord::default()
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn sessions_round_trip(s in session()) {
+            prop_assert_eq!(SessionRecord::decode(&s.encode()).unwrap(), s);
+        }
+
+        #[test]
+        fn truncated_records_are_errors_not_panics(s in session(), cut in 0usize..200) {
+            let bytes = s.encode();
+            let cut = cut.min(bytes.len().saturating_sub(1));
+            prop_assert!(SessionRecord::decode(&bytes[..cut]).is_err());
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let _ = SessionRecord::decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn a_typical_pageview_costs_a_few_bytes() {
+        let mut s = SessionRecord {
+            visitor: u64::MAX / 3,
+            channel: 2,
+            country: *b"GB",
+            device: 1,
+            browser: 12,
+            os: 14,
+            ..SessionRecord::default()
+        };
+        let base = s.encode().len();
+        s.events.push(EventRecord {
+            offset_ms: 30_000,
+            path: 300,
+            pageview: true,
+            interactive: true,
+            ..EventRecord::default()
+        });
+        assert!(s.encode().len() - base <= 6, "{}", s.encode().len() - base);
+    }
+
+    #[test]
+    fn bounce_entry_exit_and_duration_follow_plausible() {
+        let pv = |offset_ms, path| EventRecord {
+            offset_ms,
+            path,
+            pageview: true,
+            interactive: true,
+            ..EventRecord::default()
+        };
+        let mut s = SessionRecord {
+            events: vec![pv(0, 1)],
+            ..SessionRecord::default()
+        };
+        assert!(s.is_bounce());
+        s.events.push(EventRecord {
+            offset_ms: 5000,
+            name: 9,
+            path: 1,
+            interactive: false,
+            ..EventRecord::default()
+        });
+        assert!(s.is_bounce(), "a non-interactive event does not end a bounce");
+        s.events.push(pv(60_000, 2));
+        assert!(!s.is_bounce());
+        assert_eq!((s.entry_path(), s.exit_path()), (1, 2));
+        assert_eq!(s.duration_ms(), 60_000);
+        assert_eq!(s.pageviews(), 2);
+    }
+}

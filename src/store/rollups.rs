@@ -1,0 +1,139 @@
+//! Pre-aggregated days: one row per (site, local day, dimension, value) with the
+//! additive sums reports need. Visitors are the day's distinct visitor ids, which
+//! add up across days because ids themselves change every day.
+
+use redb::ReadableTable;
+
+use super::{
+    Store, StoreError,
+    codec::{CodecError, Reader, Writer},
+    tables::{ROLLED_DAYS, ROLLUPS},
+};
+use crate::domain::SiteId;
+
+/// Additive sums for one rollup row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupSums {
+    /// Distinct visitors that day.
+    pub visitors: u64,
+    /// Visits.
+    pub visits: u64,
+    /// Pageviews.
+    pub pageviews: u64,
+    /// Events of every kind.
+    pub events: u64,
+    /// Visits that bounced.
+    pub bounces: u64,
+    /// Sum of visit durations, ms.
+    pub duration_ms: u64,
+}
+
+impl RollupSums {
+    /// Adds another row into this one.
+    pub fn add(&mut self, o: &Self) {
+        self.visitors += o.visitors;
+        self.visits += o.visits;
+        self.pageviews += o.pageviews;
+        self.events += o.events;
+        self.bounces += o.bounces;
+        self.duration_ms += o.duration_ms;
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(16);
+        for v in [
+            self.visitors,
+            self.visits,
+            self.pageviews,
+            self.events,
+            self.bounces,
+            self.duration_ms,
+        ] {
+            w.u64(v);
+        }
+        w.finish()
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, CodecError> {
+        let mut r = Reader::new(b);
+        Ok(Self {
+            visitors: r.u64()?,
+            visits: r.u64()?,
+            pageviews: r.u64()?,
+            events: r.u64()?,
+            bounces: r.u64()?,
+            duration_ms: r.u64()?,
+        })
+    }
+}
+
+/// One rollup row as read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollupRow {
+    /// Local day number (days since 1970-01-01 in the site's zone).
+    pub day: u32,
+    /// Dimension code (see `stats::rollup`).
+    pub dim: u8,
+    /// Dimension value (an interned id or an enum code).
+    pub value: u32,
+    /// The sums.
+    pub sums: RollupSums,
+}
+
+impl Store {
+    /// Replaces a day's rollup rows and marks the day rolled up, atomically.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn put_rollup_day(
+        &self,
+        site: SiteId,
+        day: u32,
+        rows: &[(u8, u32, RollupSums)],
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut table = tx.open_table(ROLLUPS)?;
+            table.retain_in(
+                (site.0, day, 0, 0)..=(site.0, day, u8::MAX, u32::MAX),
+                |_, _| false,
+            )?;
+            for (dim, value, sums) in rows {
+                table.insert((site.0, day, *dim, *value), sums.encode().as_slice())?;
+            }
+            tx.open_table(ROLLED_DAYS)?.insert((site.0, day), now_ms)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Decodes a rollup value.
+pub(super) fn decode_sums(b: &[u8]) -> Result<RollupSums, StoreError> {
+    Ok(RollupSums::decode(b)?)
+}
+
+/// Reads rows of one dimension for days in `[from, to]`.
+pub(super) fn rows(
+    table: &impl ReadableTable<(u32, u32, u8, u32), &'static [u8]>,
+    site: SiteId,
+    from: u32,
+    to: u32,
+    dim: u8,
+    out: &mut Vec<RollupRow>,
+) -> Result<(), StoreError> {
+    for day in from..=to {
+        for row in table.range((site.0, day, dim, 0)..=(site.0, day, dim, u32::MAX))? {
+            let (k, v) = row?;
+            let (_, day, dim, value) = k.value();
+            out.push(RollupRow {
+                day,
+                dim,
+                value,
+                sums: decode_sums(v.value())?,
+            });
+        }
+    }
+    Ok(())
+}

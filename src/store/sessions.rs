@@ -1,0 +1,131 @@
+//! Visit rows and interned strings, written by the ingest writer in batches.
+
+use std::collections::HashMap;
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::{
+    Store, StoreError, read_counter,
+    record::SessionRecord,
+    tables::{META, NEXT_SESSION_ID, NEXT_STRING_ID, ROLLED_DAYS, SESSIONS, STRING_IDS, STRINGS},
+};
+use crate::domain::SiteId;
+
+/// Where a visit row lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionKey {
+    /// Site.
+    pub site: SiteId,
+    /// Unix ms of the visit's first event.
+    pub start_ms: u64,
+    /// Visit id, unique across the store.
+    pub id: u64,
+}
+
+impl SessionKey {
+    pub(super) fn tuple(self) -> (u32, u64, u64) {
+        (self.site.0, self.start_ms, self.id)
+    }
+}
+
+/// Everything one write transaction of the writer does.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Strings interned since the last batch: (id, text).
+    pub strings: Vec<(u32, String)>,
+    /// Visit rows to insert or replace: key, local day of the start, encoded record.
+    pub sessions: Vec<(SessionKey, u32, Vec<u8>)>,
+    /// Counter values after this batch.
+    pub next_session_id: u64,
+    /// Counter values after this batch.
+    pub next_string_id: u32,
+}
+
+impl Store {
+    /// Commits one batch durably (fsync) in one transaction: all of it or none.
+    ///
+    /// # Errors
+    /// Storage errors; nothing of the batch is then on disk.
+    pub fn commit_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut strings = tx.open_table(STRINGS)?;
+            let mut ids = tx.open_table(STRING_IDS)?;
+            for (id, text) in &batch.strings {
+                strings.insert(*id, text.as_str())?;
+                ids.insert(text.as_str(), *id)?;
+            }
+            let mut sessions = tx.open_table(SESSIONS)?;
+            let mut rolled = tx.open_table(ROLLED_DAYS)?;
+            for (key, day, bytes) in &batch.sessions {
+                sessions.insert(key.tuple(), bytes.as_slice())?;
+                // A visit still growing on an already rolled-up day makes that
+                // rollup stale: forget it so the next rollup run rebuilds it.
+                rolled.remove((key.site.0, *day))?;
+            }
+            let mut meta = tx.open_table(META)?;
+            meta.insert(
+                NEXT_SESSION_ID,
+                batch.next_session_id.to_be_bytes().as_slice(),
+            )?;
+            meta.insert(
+                NEXT_STRING_ID,
+                u64::from(batch.next_string_id).to_be_bytes().as_slice(),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The writer's starting state: every interned string and both counters.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn load_writer_state(&self) -> Result<(HashMap<String, u32>, u32, u64), StoreError> {
+        let tx = self.db.begin_read()?;
+        let ids = tx.open_table(STRING_IDS)?;
+        let mut map = HashMap::new();
+        for row in ids.iter()? {
+            let (k, v) = row?;
+            map.insert(k.value().to_owned(), v.value());
+        }
+        let meta = tx.open_table(META)?;
+        let next_string = u32::try_from(read_counter(&meta, NEXT_STRING_ID)?.max(1))
+            .map_err(|_| StoreError::Redb("string id counter overflow".into()))?;
+        let next_session = read_counter(&meta, NEXT_SESSION_ID)?.max(1);
+        Ok((map, next_string, next_session))
+    }
+
+    /// Visits of every site that started at or after `since_ms`, for rebuilding
+    /// the writer's table of open visits after a restart.
+    ///
+    /// # Errors
+    /// Storage errors or a corrupt row.
+    pub fn sessions_since(
+        &self,
+        since_ms: u64,
+    ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(SESSIONS)?;
+        let mut out = Vec::new();
+        let sites: Vec<u32> = super::sites::all_sites(&tx.open_table(super::tables::SITES)?)?
+            .into_iter()
+            .map(|s| s.id.0)
+            .collect();
+        for site in sites {
+            for row in table.range((site, since_ms, 0)..=(site, u64::MAX, u64::MAX))? {
+                let (k, v) = row?;
+                let (s, start_ms, id) = k.value();
+                out.push((
+                    SessionKey {
+                        site: SiteId(s),
+                        start_ms,
+                        id,
+                    },
+                    SessionRecord::decode(v.value())?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,53 @@
+//! Table definitions. Names carry a version; a format change means a new name
+//! and a migration step in `Store::migrate`.
+
+use redb::{TableDefinition, WriteTransaction};
+
+use super::StoreError;
+
+/// Settings-like values and counters, keyed by name.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
+/// Site id → JSON site row (rarely written, small).
+pub const SITES: TableDefinition<u32, &[u8]> = TableDefinition::new("sites_v1");
+/// Domain → site id.
+pub const SITE_DOMAINS: TableDefinition<&str, u32> = TableDefinition::new("site_domains_v1");
+/// SHA-256 of an API key (hex) → JSON key row. The key itself is never stored.
+pub const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys_v1");
+/// Interned string id → text.
+pub const STRINGS: TableDefinition<u32, &str> = TableDefinition::new("strings_v1");
+/// Text → interned string id.
+pub const STRING_IDS: TableDefinition<&str, u32> = TableDefinition::new("string_ids_v1");
+/// (site, visit start ms, visit id) → encoded `SessionRecord`. The key orders
+/// visits by site then time, so a date range is one range scan.
+pub const SESSIONS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("sessions_v1");
+/// (site, local day number, dimension code, value) → encoded `RollupSums`.
+pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> =
+    TableDefinition::new("rollups_v1");
+/// (site, local day number) → unix ms when that day was rolled up.
+pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
+/// UTC day number → 32-byte visitor-hash salt. Deleted once the day's visits are over.
+pub const SALTS: TableDefinition<u32, &[u8]> = TableDefinition::new("salts_v1");
+
+/// Key of the schema version in `META`.
+pub const SCHEMA_VERSION_KEY: &str = "schema_version";
+/// Next site id.
+pub const NEXT_SITE_ID: &str = "next_site_id";
+/// Next visit id.
+pub const NEXT_SESSION_ID: &str = "next_session_id";
+/// Next interned string id.
+pub const NEXT_STRING_ID: &str = "next_string_id";
+
+/// Creates every table so readers never meet a missing one.
+pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(META)?;
+    tx.open_table(SITES)?;
+    tx.open_table(SITE_DOMAINS)?;
+    tx.open_table(API_KEYS)?;
+    tx.open_table(STRINGS)?;
+    tx.open_table(STRING_IDS)?;
+    tx.open_table(SESSIONS)?;
+    tx.open_table(ROLLUPS)?;
+    tx.open_table(ROLLED_DAYS)?;
+    tx.open_table(SALTS)?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The browser-facing edge: `POST /api/event`, wire-compatible with Plausible's
+//! Events API. It is the only route with open CORS, and it accepts any
+//! Content-Type so browsers can send `text/plain` and skip the preflight.
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::header::{self, HeaderValue},
+    web,
+};
+use serde_json::json;
+
+use crate::{
+    ingest::{
+        client_ip::client_ip,
+        enrich::DropReason,
+        payload::{self, FieldErrors},
+        writer::EnqueueError,
+    },
+    startup::AppState,
+};
+
+/// Header naming why a valid event was not recorded.
+pub const DROPPED_HEADER: &str = "x-touchpoint-dropped";
+
+/// Routes of the tracker edge.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/event")
+            .route(web::post().to(event))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
+    );
+}
+
+fn cors(mut res: HttpResponse) -> HttpResponse {
+    let h = res.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Content-Type"));
+    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(DROPPED_HEADER));
+    res
+}
+
+async fn preflight() -> HttpResponse {
+    cors(HttpResponse::NoContent().insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400")).finish())
+}
+
+fn rejected(state: &AppState, errors: &FieldErrors) -> HttpResponse {
+    state.metrics.events_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    cors(HttpResponse::BadRequest().json(json!({ "errors": errors })))
+}
+
+fn dropped(state: &AppState, reason: DropReason) -> HttpResponse {
+    state.metrics.dropped(reason.as_str());
+    cors(HttpResponse::Accepted().insert_header((DROPPED_HEADER, reason.as_str())).body("ok"))
+}
+
+/// `POST /api/event`: 202 once stored; 400 with field errors; 202 plus
+/// `x-touchpoint-dropped` for bots and unknown sites; 503 when the queue is full.
+pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    if body.len() > state.settings.ingest.max_body_bytes {
+        let mut e = FieldErrors::new();
+        e.insert(
+            "request",
+            format!("body is larger than {} bytes", state.settings.ingest.max_body_bytes),
+        );
+        return rejected(&state, &e);
+    }
+    let raw = match payload::parse(&body) {
+        Ok(r) => r,
+        Err(errors) => return rejected(&state, &errors),
+    };
+    if raw.name == "engagement" {
+        return dropped(&state, DropReason::Engagement);
+    }
+    let ua_str = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let ua = match state.enricher.check_agent(ua_str) {
+        Ok(ua) => ua,
+        Err(reason) => return dropped(&state, reason),
+    };
+    let sites = state.sites.load();
+    let targets: Vec<_> = raw.domains.iter().filter_map(|d| sites.get(d.as_str())).collect();
+    if targets.is_empty() {
+        return dropped(&state, DropReason::UnknownSite);
+    }
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return cors(HttpResponse::InternalServerError().finish());
+    };
+    let header_str = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
+    let ip = client_ip(
+        peer,
+        header_str("x-forwarded-for"),
+        header_str("x-real-ip"),
+        &state.settings.server.trusted_proxies,
+    );
+    let now = state.clock.now_ms();
+    let mut acks = Vec::with_capacity(targets.len());
+    for site in targets {
+        let e = state.enricher.enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now);
+        match state.writer.enqueue(e) {
+            Ok(rx) => acks.push(rx),
+            Err(EnqueueError::Full) => {
+                state.metrics.events_overloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return cors(
+                    HttpResponse::ServiceUnavailable()
+                        .insert_header((header::RETRY_AFTER, "1"))
+                        .json(json!({ "error": "ingestion queue is full, retry shortly" })),
+                );
+            }
+            Err(EnqueueError::Closed) => {
+                return cors(
+                    HttpResponse::ServiceUnavailable()
+                        .insert_header((header::RETRY_AFTER, "5"))
+                        .json(json!({ "error": "shutting down" })),
+                );
+            }
+        }
+    }
+    for rx in acks {
+        match rx.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "event not stored");
+                return cors(
+                    HttpResponse::ServiceUnavailable()
+                        .insert_header((header::RETRY_AFTER, "5"))
+                        .json(json!({ "error": "storage unavailable" })),
+                );
+            }
+            Err(_) => {
+                return cors(HttpResponse::ServiceUnavailable().insert_header((header::RETRY_AFTER, "5")).finish());
+            }
+        }
+    }
+    cors(HttpResponse::Accepted().body("ok"))
+}

@@ -1,0 +1,176 @@
+//! Spawns the real application on a random port with a temporary data dir.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use touchpoint::{
+    clock::Clock,
+    config::Settings,
+    domain::{Domain, Timezone},
+    privacy,
+    startup::{AppState, Application},
+    store::ApiKeyRecord,
+};
+
+/// 2024-03-15T10:00:00Z, a Friday.
+pub const T0: u64 = 1_710_496_800_000;
+/// One minute.
+pub const MIN: u64 = 60_000;
+/// A desktop Chrome user agent.
+pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+/// An iPhone Safari user agent.
+pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub state: actix_web::web::Data<AppState>,
+    pub app_salts: std::sync::Arc<touchpoint::ingest::visitor::SaltKeeper>,
+    pub api_key: String,
+    pub data_dir: tempfile::TempDir,
+    handle: actix_web::dev::ServerHandle,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Settings for a test: random port, temp dir, jobs off (tests drive them),
+/// loopback trusted as a proxy.
+pub fn test_settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
+    let mut env: Vec<(String, String)> = vec![
+        ("TOUCHPOINT__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+        ("TOUCHPOINT__STORAGE__DATA_DIR".into(), data_dir.display().to_string()),
+        ("TOUCHPOINT__JOBS__SALT_ROTATION_SCHEDULE".into(), String::new()),
+        ("TOUCHPOINT__JOBS__SALT_DESTROY_SCHEDULE".into(), String::new()),
+        ("TOUCHPOINT__JOBS__ROLLUP_SCHEDULE".into(), String::new()),
+        // Tests play the reverse proxy: X-Forwarded-For carries each visitor's IP.
+        ("TOUCHPOINT__SERVER__TRUSTED_PROXIES".into(), "127.0.0.1/32".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Settings::load(None, env).expect("test settings")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = test_settings(data_dir.path(), extra);
+    let clock = Clock::manual(T0);
+    let app = Application::build_with_clock(settings, clock.clone()).expect("app builds");
+    let state = app.state();
+    for (domain, tz) in [("example.com", "UTC"), ("other.example", "America/New_York")] {
+        state
+            .store
+            .add_site(&Domain::parse(domain).unwrap(), Timezone::parse(tz).unwrap(), T0)
+            .unwrap();
+    }
+    state.reload_sites().unwrap();
+    let api_key = format!("tp_test_{}", hex::encode(privacy::random_bytes::<8>()));
+    state
+        .store
+        .add_api_key(
+            &privacy::sha256_hex(api_key.as_bytes()),
+            &ApiKeyRecord { name: "test".into(), prefix: "tp_test".into(), created_ms: T0 },
+        )
+        .unwrap();
+    let url = app.url();
+    let handle = app.server_handle();
+    let app_salts = app.salts();
+    let task = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        url,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        app_salts,
+        api_key,
+        data_dir,
+        handle,
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// POSTs a raw body to /api/event.
+    pub async fn post_raw(&self, body: &str, ua: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}/api/event", self.url))
+            .header("user-agent", ua)
+            .header("content-type", "text/plain")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// POSTs an event and asserts it was stored.
+    pub async fn event(&self, body: Value, ua: &str, ip: &str) {
+        let res = self.post_raw(&body.to_string(), ua, &[("x-forwarded-for", ip)]).await;
+        assert_eq!(res.status().as_u16(), 202, "event {body} not accepted");
+        assert!(res.headers().get("x-touchpoint-dropped").is_none(), "event {body} dropped");
+    }
+
+    /// A pageview of `path` on example.com.
+    pub async fn pageview(&self, path: &str, ua: &str, ip: &str) {
+        self.event(json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"}), ua, ip)
+            .await;
+    }
+
+    /// POST /api/v2/query; returns status and body.
+    pub async fn query(&self, q: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/v2/query", self.url))
+            .bearer_auth(&self.api_key)
+            .json(&q)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Runs a v2 query that must succeed; returns its results.
+    pub async fn results(&self, q: Value) -> Vec<Value> {
+        let (status, body) = self.query(q.clone()).await;
+        assert_eq!(status, 200, "query {q} failed: {body}");
+        body["results"].as_array().unwrap().clone()
+    }
+
+    /// Aggregate metrics for example.com over `range`.
+    pub async fn aggregate(&self, metrics: &[&str], range: Value) -> Vec<Value> {
+        let r = self
+            .results(json!({"site_id": "example.com", "metrics": metrics, "date_range": range}))
+            .await;
+        r[0]["metrics"].as_array().unwrap().clone()
+    }
+
+    /// GET with the API key.
+    pub async fn get_api(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.api_key)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Stops the server gracefully and waits for the writer to drain.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.handle.stop(true).await;
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+        self.data_dir
+    }
+}

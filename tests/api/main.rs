@@ -1,0 +1,11 @@
+//! One integration test binary: the real server on a random port, a real redb
+//! file in a temporary directory, real HTTP.
+
+mod classification;
+mod helpers;
+mod ingest;
+mod ops;
+mod privacy;
+mod process;
+mod sessions;
+mod stats_api;
