@@ -93,7 +93,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             crate::jobs::validate(&settings.jobs)?;
             let geo = crate::geo::GeoLookup::from_config(&settings.geoip.database)?;
-            println!("{}", toml::to_string(&settings).context("rendering settings")?);
+            println!(
+                "{}",
+                toml::to_string(&settings).context("rendering settings")?
+            );
             println!("# geolocation: {}", geo.description());
             println!("configuration OK");
             Ok(())
@@ -105,7 +108,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let domain = Domain::parse(&domain)?;
                     let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
                     let site = store.add_site(&domain, tz, Clock::System.now_ms())?;
-                    println!("added site {} (id {}, timezone {})", site.domain, site.id, site.timezone);
+                    println!(
+                        "added site {} (id {}, timezone {})",
+                        site.domain, site.id, site.timezone
+                    );
                 }
                 SiteAction::List => {
                     for s in store.sites()? {
@@ -119,7 +125,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             action: KeyAction::Create { name },
         } => {
             let name = name.trim();
-            anyhow::ensure!(!name.is_empty() && name.len() <= 100, "--name must be 1 to 100 characters");
+            anyhow::ensure!(
+                !name.is_empty() && name.len() <= 100,
+                "--name must be 1 to 100 characters"
+            );
             let store = Store::open(&settings.storage.data_dir)?;
             let key = format!("tp_{}", hex::encode(privacy::random_bytes::<24>()));
             store.add_api_key(

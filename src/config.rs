@@ -211,7 +211,10 @@ mod tests {
             None,
             env(&[
                 ("TOUCHPOINT__SERVER__LISTEN", "0.0.0.0:9000"),
-                ("TOUCHPOINT__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1/32"),
+                (
+                    "TOUCHPOINT__SERVER__TRUSTED_PROXIES",
+                    "10.0.0.0/8, 127.0.0.1/32",
+                ),
                 ("TOUCHPOINT__STORAGE__DATA_DIR", "/data"),
                 ("TOUCHPOINT__INGEST__BATCH_SIZE", "64"),
                 ("TOUCHPOINT__JOBS__ROLLUP_SCHEDULE", ""),
@@ -230,12 +233,26 @@ mod tests {
     fn invalid_settings_are_reported_clearly() {
         let cases = [
             ("TOUCHPOINT__SERVER__NOPE", "1", "unknown setting"),
-            ("TOUCHPOINT__INGEST__BATCH_SIZE", "many", "expected an integer"),
-            ("TOUCHPOINT__SERVER__LISTEN", "not an address", "invalid configuration"),
-            ("TOUCHPOINT__SERVER__TRUSTED_PROXIES", "10.0.0.0/99", "invalid configuration"),
+            (
+                "TOUCHPOINT__INGEST__BATCH_SIZE",
+                "many",
+                "expected an integer",
+            ),
+            (
+                "TOUCHPOINT__SERVER__LISTEN",
+                "not an address",
+                "invalid configuration",
+            ),
+            (
+                "TOUCHPOINT__SERVER__TRUSTED_PROXIES",
+                "10.0.0.0/99",
+                "invalid configuration",
+            ),
         ];
         for (k, v, want) in cases {
-            let err = Settings::load(None, env(&[(k, v)])).unwrap_err().to_string();
+            let err = Settings::load(None, env(&[(k, v)]))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{k}={v}: got {err:?}, wanted {want:?}");
         }
     }
@@ -244,13 +261,13 @@ mod tests {
     fn file_values_sit_between_defaults_and_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:7000\"\n[ingest]\nbatch_size = 3\n")
-            .unwrap();
-        let s = Settings::load(
-            Some(&path),
-            env(&[("TOUCHPOINT__INGEST__BATCH_SIZE", "9")]),
+        std::fs::write(
+            &path,
+            "[server]\nlisten = \"127.0.0.1:7000\"\n[ingest]\nbatch_size = 3\n",
         )
         .unwrap();
+        let s =
+            Settings::load(Some(&path), env(&[("TOUCHPOINT__INGEST__BATCH_SIZE", "9")])).unwrap();
         assert_eq!(s.server.listen.port(), 7000);
         assert_eq!(s.ingest.batch_size, 9);
         assert_eq!(s.ingest.flush_interval_ms, 5);

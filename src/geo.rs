@@ -179,9 +179,15 @@ mod tests {
 
     #[test]
     fn missing_or_corrupt_databases_fail_clearly() {
-        let e = GeoLookup::from_config("/nonexistent.mmdb").err().unwrap().to_string();
+        let e = GeoLookup::from_config("/nonexistent.mmdb")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("/nonexistent.mmdb"), "{e}");
-        let e = GeoLookup::from_config(&fixture("LICENSE")).err().unwrap().to_string();
+        let e = GeoLookup::from_config(&fixture("LICENSE"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("LICENSE"), "{e}");
     }
 }

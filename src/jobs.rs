@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::{clock::Clock, config::JobSettings, ingest::visitor::SaltKeeper, stats::rollup, store::Store};
+use crate::{
+    clock::Clock, config::JobSettings, ingest::visitor::SaltKeeper, stats::rollup, store::Store,
+};
 
 /// A job could not be scheduled.
 #[derive(Debug, thiserror::Error)]

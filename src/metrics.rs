@@ -48,7 +48,10 @@ impl Histogram {
         let n = self.count.load(Relaxed);
         #[allow(clippy::cast_precision_loss)]
         let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {n}\n{name}_sum {sum}\n{name}_count {n}");
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {n}\n{name}_sum {sum}\n{name}_count {n}"
+        );
     }
 }
 
@@ -74,8 +77,12 @@ impl Default for Metrics {
             events_rejected: AtomicU64::new(0),
             events_overloaded: AtomicU64::new(0),
             dropped: Mutex::new(BTreeMap::new()),
-            batch_size: Histogram::new(&[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]),
-            commit_seconds: Histogram::new(&[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0]),
+            batch_size: Histogram::new(&[
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+            ]),
+            commit_seconds: Histogram::new(&[
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+            ]),
         }
     }
 }
@@ -96,19 +103,62 @@ impl Metrics {
     pub fn render(&self, queue_depth: usize, store_bytes: u64) -> String {
         let mut out = String::with_capacity(2048);
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         };
-        counter(&mut out, "touchpoint_events_accepted_total", "Events durably stored.", self.events_accepted.load(Relaxed));
-        counter(&mut out, "touchpoint_events_rejected_total", "Event requests refused as invalid.", self.events_rejected.load(Relaxed));
-        counter(&mut out, "touchpoint_events_overloaded_total", "Event requests refused with 503 because the queue was full.", self.events_overloaded.load(Relaxed));
-        let _ = writeln!(out, "# HELP touchpoint_events_dropped_total Valid events not counted, by reason.\n# TYPE touchpoint_events_dropped_total counter");
-        for (reason, n) in self.dropped.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
-            let _ = writeln!(out, "touchpoint_events_dropped_total{{reason=\"{reason}\"}} {n}");
+        counter(
+            &mut out,
+            "touchpoint_events_accepted_total",
+            "Events durably stored.",
+            self.events_accepted.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "touchpoint_events_rejected_total",
+            "Event requests refused as invalid.",
+            self.events_rejected.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "touchpoint_events_overloaded_total",
+            "Event requests refused with 503 because the queue was full.",
+            self.events_overloaded.load(Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_events_dropped_total Valid events not counted, by reason.\n# TYPE touchpoint_events_dropped_total counter"
+        );
+        for (reason, n) in self
+            .dropped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "touchpoint_events_dropped_total{{reason=\"{reason}\"}} {n}"
+            );
         }
-        let _ = writeln!(out, "# HELP touchpoint_queue_depth Events waiting for the writer.\n# TYPE touchpoint_queue_depth gauge\ntouchpoint_queue_depth {queue_depth}");
-        let _ = writeln!(out, "# HELP touchpoint_store_bytes Size of the store file.\n# TYPE touchpoint_store_bytes gauge\ntouchpoint_store_bytes {store_bytes}");
-        self.batch_size.render("touchpoint_batch_events", "Events per committed write transaction.", &mut out);
-        self.commit_seconds.render("touchpoint_commit_seconds", "Duration of a write transaction commit.", &mut out);
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_queue_depth Events waiting for the writer.\n# TYPE touchpoint_queue_depth gauge\ntouchpoint_queue_depth {queue_depth}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP touchpoint_store_bytes Size of the store file.\n# TYPE touchpoint_store_bytes gauge\ntouchpoint_store_bytes {store_bytes}"
+        );
+        self.batch_size.render(
+            "touchpoint_batch_events",
+            "Events per committed write transaction.",
+            &mut out,
+        );
+        self.commit_seconds.render(
+            "touchpoint_commit_seconds",
+            "Duration of a write transaction commit.",
+            &mut out,
+        );
         out
     }
 }

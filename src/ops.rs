@@ -17,14 +17,17 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health probe failed");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "store not writable" }))
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "status": "store not writable" }))
         }
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = state.metrics.render(state.writer.depth(), state.store.file_size());
+    let body = state
+        .metrics
+        .render(state.writer.depth(), state.store.file_size());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)

@@ -121,10 +121,12 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
-                .wrap(middleware::DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-                    .add(("X-Frame-Options", "DENY")))
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                        .add(("X-Frame-Options", "DENY")),
+                )
                 .configure(crate::tracker::routes)
                 .configure(crate::api::routes)
                 .configure(crate::ops::routes)
@@ -193,7 +195,9 @@ impl Application {
         sched.shutdown().await.ok();
         self.state.writer.close();
         let writer = self.writer_thread;
-        tokio::task::spawn_blocking(move || writer.join()).await.ok();
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .ok();
         tracing::info!("stopped");
         res.map_err(Into::into)
     }

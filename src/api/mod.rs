@@ -18,7 +18,10 @@ use crate::{
 /// Routes under `/api/v1/stats` and `/api/v2`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v2/query", web::post().to(v2::query))
-        .route("/api/v1/stats/realtime/visitors", web::get().to(v1::realtime))
+        .route(
+            "/api/v1/stats/realtime/visitors",
+            web::get().to(v1::realtime),
+        )
         .route("/api/v1/stats/aggregate", web::get().to(v1::aggregate))
         .route("/api/v1/stats/timeseries", web::get().to(v1::timeseries))
         .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown));
@@ -81,7 +84,11 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
         .get("authorization")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let Some(key) = header.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty()) else {
+    let Some(key) = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    else {
         return Err(ApiError::Unauthorized(
             "Missing API key. Please use a valid Touchpoint API key as a Bearer Token.".into(),
         ));
@@ -96,12 +103,17 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
 
 /// Finds the site named by `site_id` (its domain, as in Plausible).
 fn site(view: &ReadView, site_id: Option<&str>) -> Result<Site, ApiError> {
-    let raw = site_id
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| ApiError::BadRequest("Missing site ID. Please provide the required site_id parameter with your request.".into()))?;
+    let raw = site_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ApiError::BadRequest(
+            "Missing site ID. Please provide the required site_id parameter with your request."
+                .into(),
+        )
+    })?;
     let domain = Domain::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     view.site_by_domain(domain.as_str())?.ok_or_else(|| {
-        ApiError::NotFound(format!("Site {raw:?} not found, or your API key does not have access to it."))
+        ApiError::NotFound(format!(
+            "Site {raw:?} not found, or your API key does not have access to it."
+        ))
     })
 }
 
@@ -118,6 +130,8 @@ async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> 
 
 /// Earliest date with data for `all` periods.
 fn earliest_date(view: &ReadView, site: &Site) -> Result<chrono::NaiveDate, ApiError> {
-    let ms = view.first_session_start(site.id)?.unwrap_or(site.created_ms);
+    let ms = view
+        .first_session_start(site.id)?
+        .unwrap_or(site.created_ms);
     Ok(stats::period::today(ms, site.timezone))
 }

@@ -7,7 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json, json};
 
-use super::{ApiError, authenticate, earliest_date, execute, site, v2::{custom_range, to_json}};
+use super::{
+    ApiError, authenticate, earliest_date, execute, site,
+    v2::{custom_range, to_json},
+};
 use crate::{
     ingest::session::SESSION_TIMEOUT_MS,
     startup::AppState,
@@ -25,7 +28,11 @@ fn bad(m: impl Into<String>) -> ApiError {
 }
 
 /// `GET /api/v1/stats/realtime/visitors`: visitors active in the last 5 minutes.
-pub async fn realtime(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+pub async fn realtime(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    p: Params,
+) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state)?;
     let now = state.clock.now_ms();
     let store = state.store.clone();
@@ -37,8 +44,11 @@ pub async fn realtime(req: HttpRequest, state: web::Data<AppState>, p: Params) -
         let mut visitors = std::collections::HashSet::new();
         // A visit active now started at most a day ago in practice; visits are
         // capped in length, and older starts can't have events in the window.
-        view.for_each_session(site.id, now.saturating_sub(24 * 3_600_000 + SESSION_TIMEOUT_MS), now + 1, |k, b| {
-            match SessionRecord::decode(b) {
+        view.for_each_session(
+            site.id,
+            now.saturating_sub(24 * 3_600_000 + SESSION_TIMEOUT_MS),
+            now + 1,
+            |k, b| match SessionRecord::decode(b) {
                 Ok(r) => {
                     if k.start_ms + u64::from(r.last_offset_ms()) + window >= now {
                         visitors.insert(r.visitor);
@@ -46,8 +56,8 @@ pub async fn realtime(req: HttpRequest, state: web::Data<AppState>, p: Params) -
                     std::ops::ControlFlow::Continue(())
                 }
                 Err(e) => std::ops::ControlFlow::Break(e.into()),
-            }
-        })?;
+            },
+        )?;
         Ok(visitors.len())
     })
     .await
@@ -73,7 +83,9 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
     let tz = site.timezone;
     let period = p.get("period").map_or("30d", String::as_str).to_owned();
     let (first, last) = if period == "custom" {
-        let date = p.get("date").ok_or_else(|| bad("The `date` parameter is required when using a custom period"))?;
+        let date = p
+            .get("date")
+            .ok_or_else(|| bad("The `date` parameter is required when using a custom period"))?;
         let (a, b) = date
             .split_once(',')
             .ok_or_else(|| bad("Invalid format for `date` parameter. When using a custom period, please include two ISO-8601 formatted dates joined by a comma."))?;
@@ -96,7 +108,13 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
         .split(',')
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .map(|m| Metric::parse(m).ok_or_else(|| bad(format!("The metric `{m}` is not recognized. Find valid metrics from the documentation"))))
+        .map(|m| {
+            Metric::parse(m).ok_or_else(|| {
+                bad(format!(
+                    "The metric `{m}` is not recognized. Find valid metrics from the documentation"
+                ))
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let filter = p.get("filters").map(|f| parse_filters(f)).transpose()?;
     Ok(Common {
@@ -138,7 +156,11 @@ fn parse_filters(s: &str) -> Result<Filter, ApiError> {
         let values: Vec<String> = value.split('|').map(|v| v.trim().to_owned()).collect();
         let wildcard = values.iter().any(|v| v.contains('*'));
         let (op, values) = if wildcard && matches!(op, Op::Is | Op::IsNot) {
-            let op = if op == Op::Is { Op::Matches } else { Op::MatchesNot };
+            let op = if op == Op::Is {
+                Op::Matches
+            } else {
+                Op::MatchesNot
+            };
             (op, values.iter().map(|v| wildcard_regex(v)).collect())
         } else {
             (op, values)
@@ -173,7 +195,13 @@ fn wildcard_regex(v: &str) -> String {
     out
 }
 
-fn query(c: &Common, metrics: Vec<Metric>, dims: Vec<Dimension>, limit: usize, offset: usize) -> Query {
+fn query(
+    c: &Common,
+    metrics: Vec<Metric>,
+    dims: Vec<Dimension>,
+    limit: usize,
+    offset: usize,
+) -> Query {
     Query {
         site: c.site.id,
         timezone: c.site.timezone,
@@ -189,7 +217,11 @@ fn query(c: &Common, metrics: Vec<Metric>, dims: Vec<Dimension>, limit: usize, o
 }
 
 /// `GET /api/v1/stats/aggregate`
-pub async fn aggregate(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+pub async fn aggregate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    p: Params,
+) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state)?;
     let c = common(&state, &p, "visitors")?;
     if c.metrics.contains(&Metric::Percentage) {
@@ -206,7 +238,11 @@ pub async fn aggregate(req: HttpRequest, state: web::Data<AppState>, p: Params) 
 }
 
 /// `GET /api/v1/stats/timeseries`
-pub async fn timeseries(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+pub async fn timeseries(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    p: Params,
+) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state)?;
     let c = common(&state, &p, "visitors")?;
     let default = match c.period.as_str() {
@@ -219,10 +255,22 @@ pub async fn timeseries(req: HttpRequest, state: web::Data<AppState>, p: Params)
         "date" | "day" => Dimension::Day,
         "week" => Dimension::Week,
         "month" => Dimension::Month,
-        other => return Err(bad(format!("Error parsing `interval` parameter: invalid interval `{other}`. Valid intervals are `date`, `week`, `month` and `hour`"))),
+        other => {
+            return Err(bad(format!(
+                "Error parsing `interval` parameter: invalid interval `{other}`. Valid intervals are `date`, `week`, `month` and `hour`"
+            )));
+        }
     };
-    let out = execute(&state, query(&c, c.metrics.clone(), vec![dim.clone()], 100_000, 0)).await?;
-    let by_label: HashMap<&str, &crate::stats::Row> = out.rows.iter().map(|r| (r.dimensions[0].as_str(), r)).collect();
+    let out = execute(
+        &state,
+        query(&c, c.metrics.clone(), vec![dim.clone()], 100_000, 0),
+    )
+    .await?;
+    let by_label: HashMap<&str, &crate::stats::Row> = out
+        .rows
+        .iter()
+        .map(|r| (r.dimensions[0].as_str(), r))
+        .collect();
     // Plausible returns every bucket of the period, empty ones as zeros.
     let results: Vec<Json> = labels(&dim, c.first, c.last)
         .into_iter()
@@ -230,7 +278,9 @@ pub async fn timeseries(req: HttpRequest, state: web::Data<AppState>, p: Params)
             let mut o = Map::new();
             o.insert("date".into(), json!(label));
             for (i, m) in c.metrics.iter().enumerate() {
-                let v = by_label.get(label.as_str()).map_or(json!(0), |r| to_json(r.metrics[i]));
+                let v = by_label
+                    .get(label.as_str())
+                    .map_or(json!(0), |r| to_json(r.metrics[i]));
                 o.insert(m.as_str().into(), v);
             }
             Json::Object(o)
@@ -253,7 +303,8 @@ fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
                 }
             }
             Dimension::Week => {
-                let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                let monday =
+                    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
                 let l = monday.to_string();
                 if out.last() != Some(&l) {
                     out.push(l);
@@ -267,23 +318,46 @@ fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
 }
 
 /// `GET /api/v1/stats/breakdown`
-pub async fn breakdown(req: HttpRequest, state: web::Data<AppState>, p: Params) -> Result<HttpResponse, ApiError> {
+pub async fn breakdown(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    p: Params,
+) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state)?;
     let c = common(&state, &p, "visitors")?;
-    let property = p.get("property").ok_or_else(|| bad("The `property` parameter is required for breakdown."))?;
+    let property = p
+        .get("property")
+        .ok_or_else(|| bad("The `property` parameter is required for breakdown."))?;
     let dim = Dimension::parse(property)
         .filter(|d| !d.is_time())
         .ok_or_else(|| bad(format!("Invalid property '{property}'. Please provide a valid property for the breakdown endpoint")))?;
-    let limit: usize = p.get("limit").map_or(Ok(100), |l| l.parse()).map_err(|_| bad("limit must be a number"))?;
-    let page: usize = p.get("page").map_or(Ok(1), |l| l.parse()).map_err(|_| bad("page must be a number"))?;
+    let limit: usize = p
+        .get("limit")
+        .map_or(Ok(100), |l| l.parse())
+        .map_err(|_| bad("limit must be a number"))?;
+    let page: usize = p
+        .get("page")
+        .map_or(Ok(1), |l| l.parse())
+        .map_err(|_| bad("page must be a number"))?;
     if !(1..=1000).contains(&limit) || page == 0 {
-        return Err(bad("Please provide limit as a number between 1 and 1000, and page from 1."));
+        return Err(bad(
+            "Please provide limit as a number between 1 and 1000, and page from 1.",
+        ));
     }
     let key = match &dim {
         Dimension::Prop(k) => k.clone(),
-        d => d.to_string().split(':').nth(1).unwrap_or_default().to_owned(),
+        d => d
+            .to_string()
+            .split(':')
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned(),
     };
-    let out = execute(&state, query(&c, c.metrics.clone(), vec![dim], limit, (page - 1) * limit)).await?;
+    let out = execute(
+        &state,
+        query(&c, c.metrics.clone(), vec![dim], limit, (page - 1) * limit),
+    )
+    .await?;
     let results: Vec<Json> = out
         .rows
         .iter()

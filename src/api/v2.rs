@@ -19,9 +19,14 @@ fn bad(m: impl Into<String>) -> ApiError {
 }
 
 /// Handler.
-pub async fn query(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn query(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state)?;
-    let body: Json = serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
+    let body: Json =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
     let Json::Object(obj) = &body else {
         return Err(bad("The request body must be a JSON object"));
     };
@@ -53,16 +58,21 @@ pub async fn query(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         Some(_) => return Err(bad("#/dimensions must be a list")),
     };
     if dimensions.len() > MAX_DIMENSIONS {
-        return Err(bad(format!("#/dimensions: at most {MAX_DIMENSIONS} dimensions")));
+        return Err(bad(format!(
+            "#/dimensions: at most {MAX_DIMENSIONS} dimensions"
+        )));
     }
     if metrics.contains(&Metric::Percentage) && dimensions.is_empty() {
-        return Err(bad("Metric `percentage` can only be queried with a dimension"));
+        return Err(bad(
+            "Metric `percentage` can only be queried with a dimension",
+        ));
     }
 
     let now = state.clock.now_ms();
     let (from_ms, to_ms, range_echo) = match obj.get("date_range") {
         Some(Json::String(name)) => {
-            let (a, b) = named_period(name, today(now, tz), earliest_date(&view, &site)?).map_err(bad)?;
+            let (a, b) =
+                named_period(name, today(now, tz), earliest_date(&view, &site)?).map_err(bad)?;
             let (f, t) = days_to_ms(a, b, tz);
             (f, t, json!([a.to_string(), b.to_string()]))
         }
@@ -93,8 +103,14 @@ pub async fn query(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         Some(_) => return Err(bad("#/order_by must be a list")),
     };
     let pagination = obj.get("pagination");
-    let limit = pagination.and_then(|p| p.get("limit")).and_then(Json::as_u64).unwrap_or(10_000);
-    let offset = pagination.and_then(|p| p.get("offset")).and_then(Json::as_u64).unwrap_or(0);
+    let limit = pagination
+        .and_then(|p| p.get("limit"))
+        .and_then(Json::as_u64)
+        .unwrap_or(10_000);
+    let offset = pagination
+        .and_then(|p| p.get("offset"))
+        .and_then(Json::as_u64)
+        .unwrap_or(0);
     if limit == 0 || limit > 10_000 {
         return Err(bad("#/pagination/limit must be between 1 and 10000"));
     }
@@ -137,7 +153,11 @@ pub(super) fn to_json(v: Value) -> Json {
 }
 
 /// `[from, to]` as dates (inclusive) or ISO 8601 datetimes.
-pub(super) fn custom_range(a: &str, b: &str, tz: crate::domain::Timezone) -> Result<(u64, u64), ApiError> {
+pub(super) fn custom_range(
+    a: &str,
+    b: &str,
+    tz: crate::domain::Timezone,
+) -> Result<(u64, u64), ApiError> {
     if let (Ok(a), Ok(b)) = (a.parse::<NaiveDate>(), b.parse::<NaiveDate>()) {
         if b < a {
             return Err(bad("#/date_range: the end is before the start"));
@@ -147,7 +167,11 @@ pub(super) fn custom_range(a: &str, b: &str, tz: crate::domain::Timezone) -> Res
     let dt = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .map(|d| u64::try_from(d.timestamp_millis()).unwrap_or(0))
-            .map_err(|_| bad(format!("#/date_range: {s:?} is not a date (YYYY-MM-DD) or ISO 8601 datetime")))
+            .map_err(|_| {
+                bad(format!(
+                    "#/date_range: {s:?} is not a date (YYYY-MM-DD) or ISO 8601 datetime"
+                ))
+            })
     };
     let (f, t) = (dt(a)?, dt(b)? + 1);
     if t <= f {
@@ -167,10 +191,15 @@ fn parse_filter(v: &Json) -> Result<Filter, ApiError> {
                 return Err(bad(format!("#/filters: {op} takes a list of filters")));
             };
             let inner = list.iter().map(parse_filter).collect::<Result<_, _>>()?;
-            Ok(if op == "and" { Filter::And(inner) } else { Filter::Or(inner) })
+            Ok(if op == "and" {
+                Filter::And(inner)
+            } else {
+                Filter::Or(inner)
+            })
         }
         "not" => Ok(Filter::Not(Box::new(parse_filter(
-            a.get(1).ok_or_else(|| bad("#/filters: not takes a filter"))?,
+            a.get(1)
+                .ok_or_else(|| bad("#/filters: not takes a filter"))?,
         )?))),
         _ => {
             let op = match op {
@@ -197,7 +226,11 @@ fn parse_filter(v: &Json) -> Result<Filter, ApiError> {
                         _ => Err(bad(format!("#/filters: invalid clause {x}"))),
                     })
                     .collect::<Result<_, _>>()?,
-                _ => return Err(bad(format!("#/filters: {v} needs a non-empty list of values"))),
+                _ => {
+                    return Err(bad(format!(
+                        "#/filters: {v} needs a non-empty list of values"
+                    )));
+                }
             };
             let case_sensitive = a
                 .get(3)
@@ -214,14 +247,25 @@ fn parse_filter(v: &Json) -> Result<Filter, ApiError> {
     }
 }
 
-fn parse_order(v: &Json, metrics: &[Metric], dims: &[Dimension]) -> Result<(OrderKey, Direction), ApiError> {
-    let (Some(name), Some(dir)) = (v.get(0).and_then(Json::as_str), v.get(1).and_then(Json::as_str)) else {
+fn parse_order(
+    v: &Json,
+    metrics: &[Metric],
+    dims: &[Dimension],
+) -> Result<(OrderKey, Direction), ApiError> {
+    let (Some(name), Some(dir)) = (
+        v.get(0).and_then(Json::as_str),
+        v.get(1).and_then(Json::as_str),
+    ) else {
         return Err(bad(format!("#/order_by: invalid entry {v}")));
     };
     let dir = match dir {
         "asc" => Direction::Asc,
         "desc" => Direction::Desc,
-        _ => return Err(bad(format!("#/order_by: direction must be asc or desc in {v}"))),
+        _ => {
+            return Err(bad(format!(
+                "#/order_by: direction must be asc or desc in {v}"
+            )));
+        }
     };
     if let Some(m) = Metric::parse(name).filter(|m| metrics.contains(m)) {
         return Ok((OrderKey::Metric(m), dir));
@@ -229,5 +273,7 @@ fn parse_order(v: &Json, metrics: &[Metric], dims: &[Dimension]) -> Result<(Orde
     if let Some(d) = Dimension::parse(name).filter(|d| dims.contains(d)) {
         return Ok((OrderKey::Dimension(d), dir));
     }
-    Err(bad(format!("#/order_by: {name:?} is not among the queried metrics or dimensions")))
+    Err(bad(format!(
+        "#/order_by: {name:?} is not among the queried metrics or dimensions"
+    )))
 }

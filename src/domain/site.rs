@@ -108,10 +108,9 @@ impl Timezone {
     /// # Errors
     /// A message naming the input when it is not a known zone.
     pub fn parse(name: &str) -> Result<Self, String> {
-        name.trim()
-            .parse::<chrono_tz::Tz>()
-            .map(Self)
-            .map_err(|_| format!("unknown timezone {name:?} (expected an IANA name like Europe/London)"))
+        name.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            format!("unknown timezone {name:?} (expected an IANA name like Europe/London)")
+        })
     }
 
     /// The zone.
@@ -182,8 +181,15 @@ mod tests {
 
     #[test]
     fn timezones_parse_by_iana_name() {
-        assert_eq!(Timezone::parse("Europe/London").unwrap().to_string(), "Europe/London");
-        assert!(Timezone::parse("Mars/Olympus").unwrap_err().contains("Mars/Olympus"));
+        assert_eq!(
+            Timezone::parse("Europe/London").unwrap().to_string(),
+            "Europe/London"
+        );
+        assert!(
+            Timezone::parse("Mars/Olympus")
+                .unwrap_err()
+                .contains("Mars/Olympus")
+        );
     }
 
     proptest! {

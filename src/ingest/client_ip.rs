@@ -52,14 +52,62 @@ mod tests {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let cases = [
-            ("untrusted peer ignores XFF", "203.0.113.9", Some("1.1.1.1"), None, "203.0.113.9"),
-            ("trusted peer uses XFF", "10.0.0.2", Some("198.51.100.7"), None, "198.51.100.7"),
-            ("spoofed left entries are skipped", "10.0.0.2", Some("6.6.6.6, 198.51.100.7, 10.0.0.5"), None, "198.51.100.7"),
-            ("X-Real-IP as fallback", "10.0.0.2", None, Some("198.51.100.8"), "198.51.100.8"),
-            ("ports and brackets", "::1", Some("[2001:db8::1]:443"), None, "2001:db8::1"),
-            ("ipv4 with port", "::1", Some("198.51.100.9:5000"), None, "198.51.100.9"),
-            ("garbage header keeps the peer", "10.0.0.2", Some("nonsense"), None, "10.0.0.2"),
-            ("all hops trusted gives the first", "10.0.0.2", Some("10.1.1.1, 10.2.2.2"), None, "10.1.1.1"),
+            (
+                "untrusted peer ignores XFF",
+                "203.0.113.9",
+                Some("1.1.1.1"),
+                None,
+                "203.0.113.9",
+            ),
+            (
+                "trusted peer uses XFF",
+                "10.0.0.2",
+                Some("198.51.100.7"),
+                None,
+                "198.51.100.7",
+            ),
+            (
+                "spoofed left entries are skipped",
+                "10.0.0.2",
+                Some("6.6.6.6, 198.51.100.7, 10.0.0.5"),
+                None,
+                "198.51.100.7",
+            ),
+            (
+                "X-Real-IP as fallback",
+                "10.0.0.2",
+                None,
+                Some("198.51.100.8"),
+                "198.51.100.8",
+            ),
+            (
+                "ports and brackets",
+                "::1",
+                Some("[2001:db8::1]:443"),
+                None,
+                "2001:db8::1",
+            ),
+            (
+                "ipv4 with port",
+                "::1",
+                Some("198.51.100.9:5000"),
+                None,
+                "198.51.100.9",
+            ),
+            (
+                "garbage header keeps the peer",
+                "10.0.0.2",
+                Some("nonsense"),
+                None,
+                "10.0.0.2",
+            ),
+            (
+                "all hops trusted gives the first",
+                "10.0.0.2",
+                Some("10.1.1.1, 10.2.2.2"),
+                None,
+                "10.1.1.1",
+            ),
         ];
         for (why, peer, xff, real, want) in cases {
             assert_eq!(client_ip(ip(peer), xff, real, &trusted), ip(want), "{why}");

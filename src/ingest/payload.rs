@@ -103,7 +103,10 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
             String::new()
         }
         Some(Value::String(s)) if s.chars().count() > MAX_NAME_CHARS => {
-            errors.insert("name", format!("should be at most {MAX_NAME_CHARS} characters"));
+            errors.insert(
+                "name",
+                format!("should be at most {MAX_NAME_CHARS} characters"),
+            );
             String::new()
         }
         Some(Value::String(s)) => s.trim().to_owned(),
@@ -162,7 +165,10 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
 
     let referrer = match field(&obj, "referrer", &["r"]) {
         Some(Value::String(s)) if s.chars().count() > MAX_URL_CHARS => {
-            errors.insert("referrer", format!("should be at most {MAX_URL_CHARS} characters"));
+            errors.insert(
+                "referrer",
+                format!("should be at most {MAX_URL_CHARS} characters"),
+            );
             None
         }
         Some(Value::String(s)) if s.trim().is_empty() => None,
@@ -184,7 +190,9 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
 
     let revenue = match field(&obj, "revenue", &["$"]) {
         None => None,
-        Some(v) => parse_revenue(v).map_err(|m| errors.insert("revenue", m)).ok(),
+        Some(v) => parse_revenue(v)
+            .map_err(|m| errors.insert("revenue", m))
+            .ok(),
     };
 
     let interactive = match field(&obj, "interactive", &["i"]) {
@@ -253,17 +261,23 @@ fn parse_props(v: &Value) -> Result<Vec<(String, String)>, String> {
             Value::Bool(b) => b.to_string(),
             Value::Number(n) => n.to_string(),
             Value::Array(_) | Value::Object(_) => {
-                return Err(format!("value of {k:?} must be a string, number or boolean"));
+                return Err(format!(
+                    "value of {k:?} must be a string, number or boolean"
+                ));
             }
         };
         if k.trim().is_empty() {
             return Err("keys can't be blank".into());
         }
         if k.chars().count() > MAX_PROP_KEY_CHARS {
-            return Err(format!("keys should be at most {MAX_PROP_KEY_CHARS} characters"));
+            return Err(format!(
+                "keys should be at most {MAX_PROP_KEY_CHARS} characters"
+            ));
         }
         if value.chars().count() > MAX_PROP_VALUE_CHARS {
-            return Err(format!("value of {k:?} should be at most {MAX_PROP_VALUE_CHARS} characters"));
+            return Err(format!(
+                "value of {k:?} should be at most {MAX_PROP_VALUE_CHARS} characters"
+            ));
         }
         out.push((k.clone(), value));
     }
@@ -311,7 +325,9 @@ pub fn parse_decimal_micros(s: &str) -> Option<i64> {
     while frac6.len() < 6 {
         frac6.push('0');
     }
-    let v = int.checked_mul(1_000_000)?.checked_add(frac6.parse::<i64>().ok()?)?;
+    let v = int
+        .checked_mul(1_000_000)?
+        .checked_add(frac6.parse::<i64>().ok()?)?;
     Some(if neg { -v } else { v })
 }
 

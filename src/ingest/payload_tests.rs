@@ -6,17 +6,26 @@ fn ok(body: &str) -> RawEvent {
 
 #[test]
 fn long_and_short_field_names_mean_the_same() {
-    let long = ok(r#"{"name":"pageview","url":"https://example.com/a?x=1","domain":"example.com","referrer":"https://google.com/","props":{"plan":"pro","n":3}}"#);
-    let short = ok(r#"{"n":"pageview","u":"https://example.com/a?x=1","d":"example.com","r":"https://google.com/","p":"{\"plan\":\"pro\",\"n\":3}"}"#);
+    let long = ok(
+        r#"{"name":"pageview","url":"https://example.com/a?x=1","domain":"example.com","referrer":"https://google.com/","props":{"plan":"pro","n":3}}"#,
+    );
+    let short = ok(
+        r#"{"n":"pageview","u":"https://example.com/a?x=1","d":"example.com","r":"https://google.com/","p":"{\"plan\":\"pro\",\"n\":3}"}"#,
+    );
     assert_eq!(long, short);
-    assert_eq!(long.props, vec![("n".into(), "3".into()), ("plan".into(), "pro".into())]);
+    assert_eq!(
+        long.props,
+        vec![("n".into(), "3".into()), ("plan".into(), "pro".into())]
+    );
     assert_eq!(long.path(), "/a");
     assert!(long.is_pageview() && long.interactive);
 }
 
 #[test]
 fn meta_alias_revenue_and_interactive_are_read() {
-    let e = ok(r#"{"n":"Purchase","u":"https://shop.example/x","d":"shop.example","m":{"a":true},"$":{"amount":"19.99","currency":"eur"},"i":false}"#);
+    let e = ok(
+        r#"{"n":"Purchase","u":"https://shop.example/x","d":"shop.example","m":{"a":true},"$":{"amount":"19.99","currency":"eur"},"i":false}"#,
+    );
     assert_eq!(e.props, vec![("a".into(), "true".into())]);
     assert_eq!(e.revenue, Some(("19.99".into(), "EUR".into())));
     assert!(!e.interactive);
@@ -38,7 +47,10 @@ fn hash_mode_keeps_the_fragment_in_the_path() {
 
 #[test]
 fn invalid_inputs_are_rejected_with_a_message_per_field() {
-    let many_props: String = (0..31).map(|i| format!("\"k{i}\":\"v\"")).collect::<Vec<_>>().join(",");
+    let many_props: String = (0..31)
+        .map(|i| format!("\"k{i}\":\"v\""))
+        .collect::<Vec<_>>()
+        .join(",");
     let cases: Vec<(&str, String, &str)> = vec![
         ("not json", "nope".into(), "request"),
         ("json array", "[]".into(), "request"),
@@ -60,7 +72,10 @@ fn invalid_inputs_are_rejected_with_a_message_per_field() {
     ];
     for (why, body, field) in cases {
         let errs = parse(body.as_bytes()).expect_err(why);
-        assert!(errs.contains_key(field), "{why}: expected an error on {field}, got {errs:?}");
+        assert!(
+            errs.contains_key(field),
+            "{why}: expected an error on {field}, got {errs:?}"
+        );
         assert!(!errs[field].is_empty(), "{why}: empty message");
     }
 }

@@ -120,8 +120,20 @@ impl Sessionizer {
             let slot = (key.site.0, record.visitor);
             let day = local_day(key.start_ms, tz_of(key.site.0));
             // If a visitor somehow has two recent rows, the later one is current.
-            if me.open.get(&slot).is_none_or(|o| o.key.start_ms <= key.start_ms) {
-                me.open.insert(slot, Open { key, day, last_ms, record });
+            if me
+                .open
+                .get(&slot)
+                .is_none_or(|o| o.key.start_ms <= key.start_ms)
+            {
+                me.open.insert(
+                    slot,
+                    Open {
+                        key,
+                        day,
+                        last_ms,
+                        record,
+                    },
+                );
             }
         }
         me

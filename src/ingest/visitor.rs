@@ -82,7 +82,10 @@ impl SaltKeeper {
         if self.salts.load().current.0 >= today {
             return Ok(false);
         }
-        let _guard = self.rotate_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _guard = self
+            .rotate_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let old = self.salts.load_full();
         if old.current.0 >= today {
             return Ok(false);
@@ -109,7 +112,10 @@ impl SaltKeeper {
         if now_ms % DAY_MS < PREVIOUS_SALT_GRACE_MS {
             return Ok(0);
         }
-        let _guard = self.rotate_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _guard = self
+            .rotate_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let set = self.salts.load_full();
         if set.previous.is_some() {
             self.salts.store(Arc::new(SaltSet {
@@ -175,7 +181,11 @@ mod tests {
         assert!(keeper.rotate(day1).unwrap());
         let b = keeper.hashes(day1, SiteId(1), ip, "UA");
         assert_ne!(a.current, b.current);
-        assert_eq!(b.previous, Some(a.current), "yesterday's id still matches during the grace period");
+        assert_eq!(
+            b.previous,
+            Some(a.current),
+            "yesterday's id still matches during the grace period"
+        );
         assert_eq!(keeper.destroy_expired(day1).unwrap(), 0);
 
         let later = day1 + PREVIOUS_SALT_GRACE_MS;

@@ -124,7 +124,9 @@ impl State {
         self.sessions.drain_into(&mut batch, &mut self.strings);
         let started = Instant::now();
         let res = self.store.commit_batch(&batch);
-        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         match res {
             Ok(()) => {
                 #[allow(clippy::cast_precision_loss)]

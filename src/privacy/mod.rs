@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn keyed_hash_separates_parts_and_keys() {
         let k = [7u8; 32];
-        assert_ne!(keyed_hash(&k, &[b"ab", b"c"]), keyed_hash(&k, &[b"a", b"bc"]));
+        assert_ne!(
+            keyed_hash(&k, &[b"ab", b"c"]),
+            keyed_hash(&k, &[b"a", b"bc"])
+        );
         assert_ne!(keyed_hash(&k, &[b"x"]), keyed_hash(&[8u8; 32], &[b"x"]));
         assert_eq!(keyed_hash(&k, &[b"x"]), keyed_hash(&k, &[b"x"]));
     }

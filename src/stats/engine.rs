@@ -67,7 +67,10 @@ impl Grouping {
     /// The sums per group.
     #[must_use]
     pub fn finish(self) -> HashMap<GroupKey, RollupSums> {
-        self.accs.into_iter().map(|(k, a)| (k, a.finish())).collect()
+        self.accs
+            .into_iter()
+            .map(|(k, a)| (k, a.finish()))
+            .collect()
     }
 }
 
@@ -95,7 +98,15 @@ pub fn scan(
             Ok(r) => r,
             Err(e) => return ControlFlow::Break(e.into()),
         };
-        match visit(&rec, key.start_ms, key.id, tz, filter, groupings, &mut matched) {
+        match visit(
+            &rec,
+            key.start_ms,
+            key.id,
+            tz,
+            filter,
+            groupings,
+            &mut matched,
+        ) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
@@ -154,7 +165,11 @@ fn visit(
                         k[i] = event_raw(d, e, rec, g.prop_keys[i]);
                     }
                 }
-                if g.dims.iter().zip(&k).any(|(d, v)| matches!(d, Dimension::Prop(_)) && *v == 0) {
+                if g.dims
+                    .iter()
+                    .zip(&k)
+                    .any(|(d, v)| matches!(d, Dimension::Prop(_)) && *v == 0)
+                {
                     continue;
                 }
                 let acc = g.accs.entry(k).or_default();

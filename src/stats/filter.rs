@@ -61,7 +61,9 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                             .case_insensitive(!case_sensitive)
                             .size_limit(1 << 20)
                             .build()
-                            .map_err(|e| FilterError(format!("invalid regular expression {v:?}: {e}")))
+                            .map_err(|e| {
+                                FilterError(format!("invalid regular expression {v:?}: {e}"))
+                            })
                     })
                     .collect::<Result<_, _>>()?
             } else {
@@ -88,8 +90,16 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                 memo: RefCell::new(HashMap::new()),
             }))
         }
-        Filter::And(v) => Node::And(v.iter().map(|f| compile(f, texts)).collect::<Result<_, _>>()?),
-        Filter::Or(v) => Node::Or(v.iter().map(|f| compile(f, texts)).collect::<Result<_, _>>()?),
+        Filter::And(v) => Node::And(
+            v.iter()
+                .map(|f| compile(f, texts))
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(v) => Node::Or(
+            v.iter()
+                .map(|f| compile(f, texts))
+                .collect::<Result<_, _>>()?,
+        ),
         Filter::Not(f) => Node::Not(Box::new(compile(f, texts)?)),
     })
 }
@@ -116,7 +126,12 @@ impl<'t> Compiled<'t> {
         self.node(&self.root, s, e)
     }
 
-    fn node(&self, n: &Node, s: &SessionRecord, e: Option<&EventRecord>) -> Result<bool, StoreError> {
+    fn node(
+        &self,
+        n: &Node,
+        s: &SessionRecord,
+        e: Option<&EventRecord>,
+    ) -> Result<bool, StoreError> {
         Ok(match n {
             Node::And(v) => {
                 for c in v {
@@ -169,9 +184,10 @@ fn leaf_matches(l: &Leaf, text: Option<&str>) -> bool {
         &folded
     };
     let any = match l.op {
-        Op::Is | Op::IsNot => l.values.iter().any(|v| {
-            v == t || (v == "(none)" && t.is_empty())
-        }),
+        Op::Is | Op::IsNot => l
+            .values
+            .iter()
+            .any(|v| v == t || (v == "(none)" && t.is_empty())),
         Op::Contains | Op::ContainsNot => l.values.iter().any(|v| t.contains(v.as_str())),
         Op::Matches | Op::MatchesNot => l.regexes.iter().any(|r| r.is_match(text)),
     };

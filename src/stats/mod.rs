@@ -78,7 +78,11 @@ fn round(x: f64, places: i32) -> f64 {
 
 /// Derives a metric from sums (`total_visitors` feeds `percentage`).
 #[must_use]
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     match m {
@@ -88,7 +92,9 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
         Metric::Events => Value::Int(s.events),
         Metric::ViewsPerVisit => Value::Float(round(ratio(s.pageviews, s.visits), 2)),
         Metric::BounceRate => Value::Int((ratio(s.bounces, s.visits) * 100.0).round() as u64),
-        Metric::VisitDuration => Value::Int((ratio(s.duration_ms, s.visits) / 1000.0).round() as u64),
+        Metric::VisitDuration => {
+            Value::Int((ratio(s.duration_ms, s.visits) / 1000.0).round() as u64)
+        }
         Metric::Percentage => Value::Float(round(ratio(s.visitors, total_visitors) * 100.0, 1)),
     }
 }
@@ -112,9 +118,22 @@ pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
                 Grouping::new(Vec::new(), &texts)?,
                 Grouping::new(q.dimensions.clone(), &texts)?,
             ];
-            scan(view, q.site, q.timezone, q.from_ms, q.to_ms, compiled.as_ref(), &mut gs)?;
+            scan(
+                view,
+                q.site,
+                q.timezone,
+                q.from_ms,
+                q.to_ms,
+                compiled.as_ref(),
+                &mut gs,
+            )?;
             let groups = gs.pop().expect("two groupings").finish();
-            let total = gs.pop().expect("one grouping").finish().remove(&[0; 4]).unwrap_or_default();
+            let total = gs
+                .pop()
+                .expect("one grouping")
+                .finish()
+                .remove(&[0; 4])
+                .unwrap_or_default();
             (groups, total, false)
         }
     };
@@ -131,14 +150,22 @@ pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
         }
         rows.push(Row {
             dimensions: dims,
-            metrics: q.metrics.iter().map(|m| metric_value(*m, &sums, total.visitors)).collect(),
+            metrics: q
+                .metrics
+                .iter()
+                .map(|m| metric_value(*m, &sums, total.visitors))
+                .collect(),
             raw_dims: key,
         });
     }
     if q.dimensions.is_empty() && rows.is_empty() {
         rows.push(Row {
             dimensions: Vec::new(),
-            metrics: q.metrics.iter().map(|m| metric_value(*m, &total, total.visitors)).collect(),
+            metrics: q
+                .metrics
+                .iter()
+                .map(|m| metric_value(*m, &total, total.visitors))
+                .collect(),
             raw_dims: [0; 4],
         });
     }
@@ -164,10 +191,13 @@ fn sort(rows: &mut [Row], q: &Query) {
     rows.sort_by(|a, b| {
         for (k, dir) in &order {
             let o = match k {
-                OrderKey::Metric(m) => q.metrics.iter().position(|x| x == m).map_or(
-                    std::cmp::Ordering::Equal,
-                    |i| a.metrics[i].as_f64().total_cmp(&b.metrics[i].as_f64()),
-                ),
+                OrderKey::Metric(m) => q
+                    .metrics
+                    .iter()
+                    .position(|x| x == m)
+                    .map_or(std::cmp::Ordering::Equal, |i| {
+                        a.metrics[i].as_f64().total_cmp(&b.metrics[i].as_f64())
+                    }),
                 OrderKey::Dimension(d) => q.dimensions.iter().position(|x| x == d).map_or(
                     std::cmp::Ordering::Equal,
                     |i| {
@@ -179,7 +209,11 @@ fn sort(rows: &mut [Row], q: &Query) {
                     },
                 ),
             };
-            let o = if *dir == Direction::Desc { o.reverse() } else { o };
+            let o = if *dir == Direction::Desc {
+                o.reverse()
+            } else {
+                o
+            };
             if o.is_ne() {
                 return o;
             }
@@ -217,7 +251,8 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
     }
     let bucket = |day: u32| match dim {
         Some(d) if d.is_time() => {
-            let (ms, _) = period::days_to_ms(period::date_of_day(day), period::date_of_day(day), tz);
+            let (ms, _) =
+                period::days_to_ms(period::date_of_day(day), period::date_of_day(day), tz);
             time_bucket(d, ms, tz)
         }
         _ => 0,
@@ -227,19 +262,26 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
     for r in view.rollup_rows(q.site, &rolled, 0)? {
         total.add(&r.sums);
         if code == 0 && dim.is_some() {
-            groups.entry([bucket(r.day), 0, 0, 0]).or_default().add(&r.sums);
+            groups
+                .entry([bucket(r.day), 0, 0, 0])
+                .or_default()
+                .add(&r.sums);
         }
     }
     if code != 0 {
         for r in view.rollup_rows(q.site, &rolled, code)? {
-            groups.entry([u64::from(r.value), 0, 0, 0]).or_default().add(&r.sums);
+            groups
+                .entry([u64::from(r.value), 0, 0, 0])
+                .or_default()
+                .add(&r.sums);
         }
     }
     // Days not rolled up yet (today, or invalidated ones) are scanned.
     let texts = Texts::new(view);
     let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
     for span in spans(&missing) {
-        let (f, t) = period::days_to_ms(period::date_of_day(span.0), period::date_of_day(span.1), tz);
+        let (f, t) =
+            period::days_to_ms(period::date_of_day(span.0), period::date_of_day(span.1), tz);
         let mut gs = vec![
             Grouping::new(Vec::new(), &texts)?,
             Grouping::new(q.dimensions.clone(), &texts)?,

@@ -13,7 +13,11 @@ pub fn date_start_ms(date: NaiveDate, tz: Timezone) -> u64 {
         .tz()
         .from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.tz().from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.tz()
+                .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map_or(0, |d| d.timestamp_millis());
     u64::try_from(t).unwrap_or(0)
 }
@@ -47,7 +51,11 @@ pub fn today(now_ms: u64, tz: Timezone) -> NaiveDate {
 ///
 /// # Errors
 /// A message for an unknown period name.
-pub fn named_period(name: &str, date: NaiveDate, earliest: NaiveDate) -> Result<(NaiveDate, NaiveDate), String> {
+pub fn named_period(
+    name: &str,
+    date: NaiveDate,
+    earliest: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), String> {
     let month_start = date.with_day(1).unwrap_or(date);
     let month_end = |d: NaiveDate| {
         d.with_day(1)
@@ -64,11 +72,15 @@ pub fn named_period(name: &str, date: NaiveDate, earliest: NaiveDate) -> Result<
         "91d" => (back(90), date),
         "month" => (month_start, month_end(date)),
         "6mo" => (
-            month_start.checked_sub_months(Months::new(5)).unwrap_or(month_start),
+            month_start
+                .checked_sub_months(Months::new(5))
+                .unwrap_or(month_start),
             month_end(date),
         ),
         "12mo" => (
-            month_start.checked_sub_months(Months::new(11)).unwrap_or(month_start),
+            month_start
+                .checked_sub_months(Months::new(11))
+                .unwrap_or(month_start),
             month_end(date),
         ),
         "year" => (
@@ -106,9 +118,17 @@ mod tests {
             ("year", ("2024-01-01", "2024-12-31")),
             ("all", ("2020-01-01", "2024-03-15")),
         ] {
-            assert_eq!(named_period(name, today, e).unwrap(), (d(want.0), d(want.1)), "{name}");
+            assert_eq!(
+                named_period(name, today, e).unwrap(),
+                (d(want.0), d(want.1)),
+                "{name}"
+            );
         }
-        assert!(named_period("fortnight", today, e).unwrap_err().contains("fortnight"));
+        assert!(
+            named_period("fortnight", today, e)
+                .unwrap_err()
+                .contains("fortnight")
+        );
     }
 
     #[test]

@@ -110,7 +110,13 @@ pub enum Dimension {
     Month,
 }
 
-const UTM: [&str; 5] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+const UTM: [&str; 5] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
 
 impl Dimension {
     /// Parses Plausible's dimension name (`event:page`, `visit:utm_source`, `time:day`...).
@@ -153,7 +159,10 @@ impl Dimension {
     /// True for dimensions of an event rather than a visit.
     #[must_use]
     pub fn is_event_level(&self) -> bool {
-        matches!(self, Self::Page | Self::Name | Self::Hostname | Self::Prop(_))
+        matches!(
+            self,
+            Self::Page | Self::Name | Self::Hostname | Self::Prop(_)
+        )
     }
 
     /// True for time buckets.

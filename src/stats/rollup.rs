@@ -44,7 +44,10 @@ pub fn rollup_dims() -> Vec<(u8, Dimension)> {
 /// Code of a dimension kept in rollups.
 #[must_use]
 pub fn rollup_code(dim: &Dimension) -> Option<u8> {
-    rollup_dims().into_iter().find(|(_, d)| d == dim).map(|(c, _)| c)
+    rollup_dims()
+        .into_iter()
+        .find(|(_, d)| d == dim)
+        .map(|(c, _)| c)
 }
 
 /// A visit can still grow this long after its day ended; days are rolled up
@@ -55,7 +58,11 @@ pub const ROLLUP_DELAY_MS: u64 = 2 * 3_600_000;
 ///
 /// # Errors
 /// Storage errors.
-pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Vec<(u8, u32, RollupSums)>, StoreError> {
+pub fn build_day(
+    store: &Store,
+    site: SiteId,
+    day: u32,
+) -> Result<Vec<(u8, u32, RollupSums)>, StoreError> {
     let view = store.read()?;
     let Some(s) = view.site(site)? else {
         return Ok(Vec::new());

@@ -144,7 +144,11 @@ impl<'a> Texts<'a> {
                 }
             }
             Dimension::Day | Dimension::Week => day_date(raw).format("%Y-%m-%d").to_string(),
-            Dimension::Hour => format!("{} {:02}:00:00", day_date(raw / 24).format("%Y-%m-%d"), raw % 24),
+            Dimension::Hour => format!(
+                "{} {:02}:00:00",
+                day_date(raw / 24).format("%Y-%m-%d"),
+                raw % 24
+            ),
             Dimension::Month => format!("{:04}-{:02}-01", raw / 12, raw % 12 + 1),
             _ => self.string(id)?,
         })

@@ -80,7 +80,10 @@ impl<'a> Reader<'a> {
     pub fn u64(&mut self) -> Result<u64, CodecError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let (&b, rest) = self.buf.split_first().ok_or(CodecError("truncated varint"))?;
+            let (&b, rest) = self
+                .buf
+                .split_first()
+                .ok_or(CodecError("truncated varint"))?;
             self.buf = rest;
             if shift == 63 && b > 1 {
                 return Err(CodecError("varint overflow"));

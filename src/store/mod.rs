@@ -36,7 +36,9 @@ pub const FILE_NAME: &str = "touchpoint.redb";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Another process (usually a running `touchpoint serve`) holds the file.
-    #[error("the store {0} is in use by another Touchpoint process (stop `touchpoint serve` first)")]
+    #[error(
+        "the store {0} is in use by another Touchpoint process (stop `touchpoint serve` first)"
+    )]
     Locked(String),
     /// The data directory could not be created or used.
     #[error("cannot use data directory {path}: {source}")]
@@ -47,7 +49,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The file was written by a newer Touchpoint.
-    #[error("the store has schema version {found}, newer than this build's {SCHEMA_VERSION}; upgrade Touchpoint")]
+    #[error(
+        "the store has schema version {found}, newer than this build's {SCHEMA_VERSION}; upgrade Touchpoint"
+    )]
     TooNew {
         /// Version found on disk.
         found: u64,
@@ -132,7 +136,9 @@ impl Store {
         let tx = self.db.begin_write()?;
         let found = {
             let meta = tx.open_table(META)?;
-            let v = meta.get(SCHEMA_VERSION_KEY)?.map_or(0, |v| u64_from(v.value()));
+            let v = meta
+                .get(SCHEMA_VERSION_KEY)?
+                .map_or(0, |v| u64_from(v.value()));
             v
         };
         if found > SCHEMA_VERSION {

@@ -33,7 +33,12 @@ impl ReadView {
     /// # Errors
     /// Storage errors.
     pub fn site_by_domain(&self, domain: &str) -> Result<Option<Site>, StoreError> {
-        let Some(id) = self.tx.open_table(SITE_DOMAINS)?.get(domain)?.map(|v| v.value()) else {
+        let Some(id) = self
+            .tx
+            .open_table(SITE_DOMAINS)?
+            .get(domain)?
+            .map(|v| v.value())
+        else {
             return Ok(None);
         };
         self.site(SiteId(id))
@@ -72,7 +77,11 @@ impl ReadView {
     /// # Errors
     /// Storage errors.
     pub fn string_id(&self, text: &str) -> Result<Option<u32>, StoreError> {
-        Ok(self.tx.open_table(STRING_IDS)?.get(text)?.map(|v| v.value()))
+        Ok(self
+            .tx
+            .open_table(STRING_IDS)?
+            .get(text)?
+            .map(|v| v.value()))
     }
 
     /// Calls `f` with every visit of `site` that started in `[from_ms, to_ms)`,
@@ -131,7 +140,12 @@ impl ReadView {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn rolled_days(&self, site: SiteId, from: u32, to: u32) -> Result<BTreeSet<u32>, StoreError> {
+    pub fn rolled_days(
+        &self,
+        site: SiteId,
+        from: u32,
+        to: u32,
+    ) -> Result<BTreeSet<u32>, StoreError> {
         let table = self.tx.open_table(ROLLED_DAYS)?;
         let mut out = BTreeSet::new();
         if from > to {

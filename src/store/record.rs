@@ -84,13 +84,20 @@ impl SessionRecord {
     /// Path of the first pageview (0 when the visit has none).
     #[must_use]
     pub fn entry_path(&self) -> u32 {
-        self.events.iter().find(|e| e.pageview).map_or(0, |e| e.path)
+        self.events
+            .iter()
+            .find(|e| e.pageview)
+            .map_or(0, |e| e.path)
     }
 
     /// Path of the last pageview.
     #[must_use]
     pub fn exit_path(&self) -> u32 {
-        self.events.iter().rev().find(|e| e.pageview).map_or(0, |e| e.path)
+        self.events
+            .iter()
+            .rev()
+            .find(|e| e.pageview)
+            .map_or(0, |e| e.path)
     }
 
     /// Number of pageviews.
@@ -274,18 +281,20 @@ mod tests {
             proptest::collection::vec((any::<u32>(), any::<u32>()), 0..4),
             proptest::option::of((any::<i64>(), proptest::array::uniform3(b'A'..=b'Z'))),
         )
-            .prop_map(|(off, pageview, name, path, interactive, props, rev)| EventRecord {
-                offset_ms: off,
-                name: if pageview { 0 } else { name },
-                path,
-                pageview,
-                interactive,
-                props,
-                revenue: rev.map(|(amount_micros, currency)| Revenue {
-                    amount_micros,
-                    currency,
-                }),
-            })
+            .prop_map(
+                |(off, pageview, name, path, interactive, props, rev)| EventRecord {
+                    offset_ms: off,
+                    name: if pageview { 0 } else { name },
+                    path,
+                    pageview,
+                    interactive,
+                    props,
+                    revenue: rev.map(|(amount_micros, currency)| Revenue {
+                        amount_micros,
+                        currency,
+                    }),
+                },
+            )
     }
 
     fn session() -> impl Strategy<Value = SessionRecord> {
@@ -375,7 +384,10 @@ mod tests {
             interactive: false,
             ..EventRecord::default()
         });
-        assert!(s.is_bounce(), "a non-interactive event does not end a bounce");
+        assert!(
+            s.is_bounce(),
+            "a non-interactive event does not end a bounce"
+        );
         s.events.push(pv(60_000, 2));
         assert!(!s.is_bounce());
         assert_eq!((s.entry_path(), s.exit_path()), (1, 2));

@@ -71,7 +71,8 @@ impl Store {
 
 /// Decodes a site row.
 pub(super) fn decode_site(bytes: &[u8]) -> Result<Site, StoreError> {
-    serde_json::from_slice(bytes).map_err(|_| StoreError::Corrupt(super::codec::CodecError("site row")))
+    serde_json::from_slice(bytes)
+        .map_err(|_| StoreError::Corrupt(super::codec::CodecError("site row")))
 }
 
 /// All sites in a table.

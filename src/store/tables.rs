@@ -21,8 +21,7 @@ pub const STRING_IDS: TableDefinition<&str, u32> = TableDefinition::new("string_
 /// visits by site then time, so a date range is one range scan.
 pub const SESSIONS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("sessions_v1");
 /// (site, local day number, dimension code, value) → encoded `RollupSums`.
-pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> =
-    TableDefinition::new("rollups_v1");
+pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> = TableDefinition::new("rollups_v1");
 /// (site, local day number) → unix ms when that day was rolled up.
 pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
 /// UTC day number → 32-byte visitor-hash salt. Deleted once the day's visits are over.

@@ -33,25 +33,48 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 fn cors(mut res: HttpResponse) -> HttpResponse {
     let h = res.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Content-Type"));
-    h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(DROPPED_HEADER));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(DROPPED_HEADER),
+    );
     res
 }
 
 async fn preflight() -> HttpResponse {
-    cors(HttpResponse::NoContent().insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400")).finish())
+    cors(
+        HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .finish(),
+    )
 }
 
 fn rejected(state: &AppState, errors: &FieldErrors) -> HttpResponse {
-    state.metrics.events_rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .metrics
+        .events_rejected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     cors(HttpResponse::BadRequest().json(json!({ "errors": errors })))
 }
 
 fn dropped(state: &AppState, reason: DropReason) -> HttpResponse {
     state.metrics.dropped(reason.as_str());
-    cors(HttpResponse::Accepted().insert_header((DROPPED_HEADER, reason.as_str())).body("ok"))
+    cors(
+        HttpResponse::Accepted()
+            .insert_header((DROPPED_HEADER, reason.as_str()))
+            .body("ok"),
+    )
 }
 
 /// `POST /api/event`: 202 once stored; 400 with field errors; 202 plus
@@ -61,7 +84,10 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         let mut e = FieldErrors::new();
         e.insert(
             "request",
-            format!("body is larger than {} bytes", state.settings.ingest.max_body_bytes),
+            format!(
+                "body is larger than {} bytes",
+                state.settings.ingest.max_body_bytes
+            ),
         );
         return rejected(&state, &e);
     }
@@ -82,7 +108,11 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         Err(reason) => return dropped(&state, reason),
     };
     let sites = state.sites.load();
-    let targets: Vec<_> = raw.domains.iter().filter_map(|d| sites.get(d.as_str())).collect();
+    let targets: Vec<_> = raw
+        .domains
+        .iter()
+        .filter_map(|d| sites.get(d.as_str()))
+        .collect();
     if targets.is_empty() {
         return dropped(&state, DropReason::UnknownSite);
     }
@@ -99,11 +129,16 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     let now = state.clock.now_ms();
     let mut acks = Vec::with_capacity(targets.len());
     for site in targets {
-        let e = state.enricher.enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now);
+        let e = state
+            .enricher
+            .enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now);
         match state.writer.enqueue(e) {
             Ok(rx) => acks.push(rx),
             Err(EnqueueError::Full) => {
-                state.metrics.events_overloaded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                state
+                    .metrics
+                    .events_overloaded
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return cors(
                     HttpResponse::ServiceUnavailable()
                         .insert_header((header::RETRY_AFTER, "1"))
@@ -131,7 +166,11 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
                 );
             }
             Err(_) => {
-                return cors(HttpResponse::ServiceUnavailable().insert_header((header::RETRY_AFTER, "5")).finish());
+                return cors(
+                    HttpResponse::ServiceUnavailable()
+                        .insert_header((header::RETRY_AFTER, "5"))
+                        .finish(),
+                );
             }
         }
     }

@@ -34,7 +34,9 @@ pub struct TestApp {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Settings for a test: random port, temp dir, jobs off (tests drive them),
@@ -42,14 +44,30 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn test_settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
     let mut env: Vec<(String, String)> = vec![
         ("TOUCHPOINT__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
-        ("TOUCHPOINT__STORAGE__DATA_DIR".into(), data_dir.display().to_string()),
-        ("TOUCHPOINT__JOBS__SALT_ROTATION_SCHEDULE".into(), String::new()),
-        ("TOUCHPOINT__JOBS__SALT_DESTROY_SCHEDULE".into(), String::new()),
+        (
+            "TOUCHPOINT__STORAGE__DATA_DIR".into(),
+            data_dir.display().to_string(),
+        ),
+        (
+            "TOUCHPOINT__JOBS__SALT_ROTATION_SCHEDULE".into(),
+            String::new(),
+        ),
+        (
+            "TOUCHPOINT__JOBS__SALT_DESTROY_SCHEDULE".into(),
+            String::new(),
+        ),
         ("TOUCHPOINT__JOBS__ROLLUP_SCHEDULE".into(), String::new()),
         // Tests play the reverse proxy: X-Forwarded-For carries each visitor's IP.
-        ("TOUCHPOINT__SERVER__TRUSTED_PROXIES".into(), "127.0.0.1/32".into()),
+        (
+            "TOUCHPOINT__SERVER__TRUSTED_PROXIES".into(),
+            "127.0.0.1/32".into(),
+        ),
     ];
-    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     Settings::load(None, env).expect("test settings")
 }
 
@@ -63,10 +81,17 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let clock = Clock::manual(T0);
     let app = Application::build_with_clock(settings, clock.clone()).expect("app builds");
     let state = app.state();
-    for (domain, tz) in [("example.com", "UTC"), ("other.example", "America/New_York")] {
+    for (domain, tz) in [
+        ("example.com", "UTC"),
+        ("other.example", "America/New_York"),
+    ] {
         state
             .store
-            .add_site(&Domain::parse(domain).unwrap(), Timezone::parse(tz).unwrap(), T0)
+            .add_site(
+                &Domain::parse(domain).unwrap(),
+                Timezone::parse(tz).unwrap(),
+                T0,
+            )
             .unwrap();
     }
     state.reload_sites().unwrap();
@@ -75,7 +100,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .store
         .add_api_key(
             &privacy::sha256_hex(api_key.as_bytes()),
-            &ApiKeyRecord { name: "test".into(), prefix: "tp_test".into(), created_ms: T0 },
+            &ApiKeyRecord {
+                name: "test".into(),
+                prefix: "tp_test".into(),
+                created_ms: T0,
+            },
         )
         .unwrap();
     let url = app.url();
@@ -97,7 +126,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 impl TestApp {
     /// POSTs a raw body to /api/event.
-    pub async fn post_raw(&self, body: &str, ua: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_raw(
+        &self,
+        body: &str,
+        ua: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut req = self
             .client
             .post(format!("{}/api/event", self.url))
@@ -112,15 +146,24 @@ impl TestApp {
 
     /// POSTs an event and asserts it was stored.
     pub async fn event(&self, body: Value, ua: &str, ip: &str) {
-        let res = self.post_raw(&body.to_string(), ua, &[("x-forwarded-for", ip)]).await;
+        let res = self
+            .post_raw(&body.to_string(), ua, &[("x-forwarded-for", ip)])
+            .await;
         assert_eq!(res.status().as_u16(), 202, "event {body} not accepted");
-        assert!(res.headers().get("x-touchpoint-dropped").is_none(), "event {body} dropped");
+        assert!(
+            res.headers().get("x-touchpoint-dropped").is_none(),
+            "event {body} dropped"
+        );
     }
 
     /// A pageview of `path` on example.com.
     pub async fn pageview(&self, path: &str, ua: &str, ip: &str) {
-        self.event(json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"}), ua, ip)
-            .await;
+        self.event(
+            json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"}),
+            ua,
+            ip,
+        )
+        .await;
     }
 
     /// POST /api/v2/query; returns status and body.

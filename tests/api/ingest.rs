@@ -27,7 +27,8 @@ async fn long_and_short_field_names_text_plain_and_string_props_are_all_stored()
 #[tokio::test]
 async fn invalid_events_are_rejected_with_400_and_a_message_and_nothing_is_stored() {
     let app = spawn_app().await;
-    let many: serde_json::Map<String, serde_json::Value> = (0..31).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..31).map(|i| (format!("k{i}"), json!("v"))).collect();
     let cases: Vec<(&str, String, &str)> = vec![
         ("bad json", "{nope".into(), "request"),
         ("missing url", json!({"n": "pageview", "d": "example.com"}).to_string(), "url"),
@@ -46,7 +47,10 @@ async fn invalid_events_are_rejected_with_400_and_a_message_and_nothing_is_store
         let msg = v["errors"][field].as_str().unwrap_or_default();
         assert!(!msg.is_empty(), "{why}: expected errors.{field}, got {v}");
     }
-    assert_eq!(app.aggregate(&["events"], json!("day")).await, vec![json!(0)]);
+    assert_eq!(
+        app.aggregate(&["events"], json!("day")).await,
+        vec![json!(0)]
+    );
 }
 
 #[tokio::test]
@@ -54,8 +58,14 @@ async fn bots_and_unknown_sites_get_202_with_the_drop_reason_and_are_not_counted
     let app = spawn_app().await;
     let ev = json!({"n": "pageview", "u": "https://example.com/", "d": "example.com"}).to_string();
     for (ua, reason) in [
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
-        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", "bot"),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "bot",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
+            "bot",
+        ),
         ("curl/8.5.0", "bot"),
         ("", "bot"),
     ] {
@@ -63,19 +73,26 @@ async fn bots_and_unknown_sites_get_202_with_the_drop_reason_and_are_not_counted
         assert_eq!(res.status().as_u16(), 202, "{ua}");
         assert_eq!(res.headers()["x-touchpoint-dropped"], reason, "{ua}");
     }
-    let unknown = json!({"n": "pageview", "u": "https://nobody.example/", "d": "nobody.example"}).to_string();
+    let unknown =
+        json!({"n": "pageview", "u": "https://nobody.example/", "d": "nobody.example"}).to_string();
     let res = app.post_raw(&unknown, CHROME, &[]).await;
     assert_eq!(res.headers()["x-touchpoint-dropped"], "unknown_site");
-    assert_eq!(app.aggregate(&["events"], json!("day")).await, vec![json!(0)]);
+    assert_eq!(
+        app.aggregate(&["events"], json!("day")).await,
+        vec![json!(0)]
+    );
 }
 
 #[tokio::test]
 async fn one_event_can_count_for_several_sites_listed_in_domain() {
     let app = spawn_app().await;
-    let b = json!({"n": "pageview", "u": "https://example.com/", "d": "example.com,other.example"}).to_string();
+    let b = json!({"n": "pageview", "u": "https://example.com/", "d": "example.com,other.example"})
+        .to_string();
     assert_eq!(app.post_raw(&b, CHROME, &[]).await.status().as_u16(), 202);
     for site in ["example.com", "other.example"] {
-        let r = app.results(json!({"site_id": site, "metrics": ["pageviews"], "date_range": "7d"})).await;
+        let r = app
+            .results(json!({"site_id": site, "metrics": ["pageviews"], "date_range": "7d"}))
+            .await;
         assert_eq!(r[0]["metrics"][0], 1, "{site}");
     }
 }
@@ -93,6 +110,11 @@ async fn cors_preflight_is_open_on_the_event_route_only() {
         .unwrap();
     assert!(res.status().is_success());
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
-    let res = app.client.get(format!("{}/healthz", app.url)).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }

@@ -24,7 +24,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn no_client_ip_or_user_agent_reaches_the_data_dir() {
     let app = spawn_app_with(&[]).await;
-    let ips = ["203.0.113.77", "198.51.100.213", "2001:db8:85a3::8a2e:370:7334"];
+    let ips = [
+        "203.0.113.77",
+        "198.51.100.213",
+        "2001:db8:85a3::8a2e:370:7334",
+    ];
     for ip in ips {
         for ua in [CHROME, IPHONE] {
             app.event(
@@ -35,7 +39,10 @@ async fn no_client_ip_or_user_agent_reaches_the_data_dir() {
             .await;
         }
     }
-    assert_eq!(app.aggregate(&["visitors"], json!("day")).await, vec![json!(6)]);
+    assert_eq!(
+        app.aggregate(&["visitors"], json!("day")).await,
+        vec![json!(6)]
+    );
     let dir = app.stop().await;
     let bytes = all_bytes(dir.path());
     assert!(bytes.len() > 10_000, "the store was read");
@@ -48,7 +55,10 @@ async fn no_client_ip_or_user_agent_reaches_the_data_dir() {
         };
         assert!(!contains(&bytes, &raw), "{ip} as raw bytes");
         if let std::net::IpAddr::V4(v) = parsed {
-            assert!(!contains(&bytes, &v.to_ipv6_mapped().octets()), "{ip} as mapped v6");
+            assert!(
+                !contains(&bytes, &v.to_ipv6_mapped().octets()),
+                "{ip} as mapped v6"
+            );
         }
     }
     for ua in [CHROME, IPHONE] {

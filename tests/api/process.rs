@@ -27,24 +27,47 @@ fn cmd(dir: &Path) -> Command {
 
 fn run_ok(dir: &Path, args: &[&str]) -> String {
     let out = cmd(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Starts `serve` and returns the child and its URL from the "listening on" line.
 fn serve(dir: &Path) -> (Child, String) {
-    let mut child = cmd(dir).arg("serve").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = cmd(dir)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = lines.next().expect("a line").unwrap();
-    let url = line.split("listening on ").nth(1).unwrap_or_else(|| panic!("unexpected first line {line:?}")).trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{url}");
+    let url = line
+        .split("listening on ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, url)
 }
 
 fn setup(dir: &Path) -> String {
-    assert!(run_ok(dir, &["site", "add", "example.com", "--timezone", "Europe/London"]).contains("example.com"));
+    assert!(
+        run_ok(
+            dir,
+            &["site", "add", "example.com", "--timezone", "Europe/London"]
+        )
+        .contains("example.com")
+    );
     let out = run_ok(dir, &["apikey", "create", "--name", "ci"]);
     let key = out.lines().last().unwrap().trim().to_owned();
     assert!(key.starts_with("tp_") && key.len() > 20, "{out}");
@@ -62,11 +85,14 @@ async fn count_events(url: &str, key: &str) -> u64 {
         .json()
         .await
         .unwrap();
-    body["results"][0]["metrics"][0].as_u64().unwrap_or_else(|| panic!("{body}"))
+    body["results"][0]["metrics"][0]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{body}"))
 }
 
 fn event(i: u64) -> String {
-    json!({"n": "pageview", "u": format!("https://example.com/p/{i}"), "d": "example.com"}).to_string()
+    json!({"n": "pageview", "u": format!("https://example.com/p/{i}"), "d": "example.com"})
+        .to_string()
 }
 
 #[tokio::test]
@@ -74,29 +100,58 @@ async fn cli_manages_sites_and_keys_and_refuses_to_share_a_running_store() {
     let dir = tempfile::tempdir().unwrap();
     let key = setup(dir.path());
     assert!(run_ok(dir.path(), &["site", "list"]).contains("example.com\tEurope/London"));
-    let bad = cmd(dir.path()).args(["site", "add", "not a domain"]).output().unwrap();
+    let bad = cmd(dir.path())
+        .args(["site", "add", "not a domain"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid domain"));
     assert!(run_ok(dir.path(), &["check-config"]).contains("configuration OK"));
-    let bad_env = cmd(dir.path()).env("TOUCHPOINT__INGEST__BATCH_SIZE", "lots").arg("check-config").output().unwrap();
+    let bad_env = cmd(dir.path())
+        .env("TOUCHPOINT__INGEST__BATCH_SIZE", "lots")
+        .arg("check-config")
+        .output()
+        .unwrap();
     assert!(!bad_env.status.success());
 
     let (mut child, url) = serve(dir.path());
     let locked = cmd(dir.path()).args(["site", "list"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&locked.stderr);
     assert!(!locked.status.success());
-    assert_eq!(stderr.trim().lines().count(), 1, "one line, no panic: {stderr}");
-    assert!(stderr.contains("in use by another Touchpoint process"), "{stderr}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one line, no panic: {stderr}"
+    );
+    assert!(
+        stderr.contains("in use by another Touchpoint process"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
 
     let port = url.rsplit(':').next().unwrap();
-    let hc = cmd(dir.path()).env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}")).arg("healthcheck").output().unwrap();
-    assert!(hc.status.success(), "{}", String::from_utf8_lossy(&hc.stderr));
+    let hc = cmd(dir.path())
+        .env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .arg("healthcheck")
+        .output()
+        .unwrap();
+    assert!(
+        hc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&hc.stderr)
+    );
     assert_eq!(count_events(&url, &key).await, 0);
     child.kill().unwrap();
     child.wait().unwrap();
-    let hc = cmd(dir.path()).env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}")).arg("healthcheck").output().unwrap();
-    assert!(!hc.status.success(), "healthcheck fails with the server gone");
+    let hc = cmd(dir.path())
+        .env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .arg("healthcheck")
+        .output()
+        .unwrap();
+    assert!(
+        !hc.status.success(),
+        "healthcheck fails with the server gone"
+    );
 }
 
 #[tokio::test]
@@ -106,11 +161,20 @@ async fn a_restart_after_sigterm_keeps_everything() {
     let (mut child, url) = serve(dir.path());
     let client = reqwest::Client::new();
     for i in 0..25 {
-        let r = client.post(format!("{url}/api/event")).header("user-agent", CHROME).body(event(i)).send().await.unwrap();
+        let r = client
+            .post(format!("{url}/api/event"))
+            .header("user-agent", CHROME)
+            .body(event(i))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 202);
     }
     assert_eq!(count_events(&url, &key).await, 25);
-    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
     assert!(child.wait().unwrap().success(), "graceful exit on SIGTERM");
     let (mut child, url) = serve(dir.path());
@@ -135,7 +199,12 @@ async fn every_acknowledged_event_survives_sigkill_mid_stream() {
             let mut i = 0;
             while !stop.load(Ordering::SeqCst) {
                 sent.fetch_add(1, Ordering::SeqCst);
-                let r = client.post(format!("{url}/api/event")).header("user-agent", CHROME).body(event(t * 1_000_000 + i)).send().await;
+                let r = client
+                    .post(format!("{url}/api/event"))
+                    .header("user-agent", CHROME)
+                    .body(event(t * 1_000_000 + i))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status().as_u16() == 202 => {
                         acked.fetch_add(1, Ordering::SeqCst);
