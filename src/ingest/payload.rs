@@ -59,12 +59,11 @@ impl RawEvent {
     #[must_use]
     pub fn path(&self) -> String {
         let mut p = self.url.path().to_owned();
-        if self.hash_mode {
-            if let Some(f) = self.url.fragment() {
+        if self.hash_mode
+            && let Some(f) = self.url.fragment() {
                 p.push('#');
                 p.push_str(f);
             }
-        }
         p
     }
 }

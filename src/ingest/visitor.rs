@@ -133,11 +133,10 @@ impl SaltKeeper {
     /// The visitor's hashes; rotates first if the day changed and no job has yet.
     #[must_use]
     pub fn hashes(&self, now_ms: u64, site: SiteId, ip: IpAddr, user_agent: &str) -> VisitorHashes {
-        if self.salts.load().current.0 < utc_day(now_ms) {
-            if let Err(e) = self.rotate(now_ms) {
+        if self.salts.load().current.0 < utc_day(now_ms)
+            && let Err(e) = self.rotate(now_ms) {
                 tracing::error!(error = %e, "salt rotation failed; keeping the old salt");
             }
-        }
         let set = self.salts.load();
         let ip_bytes = match ip {
             IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),

@@ -125,11 +125,10 @@ impl Dimension {
         if let Some(k) = s.strip_prefix("event:props:") {
             return (!k.is_empty()).then(|| Self::Prop(k.to_owned()));
         }
-        if let Some(u) = s.strip_prefix("visit:") {
-            if let Some(i) = UTM.iter().position(|x| *x == u) {
+        if let Some(u) = s.strip_prefix("visit:")
+            && let Some(i) = UTM.iter().position(|x| *x == u) {
                 return Some(Self::Utm(u8::try_from(i).ok()?));
             }
-        }
         Some(match s {
             "event:page" => Self::Page,
             "event:name" | "event:goal" => Self::Name,

@@ -136,10 +136,10 @@ impl Store {
         let tx = self.db.begin_write()?;
         let found = {
             let meta = tx.open_table(META)?;
-            let v = meta
+            
+            meta
                 .get(SCHEMA_VERSION_KEY)?
-                .map_or(0, |v| u64_from(v.value()));
-            v
+                .map_or(0, |v| u64_from(v.value()))
         };
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { found });
@@ -153,6 +153,29 @@ impl Store {
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Rewrites the file to release free pages. Needs the only handle to the
+    /// store (no server running); returns whether anything was reclaimed.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if other handles exist, or storage errors.
+    pub fn compact(&mut self) -> Result<bool, StoreError> {
+        let db = Arc::get_mut(&mut self.db)
+            .ok_or_else(|| StoreError::Conflict("the store is in use; stop the server to compact".into()))?;
+        db.compact().map_err(|e| StoreError::Redb(e.to_string()))
+    }
+
+    /// Bytes used by table data and metadata, ignoring free pages.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn used_bytes(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write()?;
+        let stats = tx.stats()?;
+        let used = stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
+        tx.abort()?;
+        Ok(used)
     }
 
     /// A consistent read snapshot.

@@ -86,7 +86,10 @@ fn q(metrics: Value, dims: Value, filters: Value) -> Value {
 }
 
 /// Queries whose answers are checked by hand, and later re-checked from rollups.
-fn checked_queries() -> Vec<(&'static str, Value, Vec<(Vec<&'static str>, Vec<Value>)>)> {
+/// Expected rows: (dimension values, metric values).
+type Expected = Vec<(Vec<&'static str>, Vec<Value>)>;
+
+fn checked_queries() -> Vec<(&'static str, Value, Expected)> {
     vec![
         (
             "aggregate",

@@ -1,0 +1,30 @@
+# Touchpoint: one small, non-root image.
+# docker build -t touchpoint .
+# docker run -p 8080:8080 -v touchpoint-data:/data touchpoint
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# Dependencies first, so source edits don't rebuild them.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir -p src benches examples \
+ && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
+ && echo 'fn main() {}' > benches/enrich.rs && echo 'fn main() {}' > benches/query.rs \
+ && cargo build --release --locked --bin touchpoint \
+ && rm -rf src
+COPY . .
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin touchpoint \
+ && strip target/release/touchpoint
+
+FROM debian:bookworm-slim
+RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin touchpoint \
+ && mkdir -p /data && chown touchpoint /data
+COPY --from=build /src/target/release/touchpoint /usr/local/bin/touchpoint
+USER touchpoint
+ENV TOUCHPOINT__SERVER__LISTEN=0.0.0.0:8080 \
+    TOUCHPOINT__STORAGE__DATA_DIR=/data
+VOLUME /data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["touchpoint", "healthcheck"]
+ENTRYPOINT ["touchpoint"]
+CMD ["serve"]
