@@ -19,7 +19,13 @@ fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
         timezone: Timezone::default(),
         from_ms: support::START_MS,
         to_ms: support::START_MS + support::DAYS * 86_400_000,
-        metrics: vec![Metric::Visitors, Metric::Visits, Metric::Pageviews, Metric::BounceRate, Metric::VisitDuration],
+        metrics: vec![
+            Metric::Visitors,
+            Metric::Visits,
+            Metric::Pageviews,
+            Metric::BounceRate,
+            Metric::VisitDuration,
+        ],
         dimensions: dims,
         filter,
         order_by: Vec::new(),
@@ -29,19 +35,41 @@ fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
 }
 
 fn bench(c: &mut Criterion) {
-    let events: u64 = std::env::var("TOUCHPOINT_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let events: u64 = std::env::var("TOUCHPOINT_BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
     let (_dir, store) = support::cached_store(events);
-    let us = Filter::Leaf { op: Op::Is, dim: Dimension::Country, values: vec!["US".into()], case_sensitive: true };
+    let us = Filter::Leaf {
+        op: Op::Is,
+        dim: Dimension::Country,
+        values: vec!["US".into()],
+        case_sensitive: true,
+    };
     let cases: Vec<(&str, Query)> = vec![
         ("aggregate_30d", query(vec![], None)),
         ("timeseries_30d_by_day", query(vec![Dimension::Day], None)),
         ("breakdown_pages_30d", query(vec![Dimension::Page], None)),
-        ("breakdown_sources_30d", query(vec![Dimension::Source], None)),
-        ("breakdown_pages_30d_filtered_country", query(vec![Dimension::Page], Some(us.clone()))),
-        ("breakdown_sources_30d_filtered_page", query(
-            vec![Dimension::Source],
-            Some(Filter::Leaf { op: Op::Is, dim: Dimension::Page, values: vec!["/docs/page-3".into()], case_sensitive: true }),
-        )),
+        (
+            "breakdown_sources_30d",
+            query(vec![Dimension::Source], None),
+        ),
+        (
+            "breakdown_pages_30d_filtered_country",
+            query(vec![Dimension::Page], Some(us.clone())),
+        ),
+        (
+            "breakdown_sources_30d_filtered_page",
+            query(
+                vec![Dimension::Source],
+                Some(Filter::Leaf {
+                    op: Op::Is,
+                    dim: Dimension::Page,
+                    values: vec!["/docs/page-3".into()],
+                    case_sensitive: true,
+                }),
+            ),
+        ),
         ("aggregate_30d_filtered_country", query(vec![], Some(us))),
     ];
     let mut g = c.benchmark_group(format!("stats_{events}"));

@@ -10,7 +10,9 @@ async fn event(_body: web::Bytes) -> HttpResponse {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8099".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8099".into());
     let listener = std::net::TcpListener::bind(&addr)?;
     println!("listening on http://{}", listener.local_addr()?);
     HttpServer::new(|| App::new().route("/api/event", web::post().to(event)))

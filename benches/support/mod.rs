@@ -3,7 +3,11 @@
 //! a realistic spread of pages, sources, countries and devices. The store is
 //! cached under `target/bench-data/` and rebuilt when missing.
 
-#![allow(dead_code, clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+#![allow(
+    dead_code,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss
+)]
 
 use std::{
     path::{Path, PathBuf},
@@ -63,12 +67,23 @@ const SOURCES: &[(&str, Option<&str>, Channel)] = &[
     ("Facebook", Some("facebook.com"), Channel::OrganicSocial),
     ("Twitter", Some("t.co"), Channel::OrganicSocial),
     ("DuckDuckGo", Some("duckduckgo.com"), Channel::OrganicSearch),
-    ("Hacker News", Some("news.ycombinator.com"), Channel::OrganicSocial),
+    (
+        "Hacker News",
+        Some("news.ycombinator.com"),
+        Channel::OrganicSocial,
+    ),
     ("newsletter", None, Channel::Email),
     ("Reddit", Some("reddit.com"), Channel::OrganicSocial),
-    ("blog.example.org", Some("blog.example.org"), Channel::Referral),
+    (
+        "blog.example.org",
+        Some("blog.example.org"),
+        Channel::Referral,
+    ),
 ];
-const COUNTRIES: &[&[u8; 2]] = &[b"US", b"GB", b"DE", b"FR", b"IN", b"CA", b"NL", b"BR", b"JP", b"ES", b"IT", b"AU", b"SE", b"PL"];
+const COUNTRIES: &[&[u8; 2]] = &[
+    b"US", b"GB", b"DE", b"FR", b"IN", b"CA", b"NL", b"BR", b"JP", b"ES", b"IT", b"AU", b"SE",
+    b"PL",
+];
 const BROWSERS: &[(&str, &str, &str, Device)] = &[
     ("Chrome", "120", "Windows", Device::Desktop),
     ("Safari", "17", "iOS", Device::Mobile),
@@ -81,7 +96,13 @@ const BROWSERS: &[(&str, &str, &str, Device)] = &[
 
 fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTraits) -> Enriched {
     let (name, props) = if rng.below(20) == 0 {
-        (Some("Signup".to_owned()), vec![("plan".to_owned(), ["free", "pro", "team"][rng.below(3) as usize].to_owned())])
+        (
+            Some("Signup".to_owned()),
+            vec![(
+                "plan".to_owned(),
+                ["free", "pro", "team"][rng.below(3) as usize].to_owned(),
+            )],
+        )
     } else {
         (None, Vec::new())
     };
@@ -91,10 +112,17 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
         site: SiteId(1),
         timezone: Timezone::default(),
         ts_ms,
-        visitor: VisitorHashes { current: visitor, previous: None },
+        visitor: VisitorHashes {
+            current: visitor,
+            previous: None,
+        },
         name,
         hostname: "example.com".into(),
-        path: if path == 0 { "/".into() } else { format!("/docs/page-{path}") },
+        path: if path == 0 {
+            "/".into()
+        } else {
+            format!("/docs/page-{path}")
+        },
         props,
         revenue: None,
         interactive: true,
@@ -111,8 +139,18 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
             click: (first.source == 0 && first.campaign % 10 == 0).then_some(ClickKind::Gclid),
             channel,
         },
-        geo: GeoInfo { country: Some(*COUNTRIES[first.country]), region: None, city: None },
-        ua: UaInfo { browser: browser.into(), browser_version: bv.into(), os: os.into(), os_version: String::new(), device },
+        geo: GeoInfo {
+            country: Some(*COUNTRIES[first.country]),
+            region: None,
+            city: None,
+        },
+        ua: UaInfo {
+            browser: browser.into(),
+            browser_version: bv.into(),
+            os: os.into(),
+            os_version: String::new(),
+            device,
+        },
     }
 }
 
@@ -127,9 +165,19 @@ struct SessionTraits {
 pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
     let _ = std::fs::remove_dir_all(dir);
     let store = Store::open(dir).expect("open store");
-    store.add_site(&Domain::parse("example.com").unwrap(), Timezone::default(), START_MS).unwrap();
+    store
+        .add_site(
+            &Domain::parse("example.com").unwrap(),
+            Timezone::default(),
+            START_MS,
+        )
+        .unwrap();
     let metrics = Arc::new(Metrics::default());
-    let cfg = WriterConfig { batch_size: 8192, flush_interval: Duration::from_millis(50), queue_capacity: 65_536 };
+    let cfg = WriterConfig {
+        batch_size: 8192,
+        flush_interval: Duration::from_millis(50),
+        queue_capacity: 65_536,
+    };
     let (handle, join) = writer::spawn(&store, cfg, metrics, START_MS).unwrap();
     let started = Instant::now();
     let mut rng = Rng::new(42);
@@ -176,7 +224,12 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
             }
             sent += 1;
             while pending.len() > 60_000 {
-                pending.pop_front().unwrap().blocking_recv().unwrap().unwrap();
+                pending
+                    .pop_front()
+                    .unwrap()
+                    .blocking_recv()
+                    .unwrap()
+                    .unwrap();
             }
         }
     }
@@ -189,14 +242,20 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
     assert_eq!(days as u64, DAYS);
     let secs = started.elapsed().as_secs_f64();
     let bytes = store.file_size();
-    eprintln!("seeded {sent} events in {secs:.1} s ({:.0} events/s); store {bytes} bytes = {:.1} bytes/event", sent as f64 / secs, bytes as f64 / sent as f64);
+    eprintln!(
+        "seeded {sent} events in {secs:.1} s ({:.0} events/s); store {bytes} bytes = {:.1} bytes/event",
+        sent as f64 / secs,
+        bytes as f64 / sent as f64
+    );
     (secs, bytes)
 }
 
 /// The cached store for `events` events, seeding it first if needed.
 pub fn cached_store(events: u64) -> (PathBuf, Store) {
-    let base = std::env::var_os("TOUCHPOINT_BENCH_DIR")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"), PathBuf::from);
+    let base = std::env::var_os("TOUCHPOINT_BENCH_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"),
+        PathBuf::from,
+    );
     let dir = base.join(format!("v{SEED_VERSION}-{events}"));
     let marker = dir.join("seeded");
     if !marker.exists() {

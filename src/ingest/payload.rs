@@ -60,10 +60,11 @@ impl RawEvent {
     pub fn path(&self) -> String {
         let mut p = self.url.path().to_owned();
         if self.hash_mode
-            && let Some(f) = self.url.fragment() {
-                p.push('#');
-                p.push_str(f);
-            }
+            && let Some(f) = self.url.fragment()
+        {
+            p.push('#');
+            p.push_str(f);
+        }
         p
     }
 }

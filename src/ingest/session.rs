@@ -150,9 +150,10 @@ impl Sessionizer {
         if !self.open.get(&slot).is_some_and(live) {
             // A visit that began before midnight continues under yesterday's hash.
             if let Some(prev) = e.visitor.previous
-                && self.open.get(&(site, prev)).is_some_and(live) {
-                    slot = (site, prev);
-                }
+                && self.open.get(&(site, prev)).is_some_and(live)
+            {
+                slot = (site, prev);
+            }
         }
         if !self.open.get(&slot).is_some_and(live) {
             let record = new_record(e, strings);

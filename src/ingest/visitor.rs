@@ -134,9 +134,10 @@ impl SaltKeeper {
     #[must_use]
     pub fn hashes(&self, now_ms: u64, site: SiteId, ip: IpAddr, user_agent: &str) -> VisitorHashes {
         if self.salts.load().current.0 < utc_day(now_ms)
-            && let Err(e) = self.rotate(now_ms) {
-                tracing::error!(error = %e, "salt rotation failed; keeping the old salt");
-            }
+            && let Err(e) = self.rotate(now_ms)
+        {
+            tracing::error!(error = %e, "salt rotation failed; keeping the old salt");
+        }
         let set = self.salts.load();
         let ip_bytes = match ip {
             IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),

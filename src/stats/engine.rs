@@ -4,8 +4,11 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    hash::{BuildHasherDefault, Hasher},
     ops::ControlFlow,
 };
+
+use rustc_hash::FxBuildHasher;
 
 use super::{
     filter::Compiled,
@@ -21,16 +24,44 @@ use crate::{
 /// Dimension values of one group, padded with zeros.
 pub type GroupKey = [u64; 4];
 
+/// Visitor keys are already uniformly random (keyed hashes), so hashing them
+/// again is wasted work: the set uses them as their own hash.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type VisitorSet = HashSet<u64, BuildHasherDefault<PassThrough>>;
+
 #[derive(Default)]
 struct Acc {
-    visitors: HashSet<u64>,
+    visitors: VisitorSet,
     sums: RollupSums,
     last_session: u64,
 }
 
 impl Acc {
+    /// Visitors are distinct per day, so a day's set can be counted and emptied
+    /// when the scan moves past it: sets stay one day small.
+    fn close_day(&mut self) {
+        self.sums.visitors += self.visitors.len() as u64;
+        self.visitors.clear();
+    }
+
     fn finish(mut self) -> RollupSums {
-        self.sums.visitors = self.visitors.len() as u64;
+        self.close_day();
         self.sums
     }
 }
@@ -40,7 +71,7 @@ pub struct Grouping {
     dims: Vec<Dimension>,
     prop_keys: Vec<u32>,
     event_level: bool,
-    accs: HashMap<GroupKey, Acc>,
+    accs: HashMap<GroupKey, Acc, FxBuildHasher>,
 }
 
 impl Grouping {
@@ -60,8 +91,14 @@ impl Grouping {
             event_level: dims.iter().any(Dimension::is_event_level),
             dims,
             prop_keys,
-            accs: HashMap::new(),
+            accs: HashMap::default(),
         })
+    }
+
+    fn close_day(&mut self) {
+        for acc in self.accs.values_mut() {
+            acc.close_day();
+        }
     }
 
     /// The sums per group.
@@ -93,14 +130,22 @@ pub fn scan(
     groupings: &mut [Grouping],
 ) -> Result<(), StoreError> {
     let mut matched: Vec<bool> = Vec::new();
+    let mut rec = SessionRecord::default();
+    let mut days = DayCache::new(tz);
+    let mut current_day = u64::MAX;
     view.for_each_session(site, from_ms, to_ms, |key, bytes| {
-        let rec = match SessionRecord::decode(bytes) {
-            Ok(r) => r,
-            Err(e) => return ControlFlow::Break(e.into()),
-        };
+        if let Err(e) = rec.decode_into(bytes) {
+            return ControlFlow::Break(e.into());
+        }
+        let day = days.day(key.start_ms);
+        if day != current_day {
+            groupings.iter_mut().for_each(Grouping::close_day);
+            current_day = day;
+        }
         match visit(
             &rec,
             key.start_ms,
+            day,
             key.id,
             tz,
             filter,
@@ -113,9 +158,46 @@ pub fn scan(
     })
 }
 
+/// Local day of visit starts; visits come in start order, so the day's bounds
+/// are computed once per day instead of a timezone conversion per visit.
+struct DayCache {
+    tz: Timezone,
+    from: u64,
+    to: u64,
+    day: u64,
+}
+
+impl DayCache {
+    fn new(tz: Timezone) -> Self {
+        Self {
+            tz,
+            from: 1,
+            to: 0,
+            day: 0,
+        }
+    }
+
+    fn day(&mut self, ms: u64) -> u64 {
+        if ms < self.from || ms >= self.to {
+            let day = local_day(ms, self.tz);
+            let date = super::period::date_of_day(day);
+            let (from, to) = super::period::days_to_ms(date, date, self.tz);
+            self.day = u64::from(day);
+            (self.from, self.to) = if (from..to).contains(&ms) {
+                (from, to)
+            } else {
+                (ms, ms + 1)
+            };
+        }
+        self.day
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn visit(
     rec: &SessionRecord,
     start_ms: u64,
+    day: u64,
     id: u64,
     tz: Timezone,
     filter: Option<&Compiled<'_>>,
@@ -140,7 +222,6 @@ fn visit(
             matched.resize(rec.events.len(), true);
         }
     }
-    let day = u64::from(local_day(start_ms, tz));
     // Visitor ids are daily; pairing them with the day keeps "distinct per day".
     let visitor = rec.visitor ^ day.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let bounce = u64::from(rec.is_bounce());
@@ -175,9 +256,10 @@ fn visit(
                 let acc = g.accs.entry(k).or_default();
                 acc.sums.events += 1;
                 acc.sums.pageviews += u64::from(e.pageview);
-                acc.visitors.insert(visitor);
+                // A visit has one visitor: insert once per visit and group.
                 if acc.last_session != id {
                     acc.last_session = id;
+                    acc.visitors.insert(visitor);
                     acc.sums.visits += 1;
                     acc.sums.bounces += bounce;
                     acc.sums.duration_ms += duration;

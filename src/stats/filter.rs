@@ -4,6 +4,8 @@
 
 use std::{cell::RefCell, collections::HashMap};
 
+use rustc_hash::FxBuildHasher;
+
 use regex::{Regex, RegexBuilder};
 
 use super::{
@@ -22,7 +24,7 @@ struct Leaf {
     regexes: Vec<Regex>,
     case_sensitive: bool,
     prop_key: u32,
-    memo: RefCell<HashMap<u64, bool>>,
+    memo: RefCell<HashMap<u64, bool, FxBuildHasher>>,
 }
 
 enum Node {
@@ -87,7 +89,7 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                 regexes,
                 case_sensitive: *case_sensitive,
                 prop_key,
-                memo: RefCell::new(HashMap::new()),
+                memo: RefCell::new(HashMap::default()),
             }))
         }
         Filter::And(v) => Node::And(

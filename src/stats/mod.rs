@@ -108,30 +108,18 @@ pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
     let (groups, total, used_rollups) = match rollup_plan(view, q)? {
         Some(plan) => (plan.0, plan.1, true),
         None => {
-            let compiled = q
-                .filter
-                .as_ref()
-                .map(|f| Compiled::new(f, &texts))
-                .transpose()
-                .map_err(|e| StatsError::Invalid(e.0))?;
-            let mut gs = vec![
-                Grouping::new(Vec::new(), &texts)?,
-                Grouping::new(q.dimensions.clone(), &texts)?,
-            ];
-            scan(
+            let mut maps = scan_parallel(
                 view,
-                q.site,
-                q.timezone,
+                q,
                 q.from_ms,
                 q.to_ms,
-                compiled.as_ref(),
-                &mut gs,
+                q.filter.as_ref(),
+                &[Vec::new(), q.dimensions.clone()],
             )?;
-            let groups = gs.pop().expect("two groupings").finish();
-            let total = gs
+            let groups = maps.pop().expect("two groupings");
+            let total = maps
                 .pop()
                 .expect("one grouping")
-                .finish()
                 .remove(&[0; 4])
                 .unwrap_or_default();
             (groups, total, false)
@@ -277,20 +265,15 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
         }
     }
     // Days not rolled up yet (today, or invalidated ones) are scanned.
-    let texts = Texts::new(view);
     let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
     for span in spans(&missing) {
         let (f, t) =
             period::days_to_ms(period::date_of_day(span.0), period::date_of_day(span.1), tz);
-        let mut gs = vec![
-            Grouping::new(Vec::new(), &texts)?,
-            Grouping::new(q.dimensions.clone(), &texts)?,
-        ];
-        scan(view, q.site, tz, f, t, None, &mut gs)?;
-        for (k, s) in gs.pop().expect("two").finish() {
+        let mut maps = scan_parallel(view, q, f, t, None, &[Vec::new(), q.dimensions.clone()])?;
+        for (k, s) in maps.pop().expect("two") {
             groups.entry(k).or_default().add(&s);
         }
-        if let Some(s) = gs.pop().expect("one").finish().get(&[0; 4]) {
+        if let Some(s) = maps.pop().expect("one").get(&[0; 4]) {
             total.add(s);
         }
     }
@@ -310,4 +293,78 @@ fn spans(days: &BTreeSet<u32>) -> Vec<(u32, u32)> {
         }
     }
     out
+}
+
+/// Most threads one scan uses.
+const MAX_SCAN_THREADS: usize = 4;
+
+/// Scans `[from_ms, to_ms)` into one map per dimension list, split into
+/// day-aligned parts scanned on parallel threads. Merging the parts by addition
+/// is exact because visitors are distinct per day and no day is split.
+fn scan_parallel(
+    view: &ReadView,
+    q: &Query,
+    from_ms: u64,
+    to_ms: u64,
+    filter: Option<&query::Filter>,
+    dims: &[Vec<Dimension>],
+) -> Result<Vec<Groups>, StatsError> {
+    let tz = q.timezone;
+    // Compile once here so an invalid filter is reported before any thread starts.
+    if let Some(f) = filter {
+        Compiled::new(f, &Texts::new(view)).map_err(|e| StatsError::Invalid(e.0))?;
+    }
+    let first = local_day(from_ms, tz);
+    let last = local_day(to_ms.saturating_sub(1).max(from_ms), tz);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_SCAN_THREADS)
+        .min(usize::try_from(last - first + 1).unwrap_or(1))
+        .max(1);
+    let days = last - first + 1;
+    let per = days.div_ceil(u32::try_from(threads).unwrap_or(1));
+    let mut parts = Vec::new();
+    let mut d = first;
+    while d <= last {
+        let e = (d + per - 1).min(last);
+        let (f, t) = period::days_to_ms(period::date_of_day(d), period::date_of_day(e), tz);
+        parts.push((f.max(from_ms), t.min(to_ms)));
+        d = e + 1;
+    }
+    let one = |(f, t): (u64, u64)| -> Result<Vec<Groups>, StatsError> {
+        let texts = Texts::new(view);
+        let compiled = filter
+            .map(|f| Compiled::new(f, &texts))
+            .transpose()
+            .map_err(|e| StatsError::Invalid(e.0))?;
+        let mut gs = dims
+            .iter()
+            .map(|d| Grouping::new(d.clone(), &texts))
+            .collect::<Result<Vec<_>, _>>()?;
+        scan(view, q.site, tz, f, t, compiled.as_ref(), &mut gs)?;
+        Ok(gs.into_iter().map(Grouping::finish).collect())
+    };
+    let results: Vec<Result<Vec<Groups>, StatsError>> = if parts.len() == 1 {
+        vec![one(parts[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = parts.iter().map(|p| s.spawn(move || one(*p))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(StatsError::Invalid("scan thread panicked".into())))
+                })
+                .collect()
+        })
+    };
+    let mut merged: Vec<Groups> = vec![HashMap::new(); dims.len()];
+    for r in results {
+        for (i, map) in r?.into_iter().enumerate() {
+            for (k, v) in map {
+                merged[i].entry(k).or_default().add(&v);
+            }
+        }
+    }
+    Ok(merged)
 }

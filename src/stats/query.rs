@@ -126,9 +126,10 @@ impl Dimension {
             return (!k.is_empty()).then(|| Self::Prop(k.to_owned()));
         }
         if let Some(u) = s.strip_prefix("visit:")
-            && let Some(i) = UTM.iter().position(|x| *x == u) {
-                return Some(Self::Utm(u8::try_from(i).ok()?));
-            }
+            && let Some(i) = UTM.iter().position(|x| *x == u)
+        {
+            return Some(Self::Utm(u8::try_from(i).ok()?));
+        }
         Some(match s {
             "event:page" => Self::Page,
             "event:name" | "event:goal" => Self::Name,

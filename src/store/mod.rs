@@ -136,9 +136,8 @@ impl Store {
         let tx = self.db.begin_write()?;
         let found = {
             let meta = tx.open_table(META)?;
-            
-            meta
-                .get(SCHEMA_VERSION_KEY)?
+
+            meta.get(SCHEMA_VERSION_KEY)?
                 .map_or(0, |v| u64_from(v.value()))
         };
         if found > SCHEMA_VERSION {
@@ -161,8 +160,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] if other handles exist, or storage errors.
     pub fn compact(&mut self) -> Result<bool, StoreError> {
-        let db = Arc::get_mut(&mut self.db)
-            .ok_or_else(|| StoreError::Conflict("the store is in use; stop the server to compact".into()))?;
+        let db = Arc::get_mut(&mut self.db).ok_or_else(|| {
+            StoreError::Conflict("the store is in use; stop the server to compact".into())
+        })?;
         db.compact().map_err(|e| StoreError::Redb(e.to_string()))
     }
 

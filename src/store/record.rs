@@ -193,55 +193,67 @@ impl SessionRecord {
     /// # Errors
     /// Unknown format version, truncation or trailing bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
+        let mut s = Self::default();
+        s.decode_into(bytes)?;
+        Ok(s)
+    }
+
+    /// Decodes into `self`, reusing its event buffer: a scan over millions of
+    /// visits then allocates only for events that carry properties.
+    ///
+    /// # Errors
+    /// As [`SessionRecord::decode`]; `self` is then unspecified.
+    pub fn decode_into(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
         let mut r = Reader::new(bytes);
         if r.u8()? != FORMAT_V1 {
             return Err(CodecError("unknown session format version"));
         }
-        let mut s = Self {
-            visitor: r.u64()?,
-            hostname: r.u32()?,
-            referrer: r.u32()?,
-            source: r.u32()?,
-            channel: r.u8()?,
-            ..Self::default()
-        };
-        for u in &mut s.utm {
+        self.visitor = r.u64()?;
+        self.hostname = r.u32()?;
+        self.referrer = r.u32()?;
+        self.source = r.u32()?;
+        self.channel = r.u8()?;
+        for u in &mut self.utm {
             *u = r.u32()?;
         }
-        s.click = r.u8()?;
-        s.country = r.array()?;
-        s.region = r.u32()?;
-        s.city = r.u32()?;
-        s.device = r.u8()?;
-        s.browser = r.u32()?;
-        s.browser_version = r.u32()?;
-        s.os = r.u32()?;
-        s.os_version = r.u32()?;
+        self.click = r.u8()?;
+        self.country = r.array()?;
+        self.region = r.u32()?;
+        self.city = r.u32()?;
+        self.device = r.u8()?;
+        self.browser = r.u32()?;
+        self.browser_version = r.u32()?;
+        self.os = r.u32()?;
+        self.os_version = r.u32()?;
         let n = r.u64()?;
         if n > bytes.len() as u64 {
             return Err(CodecError("event count exceeds record size"));
         }
+        let n = usize::try_from(n).unwrap_or(0);
+        self.events.truncate(n);
+        self.events.resize_with(n, EventRecord::default);
         let mut offset = 0u32;
-        s.events.reserve(usize::try_from(n).unwrap_or(0));
-        for _ in 0..n {
+        for e in &mut self.events {
             offset = offset
                 .checked_add(r.u32()?)
                 .ok_or(CodecError("event offset overflow"))?;
             let flags = r.u8()?;
-            let pageview = flags & F_PAGEVIEW != 0;
-            let name = if pageview { 0 } else { r.u32()? };
-            let path = r.u32()?;
-            let mut props = Vec::new();
+            e.offset_ms = offset;
+            e.pageview = flags & F_PAGEVIEW != 0;
+            e.interactive = flags & F_NONINTERACTIVE == 0;
+            e.name = if e.pageview { 0 } else { r.u32()? };
+            e.path = r.u32()?;
+            e.props.clear();
             if flags & F_PROPS != 0 {
                 let k = r.u64()?;
                 if k > bytes.len() as u64 {
                     return Err(CodecError("prop count exceeds record size"));
                 }
                 for _ in 0..k {
-                    props.push((r.u32()?, r.u32()?));
+                    e.props.push((r.u32()?, r.u32()?));
                 }
             }
-            let revenue = if flags & F_REVENUE == 0 {
+            e.revenue = if flags & F_REVENUE == 0 {
                 None
             } else {
                 Some(Revenue {
@@ -249,20 +261,11 @@ impl SessionRecord {
                     currency: r.array()?,
                 })
             };
-            s.events.push(EventRecord {
-                offset_ms: offset,
-                name,
-                path,
-                pageview,
-                interactive: flags & F_NONINTERACTIVE == 0,
-                props,
-                revenue,
-            });
         }
         if !r.is_empty() {
             return Err(CodecError("trailing bytes"));
         }
-        Ok(s)
+        Ok(())
     }
 }
 
