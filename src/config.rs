@@ -201,7 +201,7 @@ mod tests {
         let s = Settings::load(None, []).unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(s.storage.data_dir, PathBuf::from("./data"));
-        assert_eq!(s.ingest.batch_size, 512);
+        assert_eq!(s.ingest.batch_size, 1024);
         assert!(s.server.trusted_proxies.is_empty());
     }
 
@@ -270,7 +270,7 @@ mod tests {
             Settings::load(Some(&path), env(&[("TOUCHPOINT__INGEST__BATCH_SIZE", "9")])).unwrap();
         assert_eq!(s.server.listen.port(), 7000);
         assert_eq!(s.ingest.batch_size, 9);
-        assert_eq!(s.ingest.flush_interval_ms, 5);
+        assert_eq!(s.ingest.flush_interval_ms, 2);
         std::fs::write(&path, "[server]\nlisten = 5\n").unwrap();
         assert!(Settings::load(Some(&path), []).is_err());
     }

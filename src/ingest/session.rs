@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxBuildHasher;
+
 use super::enrich::Enriched;
 use crate::{
     domain::Timezone,
@@ -43,7 +45,7 @@ pub fn local_day(ms: u64, tz: Timezone) -> u32 {
 /// String ↔ id table; new strings are collected for the next batch.
 #[derive(Default)]
 pub struct Interner {
-    ids: HashMap<String, u32>,
+    ids: HashMap<String, u32, FxBuildHasher>,
     next: u32,
     pending: Vec<(u32, String)>,
 }
@@ -53,7 +55,7 @@ impl Interner {
     #[must_use]
     pub fn new(ids: HashMap<String, u32>, next: u32) -> Self {
         Self {
-            ids,
+            ids: ids.into_iter().collect(),
             next: next.max(1),
             pending: Vec::new(),
         }
@@ -94,9 +96,9 @@ struct Open {
 /// Open visits by (site, visitor hash).
 #[derive(Default)]
 pub struct Sessionizer {
-    open: HashMap<(u32, u64), Open>,
+    open: HashMap<(u32, u64), Open, FxBuildHasher>,
     next_id: u64,
-    touched: HashSet<(u32, u64)>,
+    touched: HashSet<(u32, u64), FxBuildHasher>,
 }
 
 impl Sessionizer {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Ingest benchmark over HTTP on loopback, Touchpoint against a null actix-web
+# handler in the same run, then peak RSS at a fixed 5,000 events/s.
+# Needs wrk and hey (Debian: apt-get install -y wrk hey).
+# Usage: scripts/load.sh [seconds per run, default 20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-20}
+CONN=${CONN:-512}
+cargo build --release --bin touchpoint --example null_server >/dev/null
+BIN=target/release/touchpoint
+DATA=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$DATA"' EXIT
+export TOUCHPOINT__STORAGE__DATA_DIR=$DATA TOUCHPOINT__SERVER__TRUSTED_PROXIES=127.0.0.1/32 \
+       TOUCHPOINT__JOBS__ROLLUP_SCHEDULE= RUST_LOG=warn
+$BIN site add example.com >/dev/null
+
+run_wrk() { # name url
+  local out; out=$(wrk -t1 -c"$CONN" -d"${DUR}s" --latency -s scripts/event.lua "$2")
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "$1 requests/s=$rps p50=$p50 p99=$p99 non2xx=${non2xx:-0}"
+  echo "$rps" > "$DATA/$1.rps"
+}
+
+TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
+target/release/examples/null_server 127.0.0.1:18099 >/dev/null & NULL=$!
+sleep 1
+run_wrk null http://127.0.0.1:18099
+run_wrk touchpoint http://127.0.0.1:18080
+python3 -c "print('ratio touchpoint/null = %.2f' % (float(open('$DATA/touchpoint.rps').read()) / float(open('$DATA/null.rps').read())))"
+kill $NULL; kill $TP; wait $TP 2>/dev/null || true
+
+# Peak RSS at a fixed 5,000 events/s (50 workers x 100/s) on a fresh store.
+rm -rf "$DATA"/*; $BIN site add example.com >/dev/null
+TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
+sleep 1
+echo '{"n":"pageview","u":"https://example.com/docs/page-1","d":"example.com"}' > "$DATA/body.json"
+hey -z "${DUR}s" -c 50 -q 100 -m POST -T text/plain -D "$DATA/body.json" \
+  -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
+  -H "X-Forwarded-For: 10.1.2.3" http://127.0.0.1:18080/api/event | awk '/Requests\/sec|Status code|\[202\]|\[503\]/'
+echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$TP/status)"
+curl -s http://127.0.0.1:18080/metrics | grep -E '^touchpoint_events_accepted_total'
+kill $TP; wait $TP 2>/dev/null || true
