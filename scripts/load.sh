@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ingest benchmark over HTTP on loopback, Touchpoint against a null actix-web
 # handler in the same run, then peak RSS at a fixed 5,000 events/s.
-# Needs wrk and hey (Debian: apt-get install -y wrk hey).
-# Usage: scripts/load.sh [seconds per run, default 20]
+# Needs wrk and curl (Debian: apt-get install -y wrk curl).
+# Usage: scripts/load.sh [seconds per throughput run, default 20]
+# Env: CONN (default 512), RSS_DUR (default 60), RSS_CONN (default 64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-20}
@@ -34,14 +35,13 @@ run_wrk touchpoint http://127.0.0.1:18080
 python3 -c "print('ratio touchpoint/null = %.2f' % (float(open('$DATA/touchpoint.rps').read()) / float(open('$DATA/null.rps').read())))"
 kill $NULL; kill $TP; wait $TP 2>/dev/null || true
 
-# Peak RSS at a fixed 5,000 events/s (50 workers x 100/s) on a fresh store.
-rm -rf "$DATA"/*; $BIN site add example.com >/dev/null
+# Peak RSS at about 5,000 events/s, every event from a new visitor, on a fresh store.
+rm -rf "${DATA:?}"/*; $BIN site add example.com >/dev/null
 TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
 sleep 1
-echo '{"n":"pageview","u":"https://example.com/docs/page-1","d":"example.com"}' > "$DATA/body.json"
-hey -z "${DUR}s" -c 50 -q 100 -m POST -T text/plain -D "$DATA/body.json" \
-  -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36" \
-  -H "X-Forwarded-For: 10.1.2.3" http://127.0.0.1:18080/api/event | awk '/Requests\/sec|Status code|\[202\]|\[503\]/'
+RSS_CONN=${RSS_CONN:-64}
+wrk -t1 -c"$RSS_CONN" -d"${RSS_DUR:-60}s" --latency -s scripts/rate.lua http://127.0.0.1:18080 \
+  | awk '/Requests\/sec/ {print "steady load: requests/s=" $2} $1=="99%" {print "p99=" $2} /Non-2xx/ {print}'
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$TP/status)"
 curl -s http://127.0.0.1:18080/metrics | grep -E '^touchpoint_events_accepted_total'
 kill $TP; wait $TP 2>/dev/null || true

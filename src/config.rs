@@ -46,6 +46,8 @@ pub struct ServerSettings {
 pub struct StorageSettings {
     /// Directory holding the redb file.
     pub data_dir: PathBuf,
+    /// Page cache size in MiB.
+    pub cache_mb: usize,
 }
 
 /// `[geoip]`

@@ -82,7 +82,10 @@ impl Application {
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         use anyhow::Context;
         let settings = Arc::new(settings);
-        let store = Store::open(&settings.storage.data_dir)?;
+        let store = Store::open_with_cache(
+            &settings.storage.data_dir,
+            settings.storage.cache_mb.max(1) << 20,
+        )?;
         let geo = GeoLookup::from_config(&settings.geoip.database)?;
         tracing::info!(geo = geo.description(), "geolocation ready");
         let now = clock.now_ms();

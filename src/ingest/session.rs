@@ -3,7 +3,7 @@
 //! its first event. Kept in memory by the writer and rebuilt from the store on
 //! start, so it survives restarts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
@@ -11,7 +11,7 @@ use super::enrich::Enriched;
 use crate::{
     domain::Timezone,
     store::{
-        Batch, SessionKey,
+        Batch, SessionAppend, SessionKey,
         record::{EventRecord, SessionRecord},
     },
 };
@@ -86,11 +86,15 @@ impl Interner {
     }
 }
 
+/// What is kept in memory about an open visit: enough to route the next event
+/// to its row, not the row itself (that is read back inside the write
+/// transaction), so memory stays small however many visitors are active.
+#[derive(Clone, Copy)]
 struct Open {
     key: SessionKey,
     day: u32,
     last_ms: u64,
-    record: SessionRecord,
+    events: u32,
 }
 
 /// Open visits by (site, visitor hash).
@@ -98,7 +102,8 @@ struct Open {
 pub struct Sessionizer {
     open: HashMap<(u32, u64), Open, FxBuildHasher>,
     next_id: u64,
-    touched: HashSet<(u32, u64), FxBuildHasher>,
+    /// Changes since the last drain, by visit.
+    pending: HashMap<SessionKey, SessionAppend, FxBuildHasher>,
 }
 
 impl Sessionizer {
@@ -120,7 +125,6 @@ impl Sessionizer {
                 continue;
             }
             let slot = (key.site.0, record.visitor);
-            let day = local_day(key.start_ms, tz_of(key.site.0));
             // If a visitor somehow has two recent rows, the later one is current.
             if me
                 .open
@@ -131,9 +135,9 @@ impl Sessionizer {
                     slot,
                     Open {
                         key,
-                        day,
+                        day: local_day(key.start_ms, tz_of(key.site.0)),
                         last_ms,
-                        record,
+                        events: u32::try_from(record.events.len()).unwrap_or(u32::MAX),
                     },
                 );
             }
@@ -146,40 +150,50 @@ impl Sessionizer {
         let site = e.site.0;
         let live = |o: &Open| {
             e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
-                && o.record.events.len() < MAX_EVENTS_PER_SESSION
+                && (o.events as usize) < MAX_EVENTS_PER_SESSION
         };
         let mut slot = (site, e.visitor.current);
         if !self.open.get(&slot).is_some_and(live) {
             // A visit that began before midnight continues under yesterday's hash.
-            if let Some(prev) = e.visitor.previous
-                && self.open.get(&(site, prev)).is_some_and(live)
-            {
-                slot = (site, prev);
+            if let Some(prev) = e.visitor.previous {
+                if self.open.get(&(site, prev)).is_some_and(live) {
+                    slot = (site, prev);
+                }
             }
         }
         if !self.open.get(&slot).is_some_and(live) {
-            let record = new_record(e, strings);
             let key = SessionKey {
                 site: e.site,
                 start_ms: e.ts_ms,
                 id: self.next_id,
             };
             self.next_id += 1;
-            self.open.insert(
-                slot,
-                Open {
+            let open = Open {
+                key,
+                day: local_day(e.ts_ms, e.timezone),
+                last_ms: e.ts_ms,
+                events: 0,
+            };
+            self.open.insert(slot, open);
+            self.pending.insert(
+                key,
+                SessionAppend {
                     key,
-                    day: local_day(e.ts_ms, e.timezone),
-                    last_ms: e.ts_ms,
-                    record,
+                    day: open.day,
+                    header: Some(new_record(e, strings)),
+                    events: Vec::new(),
                 },
             );
         }
         let open = self.open.get_mut(&slot).expect("just ensured");
-        let offset = u32::try_from(e.ts_ms.saturating_sub(open.key.start_ms)).unwrap_or(u32::MAX);
+        // Offsets never go backwards, even if the clock does.
+        let offset =
+            u32::try_from(open.last_ms.max(e.ts_ms) - open.key.start_ms).unwrap_or(u32::MAX);
         open.last_ms = open.last_ms.max(e.ts_ms);
-        open.record.events.push(EventRecord {
-            offset_ms: offset.max(open.record.last_offset_ms()),
+        open.events += 1;
+        let (key, day) = (open.key, open.day);
+        let event = EventRecord {
+            offset_ms: offset,
             name: strings.opt(e.name.as_deref()),
             path: strings.intern(&e.path),
             pageview: e.name.is_none(),
@@ -190,17 +204,22 @@ impl Sessionizer {
                 .map(|(k, v)| (strings.intern(k), strings.intern(v)))
                 .collect(),
             revenue: e.revenue,
-        });
-        self.touched.insert(slot);
+        };
+        self.pending
+            .entry(key)
+            .or_insert_with(|| SessionAppend {
+                key,
+                day,
+                header: None,
+                events: Vec::new(),
+            })
+            .events
+            .push(event);
     }
 
     /// Moves what changed since the last call into `batch`.
     pub fn drain_into(&mut self, batch: &mut Batch, strings: &mut Interner) {
-        for slot in self.touched.drain() {
-            if let Some(o) = self.open.get(&slot) {
-                batch.sessions.push((o.key, o.day, o.record.encode()));
-            }
-        }
+        batch.sessions.extend(self.pending.drain().map(|(_, a)| a));
         batch.strings.append(&mut strings.pending);
         batch.next_session_id = self.next_id;
         batch.next_string_id = strings.next;

@@ -103,7 +103,7 @@ impl State {
             .into_iter()
             .map(|s| (s.id.0, s.timezone))
             .collect();
-        let recent = store.sessions_since(now_ms.saturating_sub(2 * super::visitor::DAY_MS))?;
+        let recent = store.sessions_since(now_ms.saturating_sub(super::visitor::DAY_MS))?;
         Ok(Self {
             store: store.clone(),
             strings: Interner::new(ids, next_string),

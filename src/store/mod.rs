@@ -22,12 +22,15 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 pub use keys::ApiKeyRecord;
 pub use read::ReadView;
 pub use rollups::{RollupRow, RollupSums};
-pub use sessions::{Batch, SessionKey};
+pub use sessions::{Batch, SessionAppend, SessionKey};
 pub use sites::Site;
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;
+
+/// Default size of redb's page cache (`storage.cache_mb`).
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 
 /// File name inside the data dir.
 pub const FILE_NAME: &str = "touchpoint.redb";
@@ -96,22 +99,35 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `data_dir` and migrates it.
+    /// Opens (or creates) the store in `data_dir` with the default cache.
     ///
     /// # Errors
     /// [`StoreError::Locked`] when another process has it open, or any I/O error.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(data_dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the store in `data_dir` and migrates it. The page
+    /// cache is bounded: it is most of the process's memory under load, and the
+    /// OS page cache still holds the file.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process has it open, or any I/O error.
+    pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                StoreError::Locked(path.display().to_string())
-            }
-            other => StoreError::Redb(format!("{}: {other}", path.display())),
-        })?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    StoreError::Locked(path.display().to_string())
+                }
+                other => StoreError::Redb(format!("{}: {other}", path.display())),
+            })?;
         let store = Self {
             db: Arc::new(db),
             path: path.into(),

@@ -6,7 +6,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
     Store, StoreError, read_counter,
-    record::SessionRecord,
+    record::{EventRecord, SessionRecord},
     tables::{META, NEXT_SESSION_ID, NEXT_STRING_ID, ROLLED_DAYS, SESSIONS, STRING_IDS, STRINGS},
 };
 use crate::domain::SiteId;
@@ -28,13 +28,26 @@ impl SessionKey {
     }
 }
 
+/// New events for one visit.
+#[derive(Debug)]
+pub struct SessionAppend {
+    /// The visit's row.
+    pub key: SessionKey,
+    /// Local day the visit started (its rollup day).
+    pub day: u32,
+    /// Set when the visit is new: its attributes (with no events yet).
+    pub header: Option<SessionRecord>,
+    /// Events to add, in order, offsets relative to the visit's start.
+    pub events: Vec<EventRecord>,
+}
+
 /// Everything one write transaction of the writer does.
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Strings interned since the last batch: (id, text).
     pub strings: Vec<(u32, String)>,
-    /// Visit rows to insert or replace: key, local day of the start, encoded record.
-    pub sessions: Vec<(SessionKey, u32, Vec<u8>)>,
+    /// Visits to create or extend.
+    pub sessions: Vec<SessionAppend>,
     /// Counter values after this batch.
     pub next_session_id: u64,
     /// Counter values after this batch.
@@ -57,11 +70,27 @@ impl Store {
             }
             let mut sessions = tx.open_table(SESSIONS)?;
             let mut rolled = tx.open_table(ROLLED_DAYS)?;
-            for (key, day, bytes) in &batch.sessions {
-                sessions.insert(key.tuple(), bytes.as_slice())?;
+            let mut rec = SessionRecord::default();
+            for append in &batch.sessions {
+                // The row is read back here rather than kept in memory: the
+                // writer's table of open visits stays a few bytes per visitor.
+                match &append.header {
+                    Some(h) => rec.clone_from(h),
+                    None => match sessions.get(append.key.tuple())? {
+                        Some(v) => rec.decode_into(v.value())?,
+                        None => {
+                            return Err(StoreError::Conflict(format!(
+                                "visit {} is missing from the store",
+                                append.key.id
+                            )));
+                        }
+                    },
+                }
+                rec.events.extend(append.events.iter().cloned());
+                sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
                 // A visit still growing on an already rolled-up day makes that
                 // rollup stale: forget it so the next rollup run rebuilds it.
-                rolled.remove((key.site.0, *day))?;
+                rolled.remove((append.key.site.0, append.day))?;
             }
             let mut meta = tx.open_table(META)?;
             meta.insert(

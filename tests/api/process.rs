@@ -179,6 +179,26 @@ async fn a_restart_after_sigterm_keeps_everything() {
     assert!(child.wait().unwrap().success(), "graceful exit on SIGTERM");
     let (mut child, url) = serve(dir.path());
     assert_eq!(count_events(&url, &key).await, 25);
+    // The visit that was open before the restart is still open after it.
+    let r = client
+        .post(format!("{url}/api/event"))
+        .header("user-agent", CHROME)
+        .body(event(99))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let body: serde_json::Value = client
+        .post(format!("{url}/api/v2/query"))
+        .bearer_auth(&key)
+        .json(&json!({"site_id": "example.com", "metrics": ["visits", "pageviews"], "date_range": "all"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["results"][0]["metrics"], json!([1, 26]), "{body}");
     child.kill().unwrap();
     child.wait().unwrap();
 }
