@@ -31,7 +31,7 @@ use touchpoint::{
 };
 
 /// Bump when the generator changes so cached stores are rebuilt.
-const SEED_VERSION: u32 = 1;
+const SEED_VERSION: u32 = 2;
 /// First seeded day: 2024-01-01 00:00 UTC.
 pub const START_MS: u64 = 1_704_067_200_000;
 /// Days seeded.
@@ -271,6 +271,11 @@ pub fn cached_store(events: u64) -> (PathBuf, Store) {
         eprint!("{note}");
         std::fs::write(&marker, note).unwrap();
     }
-    let store = Store::open(&dir).expect("open seeded store");
+    // Queries run with the server's default cache unless TOUCHPOINT_BENCH_CACHE_MB says otherwise.
+    let cache_mb: usize = std::env::var("TOUCHPOINT_BENCH_CACHE_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(touchpoint::store::DEFAULT_CACHE_BYTES >> 20);
+    let store = Store::open_with_cache(&dir, cache_mb << 20).expect("open seeded store");
     (dir, store)
 }

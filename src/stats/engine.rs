@@ -134,7 +134,19 @@ pub fn scan(
     let mut days = DayCache::new(tz);
     let mut current_day = u64::MAX;
     view.for_each_session(site, from_ms, to_ms, |key, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
+        let rest = match rec.decode_header(bytes) {
+            Ok(rest) => rest,
+            Err(e) => return ControlFlow::Break(e.into()),
+        };
+        // Reject on visit attributes before paying for the events.
+        if let Some(f) = filter.filter(|f| !f.needs_events) {
+            match f.eval(&rec, None) {
+                Ok(true) => {}
+                Ok(false) => return ControlFlow::Continue(()),
+                Err(e) => return ControlFlow::Break(e),
+            }
+        }
+        if let Err(e) = rec.decode_events(rest, bytes.len()) {
             return ControlFlow::Break(e.into());
         }
         let day = days.day(key.start_ms);

@@ -40,6 +40,8 @@ pub struct Compiled<'t> {
     texts: &'t Texts<'t>,
     /// True when some leaf is about events, so a visit matches through its events.
     pub has_event_leaf: bool,
+    /// False when the filter can be decided from a visit's attributes alone.
+    pub needs_events: bool,
 }
 
 /// A filter that can't be compiled.
@@ -116,6 +118,7 @@ impl<'t> Compiled<'t> {
             root: compile(f, texts)?,
             texts,
             has_event_leaf: f.has_event_leaf(),
+            needs_events: f.needs_events(),
         })
     }
 

@@ -244,6 +244,19 @@ pub enum Filter {
 }
 
 impl Filter {
+    /// True if evaluating needs a visit's events (event-level leaves, or entry
+    /// and exit pages, which are derived from events).
+    #[must_use]
+    pub fn needs_events(&self) -> bool {
+        match self {
+            Self::Leaf { dim, .. } => {
+                dim.is_event_level() || matches!(dim, Dimension::EntryPage | Dimension::ExitPage)
+            }
+            Self::And(v) | Self::Or(v) => v.iter().any(Self::needs_events),
+            Self::Not(f) => f.needs_events(),
+        }
+    }
+
     /// True if any leaf compares an event-level dimension.
     #[must_use]
     pub fn has_event_leaf(&self) -> bool {

@@ -67,6 +67,12 @@ impl<'a> Reader<'a> {
         Self { buf }
     }
 
+    /// The bytes not read yet.
+    #[must_use]
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf
+    }
+
     /// True when every byte has been read.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -204,6 +204,17 @@ impl SessionRecord {
     /// # Errors
     /// As [`SessionRecord::decode`]; `self` is then unspecified.
     pub fn decode_into(&mut self, bytes: &[u8]) -> Result<(), CodecError> {
+        let rest = self.decode_header(bytes)?;
+        self.decode_events(rest, bytes.len())
+    }
+
+    /// Decodes the visit's attributes only and clears its events; returns the
+    /// undecoded rest for [`SessionRecord::decode_events`]. Scans use it to
+    /// reject visits by a visit-level filter without decoding their events.
+    ///
+    /// # Errors
+    /// As [`SessionRecord::decode`].
+    pub fn decode_header<'b>(&mut self, bytes: &'b [u8]) -> Result<&'b [u8], CodecError> {
         let mut r = Reader::new(bytes);
         if r.u8()? != FORMAT_V1 {
             return Err(CodecError("unknown session format version"));
@@ -225,8 +236,20 @@ impl SessionRecord {
         self.browser_version = r.u32()?;
         self.os = r.u32()?;
         self.os_version = r.u32()?;
+        self.events.clear();
+        Ok(r.rest())
+    }
+
+    /// Decodes the events that follow the header (`total_len` is the whole
+    /// value's length, a bound for counts).
+    ///
+    /// # Errors
+    /// As [`SessionRecord::decode`].
+    pub fn decode_events(&mut self, rest: &[u8], total_len: usize) -> Result<(), CodecError> {
+        let bytes_len = total_len as u64;
+        let mut r = Reader::new(rest);
         let n = r.u64()?;
-        if n > bytes.len() as u64 {
+        if n > bytes_len {
             return Err(CodecError("event count exceeds record size"));
         }
         let n = usize::try_from(n).unwrap_or(0);
@@ -246,7 +269,7 @@ impl SessionRecord {
             e.props.clear();
             if flags & F_PROPS != 0 {
                 let k = r.u64()?;
-                if k > bytes.len() as u64 {
+                if k > bytes_len {
                     return Err(CodecError("prop count exceeds record size"));
                 }
                 for _ in 0..k {
