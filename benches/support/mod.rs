@@ -136,7 +136,8 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
                 campaign: (channel == Channel::Email).then(|| format!("issue-{}", first.campaign)),
                 ..Utm::default()
             },
-            click: (first.source == 0 && first.campaign % 10 == 0).then_some(ClickKind::Gclid),
+            click: (first.source == 0 && first.campaign.is_multiple_of(10))
+                .then_some(ClickKind::Gclid),
             channel,
         },
         geo: GeoInfo {

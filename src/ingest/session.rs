@@ -155,10 +155,10 @@ impl Sessionizer {
         let mut slot = (site, e.visitor.current);
         if !self.open.get(&slot).is_some_and(live) {
             // A visit that began before midnight continues under yesterday's hash.
-            if let Some(prev) = e.visitor.previous {
-                if self.open.get(&(site, prev)).is_some_and(live) {
-                    slot = (site, prev);
-                }
+            if let Some(prev) = e.visitor.previous
+                && self.open.get(&(site, prev)).is_some_and(live)
+            {
+                slot = (site, prev);
             }
         }
         if !self.open.get(&slot).is_some_and(live) {
