@@ -5,34 +5,11 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use touchpoint::{
-    domain::{SiteId, Timezone},
-    stats::{
-        self,
-        query::{Dimension, Filter, Metric, Op, Query},
-    },
+use support::query;
+use touchpoint::stats::{
+    self,
+    query::{Dimension, Filter, Op},
 };
-
-fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
-    Query {
-        site: SiteId(1),
-        timezone: Timezone::default(),
-        from_ms: support::START_MS,
-        to_ms: support::START_MS + support::DAYS * 86_400_000,
-        metrics: vec![
-            Metric::Visitors,
-            Metric::Visits,
-            Metric::Pageviews,
-            Metric::BounceRate,
-            Metric::VisitDuration,
-        ],
-        dimensions: dims,
-        filter,
-        order_by: Vec::new(),
-        limit: 100,
-        offset: 0,
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let events: u64 = std::env::var("TOUCHPOINT_BENCH_EVENTS")

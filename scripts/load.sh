@@ -3,7 +3,7 @@
 # handler in the same run, then peak RSS at a fixed 5,000 events/s.
 # Needs wrk and curl (Debian: apt-get install -y wrk curl).
 # Usage: scripts/load.sh [seconds per throughput run, default 20]
-# Env: CONN (default 512), RSS_DUR (default 60), RSS_CONN (default 64).
+# Env: CONN (default 512), ROUNDS (default 3), RSS_DUR (default 60), RSS_CONN (default 74).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-20}
@@ -30,16 +30,22 @@ run_wrk() { # name url
 TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
 target/release/examples/null_server 127.0.0.1:18099 >/dev/null & NULL=$!
 sleep 1
-run_wrk null http://127.0.0.1:18099
-run_wrk touchpoint http://127.0.0.1:18080
-python3 -c "print('ratio touchpoint/null = %.2f' % (float(open('$DATA/touchpoint.rps').read()) / float(open('$DATA/null.rps').read())))"
+# Alternate the two servers so drift on a shared machine hits both alike.
+RATIOS=()
+for round in $(seq "${ROUNDS:-3}"); do
+  run_wrk null http://127.0.0.1:18099
+  run_wrk touchpoint http://127.0.0.1:18080
+  RATIOS+=("$(python3 -c "print('%.2f' % (float(open('$DATA/touchpoint.rps').read()) / float(open('$DATA/null.rps').read())))")")
+  echo "round $round ratio touchpoint/null = ${RATIOS[-1]}"
+done
+echo "median ratio = $(printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 kill $NULL; kill $TP; wait $TP 2>/dev/null || true
 
 # Peak RSS at about 5,000 events/s, every event from a new visitor, on a fresh store.
 rm -rf "${DATA:?}"/*; $BIN site add example.com >/dev/null
 TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
 sleep 1
-RSS_CONN=${RSS_CONN:-64}
+RSS_CONN=${RSS_CONN:-74}
 wrk -t1 -c"$RSS_CONN" -d"${RSS_DUR:-60}s" --latency -s scripts/rate.lua http://127.0.0.1:18080 \
   | awk '/Requests\/sec/ {print "steady load: requests/s=" $2} $1=="99%" {print "p99=" $2} /Non-2xx/ {print}'
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$TP/status)"

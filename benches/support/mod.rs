@@ -26,7 +26,10 @@ use touchpoint::{
         writer::{self, WriterConfig},
     },
     metrics::Metrics,
-    stats::rollup,
+    stats::{
+        query::{Dimension, Filter, Metric, Query},
+        rollup,
+    },
     store::Store,
 };
 
@@ -279,4 +282,26 @@ pub fn cached_store(events: u64) -> (PathBuf, Store) {
         .unwrap_or(touchpoint::store::DEFAULT_CACHE_BYTES >> 20);
     let store = Store::open_with_cache(&dir, cache_mb << 20).expect("open seeded store");
     (dir, store)
+}
+
+/// A report query over the whole seeded month.
+pub fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
+    Query {
+        site: SiteId(1),
+        timezone: Timezone::default(),
+        from_ms: START_MS,
+        to_ms: START_MS + DAYS * DAY_MS,
+        metrics: vec![
+            Metric::Visitors,
+            Metric::Visits,
+            Metric::Pageviews,
+            Metric::BounceRate,
+            Metric::VisitDuration,
+        ],
+        dimensions: dims,
+        filter,
+        order_by: Vec::new(),
+        limit: 100,
+        offset: 0,
+    }
 }

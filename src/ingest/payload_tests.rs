@@ -95,3 +95,25 @@ fn decimal_amounts_are_exact() {
         assert_eq!(parse_decimal_micros(s), want, "{s}");
     }
 }
+
+#[test]
+fn payloads_of_plausibles_trackers_are_accepted_as_sent() {
+    // The legacy script.js: screen width, hash flag 0, null referrer.
+    let e = ok(
+        r#"{"n":"pageview","u":"https://example.com/a#x","d":"example.com","r":null,"w":1280,"h":0}"#,
+    );
+    assert_eq!((e.path(), e.referrer), ("/a".to_owned(), None));
+    // The npm tracker: version field, props as an object, interactive flag.
+    let e = ok(
+        r#"{"n":"Outbound Link: Click","v":25,"u":"https://example.com/","d":"example.com","r":"https://duckduckgo.com/","p":{"url":"https://other.example/"},"i":true}"#,
+    );
+    assert_eq!(
+        e.props,
+        vec![("url".into(), "https://other.example/".into())]
+    );
+    assert!(!e.is_pageview());
+    // Engagement pings parse (the handler then drops them, not counting an event).
+    let e =
+        ok(r#"{"n":"engagement","u":"https://example.com/","d":"example.com","sd":40,"e":1200}"#);
+    assert_eq!(e.name, "engagement");
+}

@@ -205,8 +205,16 @@ impl UaClassifier {
     /// defect, caught by this module's tests, not a run-time condition.
     #[must_use]
     pub fn new() -> Self {
-        let regexes: ua_parser::Regexes<'static> = serde_json::from_str(RAW_REGEXES)
+        let mut regexes: ua_parser::Regexes<'static> = serde_json::from_str(RAW_REGEXES)
             .expect("embedded assets/uap/regexes.json is not valid uap-core JSON");
+        // Only device families that decide bot or device class are kept: the
+        // brand/model rules are two thirds of uap-core and ~20 MB compiled, and
+        // Touchpoint never reports a device model.
+        regexes.device_parsers.retain(|p| {
+            p.device_replacement
+                .as_deref()
+                .is_some_and(|d| CLASS_FAMILIES.contains(&d) || d.starts_with("Kindle"))
+        });
         let parser = ua_parser::Extractor::try_from(regexes)
             .expect("embedded assets/uap/regexes.json does not compile");
         UaClassifier {
@@ -430,6 +438,20 @@ fn device_class(ua: &str, dev_family: &str, os: &str) -> Device {
     }
     Device::Desktop
 }
+
+/// Device families [`device_class`] and the bot rule look at. uap-core's
+/// generic phone rules are left out: without the brand rules before them they
+/// would claim Android tablets; phones are recognised by their UA tokens.
+const CLASS_FAMILIES: [&str; 8] = [
+    "Spider",
+    "iPad",
+    "iPhone",
+    "iPod",
+    "Generic Tablet",
+    "BlackBerry Playbook",
+    "HP TouchPad",
+    "Microsoft Surface RT",
+];
 
 /// Non-empty ASCII digits only, bounded.
 fn is_numeric(s: &str) -> bool {

@@ -14,6 +14,8 @@ mod salts;
 mod sessions;
 mod sites;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use std::{path::Path, sync::Arc};
 
@@ -30,7 +32,7 @@ use tables::{META, SCHEMA_VERSION_KEY};
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// Default size of redb's page cache (`storage.cache_mb`).
-pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
 
 /// File name inside the data dir.
 pub const FILE_NAME: &str = "touchpoint.redb";

@@ -74,20 +74,24 @@ fn setup(dir: &Path) -> String {
     key
 }
 
-async fn count_events(url: &str, key: &str) -> u64 {
+/// All-time metrics of example.com through the Stats API.
+async fn all_time(url: &str, key: &str, metrics: &[&str]) -> serde_json::Value {
     let body: serde_json::Value = reqwest::Client::new()
         .post(format!("{url}/api/v2/query"))
         .bearer_auth(key)
-        .json(&json!({"site_id": "example.com", "metrics": ["events"], "date_range": "all"}))
+        .json(&json!({"site_id": "example.com", "metrics": metrics, "date_range": "all"}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    body["results"][0]["metrics"][0]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{body}"))
+    body["results"][0]["metrics"].clone()
+}
+
+async fn count_events(url: &str, key: &str) -> u64 {
+    let m = all_time(url, key, &["events"]).await;
+    m[0].as_u64().unwrap_or_else(|| panic!("{m}"))
 }
 
 fn event(i: u64) -> String {
@@ -188,17 +192,8 @@ async fn a_restart_after_sigterm_keeps_everything() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 202);
-    let body: serde_json::Value = client
-        .post(format!("{url}/api/v2/query"))
-        .bearer_auth(&key)
-        .json(&json!({"site_id": "example.com", "metrics": ["visits", "pageviews"], "date_range": "all"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["results"][0]["metrics"], json!([1, 26]), "{body}");
+    let m = all_time(&url, &key, &["visits", "pageviews"]).await;
+    assert_eq!(m, json!([1, 26]));
     child.kill().unwrap();
     child.wait().unwrap();
 }

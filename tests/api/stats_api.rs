@@ -448,3 +448,31 @@ async fn v1_endpoints_answer_in_plausibles_shapes() {
     assert_eq!(s, 400);
     assert!(b["error"].as_str().unwrap().contains("property"));
 }
+
+#[tokio::test]
+async fn days_and_hours_are_bucketed_in_the_sites_timezone() {
+    let app = spawn_app().await;
+    // 2024-03-16 03:30 UTC is 23:30 on the 15th in New York (EDT, UTC-4).
+    app.clock.set_ms(T0 + 17 * 60 * MIN + 30 * MIN);
+    app.event(
+        json!({"n": "pageview", "u": "https://other.example/", "d": "other.example"}),
+        CHROME,
+        "198.51.100.1",
+    )
+    .await;
+    let r = app
+        .results(json!({"site_id": "other.example", "metrics": ["visitors"], "date_range": "7d", "dimensions": ["time:hour"]}))
+        .await;
+    assert_eq!(
+        rows(&r),
+        vec![(vec!["2024-03-15 23:00:00".to_owned()], vec![json!(1)])]
+    );
+    let (_, b) = app
+        .get_api("/api/v1/stats/aggregate?site_id=other.example&period=day&date=2024-03-15")
+        .await;
+    assert_eq!(b["results"]["visitors"]["value"], 1, "{b}");
+    let (_, b) = app
+        .get_api("/api/v1/stats/aggregate?site_id=other.example&period=day&date=2024-03-16")
+        .await;
+    assert_eq!(b["results"]["visitors"]["value"], 0, "{b}");
+}

@@ -1,0 +1,135 @@
+//! Store-level properties: batches round-trip and keys order visits by site, then time.
+
+use proptest::prelude::*;
+
+use super::{
+    Batch, SessionAppend, SessionKey, Store,
+    record::{EventRecord, SessionRecord},
+};
+use crate::domain::{Domain, SiteId, Timezone};
+
+fn store_with_sites() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for d in ["a.example", "b.example"] {
+        store
+            .add_site(&Domain::parse(d).unwrap(), Timezone::default(), 0)
+            .unwrap();
+    }
+    (dir, store)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn range_scans_return_exactly_the_visits_started_in_range_in_key_order(
+        visits in proptest::collection::vec((1u32..=2, 0u64..1_000_000, 1u32..4), 1..60),
+        from in 0u64..1_000_000,
+        len in 0u64..1_000_000,
+    ) {
+        let (_dir, store) = store_with_sites();
+        let mut batch = Batch { next_session_id: 1000, next_string_id: 1, ..Batch::default() };
+        for (i, (site, start, n)) in visits.iter().enumerate() {
+            batch.sessions.push(SessionAppend {
+                key: SessionKey { site: SiteId(*site), start_ms: *start, id: i as u64 + 1 },
+                day: 0,
+                header: Some(SessionRecord { visitor: i as u64, ..SessionRecord::default() }),
+                events: (0..*n).map(|k| EventRecord { offset_ms: k * 10, pageview: true, interactive: true, path: k, ..EventRecord::default() }).collect(),
+            });
+        }
+        store.commit_batch(&batch).unwrap();
+        let to = from + len;
+        let view = store.read().unwrap();
+        for site in [1u32, 2] {
+            let mut got = Vec::new();
+            view.for_each_session(SiteId(site), from, to, |k, bytes| {
+                let r = SessionRecord::decode(bytes).unwrap();
+                got.push((k.start_ms, k.id, r.events.len()));
+                std::ops::ControlFlow::Continue(())
+            }).unwrap();
+            let mut want: Vec<(u64, u64, usize)> = visits
+                .iter()
+                .enumerate()
+                .filter(|(_, (s, start, _))| *s == site && (from..to).contains(start))
+                .map(|(i, (_, start, n))| (*start, i as u64 + 1, *n as usize))
+                .collect();
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
+
+#[test]
+fn appends_extend_an_existing_visit_and_a_missing_visit_fails_the_whole_batch() {
+    let (_dir, store) = store_with_sites();
+    let key = SessionKey {
+        site: SiteId(1),
+        start_ms: 5,
+        id: 1,
+    };
+    let pv = |offset_ms| EventRecord {
+        offset_ms,
+        pageview: true,
+        interactive: true,
+        ..EventRecord::default()
+    };
+    store
+        .commit_batch(&Batch {
+            sessions: vec![SessionAppend {
+                key,
+                day: 0,
+                header: Some(SessionRecord::default()),
+                events: vec![pv(0)],
+            }],
+            ..Batch::default()
+        })
+        .unwrap();
+    store
+        .commit_batch(&Batch {
+            sessions: vec![SessionAppend {
+                key,
+                day: 0,
+                header: None,
+                events: vec![pv(7)],
+            }],
+            ..Batch::default()
+        })
+        .unwrap();
+    let missing = SessionKey {
+        site: SiteId(1),
+        start_ms: 9,
+        id: 2,
+    };
+    let bad = Batch {
+        sessions: vec![
+            SessionAppend {
+                key,
+                day: 0,
+                header: None,
+                events: vec![pv(9)],
+            },
+            SessionAppend {
+                key: missing,
+                day: 0,
+                header: None,
+                events: vec![pv(0)],
+            },
+        ],
+        ..Batch::default()
+    };
+    assert!(store.commit_batch(&bad).is_err());
+    let view = store.read().unwrap();
+    let mut offsets = Vec::new();
+    view.for_each_session(SiteId(1), 0, 100, |_, b| {
+        offsets = SessionRecord::decode(b)
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e.offset_ms)
+            .collect();
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(offsets, vec![0, 7], "the failed batch left nothing behind");
+}
