@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use support::query;
 use touchpoint::stats::{
     self,
-    query::{Dimension, Filter, Op},
+    query::{Dimension, Filter, Op, Query},
 };
 
 fn bench(c: &mut Criterion) {
