@@ -189,5 +189,10 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("LICENSE"), "{e}");
+        let e = GeoLookup::from_config(&fixture("GeoIP2-City-Test-Broken-Double-Format.mmdb"))
+            .err()
+            .expect("MaxMind's deliberately corrupt database is refused at load")
+            .to_string();
+        assert!(e.contains("Broken-Double-Format"), "{e}");
     }
 }
