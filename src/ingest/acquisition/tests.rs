@@ -1,3 +1,4 @@
+use super::sources::DB;
 use super::*;
 
 fn run(page: &str, referrer: Option<&str>) -> Acquisition {

@@ -1,0 +1,230 @@
+//! How a visit arrived: referrer, named source, UTM tags, ad click id and the
+//! GA4 default channel group, all derived from the landing URL and the
+//! browser's referrer alone (pure, so it can run anywhere in the pipeline).
+
+mod sources;
+
+use sources::{Cat, category, clip, lookup, norm_host, parse_referrer, rules, walk};
+use url::Url;
+
+/// Longest value kept from user-controlled input, so one visitor can't bloat the string store.
+const MAX_LEN: usize = 2000;
+
+/// Declares a fieldless enum whose discriminant is its on-disk code.
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal, $s:literal, $doc:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum $name { $(#[doc = $doc] $v = $code,)+ }
+
+        impl $name {
+            /// Every variant in code order, for pickers and exhaustive tests.
+            pub const ALL: [Self; [$($code),+].len()] = [$(Self::$v),+];
+
+            /// The name users see and filter on (for click ids, the query parameter itself).
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s,)+ }
+            }
+
+            /// Stable code stored in session rows: never reuse or renumber, only append.
+            #[must_use]
+            pub fn code(self) -> u8 {
+                self as u8
+            }
+
+            /// Inverse of [`Self::code`]; `None` for 0 ("none") and codes from a newer build.
+            #[must_use]
+            pub fn from_code(c: u8) -> Option<Self> {
+                Self::ALL.into_iter().find(|v| v.code() == c)
+            }
+
+            /// Case-insensitive inverse of [`Self::as_str`], for API filters typed by people.
+            #[must_use]
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+            }
+        }
+    };
+}
+
+coded_enum! {
+    /// GA4 default channel group.
+    Channel {
+        Direct = 1, "Direct", "No source, medium, campaign, click id or referrer.";
+        OrganicSearch = 2, "Organic Search", "Unpaid search engine results.";
+        PaidSearch = 3, "Paid Search", "Search ads.";
+        OrganicSocial = 4, "Organic Social", "Unpaid social networks.";
+        PaidSocial = 5, "Paid Social", "Social ads.";
+        Email = 6, "Email", "Newsletters and webmail.";
+        Referral = 7, "Referral", "Links from other sites.";
+        Display = 8, "Display", "Banner-style ads.";
+        Affiliates = 9, "Affiliates", "Affiliate programmes.";
+        PaidOther = 10, "Paid Other", "Paid, but no known search/social/video/shopping source.";
+        OrganicVideo = 11, "Organic Video", "Unpaid video platforms.";
+        PaidVideo = 12, "Paid Video", "Video ads.";
+        OrganicShopping = 13, "Organic Shopping", "Unpaid shopping sites and shop campaigns.";
+        PaidShopping = 14, "Paid Shopping", "Shopping ads.";
+        Sms = 15, "SMS", "Text messages.";
+        Audio = 16, "Audio", "Podcast and radio ads.";
+        MobilePushNotifications = 17, "Mobile Push Notifications", "App push notifications.";
+        CrossNetwork = 18, "Cross-network", "Campaigns across networks (Performance Max).";
+        Unassigned = 19, "Unassigned", "Tagged traffic no rule recognises.";
+    }
+}
+
+coded_enum! {
+    /// Which ad click id a landing URL carried.
+    ClickKind {
+        Gclid = 1, "gclid", "Google Ads.";
+        Gbraid = 2, "gbraid", "Google Ads, aggregated iOS measurement.";
+        Wbraid = 3, "wbraid", "Google Ads, aggregated iOS measurement.";
+        Dclid = 4, "dclid", "Google Display & Video 360 / Campaign Manager.";
+        Fbclid = 5, "fbclid", "Meta (Facebook, Instagram).";
+        Msclkid = 6, "msclkid", "Microsoft Advertising.";
+        Ttclid = 7, "ttclid", "TikTok Ads.";
+        LiFatId = 8, "li_fat_id", "LinkedIn Ads.";
+        Twclid = 9, "twclid", "X (Twitter) Ads.";
+        Epik = 10, "epik", "Pinterest Ads.";
+        RdtCid = 11, "rdt_cid", "Reddit Ads.";
+        ScCid = 12, "ScCid", "Snapchat Ads.";
+        Yclid = 13, "yclid", "Yandex Direct.";
+    }
+}
+
+impl ClickKind {
+    /// The medium and source category the ad platform implies when the URL carries no utm_medium.
+    fn hint(self, cat: Cat) -> (Cat, String) {
+        use ClickKind as K;
+        let (cat, medium) = match self {
+            K::Dclid => (cat, "display"),
+            // Search ads also run on YouTube and shopping surfaces; keep those categories.
+            K::Gclid | K::Gbraid | K::Wbraid | K::Msclkid | K::Yclid => match cat {
+                Cat::Video | Cat::Shopping => (cat, "cpc"),
+                _ => (Cat::Search, "cpc"),
+            },
+            _ => (Cat::Social, "cpc"),
+        };
+        (cat, medium.to_owned())
+    }
+}
+
+/// UTM values from the landing URL (trimmed, empty → None, max 2000 chars each truncated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Utm {
+    /// `utm_source`.
+    pub source: Option<String>,
+    /// `utm_medium`.
+    pub medium: Option<String>,
+    /// `utm_campaign`.
+    pub campaign: Option<String>,
+    /// `utm_term`.
+    pub term: Option<String>,
+    /// `utm_content`.
+    pub content: Option<String>,
+    /// `utm_id`.
+    pub id: Option<String>,
+}
+
+/// How a visit arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acquisition {
+    /// Host and path without scheme, query or fragment (e.g. `news.ycombinator.com/item`),
+    /// like Plausible's `visit:referrer`; `None` when absent, invalid or a self-referral.
+    pub referrer: Option<String>,
+    /// Lowercase referrer host without a leading `www.` (the package for `android-app://`).
+    pub referrer_host: Option<String>,
+    /// Plausible's `visit:source`: a named source ("Google", "Hacker News") or the raw value.
+    pub source: Option<String>,
+    /// Campaign tags.
+    pub utm: Utm,
+    /// First ad click id found, in [`ClickKind::ALL`] order.
+    pub click: Option<ClickKind>,
+    /// GA4 default channel group.
+    pub channel: Channel,
+}
+
+/// Classify from the page URL and the raw referrer string sent by the browser.
+#[must_use]
+pub fn classify(page: &Url, referrer: Option<&str>) -> Acquisition {
+    let pairs: Vec<_> = page.query_pairs().collect();
+    let param = |name: &str| {
+        let v = pairs.iter().find(|(k, _)| k == name)?.1.trim();
+        (!v.is_empty()).then(|| clip(v))
+    };
+    let utm = Utm {
+        source: param("utm_source"),
+        medium: param("utm_medium"),
+        campaign: param("utm_campaign"),
+        term: param("utm_term"),
+        content: param("utm_content"),
+        id: param("utm_id"),
+    };
+    let click = ClickKind::ALL.into_iter().find(|k| {
+        param(k.as_str()).is_some() || (*k == ClickKind::ScCid && param("sccid").is_some())
+    });
+    let (referrer, referrer_host, android) = referrer
+        .and_then(|r| parse_referrer(page, r))
+        .map_or((None, None, false), |(r, h, a)| (Some(r), Some(h), a));
+    // Plausible's precedence: an explicit tag beats whatever the browser reported.
+    let tagged = utm.source.clone().or(param("source")).or(param("ref"));
+    let (source, cat) = match (tagged, &referrer_host) {
+        (Some(t), _) => {
+            let lower = t.to_lowercase();
+            let name = lookup(&lower).map(|(name, _)| name.to_owned());
+            (Some(name.unwrap_or(t)), category(&lower))
+        }
+        // The host, not the name, decides: mail.yandex.ru is webmail though "Yandex" is a search
+        // engine.
+        (None, Some(h)) => {
+            let name = source_name(h).map(str::to_owned);
+            let raw = format!("{}{h}", if android { "android-app://" } else { "" });
+            (Some(name.unwrap_or(raw)), category(h))
+        }
+        (None, None) => (None, Cat::Other),
+    };
+    let (medium, campaign) = (utm.medium.as_deref(), utm.campaign.as_deref());
+    let has_referrer = referrer_host.is_some();
+    let channel = rules(
+        cat,
+        source.as_deref(),
+        medium,
+        campaign,
+        click,
+        has_referrer,
+    );
+    Acquisition {
+        referrer,
+        referrer_host,
+        source,
+        utm,
+        click,
+        channel,
+    }
+}
+
+/// GA4's rules on already-extracted values; pure and table-testable. `source`/`medium`/`campaign`
+/// as in GA4 (lowercased inside).
+#[must_use]
+pub fn channel_for(
+    source: Option<&str>,
+    medium: Option<&str>,
+    campaign: Option<&str>,
+    click: Option<ClickKind>,
+    has_referrer: bool,
+) -> Channel {
+    let cat = source.map_or(Cat::Other, |s| category(&s.trim().to_lowercase()));
+    rules(cat, source, medium, campaign, click, has_referrer)
+}
+
+/// Named source for a host ("www.google.co.uk" → Some("Google")); walks up subdomains
+/// ("m.facebook.com" → "Facebook").
+#[must_use]
+pub fn source_name(host: &str) -> Option<&'static str> {
+    walk(&norm_host(host)).map(|(name, _)| name.as_str())
+}
+
+#[cfg(test)]
+mod tests;
