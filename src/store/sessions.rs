@@ -71,6 +71,7 @@ impl Store {
             let mut sessions = tx.open_table(SESSIONS)?;
             let mut rolled = tx.open_table(ROLLED_DAYS)?;
             let mut rec = SessionRecord::default();
+            let mut touched_days = std::collections::BTreeSet::new();
             for append in &batch.sessions {
                 // The row is read back here rather than kept in memory: the
                 // writer's table of open visits stays a few bytes per visitor.
@@ -88,9 +89,12 @@ impl Store {
                 }
                 rec.events.extend(append.events.iter().cloned());
                 sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
-                // A visit still growing on an already rolled-up day makes that
-                // rollup stale: forget it so the next rollup run rebuilds it.
-                rolled.remove((append.key.site.0, append.day))?;
+                touched_days.insert((append.key.site.0, append.day));
+            }
+            // A visit still growing on an already rolled-up day makes that
+            // rollup stale: forget it so the next rollup run rebuilds it.
+            for day in touched_days {
+                rolled.remove(day)?;
             }
             let mut meta = tx.open_table(META)?;
             meta.insert(

@@ -134,11 +134,14 @@ async fn cli_manages_sites_and_keys_and_refuses_to_share_a_running_store() {
     assert!(!stderr.contains("panicked"));
 
     let port = url.rsplit(':').next().unwrap();
-    let hc = cmd(dir.path())
-        .env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .arg("healthcheck")
-        .output()
-        .unwrap();
+    let healthcheck = || {
+        cmd(dir.path())
+            .env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .arg("healthcheck")
+            .output()
+            .unwrap()
+    };
+    let hc = healthcheck();
     assert!(
         hc.status.success(),
         "{}",
@@ -147,13 +150,8 @@ async fn cli_manages_sites_and_keys_and_refuses_to_share_a_running_store() {
     assert_eq!(count_events(&url, &key).await, 0);
     child.kill().unwrap();
     child.wait().unwrap();
-    let hc = cmd(dir.path())
-        .env("TOUCHPOINT__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .arg("healthcheck")
-        .output()
-        .unwrap();
     assert!(
-        !hc.status.success(),
+        !healthcheck().status.success(),
         "healthcheck fails with the server gone"
     );
 }
