@@ -23,6 +23,11 @@ use crate::{
 
 type Params = web::Query<HashMap<String, String>>;
 
+/// Longest v1 date range: about ten years of daily buckets.
+const MAX_RANGE_DAYS: i64 = 3660;
+/// Longest range for hourly buckets (Plausible offers hours for short periods).
+const MAX_HOURLY_DAYS: i64 = 31;
+
 fn bad(m: impl Into<String>) -> ApiError {
     ApiError::BadRequest(m.into())
 }
@@ -101,6 +106,14 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
             bad(format!("Error parsing `period` parameter: invalid period `{period}`. Please find accepted values in our docs"))
         })?
     };
+    if last < first {
+        return Err(bad("The end of the date range is before its start"));
+    }
+    if (last - first).num_days() > MAX_RANGE_DAYS {
+        return Err(bad(format!(
+            "The date range is longer than {MAX_RANGE_DAYS} days; query it in parts"
+        )));
+    }
     let (from_ms, to_ms) = days_to_ms(first, last, tz);
     let metrics = p
         .get("metrics")
@@ -261,6 +274,11 @@ pub async fn timeseries(
             )));
         }
     };
+    if dim == Dimension::Hour && (c.last - c.first).num_days() >= MAX_HOURLY_DAYS {
+        return Err(bad(format!(
+            "The `hour` interval is available for periods up to {MAX_HOURLY_DAYS} days"
+        )));
+    }
     let out = execute(
         &state,
         query(&c, c.metrics.clone(), vec![dim.clone()], 100_000, 0),
@@ -303,8 +321,8 @@ fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
                 }
             }
             Dimension::Week => {
-                let monday =
-                    d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                let back = chrono::Days::new(u64::from(d.weekday().num_days_from_monday()));
+                let monday = d.checked_sub_days(back).unwrap_or(d);
                 let l = monday.to_string();
                 if out.last() != Some(&l) {
                     out.push(l);
@@ -312,7 +330,10 @@ fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
             }
             _ => out.push(d.to_string()),
         }
-        d = d.succ_opt().unwrap_or(last + chrono::Duration::days(1));
+        match d.succ_opt() {
+            Some(next) => d = next,
+            None => break,
+        }
     }
     out
 }
@@ -344,18 +365,17 @@ pub async fn breakdown(
             "Please provide limit as a number between 1 and 1000, and page from 1.",
         ));
     }
+    // Results are keyed by the property as asked (`event:goal` → "goal").
     let key = match &dim {
         Dimension::Prop(k) => k.clone(),
-        d => d
-            .to_string()
-            .split(':')
-            .nth(1)
-            .unwrap_or_default()
-            .to_owned(),
+        _ => property.rsplit(':').next().unwrap_or_default().to_owned(),
     };
+    let offset = (page - 1)
+        .checked_mul(limit)
+        .ok_or_else(|| bad("page is too large"))?;
     let out = execute(
         &state,
-        query(&c, c.metrics.clone(), vec![dim], limit, (page - 1) * limit),
+        query(&c, c.metrics.clone(), vec![dim], limit, offset),
     )
     .await?;
     let results: Vec<Json> = out

@@ -152,13 +152,15 @@ impl Sessionizer {
             e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
                 && (o.events as usize) < MAX_EVENTS_PER_SESSION
         };
-        let mut slot = (site, e.visitor.current);
+        let slot = (site, e.visitor.current);
         if !self.open.get(&slot).is_some_and(live) {
-            // A visit that began before midnight continues under yesterday's hash.
+            // A visit that began before midnight continues under yesterday's
+            // hash: move it to today's, so it outlives the previous salt.
             if let Some(prev) = e.visitor.previous
                 && self.open.get(&(site, prev)).is_some_and(live)
+                && let Some(open) = self.open.remove(&(site, prev))
             {
-                slot = (site, prev);
+                self.open.insert(slot, open);
             }
         }
         if !self.open.get(&slot).is_some_and(live) {

@@ -145,9 +145,11 @@ impl Dimension {
             "visit:browser_version" => Self::BrowserVersion,
             "visit:os" => Self::Os,
             "visit:os_version" => Self::OsVersion,
-            "visit:country" | "visit:country_name" => Self::Country,
-            "visit:region" | "visit:region_name" => Self::Region,
-            "visit:city" | "visit:city_name" => Self::City,
+            // Codes only: Plausible's `*_name` variants are not offered, rather
+            // than answering them with codes under a name key.
+            "visit:country" => Self::Country,
+            "visit:region" => Self::Region,
+            "visit:city" => Self::City,
             "time:hour" => Self::Hour,
             "time:day" | "time" => Self::Day,
             "time:week" => Self::Week,

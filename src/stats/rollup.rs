@@ -54,7 +54,10 @@ pub fn rollup_code(dim: &Dimension) -> Option<u8> {
 /// only after this margin so rollups rarely need rebuilding.
 pub const ROLLUP_DELAY_MS: u64 = 2 * 3_600_000;
 
-/// Computes one day's rollup rows.
+/// One rollup row to store: (dimension code, value, sums).
+pub type RollupRowData = (u8, u32, RollupSums);
+
+/// Computes one day's rollup rows and the day's version they were read at.
 ///
 /// # Errors
 /// Storage errors.
@@ -62,10 +65,12 @@ pub fn build_day(
     store: &Store,
     site: SiteId,
     day: u32,
-) -> Result<Vec<(u8, u32, RollupSums)>, StoreError> {
+) -> Result<(Vec<RollupRowData>, u64), StoreError> {
     let view = store.read()?;
+    // Read in the same snapshot as the visits, so a later change is detected.
+    let version = view.day_version(site, day)?;
     let Some(s) = view.site(site)? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), version));
     };
     let texts = Texts::new(&view);
     let dims = rollup_dims();
@@ -83,7 +88,7 @@ pub fn build_day(
             rows.push((code, u32::try_from(key[0]).unwrap_or(0), sums));
         }
     }
-    Ok(rows)
+    Ok((rows, version))
 }
 
 /// Rolls up every completed, not yet rolled-up day of every site, from the
@@ -111,9 +116,10 @@ pub fn roll_up_all(store: &Store, now_ms: u64) -> Result<usize, StoreError> {
             if rolled.contains(&day) {
                 continue;
             }
-            let rows = build_day(store, site.id, day)?;
-            store.put_rollup_day(site.id, day, &rows, now_ms)?;
-            written += 1;
+            let (rows, version) = build_day(store, site.id, day)?;
+            if store.put_rollup_day(site.id, day, &rows, version, now_ms)? {
+                written += 1;
+            }
         }
     }
     Ok(written)

@@ -163,9 +163,9 @@ impl Store {
         }
         // Version 0 → 1: a new file. Later migrations go here, one step each,
         // inside this same transaction so a crash leaves the old version intact.
-        if found < 1 {
-            tables::create_all(&tx)?;
-        }
+        // Opening a table creates it if missing, so tables added within a
+        // schema version appear in existing files too.
+        tables::create_all(&tx)?;
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         tx.commit()?;

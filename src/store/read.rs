@@ -6,7 +6,9 @@ use redb::{ReadTransaction, ReadableTableMetadata};
 
 use super::{
     RollupRow, SessionKey, Site, StoreError,
-    tables::{ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS},
+    tables::{
+        DAY_VERSIONS, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS,
+    },
 };
 use crate::domain::SiteId;
 
@@ -134,6 +136,18 @@ impl ReadView {
     /// Storage errors.
     pub fn session_count(&self) -> Result<u64, StoreError> {
         Ok(self.tx.open_table(SESSIONS)?.len()?)
+    }
+
+    /// How many writer batches have changed the visits of `day` (see `put_rollup_day`).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn day_version(&self, site: SiteId, day: u32) -> Result<u64, StoreError> {
+        Ok(self
+            .tx
+            .open_table(DAY_VERSIONS)?
+            .get((site.0, day))?
+            .map_or(0, |v| v.value()))
     }
 
     /// Which days in `[from, to]` have a current rollup.

@@ -7,7 +7,7 @@ use redb::ReadableTable;
 use super::{
     Store, StoreError,
     codec::{CodecError, Reader, Writer},
-    tables::{ROLLED_DAYS, ROLLUPS},
+    tables::{DAY_VERSIONS, ROLLED_DAYS, ROLLUPS},
 };
 use crate::domain::SiteId;
 
@@ -81,7 +81,10 @@ pub struct RollupRow {
 }
 
 impl Store {
-    /// Replaces a day's rollup rows and marks the day rolled up, atomically.
+    /// Replaces a day's rollup rows and marks the day rolled up, atomically —
+    /// unless the writer changed the day's visits since `version` was read with
+    /// the rows' source data; then nothing is written and `false` returned (the
+    /// next run rebuilds the day).
     ///
     /// # Errors
     /// Storage errors.
@@ -90,10 +93,18 @@ impl Store {
         site: SiteId,
         day: u32,
         rows: &[(u8, u32, RollupSums)],
+        version: u64,
         now_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let tx = self.db.begin_write()?;
         {
+            let current = tx
+                .open_table(DAY_VERSIONS)?
+                .get((site.0, day))?
+                .map_or(0, |v| v.value());
+            if current != version {
+                return Ok(false);
+            }
             let mut table = tx.open_table(ROLLUPS)?;
             table.retain_in(
                 (site.0, day, 0, 0)..=(site.0, day, u8::MAX, u32::MAX),
@@ -105,7 +116,7 @@ impl Store {
             tx.open_table(ROLLED_DAYS)?.insert((site.0, day), now_ms)?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -7,7 +7,10 @@ use redb::{ReadableDatabase, ReadableTable};
 use super::{
     Store, StoreError, read_counter,
     record::{EventRecord, SessionRecord},
-    tables::{META, NEXT_SESSION_ID, NEXT_STRING_ID, ROLLED_DAYS, SESSIONS, STRING_IDS, STRINGS},
+    tables::{
+        DAY_VERSIONS, META, NEXT_SESSION_ID, NEXT_STRING_ID, ROLLED_DAYS, SESSIONS, STRING_IDS,
+        STRINGS,
+    },
 };
 use crate::domain::SiteId;
 
@@ -93,8 +96,11 @@ impl Store {
             }
             // A visit still growing on an already rolled-up day makes that
             // rollup stale: forget it so the next rollup run rebuilds it.
+            let mut versions = tx.open_table(DAY_VERSIONS)?;
             for day in touched_days {
                 rolled.remove(day)?;
+                let v = versions.get(day)?.map_or(0, |v| v.value());
+                versions.insert(day, v + 1)?;
             }
             let mut meta = tx.open_table(META)?;
             meta.insert(

@@ -24,6 +24,9 @@ pub const SESSIONS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::n
 pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> = TableDefinition::new("rollups_v1");
 /// (site, local day number) → unix ms when that day was rolled up.
 pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
+/// (site, local day number) → count of writer batches that changed that day's
+/// visits. A rollup is stored only if the count is unchanged since it was read.
+pub const DAY_VERSIONS: TableDefinition<(u32, u32), u64> = TableDefinition::new("day_versions_v1");
 /// UTC day number → 32-byte visitor-hash salt. Deleted once the day's visits are over.
 pub const SALTS: TableDefinition<u32, &[u8]> = TableDefinition::new("salts_v1");
 
@@ -36,7 +39,7 @@ pub const NEXT_SESSION_ID: &str = "next_session_id";
 /// Next interned string id.
 pub const NEXT_STRING_ID: &str = "next_string_id";
 
-/// Creates every table so readers never meet a missing one.
+/// Creates every missing table so readers never meet one (idempotent).
 pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
     tx.open_table(SITES)?;
@@ -48,5 +51,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ROLLUPS)?;
     tx.open_table(ROLLED_DAYS)?;
     tx.open_table(SALTS)?;
+    tx.open_table(DAY_VERSIONS)?;
     Ok(())
 }

@@ -133,3 +133,43 @@ fn appends_extend_an_existing_visit_and_a_missing_visit_fails_the_whole_batch() 
     .unwrap();
     assert_eq!(offsets, vec![0, 7], "the failed batch left nothing behind");
 }
+
+#[test]
+fn a_rollup_built_before_its_day_changed_is_not_stored() {
+    let (_dir, store) = store_with_sites();
+    let site = SiteId(1);
+    let before = store.read().unwrap().day_version(site, 5).unwrap();
+    let key = SessionKey {
+        site,
+        start_ms: 1,
+        id: 1,
+    };
+    let batch = Batch {
+        sessions: vec![SessionAppend {
+            key,
+            day: 5,
+            header: Some(SessionRecord::default()),
+            events: vec![],
+        }],
+        ..Batch::default()
+    };
+    store.commit_batch(&batch).unwrap();
+    assert!(
+        !store.put_rollup_day(site, 5, &[], before, 0).unwrap(),
+        "stale rollup refused"
+    );
+    assert!(
+        store
+            .read()
+            .unwrap()
+            .rolled_days(site, 5, 5)
+            .unwrap()
+            .is_empty()
+    );
+    let now = store.read().unwrap().day_version(site, 5).unwrap();
+    assert!(store.put_rollup_day(site, 5, &[], now, 0).unwrap());
+    assert_eq!(
+        store.read().unwrap().rolled_days(site, 5, 5).unwrap().len(),
+        1
+    );
+}

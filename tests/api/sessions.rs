@@ -114,8 +114,16 @@ async fn a_visit_crossing_midnight_continues_under_yesterdays_salt() {
     app.clock.set_ms(t + 15 * MIN); // 00:05 next day
     assert!(app.app_salts.rotate(app.clock.now_ms()).unwrap());
     app.pageview("/later", CHROME, "198.51.100.9").await;
+    // 00:32: yesterday's salt is destroyed, but the visit (last event 00:05
+    // plus 27 minutes) is still open and keeps going.
+    app.clock.set_ms(t + 42 * MIN);
+    assert_eq!(
+        app.app_salts.destroy_expired(app.clock.now_ms()).unwrap(),
+        1
+    );
+    app.pageview("/latest", CHROME, "198.51.100.9").await;
     let m = app
         .aggregate(&["visits", "pageviews", "bounce_rate"], json!("7d"))
         .await;
-    assert_eq!(m, vec![json!(1), json!(2), json!(0)]);
+    assert_eq!(m, vec![json!(1), json!(3), json!(0)]);
 }

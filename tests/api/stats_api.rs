@@ -476,3 +476,55 @@ async fn days_and_hours_are_bucketed_in_the_sites_timezone() {
         .await;
     assert_eq!(b["results"]["visitors"]["value"], 0, "{b}");
 }
+
+#[tokio::test]
+async fn v1_refuses_ranges_and_pages_it_cannot_answer_sensibly() {
+    let app = seeded().await;
+    for (why, path, needle) in [
+        (
+            "ten-thousand-year range",
+            "/api/v1/stats/timeseries?site_id=example.com&period=custom&date=0001-01-01,9999-12-31",
+            "longer than",
+        ),
+        (
+            "reversed range",
+            "/api/v1/stats/aggregate?site_id=example.com&period=custom&date=2024-03-15,2024-03-01",
+            "before",
+        ),
+        (
+            "hours over a year",
+            "/api/v1/stats/timeseries?site_id=example.com&period=12mo&interval=hour",
+            "hour",
+        ),
+        (
+            "far-future year",
+            "/api/v1/stats/timeseries?site_id=example.com&period=custom&date=+262143-12-01,+262143-12-31&interval=hour",
+            "",
+        ),
+        (
+            "page overflow",
+            "/api/v1/stats/breakdown?site_id=example.com&period=7d&property=event:page&page=18446744073709551615",
+            "page",
+        ),
+        (
+            "name variants are not offered",
+            "/api/v1/stats/breakdown?site_id=example.com&period=7d&property=visit:country_name",
+            "property",
+        ),
+    ] {
+        let (s, b) = app.get_api(path).await;
+        assert_eq!(s, 400, "{why}: {b}");
+        assert!(
+            b["error"].as_str().unwrap_or_default().contains(needle),
+            "{why}: {b}"
+        );
+    }
+    let (s, b) = app
+        .get_api("/api/v1/stats/breakdown?site_id=example.com&period=7d&property=event:goal")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        b["results"][0]["goal"], "pageview",
+        "keyed by the property asked: {b}"
+    );
+}
