@@ -26,8 +26,10 @@ use crate::{
 /// Result sent back to the request that queued an event.
 pub type Ack = Result<(), String>;
 
+/// One request's events (one per site it names): queued, committed and
+/// acknowledged together, so a request is stored entirely or not at all.
 struct Job {
-    event: Enriched,
+    events: Vec<Enriched>,
     ack: oneshot::Sender<Ack>,
 }
 
@@ -48,16 +50,28 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    /// Queues an event; the receiver resolves once it is committed (or failed).
+    /// Queues one event; the receiver resolves once it is committed (or failed).
     ///
     /// # Errors
     /// [`EnqueueError::Full`] when the bounded queue is full.
     pub fn enqueue(&self, event: Enriched) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
+        self.enqueue_all(vec![event])
+    }
+
+    /// Queues the events of one request as a unit: they share a queue slot and
+    /// a transaction, and the receiver resolves once all are committed.
+    ///
+    /// # Errors
+    /// [`EnqueueError::Full`] when the bounded queue is full (nothing queued).
+    pub fn enqueue_all(
+        &self,
+        events: Vec<Enriched>,
+    ) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
         let (ack, rx) = oneshot::channel();
         let Some(tx) = self.tx.load_full() else {
             return Err(EnqueueError::Closed);
         };
-        match tx.try_send(Job { event, ack }) {
+        match tx.try_send(Job { events, ack }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(EnqueueError::Full),
             Err(TrySendError::Disconnected(_)) => Err(EnqueueError::Closed),
@@ -199,7 +213,7 @@ fn run(rx: &Receiver<Job>, state: &mut State, cfg: WriterConfig, metrics: &Metri
                 Err(_) => break,
             }
         }
-        let events: Vec<&Enriched> = jobs.iter().map(|j| &j.event).collect();
+        let events: Vec<&Enriched> = jobs.iter().flat_map(|j| &j.events).collect();
         let res = state.commit(&events, metrics);
         for job in jobs.drain(..) {
             // The requester may have gone away (client disconnect); the event

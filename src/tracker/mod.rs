@@ -68,6 +68,15 @@ fn rejected(state: &AppState, errors: &FieldErrors) -> HttpResponse {
     cors(HttpResponse::BadRequest().json(json!({ "errors": errors })))
 }
 
+/// 503 with `Retry-After`: nothing of the request was stored.
+fn unavailable(retry_after: &'static str, message: &str) -> HttpResponse {
+    cors(
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, retry_after))
+            .json(json!({ "error": message })),
+    )
+}
+
 fn dropped(state: &AppState, reason: DropReason) -> HttpResponse {
     state.metrics.dropped(reason.as_str());
     cors(
@@ -127,52 +136,33 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         &state.settings.server.trusted_proxies,
     );
     let now = state.clock.now_ms();
-    let mut acks = Vec::with_capacity(targets.len());
-    for site in targets {
-        let e = state
-            .enricher
-            .enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now);
-        match state.writer.enqueue(e) {
-            Ok(rx) => acks.push(rx),
-            Err(EnqueueError::Full) => {
-                state
-                    .metrics
-                    .events_overloaded
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return cors(
-                    HttpResponse::ServiceUnavailable()
-                        .insert_header((header::RETRY_AFTER, "1"))
-                        .json(json!({ "error": "ingestion queue is full, retry shortly" })),
-                );
-            }
-            Err(EnqueueError::Closed) => {
-                return cors(
-                    HttpResponse::ServiceUnavailable()
-                        .insert_header((header::RETRY_AFTER, "5"))
-                        .json(json!({ "error": "shutting down" })),
-                );
-            }
+    // One event per named site, queued as one unit: all stored or none.
+    let events = targets
+        .into_iter()
+        .map(|site| {
+            state
+                .enricher
+                .enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now)
+        })
+        .collect();
+    let rx = match state.writer.enqueue_all(events) {
+        Ok(rx) => rx,
+        Err(EnqueueError::Full) => {
+            state
+                .metrics
+                .events_overloaded
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return unavailable("1", "ingestion queue is full, retry shortly");
         }
-    }
-    for rx in acks {
-        match rx.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "event not stored");
-                return cors(
-                    HttpResponse::ServiceUnavailable()
-                        .insert_header((header::RETRY_AFTER, "5"))
-                        .json(json!({ "error": "storage unavailable" })),
-                );
-            }
-            Err(_) => {
-                return cors(
-                    HttpResponse::ServiceUnavailable()
-                        .insert_header((header::RETRY_AFTER, "5"))
-                        .finish(),
-                );
-            }
+        Err(EnqueueError::Closed) => return unavailable("5", "shutting down"),
+    };
+    match rx.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "event not stored");
+            return unavailable("5", "storage unavailable");
         }
+        Err(_) => return unavailable("5", "writer stopped"),
     }
     cors(HttpResponse::Accepted().body("ok"))
 }
