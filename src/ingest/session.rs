@@ -11,7 +11,7 @@ use super::enrich::Enriched;
 use crate::{
     domain::Timezone,
     store::{
-        Batch, SessionAppend, SessionKey,
+        Batch, SessionAppend, SessionKey, Store, StoreError,
         record::{EventRecord, SessionRecord},
     },
 };
@@ -42,29 +42,41 @@ pub fn local_day(ms: u64, tz: Timezone) -> u32 {
     u32::try_from(days).unwrap_or(0)
 }
 
-/// String ↔ id table; new strings are collected for the next batch.
-#[derive(Default)]
+/// Most strings the interner keeps in memory; past this the cache is emptied
+/// after a batch and refilled from the store on demand, so sites with endless
+/// distinct paths don't grow the writer without bound.
+pub const INTERNER_CACHE_MAX: usize = 200_000;
+
+/// String ↔ id table: a bounded cache in front of the store's string table;
+/// new strings are collected for the next batch.
 pub struct Interner {
+    store: Store,
     ids: HashMap<String, u32, FxBuildHasher>,
     next: u32,
     pending: Vec<(u32, String)>,
+    cap: usize,
 }
 
 impl Interner {
-    /// Starts from the stored strings.
+    /// Starts empty with the store's next id.
     #[must_use]
-    pub fn new(ids: HashMap<String, u32>, next: u32) -> Self {
+    pub fn new(store: Store, next: u32, cap: usize) -> Self {
         Self {
-            ids: ids.into_iter().collect(),
+            store,
+            ids: HashMap::default(),
             next: next.max(1),
             pending: Vec::new(),
+            cap,
         }
     }
 
     /// Id of `s` (0 for empty), assigning one if new.
-    pub fn intern(&mut self, s: &str) -> u32 {
+    ///
+    /// # Errors
+    /// Storage errors while looking a string up in the store.
+    pub fn intern(&mut self, s: &str) -> Result<u32, StoreError> {
         if s.is_empty() {
-            return 0;
+            return Ok(0);
         }
         let mut end = s.len().min(MAX_STRING_BYTES);
         while !s.is_char_boundary(end) {
@@ -72,17 +84,32 @@ impl Interner {
         }
         let s = &s[..end];
         if let Some(id) = self.ids.get(s) {
-            return *id;
+            return Ok(*id);
+        }
+        // Not cached: it may still be stored. Everything earlier batches
+        // interned is committed by now (one writer), so a snapshot sees it.
+        if let Some(id) = self.store.read()?.string_id(s)? {
+            self.ids.insert(s.to_owned(), id);
+            return Ok(id);
         }
         let id = self.next;
         self.next += 1;
         self.ids.insert(s.to_owned(), id);
         self.pending.push((id, s.to_owned()));
-        id
+        Ok(id)
     }
 
-    fn opt(&mut self, s: Option<&str>) -> u32 {
-        s.map_or(0, |s| self.intern(s))
+    fn opt(&mut self, s: Option<&str>) -> Result<u32, StoreError> {
+        s.map_or(Ok(0), |s| self.intern(s))
+    }
+
+    /// Moves new strings into `batch`, emptying the cache if it is over its cap.
+    fn drain_into(&mut self, batch: &mut Batch) {
+        batch.strings.append(&mut self.pending);
+        batch.next_string_id = self.next;
+        if self.ids.len() > self.cap {
+            self.ids.clear();
+        }
     }
 }
 
@@ -146,7 +173,10 @@ impl Sessionizer {
     }
 
     /// Adds an event to its visit (continuing one or starting one).
-    pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) {
+    ///
+    /// # Errors
+    /// Storage errors from the interner.
+    pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
         let site = e.site.0;
         let live = |o: &Open| {
             e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
@@ -182,7 +212,7 @@ impl Sessionizer {
                 SessionAppend {
                     key,
                     day: open.day,
-                    header: Some(new_record(e, strings)),
+                    header: Some(new_record(e, strings)?),
                     events: Vec::new(),
                 },
             );
@@ -196,15 +226,15 @@ impl Sessionizer {
         let (key, day) = (open.key, open.day);
         let event = EventRecord {
             offset_ms: offset,
-            name: strings.opt(e.name.as_deref()),
-            path: strings.intern(&e.path),
+            name: strings.opt(e.name.as_deref())?,
+            path: strings.intern(&e.path)?,
             pageview: e.name.is_none(),
             interactive: e.interactive,
             props: e
                 .props
                 .iter()
-                .map(|(k, v)| (strings.intern(k), strings.intern(v)))
-                .collect(),
+                .map(|(k, v)| Ok((strings.intern(k)?, strings.intern(v)?)))
+                .collect::<Result<_, StoreError>>()?,
             revenue: e.revenue,
         };
         self.pending
@@ -217,14 +247,14 @@ impl Sessionizer {
             })
             .events
             .push(event);
+        Ok(())
     }
 
     /// Moves what changed since the last call into `batch`.
     pub fn drain_into(&mut self, batch: &mut Batch, strings: &mut Interner) {
         batch.sessions.extend(self.pending.drain().map(|(_, a)| a));
-        batch.strings.append(&mut strings.pending);
+        strings.drain_into(batch);
         batch.next_session_id = self.next_id;
-        batch.next_string_id = strings.next;
     }
 
     /// Forgets visits idle longer than the timeout (they are already stored).
@@ -240,31 +270,61 @@ impl Sessionizer {
     }
 }
 
-fn new_record(e: &Enriched, s: &mut Interner) -> SessionRecord {
+fn new_record(e: &Enriched, s: &mut Interner) -> Result<SessionRecord, StoreError> {
     let a = &e.acquisition;
-    SessionRecord {
+    Ok(SessionRecord {
         visitor: e.visitor.current,
-        hostname: s.intern(&e.hostname),
-        referrer: s.opt(a.referrer.as_deref()),
-        source: s.opt(a.source.as_deref()),
+        hostname: s.intern(&e.hostname)?,
+        referrer: s.opt(a.referrer.as_deref())?,
+        source: s.opt(a.source.as_deref())?,
         channel: a.channel.code(),
         utm: [
-            s.opt(a.utm.source.as_deref()),
-            s.opt(a.utm.medium.as_deref()),
-            s.opt(a.utm.campaign.as_deref()),
-            s.opt(a.utm.term.as_deref()),
-            s.opt(a.utm.content.as_deref()),
-            s.opt(a.utm.id.as_deref()),
+            s.opt(a.utm.source.as_deref())?,
+            s.opt(a.utm.medium.as_deref())?,
+            s.opt(a.utm.campaign.as_deref())?,
+            s.opt(a.utm.term.as_deref())?,
+            s.opt(a.utm.content.as_deref())?,
+            s.opt(a.utm.id.as_deref())?,
         ],
         click: a.click.map_or(0, |c| c.code()),
         country: e.geo.country.unwrap_or([0, 0]),
-        region: s.opt(e.geo.region.as_deref()),
-        city: s.opt(e.geo.city.as_deref()),
+        region: s.opt(e.geo.region.as_deref())?,
+        city: s.opt(e.geo.city.as_deref())?,
         device: e.ua.device.code(),
-        browser: s.intern(&e.ua.browser),
-        browser_version: s.intern(&e.ua.browser_version),
-        os: s.intern(&e.ua.os),
-        os_version: s.intern(&e.ua.os_version),
+        browser: s.intern(&e.ua.browser)?,
+        browser_version: s.intern(&e.ua.browser_version)?,
+        os: s.intern(&e.ua.os)?,
+        os_version: s.intern(&e.ua.os_version)?,
         events: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interner_cache_is_bounded_and_refills_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut strings = Interner::new(store.clone(), 1, 2);
+        let ids: Vec<u32> = ["/a", "/b", "/c"]
+            .iter()
+            .map(|p| strings.intern(p).unwrap())
+            .collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(strings.intern("/a").unwrap(), 1, "cached");
+        let mut batch = Batch::default();
+        strings.drain_into(&mut batch);
+        assert_eq!(batch.strings.len(), 3);
+        assert!(
+            strings.ids.is_empty(),
+            "over its cap, the cache is emptied after a batch"
+        );
+        store.commit_batch(&batch).unwrap();
+        // Known strings keep their ids; new ones continue the sequence.
+        assert_eq!(strings.intern("/b").unwrap(), 2);
+        assert_eq!(strings.intern("/d").unwrap(), 4);
+        assert_eq!(strings.intern("").unwrap(), 0);
     }
 }

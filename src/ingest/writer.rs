@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use super::{
     enrich::Enriched,
-    session::{Interner, Sessionizer},
+    session::{INTERNER_CACHE_MAX, Interner, Sessionizer},
 };
 use crate::{
     domain::Timezone,
@@ -111,7 +111,7 @@ struct State {
 
 impl State {
     fn load(store: &Store, now_ms: u64) -> Result<Self, StoreError> {
-        let (ids, next_string, next_session) = store.load_writer_state()?;
+        let (next_string, next_session) = store.writer_counters()?;
         let tz: std::collections::HashMap<u32, Timezone> = store
             .sites()?
             .into_iter()
@@ -120,7 +120,7 @@ impl State {
         let recent = store.sessions_since(now_ms.saturating_sub(super::visitor::DAY_MS))?;
         Ok(Self {
             store: store.clone(),
-            strings: Interner::new(ids, next_string),
+            strings: Interner::new(store.clone(), next_string, INTERNER_CACHE_MAX),
             sessions: Sessionizer::new(next_session, recent, now_ms, |s| {
                 tz.get(&s).copied().unwrap_or_default()
             }),
@@ -131,13 +131,13 @@ impl State {
     /// Applies and commits one batch; on failure reloads from the store so the
     /// in-memory state never runs ahead of what is on disk.
     fn commit(&mut self, events: &[&Enriched], metrics: &Metrics) -> Result<(), String> {
-        for e in events {
-            self.sessions.apply(e, &mut self.strings);
-        }
+        let applied = events
+            .iter()
+            .try_for_each(|e| self.sessions.apply(e, &mut self.strings));
         let mut batch = Batch::default();
         self.sessions.drain_into(&mut batch, &mut self.strings);
         let started = Instant::now();
-        let res = self.store.commit_batch(&batch);
+        let res = applied.and_then(|()| self.store.commit_batch(&batch));
         metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());

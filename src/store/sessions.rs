@@ -1,7 +1,5 @@
 //! Visit rows and interned strings, written by the ingest writer in batches.
 
-use std::collections::HashMap;
-
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
@@ -116,23 +114,17 @@ impl Store {
         Ok(())
     }
 
-    /// The writer's starting state: every interned string and both counters.
+    /// The writer's starting counters: next string id and next visit id.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn load_writer_state(&self) -> Result<(HashMap<String, u32>, u32, u64), StoreError> {
+    pub fn writer_counters(&self) -> Result<(u32, u64), StoreError> {
         let tx = self.db.begin_read()?;
-        let ids = tx.open_table(STRING_IDS)?;
-        let mut map = HashMap::new();
-        for row in ids.iter()? {
-            let (k, v) = row?;
-            map.insert(k.value().to_owned(), v.value());
-        }
         let meta = tx.open_table(META)?;
         let next_string = u32::try_from(read_counter(&meta, NEXT_STRING_ID)?.max(1))
             .map_err(|_| StoreError::Redb("string id counter overflow".into()))?;
         let next_session = read_counter(&meta, NEXT_SESSION_ID)?.max(1);
-        Ok((map, next_string, next_session))
+        Ok((next_string, next_session))
     }
 
     /// Visits of every site that started at or after `since_ms`, for rebuilding
