@@ -12,10 +12,11 @@ use super::{
     v2::{custom_range, to_json},
 };
 use crate::{
+    domain::calendar::dates_to_ms,
     ingest::session::SESSION_TIMEOUT_MS,
     startup::AppState,
     stats::{
-        period::{days_to_ms, named_period, today},
+        period::{named_period, today},
         query::{Dimension, Filter, Metric, Op, Query},
     },
     store::{Site, record::SessionRecord},
@@ -114,7 +115,7 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
             "The date range is longer than {MAX_RANGE_DAYS} days; query it in parts"
         )));
     }
-    let (from_ms, to_ms) = days_to_ms(first, last, tz);
+    let (from_ms, to_ms) = dates_to_ms(first, last, tz);
     let metrics = p
         .get("metrics")
         .map_or(default_metric, String::as_str)

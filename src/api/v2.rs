@@ -6,10 +6,11 @@ use serde_json::{Value as Json, json};
 
 use super::{ApiError, authenticate, earliest_date, execute, site};
 use crate::{
+    domain::calendar::dates_to_ms,
     startup::AppState,
     stats::{
         Value,
-        period::{days_to_ms, named_period, today},
+        period::{named_period, today},
         query::{Dimension, Direction, Filter, MAX_DIMENSIONS, Metric, Op, OrderKey, Query},
     },
 };
@@ -73,7 +74,7 @@ pub async fn query(
         Some(Json::String(name)) => {
             let (a, b) =
                 named_period(name, today(now, tz), earliest_date(&view, &site)?).map_err(bad)?;
-            let (f, t) = days_to_ms(a, b, tz);
+            let (f, t) = dates_to_ms(a, b, tz);
             (f, t, json!([a.to_string(), b.to_string()]))
         }
         Some(Json::Array(pair)) if pair.len() == 2 => {
@@ -162,7 +163,7 @@ pub(super) fn custom_range(
         if b < a {
             return Err(bad("#/date_range: the end is before the start"));
         }
-        return Ok(days_to_ms(a, b, tz));
+        return Ok(dates_to_ms(a, b, tz));
     }
     let dt = |s: &str| {
         DateTime::parse_from_rfc3339(s)

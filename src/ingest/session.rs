@@ -9,7 +9,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::enrich::Enriched;
 use crate::{
-    domain::Timezone,
+    domain::{Timezone, calendar::local_day},
     store::{
         Batch, SessionAppend, SessionKey, Store, StoreError,
         record::{EventRecord, SessionRecord},
@@ -23,24 +23,6 @@ pub const SESSION_TIMEOUT_MS: u64 = 30 * 60 * 1000;
 pub const MAX_EVENTS_PER_SESSION: usize = 1000;
 /// Longest interned string; longer values are cut (on a char boundary).
 pub const MAX_STRING_BYTES: usize = 2000;
-
-/// A unix-ms instant as local time in `tz`.
-#[must_use]
-pub fn local_datetime(ms: u64, tz: Timezone) -> chrono::DateTime<chrono_tz::Tz> {
-    let t = i64::try_from(ms).unwrap_or(i64::MAX);
-    chrono::DateTime::from_timestamp_millis(t)
-        .unwrap_or_default()
-        .with_timezone(&tz.tz())
-}
-
-/// Local day number of a unix-ms instant in `tz` (days since 1970-01-01 there).
-#[must_use]
-pub fn local_day(ms: u64, tz: Timezone) -> u32 {
-    use chrono::Datelike;
-    let dt = local_datetime(ms, tz);
-    let days = dt.date_naive().num_days_from_ce() - 719_163;
-    u32::try_from(days).unwrap_or(0)
-}
 
 /// Most strings the interner keeps in memory; past this the cache is emptied
 /// after a batch and refilled from the store on demand, so sites with endless

@@ -16,8 +16,9 @@ use super::{
     values::{Texts, event_raw, time_bucket, visit_raw},
 };
 use crate::{
+    domain::calendar,
+    domain::calendar::local_day,
     domain::{SiteId, Timezone},
-    ingest::session::local_day,
     store::{ReadView, RollupSums, StoreError, record::SessionRecord},
 };
 
@@ -192,8 +193,7 @@ impl DayCache {
     fn day(&mut self, ms: u64) -> u64 {
         if ms < self.from || ms >= self.to {
             let day = local_day(ms, self.tz);
-            let date = super::period::date_of_day(day);
-            let (from, to) = super::period::days_to_ms(date, date, self.tz);
+            let (from, to) = calendar::days_to_ms(day, day, self.tz);
             self.day = u64::from(day);
             (self.from, self.to) = if (from..to).contains(&ms) {
                 (from, to)

@@ -16,7 +16,8 @@ use query::{Dimension, Direction, Metric, OrderKey, Query};
 use values::{Texts, time_bucket};
 
 use crate::{
-    ingest::session::local_day,
+    domain::calendar,
+    domain::calendar::local_day,
     store::{ReadView, RollupSums, StoreError},
 };
 
@@ -229,7 +230,7 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
     let tz = q.timezone;
     let first = local_day(q.from_ms, tz);
     let last = local_day(q.to_ms - 1, tz);
-    let (from, to) = period::days_to_ms(period::date_of_day(first), period::date_of_day(last), tz);
+    let (from, to) = calendar::days_to_ms(first, last, tz);
     if (from, to) != (q.from_ms, q.to_ms) {
         return Ok(None);
     }
@@ -239,8 +240,7 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
     }
     let bucket = |day: u32| match dim {
         Some(d) if d.is_time() => {
-            let (ms, _) =
-                period::days_to_ms(period::date_of_day(day), period::date_of_day(day), tz);
+            let (ms, _) = calendar::days_to_ms(day, day, tz);
             time_bucket(d, ms, tz)
         }
         _ => 0,
@@ -267,8 +267,7 @@ fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)
     // Days not rolled up yet (today, or invalidated ones) are scanned.
     let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
     for span in spans(&missing) {
-        let (f, t) =
-            period::days_to_ms(period::date_of_day(span.0), period::date_of_day(span.1), tz);
+        let (f, t) = calendar::days_to_ms(span.0, span.1, tz);
         let mut maps = scan_parallel(view, q, f, t, None, &[Vec::new(), q.dimensions.clone()])?;
         for (k, s) in maps.pop().expect("two") {
             groups.entry(k).or_default().add(&s);
@@ -327,7 +326,7 @@ fn scan_parallel(
     let mut d = first;
     while d <= last {
         let e = (d + per - 1).min(last);
-        let (f, t) = period::days_to_ms(period::date_of_day(d), period::date_of_day(e), tz);
+        let (f, t) = calendar::days_to_ms(d, e, tz);
         parts.push((f.max(from_ms), t.min(to_ms)));
         d = e + 1;
     }

@@ -1,45 +1,11 @@
-//! Calendar arithmetic in a site's timezone: local days to unix-ms bounds, and
-//! Plausible's named periods (`day`, `7d`, `30d`, `month`, `12mo`...) to ranges.
+//! Plausible's named periods (`day`, `7d`, `30d`, `month`, `12mo`...) as local date ranges.
 
-use chrono::{Datelike, Months, NaiveDate, TimeZone};
+use chrono::{Datelike, Months, NaiveDate};
 
-use crate::{domain::Timezone, ingest::session::local_day};
-
-/// Unix ms at which local `date` begins in `tz` (the earliest instant, across DST gaps).
-#[must_use]
-pub fn date_start_ms(date: NaiveDate, tz: Timezone) -> u64 {
-    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let t = tz
-        .tz()
-        .from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.tz()
-                .from_local_datetime(&(naive + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map_or(0, |d| d.timestamp_millis());
-    u64::try_from(t).unwrap_or(0)
-}
-
-/// Local date of a day number.
-#[must_use]
-pub fn date_of_day(day: u32) -> NaiveDate {
-    super::values::day_date(u64::from(day))
-}
-
-/// Day number of a local date.
-#[must_use]
-pub fn day_of_date(date: NaiveDate) -> u32 {
-    u32::try_from(date.num_days_from_ce() - 719_163).unwrap_or(0)
-}
-
-/// Unix-ms bounds `[from, to)` of local days `first..=last`.
-#[must_use]
-pub fn days_to_ms(first: NaiveDate, last: NaiveDate, tz: Timezone) -> (u64, u64) {
-    let after = last.succ_opt().unwrap_or(last);
-    (date_start_ms(first, tz), date_start_ms(after, tz))
-}
+use crate::domain::{
+    Timezone,
+    calendar::{date_of_day, local_day},
+};
 
 /// Today's local date.
 #[must_use]
@@ -129,14 +95,5 @@ mod tests {
                 .unwrap_err()
                 .contains("fortnight")
         );
-    }
-
-    #[test]
-    fn local_days_follow_the_timezone_and_dst() {
-        let ny = Timezone::parse("America/New_York").unwrap();
-        let (from, to) = days_to_ms(d("2024-03-10"), d("2024-03-10"), ny);
-        assert_eq!(to - from, 23 * 3_600_000, "spring-forward day is 23 hours");
-        assert_eq!(from, 1_710_046_800_000);
-        assert_eq!(day_of_date(date_of_day(19_800)), 19_800);
     }
 }

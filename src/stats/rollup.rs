@@ -4,13 +4,13 @@
 
 use super::{
     engine::{Grouping, scan},
-    period::{date_of_day, days_to_ms},
     query::Dimension,
     values::Texts,
 };
 use crate::{
     domain::SiteId,
-    ingest::session::local_day,
+    domain::calendar::days_to_ms,
+    domain::calendar::local_day,
     store::{RollupSums, Store, StoreError},
 };
 
@@ -78,8 +78,7 @@ pub fn build_day(
     for (_, d) in &dims {
         groupings.push(Grouping::new(vec![d.clone()], &texts)?);
     }
-    let date = date_of_day(day);
-    let (from, to) = days_to_ms(date, date, s.timezone);
+    let (from, to) = days_to_ms(day, day, s.timezone);
     scan(&view, site, s.timezone, from, to, None, &mut groupings)?;
     let mut rows = Vec::new();
     for (i, g) in groupings.into_iter().enumerate() {

@@ -8,7 +8,10 @@ use chrono::{Datelike, NaiveDate, Timelike};
 
 use super::query::Dimension;
 use crate::{
-    domain::Timezone,
+    domain::{
+        Timezone,
+        calendar::{date_of_day, day_number, local_datetime},
+    },
     ingest::{
         acquisition::{Channel, ClickKind},
         useragent::Device,
@@ -66,21 +69,14 @@ pub fn event_raw(dim: &Dimension, e: &EventRecord, s: &SessionRecord, prop_key: 
 /// Time bucket of an instant: local day, hour (day*24+h), Monday of the week, or month (y*12+m0).
 #[must_use]
 pub fn time_bucket(dim: &Dimension, ms: u64, tz: Timezone) -> u64 {
-    let dt = crate::ingest::session::local_datetime(ms, tz);
-    let day = u64::try_from(dt.date_naive().num_days_from_ce() - 719_163).unwrap_or(0);
+    let dt = local_datetime(ms, tz);
+    let day = u64::from(day_number(dt.date_naive()));
     match dim {
         Dimension::Hour => day * 24 + u64::from(dt.hour()),
         Dimension::Week => day - u64::from(dt.weekday().num_days_from_monday()),
         Dimension::Month => u64::try_from(dt.year()).unwrap_or(0) * 12 + u64::from(dt.month0()),
         _ => day,
     }
-}
-
-/// The date of a local day number.
-#[must_use]
-pub fn day_date(day: u64) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(i32::try_from(day).unwrap_or(0) + 719_163)
-        .unwrap_or_default()
 }
 
 /// Resolves raw values to text, caching interned strings for one query.
@@ -143,14 +139,15 @@ impl<'a> Texts<'a> {
                     String::from_utf8_lossy(&b).into_owned()
                 }
             }
-            Dimension::Day | Dimension::Week => day_date(raw).format("%Y-%m-%d").to_string(),
-            Dimension::Hour => format!(
-                "{} {:02}:00:00",
-                day_date(raw / 24).format("%Y-%m-%d"),
-                raw % 24
-            ),
+            Dimension::Day | Dimension::Week => day_date(raw).to_string(),
+            Dimension::Hour => format!("{} {:02}:00:00", day_date(raw / 24), raw % 24),
             Dimension::Month => format!("{:04}-{:02}-01", raw / 12, raw % 12 + 1),
             _ => self.string(id)?,
         })
     }
+}
+
+/// The date of a day-number bucket.
+fn day_date(bucket: u64) -> NaiveDate {
+    date_of_day(u32::try_from(bucket).unwrap_or(u32::MAX))
 }
