@@ -7,5 +7,8 @@ mod ingest;
 mod ops;
 mod privacy;
 mod process;
+mod scenario;
 mod sessions;
 mod stats_api;
+mod stats_filters;
+mod stats_v1;
