@@ -93,19 +93,19 @@ impl Enricher {
         }
     }
 
-    /// Enriches one event for one site.
+    /// Enriches one event for each of the `sites` it names. What doesn't depend
+    /// on the site (acquisition, geo, device) is derived once; only the visitor
+    /// hash is per site.
     #[must_use]
-    #[allow(clippy::too_many_arguments)]
     pub fn enrich(
         &self,
         raw: &RawEvent,
-        site: SiteId,
-        timezone: Timezone,
-        ip: IpAddr,
-        user_agent: &str,
+        sites: &[(SiteId, Timezone)],
+        client: (IpAddr, &str),
         ua: UaInfo,
         now_ms: u64,
-    ) -> Enriched {
+    ) -> Vec<Enriched> {
+        let (ip, user_agent) = client;
         let revenue = raw.revenue.as_ref().and_then(|(amount, cur)| {
             let c = cur.as_bytes();
             Some(Revenue {
@@ -113,11 +113,14 @@ impl Enricher {
                 currency: [c[0], c[1], c[2]],
             })
         });
-        Enriched {
-            site,
-            timezone,
+        let Some((&(first_site, first_tz), rest)) = sites.split_first() else {
+            return Vec::new();
+        };
+        let first = Enriched {
+            site: first_site,
+            timezone: first_tz,
             ts_ms: now_ms,
-            visitor: self.salts.hashes(now_ms, site, ip, user_agent),
+            visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
             name: (!raw.is_pageview()).then(|| raw.name.clone()),
             hostname: raw
                 .url
@@ -132,6 +135,17 @@ impl Enricher {
             acquisition: acquisition::classify(&raw.url, raw.referrer.as_deref()),
             geo: self.geo.lookup(ip),
             ua,
+        };
+        let mut out = Vec::with_capacity(sites.len());
+        for &(site, timezone) in rest {
+            out.push(Enriched {
+                site,
+                timezone,
+                visitor: self.salts.hashes(now_ms, site, ip, user_agent),
+                ..first.clone()
+            });
         }
+        out.insert(0, first);
+        out
     }
 }

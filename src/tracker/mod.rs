@@ -137,14 +137,8 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     );
     let now = state.clock.now_ms();
     // One event per named site, queued as one unit: all stored or none.
-    let events = targets
-        .into_iter()
-        .map(|site| {
-            state
-                .enricher
-                .enrich(&raw, site.id, site.timezone, ip, ua_str, ua.clone(), now)
-        })
-        .collect();
+    let sites: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();
+    let events = state.enricher.enrich(&raw, &sites, (ip, ua_str), ua, now);
     let rx = match state.writer.enqueue_all(events) {
         Ok(rx) => rx,
         Err(EnqueueError::Full) => {

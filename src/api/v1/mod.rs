@@ -9,10 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json, json};
 
-use super::{
-    ApiError, authenticate, earliest_date, execute, site,
-    v2::{custom_range, to_json},
-};
+use super::{ApiError, authenticate, earliest_date, execute, site, v2::to_json};
 use crate::{
     domain::calendar::dates_to_ms,
     ingest::session::SESSION_TIMEOUT_MS,
@@ -99,7 +96,6 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
             .split_once(',')
             .ok_or_else(|| bad("Invalid format for `date` parameter. When using a custom period, please include two ISO-8601 formatted dates joined by a comma."))?;
         let (a, b) = (parse_date(a)?, parse_date(b)?);
-        custom_range(&a.to_string(), &b.to_string(), tz)?;
         (a, b)
     } else {
         let date = match p.get("date") {
