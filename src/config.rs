@@ -36,8 +36,6 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Public base URL for printed links.
-    pub public_url: String,
 }
 
 /// `[storage]`

@@ -244,12 +244,6 @@ impl Sessionizer {
         self.open
             .retain(|_, o| o.last_ms + SESSION_TIMEOUT_MS >= now_ms);
     }
-
-    /// Visits currently open (for tests and metrics).
-    #[must_use]
-    pub fn open_count(&self) -> usize {
-        self.open.len()
-    }
 }
 
 fn new_record(e: &Enriched, s: &mut Interner) -> Result<SessionRecord, StoreError> {

@@ -138,12 +138,6 @@ impl Store {
         Ok(store)
     }
 
-    /// Path of the redb file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Size of the file on disk in bytes.
     #[must_use]
     pub fn file_size(&self) -> u64 {

@@ -98,10 +98,7 @@ pub(super) fn device_class(ua: &str, dev_family: &str, os: &str) -> Device {
         || ua.contains("iPhone")
         || ua.contains("iPod")
         || ua.contains("Windows Phone")
-        || matches!(
-            dev_family,
-            "iPhone" | "iPod" | "Generic Smartphone" | "Generic Feature Phone"
-        )
+        || matches!(dev_family, "iPhone" | "iPod")
         || matches!(
             os,
             "Windows Phone" | "Windows Mobile" | "BlackBerry OS" | "Symbian OS" | "KaiOS"
