@@ -71,8 +71,8 @@ pub(super) fn os_version(os: &str, major: Option<&str>, minor: Option<&str>) -> 
 /// Device heuristic, first match wins:
 /// - Tablet: iPad (UA or uap device), Kindle / Silk, a "Tablet" token (but not
 ///   old IE's "Tablet PC"), uap's tablet devices, `BlackBerry Tablet OS`;
-/// - Mobile: "Mobi" (covers "Mobile"), iPhone / iPod, Windows Phone, uap's
-///   phone devices, phone OSes;
+/// - Mobile: "Mobi" (covers "Mobile"), iPhone / iPod, Windows Phone,
+///   uap's iPhone and iPod families, phone OSes;
 /// - Tablet: any other Android (Android tablets omit "Mobile");
 /// - Desktop: everything else.
 ///
