@@ -195,6 +195,15 @@ impl TestApp {
         r[0]["metrics"].as_array().unwrap().clone()
     }
 
+    /// A plain GET, no credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// GET with the API key.
     pub async fn get_api(&self, path: &str) -> (u16, Value) {
         let res = self

@@ -5,12 +5,7 @@ use crate::helpers::{CHROME, spawn_app};
 #[tokio::test]
 async fn healthz_answers_200_when_the_store_is_writable() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/healthz").await;
     assert_eq!(res.status().as_u16(), 200);
 }
 
@@ -25,15 +20,7 @@ async fn metrics_count_accepted_rejected_and_dropped_events() {
         &[],
     )
     .await;
-    let body = app
-        .client
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = app.get("/metrics").await.text().await.unwrap();
     for line in [
         "touchpoint_events_accepted_total 1",
         "touchpoint_events_rejected_total 1",
