@@ -83,7 +83,9 @@ struct Common {
     filter: Option<Filter>,
 }
 
-fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, ApiError> {
+/// Authenticates, then reads what every v1 endpoint shares from the query string.
+fn common(req: &HttpRequest, state: &AppState, p: &Params) -> Result<Common, ApiError> {
+    authenticate(req, state)?;
     let view = state.store.read()?;
     let site = site(&view, p.get("site_id").map(String::as_str))?;
     let tz = site.timezone;
@@ -117,7 +119,7 @@ fn common(state: &AppState, p: &Params, default_metric: &str) -> Result<Common, 
     let (from_ms, to_ms) = dates_to_ms(first, last, tz);
     let metrics = p
         .get("metrics")
-        .map_or(default_metric, String::as_str)
+        .map_or("visitors", String::as_str)
         .split(',')
         .map(str::trim)
         .filter(|m| !m.is_empty())
@@ -149,19 +151,13 @@ fn parse_date(s: &str) -> Result<NaiveDate, ApiError> {
 }
 
 /// The shared query over a v1 request's site, range and filters.
-fn query(
-    c: &Common,
-    metrics: Vec<Metric>,
-    dims: Vec<Dimension>,
-    limit: usize,
-    offset: usize,
-) -> Query {
+fn query(c: &Common, dims: Vec<Dimension>, limit: usize, offset: usize) -> Query {
     Query {
         site: c.site.id,
         timezone: c.site.timezone,
         from_ms: c.from_ms,
         to_ms: c.to_ms,
-        metrics,
+        metrics: c.metrics.clone(),
         dimensions: dims,
         filter: c.filter.clone(),
         order_by: Vec::new(),
@@ -176,12 +172,11 @@ pub async fn aggregate(
     state: web::Data<AppState>,
     p: Params,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&req, &state)?;
-    let c = common(&state, &p, "visitors")?;
+    let c = common(&req, &state, &p)?;
     if c.metrics.contains(&Metric::Percentage) {
         return Err(bad("Metric `percentage` is only available in breakdowns"));
     }
-    let out = execute(&state, query(&c, c.metrics.clone(), Vec::new(), 1, 0)).await?;
+    let out = execute(&state, query(&c, Vec::new(), 1, 0)).await?;
     let mut results = Map::new();
     if let Some(row) = out.rows.first() {
         for (m, v) in c.metrics.iter().zip(&row.metrics) {
@@ -197,8 +192,7 @@ pub async fn timeseries(
     state: web::Data<AppState>,
     p: Params,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&req, &state)?;
-    let c = common(&state, &p, "visitors")?;
+    let c = common(&req, &state, &p)?;
     let default = match c.period.as_str() {
         "day" => "hour",
         "6mo" | "12mo" | "year" => "month",
@@ -220,11 +214,7 @@ pub async fn timeseries(
             "The `hour` interval is available for periods up to {MAX_HOURLY_DAYS} days"
         )));
     }
-    let out = execute(
-        &state,
-        query(&c, c.metrics.clone(), vec![dim.clone()], 100_000, 0),
-    )
-    .await?;
+    let out = execute(&state, query(&c, vec![dim.clone()], 100_000, 0)).await?;
     let by_label: HashMap<&str, &crate::stats::Row> = out
         .rows
         .iter()
@@ -285,8 +275,7 @@ pub async fn breakdown(
     state: web::Data<AppState>,
     p: Params,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&req, &state)?;
-    let c = common(&state, &p, "visitors")?;
+    let c = common(&req, &state, &p)?;
     let property = p
         .get("property")
         .ok_or_else(|| bad("The `property` parameter is required for breakdown."))?;
@@ -314,11 +303,7 @@ pub async fn breakdown(
     let offset = (page - 1)
         .checked_mul(limit)
         .ok_or_else(|| bad("page is too large"))?;
-    let out = execute(
-        &state,
-        query(&c, c.metrics.clone(), vec![dim], limit, offset),
-    )
-    .await?;
+    let out = execute(&state, query(&c, vec![dim], limit, offset)).await?;
     let results: Vec<Json> = out
         .rows
         .iter()
