@@ -26,6 +26,10 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Scheduled jobs.
     pub jobs: JobSettings,
+    /// Accounts, login sessions and their protections.
+    pub auth: AuthSettings,
+    /// Encryption keys.
+    pub privacy: PrivacySettings,
 }
 
 /// `[server]`
@@ -80,6 +84,44 @@ pub struct JobSettings {
     pub salt_destroy_schedule: String,
     /// When completed days are rolled up.
     pub rollup_schedule: String,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Owners and admins must enrol TOTP before using the dashboard.
+    pub require_mfa_for_admins: bool,
+    /// A login session unused this long is over.
+    pub session_idle_minutes: u64,
+    /// A login session ends this long after login, used or not.
+    pub session_max_days: u64,
+    /// Failed logins for one account before it is locked out (with backoff).
+    pub max_failures_per_account: u32,
+    /// Failed logins from one network before it is locked out (with backoff).
+    pub max_failures_per_ip: u32,
+    /// First lockout length in seconds; it doubles with each further failure.
+    pub lockout_seconds: u64,
+}
+
+/// `[privacy]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// File holding the master key; empty = `touchpoint.key` in the data dir.
+    pub key_file: String,
+}
+
+impl Settings {
+    /// Where the master key lives.
+    #[must_use]
+    pub fn key_file(&self) -> PathBuf {
+        if self.privacy.key_file.trim().is_empty() {
+            self.storage.data_dir.join("touchpoint.key")
+        } else {
+            PathBuf::from(self.privacy.key_file.trim())
+        }
+    }
 }
 
 /// Why settings could not be loaded.

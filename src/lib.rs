@@ -1,9 +1,11 @@
 //! Touchpoint: self-hosted, privacy-first web analytics and marketing attribution.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod geo;
 pub mod ingest;

@@ -17,7 +17,9 @@ use crate::{
         visitor::SaltKeeper,
         writer::{self, WriterConfig, WriterHandle},
     },
+    auth::Auth,
     metrics::Metrics,
+    privacy::Keys,
     store::{Site, Store},
 };
 
@@ -37,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Time source.
     pub clock: Clock,
+    /// Accounts, logins and keys.
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
@@ -86,6 +90,8 @@ impl Application {
             &settings.storage.data_dir,
             settings.storage.cache_mb.max(1) << 20,
         )?;
+        let keys = Arc::new(Keys::load_or_create(&settings.key_file())?);
+        let auth = Arc::new(Auth::new(store.clone(), keys, settings.auth.clone())?);
         let geo = GeoLookup::from_config(&settings.geoip.database)?;
         tracing::info!(geo = geo.description(), "geolocation ready");
         let now = clock.now_ms();
@@ -113,6 +119,7 @@ impl Application {
             settings: settings.clone(),
             metrics,
             clock,
+            auth,
         });
         state.reload_sites()?;
         let listener = TcpListener::bind(settings.server.listen)
@@ -131,6 +138,7 @@ impl Application {
                         .add(("X-Frame-Options", "DENY")),
                 )
                 .configure(crate::tracker::routes)
+                .configure(crate::dashboard::routes)
                 .configure(crate::api::routes)
                 .configure(crate::ops::routes)
         })

@@ -169,8 +169,10 @@ struct SessionTraits {
 pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
     let _ = std::fs::remove_dir_all(dir);
     let store = Store::open(dir).expect("open store");
+    let ws = store.create_workspace("Bench", START_MS).unwrap().id;
     store
         .add_site(
+            ws,
             &Domain::parse("example.com").unwrap(),
             Timezone::default(),
             START_MS,

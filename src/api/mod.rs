@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web}
 use serde_json::json;
 
 use crate::{
-    domain::Domain,
+    domain::{Domain, WorkspaceId},
     privacy,
     startup::AppState,
     stats::{self, StatsError, query::Query},
@@ -77,8 +77,8 @@ impl From<StatsError> for ApiError {
     }
 }
 
-/// Checks the Bearer key.
-fn authenticate(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+/// Checks the Bearer key; the answer is the workspace it reads.
+fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiError> {
     let header = req
         .headers()
         .get("authorization")
@@ -94,15 +94,16 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
         ));
     };
     match state.store.api_key(&privacy::sha256_hex(key.as_bytes()))? {
-        Some(_) => Ok(()),
+        Some(k) => Ok(k.workspace),
         None => Err(ApiError::Unauthorized(
             "Invalid API key. Please make sure you're using a valid API key.".into(),
         )),
     }
 }
 
-/// Finds the site named by `site_id` (its domain, as in Plausible).
-fn site(view: &ReadView, site_id: Option<&str>) -> Result<Site, ApiError> {
+/// Finds the site named by `site_id` (its domain, as in Plausible) among the
+/// key's workspace's sites; another workspace's site is "not found".
+fn site(view: &ReadView, ws: WorkspaceId, site_id: Option<&str>) -> Result<Site, ApiError> {
     let raw = site_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         ApiError::BadRequest(
             "Missing site ID. Please provide the required site_id parameter with your request."
@@ -110,7 +111,9 @@ fn site(view: &ReadView, site_id: Option<&str>) -> Result<Site, ApiError> {
         )
     })?;
     let domain = Domain::parse(raw).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    view.site_by_domain(domain.as_str())?.ok_or_else(|| {
+    view.site_by_domain(domain.as_str())?
+        .filter(|s| s.workspace == ws)
+        .ok_or_else(|| {
         ApiError::NotFound(format!(
             "Site {raw:?} not found, or your API key does not have access to it."
         ))

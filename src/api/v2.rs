@@ -25,14 +25,14 @@ pub async fn query(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&req, &state)?;
+    let ws = authenticate(&req, &state)?;
     let body: Json =
         serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
     let Json::Object(obj) = &body else {
         return Err(bad("The request body must be a JSON object"));
     };
     let view = state.store.read()?;
-    let site = site(&view, obj.get("site_id").and_then(Json::as_str))?;
+    let site = site(&view, ws, obj.get("site_id").and_then(Json::as_str))?;
     let tz = site.timezone;
 
     let metrics: Vec<Metric> = match obj.get("metrics") {

@@ -1,6 +1,10 @@
 //! The crypto facade: the only module that touches hash and cipher crates.
 //! Everything else asks for what it needs by purpose.
 
+mod keys;
+
+pub use keys::{KeyError, Keys};
+
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -29,6 +33,18 @@ pub fn keyed_hash(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 #[must_use]
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
+}
+
+/// SHA-256 of `data` (tokens are stored this way: a leaked store leaks no token).
+#[must_use]
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// A random token for URLs and cookies: 32 bytes as 64 hex digits.
+#[must_use]
+pub fn random_token() -> String {
+    hex::encode(random_bytes::<32>())
 }
 
 /// Compares secrets without leaking where they differ through timing.

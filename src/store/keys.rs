@@ -1,9 +1,15 @@
 //! API keys. Only the SHA-256 of a key is stored: a leaked store leaks no key.
+//! A key belongs to one workspace and reaches only that workspace's sites.
 
-use redb::ReadableDatabase;
+use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, tables::API_KEYS};
+use super::{
+    Store, StoreError,
+    rows::{from_json, to_json},
+    tables::API_KEYS,
+};
+use crate::domain::WorkspaceId;
 
 /// What is kept about a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +20,9 @@ pub struct ApiKeyRecord {
     pub prefix: String,
     /// Unix ms of creation.
     pub created_ms: u64,
+    /// The workspace whose sites it may read.
+    #[serde(default)]
+    pub workspace: WorkspaceId,
 }
 
 impl Store {
@@ -22,9 +31,9 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn add_api_key(&self, hash_hex: &str, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(record).map_err(|e| StoreError::Redb(e.to_string()))?;
         let tx = self.db.begin_write()?;
-        tx.open_table(API_KEYS)?.insert(hash_hex, json.as_slice())?;
+        tx.open_table(API_KEYS)?
+            .insert(hash_hex, to_json(record)?.as_slice())?;
         tx.commit()?;
         Ok(())
     }
@@ -36,11 +45,56 @@ impl Store {
     pub fn api_key(&self, hash_hex: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(API_KEYS)?;
-        let Some(v) = table.get(hash_hex)? else {
-            return Ok(None);
+        table
+            .get(hash_hex)?
+            .map(|v| from_json(v.value(), "api key row"))
+            .transpose()
+    }
+
+    /// A workspace's keys with their hashes, newest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn api_keys(&self, ws: WorkspaceId) -> Result<Vec<(String, ApiKeyRecord)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(API_KEYS)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let rec: ApiKeyRecord = from_json(v.value(), "api key row")?;
+            if rec.workspace == ws {
+                out.push((k.value().to_owned(), rec));
+            }
+        }
+        out.sort_by(|a, b| b.1.created_ms.cmp(&a.1.created_ms));
+        Ok(out)
+    }
+
+    /// Revokes a workspace's key by hash; returns its record if it existed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn delete_api_key(
+        &self,
+        ws: WorkspaceId,
+        hash_hex: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let tx = self.db.begin_write()?;
+        let removed = {
+            let mut table = tx.open_table(API_KEYS)?;
+            let rec = table
+                .get(hash_hex)?
+                .map(|v| from_json::<ApiKeyRecord>(v.value(), "api key row"))
+                .transpose()?;
+            match rec {
+                Some(r) if r.workspace == ws => {
+                    table.remove(hash_hex)?;
+                    Some(r)
+                }
+                _ => None,
+            }
         };
-        serde_json::from_slice(v.value())
-            .map(Some)
-            .map_err(|_| StoreError::Corrupt(super::codec::CodecError("api key row")))
+        tx.commit()?;
+        Ok(removed)
     }
 }

@@ -5,14 +5,20 @@
 //! Writes come from one writer thread ([`crate::ingest::writer`]) in batches;
 //! readers take MVCC snapshots and never block it.
 
+mod accounts;
+mod audit;
 pub mod codec;
+mod goals;
 mod keys;
+mod logins;
 mod read;
 pub mod record;
 mod rollups;
+mod rows;
 mod salts;
 mod sessions;
 mod sites;
+mod migrations;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -21,7 +27,11 @@ use std::{path::Path, sync::Arc};
 
 use redb::{Database, ReadableDatabase, ReadableTable};
 
+pub use accounts::{UserRecord, Workspace, WorkspaceChoice};
+pub use audit::AuditEntry;
+pub use goals::{Goal, GoalKind};
 pub use keys::ApiKeyRecord;
+pub use logins::{Invite, LoginSession, LoginStage};
 pub use read::ReadView;
 pub use rollups::{RollupRow, RollupSums};
 pub use sessions::{Batch, SessionAppend, SessionKey};
@@ -29,7 +39,7 @@ pub use sites::Site;
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Default size of redb's page cache (`storage.cache_mb`).
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
@@ -160,6 +170,9 @@ impl Store {
         // Opening a table creates it if missing, so tables added within a
         // schema version appear in existing files too.
         tables::create_all(&tx)?;
+        if found == 1 {
+            migrations::v1_to_v2(&tx)?;
+        }
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         tx.commit()?;

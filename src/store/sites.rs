@@ -4,10 +4,14 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Store, StoreError, read_counter,
-    tables::{META, NEXT_SITE_ID, SITE_DOMAINS, SITES},
+    Store, StoreError,
+    rows::{from_json, next_id, to_json},
+    tables::{
+        DAY_VERSIONS, GOALS, META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS,
+        SITES, WORKSPACES,
+    },
 };
-use crate::domain::{Domain, SiteId, Timezone};
+use crate::domain::{Domain, SiteId, Timezone, WorkspaceId};
 
 /// A tracked site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +24,15 @@ pub struct Site {
     pub timezone: Timezone,
     /// Unix ms of creation.
     pub created_ms: u64,
+    /// The workspace that owns it.
+    #[serde(default)]
+    pub workspace: WorkspaceId,
+    /// Token of the public read-only link, when the owner turned it on.
+    #[serde(default)]
+    pub share_token: Option<String>,
+    /// Hostnames allowed to send events (`*.example.com` allowed); empty = any.
+    #[serde(default)]
+    pub allowed_hostnames: Vec<String>,
 }
 
 impl Store {
@@ -29,6 +42,7 @@ impl Store {
     /// [`StoreError::Conflict`] when the domain is already a site.
     pub fn add_site(
         &self,
+        workspace: WorkspaceId,
         domain: &Domain,
         timezone: Timezone,
         now_ms: u64,
@@ -41,23 +55,77 @@ impl Store {
                     "a site with domain {domain} already exists"
                 )));
             }
-            let mut meta = tx.open_table(META)?;
-            let id = u32::try_from(read_counter(&meta, NEXT_SITE_ID)?.max(1))
-                .map_err(|_| StoreError::Conflict("too many sites".into()))?;
-            meta.insert(NEXT_SITE_ID, u64::from(id + 1).to_be_bytes().as_slice())?;
+            if tx.open_table(WORKSPACES)?.get(workspace.0)?.is_none() {
+                return Err(StoreError::Conflict(format!("no workspace {workspace}")));
+            }
+            let id = next_id(&mut tx.open_table(META)?, NEXT_SITE_ID)?;
             let site = Site {
                 id: SiteId(id),
                 domain: domain.clone(),
                 timezone,
                 created_ms: now_ms,
+                workspace,
+                share_token: None,
+                allowed_hostnames: Vec::new(),
             };
-            let json = serde_json::to_vec(&site).map_err(|e| StoreError::Redb(e.to_string()))?;
-            tx.open_table(SITES)?.insert(id, json.as_slice())?;
+            tx.open_table(SITES)?
+                .insert(id, to_json(&site)?.as_slice())?;
             domains.insert(domain.as_str(), id)?;
             site
         };
         tx.commit()?;
         Ok(site)
+    }
+
+    /// Rewrites a site's settings (its domain and id never change).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the site is gone.
+    pub fn update_site(&self, site: &Site) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut sites = tx.open_table(SITES)?;
+            let old: Site = match sites.get(site.id.0)? {
+                Some(v) => decode_site(v.value())?,
+                None => return Err(StoreError::Conflict(format!("no site {}", site.id))),
+            };
+            if old.domain != site.domain || old.workspace != site.workspace {
+                return Err(StoreError::Conflict(
+                    "a site's domain and workspace can't change".into(),
+                ));
+            }
+            sites.insert(site.id.0, to_json(site)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a site with every visit, rollup and goal of it, in one transaction.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn delete_site(&self, id: SiteId) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut sites = tx.open_table(SITES)?;
+            let Some(site) = sites.remove(id.0)?.map(|v| decode_site(v.value())).transpose()? else {
+                return Ok(());
+            };
+            tx.open_table(SITE_DOMAINS)?.remove(site.domain.as_str())?;
+            let s = id.0;
+            tx.open_table(SESSIONS)?
+                .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+            tx.open_table(ROLLUPS)?
+                .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| false)?;
+            tx.open_table(ROLLED_DAYS)?
+                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+            tx.open_table(DAY_VERSIONS)?
+                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+            tx.open_table(GOALS)?
+                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Every site, by id.
@@ -71,18 +139,12 @@ impl Store {
 
 /// Decodes a site row.
 pub(super) fn decode_site(bytes: &[u8]) -> Result<Site, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|_| StoreError::Corrupt(super::codec::CodecError("site row")))
+    from_json(bytes, "site row")
 }
 
 /// All sites in a table.
 pub(super) fn all_sites(
     table: &impl ReadableTable<u32, &'static [u8]>,
 ) -> Result<Vec<Site>, StoreError> {
-    let mut out = Vec::new();
-    for row in table.iter()? {
-        let (_, v) = row?;
-        out.push(decode_site(v.value())?);
-    }
-    Ok(out)
+    super::rows::all_rows(table, "site row")
 }

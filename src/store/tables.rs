@@ -30,12 +30,38 @@ pub const DAY_VERSIONS: TableDefinition<(u32, u32), u64> = TableDefinition::new(
 /// UTC day number → 32-byte visitor-hash salt. Deleted once the day's visits are over.
 pub const SALTS: TableDefinition<u32, &[u8]> = TableDefinition::new("salts_v1");
 
+/// User id → JSON `UserRecord` (email sealed, password as an argon2id PHC string).
+pub const USERS: TableDefinition<u32, &[u8]> = TableDefinition::new("users_v1");
+/// Blind index of a user's email → user id, for login lookups.
+pub const USER_EMAILS: TableDefinition<&[u8], u32> = TableDefinition::new("user_emails_v1");
+/// Workspace id → JSON `Workspace`.
+pub const WORKSPACES: TableDefinition<u32, &[u8]> = TableDefinition::new("workspaces_v1");
+/// (workspace, user) → role code. Small: scanned whole for a user's workspaces.
+pub const MEMBERS: TableDefinition<(u32, u32), u8> = TableDefinition::new("members_v1");
+/// SHA-256 of a login-session token → JSON `LoginSession`.
+pub const LOGINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("logins_v1");
+/// SHA-256 (hex) of an invitation token → JSON `Invite`.
+pub const INVITES: TableDefinition<&str, &[u8]> = TableDefinition::new("invites_v1");
+/// (workspace, unix ms, sequence) → JSON `AuditEntry`; workspace 0 holds
+/// instance-level entries (failed logins for unknown accounts).
+pub const AUDIT: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("audit_v1");
+/// (site, goal id) → JSON `Goal`.
+pub const GOALS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("goals_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
 pub const NEXT_SITE_ID: &str = "next_site_id";
 /// Next visit id.
 pub const NEXT_SESSION_ID: &str = "next_session_id";
+/// Next user id.
+pub const NEXT_USER_ID: &str = "next_user_id";
+/// Next workspace id.
+pub const NEXT_WORKSPACE_ID: &str = "next_workspace_id";
+/// Next audit sequence number.
+pub const NEXT_AUDIT_SEQ: &str = "next_audit_seq";
+/// Next goal id.
+pub const NEXT_GOAL_ID: &str = "next_goal_id";
 /// Next interned string id.
 pub const NEXT_STRING_ID: &str = "next_string_id";
 
@@ -52,5 +78,13 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ROLLED_DAYS)?;
     tx.open_table(SALTS)?;
     tx.open_table(DAY_VERSIONS)?;
+    tx.open_table(USERS)?;
+    tx.open_table(USER_EMAILS)?;
+    tx.open_table(WORKSPACES)?;
+    tx.open_table(MEMBERS)?;
+    tx.open_table(LOGINS)?;
+    tx.open_table(INVITES)?;
+    tx.open_table(AUDIT)?;
+    tx.open_table(GOALS)?;
     Ok(())
 }

@@ -81,6 +81,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let clock = Clock::manual(T0);
     let app = Application::build_with_clock(settings, clock.clone()).expect("app builds");
     let state = app.state();
+    let ws = state.store.create_workspace("Acme", T0).unwrap().id;
     for (domain, tz) in [
         ("example.com", "UTC"),
         ("other.example", "America/New_York"),
@@ -88,6 +89,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         state
             .store
             .add_site(
+                ws,
                 &Domain::parse(domain).unwrap(),
                 Timezone::parse(tz).unwrap(),
                 T0,
@@ -104,6 +106,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
                 name: "test".into(),
                 prefix: "tp_test".into(),
                 created_ms: T0,
+                workspace: ws,
             },
         )
         .unwrap();

@@ -39,13 +39,13 @@ pub async fn realtime(
     state: web::Data<AppState>,
     p: Params,
 ) -> Result<HttpResponse, ApiError> {
-    authenticate(&req, &state)?;
+    let ws = authenticate(&req, &state)?;
     let now = state.clock.now_ms();
     let store = state.store.clone();
     let site_id = p.get("site_id").cloned();
     let n = web::block(move || -> Result<usize, ApiError> {
         let view = store.read()?;
-        let site = site(&view, site_id.as_deref())?;
+        let site = site(&view, ws, site_id.as_deref())?;
         let window = 5 * 60 * 1000;
         let mut visitors = std::collections::HashSet::new();
         // A visit active now started at most a day ago in practice; visits are
@@ -85,9 +85,9 @@ struct Common {
 
 /// Authenticates, then reads what every v1 endpoint shares from the query string.
 fn common(req: &HttpRequest, state: &AppState, p: &Params) -> Result<Common, ApiError> {
-    authenticate(req, state)?;
+    let ws = authenticate(req, state)?;
     let view = state.store.read()?;
-    let site = site(&view, p.get("site_id").map(String::as_str))?;
+    let site = site(&view, ws, p.get("site_id").map(String::as_str))?;
     let tz = site.timezone;
     let period = p.get("period").map_or("30d", String::as_str).to_owned();
     let (first, last) = if period == "custom" {

@@ -1,18 +1,13 @@
-//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `apikey`.
+//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`, `apikey`.
+
+mod accounts;
 
 use std::{io::Write, path::PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::{
-    clock::Clock,
-    config::Settings,
-    domain::{Domain, Timezone},
-    privacy,
-    startup::Application,
-    store::{ApiKeyRecord, Store},
-};
+use crate::{config::Settings, startup::Application};
 
 /// Touchpoint: privacy-first web analytics and marketing attribution.
 #[derive(Debug, Parser)]
@@ -41,6 +36,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SiteAction,
     },
+    /// Manage users.
+    User {
+        /// Action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Manage Stats API keys.
     Apikey {
         /// Action.
@@ -59,6 +60,9 @@ pub enum SiteAction {
         /// IANA timezone for its reports.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// Workspace (by name) that owns it; may be left out when there is only one.
+        #[arg(long)]
+        workspace: Option<String>,
     },
     /// List sites.
     List,
@@ -72,6 +76,29 @@ pub enum KeyAction {
         /// A label for the key.
         #[arg(long)]
         name: String,
+        /// Workspace (by name) whose sites it reads; may be left out when there is only one.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+/// `user` actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user (or give an existing one a role) in a workspace, which is
+    /// created if it doesn't exist.
+    Add {
+        /// The user's email.
+        email: String,
+        /// owner, admin, analyst or viewer.
+        #[arg(long)]
+        role: String,
+        /// Workspace name.
+        #[arg(long)]
+        workspace: String,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -101,48 +128,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("configuration OK");
             Ok(())
         }
-        Command::Site { action } => {
-            let store = Store::open(&settings.storage.data_dir)?;
-            match action {
-                SiteAction::Add { domain, timezone } => {
-                    let domain = Domain::parse(&domain)?;
-                    let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
-                    let site = store.add_site(&domain, tz, Clock::System.now_ms())?;
-                    println!(
-                        "added site {} (id {}, timezone {})",
-                        site.domain, site.id, site.timezone
-                    );
-                }
-                SiteAction::List => {
-                    for s in store.sites()? {
-                        println!("{}\t{}\t{}", s.id, s.domain, s.timezone);
-                    }
-                }
-            }
-            Ok(())
-        }
-        Command::Apikey {
-            action: KeyAction::Create { name },
-        } => {
-            let name = name.trim();
-            anyhow::ensure!(
-                !name.is_empty() && name.len() <= 100,
-                "--name must be 1 to 100 characters"
-            );
-            let store = Store::open(&settings.storage.data_dir)?;
-            let key = format!("tp_{}", hex::encode(privacy::random_bytes::<24>()));
-            store.add_api_key(
-                &privacy::sha256_hex(key.as_bytes()),
-                &ApiKeyRecord {
-                    name: name.to_owned(),
-                    prefix: key[..9].to_owned(),
-                    created_ms: Clock::System.now_ms(),
-                },
-            )?;
-            println!("created API key {name:?}; it is shown only once:");
-            println!("{key}");
-            Ok(())
-        }
+        Command::Site { action } => accounts::site(&settings, action),
+        Command::User { action } => accounts::user(&settings, action),
+        Command::Apikey { action } => accounts::apikey(&settings, action),
     }
 }
 

@@ -1,0 +1,12 @@
+//! Accounts and their protections: users, argon2id passwords, server-side
+//! login sessions, TOTP, login throttling, API keys and the audit log.
+//! HTTP lives in `dashboard`; this module is the rules.
+
+mod accounts;
+pub mod password;
+pub mod ratelimit;
+mod sessions;
+pub mod totp;
+
+pub use accounts::{Auth, AuthError, LoginFailure, check_workspace_name};
+pub use sessions::{CurrentLogin, SESSION_COOKIE};

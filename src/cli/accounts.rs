@@ -1,0 +1,135 @@
+//! `site`, `user` and `apikey`: managing tenancy from the shell (the server
+//! must be stopped: the store has one owner process).
+
+use std::{io::BufRead, sync::Arc};
+
+use anyhow::Context;
+
+use super::{KeyAction, SiteAction, UserAction};
+use crate::{
+    auth::Auth,
+    clock::Clock,
+    config::Settings,
+    domain::{Domain, Email, Role, Timezone, WorkspaceId},
+    privacy::{self, Keys},
+    store::{Store, WorkspaceChoice},
+};
+
+/// Finds a workspace by name; without a name, the only one there is (made,
+/// as "Default", when there are none).
+fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<WorkspaceId> {
+    let all = store.workspaces()?;
+    match name {
+        Some(n) => all
+            .iter()
+            .find(|w| w.name.eq_ignore_ascii_case(n.trim()))
+            .map(|w| w.id)
+            .with_context(|| format!("no workspace named {n:?}")),
+        None => match all.as_slice() {
+            [] => Ok(store.create_workspace("Default", Clock::System.now_ms())?.id),
+            [one] => Ok(one.id),
+            _ => anyhow::bail!("there are several workspaces: name one with --workspace"),
+        },
+    }
+}
+
+fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
+    let store = Store::open(&settings.storage.data_dir)?;
+    let keys = Arc::new(Keys::load_or_create(&settings.key_file())?);
+    let auth = Auth::new(store.clone(), keys, settings.auth.clone())?;
+    Ok((store, auth))
+}
+
+/// `site add|list`.
+///
+/// # Errors
+/// Bad input or storage errors, as one line.
+pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
+    let store = Store::open(&settings.storage.data_dir)?;
+    match action {
+        SiteAction::Add {
+            domain,
+            timezone,
+            workspace,
+        } => {
+            let domain = Domain::parse(&domain)?;
+            let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
+            let ws = resolve_workspace(&store, workspace.as_deref())?;
+            let site = store.add_site(ws, &domain, tz, Clock::System.now_ms())?;
+            println!(
+                "added site {} (id {}, timezone {})",
+                site.domain, site.id, site.timezone
+            );
+        }
+        SiteAction::List => {
+            for s in store.sites()? {
+                println!("{}\t{}\t{}", s.id, s.domain, s.timezone);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `user add`.
+///
+/// # Errors
+/// Bad input or storage errors, as one line.
+pub fn user(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
+    let UserAction::Add {
+        email,
+        role,
+        workspace,
+        password_stdin,
+    } = action;
+    let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+    let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+    let (store, auth) = open(settings)?;
+    let now = Clock::System.now_ms();
+    let ws = store
+        .workspaces()?
+        .into_iter()
+        .find(|w| w.name.eq_ignore_ascii_case(workspace.trim()));
+    if let Some(existing) = auth.user_by_email(&email)? {
+        let ws = match ws {
+            Some(w) => w,
+            None => store.create_workspace(workspace.trim(), now)?,
+        };
+        store.set_member(ws.id, existing.id, role)?;
+        auth.audit(&[ws.id], None, "role_changed", &format!("{email} is now {role} (from the command line)"), now)?;
+        println!("{email} is now {role} in workspace {:?}", ws.name);
+        return Ok(());
+    }
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (privacy::random_token()[..20].to_owned(), true)
+    };
+    let choice = match ws {
+        Some(w) => WorkspaceChoice::Existing(w.id),
+        None => WorkspaceChoice::New(workspace.trim().to_owned()),
+    };
+    let (user, ws) = auth.create_user(&email, &password, choice, role, now)?;
+    auth.audit(&[ws.id], None, "user_created", &format!("{email} added as {role} (from the command line)"), now)?;
+    println!("created user {email} (id {}) as {role} in workspace {:?}", user.id, ws.name);
+    if generated {
+        println!("their password is shown only once:");
+        println!("{password}");
+    }
+    Ok(())
+}
+
+/// `apikey create`.
+///
+/// # Errors
+/// Bad input or storage errors, as one line.
+pub fn apikey(settings: &Settings, action: KeyAction) -> anyhow::Result<()> {
+    let KeyAction::Create { name, workspace } = action;
+    let (store, auth) = open(settings)?;
+    let ws = resolve_workspace(&store, workspace.as_deref())?;
+    let (key, record) = auth.create_api_key(ws, &name, Clock::System.now_ms())?;
+    println!("created API key {:?}; it is shown only once:", record.name);
+    println!("{key}");
+    Ok(())
+}

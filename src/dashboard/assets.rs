@@ -1,0 +1,64 @@
+//! The dashboard's stylesheet and script, embedded in the binary and served
+//! with a content-hash ETag: pages link `?v=HASH`, so browsers cache them
+//! for a year and a new build busts the cache.
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+
+/// An embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: [Asset; 2] = [
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/dashboard/app.css"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/dashboard/app.js"),
+    },
+];
+
+fn hashes() -> &'static [String; 2] {
+    static H: OnceLock<[String; 2]> = OnceLock::new();
+    H.get_or_init(|| ASSETS.map(|a| crate::privacy::sha256_hex(a.body)[..12].to_owned()))
+}
+
+/// The URL of an asset with its cache-busting hash (`/assets/app.css?v=...`).
+#[must_use]
+pub fn url(name: &str) -> String {
+    let i = ASSETS.iter().position(|a| a.name == name).unwrap_or(0);
+    format!("/assets/{}?v={}", ASSETS[i].name, hashes()[i])
+}
+
+/// `GET /assets/{name}`.
+pub async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
+    let Some(i) = ASSETS.iter().position(|a| a.name == name.as_str()) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let etag = format!("\"{}\"", hashes()[i]);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    resp.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"));
+    if matches {
+        resp.finish()
+    } else {
+        resp.content_type(ASSETS[i].content_type).body(ASSETS[i].body)
+    }
+}

@@ -1,0 +1,2 @@
+//! site pages.
+pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}

@@ -1,0 +1,1 @@
+//! placeholder until the charts module lands.

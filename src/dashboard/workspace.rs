@@ -1,0 +1,2 @@
+//! workspace pages.
+pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}

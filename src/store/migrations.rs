@@ -1,0 +1,50 @@
+//! Schema migrations, one function per step, each run inside the opening
+//! transaction so a crash leaves the previous version intact.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{
+    StoreError,
+    accounts::Workspace,
+    keys::ApiKeyRecord,
+    rows::{all_rows, from_json, next_id, to_json},
+    sites::Site,
+    tables::{API_KEYS, META, NEXT_WORKSPACE_ID, SITES, WORKSPACES},
+};
+use crate::domain::WorkspaceId;
+
+/// Version 1 had no workspaces: its sites and API keys move into a new
+/// workspace named "Default" (only if there are any).
+pub(super) fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let mut sites = tx.open_table(SITES)?;
+    let mut keys = tx.open_table(API_KEYS)?;
+    let old_sites: Vec<Site> = all_rows(&sites, "site row")?;
+    let mut old_keys = Vec::new();
+    for row in keys.iter()? {
+        let (k, v) = row?;
+        old_keys.push((
+            k.value().to_owned(),
+            from_json::<ApiKeyRecord>(v.value(), "api key row")?,
+        ));
+    }
+    if old_sites.is_empty() && old_keys.is_empty() {
+        return Ok(());
+    }
+    let ws = Workspace {
+        id: WorkspaceId(next_id(&mut tx.open_table(META)?, NEXT_WORKSPACE_ID)?),
+        name: "Default".into(),
+        created_ms: old_sites.iter().map(|s| s.created_ms).min().unwrap_or(0),
+    };
+    tx.open_table(WORKSPACES)?
+        .insert(ws.id.0, to_json(&ws)?.as_slice())?;
+    for mut site in old_sites {
+        site.workspace = ws.id;
+        sites.insert(site.id.0, to_json(&site)?.as_slice())?;
+    }
+    for (hash, mut key) in old_keys {
+        key.workspace = ws.id;
+        keys.insert(hash.as_str(), to_json(&key)?.as_slice())?;
+    }
+    tracing::info!("store migrated to schema 2: existing sites and keys are in workspace \"Default\"");
+    Ok(())
+}
