@@ -8,6 +8,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use arc_swap::ArcSwap;
 
 use crate::{
+    auth::Auth,
     clock::Clock,
     config::Settings,
     geo::GeoLookup,
@@ -17,7 +18,6 @@ use crate::{
         visitor::SaltKeeper,
         writer::{self, WriterConfig, WriterHandle},
     },
-    auth::Auth,
     metrics::Metrics,
     privacy::Keys,
     store::{Site, Store},
@@ -169,6 +169,15 @@ impl Application {
         } else {
             format!("http://{}:{}", self.host, self.port)
         }
+    }
+
+    /// The one-time setup URL while the instance has no users.
+    #[must_use]
+    pub fn setup_url(&self) -> Option<String> {
+        self.state
+            .auth
+            .setup_token()
+            .map(|t| format!("{}/setup?token={t}", self.url()))
     }
 
     /// A handle that stops the server gracefully (as SIGTERM would).

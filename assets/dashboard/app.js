@@ -1,0 +1,57 @@
+// Touchpoint progressive enhancement. Every page works without this file.
+(() => {
+  "use strict";
+
+  // (a) <button class="copy" data-copy-target="ID">: copy #ID's text.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button.copy[data-copy-target]");
+    const source = button && document.getElementById(button.dataset.copyTarget);
+    if (!source) return;
+    event.preventDefault();
+    const range = document.createRange(); // select it too: a manual copy still works
+    range.selectNodeContents(source);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    button.dataset.label ??= button.textContent;
+    const done = () => {
+      button.textContent = "Copied";
+      clearTimeout(button.copyTimer);
+      button.copyTimer = setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
+    };
+    // Without a secure context (plain http) there is no Clipboard API: copy the selection.
+    const legacy = () => { if (document.execCommand("copy")) done(); };
+    if (navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim()).then(done, legacy);
+    else legacy();
+  });
+
+  // (b) data-confirm="message" on a form or its submit button.
+  document.addEventListener("submit", (event) => {
+    const message = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
+    if (message && !confirm(message)) event.preventDefault();
+  });
+
+  // (d) <select data-autosubmit>: submit its form on change.
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (!select.matches("select[data-autosubmit]") || !select.form) return;
+    if (select.form.requestSubmit) select.form.requestSubmit();
+    else select.form.submit();
+  });
+
+  // (c) [data-refresh-seconds="N"]: reload every N seconds while the tab is visible;
+  // coming back to a tab whose data is older than N seconds reloads at once.
+  const holder = document.querySelector("[data-refresh-seconds]");
+  const seconds = holder ? Number(holder.dataset.refreshSeconds) : 0;
+  if (seconds > 0) {
+    const loadedAt = Date.now();
+    let timer;
+    const schedule = () => {
+      clearTimeout(timer);
+      if (document.hidden) return;
+      const wait = Math.max(0, Math.max(seconds, 2) * 1000 - (Date.now() - loadedAt));
+      timer = setTimeout(() => location.reload(), wait);
+    };
+    document.addEventListener("visibilitychange", schedule);
+    schedule();
+  }
+})();

@@ -114,10 +114,10 @@ fn site(view: &ReadView, ws: WorkspaceId, site_id: Option<&str>) -> Result<Site,
     view.site_by_domain(domain.as_str())?
         .filter(|s| s.workspace == ws)
         .ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "Site {raw:?} not found, or your API key does not have access to it."
-        ))
-    })
+            ApiError::NotFound(format!(
+                "Site {raw:?} not found, or your API key does not have access to it."
+            ))
+        })
 }
 
 /// Runs a query off the async executor: a filtered scan can take a while.

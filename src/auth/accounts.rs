@@ -114,7 +114,9 @@ impl Auth {
                 UserRecord {
                     id,
                     email_sealed: hex::encode(keys.seal(&email_aad(id), email.as_str().as_bytes())),
-                    email_index: hex::encode(keys.blind_index(EMAIL_INDEX, email.as_str().as_bytes())),
+                    email_index: hex::encode(
+                        keys.blind_index(EMAIL_INDEX, email.as_str().as_bytes()),
+                    ),
                     password_hash: hash,
                     totp_sealed: None,
                     recovery_codes: Vec::new(),

@@ -9,4 +9,4 @@ mod sessions;
 pub mod totp;
 
 pub use accounts::{Auth, AuthError, LoginFailure, check_workspace_name};
-pub use sessions::{CurrentLogin, SESSION_COOKIE};
+pub use sessions::{CurrentLogin, SESSION_COOKIE, public_id};

@@ -52,11 +52,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
     if password.len() > MAX_LEN {
         return false;
     }
-    PasswordHash::new(phc).is_ok_and(|h| {
-        argon2()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A hash of a random password, verified against when the account is unknown

@@ -133,7 +133,11 @@ impl Auth {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn end_sessions_of(&self, user: UserId, keep: Option<&[u8; 32]>) -> Result<usize, StoreError> {
+    pub fn end_sessions_of(
+        &self,
+        user: UserId,
+        keep: Option<&[u8; 32]>,
+    ) -> Result<usize, StoreError> {
         self.store
             .delete_logins(|k, s| s.user == user && keep.is_none_or(|h| k != h.as_slice()))
     }

@@ -96,7 +96,11 @@ mod tests {
     fn rfc6238_sha1_vectors() {
         // RFC 6238 appendix B, truncated to 6 digits.
         let secret = b"12345678901234567890";
-        for (t, want) in [(59, "287082"), (1_111_111_109, "081804"), (2_000_000_000, "279037")] {
+        for (t, want) in [
+            (59, "287082"),
+            (1_111_111_109, "081804"),
+            (2_000_000_000, "279037"),
+        ] {
             assert_eq!(code_at(secret, t * 1000), want);
         }
     }

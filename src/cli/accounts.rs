@@ -26,7 +26,9 @@ fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<Worksp
             .map(|w| w.id)
             .with_context(|| format!("no workspace named {n:?}")),
         None => match all.as_slice() {
-            [] => Ok(store.create_workspace("Default", Clock::System.now_ms())?.id),
+            [] => Ok(store
+                .create_workspace("Default", Clock::System.now_ms())?
+                .id),
             [one] => Ok(one.id),
             _ => anyhow::bail!("there are several workspaces: name one with --workspace"),
         },
@@ -95,7 +97,13 @@ pub fn user(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
             None => store.create_workspace(workspace.trim(), now)?,
         };
         store.set_member(ws.id, existing.id, role)?;
-        auth.audit(&[ws.id], None, "role_changed", &format!("{email} is now {role} (from the command line)"), now)?;
+        auth.audit(
+            &[ws.id],
+            None,
+            "role_changed",
+            &format!("{email} is now {role} (from the command line)"),
+            now,
+        )?;
         println!("{email} is now {role} in workspace {:?}", ws.name);
         return Ok(());
     }
@@ -111,8 +119,17 @@ pub fn user(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
         None => WorkspaceChoice::New(workspace.trim().to_owned()),
     };
     let (user, ws) = auth.create_user(&email, &password, choice, role, now)?;
-    auth.audit(&[ws.id], None, "user_created", &format!("{email} added as {role} (from the command line)"), now)?;
-    println!("created user {email} (id {}) as {role} in workspace {:?}", user.id, ws.name);
+    auth.audit(
+        &[ws.id],
+        None,
+        "user_created",
+        &format!("{email} added as {role} (from the command line)"),
+        now,
+    )?;
+    println!(
+        "created user {email} (id {}) as {role} in workspace {:?}",
+        user.id, ws.name
+    );
     if generated {
         println!("their password is shown only once:");
         println!("{password}");

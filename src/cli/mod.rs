@@ -113,6 +113,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(settings)?;
             // Tests and scripts wait for this exact line.
             println!("listening on {}", app.url());
+            if let Some(url) = app.setup_url() {
+                // Shown once per start while no account exists; the token dies with the process.
+                println!("no account exists yet; create the owner at {url}");
+            }
             std::io::stdout().flush().ok();
             app.run_until_stopped().await
         }

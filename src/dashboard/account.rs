@@ -1,2 +1,276 @@
-//! account pages.
-pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+//! The account page: password, two-factor enrolment, sessions.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde::Deserialize;
+
+use super::{
+    DashError, html_page,
+    login::Empty,
+    views::account::{self as v, AccountPage, EnrolPage, SessionRow},
+    web::{LoggedIn, Posted, clear_session_cookie},
+};
+use crate::auth::{password, totp};
+
+/// Routes under `/account`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account", web::get().to(show))
+        .route("/account/password", web::post().to(change_password))
+        .route("/account/totp", web::get().to(enrol_form))
+        .route("/account/totp", web::post().to(enrol))
+        .route("/account/totp/disable", web::post().to(disable_totp))
+        .route(
+            "/account/sessions/{id}/revoke",
+            web::post().to(revoke_session),
+        )
+        .route(
+            "/account/logout-everywhere",
+            web::post().to(logout_everywhere),
+        );
+}
+
+fn render(
+    u: &LoggedIn,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    let email = u.state.auth.email_of(&u.login.user);
+    let mut sessions: Vec<SessionRow> = u
+        .state
+        .store
+        .logins_of(u.login.user.id)?
+        .into_iter()
+        .map(|(h, s)| SessionRow {
+            id: crate::auth::public_id(&h),
+            agent: s.agent,
+            created_ms: s.created_ms,
+            last_seen_ms: s.last_seen_ms,
+            current: h == u.login.hash,
+        })
+        .collect();
+    sessions.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms));
+    Ok(html_page(
+        status,
+        &v::account(&AccountPage {
+            email: &email,
+            csrf: u.csrf(),
+            totp: u.login.user.totp_sealed.is_some(),
+            recovery_left: u.login.user.recovery_codes.len(),
+            sessions,
+            notice,
+            error,
+        }),
+    ))
+}
+
+/// `GET /account`
+async fn show(u: LoggedIn) -> Result<HttpResponse, DashError> {
+    render(&u, StatusCode::OK, None, None)
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `POST /account/password`: other sessions end, this one stays.
+async fn change_password(
+    u: LoggedIn,
+    Posted(f): Posted<PasswordChange>,
+) -> Result<HttpResponse, DashError> {
+    if !password::verify(&f.current, &u.login.user.password_hash) {
+        return render(
+            &u,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("The current password is wrong."),
+        );
+    }
+    if let Err(e) = password::check_policy(&f.new) {
+        return render(&u, StatusCode::BAD_REQUEST, None, Some(&e));
+    }
+    let mut user = u.login.user.clone();
+    user.password_hash = password::hash(&f.new);
+    let st = &u.state;
+    st.store.put_user(&user)?;
+    st.auth.end_sessions_of(user.id, Some(&u.login.hash))?;
+    let now = st.clock.now_ms();
+    st.auth.audit(
+        &st.auth.workspaces_of(user.id)?,
+        Some(user.id),
+        "password_changed",
+        "other sessions ended",
+        now,
+    )?;
+    render(
+        &u,
+        StatusCode::OK,
+        Some("Password changed. Your other sessions were logged out."),
+        None,
+    )
+}
+
+/// `GET /account/totp`: a fresh secret each time until one is confirmed.
+async fn enrol_form(u: LoggedIn) -> Result<HttpResponse, DashError> {
+    if u.login.user.totp_sealed.is_some() {
+        return Err(DashError::Redirect("/account".into()));
+    }
+    enrol_page(&u, &totp::new_secret(), StatusCode::OK, None)
+}
+
+fn enrol_page(
+    u: &LoggedIn,
+    secret: &[u8],
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    let email = u.state.auth.email_of(&u.login.user);
+    let qr = totp::qr_svg(&totp::otpauth_url(secret, &email));
+    let qr = qr.find("<svg").map_or("", |i| &qr[i..]);
+    Ok(html_page(
+        status,
+        &v::enrol(&EnrolPage {
+            email: &email,
+            csrf: u.csrf(),
+            secret: &totp::secret_base32(secret),
+            qr_svg: qr,
+            required: u.must_enrol()?,
+            error,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct EnrolInput {
+    secret: String,
+    code: String,
+}
+
+/// `POST /account/totp`: confirms the app works, then turns TOTP on and
+/// shows recovery codes once.
+async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpResponse, DashError> {
+    let secret = totp::secret_from_base32(&f.secret)
+        .filter(|s| s.len() >= 16)
+        .ok_or_else(|| {
+            DashError::BadRequest("the setup key is malformed; reload the page".into())
+        })?;
+    let st = &u.state;
+    let now = st.clock.now_ms();
+    if !totp::check(&secret, &f.code, now) {
+        return enrol_page(
+            &u,
+            &secret,
+            StatusCode::BAD_REQUEST,
+            Some("That code is not valid. Check the app's clock and try the next code."),
+        );
+    }
+    let (codes, hashes) = totp::recovery_codes();
+    let mut user = u.login.user.clone();
+    user.totp_sealed = Some(st.auth.seal_totp(user.id, &secret));
+    user.recovery_codes = hashes;
+    st.store.put_user(&user)?;
+    st.auth.audit(
+        &st.auth.workspaces_of(user.id)?,
+        Some(user.id),
+        "mfa_enabled",
+        "authenticator app",
+        now,
+    )?;
+    let email = st.auth.email_of(&user);
+    Ok(html_page(
+        StatusCode::OK,
+        &v::recovery_codes(&email, u.csrf(), &codes),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PasswordOnly {
+    password: String,
+}
+
+/// `POST /account/totp/disable`: needs the password; refused when the
+/// user's role requires two-factor authentication.
+async fn disable_totp(
+    u: LoggedIn,
+    Posted(f): Posted<PasswordOnly>,
+) -> Result<HttpResponse, DashError> {
+    if !password::verify(&f.password, &u.login.user.password_hash) {
+        return render(
+            &u,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("The password is wrong."),
+        );
+    }
+    let st = &u.state;
+    let needs = st.auth.settings.require_mfa_for_admins
+        && st
+            .store
+            .memberships(u.login.user.id)?
+            .iter()
+            .any(|(_, r)| r.needs_mfa());
+    if needs {
+        return render(
+            &u,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("Your role requires two-factor authentication; it can't be turned off."),
+        );
+    }
+    let mut user = u.login.user.clone();
+    user.totp_sealed = None;
+    user.recovery_codes.clear();
+    st.store.put_user(&user)?;
+    let now = st.clock.now_ms();
+    st.auth.audit(
+        &st.auth.workspaces_of(user.id)?,
+        Some(user.id),
+        "mfa_disabled",
+        "",
+        now,
+    )?;
+    Err(DashError::Redirect("/account".into()))
+}
+
+/// `POST /account/sessions/{id}/revoke`
+async fn revoke_session(
+    u: LoggedIn,
+    id: web::Path<String>,
+    Posted(_): Posted<Empty>,
+) -> Result<HttpResponse, DashError> {
+    let st = &u.state;
+    if !st.auth.end_session_by_public_id(u.login.user.id, &id)? {
+        return Err(DashError::NotFound);
+    }
+    let now = st.clock.now_ms();
+    st.auth.audit(
+        &st.auth.workspaces_of(u.login.user.id)?,
+        Some(u.login.user.id),
+        "session_revoked",
+        "",
+        now,
+    )?;
+    Err(DashError::Redirect("/account".into()))
+}
+
+/// `POST /account/logout-everywhere`
+async fn logout_everywhere(
+    req: HttpRequest,
+    u: LoggedIn,
+    Posted(_): Posted<Empty>,
+) -> Result<HttpResponse, DashError> {
+    let st = &u.state;
+    let n = st.auth.end_sessions_of(u.login.user.id, None)?;
+    let now = st.clock.now_ms();
+    st.auth.audit(
+        &st.auth.workspaces_of(u.login.user.id)?,
+        Some(u.login.user.id),
+        "logout_everywhere",
+        &format!("{n} sessions ended"),
+        now,
+    )?;
+    let mut r = super::error::see_other("/login");
+    r.add_cookie(&clear_session_cookie(&req)).ok();
+    Ok(r)
+}

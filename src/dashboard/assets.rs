@@ -59,6 +59,7 @@ pub async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     if matches {
         resp.finish()
     } else {
-        resp.content_type(ASSETS[i].content_type).body(ASSETS[i].body)
+        resp.content_type(ASSETS[i].content_type)
+            .body(ASSETS[i].body)
     }
 }

@@ -22,7 +22,12 @@ use crate::{
 };
 
 /// A page with the pre-login CSRF cookie set.
-fn prelogin_page(req: &HttpRequest, token: &str, status: actix_web::http::StatusCode, body: &Markup) -> HttpResponse {
+fn prelogin_page(
+    req: &HttpRequest,
+    token: &str,
+    status: actix_web::http::StatusCode,
+    body: &Markup,
+) -> HttpResponse {
     let mut resp = html_page(status, body);
     resp.add_cookie(&prelogin_cookie(req, token)).ok();
     resp
@@ -38,11 +43,21 @@ fn safe_next(next: &str) -> &str {
 }
 
 /// `GET /`
-pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, DashError> {
+pub async fn index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, DashError> {
     if state.store.user_count()? == 0 {
-        return Ok(html_page(actix_web::http::StatusCode::OK, &v::awaiting_setup()));
+        return Ok(html_page(
+            actix_web::http::StatusCode::OK,
+            &v::awaiting_setup(),
+        ));
     }
-    Ok(super::error::see_other(if login_of(&req)?.is_some() { "/sites" } else { "/login" }))
+    Ok(super::error::see_other(if login_of(&req)?.is_some() {
+        "/sites"
+    } else {
+        "/login"
+    }))
 }
 
 /// `?token=` of the setup page.
@@ -53,13 +68,26 @@ pub struct TokenQuery {
 }
 
 /// `GET /setup`
-pub async fn setup_form(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TokenQuery>) -> Result<HttpResponse, DashError> {
+pub async fn setup_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, DashError> {
     if state.auth.setup_token().is_none() {
         return Err(DashError::NotFound);
     }
     let csrf = prelogin_token(&req);
-    let form = v::SetupForm { token: &q.token, timezone: "UTC", ..Default::default() };
-    Ok(prelogin_page(&req, &csrf, actix_web::http::StatusCode::OK, &v::setup(&csrf, &form, None)))
+    let form = v::SetupForm {
+        token: &q.token,
+        timezone: "UTC",
+        ..Default::default()
+    };
+    Ok(prelogin_page(
+        &req,
+        &csrf,
+        actix_web::http::StatusCode::OK,
+        &v::setup(&csrf, &form, None),
+    ))
 }
 
 /// The setup form.
@@ -74,14 +102,29 @@ pub struct SetupInput {
 }
 
 /// `POST /setup`
-pub async fn setup(req: HttpRequest, state: web::Data<AppState>, Posted(f): Posted<SetupInput>) -> Result<HttpResponse, DashError> {
+pub async fn setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Posted(f): Posted<SetupInput>,
+) -> Result<HttpResponse, DashError> {
     if state.auth.setup_token().is_none() {
         return Err(DashError::NotFound);
     }
     let csrf = prelogin_token(&req);
     let again = |msg: &str| {
-        let form = v::SetupForm { token: &f.token, email: &f.email, workspace: &f.workspace, domain: &f.domain, timezone: &f.timezone };
-        Ok(prelogin_page(&req, &csrf, actix_web::http::StatusCode::BAD_REQUEST, &v::setup(&csrf, &form, Some(msg))))
+        let form = v::SetupForm {
+            token: &f.token,
+            email: &f.email,
+            workspace: &f.workspace,
+            domain: &f.domain,
+            timezone: &f.timezone,
+        };
+        Ok(prelogin_page(
+            &req,
+            &csrf,
+            actix_web::http::StatusCode::BAD_REQUEST,
+            &v::setup(&csrf, &form, Some(msg)),
+        ))
     };
     let email = match Email::parse(&f.email) {
         Ok(e) => e,
@@ -101,18 +144,43 @@ pub async fn setup(req: HttpRequest, state: web::Data<AppState>, Posted(f): Post
     if let Err(e) = crate::auth::check_workspace_name(&f.workspace) {
         return again(&e.to_string());
     }
-    if state.store.read()?.site_by_domain(domain.as_str())?.is_some() {
+    if state
+        .store
+        .read()?
+        .site_by_domain(domain.as_str())?
+        .is_some()
+    {
         return again(&format!("a site with domain {domain} already exists"));
     }
     if !state.auth.take_setup_token(&f.token) {
-        return Err(DashError::BadRequest("the setup link is invalid or was already used".into()));
+        return Err(DashError::BadRequest(
+            "the setup link is invalid or was already used".into(),
+        ));
     }
     let now = state.clock.now_ms();
-    let (user, ws) = state.auth.create_user(&email, &f.password, WorkspaceChoice::New(f.workspace.trim().to_owned()), Role::Owner, now)?;
+    let (user, ws) = state.auth.create_user(
+        &email,
+        &f.password,
+        WorkspaceChoice::New(f.workspace.trim().to_owned()),
+        Role::Owner,
+        now,
+    )?;
     state.store.add_site(ws.id, &domain, tz, now)?;
     state.reload_sites()?;
-    state.auth.audit(&[ws.id], Some(user.id), "setup", &format!("owner {email} created workspace {:?} and site {domain}", ws.name), now)?;
-    let token = state.auth.start_session(user.id, LoginStage::Complete, &agent_of(&req, &state), now)?;
+    state.auth.audit(
+        &[ws.id],
+        Some(user.id),
+        "setup",
+        &format!(
+            "owner {email} created workspace {:?} and site {domain}",
+            ws.name
+        ),
+        now,
+    )?;
+    let token =
+        state
+            .auth
+            .start_session(user.id, LoginStage::Complete, &agent_of(&req, &state), now)?;
     let mut resp = super::error::see_other(&format!("/sites/{domain}"));
     resp.add_cookie(&session_cookie(&req, &token)).ok();
     Ok(resp)
@@ -126,9 +194,17 @@ pub struct NextQuery {
 }
 
 /// `GET /login`
-pub async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, DashError> {
+pub async fn login_form(
+    req: HttpRequest,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, DashError> {
     let csrf = prelogin_token(&req);
-    Ok(prelogin_page(&req, &csrf, actix_web::http::StatusCode::OK, &v::login(&csrf, "", safe_next(&q.next), None)))
+    Ok(prelogin_page(
+        &req,
+        &csrf,
+        actix_web::http::StatusCode::OK,
+        &v::login(&csrf, "", safe_next(&q.next), None),
+    ))
 }
 
 /// The login form.
@@ -141,7 +217,11 @@ pub struct LoginInput {
 }
 
 /// `POST /login`
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, Posted(f): Posted<LoginInput>) -> Result<HttpResponse, DashError> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Posted(f): Posted<LoginInput>,
+) -> Result<HttpResponse, DashError> {
     let now = state.clock.now_ms();
     let network = network_of(&req, &state);
     let auth = state.auth.clone();
@@ -153,26 +233,53 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, Posted(f): Post
         Err(failure) => {
             let csrf = prelogin_token(&req);
             let (status, msg) = match failure {
-                LoginFailure::Invalid => (actix_web::http::StatusCode::UNAUTHORIZED, "Wrong email or password.".to_owned()),
-                LoginFailure::Locked(s) => (actix_web::http::StatusCode::TOO_MANY_REQUESTS, format!("Too many failed attempts. Try again in {s} seconds.")),
+                LoginFailure::Invalid => (
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "Wrong email or password.".to_owned(),
+                ),
+                LoginFailure::Locked(s) => (
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                    format!("Too many failed attempts. Try again in {s} seconds."),
+                ),
             };
-            return Ok(prelogin_page(&req, &csrf, status, &v::login(&csrf, &f.email, &next, Some(&msg))));
+            return Ok(prelogin_page(
+                &req,
+                &csrf,
+                status,
+                &v::login(&csrf, &f.email, &next, Some(&msg)),
+            ));
         }
     };
     let agent = agent_of(&req, &state);
     let mut resp = if user.totp_sealed.is_some() {
-        let token = state.auth.start_session(user.id, LoginStage::AwaitingTotp, &agent, now)?;
-        let mut r = super::error::see_other(&format!("/login/totp?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()));
+        let token = state
+            .auth
+            .start_session(user.id, LoginStage::AwaitingTotp, &agent, now)?;
+        let mut r = super::error::see_other(&format!(
+            "/login/totp?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ));
         r.add_cookie(&session_cookie(&req, &token)).ok();
         r
     } else {
-        let token = state.auth.start_session(user.id, LoginStage::Complete, &agent, now)?;
-        state.auth.audit(&state.auth.workspaces_of(user.id)?, Some(user.id), "login", &format!("password; {agent}"), now)?;
+        let token = state
+            .auth
+            .start_session(user.id, LoginStage::Complete, &agent, now)?;
+        state.auth.audit(
+            &state.auth.workspaces_of(user.id)?,
+            Some(user.id),
+            "login",
+            &format!("password; {agent}"),
+            now,
+        )?;
         let mut r = super::error::see_other(&next);
         r.add_cookie(&session_cookie(&req, &token)).ok();
         r
     };
-    resp.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
     Ok(resp)
 }
 
@@ -186,9 +293,15 @@ fn pending(req: &HttpRequest) -> Result<crate::auth::CurrentLogin, DashError> {
 }
 
 /// `GET /login/totp`
-pub async fn totp_form(req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, DashError> {
+pub async fn totp_form(
+    req: HttpRequest,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, DashError> {
     let l = pending(&req)?;
-    Ok(html_page(actix_web::http::StatusCode::OK, &v::totp_step(&l.session.csrf, safe_next(&q.next), None)))
+    Ok(html_page(
+        actix_web::http::StatusCode::OK,
+        &v::totp_step(&l.session.csrf, safe_next(&q.next), None),
+    ))
 }
 
 /// The TOTP form.
@@ -200,7 +313,11 @@ pub struct CodeInput {
 }
 
 /// `POST /login/totp`
-pub async fn totp(req: HttpRequest, state: web::Data<AppState>, Posted(f): Posted<CodeInput>) -> Result<HttpResponse, DashError> {
+pub async fn totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Posted(f): Posted<CodeInput>,
+) -> Result<HttpResponse, DashError> {
     let l = pending(&req)?;
     let now = state.clock.now_ms();
     let next = safe_next(&f.next);
@@ -209,18 +326,35 @@ pub async fn totp(req: HttpRequest, state: web::Data<AppState>, Posted(f): Poste
             // A new token for the full session: the half-logged-in one dies.
             state.auth.end_session(&l.hash)?;
             let agent = agent_of(&req, &state);
-            let token = state.auth.start_session(l.user.id, LoginStage::Complete, &agent, now)?;
-            state.auth.audit(&state.auth.workspaces_of(l.user.id)?, Some(l.user.id), "login", &format!("password and {how}; {agent}"), now)?;
+            let token = state
+                .auth
+                .start_session(l.user.id, LoginStage::Complete, &agent, now)?;
+            state.auth.audit(
+                &state.auth.workspaces_of(l.user.id)?,
+                Some(l.user.id),
+                "login",
+                &format!("password and {how}; {agent}"),
+                now,
+            )?;
             let mut r = super::error::see_other(next);
             r.add_cookie(&session_cookie(&req, &token)).ok();
             Ok(r)
         }
         Err(failure) => {
             let (status, msg) = match failure {
-                LoginFailure::Invalid => (actix_web::http::StatusCode::UNAUTHORIZED, "That code is not valid.".to_owned()),
-                LoginFailure::Locked(s) => (actix_web::http::StatusCode::TOO_MANY_REQUESTS, format!("Too many failed attempts. Try again in {s} seconds.")),
+                LoginFailure::Invalid => (
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "That code is not valid.".to_owned(),
+                ),
+                LoginFailure::Locked(s) => (
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                    format!("Too many failed attempts. Try again in {s} seconds."),
+                ),
             };
-            Ok(html_page(status, &v::totp_step(&l.session.csrf, next, Some(&msg))))
+            Ok(html_page(
+                status,
+                &v::totp_step(&l.session.csrf, next, Some(&msg)),
+            ))
         }
     }
 }
@@ -230,11 +364,21 @@ pub async fn totp(req: HttpRequest, state: web::Data<AppState>, Posted(f): Poste
 pub struct Empty {}
 
 /// `POST /logout`
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, Posted(_): Posted<Empty>) -> Result<HttpResponse, DashError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Posted(_): Posted<Empty>,
+) -> Result<HttpResponse, DashError> {
     if let Some(l) = login_of(&req)? {
         state.auth.end_session(&l.hash)?;
         let now = state.clock.now_ms();
-        state.auth.audit(&state.auth.workspaces_of(l.user.id)?, Some(l.user.id), "logout", "", now)?;
+        state.auth.audit(
+            &state.auth.workspaces_of(l.user.id)?,
+            Some(l.user.id),
+            "logout",
+            "",
+            now,
+        )?;
     }
     let mut r = super::error::see_other("/login");
     r.add_cookie(&clear_session_cookie(&req)).ok();
@@ -242,22 +386,42 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, Posted(_): Pos
 }
 
 /// An invitation, found by its token; expired ones are not found.
-fn invitation(state: &AppState, token: &str) -> Result<(crate::store::Invite, String, String), DashError> {
+fn invitation(
+    state: &AppState,
+    token: &str,
+) -> Result<(crate::store::Invite, String, String), DashError> {
     let hash = privacy::sha256_hex(token.as_bytes());
-    let inv = state.store.invite(&hash)?.filter(|i| i.expires_ms > state.clock.now_ms()).ok_or(DashError::NotFound)?;
-    let email = hex::decode(&inv.email_sealed).ok()
+    let inv = state
+        .store
+        .invite(&hash)?
+        .filter(|i| i.expires_ms > state.clock.now_ms())
+        .ok_or(DashError::NotFound)?;
+    let email = hex::decode(&inv.email_sealed)
+        .ok()
         .and_then(|b| state.auth.keys.open(hash.as_bytes(), &b).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or(DashError::NotFound)?;
-    let ws = state.store.workspace(inv.workspace)?.ok_or(DashError::NotFound)?;
+    let ws = state
+        .store
+        .workspace(inv.workspace)?
+        .ok_or(DashError::NotFound)?;
     Ok((inv, email, ws.name))
 }
 
 /// `GET /invite/{token}`
-pub async fn invite_form(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, DashError> {
+pub async fn invite_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
     let (inv, email, ws) = invitation(&state, &token)?;
     let csrf = prelogin_token(&req);
-    Ok(prelogin_page(&req, &csrf, actix_web::http::StatusCode::OK, &v::invite(&csrf, &token, &email, &ws, inv.role.as_str(), None)))
+    Ok(prelogin_page(
+        &req,
+        &csrf,
+        actix_web::http::StatusCode::OK,
+        &v::invite(&csrf, &token, &email, &ws, inv.role.as_str(), None),
+    ))
 }
 
 /// The invitation form.
@@ -267,21 +431,54 @@ pub struct PasswordInput {
 }
 
 /// `POST /invite/{token}`
-pub async fn accept_invite(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>, Posted(f): Posted<PasswordInput>) -> Result<HttpResponse, DashError> {
+pub async fn accept_invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    Posted(f): Posted<PasswordInput>,
+) -> Result<HttpResponse, DashError> {
     let (inv, email_text, ws) = invitation(&state, &token)?;
     let email = Email::parse(&email_text).map_err(DashError::BadRequest)?;
     let now = state.clock.now_ms();
-    let (user, _) = match state.auth.create_user(&email, &f.password, WorkspaceChoice::Existing(inv.workspace), inv.role, now) {
+    let (user, _) = match state.auth.create_user(
+        &email,
+        &f.password,
+        WorkspaceChoice::Existing(inv.workspace),
+        inv.role,
+        now,
+    ) {
         Ok(u) => u,
         Err(e) => {
             let csrf = prelogin_token(&req);
-            return Ok(prelogin_page(&req, &csrf, actix_web::http::StatusCode::BAD_REQUEST, &v::invite(&csrf, &token, &email_text, &ws, inv.role.as_str(), Some(&e.to_string()))));
+            return Ok(prelogin_page(
+                &req,
+                &csrf,
+                actix_web::http::StatusCode::BAD_REQUEST,
+                &v::invite(
+                    &csrf,
+                    &token,
+                    &email_text,
+                    &ws,
+                    inv.role.as_str(),
+                    Some(&e.to_string()),
+                ),
+            ));
         }
     };
-    state.store.delete_invite(&privacy::sha256_hex(token.as_bytes()))?;
-    state.auth.audit(&[inv.workspace], Some(user.id), "invite_accepted", &format!("{email} joined as {}", inv.role), now)?;
+    state
+        .store
+        .delete_invite(&privacy::sha256_hex(token.as_bytes()))?;
+    state.auth.audit(
+        &[inv.workspace],
+        Some(user.id),
+        "invite_accepted",
+        &format!("{email} joined as {}", inv.role),
+        now,
+    )?;
     let agent = agent_of(&req, &state);
-    let session = state.auth.start_session(user.id, LoginStage::Complete, &agent, now)?;
+    let session = state
+        .auth
+        .start_session(user.id, LoginStage::Complete, &agent, now)?;
     let mut r = super::error::see_other("/sites");
     r.add_cookie(&session_cookie(&req, &session)).ok();
     Ok(r)

@@ -90,7 +90,8 @@ impl LoggedIn {
     /// # Errors
     /// Storage errors.
     pub fn must_enrol(&self) -> Result<bool, DashError> {
-        if !self.state.auth.settings.require_mfa_for_admins || self.login.user.totp_sealed.is_some() {
+        if !self.state.auth.settings.require_mfa_for_admins || self.login.user.totp_sealed.is_some()
+        {
             return Ok(false);
         }
         Ok(self

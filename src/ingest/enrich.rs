@@ -57,6 +57,8 @@ pub enum DropReason {
     UnknownSite,
     /// An engagement ping from Plausible's newer tracker; not an event in reports.
     Engagement,
+    /// The page's hostname is not on the site's allowlist.
+    Hostname,
 }
 
 impl DropReason {
@@ -67,6 +69,7 @@ impl DropReason {
             Self::Bot => "bot",
             Self::UnknownSite => "unknown_site",
             Self::Engagement => "engagement",
+            Self::Hostname => "hostname",
         }
     }
 }

@@ -164,7 +164,10 @@ mod tests {
                 .windows(b"ada@example.com".len())
                 .any(|w| w == b"ada@example.com")
         );
-        assert_eq!(k.open(b"user:1:email", &sealed).unwrap(), b"ada@example.com");
+        assert_eq!(
+            k.open(b"user:1:email", &sealed).unwrap(),
+            b"ada@example.com"
+        );
         assert!(k.open(b"user:2:email", &sealed).is_err());
         assert!(
             Keys::from_master(&[2; 32])

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod filter;
 pub mod period;
 pub mod query;
+pub mod realtime;
 pub mod rollup;
 pub mod values;
 

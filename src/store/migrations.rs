@@ -45,6 +45,8 @@ pub(super) fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
         key.workspace = ws.id;
         keys.insert(hash.as_str(), to_json(&key)?.as_slice())?;
     }
-    tracing::info!("store migrated to schema 2: existing sites and keys are in workspace \"Default\"");
+    tracing::info!(
+        "store migrated to schema 2: existing sites and keys are in workspace \"Default\""
+    );
     Ok(())
 }

@@ -5,12 +5,15 @@
 //! Writes come from one writer thread ([`crate::ingest::writer`]) in batches;
 //! readers take MVCC snapshots and never block it.
 
+#[cfg(test)]
+mod account_tests;
 mod accounts;
 mod audit;
 pub mod codec;
 mod goals;
 mod keys;
 mod logins;
+mod migrations;
 mod read;
 pub mod record;
 mod rollups;
@@ -18,7 +21,6 @@ mod rows;
 mod salts;
 mod sessions;
 mod sites;
-mod migrations;
 mod tables;
 #[cfg(test)]
 mod tests;

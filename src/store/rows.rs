@@ -12,7 +12,10 @@ pub(super) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Decodes a row; `what` names it in the corruption error.
-pub(super) fn from_json<T: DeserializeOwned>(b: &[u8], what: &'static str) -> Result<T, StoreError> {
+pub(super) fn from_json<T: DeserializeOwned>(
+    b: &[u8],
+    what: &'static str,
+) -> Result<T, StoreError> {
     serde_json::from_slice(b).map_err(|_| StoreError::Corrupt(CodecError(what)))
 }
 

@@ -35,6 +35,26 @@ pub struct Site {
     pub allowed_hostnames: Vec<String>,
 }
 
+impl Site {
+    /// Whether events from page host `host` are accepted: any host when the
+    /// allowlist is empty; else an exact entry, or `*.example.com` for
+    /// example.com and its subdomains. A `www.` prefix is ignored.
+    #[must_use]
+    pub fn allows_host(&self, host: &str) -> bool {
+        if self.allowed_hostnames.is_empty() {
+            return true;
+        }
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.strip_prefix("www.").unwrap_or(&host);
+        self.allowed_hostnames
+            .iter()
+            .any(|a| match a.strip_prefix("*.") {
+                Some(base) => host == base || host.ends_with(&format!(".{base}")),
+                None => host == a,
+            })
+    }
+}
+
 impl Store {
     /// Adds a site.
     ///
@@ -108,7 +128,11 @@ impl Store {
         let tx = self.db.begin_write()?;
         {
             let mut sites = tx.open_table(SITES)?;
-            let Some(site) = sites.remove(id.0)?.map(|v| decode_site(v.value())).transpose()? else {
+            let Some(site) = sites
+                .remove(id.0)?
+                .map(|v| decode_site(v.value()))
+                .transpose()?
+            else {
                 return Ok(());
             };
             tx.open_table(SITE_DOMAINS)?.remove(site.domain.as_str())?;
@@ -116,7 +140,9 @@ impl Store {
             tx.open_table(SESSIONS)?
                 .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
             tx.open_table(ROLLUPS)?
-                .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| false)?;
+                .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
+                    false
+                })?;
             tx.open_table(ROLLED_DAYS)?
                 .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
             tx.open_table(DAY_VERSIONS)?

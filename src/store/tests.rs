@@ -11,9 +11,10 @@ use crate::domain::{Domain, SiteId, Timezone};
 fn store_with_sites() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
+    let ws = store.create_workspace("W", 0).unwrap().id;
     for d in ["a.example", "b.example"] {
         store
-            .add_site(&Domain::parse(d).unwrap(), Timezone::default(), 0)
+            .add_site(ws, &Domain::parse(d).unwrap(), Timezone::default(), 0)
             .unwrap();
     }
     (dir, store)

@@ -125,6 +125,14 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     if targets.is_empty() {
         return dropped(&state, DropReason::UnknownSite);
     }
+    let host = raw.url.host_str().unwrap_or_default();
+    let targets: Vec<_> = targets
+        .into_iter()
+        .filter(|s| s.allows_host(host))
+        .collect();
+    if targets.is_empty() {
+        return dropped(&state, DropReason::Hostname);
+    }
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return cors(HttpResponse::InternalServerError().finish());
     };

@@ -12,13 +12,12 @@ use serde_json::{Map, Value as Json, json};
 use super::{ApiError, authenticate, earliest_date, execute, site, v2::to_json};
 use crate::{
     domain::calendar::dates_to_ms,
-    ingest::session::SESSION_TIMEOUT_MS,
     startup::AppState,
     stats::{
         period::{named_period, today},
         query::{Dimension, Filter, Metric, Query},
     },
-    store::{Site, record::SessionRecord},
+    store::Site,
 };
 use filters::parse_filters;
 
@@ -46,25 +45,7 @@ pub async fn realtime(
     let n = web::block(move || -> Result<usize, ApiError> {
         let view = store.read()?;
         let site = site(&view, ws, site_id.as_deref())?;
-        let window = 5 * 60 * 1000;
-        let mut visitors = std::collections::HashSet::new();
-        // A visit active now started at most a day ago in practice; visits are
-        // capped in length, and older starts can't have events in the window.
-        view.for_each_session(
-            site.id,
-            now.saturating_sub(24 * 3_600_000 + SESSION_TIMEOUT_MS),
-            now + 1,
-            |k, b| match SessionRecord::decode(b) {
-                Ok(r) => {
-                    if k.start_ms + u64::from(r.last_offset_ms()) + window >= now {
-                        visitors.insert(r.visitor);
-                    }
-                    std::ops::ControlFlow::Continue(())
-                }
-                Err(e) => std::ops::ControlFlow::Break(e.into()),
-            },
-        )?;
-        Ok(visitors.len())
+        Ok(crate::stats::realtime::current(&view, site.id, now)?.visitors)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;

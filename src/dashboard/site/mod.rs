@@ -1,2 +1,322 @@
-//! site pages.
-pub fn routes(_cfg: &mut actix_web::web::ServiceConfig) {}
+//! A site's pages: overview (also behind a shared link), realtime, goals, settings.
+
+pub mod params;
+pub mod report;
+mod settings;
+
+use std::time::Instant;
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde::Deserialize;
+
+use super::{
+    DashError, html_page,
+    login::Empty,
+    views::{
+        layout::UserBar,
+        overview::{Frame, overview as overview_view},
+        site::{self as v, GoalsPage},
+    },
+    web::{Member, Posted, require},
+};
+use crate::{
+    stats::{period::today, realtime},
+    store::{GoalKind, Site},
+};
+use params::ViewState;
+
+/// Routes under `/sites/{domain}` and `/share/{domain}`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites/{domain}", web::get().to(overview))
+        .route("/sites/{domain}/realtime", web::get().to(realtime_page))
+        .route("/sites/{domain}/goals", web::get().to(goals))
+        .route("/sites/{domain}/goals", web::post().to(add_goal))
+        .route(
+            "/sites/{domain}/goals/{id}/delete",
+            web::post().to(delete_goal),
+        )
+        .route("/share/{domain}", web::get().to(shared))
+        .configure(settings::routes);
+}
+
+/// Adds `Server-Timing` so render cost is visible in the browser's tools.
+fn timed(mut resp: HttpResponse, started: Instant) -> HttpResponse {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = format!("render;dur={ms:.1}").parse() {
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("server-timing"),
+            v,
+        );
+    }
+    resp
+}
+
+/// Builds an overview on a blocking thread (a filtered report scans visits).
+async fn render_overview(
+    state: &crate::startup::AppState,
+    site: Site,
+    view: ViewState,
+) -> Result<report::Overview, DashError> {
+    let store = state.store.clone();
+    let now = state.clock.now_ms();
+    web::block(move || -> Result<report::Overview, DashError> {
+        let goals = store.goals(site.id)?;
+        let snapshot = store.read()?;
+        Ok(report::overview(
+            &snapshot,
+            &site,
+            &goals,
+            &view,
+            today(now, site.timezone),
+        )?)
+    })
+    .await?
+}
+
+fn view_state(req: &HttpRequest) -> Result<ViewState, DashError> {
+    ViewState::parse(req.query_string()).map_err(DashError::BadRequest)
+}
+
+/// `GET /sites/{domain}`
+async fn overview(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    let started = Instant::now();
+    let (site, _) = m.site(&domain)?;
+    let state = view_state(&req)?;
+    let o = render_overview(m.state(), site.clone(), state.clone()).await?;
+    let email = m.state().auth.email_of(&m.user.login.user);
+    let frame = Frame {
+        site: &site,
+        base: format!("/sites/{}", site.domain),
+        keep: None,
+        user: Some(UserBar {
+            email: &email,
+            csrf: m.user.csrf(),
+        }),
+        member: true,
+    };
+    Ok(timed(
+        html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
+        started,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ShareQuery {
+    #[serde(default)]
+    auth: String,
+}
+
+/// `GET /share/{domain}?auth=TOKEN`: the read-only overview, aggregate data only.
+async fn shared(
+    req: HttpRequest,
+    st: web::Data<crate::startup::AppState>,
+    domain: web::Path<String>,
+    q: web::Query<ShareQuery>,
+) -> Result<HttpResponse, DashError> {
+    let started = Instant::now();
+    let site = st
+        .sites
+        .load()
+        .get(domain.as_str())
+        .cloned()
+        .filter(|s| {
+            s.share_token
+                .as_deref()
+                .is_some_and(|t| crate::privacy::constant_time_eq(t.as_bytes(), q.auth.as_bytes()))
+        })
+        .ok_or(DashError::NotFound)?;
+    let state = view_state(&req)?;
+    let o = render_overview(&st, site.clone(), state.clone()).await?;
+    let frame = Frame {
+        site: &site,
+        base: format!("/share/{}", site.domain),
+        keep: Some(("auth", q.auth.clone())),
+        user: None,
+        member: false,
+    };
+    let mut resp = timed(
+        html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
+        started,
+    );
+    // The token is in the URL: don't leak it to other sites through Referer.
+    resp.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(resp)
+}
+
+/// `GET /sites/{domain}/realtime`
+async fn realtime_page(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
+    let (site, _) = m.site(&domain)?;
+    let store = m.state().store.clone();
+    let now = m.state().clock.now_ms();
+    let id = site.id;
+    let r = web::block(move || -> Result<realtime::Realtime, DashError> {
+        Ok(realtime::current(&store.read()?, id, now)?)
+    })
+    .await??;
+    let email = m.state().auth.email_of(&m.user.login.user);
+    Ok(html_page(
+        StatusCode::OK,
+        &v::realtime(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &site,
+            &r,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+struct GoalQuery {
+    goal: Option<u32>,
+}
+
+/// `GET /sites/{domain}/goals`: conversions per goal over the chosen period,
+/// and a chosen goal's conversions by source.
+async fn goals(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    goals_page(&req, &m, &domain, StatusCode::OK, None).await
+}
+
+async fn goals_page(
+    req: &HttpRequest,
+    m: &Member,
+    domain: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(domain)?;
+    let state = view_state(req)?;
+    let period_key = state.period.clone();
+    let chosen = web::Query::<GoalQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.goal);
+    let store = m.state().store.clone();
+    let now = m.state().clock.now_ms();
+    let s2 = site.clone();
+    let (rows, by_source) = web::block(move || -> Result<_, DashError> {
+        let goals = store.goals(s2.id)?;
+        let snapshot = store.read()?;
+        let today = today(now, s2.timezone);
+        let o = report::overview(&snapshot, &s2, &goals, &state, today)?;
+        let by_source = match goals.iter().find(|g| Some(g.id) == chosen) {
+            Some(g) => Some((
+                report::goal_name(g),
+                settings::by_source(&snapshot, &s2, g, &state, today)?,
+            )),
+            None => None,
+        };
+        Ok((o.goals, by_source))
+    })
+    .await??;
+    let email = m.state().auth.email_of(&m.user.login.user);
+    let period = params::PERIODS
+        .iter()
+        .find(|(k, _)| *k == period_key)
+        .map_or("the chosen period", |(_, l)| l);
+    let page = GoalsPage {
+        site: &site,
+        role,
+        rows: &rows,
+        period,
+        by_source,
+        error,
+    };
+    Ok(html_page(
+        status,
+        &v::goals(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &page,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+struct GoalInput {
+    kind: String,
+    value: String,
+}
+
+/// `POST /sites/{domain}/goals` (admin)
+async fn add_goal(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<GoalInput>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let value = f.value.trim();
+    let kind = match f.kind.as_str() {
+        _ if value.is_empty() || value.chars().count() > 200 => {
+            Err("a goal needs a name or path of 1 to 200 characters")
+        }
+        "event" if value == "pageview" => {
+            Err("\"pageview\" is not a custom event; use a pageview goal")
+        }
+        "event" => Ok(GoalKind::Event(value.to_owned())),
+        "page" if !value.starts_with('/') => Err("a page path starts with /"),
+        "page" => Ok(GoalKind::Page(value.to_owned())),
+        _ => Err("choose a custom event or a pageview goal"),
+    };
+    let kind = match kind {
+        Ok(k) => k,
+        Err(e) => return goals_page(&req, &m, &domain, StatusCode::BAD_REQUEST, Some(e)).await,
+    };
+    let st = m.state();
+    let detail = format!("{}: {} {value:?}", site.domain, v::goal_kind_label(&kind));
+    if let Err(e) = st.store.add_goal(site.id, kind) {
+        return goals_page(
+            &req,
+            &m,
+            &domain,
+            StatusCode::BAD_REQUEST,
+            Some(&e.to_string()),
+        )
+        .await;
+    }
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "goal_added",
+        &detail,
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!("/sites/{}/goals", site.domain)))
+}
+
+/// `POST /sites/{domain}/goals/{id}/delete` (admin)
+async fn delete_goal(
+    m: Member,
+    path: web::Path<(String, u32)>,
+    Posted(_): Posted<Empty>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&path.0)?;
+    require(role.can_manage())?;
+    let st = m.state();
+    if !st.store.delete_goal(site.id, path.1)? {
+        return Err(DashError::NotFound);
+    }
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "goal_deleted",
+        &format!("{} goal #{}", site.domain, path.1),
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!("/sites/{}/goals", site.domain)))
+}

@@ -27,7 +27,10 @@ fn error_box(error: Option<&str>) -> Markup {
 #[must_use]
 pub fn setup(csrf: &str, f: &SetupForm<'_>, error: Option<&str>) -> Markup {
     page(
-        &Chrome { title: "Set up Touchpoint", user: None },
+        &Chrome {
+            title: "Set up Touchpoint",
+            user: None,
+        },
         &html! {
             h1 { "Set up Touchpoint" }
             p.muted { "Create the owner account, a workspace and the first site to track." }
@@ -50,7 +53,10 @@ pub fn setup(csrf: &str, f: &SetupForm<'_>, error: Option<&str>) -> Markup {
 #[must_use]
 pub fn login(csrf: &str, email: &str, next: &str, error: Option<&str>) -> Markup {
     page(
-        &Chrome { title: "Log in", user: None },
+        &Chrome {
+            title: "Log in",
+            user: None,
+        },
         &html! {
             h1 { "Log in" }
             (error_box(error))
@@ -69,7 +75,10 @@ pub fn login(csrf: &str, email: &str, next: &str, error: Option<&str>) -> Markup
 #[must_use]
 pub fn totp_step(csrf: &str, next: &str, error: Option<&str>) -> Markup {
     page(
-        &Chrome { title: "Two-factor authentication", user: None },
+        &Chrome {
+            title: "Two-factor authentication",
+            user: None,
+        },
         &html! {
             h1 { "Two-factor authentication" }
             p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
@@ -86,9 +95,19 @@ pub fn totp_step(csrf: &str, next: &str, error: Option<&str>) -> Markup {
 
 /// Accepting an invitation: choose a password.
 #[must_use]
-pub fn invite(csrf: &str, token: &str, email: &str, workspace: &str, role: &str, error: Option<&str>) -> Markup {
+pub fn invite(
+    csrf: &str,
+    token: &str,
+    email: &str,
+    workspace: &str,
+    role: &str,
+    error: Option<&str>,
+) -> Markup {
     page(
-        &Chrome { title: "Join a workspace", user: None },
+        &Chrome {
+            title: "Join a workspace",
+            user: None,
+        },
         &html! {
             h1 { "Join " (workspace) }
             p { "You were invited as " span.badge { (role) } " with the email " strong { (email) } "." }
@@ -106,7 +125,10 @@ pub fn invite(csrf: &str, token: &str, email: &str, workspace: &str, role: &str,
 #[must_use]
 pub fn awaiting_setup() -> Markup {
     page(
-        &Chrome { title: "Setup needed", user: None },
+        &Chrome {
+            title: "Setup needed",
+            user: None,
+        },
         &html! {
             h1 { "Welcome to Touchpoint" }
             p { "No account exists yet. Open the one-time setup link printed in the server log "

@@ -1,0 +1,407 @@
+//! The overview's numbers: KPIs with their previous-period values, the chart
+//! series, each panel's ranked list and goal conversions — all asked of the
+//! same stats engine as the Stats API, on one read snapshot.
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+
+use super::params::{KPI_METRICS, PANELS, ViewState, filter_dimension, previous};
+use crate::{
+    domain::calendar::dates_to_ms,
+    stats::{
+        self, StatsError, Value,
+        query::{Dimension, Direction, Filter, Metric, Op, OrderKey, Query},
+    },
+    store::{Goal, GoalKind, ReadView, Site},
+};
+
+/// Rows shown per panel.
+pub const PANEL_ROWS: usize = 10;
+
+/// One KPI tile.
+#[derive(Debug, Clone)]
+pub struct Kpi {
+    /// Metric.
+    pub metric: Metric,
+    /// Label.
+    pub label: &'static str,
+    /// Value this period.
+    pub value: Value,
+    /// Value in the previous period, when comparing.
+    pub previous: Option<Value>,
+}
+
+/// One row of a ranked list.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    /// What it is (a source, a path...); `(none)` when unset.
+    pub label: String,
+    /// Visitors.
+    pub visitors: u64,
+}
+
+/// A panel: its tab and ranked rows.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// URL key (`sources`).
+    pub key: &'static str,
+    /// Tabs as (key, label).
+    pub tabs: &'static [(&'static str, &'static str)],
+    /// Chosen tab, also the filter key of its rows.
+    pub tab: String,
+    /// Top rows.
+    pub rows: Vec<ListRow>,
+    /// Rows in all.
+    pub total_rows: usize,
+}
+
+/// Conversions of one goal.
+#[derive(Debug, Clone)]
+pub struct GoalRow {
+    /// The goal.
+    pub goal: Goal,
+    /// Visitors who converted.
+    pub visitors: u64,
+    /// Completions.
+    pub events: u64,
+    /// Converted visitors as a share of all visitors, in percent.
+    pub rate: f64,
+}
+
+/// A chart point: its bucket label and value.
+pub type ChartPoint = (String, f64);
+
+/// Everything the overview shows.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// First and last local dates.
+    pub range: (NaiveDate, NaiveDate),
+    /// KPI tiles.
+    pub kpis: Vec<Kpi>,
+    /// Chart series of the chosen metric.
+    pub chart: Vec<ChartPoint>,
+    /// The previous period's series, aligned by position.
+    pub chart_previous: Option<Vec<f64>>,
+    /// Ranked-list panels.
+    pub panels: Vec<Panel>,
+    /// Custom events (not pageviews) by visitors.
+    pub events: Vec<(String, u64, u64)>,
+    /// Goal conversions.
+    pub goals: Vec<GoalRow>,
+}
+
+/// A goal's display name (`Signup`, `Visit /pricing*`).
+#[must_use]
+pub fn goal_name(g: &Goal) -> String {
+    match &g.kind {
+        GoalKind::Event(n) => n.clone(),
+        GoalKind::Page(p) => format!("Visit {p}"),
+    }
+}
+
+/// The filter leaf that matches a goal's completions.
+#[must_use]
+pub fn goal_filter(g: &Goal) -> Filter {
+    match &g.kind {
+        GoalKind::Event(n) => leaf(Op::Is, Dimension::Name, n.clone()),
+        GoalKind::Page(p) => {
+            let re = format!("^{}$", regex::escape(p).replace("\\*", ".*"));
+            leaf(Op::Matches, Dimension::Page, re)
+        }
+    }
+}
+
+fn leaf(op: Op, dim: Dimension, v: String) -> Filter {
+    Filter::Leaf {
+        op,
+        dim,
+        values: vec![v],
+        case_sensitive: true,
+    }
+}
+
+/// Time bucket of a range: hours for one day, days up to ~3 months, else months.
+fn interval(first: NaiveDate, last: NaiveDate) -> Dimension {
+    match (last - first).num_days() {
+        0 => Dimension::Hour,
+        1..=92 => Dimension::Day,
+        _ => Dimension::Month,
+    }
+}
+
+/// The query builder of one report.
+struct Ask<'a> {
+    view: &'a ReadView,
+    site: &'a Site,
+    filter: Option<Filter>,
+}
+
+impl Ask<'_> {
+    fn run(
+        &self,
+        range: (NaiveDate, NaiveDate),
+        metrics: Vec<Metric>,
+        dims: Vec<Dimension>,
+        extra: Option<Filter>,
+        limit: usize,
+    ) -> Result<stats::Output, StatsError> {
+        let (from_ms, to_ms) = dates_to_ms(range.0, range.1, self.site.timezone);
+        let filter = match (self.filter.clone(), extra) {
+            (None, None) => None,
+            (Some(f), None) | (None, Some(f)) => Some(f),
+            (Some(a), Some(b)) => Some(Filter::And(vec![a, b])),
+        };
+        let order_by = if dims.first().is_some_and(Dimension::is_time) {
+            vec![(OrderKey::Dimension(dims[0].clone()), Direction::Asc)]
+        } else if dims.is_empty() {
+            Vec::new()
+        } else {
+            vec![
+                (OrderKey::Metric(metrics[0]), Direction::Desc),
+                (OrderKey::Dimension(dims[0].clone()), Direction::Asc),
+            ]
+        };
+        stats::run(
+            self.view,
+            &Query {
+                site: self.site.id,
+                timezone: self.site.timezone,
+                from_ms,
+                to_ms,
+                metrics,
+                dimensions: dims,
+                filter,
+                order_by,
+                limit,
+                offset: 0,
+            },
+        )
+    }
+}
+
+fn int(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::Int(i)) => *i,
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(Value::Float(f)) => *f as u64,
+        None => 0,
+    }
+}
+
+fn float(v: Value) -> f64 {
+    match v {
+        #[allow(clippy::cast_precision_loss)]
+        Value::Int(i) => i as f64,
+        Value::Float(f) => f,
+    }
+}
+
+/// Bucket labels (as the engine prints them) and display labels of a range.
+fn buckets(first: NaiveDate, last: NaiveDate, dim: &Dimension) -> Vec<(String, String)> {
+    match dim {
+        Dimension::Hour => (0..24)
+            .map(|h| (format!("{first} {h:02}:00:00"), format!("{h:02}:00")))
+            .collect(),
+        Dimension::Day => first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .map(|d| (d.to_string(), d.format("%b %-d").to_string()))
+            .collect(),
+        _ => {
+            let mut out = Vec::new();
+            let mut m = first.with_day(1).unwrap_or(first);
+            while m <= last {
+                out.push((m.to_string(), m.format("%b %Y").to_string()));
+                m = m
+                    .checked_add_months(Months::new(1))
+                    .unwrap_or(last + Days::new(1));
+            }
+            out
+        }
+    }
+}
+
+fn series(
+    ask: &Ask<'_>,
+    range: (NaiveDate, NaiveDate),
+    metric: Metric,
+) -> Result<Vec<ChartPoint>, StatsError> {
+    let dim = interval(range.0, range.1);
+    let out = ask.run(range, vec![metric], vec![dim.clone()], None, 10_000)?;
+    let by_bucket: std::collections::HashMap<&str, f64> = out
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.dimensions[0].as_str(),
+                r.metrics.first().copied().map_or(0.0, float),
+            )
+        })
+        .collect();
+    Ok(buckets(range.0, range.1, &dim)
+        .into_iter()
+        .map(|(key, label)| {
+            let v = by_bucket.get(key.as_str()).copied().unwrap_or(0.0);
+            (label, v)
+        })
+        .collect())
+}
+
+/// Builds the overview for `state`, with `today` the site's local date.
+///
+/// # Errors
+/// Query errors (a storage failure).
+pub fn overview(
+    view: &ReadView,
+    site: &Site,
+    goals: &[Goal],
+    state: &ViewState,
+    today: NaiveDate,
+) -> Result<Overview, StatsError> {
+    let ask = Ask {
+        view,
+        site,
+        filter: state.stats_filter(),
+    };
+    let range = state.range(today);
+    let prev = previous(range.0, range.1);
+    let metrics: Vec<Metric> = KPI_METRICS.iter().map(|(m, _)| *m).collect();
+    let now = ask.run(range, metrics.clone(), Vec::new(), None, 1)?;
+    let before = if state.compare {
+        Some(ask.run(prev, metrics.clone(), Vec::new(), None, 1)?)
+    } else {
+        None
+    };
+    let kpis = KPI_METRICS
+        .iter()
+        .enumerate()
+        .map(|(i, (m, label))| Kpi {
+            metric: *m,
+            label,
+            value: now.rows.first().map_or(Value::Int(0), |r| r.metrics[i]),
+            previous: before
+                .as_ref()
+                .map(|b| b.rows.first().map_or(Value::Int(0), |r| r.metrics[i])),
+        })
+        .collect::<Vec<_>>();
+    let total_visitors = int(kpis.first().map(|k| &k.value));
+    let metric = state.chart_metric();
+    let chart = series(&ask, range, metric)?;
+    let chart_previous = if state.compare {
+        Some(
+            series(&ask, prev, metric)?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let mut panels = Vec::new();
+    for (key, tabs) in PANELS {
+        let tab = state.tab(key).to_owned();
+        let dim = filter_dimension(&tab).unwrap_or(Dimension::Source);
+        let out = ask.run(range, vec![Metric::Visitors], vec![dim], None, PANEL_ROWS)?;
+        panels.push(Panel {
+            key,
+            tabs,
+            rows: out
+                .rows
+                .iter()
+                .map(|r| ListRow {
+                    label: none_if_empty(&r.dimensions[0]),
+                    visitors: int(r.metrics.first()),
+                })
+                .collect(),
+            total_rows: out.total_rows,
+            tab,
+        });
+    }
+    let names = ask.run(
+        range,
+        vec![Metric::Visitors, Metric::Events],
+        vec![Dimension::Name],
+        None,
+        10_000,
+    )?;
+    let named: Vec<(String, u64, u64)> = names
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.dimensions[0].clone(),
+                int(r.metrics.first()),
+                int(r.metrics.get(1)),
+            )
+        })
+        .collect();
+    let events = named
+        .iter()
+        .filter(|(n, _, _)| n != "pageview")
+        .take(PANEL_ROWS)
+        .cloned()
+        .collect();
+    let goals = goal_rows(&ask, range, goals, &named, total_visitors)?;
+    Ok(Overview {
+        range,
+        kpis,
+        chart,
+        chart_previous,
+        panels,
+        events,
+        goals,
+    })
+}
+
+/// Event goals come from the by-name breakdown (rollups when unfiltered);
+/// page goals need a pass matching paths, since one visitor may view many.
+fn goal_rows(
+    ask: &Ask<'_>,
+    range: (NaiveDate, NaiveDate),
+    goals: &[Goal],
+    named: &[(String, u64, u64)],
+    total: u64,
+) -> Result<Vec<GoalRow>, StatsError> {
+    let mut rows = Vec::new();
+    for g in goals {
+        let (visitors, events) = match &g.kind {
+            GoalKind::Event(n) => named
+                .iter()
+                .find(|(x, _, _)| x == n)
+                .map_or((0, 0), |(_, v, e)| (*v, *e)),
+            GoalKind::Page(_) => {
+                let out = ask.run(
+                    range,
+                    vec![Metric::Visitors, Metric::Pageviews],
+                    Vec::new(),
+                    Some(goal_filter(g)),
+                    1,
+                )?;
+                out.rows
+                    .first()
+                    .map_or((0, 0), |r| (int(r.metrics.first()), int(r.metrics.get(1))))
+            }
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let rate = if total == 0 {
+            0.0
+        } else {
+            (visitors as f64 / total as f64 * 1000.0).round() / 10.0
+        };
+        rows.push(GoalRow {
+            goal: g.clone(),
+            visitors,
+            events,
+            rate,
+        });
+    }
+    rows.sort_by(|a, b| b.visitors.cmp(&a.visitors));
+    Ok(rows)
+}
+
+fn none_if_empty(s: &str) -> String {
+    if s.is_empty() {
+        "(none)".to_owned()
+    } else {
+        s.to_owned()
+    }
+}

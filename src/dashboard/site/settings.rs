@@ -1,0 +1,293 @@
+//! Site settings (timezone, allowed hostnames), the shared link, deletion,
+//! and a goal's conversions by source.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{params::ViewState, report::goal_filter};
+use crate::{
+    dashboard::{
+        DashError, html_page,
+        views::{
+            layout::UserBar,
+            site::{self as v, SettingsPage},
+        },
+        web::{Member, Posted, require},
+    },
+    domain::{Domain, Timezone, calendar::dates_to_ms},
+    privacy,
+    stats::{
+        self, StatsError,
+        query::{Dimension, Direction, Filter, Metric, OrderKey, Query},
+    },
+    store::{Goal, ReadView, Site},
+};
+
+/// Routes under `/sites/{domain}/settings`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites/{domain}/settings", web::get().to(show))
+        .route("/sites/{domain}/settings", web::post().to(save))
+        .route("/sites/{domain}/share", web::post().to(share))
+        .route("/sites/{domain}/delete", web::post().to(delete));
+}
+
+fn origin(req: &HttpRequest) -> String {
+    let ci = req.connection_info();
+    format!("{}://{}", ci.scheme(), ci.host())
+}
+
+fn render(
+    req: &HttpRequest,
+    m: &Member,
+    site: &Site,
+    status: StatusCode,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    let (_, role) = m.site(site.domain.as_str())?;
+    let email = m.state().auth.email_of(&m.user.login.user);
+    let origin = origin(req);
+    let page = SettingsPage {
+        site,
+        role,
+        origin: &origin,
+        error,
+        notice,
+    };
+    Ok(html_page(
+        status,
+        &v::settings(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &page,
+        ),
+    ))
+}
+
+/// `GET /sites/{domain}/settings` (admin)
+async fn show(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    render(&req, &m, &site, StatusCode::OK, None, None)
+}
+
+#[derive(Deserialize)]
+struct SettingsInput {
+    timezone: String,
+    #[serde(default)]
+    hostnames: String,
+}
+
+/// Parses the allowed-hostnames box: one per line, `*.` prefix allowed.
+fn parse_hostnames(text: &str) -> Result<Vec<String>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (wild, rest) = l.strip_prefix("*.").map_or((false, l), |r| (true, r));
+            let d = Domain::parse(rest).map_err(|e| e.to_string())?;
+            Ok(if wild {
+                format!("*.{d}")
+            } else {
+                d.to_string()
+            })
+        })
+        .collect()
+}
+
+/// `POST /sites/{domain}/settings` (admin)
+async fn save(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<SettingsInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let parsed =
+        Timezone::parse(&f.timezone).and_then(|tz| Ok((tz, parse_hostnames(&f.hostnames)?)));
+    let (tz, hosts) = match parsed {
+        Ok(p) => p,
+        Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
+    };
+    let st = m.state();
+    let detail = format!(
+        "{}: timezone {} → {tz}, allowed hostnames [{}]",
+        site.domain,
+        site.timezone,
+        hosts.join(", ")
+    );
+    site.timezone = tz;
+    site.allowed_hostnames = hosts;
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "settings_changed",
+        &detail,
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}
+
+#[derive(Deserialize)]
+struct ShareInput {
+    enabled: bool,
+}
+
+/// `POST /sites/{domain}/share` (admin): creates or revokes the shared link.
+async fn share(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<ShareInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    site.share_token = f.enabled.then(|| privacy::random_token()[..32].to_owned());
+    let st = m.state();
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    let action = if f.enabled {
+        "shared_link_created"
+    } else {
+        "shared_link_revoked"
+    };
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        action,
+        site.domain.as_str(),
+        st.clock.now_ms(),
+    )?;
+    render(
+        &req,
+        &m,
+        &site,
+        StatusCode::OK,
+        None,
+        Some(if f.enabled {
+            "Shared link created."
+        } else {
+            "Shared link revoked."
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct DeleteInput {
+    confirm: String,
+}
+
+/// `POST /sites/{domain}/delete` (owner; the domain must be typed to confirm).
+async fn delete(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<DeleteInput>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.is_owner())?;
+    if f.confirm.trim() != site.domain.as_str() {
+        return render(
+            &req,
+            &m,
+            &site,
+            StatusCode::BAD_REQUEST,
+            Some("Type the domain exactly to confirm deletion."),
+            None,
+        );
+    }
+    let st = m.state();
+    let store = st.store.clone();
+    let id = site.id;
+    web::block(move || store.delete_site(id)).await??;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "site_deleted",
+        site.domain.as_str(),
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!(
+        "/workspaces/{}",
+        site.workspace
+    )))
+}
+
+/// A goal's conversions by source: (source, converted visitors, visitors, rate %).
+///
+/// # Errors
+/// Query errors.
+pub fn by_source(
+    view: &ReadView,
+    site: &Site,
+    goal: &Goal,
+    state: &ViewState,
+    today: NaiveDate,
+) -> Result<Vec<(String, u64, u64, f64)>, StatsError> {
+    let (first, last) = state.range(today);
+    let (from_ms, to_ms) = dates_to_ms(first, last, site.timezone);
+    let ask = |filter: Option<Filter>| {
+        stats::run(
+            view,
+            &Query {
+                site: site.id,
+                timezone: site.timezone,
+                from_ms,
+                to_ms,
+                metrics: vec![Metric::Visitors],
+                dimensions: vec![Dimension::Source],
+                filter,
+                order_by: vec![(OrderKey::Metric(Metric::Visitors), Direction::Desc)],
+                limit: 10_000,
+                offset: 0,
+            },
+        )
+    };
+    let base = state.stats_filter();
+    let with_goal = match base.clone() {
+        Some(f) => Filter::And(vec![f, goal_filter(goal)]),
+        None => goal_filter(goal),
+    };
+    let converted = ask(Some(with_goal))?;
+    let all = ask(base)?;
+    let count = |r: &stats::Row| match r.metrics.first() {
+        Some(stats::Value::Int(i)) => *i,
+        _ => 0,
+    };
+    let totals: std::collections::HashMap<&str, u64> = all
+        .rows
+        .iter()
+        .map(|r| (r.dimensions[0].as_str(), count(r)))
+        .collect();
+    Ok(converted
+        .rows
+        .iter()
+        .take(20)
+        .map(|r| {
+            let conv = count(r);
+            let vis = totals
+                .get(r.dimensions[0].as_str())
+                .copied()
+                .unwrap_or(conv)
+                .max(conv);
+            #[allow(clippy::cast_precision_loss)]
+            let rate = if vis == 0 {
+                0.0
+            } else {
+                (conv as f64 / vis as f64 * 1000.0).round() / 10.0
+            };
+            (r.dimensions[0].clone(), conv, vis, rate)
+        })
+        .collect())
+}

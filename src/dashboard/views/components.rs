@@ -1,0 +1,116 @@
+//! Small pieces shared by pages: number formats, ranked lists, tabs.
+
+use maud::{Markup, html};
+
+use super::charts;
+use crate::stats::{Value, query::Metric};
+
+/// A count for people: exact with separators below 100,000, then compact.
+#[must_use]
+pub fn fmt_number(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    match n {
+        0..100_000 => {
+            let s = n.to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
+        }
+        100_000..1_000_000 => format!("{:.1}k", f / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1}M", f / 1e6),
+        _ => format!("{:.1}B", f / 1e9),
+    }
+}
+
+/// A metric value for a KPI tile.
+#[must_use]
+pub fn fmt_metric(m: Metric, v: Value) -> String {
+    match (m, v) {
+        (Metric::BounceRate, Value::Int(i)) => format!("{i}%"),
+        (Metric::VisitDuration, Value::Int(s)) => {
+            if s >= 3600 {
+                format!("{}h {:02}m", s / 3600, s % 3600 / 60)
+            } else if s >= 60 {
+                format!("{}m {:02}s", s / 60, s % 60)
+            } else {
+                format!("{s}s")
+            }
+        }
+        (_, Value::Int(i)) => fmt_number(i),
+        (_, Value::Float(f)) => format!("{f:.2}"),
+    }
+}
+
+/// A ranked list with bars; `href` gives each row's filter link.
+pub fn ranked_list<'a>(
+    metric_label: &str,
+    rows: impl Iterator<Item = (&'a str, u64)>,
+    href: impl Fn(&str) -> Option<String>,
+) -> Markup {
+    let rows: Vec<(&str, u64)> = rows.collect();
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    html! {
+        @if rows.is_empty() {
+            p.empty { "No data for this period." }
+        } @else {
+            table.ranked {
+                thead { tr { th { "" } th.num { (metric_label) } } }
+                tbody {
+                    @for (label, n) in &rows {
+                        @let frac = fraction(*n, max);
+                        tr {
+                            td.label {
+                                (charts::bar(frac))
+                                @if let Some(h) = href(label) { a href=(h) title=(label) { (label) } } @else { span title=(label) { (label) } }
+                            }
+                            td.num data-value=(n) { (fmt_number(*n)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn fraction(n: u64, max: u64) -> f64 {
+    n as f64 / max as f64
+}
+
+/// Tabs as links; `href` gives each tab's link.
+pub fn tabs(tabs: &[(&str, &str)], active: &str, href: impl Fn(&str) -> String) -> Markup {
+    html! {
+        nav.tabs {
+            @for (key, label) in tabs {
+                a.active[*key == active] href=(href(key)) { (label) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_like_plausibles() {
+        assert_eq!(fmt_number(0), "0");
+        assert_eq!(fmt_number(1234), "1,234");
+        assert_eq!(fmt_number(99_999), "99,999");
+        assert_eq!(fmt_number(123_456), "123.5k");
+        assert_eq!(fmt_number(3_400_000), "3.4M");
+        assert_eq!(fmt_metric(Metric::VisitDuration, Value::Int(65)), "1m 05s");
+        assert_eq!(
+            fmt_metric(Metric::VisitDuration, Value::Int(3700)),
+            "1h 01m"
+        );
+        assert_eq!(fmt_metric(Metric::BounceRate, Value::Int(45)), "45%");
+        assert_eq!(fmt_metric(Metric::ViewsPerVisit, Value::Float(1.5)), "1.50");
+    }
+}

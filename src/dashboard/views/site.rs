@@ -1,0 +1,216 @@
+//! A site's other pages: realtime, goals, settings.
+
+use maud::{Markup, html};
+
+use super::{
+    components::{fmt_number, ranked_list},
+    layout::{Chrome, UserBar, csrf_field, page},
+};
+use crate::{
+    dashboard::site::report::{GoalRow, goal_name},
+    domain::Role,
+    stats::realtime::Realtime,
+    store::{GoalKind, Site},
+};
+
+fn site_nav(site: &Site, active: &str) -> Markup {
+    let base = format!("/sites/{}", site.domain);
+    html! {
+        div.site-head {
+            h1 { (site.domain) }
+            nav.tabs {
+                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/settings", "Settings")] {
+                    a.active[label == active] href={ (base) (path) } { (label) }
+                }
+            }
+        }
+    }
+}
+
+/// `/sites/{d}/realtime`
+#[must_use]
+pub fn realtime(bar: UserBar<'_>, site: &Site, r: &Realtime) -> Markup {
+    page(
+        &Chrome {
+            title: "Realtime",
+            user: Some(bar),
+        },
+        &html! {
+            (site_nav(site, "Realtime"))
+            div.realtime data-refresh-seconds="30" {
+                p { span.big id="current-visitors" { (r.visitors) } " current visitors (active in the last 5 minutes)" }
+                section.card {
+                    h2 { "Pages they are on" }
+                    (ranked_list("Visitors", r.pages.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None))
+                }
+            }
+        },
+    )
+}
+
+/// The goals page's model.
+pub struct GoalsPage<'a> {
+    /// The site.
+    pub site: &'a Site,
+    /// Caller's role.
+    pub role: Role,
+    /// Conversions per goal over the period.
+    pub rows: &'a [GoalRow],
+    /// The period's label.
+    pub period: &'a str,
+    /// The goal whose sources are shown, with (source, converted visitors, visitors, rate).
+    pub by_source: Option<(String, Vec<(String, u64, u64, f64)>)>,
+    /// Error of the last action.
+    pub error: Option<&'a str>,
+}
+
+/// `/sites/{d}/goals`
+#[must_use]
+pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
+    let csrf = bar.csrf;
+    let base = format!("/sites/{}/goals", m.site.domain);
+    page(
+        &Chrome {
+            title: "Goals",
+            user: Some(bar),
+        },
+        &html! {
+            (site_nav(m.site, "Goals"))
+            @if let Some(e) = m.error { p.error role="alert" { (e) } }
+            p.muted { "Conversions over " (m.period) ". Choose a goal to see its sources." }
+            table.data {
+                thead { tr { th { "Goal" } th.num { "Uniques" } th.num { "Total" } th.num { "Conversion rate" } th {} } }
+                tbody { @for g in m.rows {
+                    tr {
+                        td { a href={ (base) "?goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
+                        td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
+                        td { @if m.role.can_manage() {
+                            form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm="Delete this goal?" {
+                                (csrf_field(csrf)) button.danger type="submit" { "Delete" }
+                            }
+                        } }
+                    }
+                } }
+            }
+            @if m.rows.is_empty() { p.empty { "No goals yet." } }
+            @if let Some((name, rows)) = &m.by_source {
+                section.card {
+                    h2 { (name) " by source" }
+                    table.data {
+                        thead { tr { th { "Source" } th.num { "Conversions" } th.num { "Visitors" } th.num { "Conversion rate" } } }
+                        tbody { @for (src, conv, vis, rate) in rows {
+                            tr { td { (src) } td.num { (fmt_number(*conv)) } td.num { (fmt_number(*vis)) } td.num { (format!("{rate:.1}%")) } }
+                        } }
+                    }
+                }
+            }
+            @if m.role.can_manage() {
+                section.card {
+                    h2 { "Add a goal" }
+                    form.inline method="post" action=(base) {
+                        (csrf_field(csrf))
+                        select name="kind" { option value="event" { "Custom event named" } option value="page" { "Pageview of path" } }
+                        input type="text" name="value" required placeholder="Signup or /pricing*" maxlength="200";
+                        button type="submit" { "Add goal" }
+                    }
+                    p.muted { "Paths may use * as a wildcard, e.g. /blog/*." }
+                }
+            }
+        },
+    )
+}
+
+/// The settings page's model.
+pub struct SettingsPage<'a> {
+    /// The site.
+    pub site: &'a Site,
+    /// Caller's role.
+    pub role: Role,
+    /// This server's origin, for the snippet and the shared link.
+    pub origin: &'a str,
+    /// Error of the last action.
+    pub error: Option<&'a str>,
+    /// Notice of the last action.
+    pub notice: Option<&'a str>,
+}
+
+/// `/sites/{d}/settings`
+#[must_use]
+pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
+    let csrf = bar.csrf;
+    let site = m.site;
+    let base = format!("/sites/{}", site.domain);
+    let snippet = format!(
+        "<script defer data-domain=\"{}\" src=\"{}/js/tp.js\"></script>",
+        site.domain, m.origin
+    );
+    page(
+        &Chrome {
+            title: "Site settings",
+            user: Some(bar),
+        },
+        &html! {
+            (site_nav(site, "Settings"))
+            @if let Some(e) = m.error { p.error role="alert" { (e) } }
+            @if let Some(n) = m.notice { p.notice { (n) } }
+            section.card {
+                h2 { "Tracking snippet" }
+                p { "Add this to the " code { "<head>" } " of every page:" }
+                pre.snippet id="snippet" { (snippet) }
+                button.copy type="button" data-copy-target="snippet" { "Copy" }
+            }
+            section.card {
+                h2 { "General" }
+                form.stack method="post" action={ (base) "/settings" } {
+                    (csrf_field(csrf))
+                    label { "Timezone (IANA name)" input type="text" name="timezone" value=(site.timezone) required; }
+                    label { "Allowed hostnames, one per line (empty = any; *.example.com allowed)"
+                        textarea name="hostnames" rows="3" { (site.allowed_hostnames.join("\n")) } }
+                    button type="submit" { "Save" }
+                }
+            }
+            section.card {
+                h2 { "Shared link" }
+                @if let Some(t) = &site.share_token {
+                    p { "Anyone with this link can see this site's aggregate reports:" }
+                    pre.secret id="share-link" { (m.origin) (base.replacen("/sites/", "/share/", 1)) "?auth=" (t) }
+                    button.copy type="button" data-copy-target="share-link" { "Copy" }
+                    form.inline method="post" action={ (base) "/share" } {
+                        (csrf_field(csrf)) input type="hidden" name="enabled" value="false";
+                        button.danger type="submit" { "Revoke link" }
+                    }
+                } @else {
+                    p { "Off. A shared link shows aggregate reports to anyone who has it; it can be revoked." }
+                    form.inline method="post" action={ (base) "/share" } {
+                        (csrf_field(csrf)) input type="hidden" name="enabled" value="true";
+                        button type="submit" { "Create shared link" }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Stats API keys" }
+                p { "Keys are managed per workspace: " a href={ "/workspaces/" (site.workspace) } { "workspace settings" } "." }
+            }
+            @if m.role.is_owner() {
+                section.card {
+                    h2 { "Delete site" }
+                    p { "Deletes the site and all of its data. This can't be undone." }
+                    form.inline method="post" action={ (base) "/delete" } {
+                        (csrf_field(csrf))
+                        label { "Type " strong { (site.domain) } " to confirm " input type="text" name="confirm" required autocomplete="off"; }
+                        button.danger type="submit" { "Delete site" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Describes a goal kind for messages.
+#[must_use]
+pub fn goal_kind_label(k: &GoalKind) -> &'static str {
+    match k {
+        GoalKind::Event(_) => "custom event",
+        GoalKind::Page(_) => "pageview",
+    }
+}

@@ -1,0 +1,222 @@
+//! Accounts, workspaces, goals and deletion at the store level.
+
+use redb::ReadableDatabase;
+
+use super::{
+    ApiKeyRecord, Batch, GoalKind, SessionAppend, SessionKey, Store, StoreError, UserRecord,
+    WorkspaceChoice, record::SessionRecord, tables,
+};
+use crate::domain::{Domain, Role, SiteId, Timezone, UserId, WorkspaceId};
+
+fn user(id: UserId) -> UserRecord {
+    UserRecord {
+        id,
+        email_sealed: "00".into(),
+        email_index: "11".into(),
+        password_hash: "x".into(),
+        totp_sealed: None,
+        recovery_codes: Vec::new(),
+        created_ms: 1,
+    }
+}
+
+#[test]
+fn users_join_workspaces_and_emails_are_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.user_count().unwrap(), 0);
+    let (a, ws) = store
+        .create_user(
+            &[1; 32],
+            WorkspaceChoice::New("Acme".into()),
+            Role::Owner,
+            5,
+            user,
+        )
+        .unwrap();
+    assert_eq!(
+        store.user_by_email_index(&[1; 32]).unwrap().unwrap().id,
+        a.id
+    );
+    let dup = store.create_user(
+        &[1; 32],
+        WorkspaceChoice::Existing(ws.id),
+        Role::Viewer,
+        5,
+        user,
+    );
+    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    let taken = store.create_user(
+        &[2; 32],
+        WorkspaceChoice::New("acme".into()),
+        Role::Owner,
+        5,
+        user,
+    );
+    assert!(
+        matches!(taken, Err(StoreError::Conflict(_))),
+        "names are unique ignoring case"
+    );
+    let (b, _) = store
+        .create_user(
+            &[2; 32],
+            WorkspaceChoice::Existing(ws.id),
+            Role::Viewer,
+            5,
+            user,
+        )
+        .unwrap();
+    let other = store.create_workspace("Other", 6).unwrap();
+    store.set_member(other.id, b.id, Role::Admin).unwrap();
+    assert_eq!(
+        store.members(ws.id).unwrap(),
+        vec![(a.id, Role::Owner), (b.id, Role::Viewer)]
+    );
+    assert_eq!(
+        store.memberships(b.id).unwrap(),
+        vec![(ws.id, Role::Viewer), (other.id, Role::Admin)]
+    );
+    assert!(store.remove_member(ws.id, b.id).unwrap());
+    assert_eq!(
+        store.memberships(b.id).unwrap(),
+        vec![(other.id, Role::Admin)]
+    );
+    assert_eq!(store.user_count().unwrap(), 2);
+}
+
+#[test]
+fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ws = store.create_workspace("W", 0).unwrap().id;
+    let a = store
+        .add_site(
+            ws,
+            &Domain::parse("a.example").unwrap(),
+            Timezone::default(),
+            0,
+        )
+        .unwrap();
+    let b = store
+        .add_site(
+            ws,
+            &Domain::parse("b.example").unwrap(),
+            Timezone::default(),
+            0,
+        )
+        .unwrap();
+    let visits = [a.id, b.id]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SessionAppend {
+            key: SessionKey {
+                site: *s,
+                start_ms: 10,
+                id: i as u64 + 1,
+            },
+            day: 0,
+            header: Some(SessionRecord::default()),
+            events: Vec::new(),
+        })
+        .collect();
+    store
+        .commit_batch(&Batch {
+            sessions: visits,
+            ..Default::default()
+        })
+        .unwrap();
+    store
+        .add_goal(a.id, GoalKind::Event("Signup".into()))
+        .unwrap();
+    store.add_goal(b.id, GoalKind::Page("/x*".into())).unwrap();
+    assert!(
+        store
+            .add_goal(a.id, GoalKind::Event("Signup".into()))
+            .is_err()
+    );
+    store.delete_site(a.id).unwrap();
+    let view = store.read().unwrap();
+    assert!(view.site_by_domain("a.example").unwrap().is_none());
+    assert!(view.site_by_domain("b.example").unwrap().is_some());
+    let count = |s: SiteId| {
+        let mut n = 0;
+        view.for_each_session(s, 0, u64::MAX, |_, _| {
+            n += 1;
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        n
+    };
+    assert_eq!((count(a.id), count(b.id)), (0, 1));
+    assert!(store.goals(a.id).unwrap().is_empty());
+    assert_eq!(store.goals(b.id).unwrap().len(), 1);
+}
+
+#[test]
+fn a_schema_1_store_moves_its_sites_and_keys_into_a_default_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let ws = store.create_workspace("Tmp", 0).unwrap().id;
+        store
+            .add_site(
+                ws,
+                &Domain::parse("old.example").unwrap(),
+                Timezone::default(),
+                7,
+            )
+            .unwrap();
+        store
+            .add_api_key(
+                "h",
+                &ApiKeyRecord {
+                    name: "k".into(),
+                    prefix: "tp_".into(),
+                    created_ms: 1,
+                    workspace: ws,
+                },
+            )
+            .unwrap();
+        // Rewrite the rows as schema 1 wrote them: no workspace anywhere.
+        let tx = store.db.begin_write().unwrap();
+        {
+            tx.delete_table(tables::WORKSPACES).unwrap();
+            let mut sites = tx.open_table(tables::SITES).unwrap();
+            sites
+                .insert(
+                    1,
+                    br#"{"id":1,"domain":"old.example","timezone":"UTC","created_ms":7}"#
+                        .as_slice(),
+                )
+                .unwrap();
+            let mut keys = tx.open_table(tables::API_KEYS).unwrap();
+            keys.insert(
+                "h",
+                br#"{"name":"k","prefix":"tp_","created_ms":1}"#.as_slice(),
+            )
+            .unwrap();
+            tx.open_table(tables::META)
+                .unwrap()
+                .insert(tables::SCHEMA_VERSION_KEY, 1u64.to_be_bytes().as_slice())
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let all = store.workspaces().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].name, "Default");
+    assert_eq!(store.sites().unwrap()[0].workspace, all[0].id);
+    assert_eq!(store.api_key("h").unwrap().unwrap().workspace, all[0].id);
+    assert_ne!(all[0].id, WorkspaceId(0));
+    let tx = store.db.begin_read().unwrap();
+    let v = tx
+        .open_table(tables::META)
+        .unwrap()
+        .get(tables::SCHEMA_VERSION_KEY)
+        .unwrap()
+        .unwrap()
+        .value()
+        .to_vec();
+    assert_eq!(v, super::SCHEMA_VERSION.to_be_bytes());
+}
