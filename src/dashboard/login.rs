@@ -250,6 +250,10 @@ pub async fn login(
             ));
         }
     };
+    // A new login replaces whatever session this browser had.
+    if let Some(old) = login_of(&req)? {
+        state.auth.end_session(&old.hash)?;
+    }
     let agent = agent_of(&req, &state);
     let mut resp = if user.totp_sealed.is_some() {
         let token = state

@@ -246,10 +246,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
     }
 }
 
-/// The pre-login CSRF secret of this request, or a new one (set it with
-/// [`prelogin_cookie`]).
+/// The CSRF token for a form shown before login: the session's when a
+/// (half-finished) login exists, else the pre-login cookie's secret or a new
+/// one (set it with [`prelogin_cookie`]).
 #[must_use]
 pub fn prelogin_token(req: &HttpRequest) -> String {
+    if let Ok(Some(l)) = login_of(req) {
+        return l.session.csrf;
+    }
     req.cookie(PRELOGIN_COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 64)

@@ -1,6 +1,7 @@
 //! One integration test binary: the real server on a random port, a real redb
 //! file in a temporary directory, real HTTP.
 
+mod accounts;
 mod classification;
 mod helpers;
 mod ingest;
@@ -12,3 +13,4 @@ mod sessions;
 mod stats_api;
 mod stats_filters;
 mod stats_v1;
+mod web;
