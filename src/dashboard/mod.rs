@@ -7,7 +7,7 @@ mod account;
 mod assets;
 mod error;
 mod login;
-mod site;
+pub mod site;
 pub mod views;
 mod web;
 mod workspace;

@@ -2,6 +2,7 @@
 //! file in a temporary directory, real HTTP.
 
 mod accounts;
+mod browser;
 mod classification;
 mod helpers;
 mod ingest;
@@ -13,4 +14,5 @@ mod sessions;
 mod stats_api;
 mod stats_filters;
 mod stats_v1;
+mod ui;
 mod web;
