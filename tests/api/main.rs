@@ -2,8 +2,10 @@
 //! file in a temporary directory, real HTTP.
 
 mod accounts;
+mod authz;
 mod browser;
 mod classification;
+mod escaping;
 mod helpers;
 mod ingest;
 mod ops;
