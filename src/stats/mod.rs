@@ -1,6 +1,7 @@
 //! Reports: a [`Query`] in, rows out. Unfiltered queries over whole days read
 //! rollups for rolled-up days and scan only the rest; anything else is one scan.
 
+mod batch;
 pub mod engine;
 pub mod filter;
 pub mod period;
@@ -9,12 +10,12 @@ pub mod realtime;
 pub mod rollup;
 pub mod values;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use engine::{GroupKey, Grouping, scan};
 use filter::Compiled;
 use query::{Dimension, Direction, Metric, OrderKey, Query};
-use values::{Texts, time_bucket};
+use values::Texts;
 
 use crate::{
     domain::calendar,
@@ -106,27 +107,31 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
 /// # Errors
 /// [`StatsError::Invalid`] for a bad filter, else storage errors.
 pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
+    let mut out = run_many(view, std::slice::from_ref(q))?;
+    Ok(out.remove(0))
+}
+
+/// Runs queries that share site, zone, range and filter (differing in
+/// metrics, dimensions, order and pages) with at most one scan of the visits.
+///
+/// # Errors
+/// As [`run`]; also [`StatsError::Invalid`] when the scopes differ.
+pub fn run_many(view: &ReadView, qs: &[Query]) -> Result<Vec<Output>, StatsError> {
     let texts = Texts::new(view);
-    let (groups, total, used_rollups) = match rollup_plan(view, q)? {
-        Some(plan) => (plan.0, plan.1, true),
-        None => {
-            let mut maps = scan_parallel(
-                view,
-                q,
-                q.from_ms,
-                q.to_ms,
-                q.filter.as_ref(),
-                &[Vec::new(), q.dimensions.clone()],
-            )?;
-            let groups = maps.pop().expect("two groupings");
-            let total = maps
-                .pop()
-                .expect("one grouping")
-                .remove(&[0; 4])
-                .unwrap_or_default();
-            (groups, total, false)
-        }
-    };
+    batch::parts(view, qs)?
+        .into_iter()
+        .zip(qs)
+        .map(|(p, q)| output(&texts, q, p))
+        .collect()
+}
+
+/// Rows of one query from its groups: texts, metrics, order, page.
+fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, StatsError> {
+    let batch::Parts {
+        groups,
+        total,
+        used_rollups,
+    } = p;
     let mut rows = Vec::with_capacity(groups.len());
     'groups: for (key, sums) in groups {
         let mut dims = Vec::with_capacity(q.dimensions.len());
@@ -213,87 +218,6 @@ fn sort(rows: &mut [Row], q: &Query) {
 }
 
 type Groups = HashMap<GroupKey, RollupSums>;
-
-/// Answers from rollups when the query allows it: no filter, whole local days,
-/// at most one dimension that rollups keep (or a day/week/month bucket).
-fn rollup_plan(view: &ReadView, q: &Query) -> Result<Option<(Groups, RollupSums)>, StatsError> {
-    if q.filter.is_some() || q.dimensions.len() > 1 || q.to_ms <= q.from_ms {
-        return Ok(None);
-    }
-    let dim = q.dimensions.first();
-    let code = match dim {
-        None | Some(Dimension::Day | Dimension::Week | Dimension::Month) => 0,
-        Some(d) => match rollup::rollup_code(d) {
-            Some(c) => c,
-            None => return Ok(None),
-        },
-    };
-    let tz = q.timezone;
-    let first = local_day(q.from_ms, tz);
-    let last = local_day(q.to_ms - 1, tz);
-    let (from, to) = calendar::days_to_ms(first, last, tz);
-    if (from, to) != (q.from_ms, q.to_ms) {
-        return Ok(None);
-    }
-    let rolled = view.rolled_days(q.site, first, last)?;
-    if rolled.is_empty() {
-        return Ok(None);
-    }
-    let bucket = |day: u32| match dim {
-        Some(d) if d.is_time() => {
-            let (ms, _) = calendar::days_to_ms(day, day, tz);
-            time_bucket(d, ms, tz)
-        }
-        _ => 0,
-    };
-    let mut groups: Groups = HashMap::new();
-    let mut total = RollupSums::default();
-    for r in view.rollup_rows(q.site, &rolled, 0)? {
-        total.add(&r.sums);
-        if code == 0 && dim.is_some() {
-            groups
-                .entry([bucket(r.day), 0, 0, 0])
-                .or_default()
-                .add(&r.sums);
-        }
-    }
-    if code != 0 {
-        for r in view.rollup_rows(q.site, &rolled, code)? {
-            groups
-                .entry([u64::from(r.value), 0, 0, 0])
-                .or_default()
-                .add(&r.sums);
-        }
-    }
-    // Days not rolled up yet (today, or invalidated ones) are scanned.
-    let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
-    for span in spans(&missing) {
-        let (f, t) = calendar::days_to_ms(span.0, span.1, tz);
-        let mut maps = scan_parallel(view, q, f, t, None, &[Vec::new(), q.dimensions.clone()])?;
-        for (k, s) in maps.pop().expect("two") {
-            groups.entry(k).or_default().add(&s);
-        }
-        if let Some(s) = maps.pop().expect("one").get(&[0; 4]) {
-            total.add(s);
-        }
-    }
-    if dim.is_none() {
-        groups.insert([0; 4], total);
-    }
-    Ok(Some((groups, total)))
-}
-
-/// Contiguous runs in a set of days.
-fn spans(days: &BTreeSet<u32>) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for &d in days {
-        match out.last_mut() {
-            Some(last) if last.1 + 1 == d => last.1 = d,
-            _ => out.push((d, d)),
-        }
-    }
-    out
-}
 
 /// Most threads one scan uses.
 const MAX_SCAN_THREADS: usize = 4;

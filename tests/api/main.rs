@@ -14,6 +14,7 @@ mod process;
 mod scenario;
 mod sessions;
 mod stats_api;
+mod stats_batch;
 mod stats_filters;
 mod stats_v1;
 mod ui;

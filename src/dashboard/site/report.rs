@@ -144,6 +144,17 @@ impl Ask<'_> {
         extra: Option<Filter>,
         limit: usize,
     ) -> Result<stats::Output, StatsError> {
+        stats::run(self.view, &self.query(range, metrics, dims, extra, limit))
+    }
+
+    fn query(
+        &self,
+        range: (NaiveDate, NaiveDate),
+        metrics: Vec<Metric>,
+        dims: Vec<Dimension>,
+        extra: Option<Filter>,
+        limit: usize,
+    ) -> Query {
         let (from_ms, to_ms) = dates_to_ms(range.0, range.1, self.site.timezone);
         let filter = match (self.filter.clone(), extra) {
             (None, None) => None,
@@ -160,21 +171,18 @@ impl Ask<'_> {
                 (OrderKey::Dimension(dims[0].clone()), Direction::Asc),
             ]
         };
-        stats::run(
-            self.view,
-            &Query {
-                site: self.site.id,
-                timezone: self.site.timezone,
-                from_ms,
-                to_ms,
-                metrics,
-                dimensions: dims,
-                filter,
-                order_by,
-                limit,
-                offset: 0,
-            },
-        )
+        Query {
+            site: self.site.id,
+            timezone: self.site.timezone,
+            from_ms,
+            to_ms,
+            metrics,
+            dimensions: dims,
+            filter,
+            order_by,
+            limit,
+            offset: 0,
+        }
     }
 }
 
@@ -220,13 +228,18 @@ fn buckets(first: NaiveDate, last: NaiveDate, dim: &Dimension) -> Vec<(String, S
     }
 }
 
-fn series(
-    ask: &Ask<'_>,
-    range: (NaiveDate, NaiveDate),
-    metric: Metric,
-) -> Result<Vec<ChartPoint>, StatsError> {
+fn series_query(ask: &Ask<'_>, range: (NaiveDate, NaiveDate), metric: Metric) -> Query {
+    ask.query(
+        range,
+        vec![metric],
+        vec![interval(range.0, range.1)],
+        None,
+        10_000,
+    )
+}
+
+fn series(out: &stats::Output, range: (NaiveDate, NaiveDate)) -> Vec<ChartPoint> {
     let dim = interval(range.0, range.1);
-    let out = ask.run(range, vec![metric], vec![dim.clone()], None, 10_000)?;
     let by_bucket: std::collections::HashMap<&str, f64> = out
         .rows
         .iter()
@@ -237,13 +250,13 @@ fn series(
             )
         })
         .collect();
-    Ok(buckets(range.0, range.1, &dim)
+    buckets(range.0, range.1, &dim)
         .into_iter()
         .map(|(key, label)| {
             let v = by_bucket.get(key.as_str()).copied().unwrap_or(0.0);
             (label, v)
         })
-        .collect())
+        .collect()
 }
 
 /// Builds the overview for `state`, with `today` the site's local date.
@@ -265,9 +278,36 @@ pub fn overview(
     let range = state.range(today);
     let prev = previous(range.0, range.1);
     let metrics: Vec<Metric> = KPI_METRICS.iter().map(|(m, _)| *m).collect();
-    let now = ask.run(range, metrics.clone(), Vec::new(), None, 1)?;
+    let metric = state.chart_metric();
+    // One batch per period: every query of the page shares its scan.
+    let mut now_qs = vec![
+        ask.query(range, metrics.clone(), Vec::new(), None, 1),
+        series_query(&ask, range, metric),
+        ask.query(
+            range,
+            vec![Metric::Visitors, Metric::Events],
+            vec![Dimension::Name],
+            None,
+            10_000,
+        ),
+    ];
+    let tabs: Vec<String> = PANELS
+        .iter()
+        .map(|(key, _)| state.tab(key).to_owned())
+        .collect();
+    for tab in &tabs {
+        let dim = filter_dimension(tab).unwrap_or(Dimension::Source);
+        now_qs.push(ask.query(range, vec![Metric::Visitors], vec![dim], None, PANEL_ROWS));
+    }
+    let mut now = stats::run_many(view, &now_qs)?.into_iter();
+    let (totals, chart_out, names) = (next(&mut now)?, next(&mut now)?, next(&mut now)?);
     let before = if state.compare {
-        Some(ask.run(prev, metrics.clone(), Vec::new(), None, 1)?)
+        let qs = [
+            ask.query(prev, metrics, Vec::new(), None, 1),
+            series_query(&ask, prev, metric),
+        ];
+        let mut out = stats::run_many(view, &qs)?.into_iter();
+        Some((next(&mut out)?, next(&mut out)?))
     } else {
         None
     };
@@ -277,31 +317,21 @@ pub fn overview(
         .map(|(i, (m, label))| Kpi {
             metric: *m,
             label,
-            value: now.rows.first().map_or(Value::Int(0), |r| r.metrics[i]),
+            value: totals.rows.first().map_or(Value::Int(0), |r| r.metrics[i]),
             previous: before
                 .as_ref()
-                .map(|b| b.rows.first().map_or(Value::Int(0), |r| r.metrics[i])),
+                .map(|(b, _)| b.rows.first().map_or(Value::Int(0), |r| r.metrics[i])),
         })
         .collect::<Vec<_>>();
     let total_visitors = int(kpis.first().map(|k| &k.value));
-    let metric = state.chart_metric();
-    let chart = series(&ask, range, metric)?;
-    let chart_previous = if state.compare {
-        Some(
-            series(&ask, prev, metric)?
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect(),
-        )
-    } else {
-        None
-    };
-    let mut panels = Vec::new();
-    for (key, tabs) in PANELS {
-        let tab = state.tab(key).to_owned();
-        let dim = filter_dimension(&tab).unwrap_or(Dimension::Source);
-        let out = ask.run(range, vec![Metric::Visitors], vec![dim], None, PANEL_ROWS)?;
-        panels.push(Panel {
+    let chart = series(&chart_out, range);
+    let chart_previous =
+        before.map(|(_, s)| series(&s, prev).into_iter().map(|(_, v)| v).collect());
+    let panels = PANELS
+        .iter()
+        .zip(tabs)
+        .zip(now)
+        .map(|(((key, tabs), tab), out)| Panel {
             key,
             tabs,
             rows: out
@@ -314,15 +344,8 @@ pub fn overview(
                 .collect(),
             total_rows: out.total_rows,
             tab,
-        });
-    }
-    let names = ask.run(
-        range,
-        vec![Metric::Visitors, Metric::Events],
-        vec![Dimension::Name],
-        None,
-        10_000,
-    )?;
+        })
+        .collect();
     let named: Vec<(String, u64, u64)> = names
         .rows
         .iter()
@@ -396,6 +419,11 @@ fn goal_rows(
     }
     rows.sort_by(|a, b| b.visitors.cmp(&a.visitors));
     Ok(rows)
+}
+
+fn next(it: &mut impl Iterator<Item = stats::Output>) -> Result<stats::Output, StatsError> {
+    it.next()
+        .ok_or_else(|| StatsError::Invalid("a batched query had no answer".into()))
 }
 
 fn none_if_empty(s: &str) -> String {
