@@ -85,7 +85,7 @@ pub(super) fn parts(view: &ReadView, qs: &[Query]) -> Result<Vec<Parts>, StatsEr
         from_rollups(view, qs, &codes, &rolled, &mut out)?;
     }
     // Queries rollups can't answer scan the whole range; the others only the
-    // days not rolled up. When those are the same range, one pass does both.
+    // days not rolled up.
     let whole: Vec<usize> = (0..qs.len()).filter(|&i| codes[i].is_none()).collect();
     let partial: Vec<usize> = (0..qs.len()).filter(|&i| codes[i].is_some()).collect();
     let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
@@ -93,18 +93,13 @@ pub(super) fn parts(view: &ReadView, qs: &[Query]) -> Result<Vec<Parts>, StatsEr
         .into_iter()
         .map(|(a, b)| calendar::days_to_ms(a, b, tz))
         .collect();
-    let whole_range = (q0.from_ms, q0.to_ms);
-    if spans == [whole_range] || (spans.is_empty() && !whole.is_empty()) {
-        let all: Vec<usize> = (0..qs.len()).collect();
-        scan_into(view, qs, whole_range, &all, &mut out)?;
-    } else {
-        if !whole.is_empty() {
-            scan_into(view, qs, whole_range, &whole, &mut out)?;
-        }
-        if !partial.is_empty() {
-            for span in spans {
-                scan_into(view, qs, span, &partial, &mut out)?;
-            }
+    // With nothing rolled up every query is in `whole`: one pass for all.
+    if !whole.is_empty() {
+        scan_into(view, qs, (q0.from_ms, q0.to_ms), &whole, &mut out)?;
+    }
+    if !partial.is_empty() {
+        for span in spans {
+            scan_into(view, qs, span, &partial, &mut out)?;
         }
     }
     Ok(out)

@@ -38,6 +38,9 @@ pub fn rollup_dims() -> Vec<(u8, Dimension)> {
         (18, Dimension::City),
         (19, Dimension::Hostname),
         (20, Dimension::ClickId),
+        // Hour buckets (local day × 24 + hour): "yesterday" and the hourly
+        // comparison of "today" come from rollups too.
+        (21, Dimension::Hour),
     ]
 }
 

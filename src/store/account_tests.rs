@@ -220,3 +220,50 @@ fn a_schema_1_store_moves_its_sites_and_keys_into_a_default_workspace() {
         .to_vec();
     assert_eq!(v, super::SCHEMA_VERSION.to_be_bytes());
 }
+
+#[test]
+fn a_new_timezone_voids_the_sites_rollups_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ws = store.create_workspace("W", 0).unwrap().id;
+    let mut a = store
+        .add_site(
+            ws,
+            &Domain::parse("a.example").unwrap(),
+            Timezone::default(),
+            0,
+        )
+        .unwrap();
+    let b = store
+        .add_site(
+            ws,
+            &Domain::parse("b.example").unwrap(),
+            Timezone::default(),
+            0,
+        )
+        .unwrap();
+    for s in [a.id, b.id] {
+        assert!(
+            store
+                .put_rollup_day(s, 100, &[(0, 0, super::RollupSums::default())], 0, 1)
+                .unwrap()
+        );
+    }
+    let rolled = |s: SiteId| store.read().unwrap().rolled_days(s, 0, 1000).unwrap().len();
+    a.allowed_hostnames = vec!["a.example".into()];
+    store.update_site(&a).unwrap();
+    assert_eq!(
+        (rolled(a.id), rolled(b.id)),
+        (1, 1),
+        "same zone: rollups stay"
+    );
+    a.timezone = Timezone::parse("Asia/Tokyo").unwrap();
+    store.update_site(&a).unwrap();
+    assert_eq!((rolled(a.id), rolled(b.id)), (0, 1));
+    let mut moved = a.clone();
+    moved.workspace = WorkspaceId(99);
+    assert!(
+        store.update_site(&moved).is_err(),
+        "a site can't change workspace"
+    );
+}

@@ -9,13 +9,16 @@ use super::{
     keys::ApiKeyRecord,
     rows::{all_rows, from_json, next_id, to_json},
     sites::Site,
-    tables::{API_KEYS, META, NEXT_WORKSPACE_ID, SITES, WORKSPACES},
+    tables::{API_KEYS, META, NEXT_WORKSPACE_ID, ROLLED_DAYS, ROLLUPS, SITES, WORKSPACES},
 };
 use crate::domain::WorkspaceId;
 
 /// Version 1 had no workspaces: its sites and API keys move into a new
-/// workspace named "Default" (only if there are any).
+/// workspace named "Default" (only if there are any). Its rollups lack the
+/// hour buckets, so they are dropped; the rollup job rebuilds them.
 pub(super) fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(ROLLUPS)?.retain(|_, _| false)?;
+    tx.open_table(ROLLED_DAYS)?.retain(|_, _| false)?;
     let mut sites = tx.open_table(SITES)?;
     let mut keys = tx.open_table(API_KEYS)?;
     let old_sites: Vec<Site> = all_rows(&sites, "site row")?;

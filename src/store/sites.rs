@@ -115,6 +115,17 @@ impl Store {
                 ));
             }
             sites.insert(site.id.0, to_json(site)?.as_slice())?;
+            // Rollups are bucketed by local day and hour: a new zone voids them
+            // (the rollup job rebuilds them; until then reports scan).
+            if old.timezone != site.timezone {
+                let s = site.id.0;
+                tx.open_table(ROLLUPS)?
+                    .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
+                        false
+                    })?;
+                tx.open_table(ROLLED_DAYS)?
+                    .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+            }
         }
         tx.commit()?;
         Ok(())

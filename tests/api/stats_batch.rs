@@ -84,6 +84,10 @@ async fn batched_queries_answer_exactly_what_each_answers_alone() {
     assert!(stats::run(&view, &queries(None)[0]).unwrap().used_rollups);
     assert_batch_equals_singles(&view, &queries(None), "partly rolled up");
     assert_batch_equals_singles(&view, &queries(Some(pricing)), "filtered, partly rolled up");
+    // Everything rolled up: only the hourly query scans.
+    stats::rollup::roll_up_all(store, T0 + 3 * 24 * 60 * MIN).unwrap();
+    let view = store.read().unwrap();
+    assert_batch_equals_singles(&view, &queries(None), "all rolled up");
     let mut other = queries(None);
     other[1].from_ms += 1;
     assert!(
