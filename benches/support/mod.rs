@@ -34,7 +34,7 @@ use touchpoint::{
 };
 
 /// Bump when the generator changes so cached stores are rebuilt.
-const SEED_VERSION: u32 = 2;
+const SEED_VERSION: u32 = 3;
 /// First seeded day: 2024-01-01 00:00 UTC.
 pub const START_MS: u64 = 1_704_067_200_000;
 /// Days seeded.
@@ -244,7 +244,11 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
     }
     handle.close();
     join.join().unwrap();
-    let days = rollup::roll_up_all(&store, START_MS + (DAYS - 1) * DAY_MS).unwrap();
+    let days = rollup::roll_up_all(
+        &store,
+        START_MS + (DAYS - 1) * DAY_MS + rollup::ROLLUP_DELAY_MS,
+    )
+    .unwrap();
     assert_eq!(days as u64, DAYS - 1);
     let secs = started.elapsed().as_secs_f64();
     let bytes = store.file_size();
@@ -285,7 +289,11 @@ pub fn cached_store(events: u64) -> (PathBuf, Store) {
     let store = Store::open_with_cache(&dir, cache_mb << 20).expect("open seeded store");
     // As on a live server, every day but the last ("today") is rolled up.
     // Idempotent; after a schema migration dropped rollups this rebuilds them.
-    rollup::roll_up_all(&store, START_MS + (DAYS - 1) * DAY_MS).expect("roll up");
+    rollup::roll_up_all(
+        &store,
+        START_MS + (DAYS - 1) * DAY_MS + rollup::ROLLUP_DELAY_MS,
+    )
+    .expect("roll up");
     (dir, store)
 }
 

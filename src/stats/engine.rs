@@ -3,7 +3,7 @@
 //! built by this same code, so both paths agree by construction.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     hash::{BuildHasherDefault, Hasher},
     ops::ControlFlow,
 };
@@ -44,26 +44,36 @@ impl Hasher for PassThrough {
     }
 }
 
-type VisitorSet = HashSet<u64, BuildHasherDefault<PassThrough>>;
+/// Each visitor of the day being scanned gets a dense index once per visit;
+/// groups then note indices (a push) instead of hashing the visitor again.
+type DenseVisitors = HashMap<u64, u32, BuildHasherDefault<PassThrough>>;
 
 #[derive(Default)]
 struct Acc {
-    visitors: VisitorSet,
+    /// Dense indices of the day's visitors in this group, possibly repeated.
+    visitors: Vec<u32>,
     sums: RollupSums,
     last_session: u64,
 }
 
 impl Acc {
-    /// Visitors are distinct per day, so a day's set can be counted and emptied
-    /// when the scan moves past it: sets stay one day small.
-    fn close_day(&mut self) {
-        self.sums.visitors += self.visitors.len() as u64;
+    /// Visitors are distinct per day, so a day's list is counted (deduplicated
+    /// through `seen`, a zeroed bitset over the day's dense indices, left
+    /// zeroed) and emptied when the scan moves past the day.
+    fn close_day(&mut self, seen: &mut [u64]) {
+        let mut n = 0;
+        for &i in &self.visitors {
+            let (w, b) = ((i >> 6) as usize, 1u64 << (i & 63));
+            if seen[w] & b == 0 {
+                seen[w] |= b;
+                n += 1;
+            }
+        }
+        for &i in &self.visitors {
+            seen[(i >> 6) as usize] = 0;
+        }
+        self.sums.visitors += n;
         self.visitors.clear();
-    }
-
-    fn finish(mut self) -> RollupSums {
-        self.close_day();
-        self.sums
     }
 }
 
@@ -96,19 +106,16 @@ impl Grouping {
         })
     }
 
-    fn close_day(&mut self) {
+    fn close_day(&mut self, seen: &mut [u64]) {
         for acc in self.accs.values_mut() {
-            acc.close_day();
+            acc.close_day(seen);
         }
     }
 
-    /// The sums per group.
+    /// The sums per group (after [`scan`], which counts each day's visitors).
     #[must_use]
     pub fn finish(self) -> HashMap<GroupKey, RollupSums> {
-        self.accs
-            .into_iter()
-            .map(|(k, a)| (k, a.finish()))
-            .collect()
+        self.accs.into_iter().map(|(k, a)| (k, a.sums)).collect()
     }
 }
 
@@ -133,7 +140,16 @@ pub fn scan(
     let mut matched: Vec<bool> = Vec::new();
     let mut rec = SessionRecord::default();
     let mut days = DayCache::new(tz);
+    let mut buckets = Buckets::new(tz);
     let mut current_day = u64::MAX;
+    let mut dense = DenseVisitors::default();
+    let mut seen: Vec<u64> = Vec::new();
+    let mut close_day = |groupings: &mut [Grouping], dense: &mut DenseVisitors| {
+        seen.clear();
+        seen.resize(dense.len().div_ceil(64), 0);
+        groupings.iter_mut().for_each(|g| g.close_day(&mut seen));
+        dense.clear();
+    };
     view.for_each_session(site, from_ms, to_ms, |key, bytes| {
         let rest = match rec.decode_header(bytes) {
             Ok(rest) => rest,
@@ -152,15 +168,17 @@ pub fn scan(
         }
         let day = days.day(key.start_ms);
         if day != current_day {
-            groupings.iter_mut().for_each(Grouping::close_day);
+            close_day(groupings, &mut dense);
             current_day = day;
         }
+        let next = u32::try_from(dense.len()).unwrap_or(u32::MAX);
+        let visitor = *dense.entry(rec.visitor).or_insert(next);
         match visit(
             &rec,
             key.start_ms,
-            day,
+            visitor,
             key.id,
-            tz,
+            &mut buckets,
             filter,
             groupings,
             &mut matched,
@@ -168,7 +186,56 @@ pub fn scan(
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
-    })
+    })?;
+    close_day(groupings, &mut dense);
+    Ok(())
+}
+
+/// Time buckets of visit starts, computed once per local hour: visits come in
+/// start order, and a timezone conversion per visit and grouping was a tenth
+/// of a day's scan.
+struct Buckets {
+    tz: Timezone,
+    from: u64,
+    to: u64,
+    /// Hour, day, week and month buckets of `[from, to)`.
+    values: [u64; 4],
+}
+
+impl Buckets {
+    fn new(tz: Timezone) -> Self {
+        Self {
+            tz,
+            from: 1,
+            to: 0,
+            values: [0; 4],
+        }
+    }
+
+    fn get(&mut self, dim: &Dimension, ms: u64) -> u64 {
+        if ms < self.from || ms >= self.to {
+            use chrono::Timelike;
+            let dt = calendar::local_datetime(ms, self.tz);
+            let into_hour = u64::from(dt.minute()) * 60_000
+                + u64::from(dt.second()) * 1000
+                + u64::from(dt.nanosecond() / 1_000_000);
+            self.from = ms.saturating_sub(into_hour);
+            self.to = self.from + 3_600_000;
+            self.values = [
+                Dimension::Hour,
+                Dimension::Day,
+                Dimension::Week,
+                Dimension::Month,
+            ]
+            .map(|d| time_bucket(&d, ms, self.tz));
+        }
+        match dim {
+            Dimension::Hour => self.values[0],
+            Dimension::Week => self.values[2],
+            Dimension::Month => self.values[3],
+            _ => self.values[1],
+        }
+    }
 }
 
 /// Local day of visit starts; visits come in start order, so the day's bounds
@@ -209,9 +276,9 @@ impl DayCache {
 fn visit(
     rec: &SessionRecord,
     start_ms: u64,
-    day: u64,
+    visitor: u32,
     id: u64,
-    tz: Timezone,
+    buckets: &mut Buckets,
     filter: Option<&Compiled<'_>>,
     groupings: &mut [Grouping],
     matched: &mut Vec<bool>,
@@ -234,15 +301,13 @@ fn visit(
             matched.resize(rec.events.len(), true);
         }
     }
-    // Visitor ids are daily; pairing them with the day keeps "distinct per day".
-    let visitor = rec.visitor ^ day.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let bounce = u64::from(rec.is_bounce());
     let duration = rec.duration_ms();
     for g in groupings.iter_mut() {
         let mut key: GroupKey = [0; 4];
         for (i, d) in g.dims.iter().enumerate() {
             if d.is_time() {
-                key[i] = time_bucket(d, start_ms, tz);
+                key[i] = buckets.get(d, start_ms);
             } else if !d.is_event_level() {
                 key[i] = visit_raw(d, rec);
             }
@@ -271,7 +336,7 @@ fn visit(
                 // A visit has one visitor: insert once per visit and group.
                 if acc.last_session != id {
                     acc.last_session = id;
-                    acc.visitors.insert(visitor);
+                    acc.visitors.push(visitor);
                     acc.sums.visits += 1;
                     acc.sums.bounces += bounce;
                     acc.sums.duration_ms += duration;
@@ -279,7 +344,7 @@ fn visit(
             }
         } else {
             let acc = g.accs.entry(key).or_default();
-            acc.visitors.insert(visitor);
+            acc.visitors.push(visitor);
             acc.sums.visits += 1;
             acc.sums.bounces += bounce;
             acc.sums.duration_ms += duration;

@@ -219,12 +219,37 @@ fn sort(rows: &mut [Row], q: &Query) {
 
 type Groups = HashMap<GroupKey, RollupSums>;
 
+/// Splits dimension lists into `n` shares of about equal work, heaviest
+/// first; event-level groupings cost about three visit-level ones.
+fn share_out(dims: &[Vec<Dimension>], n: usize) -> Vec<Vec<usize>> {
+    let cost = |d: &Vec<Dimension>| {
+        if d.iter().any(Dimension::is_event_level) {
+            3
+        } else {
+            1
+        }
+    };
+    let mut order: Vec<usize> = (0..dims.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cost(&dims[i])));
+    let mut shares: Vec<(u32, Vec<usize>)> = vec![(0, Vec::new()); n.max(1)];
+    for i in order {
+        let lightest = shares.iter_mut().min_by_key(|s| s.0).expect("n >= 1");
+        lightest.0 += cost(&dims[i]);
+        lightest.1.push(i);
+    }
+    shares.retain(|s| !s.1.is_empty());
+    shares.into_iter().map(|s| s.1).collect()
+}
+
 /// Most threads one scan uses.
 const MAX_SCAN_THREADS: usize = 4;
 
 /// Scans `[from_ms, to_ms)` into one map per dimension list, split into
 /// day-aligned parts scanned on parallel threads. Merging the parts by addition
-/// is exact because visitors are distinct per day and no day is split.
+/// is exact because visitors are distinct per day and no day is split. With
+/// fewer days than threads (today's view), the dimension lists are split
+/// instead: each thread reads every visit but computes only its share of
+/// groupings, so each grouping is still exact.
 fn scan_parallel(
     view: &ReadView,
     q: &Query,
@@ -240,12 +265,11 @@ fn scan_parallel(
     }
     let first = local_day(from_ms, tz);
     let last = local_day(to_ms.saturating_sub(1).max(from_ms), tz);
-    let threads = std::thread::available_parallelism()
+    let cores = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
-        .min(MAX_SCAN_THREADS)
-        .min(usize::try_from(last - first + 1).unwrap_or(1))
-        .max(1);
+        .min(MAX_SCAN_THREADS);
     let days = last - first + 1;
+    let threads = cores.min(usize::try_from(days).unwrap_or(1)).max(1);
     let per = days.div_ceil(u32::try_from(threads).unwrap_or(1));
     let mut parts = Vec::new();
     let mut d = first;
@@ -255,24 +279,35 @@ fn scan_parallel(
         parts.push((f.max(from_ms), t.min(to_ms)));
         d = e + 1;
     }
-    let one = |(f, t): (u64, u64)| -> Result<Vec<Groups>, StatsError> {
+    // Jobs: (range, indices into `dims`).
+    let shares = (cores / parts.len()).clamp(1, dims.len().max(1));
+    let mut jobs: Vec<((u64, u64), Vec<usize>)> = Vec::new();
+    for p in &parts {
+        for share in share_out(dims, shares) {
+            jobs.push((*p, share));
+        }
+    }
+    let one = |(f, t): (u64, u64), which: &[usize]| -> Result<Vec<Groups>, StatsError> {
         let texts = Texts::new(view);
         let compiled = filter
             .map(|f| Compiled::new(f, &texts))
             .transpose()
             .map_err(|e| StatsError::Invalid(e.0))?;
-        let mut gs = dims
+        let mut gs = which
             .iter()
-            .map(|d| Grouping::new(d.clone(), &texts))
+            .map(|&i| Grouping::new(dims[i].clone(), &texts))
             .collect::<Result<Vec<_>, _>>()?;
         scan(view, q.site, tz, f, t, compiled.as_ref(), &mut gs)?;
         Ok(gs.into_iter().map(Grouping::finish).collect())
     };
-    let results: Vec<Result<Vec<Groups>, StatsError>> = if parts.len() == 1 {
-        vec![one(parts[0])]
+    let results: Vec<Result<Vec<Groups>, StatsError>> = if jobs.len() == 1 {
+        vec![one(jobs[0].0, &jobs[0].1)]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = parts.iter().map(|p| s.spawn(move || one(*p))).collect();
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|(p, which)| s.spawn(move || one(*p, which)))
+                .collect();
             handles
                 .into_iter()
                 .map(|h| {
@@ -283,8 +318,8 @@ fn scan_parallel(
         })
     };
     let mut merged: Vec<Groups> = vec![HashMap::new(); dims.len()];
-    for r in results {
-        for (i, map) in r?.into_iter().enumerate() {
+    for ((_, which), r) in jobs.iter().zip(results) {
+        for (&i, map) in which.iter().zip(r?) {
             for (k, v) in map {
                 merged[i].entry(k).or_default().add(&v);
             }

@@ -102,6 +102,19 @@ async fn assert_kpis_match(app: &TestApp, c: &Client, range: &str, filters: Valu
     }
 }
 
+/// Waits until the page's URL satisfies `ok` (a click's navigation may still
+/// be under way when the click returns).
+async fn wait_url(c: &Client, what: &str, ok: impl Fn(&url::Url) -> bool) -> url::Url {
+    for _ in 0..200 {
+        let url = c.current_url().await.unwrap();
+        if ok(&url) {
+            return url;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what}: still at {}", c.current_url().await.unwrap());
+}
+
 async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
@@ -147,7 +160,7 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
         .await
         .unwrap();
     click(c, "form.stack button[type=submit]").await;
-    let url = c.current_url().await.unwrap();
+    let url = wait_url(c, "after login", |u| !u.path().starts_with("/login")).await;
     assert_eq!(
         (url.path(), url.query()),
         ("/sites/example.com", Some("period=day")),
@@ -158,6 +171,10 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
 
     // The sources panel's Sources tab, then click Google.
     click(c, "section[data-panel=sources] nav.tabs a:nth-child(2)").await;
+    wait_url(c, "after choosing the Sources tab", |u| {
+        u.query().is_some_and(|q| q.contains("sources=source"))
+    })
+    .await;
     let rows = c
         .find_all(Locator::Css("section[data-panel=sources] td.label a"))
         .await
@@ -186,8 +203,10 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
         .click()
         .await
         .unwrap();
-    let url = c.current_url().await.unwrap();
-    assert!(url.query().unwrap().contains("f=source%3AGoogle"), "{url}");
+    wait_url(c, "after clicking Google", |u| {
+        u.query().is_some_and(|q| q.contains("f=source%3AGoogle"))
+    })
+    .await;
     let chip = c
         .find(Locator::Css(".chip"))
         .await
@@ -208,12 +227,11 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
         .click()
         .await
         .unwrap();
-    let url = c.current_url().await.unwrap();
-    assert!(
-        url.query().unwrap().contains("period=7d")
-            && url.query().unwrap().contains("f=source%3AGoogle"),
-        "{url}"
-    );
+    wait_url(c, "after choosing 7 days with the filter kept", |u| {
+        u.query()
+            .is_some_and(|q| q.contains("period=7d") && q.contains("f=source%3AGoogle"))
+    })
+    .await;
     browser.screenshot("3-google-last-7-days").await.unwrap();
     assert_kpis_match(&app, c, "7d", google, "7 days, Google").await;
     let visitors = &kpis(c).await[0];
@@ -224,6 +242,10 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
 
     // Removing the chip shows everything again; the chart has one point per day.
     click(c, ".chip-remove").await;
+    wait_url(c, "after removing the chip", |u| {
+        u.query().is_some_and(|q| !q.contains("f=source"))
+    })
+    .await;
     assert_kpis_match(&app, c, "7d", json!([]), "7 days").await;
     let hits = c
         .find_all(Locator::Css("svg.timeseries .ts-hit"))

@@ -1,0 +1,45 @@
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use touchpoint::stats::{
+    engine::{Grouping, scan},
+    query::Dimension,
+    values::Texts,
+};
+
+fn main() {
+    let (_dir, store) = support::cached_store(10_000_000);
+    let view = store.read().unwrap();
+    let from = support::START_MS + (support::DAYS - 1) * 86_400_000;
+    let to = from + 86_400_000;
+    let dims = vec![
+        vec![],
+        vec![Dimension::Hour],
+        vec![Dimension::Name],
+        vec![Dimension::Channel],
+        vec![Dimension::Page],
+        vec![Dimension::Country],
+        vec![Dimension::Browser],
+    ];
+    for _ in 0..20 {
+        let texts = Texts::new(&view);
+        let mut gs: Vec<Grouping> = dims
+            .iter()
+            .map(|d| Grouping::new(d.clone(), &texts).unwrap())
+            .collect();
+        let t = std::time::Instant::now();
+        scan(
+            &view,
+            touchpoint::domain::SiteId(1),
+            Default::default(),
+            from,
+            to,
+            None,
+            &mut gs,
+        )
+        .unwrap();
+        let e = t.elapsed();
+        let n: usize = gs.into_iter().map(|g| g.finish().len()).sum();
+        println!("all7: {e:?} ({n} groups)");
+    }
+}
