@@ -35,7 +35,16 @@ fn main() {
             .map(|d| Grouping::new(d.clone(), &texts).unwrap())
             .collect();
         let t = std::time::Instant::now();
-        scan(&view, SiteId(1), Timezone::default(), from, to, None, &mut gs).unwrap();
+        scan(
+            &view,
+            SiteId(1),
+            Timezone::default(),
+            from,
+            to,
+            None,
+            &mut gs,
+        )
+        .unwrap();
         let e = t.elapsed();
         let n: usize = gs.into_iter().map(|g| g.finish().len()).sum();
         println!("{e:?} ({n} groups)");

@@ -84,6 +84,8 @@ pub struct JobSettings {
     pub salt_destroy_schedule: String,
     /// When completed days are rolled up.
     pub rollup_schedule: String,
+    /// When expired login sessions are deleted.
+    pub login_cleanup_schedule: String,
 }
 
 /// `[auth]`

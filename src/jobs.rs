@@ -49,7 +49,8 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
     let noop: Body = Arc::new(|| {});
     job("salt_rotation", &cfg.salt_rotation_schedule, noop.clone())?;
     job("salt_destroy", &cfg.salt_destroy_schedule, noop.clone())?;
-    job("rollup", &cfg.rollup_schedule, noop)?;
+    job("rollup", &cfg.rollup_schedule, noop.clone())?;
+    job("login_cleanup", &cfg.login_cleanup_schedule, noop)?;
     Ok(())
 }
 
@@ -60,6 +61,7 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
 pub async fn start(
     cfg: &JobSettings,
     store: Store,
+    auth: Arc<crate::auth::Auth>,
     salts: Arc<SaltKeeper>,
     clock: Clock,
 ) -> anyhow::Result<JobScheduler> {
@@ -76,6 +78,12 @@ pub async fn start(
             tracing::error!(error = %e, "salt destruction failed");
         }
     });
+    let c3 = clock.clone();
+    let cleanup: Body = Arc::new(move || match auth.purge_expired_sessions(c3.now_ms()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "expired login sessions deleted"),
+        Err(e) => tracing::error!(error = %e, "login cleanup failed"),
+    });
     let roll: Body = Arc::new(move || match rollup::roll_up_all(&store, clock.now_ms()) {
         Ok(0) => {}
         Ok(n) => tracing::info!(days = n, "rollups written"),
@@ -85,6 +93,7 @@ pub async fn start(
         job("salt_rotation", &cfg.salt_rotation_schedule, rotate)?,
         job("salt_destroy", &cfg.salt_destroy_schedule, destroy)?,
         job("rollup", &cfg.rollup_schedule, roll)?,
+        job("login_cleanup", &cfg.login_cleanup_schedule, cleanup)?,
     ]
     .into_iter()
     .flatten()

@@ -207,6 +207,7 @@ impl Application {
         let mut sched = crate::jobs::start(
             &self.state.settings.jobs,
             self.state.store.clone(),
+            self.state.auth.clone(),
             self.salts.clone(),
             self.state.clock.clone(),
         )

@@ -48,7 +48,7 @@ fn render(
             current: h == u.login.hash,
         })
         .collect();
-    sessions.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms));
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.last_seen_ms));
     Ok(html_page(
         status,
         &v::account(&AccountPage {

@@ -132,7 +132,7 @@ impl Member {
                 memberships.push((w, role));
             }
         }
-        memberships.sort_by(|a, b| a.0.name.to_lowercase().cmp(&b.0.name.to_lowercase()));
+        memberships.sort_by_key(|(w, _)| w.name.to_lowercase());
         Ok(Self { user, memberships })
     }
 

@@ -66,7 +66,7 @@ impl Store {
                 out.push((k.value().to_owned(), rec));
             }
         }
-        out.sort_by(|a, b| b.1.created_ms.cmp(&a.1.created_ms));
+        out.sort_by_key(|(_, k)| std::cmp::Reverse(k.created_ms));
         Ok(out)
     }
 

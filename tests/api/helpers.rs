@@ -57,6 +57,10 @@ pub fn test_settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
             String::new(),
         ),
         ("TOUCHPOINT__JOBS__ROLLUP_SCHEDULE".into(), String::new()),
+        (
+            "TOUCHPOINT__JOBS__LOGIN_CLEANUP_SCHEDULE".into(),
+            String::new(),
+        ),
         // Tests play the reverse proxy: X-Forwarded-For carries each visitor's IP.
         (
             "TOUCHPOINT__SERVER__TRUSTED_PROXIES".into(),

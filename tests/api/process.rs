@@ -245,3 +245,100 @@ async fn every_acknowledged_event_survives_sigkill_mid_stream() {
     assert!(stored >= acked, "{stored} stored < {acked} acknowledged");
     assert!(stored <= sent, "{stored} stored > {sent} sent");
 }
+
+#[tokio::test]
+async fn serve_prints_a_setup_link_until_user_add_creates_someone_who_can_log_in() {
+    use crate::web::WebClient;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cmd(dir.path())
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let setup = lines.next().unwrap().unwrap();
+    let link = setup
+        .split(" at ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{first} / {setup}"));
+    assert!(link.contains("/setup?token="), "{setup}");
+    let page = reqwest::get(link).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Set up Touchpoint"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut add = cmd(dir.path())
+        .args([
+            "user",
+            "add",
+            "Boss@Example.com",
+            "--role",
+            "viewer",
+            "--workspace",
+            "Acme",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "a long enough password").unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("created user boss@example.com") && text.contains("\"Acme\""),
+        "{text}"
+    );
+    let generated = run_ok(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "ana@example.com",
+            "--role",
+            "analyst",
+            "--workspace",
+            "Acme",
+        ],
+    );
+    let password = generated.lines().last().unwrap().trim().to_owned();
+    assert_eq!(password.len(), 20, "{generated}");
+    let weak = cmd(dir.path())
+        .args([
+            "user",
+            "add",
+            "x@example.com",
+            "--role",
+            "boss",
+            "--workspace",
+            "Acme",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("unknown role"));
+
+    let (mut child, url) = serve(dir.path());
+    let mut c = WebClient::at(&url);
+    assert_eq!(
+        c.get("/setup?token=x").await.0,
+        404,
+        "no setup once a user exists"
+    );
+    for (email, pw) in [
+        ("boss@example.com", "a long enough password"),
+        ("ana@example.com", password.as_str()),
+    ] {
+        let (status, _, body) = c.password_step(email, pw).await;
+        assert_eq!(status, 303, "{email}: {body}");
+        let (status, _, body) = c.get("/sites").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Acme"));
+        c.post("/logout", &[]).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -39,13 +39,18 @@ pub struct WebClient {
 
 impl WebClient {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.url)
+    }
+
+    /// A client for the server at `url`.
+    pub fn at(url: &str) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
                 .build()
                 .unwrap(),
-            base: app.url.clone(),
+            base: url.to_owned(),
             csrf: None,
         }
     }

@@ -417,7 +417,7 @@ fn goal_rows(
             rate,
         });
     }
-    rows.sort_by(|a, b| b.visitors.cmp(&a.visitors));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));
     Ok(rows)
 }
 

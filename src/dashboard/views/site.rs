@@ -48,6 +48,10 @@ pub fn realtime(bar: UserBar<'_>, site: &Site, r: &Realtime) -> Markup {
     )
 }
 
+/// A goal's conversions from one source: (source, converted visitors,
+/// visitors, conversion rate in percent).
+pub type SourceRow = (String, u64, u64, f64);
+
 /// The goals page's model.
 pub struct GoalsPage<'a> {
     /// The site.
@@ -58,8 +62,8 @@ pub struct GoalsPage<'a> {
     pub rows: &'a [GoalRow],
     /// The period's label.
     pub period: &'a str,
-    /// The goal whose sources are shown, with (source, converted visitors, visitors, rate).
-    pub by_source: Option<(String, Vec<(String, u64, u64, f64)>)>,
+    /// The goal whose sources are shown, by name, with its rows.
+    pub by_source: Option<(String, Vec<SourceRow>)>,
     /// Error of the last action.
     pub error: Option<&'a str>,
 }
