@@ -7,6 +7,8 @@ mod account;
 mod assets;
 mod error;
 mod login;
+mod members;
+mod setup;
 pub mod site;
 pub mod views;
 mod web;
@@ -39,16 +41,16 @@ pub fn html_page(status: StatusCode, body: &Markup) -> HttpResponse {
 /// Every dashboard route.
 pub fn routes(cfg: &mut aw::ServiceConfig) {
     cfg.route("/assets/{name}", aw::get().to(assets::serve))
-        .route("/", aw::get().to(login::index))
-        .route("/setup", aw::get().to(login::setup_form))
-        .route("/setup", aw::post().to(login::setup))
+        .route("/", aw::get().to(setup::index))
+        .route("/setup", aw::get().to(setup::setup_form))
+        .route("/setup", aw::post().to(setup::setup))
         .route("/login", aw::get().to(login::login_form))
         .route("/login", aw::post().to(login::login))
         .route("/login/totp", aw::get().to(login::totp_form))
         .route("/login/totp", aw::post().to(login::totp))
         .route("/logout", aw::post().to(login::logout))
-        .route("/invite/{token}", aw::get().to(login::invite_form))
-        .route("/invite/{token}", aw::post().to(login::accept_invite))
+        .route("/invite/{token}", aw::get().to(setup::invite_form))
+        .route("/invite/{token}", aw::post().to(setup::accept_invite))
         .configure(account::routes)
         .configure(workspace::routes)
         .configure(site::routes);

@@ -1,4 +1,5 @@
-//! The sites list, workspaces, members and invitations, API keys, audit log.
+//! The sites list, workspaces, their sites, API keys and audit log.
+//! Members and invitations are in `members`.
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
@@ -13,13 +14,9 @@ use super::{
     web::{Member, Posted, require},
 };
 use crate::{
-    domain::{Domain, Email, Role, Timezone, UserId},
-    privacy,
-    store::{Invite, Workspace},
+    domain::{Domain, Role, Timezone},
+    store::Workspace,
 };
-
-/// How long an invitation link works.
-const INVITE_TTL_MS: u64 = 7 * 86_400_000;
 
 /// Routes for `/sites` and `/workspaces`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -27,15 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workspaces", web::post().to(create_workspace))
         .route("/workspaces/{ws}", web::get().to(show))
         .route("/workspaces/{ws}/sites", web::post().to(add_site))
-        .route("/workspaces/{ws}/members", web::post().to(add_member))
-        .route(
-            "/workspaces/{ws}/members/{user}/role",
-            web::post().to(set_role),
-        )
-        .route(
-            "/workspaces/{ws}/members/{user}/remove",
-            web::post().to(remove_member),
-        )
+        .configure(super::members::routes)
         .route("/workspaces/{ws}/keys", web::post().to(create_key))
         .route(
             "/workspaces/{ws}/keys/{hash}/revoke",
@@ -94,7 +83,7 @@ async fn create_workspace(
     Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
 }
 
-fn render(
+pub(super) fn render(
     m: &Member,
     ws: &Workspace,
     role: Role,
@@ -184,186 +173,6 @@ async fn add_site(
         now,
     )?;
     Err(DashError::Redirect(format!("/sites/{domain}/settings")))
-}
-
-#[derive(Deserialize)]
-struct MemberInput {
-    email: String,
-    role: String,
-}
-
-/// `POST /workspaces/{ws}/members` (owner): adds an existing user, or makes
-/// a one-time invitation link for a new one.
-async fn add_member(
-    m: Member,
-    ws: web::Path<u32>,
-    Posted(f): Posted<MemberInput>,
-) -> Result<HttpResponse, DashError> {
-    let (ws, role) = m.workspace(*ws)?;
-    require(role.is_owner())?;
-    let (email, new_role) = match (Email::parse(&f.email), Role::parse(&f.role)) {
-        (Ok(e), Ok(r)) => (e, r),
-        (Err(e), _) | (_, Err(e)) => {
-            return render(&m, &ws, role, StatusCode::BAD_REQUEST, None, Some(&e));
-        }
-    };
-    let st = m.state();
-    let now = st.clock.now_ms();
-    let actor = Some(m.user.login.user.id);
-    if let Some(existing) = st.auth.user_by_email(&email)? {
-        if st
-            .store
-            .members(ws.id)?
-            .iter()
-            .any(|(u, _)| *u == existing.id)
-        {
-            return render(
-                &m,
-                &ws,
-                role,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some("already a member; change their role in the list"),
-            );
-        }
-        st.store.set_member(ws.id, existing.id, new_role)?;
-        st.auth.audit(
-            &[ws.id],
-            actor,
-            "member_added",
-            &format!("{email} as {new_role}"),
-            now,
-        )?;
-        return Err(DashError::Redirect(format!("/workspaces/{}", ws.id)));
-    }
-    let token = privacy::random_token();
-    let hash = privacy::sha256_hex(token.as_bytes());
-    st.store.put_invite(
-        &hash,
-        &Invite {
-            workspace: ws.id,
-            role: new_role,
-            email_sealed: hex::encode(
-                st.auth
-                    .keys
-                    .seal(hash.as_bytes(), email.as_str().as_bytes()),
-            ),
-            expires_ms: now + INVITE_TTL_MS,
-            invited_by: m.user.login.user.id,
-        },
-    )?;
-    st.auth.audit(
-        &[ws.id],
-        actor,
-        "member_invited",
-        &format!("{email} as {new_role}"),
-        now,
-    )?;
-    let link = format!("/invite/{token}");
-    render(
-        &m,
-        &ws,
-        role,
-        StatusCode::OK,
-        Some((
-            "Invitation link (shown once; prefix it with this server's address):",
-            link,
-        )),
-        None,
-    )
-}
-
-#[derive(Deserialize)]
-struct RoleInput {
-    role: String,
-}
-
-fn last_owner(m: &Member, ws: &Workspace, user: UserId) -> Result<bool, DashError> {
-    let members = m.state().store.members(ws.id)?;
-    let owners: Vec<_> = members.iter().filter(|(_, r)| r.is_owner()).collect();
-    Ok(owners.len() == 1 && owners[0].0 == user)
-}
-
-/// `POST /workspaces/{ws}/members/{user}/role` (owner)
-async fn set_role(
-    m: Member,
-    path: web::Path<(u32, u32)>,
-    Posted(f): Posted<RoleInput>,
-) -> Result<HttpResponse, DashError> {
-    let (ws, role) = m.workspace(path.0)?;
-    require(role.is_owner())?;
-    let user = UserId(path.1);
-    let new_role = Role::parse(&f.role).map_err(DashError::BadRequest)?;
-    let st = m.state();
-    let old = st
-        .store
-        .members(ws.id)?
-        .into_iter()
-        .find(|(u, _)| *u == user)
-        .map(|(_, r)| r)
-        .ok_or(DashError::NotFound)?;
-    if !new_role.is_owner() && last_owner(&m, &ws, user)? {
-        return render(
-            &m,
-            &ws,
-            role,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("a workspace needs at least one owner"),
-        );
-    }
-    st.store.set_member(ws.id, user, new_role)?;
-    let who = st
-        .store
-        .user(user)?
-        .map(|u| st.auth.email_of(&u))
-        .unwrap_or_default();
-    st.auth.audit(
-        &[ws.id],
-        Some(m.user.login.user.id),
-        "role_changed",
-        &format!("{who}: {old} → {new_role}"),
-        st.clock.now_ms(),
-    )?;
-    Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
-}
-
-/// `POST /workspaces/{ws}/members/{user}/remove` (owner)
-async fn remove_member(
-    m: Member,
-    path: web::Path<(u32, u32)>,
-    Posted(_): Posted<Empty>,
-) -> Result<HttpResponse, DashError> {
-    let (ws, role) = m.workspace(path.0)?;
-    require(role.is_owner())?;
-    let user = UserId(path.1);
-    if last_owner(&m, &ws, user)? {
-        return render(
-            &m,
-            &ws,
-            role,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("a workspace needs at least one owner"),
-        );
-    }
-    let st = m.state();
-    let who = st
-        .store
-        .user(user)?
-        .map(|u| st.auth.email_of(&u))
-        .unwrap_or_default();
-    if !st.store.remove_member(ws.id, user)? {
-        return Err(DashError::NotFound);
-    }
-    st.auth.audit(
-        &[ws.id],
-        Some(m.user.login.user.id),
-        "member_removed",
-        &who,
-        st.clock.now_ms(),
-    )?;
-    Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
 }
 
 /// `POST /workspaces/{ws}/keys` (admin): the key is shown once.

@@ -18,5 +18,6 @@ mod stats_api;
 mod stats_batch;
 mod stats_filters;
 mod stats_v1;
+mod two_factor;
 mod ui;
 mod web;

@@ -1,5 +1,6 @@
 //! A site's pages: overview (also behind a shared link), realtime, goals, settings.
 
+pub mod conversions;
 pub mod params;
 pub mod report;
 mod settings;
@@ -212,8 +213,8 @@ async fn goals_page(
         let o = report::overview(&snapshot, &s2, &goals, &state, today)?;
         let by_source = match goals.iter().find(|g| Some(g.id) == chosen) {
             Some(g) => Some((
-                report::goal_name(g),
-                settings::by_source(&snapshot, &s2, g, &state, today)?,
+                conversions::goal_name(g),
+                conversions::by_source(&snapshot, &s2, g, &state, today)?,
             )),
             None => None,
         };

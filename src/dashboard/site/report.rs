@@ -4,14 +4,15 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+use super::conversions::GoalRow;
 use super::params::{KPI_METRICS, PANELS, ViewState, filter_dimension, previous};
 use crate::{
     domain::calendar::dates_to_ms,
     stats::{
         self, StatsError, Value,
-        query::{Dimension, Direction, Filter, Metric, Op, OrderKey, Query},
+        query::{Dimension, Direction, Filter, Metric, OrderKey, Query},
     },
-    store::{Goal, GoalKind, ReadView, Site},
+    store::{Goal, ReadView, Site},
 };
 
 /// Rows shown per panel.
@@ -54,19 +55,6 @@ pub struct Panel {
     pub total_rows: usize,
 }
 
-/// Conversions of one goal.
-#[derive(Debug, Clone)]
-pub struct GoalRow {
-    /// The goal.
-    pub goal: Goal,
-    /// Visitors who converted.
-    pub visitors: u64,
-    /// Completions.
-    pub events: u64,
-    /// Converted visitors as a share of all visitors, in percent.
-    pub rate: f64,
-}
-
 /// A chart point: its bucket label and value.
 pub type ChartPoint = (String, f64);
 
@@ -89,36 +77,6 @@ pub struct Overview {
     pub goals: Vec<GoalRow>,
 }
 
-/// A goal's display name (`Signup`, `Visit /pricing*`).
-#[must_use]
-pub fn goal_name(g: &Goal) -> String {
-    match &g.kind {
-        GoalKind::Event(n) => n.clone(),
-        GoalKind::Page(p) => format!("Visit {p}"),
-    }
-}
-
-/// The filter leaf that matches a goal's completions.
-#[must_use]
-pub fn goal_filter(g: &Goal) -> Filter {
-    match &g.kind {
-        GoalKind::Event(n) => leaf(Op::Is, Dimension::Name, n.clone()),
-        GoalKind::Page(p) => {
-            let re = format!("^{}$", regex::escape(p).replace("\\*", ".*"));
-            leaf(Op::Matches, Dimension::Page, re)
-        }
-    }
-}
-
-fn leaf(op: Op, dim: Dimension, v: String) -> Filter {
-    Filter::Leaf {
-        op,
-        dim,
-        values: vec![v],
-        case_sensitive: true,
-    }
-}
-
 /// Time bucket of a range: hours for one day, days up to ~3 months, else months.
 fn interval(first: NaiveDate, last: NaiveDate) -> Dimension {
     match (last - first).num_days() {
@@ -129,14 +87,14 @@ fn interval(first: NaiveDate, last: NaiveDate) -> Dimension {
 }
 
 /// The query builder of one report.
-struct Ask<'a> {
+pub(super) struct Ask<'a> {
     view: &'a ReadView,
     site: &'a Site,
     filter: Option<Filter>,
 }
 
 impl Ask<'_> {
-    fn run(
+    pub(super) fn run(
         &self,
         range: (NaiveDate, NaiveDate),
         metrics: Vec<Metric>,
@@ -186,7 +144,7 @@ impl Ask<'_> {
     }
 }
 
-fn int(v: Option<&Value>) -> u64 {
+pub(super) fn int(v: Option<&Value>) -> u64 {
     match v {
         Some(Value::Int(i)) => *i,
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -363,7 +321,7 @@ pub fn overview(
         .take(PANEL_ROWS)
         .cloned()
         .collect();
-    let goals = goal_rows(&ask, range, goals, &named, total_visitors)?;
+    let goals = super::conversions::goal_rows(&ask, range, goals, &named, total_visitors)?;
     Ok(Overview {
         range,
         kpis,
@@ -373,52 +331,6 @@ pub fn overview(
         events,
         goals,
     })
-}
-
-/// Event goals come from the by-name breakdown (rollups when unfiltered);
-/// page goals need a pass matching paths, since one visitor may view many.
-fn goal_rows(
-    ask: &Ask<'_>,
-    range: (NaiveDate, NaiveDate),
-    goals: &[Goal],
-    named: &[(String, u64, u64)],
-    total: u64,
-) -> Result<Vec<GoalRow>, StatsError> {
-    let mut rows = Vec::new();
-    for g in goals {
-        let (visitors, events) = match &g.kind {
-            GoalKind::Event(n) => named
-                .iter()
-                .find(|(x, _, _)| x == n)
-                .map_or((0, 0), |(_, v, e)| (*v, *e)),
-            GoalKind::Page(_) => {
-                let out = ask.run(
-                    range,
-                    vec![Metric::Visitors, Metric::Pageviews],
-                    Vec::new(),
-                    Some(goal_filter(g)),
-                    1,
-                )?;
-                out.rows
-                    .first()
-                    .map_or((0, 0), |r| (int(r.metrics.first()), int(r.metrics.get(1))))
-            }
-        };
-        #[allow(clippy::cast_precision_loss)]
-        let rate = if total == 0 {
-            0.0
-        } else {
-            (visitors as f64 / total as f64 * 1000.0).round() / 10.0
-        };
-        rows.push(GoalRow {
-            goal: g.clone(),
-            visitors,
-            events,
-            rate,
-        });
-    }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));
-    Ok(rows)
 }
 
 fn next(it: &mut impl Iterator<Item = stats::Output>) -> Result<stats::Output, StatsError> {

@@ -1,11 +1,8 @@
-//! Site settings (timezone, allowed hostnames), the shared link, deletion,
-//! and a goal's conversions by source.
+//! Site settings (timezone, allowed hostnames), the shared link, deletion.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::{params::ViewState, report::goal_filter};
 use crate::{
     dashboard::{
         DashError, html_page,
@@ -15,13 +12,9 @@ use crate::{
         },
         web::{Member, Posted, require},
     },
-    domain::{Domain, Timezone, calendar::dates_to_ms},
+    domain::{Domain, Timezone},
     privacy,
-    stats::{
-        self, StatsError,
-        query::{Dimension, Direction, Filter, Metric, OrderKey, Query},
-    },
-    store::{Goal, ReadView, Site},
+    store::Site,
 };
 
 /// Routes under `/sites/{domain}/settings`.
@@ -222,72 +215,4 @@ async fn delete(
         "/workspaces/{}",
         site.workspace
     )))
-}
-
-/// A goal's conversions by source: (source, converted visitors, visitors, rate %).
-///
-/// # Errors
-/// Query errors.
-pub fn by_source(
-    view: &ReadView,
-    site: &Site,
-    goal: &Goal,
-    state: &ViewState,
-    today: NaiveDate,
-) -> Result<Vec<(String, u64, u64, f64)>, StatsError> {
-    let (first, last) = state.range(today);
-    let (from_ms, to_ms) = dates_to_ms(first, last, site.timezone);
-    let ask = |filter: Option<Filter>| {
-        stats::run(
-            view,
-            &Query {
-                site: site.id,
-                timezone: site.timezone,
-                from_ms,
-                to_ms,
-                metrics: vec![Metric::Visitors],
-                dimensions: vec![Dimension::Source],
-                filter,
-                order_by: vec![(OrderKey::Metric(Metric::Visitors), Direction::Desc)],
-                limit: 10_000,
-                offset: 0,
-            },
-        )
-    };
-    let base = state.stats_filter();
-    let with_goal = match base.clone() {
-        Some(f) => Filter::And(vec![f, goal_filter(goal)]),
-        None => goal_filter(goal),
-    };
-    let converted = ask(Some(with_goal))?;
-    let all = ask(base)?;
-    let count = |r: &stats::Row| match r.metrics.first() {
-        Some(stats::Value::Int(i)) => *i,
-        _ => 0,
-    };
-    let totals: std::collections::HashMap<&str, u64> = all
-        .rows
-        .iter()
-        .map(|r| (r.dimensions[0].as_str(), count(r)))
-        .collect();
-    Ok(converted
-        .rows
-        .iter()
-        .take(20)
-        .map(|r| {
-            let conv = count(r);
-            let vis = totals
-                .get(r.dimensions[0].as_str())
-                .copied()
-                .unwrap_or(conv)
-                .max(conv);
-            #[allow(clippy::cast_precision_loss)]
-            let rate = if vis == 0 {
-                0.0
-            } else {
-                (conv as f64 / vis as f64 * 1000.0).round() / 10.0
-            };
-            (r.dimensions[0].clone(), conv, vis, rate)
-        })
-        .collect())
 }

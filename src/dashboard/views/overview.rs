@@ -12,7 +12,7 @@ use super::{
 use crate::{
     dashboard::site::{
         params::{FILTER_KEYS, PERIODS, ViewState},
-        report::{Overview, goal_name},
+        {conversions::goal_name, report::Overview},
     },
     stats::{Value, query::Metric},
     store::Site,

@@ -7,7 +7,7 @@ use super::{
     layout::{Chrome, UserBar, csrf_field, page},
 };
 use crate::{
-    dashboard::site::report::{GoalRow, goal_name},
+    dashboard::site::conversions::{GoalRow, goal_name},
     domain::Role,
     stats::realtime::Realtime,
     store::{GoalKind, Site},

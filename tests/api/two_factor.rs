@@ -1,0 +1,171 @@
+//! Two-factor authentication and login sessions over HTTP: TOTP enrolment
+//! and login, recovery codes, required enrolment for admins, session lists,
+//! revocation and idle expiry.
+
+use reqwest::StatusCode;
+use touchpoint::{auth::totp, domain::Role, store::WorkspaceChoice};
+
+use crate::{
+    accounts::capture,
+    helpers::{MIN, spawn_app},
+    web::{PASSWORD, WebClient},
+};
+
+#[tokio::test]
+async fn totp_enrolment_then_login_needs_a_code_and_recovery_codes_work_once() {
+    let app = spawn_app().await;
+    let (mut c, user) = app
+        .member("ana@example.com", Role::Analyst, app.acme())
+        .await;
+    let (s, _, page) = c.get("/account/totp").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<svg"), "QR code shown");
+    let secret_b32 = capture(r#"name="secret" value="([A-Z2-7]+)""#, &page);
+    let secret = totp::secret_from_base32(&secret_b32).unwrap();
+    let (s, _, _) = c
+        .post(
+            "/account/totp",
+            &[("secret", &secret_b32), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let code = totp::code_at(&secret, app.clock.now_ms());
+    let (s, _, page) = c
+        .post("/account/totp", &[("secret", &secret_b32), ("code", &code)])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let recovery: Vec<String> = regex::Regex::new(r"\b[0-9a-f]{5}-[0-9a-f]{5}\b")
+        .unwrap()
+        .find_iter(&page)
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10, "{page}");
+    c.post("/logout", &[]).await;
+
+    let (s, location, _) = c.password_step(&user.email, PASSWORD).await;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, "/login/totp?next=%2Fsites")
+    );
+    let (s, _, _) = c.get("/sites").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "half-logged-in is not logged in");
+    c.get("/login/totp").await;
+    let (s, _, _) = c.post("/login/totp", &[("code", "123456")]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    app.clock.advance_ms(MIN);
+    let code = totp::code_at(&secret, app.clock.now_ms());
+    let (s, location, _) = c.post("/login/totp", &[("code", &code)]).await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/sites"));
+    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    c.post("/logout", &[]).await;
+
+    for (attempt, want) in [(0, StatusCode::SEE_OTHER), (1, StatusCode::UNAUTHORIZED)] {
+        c.password_step(&user.email, PASSWORD).await;
+        c.get("/login/totp").await;
+        let (s, _, _) = c.post("/login/totp", &[("code", &recovery[0])]).await;
+        assert_eq!(s, want, "use {attempt} of a recovery code");
+        c.post("/logout", &[]).await;
+    }
+}
+
+#[tokio::test]
+async fn admins_must_enrol_before_using_the_dashboard() {
+    let app = spawn_app().await;
+    let admin = app.user(
+        "adm@example.com",
+        Role::Admin,
+        WorkspaceChoice::Existing(app.acme()),
+    );
+    // Take the enrolment away, as if the user predates the requirement.
+    let mut rec = app.state.store.user(admin.id).unwrap().unwrap();
+    rec.totp_sealed = None;
+    app.state.store.put_user(&rec).unwrap();
+    let mut c = WebClient::new(&app);
+    let (s, _, _) = c.password_step(&admin.email, PASSWORD).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    for path in [
+        "/sites",
+        "/sites/example.com",
+        &format!("/workspaces/{}", app.acme()),
+    ] {
+        let (s, location, _) = c.get(path).await;
+        assert_eq!(
+            (s, location.as_str()),
+            (StatusCode::SEE_OTHER, "/account/totp"),
+            "{path}"
+        );
+    }
+    let (s, _, page) = c.get("/account/totp").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("requires two-factor"));
+    let secret_b32 = capture(r#"name="secret" value="([A-Z2-7]+)""#, &page);
+    let code = totp::code_at(
+        &totp::secret_from_base32(&secret_b32).unwrap(),
+        app.clock.now_ms(),
+    );
+    assert_eq!(
+        c.post("/account/totp", &[("secret", &secret_b32), ("code", &code)])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    // And can't turn it off again.
+    let (s, _, body) = c
+        .post("/account/totp/disable", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("requires two-factor"));
+}
+
+#[tokio::test]
+async fn sessions_are_listed_revocable_and_expire_when_idle() {
+    let app = spawn_app().await;
+    let user = app.user(
+        "ana@example.com",
+        Role::Analyst,
+        WorkspaceChoice::Existing(app.acme()),
+    );
+    let mut a = WebClient::new(&app);
+    a.login(&app, &user).await;
+    let mut b = WebClient::new(&app);
+    b.login(&app, &user).await;
+    let (_, _, page) = a.get("/account").await;
+    let ids: Vec<String> = regex::Regex::new(r"/account/sessions/([0-9a-f]{16})/revoke")
+        .unwrap()
+        .captures_iter(&page)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "the other session can be revoked, this one is marked: {page}"
+    );
+    assert!(page.contains("this session"));
+    let (s, _, _) = a
+        .post(&format!("/account/sessions/{}/revoke", ids[0]), &[])
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/sites").await.0, StatusCode::SEE_OTHER, "revoked");
+    assert_eq!(a.get("/sites").await.0, StatusCode::OK);
+
+    b.login(&app, &user).await;
+    let (s, location, _) = a.post("/account/logout-everywhere", &[]).await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    assert_eq!(a.get("/sites").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/sites").await.0, StatusCode::SEE_OTHER);
+
+    a.login(&app, &user).await;
+    app.clock.advance_ms(719 * MIN);
+    assert_eq!(
+        a.get("/sites").await.0,
+        StatusCode::OK,
+        "used within the idle window"
+    );
+    app.clock.advance_ms(721 * MIN);
+    assert_eq!(
+        a.get("/sites").await.0,
+        StatusCode::SEE_OTHER,
+        "idle for longer than session_idle_minutes"
+    );
+}
