@@ -84,27 +84,23 @@ fn users_join_workspaces_and_emails_are_unique() {
     assert_eq!(store.user_count().unwrap(), 2);
 }
 
-#[test]
-fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
+/// A store with workspace "W" holding a.example and b.example.
+fn two_sites() -> (tempfile::TempDir, Store, super::Site, super::Site) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let ws = store.create_workspace("W", 0).unwrap().id;
-    let a = store
-        .add_site(
-            ws,
-            &Domain::parse("a.example").unwrap(),
-            Timezone::default(),
-            0,
-        )
-        .unwrap();
-    let b = store
-        .add_site(
-            ws,
-            &Domain::parse("b.example").unwrap(),
-            Timezone::default(),
-            0,
-        )
-        .unwrap();
+    let add = |d: &str| {
+        store
+            .add_site(ws, &Domain::parse(d).unwrap(), Timezone::default(), 0)
+            .unwrap()
+    };
+    let (a, b) = (add("a.example"), add("b.example"));
+    (dir, store, a, b)
+}
+
+#[test]
+fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
+    let (_dir, store, a, b) = two_sites();
     let visits = [a.id, b.id]
         .iter()
         .enumerate()
@@ -223,25 +219,7 @@ fn a_schema_1_store_moves_its_sites_and_keys_into_a_default_workspace() {
 
 #[test]
 fn a_new_timezone_voids_the_sites_rollups_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ws = store.create_workspace("W", 0).unwrap().id;
-    let mut a = store
-        .add_site(
-            ws,
-            &Domain::parse("a.example").unwrap(),
-            Timezone::default(),
-            0,
-        )
-        .unwrap();
-    let b = store
-        .add_site(
-            ws,
-            &Domain::parse("b.example").unwrap(),
-            Timezone::default(),
-            0,
-        )
-        .unwrap();
+    let (_dir, store, mut a, b) = two_sites();
     for s in [a.id, b.id] {
         assert!(
             store

@@ -118,13 +118,7 @@ impl Store {
             // Rollups are bucketed by local day and hour: a new zone voids them
             // (the rollup job rebuilds them; until then reports scan).
             if old.timezone != site.timezone {
-                let s = site.id.0;
-                tx.open_table(ROLLUPS)?
-                    .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
-                        false
-                    })?;
-                tx.open_table(ROLLED_DAYS)?
-                    .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+                drop_rollups(&tx, site.id)?;
             }
         }
         tx.commit()?;
@@ -150,12 +144,7 @@ impl Store {
             let s = id.0;
             tx.open_table(SESSIONS)?
                 .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
-            tx.open_table(ROLLUPS)?
-                .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
-                    false
-                })?;
-            tx.open_table(ROLLED_DAYS)?
-                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+            drop_rollups(&tx, id)?;
             tx.open_table(DAY_VERSIONS)?
                 .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
             tx.open_table(GOALS)?
@@ -172,6 +161,18 @@ impl Store {
     pub fn sites(&self) -> Result<Vec<Site>, StoreError> {
         self.read()?.sites()
     }
+}
+
+/// Deletes a site's rollups and their day marks.
+fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<(), StoreError> {
+    let s = site.0;
+    tx.open_table(ROLLUPS)?
+        .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
+            false
+        })?;
+    tx.open_table(ROLLED_DAYS)?
+        .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+    Ok(())
 }
 
 /// Decodes a site row.

@@ -55,14 +55,8 @@ impl WebClient {
         }
     }
 
-    /// GETs a page, remembering its CSRF token; returns status, Location and body.
-    pub async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+    /// Status, Location and body of a response, remembering the page's CSRF token.
+    async fn read(&mut self, r: reqwest::Response) -> (StatusCode, String, String) {
         let status = r.status();
         let location = r
             .headers()
@@ -75,6 +69,17 @@ impl WebClient {
             self.csrf = Some(t);
         }
         (status, location, body)
+    }
+
+    /// GETs a page, remembering its CSRF token; returns status, Location and body.
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        self.read(r).await
     }
 
     /// POSTs a form with the remembered CSRF token; returns status, Location and body.
@@ -102,18 +107,7 @@ impl WebClient {
             .send()
             .await
             .unwrap();
-        let status = r.status();
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = r.text().await.unwrap();
-        if let Some(t) = csrf_of(&body) {
-            self.csrf = Some(t);
-        }
-        (status, location, body)
+        self.read(r).await
     }
 
     /// Password step only; returns the response to it.
