@@ -71,6 +71,17 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    let goals = vec![Goal {
+        id: 1,
+        site: site.id,
+        kind: GoalKind::Event("pageview".into()),
+    }];
+    let state = ViewState::default();
+    g.bench_function("goals_page_30d", |b| {
+        b.iter(|| {
+            report::goals_only(&store.read().unwrap(), &site, &goals, &state, today).unwrap()
+        });
+    });
     let end = support::START_MS + support::DAYS * 86_400_000 - 60_000;
     g.bench_function("realtime_at_end_of_data", |b| {
         b.iter(|| realtime::current(&store.read().unwrap(), site.id, end).unwrap());

@@ -210,7 +210,7 @@ async fn goals_page(
         let goals = store.goals(s2.id)?;
         let snapshot = store.read()?;
         let today = today(now, s2.timezone);
-        let o = report::overview(&snapshot, &s2, &goals, &state, today)?;
+        let rows = report::goals_only(&snapshot, &s2, &goals, &state, today)?;
         let by_source = match goals.iter().find(|g| Some(g.id) == chosen) {
             Some(g) => Some((
                 conversions::goal_name(g),
@@ -218,7 +218,7 @@ async fn goals_page(
             )),
             None => None,
         };
-        Ok((o.goals, by_source))
+        Ok((rows, by_source))
     })
     .await??;
     let email = m.state().auth.email_of(&m.user.login.user);

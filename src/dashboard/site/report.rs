@@ -345,3 +345,48 @@ fn none_if_empty(s: &str) -> String {
         s.to_owned()
     }
 }
+
+/// Just the goal conversions of a period (the goals page): the total and the
+/// by-name breakdown in one batch, then a pass per page goal.
+///
+/// # Errors
+/// Query errors.
+pub fn goals_only(
+    view: &ReadView,
+    site: &Site,
+    goals: &[Goal],
+    state: &ViewState,
+    today: NaiveDate,
+) -> Result<Vec<GoalRow>, StatsError> {
+    let ask = Ask {
+        view,
+        site,
+        filter: state.stats_filter(),
+    };
+    let range = state.range(today);
+    let qs = [
+        ask.query(range, vec![Metric::Visitors], Vec::new(), None, 1),
+        ask.query(
+            range,
+            vec![Metric::Visitors, Metric::Events],
+            vec![Dimension::Name],
+            None,
+            10_000,
+        ),
+    ];
+    let mut out = stats::run_many(view, &qs)?.into_iter();
+    let (totals, names) = (next(&mut out)?, next(&mut out)?);
+    let named: Vec<(String, u64, u64)> = names
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.dimensions[0].clone(),
+                int(r.metrics.first()),
+                int(r.metrics.get(1)),
+            )
+        })
+        .collect();
+    let total = totals.rows.first().map_or(0, |r| int(r.metrics.first()));
+    super::conversions::goal_rows(&ask, range, goals, &named, total)
+}
