@@ -2,6 +2,8 @@
 //! Events API. It is the only route with open CORS, and it accepts any
 //! Content-Type so browsers can send `text/plain` and skip the preflight.
 
+pub mod script;
+
 use actix_web::{
     HttpRequest, HttpResponse,
     http::header::{self, HeaderValue},
@@ -24,6 +26,7 @@ pub const DROPPED_HEADER: &str = "x-touchpoint-dropped";
 
 /// Routes of the tracker edge.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/js/tp.js", web::get().to(script::serve));
     cfg.service(
         web::resource("/api/event")
             .route(web::post().to(event))

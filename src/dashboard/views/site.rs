@@ -144,9 +144,8 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let site = m.site;
     let base = format!("/sites/{}", site.domain);
-    // Plausible's script, served from the tracked site, posting here.
     let snippet = format!(
-        "<script defer data-domain=\"{}\" data-api=\"{}/api/event\" src=\"/js/script.js\"></script>",
+        "<script defer data-domain=\"{}\" src=\"{}/js/tp.js\"></script>",
         site.domain, m.origin
     );
     page(
@@ -160,9 +159,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             @if let Some(n) = m.notice { p.notice { (n) } }
             section.card {
                 h2 { "Tracking snippet" }
-                p { "Add this to the " code { "<head>" } " of every page, and serve Plausible's "
-                    code { "script.js" } " (from plausible.io or the " code { "@plausible-analytics/tracker" }
-                    " npm package) from your own site at " code { "/js/script.js" } ":" }
+                p { "Add this to the " code { "<head>" } " of every page:" }
                 pre.snippet id="snippet" { (snippet) }
                 button.copy type="button" data-copy-target="snippet" { "Copy" }
             }
