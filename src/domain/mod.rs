@@ -2,7 +2,9 @@
 
 mod account;
 pub mod calendar;
+mod consent;
 mod site;
 
 pub use account::{Email, Role, UserId, WorkspaceId};
+pub use consent::{ConsentMode, FormCapture};
 pub use site::{Domain, DomainError, SiteId, Timezone};

@@ -4,6 +4,7 @@
 pub mod acquisition;
 pub mod client_ip;
 pub mod enrich;
+pub mod identity;
 pub mod payload;
 pub mod session;
 pub mod useragent;

@@ -46,6 +46,8 @@ pub struct RawEvent {
     pub interactive: bool,
     /// Hash-based routing: the fragment is part of the path.
     pub hash_mode: bool,
+    /// First-party id, lead digests, consent decision (see [`super::identity`]).
+    pub identity: super::identity::Identity,
 }
 
 impl RawEvent {
@@ -206,6 +208,11 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
     let hash_mode = matches!(field(&obj, "hashMode", &["h"]), Some(Value::Bool(true)))
         || matches!(field(&obj, "hashMode", &["h"]), Some(Value::Number(n)) if n.as_u64() == Some(1));
 
+    let identity = super::identity::parse(&obj, &mut errors);
+    if name == "consent" && identity.consent.is_none() && !errors.contains_key("c") {
+        errors.insert("c", "a consent event needs its decision in c".into());
+    }
+
     match url {
         Some(url) if errors.is_empty() => Ok(RawEvent {
             name,
@@ -216,6 +223,7 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
             revenue,
             interactive,
             hash_mode,
+            identity,
         }),
         _ => Err(errors),
     }

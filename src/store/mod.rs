@@ -10,6 +10,7 @@ mod account_tests;
 mod accounts;
 mod audit;
 pub mod codec;
+mod consent;
 mod goals;
 mod keys;
 mod logins;
@@ -31,6 +32,7 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 
 pub use accounts::{UserRecord, Workspace, WorkspaceChoice};
 pub use audit::AuditEntry;
+pub use consent::{ConsentEntry, LeadIdentity};
 pub use goals::{Goal, GoalKind};
 pub use keys::ApiKeyRecord;
 pub use logins::{Invite, LoginSession, LoginStage};

@@ -11,7 +11,7 @@ use super::{
         SITES, WORKSPACES,
     },
 };
-use crate::domain::{Domain, SiteId, Timezone, WorkspaceId};
+use crate::domain::{ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId};
 
 /// A tracked site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,22 @@ pub struct Site {
     /// Hostnames allowed to send events (`*.example.com` allowed); empty = any.
     #[serde(default)]
     pub allowed_hostnames: Vec<String>,
+    /// When the tracker may identify visitors.
+    #[serde(default)]
+    pub consent_mode: ConsentMode,
+    /// Which forms lead fields are hashed from.
+    #[serde(default)]
+    pub forms: FormCapture,
+    /// Treat Do Not Track like Global Privacy Control (a decline).
+    #[serde(default)]
+    pub respect_dnt: bool,
+    /// Version of the privacy policy consent is asked for.
+    #[serde(default = "default_policy")]
+    pub policy_version: String,
+}
+
+fn default_policy() -> String {
+    "1".into()
 }
 
 impl Site {
@@ -87,6 +103,10 @@ impl Store {
                 workspace,
                 share_token: None,
                 allowed_hostnames: Vec::new(),
+                consent_mode: ConsentMode::default(),
+                forms: FormCapture::default(),
+                respect_dnt: false,
+                policy_version: default_policy(),
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

@@ -48,6 +48,15 @@ pub const AUDIT: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new(
 /// (site, goal id) → JSON `Goal`.
 pub const GOALS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("goals_v1");
 
+/// (site, unix ms, sequence) → JSON `ConsentEntry`: every decision, kept as proof.
+pub const CONSENTS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("consents_v1");
+/// (site, subject) → unix ms of the accept in force; a decline removes the row.
+/// The subject is a keyed hash of the visitor's first-party id.
+pub const CONSENTED: TableDefinition<(u32, &[u8]), u64> = TableDefinition::new("consented_v1");
+/// (site, subject) → JSON `LeadIdentity`: keyed indexes of a consenting
+/// visitor's email and phone digests.
+pub const IDENTITIES: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("identities_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -60,6 +69,8 @@ pub const NEXT_USER_ID: &str = "next_user_id";
 pub const NEXT_WORKSPACE_ID: &str = "next_workspace_id";
 /// Next audit sequence number.
 pub const NEXT_AUDIT_SEQ: &str = "next_audit_seq";
+/// Next consent-log sequence number.
+pub const NEXT_CONSENT_SEQ: &str = "next_consent_seq";
 /// Next goal id.
 pub const NEXT_GOAL_ID: &str = "next_goal_id";
 /// Next interned string id.
@@ -86,5 +97,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(INVITES)?;
     tx.open_table(AUDIT)?;
     tx.open_table(GOALS)?;
+    tx.open_table(CONSENTS)?;
+    tx.open_table(CONSENTED)?;
+    tx.open_table(IDENTITIES)?;
     Ok(())
 }

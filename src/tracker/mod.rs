@@ -2,6 +2,7 @@
 //! Events API. It is the only route with open CORS, and it accepts any
 //! Content-Type so browsers can send `text/plain` and skip the preflight.
 
+mod identity;
 pub mod script;
 
 use actix_web::{
@@ -50,7 +51,7 @@ fn cors(mut res: HttpResponse) -> HttpResponse {
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(DROPPED_HEADER),
+        HeaderValue::from_static("x-touchpoint-dropped, x-touchpoint-refused, retry-after"),
     );
     res
 }
@@ -150,6 +151,31 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     // One event per named site, queued as one unit: all stored or none.
     let sites: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();
     let events = state.enricher.enrich(&raw, &sites, (ip, ua_str), ua, now);
+    let owned: Vec<_> = targets.iter().map(|s| (*s).clone()).collect();
+    let (store, keys) = (state.store.clone(), state.auth.keys.clone());
+    let is_consent = raw.name == "consent";
+    let id = raw.identity;
+    // Consent records and identifiers touch the store: off the async threads.
+    let kept = actix_web::web::block(move || {
+        let mut events = events;
+        if is_consent {
+            let pairs: Vec<_> = events.iter().map(|e| (e.site, e.visitor.current)).collect();
+            identity::record_consent(&store, &keys, &id, &pairs, now).map(|()| None)
+        } else {
+            let refs: Vec<_> = owned.iter().collect();
+            identity::apply(&store, &keys, &id, &refs, &mut events, now).map(|r| Some((events, r)))
+        }
+    })
+    .await;
+    let (events, refused) = match kept {
+        Ok(Ok(Some(kept))) => kept,
+        Ok(Ok(None)) => return cors(HttpResponse::Accepted().body("ok")),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "identity not stored");
+            return unavailable("5", "storage unavailable");
+        }
+        Err(_) => return unavailable("5", "storage unavailable"),
+    };
     let rx = match state.writer.enqueue_all(events) {
         Ok(rx) => rx,
         Err(EnqueueError::Full) => {
@@ -169,5 +195,9 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         }
         Err(_) => return unavailable("5", "writer stopped"),
     }
-    cors(HttpResponse::Accepted().body("ok"))
+    let mut ok = HttpResponse::Accepted();
+    if !refused.is_empty() {
+        ok.insert_header((identity::REFUSED_HEADER, refused.join(", ")));
+    }
+    cors(ok.body("ok"))
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod authz;
 mod browser;
 mod classification;
+mod consent;
 mod dashboard;
 mod escaping;
 mod helpers;

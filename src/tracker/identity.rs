@@ -1,0 +1,118 @@
+//! What the server keeps of an event's identity. A first-party id or lead
+//! digests are used only for a site whose consent mode allows identifiers and
+//! a visitor whose accept is on record; otherwise they are refused (and
+//! named in `x-touchpoint-refused`). Consent decisions are logged as proof.
+
+use crate::{
+    domain::{ConsentMode, SiteId},
+    ingest::{enrich::Enriched, identity::Identity, visitor::VisitorHashes},
+    privacy::Keys,
+    store::{ConsentEntry, Site, Store, StoreError},
+};
+
+/// Header naming identifying fields the server did not keep.
+pub const REFUSED_HEADER: &str = "x-touchpoint-refused";
+
+fn subject(keys: &Keys, site: SiteId, uid: &str) -> [u8; 32] {
+    keys.blind_index(
+        "consent-subject",
+        &[&site.0.to_be_bytes()[..], uid.as_bytes()].concat(),
+    )
+}
+
+/// Logs a consent decision for each site. Without a first-party id (a
+/// decline), the subject is the day's visitor hash.
+///
+/// # Errors
+/// Storage errors.
+pub fn record_consent(
+    store: &Store,
+    keys: &Keys,
+    identity: &Identity,
+    sites: &[(SiteId, u64)],
+    now_ms: u64,
+) -> Result<(), StoreError> {
+    let Some(claim) = &identity.consent else {
+        return Ok(());
+    };
+    for &(site, visitor) in sites {
+        let subject = match &identity.uid {
+            Some(uid) => subject(keys, site, uid),
+            None => keys.blind_index(
+                "consent-visitor",
+                &[&site.0.to_be_bytes()[..], &visitor.to_be_bytes()].concat(),
+            ),
+        };
+        store.record_consent(
+            site,
+            &subject,
+            &ConsentEntry {
+                at_ms: now_ms,
+                subject: hex::encode(subject),
+                decision: claim.decision,
+                policy: claim.policy.clone(),
+                mechanism: claim.mechanism,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Applies the id and lead digests of `identity` to `events` (one per site):
+/// a consenting visitor's events get a visitor id stable across days, and
+/// their lead digests are kept as keyed indexes. Returns what was refused.
+///
+/// # Errors
+/// Storage errors.
+pub fn apply(
+    store: &Store,
+    keys: &Keys,
+    identity: &Identity,
+    sites: &[&Site],
+    events: &mut [Enriched],
+    now_ms: u64,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut refused = Vec::new();
+    let Some(uid) = &identity.uid else {
+        if identity.lead.is_some() {
+            refused.push("lead");
+        }
+        return Ok(refused);
+    };
+    let mut all_allowed = true;
+    for site in sites {
+        let subj = subject(keys, site.id, uid);
+        if site.consent_mode == ConsentMode::Cookieless || !store.has_consent(site.id, &subj)? {
+            all_allowed = false;
+            continue;
+        }
+        let id = keys.blind_index("visitor-uid", &subj);
+        let visitor = u64::from_be_bytes(id[..8].try_into().expect("8 bytes"));
+        for e in events.iter_mut().filter(|e| e.site == site.id) {
+            e.visitor = VisitorHashes {
+                current: visitor,
+                previous: None,
+            };
+        }
+        if let Some(lead) = &identity.lead {
+            let index = |purpose, h: &Option<String>| {
+                h.as_ref()
+                    .map(|h| hex::encode(keys.blind_index(purpose, h.as_bytes())))
+            };
+            store.record_lead(
+                site.id,
+                &subj,
+                index("lead-email", &lead.email),
+                index("lead-phone", &lead.phone),
+                now_ms,
+            )?;
+        }
+    }
+    if !all_allowed {
+        refused.push("uid");
+        if identity.lead.is_some() {
+            refused.push("lead");
+        }
+    }
+    Ok(refused)
+}
