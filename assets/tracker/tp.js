@@ -1,15 +1,23 @@
-// Touchpoint tracker (core). Readable source: the served file is tp.min.js,
-// made from this one by scripts/build-tracker.sh; a test checks that it is
-// current and within the size budget.
+// Touchpoint tracker. Readable source of two served files, made by
+// scripts/build-tracker.sh (a test checks they are current and the core is
+// within its size budget): /js/tp.js, the core (TP_FULL = false: the consent
+// and form code below is removed at build time), and /js/tp.full.js, with
+// consent modes, identify and form capture (TP_FULL = true).
 //
 // <script defer data-domain="example.com" src="https://stats.example.com/js/tp.js"></script>
 //   data-api="URL"   where events go (default: /api/event beside the script)
 //   data-hash        count #fragment changes as pageviews (hash-routed apps)
+//   data-consent     cookieless (default) | require | cookieless-until-consent
+//   data-policy      the privacy policy version consent is asked for
+//   data-dnt         treat Do Not Track like Global Privacy Control (a decline)
+//   data-forms       all | marked: hash email and phone fields of forms on submit
 //
 // API (calls made before the script loads are queued, see README):
 //   tp('pageview')                      a pageview now (automatic on load and SPA navigation)
 //   tp('event', 'Signup', {plan: 'pro'}) a custom event with properties
 //   tp('purchase', {value: 9.99, currency: 'EUR', order_id: 'A1'})
+//   tp('identify', {email, phone})      SHA-256 in the browser; only with consent
+//   tp('consent', 'accept' | 'decline') from the site's own consent platform
 // Declarative: <button data-tp-event="Signup" data-tp-prop-plan="pro">.
 (function (w, d) {
   var script = d.currentScript;
@@ -19,6 +27,16 @@
   var domain = attr('domain') || loc.hostname.replace(/^www\./, '');
   var hash = attr('hash') != null;
   var lastUrl;
+  // Consent: nothing is stored, and nobody identified, in cookieless mode.
+  var mode = TP_FULL && attr('consent') || 'cookieless';
+  var policy = TP_FULL && attr('policy') || '1';
+  var forms = TP_FULL && attr('forms');
+  var ask = TP_FULL && mode != 'cookieless';
+  var nav = navigator;
+  var decision = ask && (JSON.parse(localStorage._tp_consent || '{}')).d;
+  var uid = ask && decision == 'accept' && (d.cookie.match(/(?:^|; )_tp_uid=([\w-]+)/) || [])[1];
+  var held = [];
+  var signal;
 
   // One POST with a text/plain body (no CORS preflight); kept alive through
   // page unloads. A network error or a 503 is retried once, after the
@@ -32,8 +50,50 @@
     }, function () { again(); });
   }
 
-  function send(name, props, revenue) {
-    post(JSON.stringify({ n: name, u: loc.href, d: domain, r: d.referrer || null, p: props, $: revenue, h: hash ? 1 : 0 }));
+  function send(name, props, revenue, lead) {
+    var o = { n: name, u: loc.href, d: domain, r: d.referrer || null, p: props, $: revenue, h: hash ? 1 : 0, l: lead };
+    // In require mode, events wait for the visitor's decision.
+    TP_FULL && mode == 'require' && !decision ? held.push(o) : (o.uid = uid || void 0, post(JSON.stringify(o)));
+  }
+
+  // _tp_uid: a random first-party id, only after accept; on the site's
+  // domain (when the page is on it), 13 months at most. Empty clears it.
+  function setUid(v) {
+    d.cookie = '_tp_uid=' + v + ';path=/;SameSite=Lax;max-age=' + (v ? 3.3e7 : 0) +
+      (('.' + loc.hostname).slice(-domain.length - 1) == '.' + domain ? ';domain=' + domain : '');
+    return v;
+  }
+
+  function consent(choice, how) {
+    // Global Privacy Control outranks an accept.
+    if (!ask || (signal && choice == 'accept')) return;
+    var old = uid;
+    decision = choice;
+    localStorage._tp_consent = JSON.stringify({ d: choice, t: Date.now(), v: policy });
+    uid = choice == 'accept'
+      ? setUid(old || Array.from(crypto.getRandomValues(new Uint8Array(16)), hex).join(''))
+      : setUid('');
+    post(JSON.stringify({ n: 'consent', u: loc.href, d: domain, c: { d: choice, v: policy, m: how || 'api' }, uid: uid || old || void 0 }));
+    held.splice(0).forEach(function (o) { send(o.n, o.p, o.$); });
+  }
+
+  function hex(b) { return (b + 256).toString(16).slice(1); }
+
+  function sha(v) {
+    return v && crypto.subtle.digest('SHA-256', new TextEncoder().encode(v)).then(function (b) {
+      return Array.from(new Uint8Array(b), hex).join('');
+    });
+  }
+
+  // Lead fields are normalised and hashed here; only the digests are sent,
+  // and only for a visitor who accepted.
+  function lead(form, email, phone) {
+    uid && Promise.all([
+      sha(email && email.trim().toLowerCase()),
+      sha(phone && phone.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, ''))
+    ]).then(function (h) {
+      send('lead', { form: form }, void 0, { e: h[0] || void 0, p: h[1] || void 0 });
+    });
   }
 
   function pageview() {
@@ -47,7 +107,7 @@
     event: function (name, props) { send(name, props); },
     purchase: function (o) {
       send('Purchase', o.order_id && { order_id: '' + o.order_id }, { amount: o.value, currency: o.currency });
-    }
+    },
   };
 
   function tp(cmd, a, b) {
@@ -76,6 +136,26 @@
     }
     send(el.getAttribute('data-tp-event'), props);
   });
+
+  if (TP_FULL) {
+  commands.identify = function (o) { lead('identify', o.email, o.phone); };
+  commands.consent = consent;
+
+  // Forms: on submit, the first email-like and phone-like fields.
+  forms && d.addEventListener('submit', function (e) {
+    var f = e.target, email, phone;
+    if (forms != 'all' && !f.hasAttribute('data-tp-form')) return;
+    for (var i = 0, el; (el = f.elements[i]); i++) {
+      var kind = el.type + el.name;
+      /mail/i.test(kind) ? email = email || el.value : /tel|phone|mobile/i.test(kind) && (phone = phone || el.value);
+    }
+    lead(f.id || f.getAttribute('name') || 'form', email, phone);
+  }, true);
+
+  // Global Privacy Control (and, if the site says so, Do Not Track) is a decline.
+  signal = nav.globalPrivacyControl ? 'gpc' : attr('dnt') != null && nav.doNotTrack == '1' && 'dnt';
+  signal && decision != 'decline' && consent('decline', signal);
+  }
 
   var queued = (w.tp && w.tp.q) || [];
   w.tp = tp;

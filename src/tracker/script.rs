@@ -1,11 +1,14 @@
-//! The tracker script, embedded and served at `/js/tp.js`. The readable
-//! source is `assets/tracker/tp.js`; `scripts/build-tracker.sh` makes the
-//! minified file served here.
+//! The tracker, embedded and served at `/js/tp.js` (core) and
+//! `/js/tp.full.js` (with consent modes, identify and form capture). The
+//! readable source is `assets/tracker/tp.js`; `scripts/build-tracker.sh`
+//! makes the two minified files served here.
 
 use actix_web::{HttpRequest, HttpResponse, http::header};
 
-/// The minified tracker.
+/// The minified core tracker.
 pub const TRACKER_JS: &str = include_str!("../../assets/tracker/tp.min.js");
+/// The minified tracker with consent and forms.
+pub const TRACKER_FULL_JS: &str = include_str!("../../assets/tracker/tp.full.min.js");
 /// Its readable source (kept in the binary only for the freshness test).
 #[cfg(test)]
 const TRACKER_SOURCE: &str = include_str!("../../assets/tracker/tp.js");
@@ -13,8 +16,18 @@ const TRACKER_SOURCE: &str = include_str!("../../assets/tracker/tp.js");
 /// The gzip budget of the core tracker, in bytes.
 pub const BUDGET_GZIP_BYTES: usize = 1100;
 
-/// `GET /js/tp.js`: cached for an hour (the URL has no version), revalidated by ETag.
-pub async fn serve(req: HttpRequest) -> HttpResponse {
+/// `GET /js/tp.js`.
+pub async fn core(req: HttpRequest) -> HttpResponse {
+    serve(&req, TRACKER_JS)
+}
+
+/// `GET /js/tp.full.js`.
+pub async fn full(req: HttpRequest) -> HttpResponse {
+    serve(&req, TRACKER_FULL_JS)
+}
+
+/// Cached for an hour (the URL has no version), revalidated by ETag.
+fn serve(req: &HttpRequest, body: &'static str) -> HttpResponse {
     let etag = format!(
         "\"{}\"",
         &crate::privacy::sha256_hex(TRACKER_JS.as_bytes())[..16]
@@ -36,7 +49,7 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
         resp.finish()
     } else {
         resp.content_type("text/javascript; charset=utf-8")
-            .body(TRACKER_JS)
+            .body(body)
     }
 }
 
@@ -49,11 +62,18 @@ mod tests {
     #[test]
     fn the_served_tracker_is_built_from_the_current_source() {
         let want = &crate::privacy::sha256_hex(TRACKER_SOURCE.as_bytes())[..16];
-        let first = TRACKER_JS.lines().next().unwrap_or_default();
+        for file in [TRACKER_JS, TRACKER_FULL_JS] {
+            let first = file.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with(&format!("/*tp.js {want}*/")),
+                "assets/tracker/*.min.js are stale: run scripts/build-tracker.sh"
+            );
+        }
         assert!(
-            first.starts_with(&format!("/*tp.js {want}*/")),
-            "assets/tracker/tp.min.js is stale: run scripts/build-tracker.sh"
+            !TRACKER_JS.contains("_tp_uid"),
+            "the core has no consent code"
         );
+        assert!(TRACKER_FULL_JS.contains("_tp_uid") && TRACKER_FULL_JS.contains("SHA-256"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod stats_api;
 mod stats_batch;
 mod stats_filters;
 mod stats_v1;
+mod tracker_consent_ui;
 mod tracker_ui;
 mod two_factor;
 mod ui;

@@ -19,28 +19,34 @@ use serde_json::{Value, json};
 use crate::{browser::Browser, helpers::spawn_app};
 
 /// The test site: pages that load the tracker, and a recording proxy.
-struct Site {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-    fail_next: Arc<AtomicUsize>,
+pub(crate) struct Site {
+    pub url: String,
+    pub bodies: Arc<Mutex<Vec<String>>>,
+    pub fail_next: Arc<AtomicUsize>,
+    /// Bodies Touchpoint answered with a 4xx (none should be).
+    pub rejected: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Clone)]
 struct SiteState {
     app: String,
+    /// Script file and extra attributes of the tracker tag, and extra HTML for the head and body.
+    script: (String, String, String, String),
     me: Arc<Mutex<String>>,
     bodies: Arc<Mutex<Vec<String>>>,
     fail_next: Arc<AtomicUsize>,
+    rejected: Arc<Mutex<Vec<String>>>,
 }
 
 async fn page(s: web::Data<SiteState>) -> HttpResponse {
     let me = s.me.lock().unwrap().clone();
+    let (file, attrs, head, body) = &s.script;
     let html = format!(
-        r#"<!doctype html><html><head><title>Shop</title>
+        r#"<!doctype html><html><head><title>Shop</title>{head}
 <script>window.tp=window.tp||function(){{(tp.q=tp.q||[]).push(arguments)}};tp('event','Queued',{{k:'v'}});</script>
-<script defer data-domain="example.com" data-api="{me}/api/event" src="{app}/js/tp.js"></script>
+<script defer data-domain="example.com" data-api="{me}/api/event"{attrs} src="{app}/js/{file}"></script>
 </head><body><h1>Shop</h1>
-<button id="signup" data-tp-event="Signup" data-tp-prop-plan="pro"><span>Sign up</span></button>
+<button id="signup" data-tp-event="Signup" data-tp-prop-plan="pro"><span>Sign up</span></button>{body}
 </body></html>"#,
         app = s.app
     );
@@ -61,20 +67,35 @@ async fn proxy(s: web::Data<SiteState>, body: String) -> HttpResponse {
         .post(format!("{}/api/event", s.app))
         .header("user-agent", crate::helpers::CHROME)
         .header("x-forwarded-for", "203.0.113.50")
-        .body(body)
+        .body(body.clone())
         .send()
         .await
         .unwrap();
+    if r.status().is_client_error() {
+        s.rejected
+            .lock()
+            .unwrap()
+            .push(format!("{}: {body}", r.status()));
+    }
     HttpResponse::build(actix_web::http::StatusCode::from_u16(r.status().as_u16()).unwrap())
         .finish()
 }
 
-async fn site(app_url: &str) -> Site {
+/// A test site whose pages load `/js/{file}` with `attrs`, plus `head` and `body` HTML.
+pub(crate) async fn site_with(
+    app_url: &str,
+    file: &str,
+    attrs: &str,
+    head: &str,
+    body: &str,
+) -> Site {
     let state = SiteState {
         app: app_url.to_owned(),
+        script: (file.into(), attrs.into(), head.into(), body.into()),
         me: Arc::new(Mutex::new(String::new())),
         bodies: Arc::new(Mutex::new(Vec::new())),
         fail_next: Arc::new(AtomicUsize::new(0)),
+        rejected: Arc::new(Mutex::new(Vec::new())),
     };
     let data = web::Data::new(state.clone());
     let server = HttpServer::new(move || {
@@ -93,12 +114,32 @@ async fn site(app_url: &str) -> Site {
         url,
         bodies: state.bodies,
         fail_next: state.fail_next,
+        rejected: state.rejected,
     }
 }
 
+async fn site(app_url: &str) -> Site {
+    site_with(app_url, "tp.js", "", "", "").await
+}
+
 impl Site {
+    /// All recorded bodies, parsed.
+    pub fn all(&self) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| serde_json::from_str(b).unwrap())
+            .collect()
+    }
+
     /// Waits until `n` recorded bodies satisfy `pred`; returns all bodies.
-    async fn wait_for(&self, what: &str, n: usize, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        n: usize,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
         for _ in 0..100 {
             let all: Vec<Value> = self
                 .bodies
@@ -116,7 +157,7 @@ impl Site {
     }
 }
 
-async fn js(c: &Client, code: &str) {
+pub(crate) async fn js(c: &Client, code: &str) {
     c.execute(code, vec![]).await.unwrap();
 }
 
@@ -187,6 +228,11 @@ async fn the_tracker_counts_pageviews_spa_navigation_events_and_purchases_and_re
         .count();
     assert_eq!(sent, 2, "one attempt and one retry, no more");
     browser.screenshot("tracker-shop").await.unwrap();
+    assert!(
+        site.rejected.lock().unwrap().is_empty(),
+        "{:?}",
+        site.rejected
+    );
     browser.close().await.unwrap();
 
     // The numbers, through the Stats API.

@@ -12,7 +12,7 @@ use crate::{
         },
         web::{Member, Posted, require},
     },
-    domain::{Domain, Timezone},
+    domain::{ConsentMode, Domain, FormCapture, Timezone},
     privacy,
     store::Site,
 };
@@ -76,6 +76,43 @@ struct SettingsInput {
     timezone: String,
     #[serde(default)]
     hostnames: String,
+    #[serde(default)]
+    consent_mode: Option<String>,
+    #[serde(default)]
+    forms: Option<String>,
+    #[serde(default)]
+    respect_dnt: Option<String>,
+    #[serde(default)]
+    policy_version: Option<String>,
+}
+
+/// The privacy part of the settings form (absent fields keep their values).
+fn privacy_choices(
+    f: &SettingsInput,
+    site: &Site,
+) -> Result<(ConsentMode, FormCapture, String), String> {
+    let mode = f
+        .consent_mode
+        .as_deref()
+        .map_or(Ok(site.consent_mode), ConsentMode::parse)?;
+    let forms = f
+        .forms
+        .as_deref()
+        .map_or(Ok(site.forms), FormCapture::parse)?;
+    let policy = f
+        .policy_version
+        .as_deref()
+        .map_or(site.policy_version.as_str(), str::trim)
+        .to_owned();
+    if policy.is_empty()
+        || policy.len() > 32
+        || !policy
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err("policy version must be 1 to 32 letters, digits, '.', '_' or '-'".into());
+    }
+    Ok((mode, forms, policy))
 }
 
 /// Parses the allowed-hostnames box: one per line, `*.` prefix allowed.
@@ -104,21 +141,34 @@ async fn save(
 ) -> Result<HttpResponse, DashError> {
     let (mut site, role) = m.site(&domain)?;
     require(role.can_manage())?;
-    let parsed =
-        Timezone::parse(&f.timezone).and_then(|tz| Ok((tz, parse_hostnames(&f.hostnames)?)));
-    let (tz, hosts) = match parsed {
+    let parsed = Timezone::parse(&f.timezone).and_then(|tz| {
+        Ok((
+            tz,
+            parse_hostnames(&f.hostnames)?,
+            privacy_choices(&f, &site)?,
+        ))
+    });
+    let (tz, hosts, (mode, forms, policy)) = match parsed {
         Ok(p) => p,
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
     };
     let st = m.state();
+    let dnt = f.respect_dnt.is_some();
     let detail = format!(
-        "{}: timezone {} → {tz}, allowed hostnames [{}]",
+        "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}",
         site.domain,
         site.timezone,
-        hosts.join(", ")
+        hosts.join(", "),
+        mode.as_str(),
+        forms.as_str(),
+        if dnt { "honoured" } else { "ignored" }
     );
     site.timezone = tz;
     site.allowed_hostnames = hosts;
+    site.consent_mode = mode;
+    site.forms = forms;
+    site.respect_dnt = dnt;
+    site.policy_version = policy;
     st.store.update_site(&site)?;
     st.reload_sites()?;
     st.auth.audit(

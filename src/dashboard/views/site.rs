@@ -9,6 +9,7 @@ use super::{
 use crate::{
     dashboard::site::conversions::{GoalRow, goal_name},
     domain::Role,
+    domain::{ConsentMode, FormCapture},
     stats::realtime::Realtime,
     store::{GoalKind, Site},
 };
@@ -144,10 +145,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let site = m.site;
     let base = format!("/sites/{}", site.domain);
-    let snippet = format!(
-        "<script defer data-domain=\"{}\" src=\"{}/js/tp.js\"></script>",
-        site.domain, m.origin
-    );
+    let snippet = snippet(site, m.origin);
     page(
         &Chrome {
             title: "Site settings",
@@ -170,6 +168,19 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                     label { "Timezone (IANA name)" input type="text" name="timezone" value=(site.timezone) required; }
                     label { "Allowed hostnames, one per line (empty = any; *.example.com allowed)"
                         textarea name="hostnames" rows="3" { (site.allowed_hostnames.join("\n")) } }
+                    label { "Consent mode"
+                        select name="consent_mode" {
+                            @for c in ConsentMode::ALL { option value=(c.as_str()) selected[c == site.consent_mode] { (c.as_str()) } }
+                        }
+                    }
+                    p.muted { "cookieless: no cookie or storage, visitors can't be followed across days. require: nothing is sent until the visitor decides. cookieless-until-consent: counted cookieless until they accept. Identifiers (a first-party id, hashed lead fields) are only ever kept after an accept." }
+                    label { "Privacy policy version" input type="text" name="policy_version" value=(site.policy_version) required maxlength="32"; }
+                    label { "Hash email and phone fields of"
+                        select name="forms" {
+                            @for c in FormCapture::ALL { option value=(c.as_str()) selected[c == site.forms] { (match c { FormCapture::Off => "no forms", FormCapture::Marked => "forms marked data-tp-form", FormCapture::All => "every form" }) } }
+                        }
+                    }
+                    label { input type="checkbox" name="respect_dnt" value="1" checked[site.respect_dnt]; " Treat Do Not Track like Global Privacy Control (a decline)" }
                     button type="submit" { "Save" }
                 }
             }
@@ -207,6 +218,33 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                 }
             }
         },
+    )
+}
+
+/// The tracking snippet for a site: the core script for cookieless sites,
+/// the consent-aware one (with its settings as attributes) otherwise.
+#[must_use]
+pub fn snippet(site: &Site, origin: &str) -> String {
+    if site.consent_mode == ConsentMode::Cookieless {
+        return format!(
+            "<script defer data-domain=\"{}\" src=\"{origin}/js/tp.js\"></script>",
+            site.domain
+        );
+    }
+    let mut attrs = format!(
+        " data-consent=\"{}\" data-policy=\"{}\"",
+        site.consent_mode.as_str(),
+        site.policy_version
+    );
+    if site.forms != FormCapture::Off {
+        attrs.push_str(&format!(" data-forms=\"{}\"", site.forms.as_str()));
+    }
+    if site.respect_dnt {
+        attrs.push_str(" data-dnt");
+    }
+    format!(
+        "<script defer data-domain=\"{}\"{attrs} src=\"{origin}/js/tp.full.js\"></script>",
+        site.domain
     )
 }
 
