@@ -9,6 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, http::header};
 pub const TRACKER_JS: &str = include_str!("../../assets/tracker/tp.min.js");
 /// The minified tracker with consent and forms.
 pub const TRACKER_FULL_JS: &str = include_str!("../../assets/tracker/tp.full.min.js");
+/// The minified consent banner.
+pub const BANNER_JS: &str = include_str!("../../assets/tracker/tp-consent.min.js");
+#[cfg(test)]
+const BANNER_SOURCE: &str = include_str!("../../assets/tracker/tp-consent.js");
 /// Its readable source (kept in the binary only for the freshness test).
 #[cfg(test)]
 const TRACKER_SOURCE: &str = include_str!("../../assets/tracker/tp.js");
@@ -24,6 +28,11 @@ pub async fn core(req: HttpRequest) -> HttpResponse {
 /// `GET /js/tp.full.js`.
 pub async fn full(req: HttpRequest) -> HttpResponse {
     serve(&req, TRACKER_FULL_JS)
+}
+
+/// `GET /js/tp-consent.js`.
+pub async fn banner(req: HttpRequest) -> HttpResponse {
+    serve(&req, BANNER_JS)
 }
 
 /// Cached for an hour (the URL has no version), revalidated by ETag.
@@ -69,6 +78,11 @@ mod tests {
                 "assets/tracker/*.min.js are stale: run scripts/build-tracker.sh"
             );
         }
+        let banner = &crate::privacy::sha256_hex(BANNER_SOURCE.as_bytes())[..16];
+        assert!(
+            BANNER_JS.starts_with(&format!("/*tp-consent.js {banner}*/")),
+            "assets/tracker/tp-consent.min.js is stale: run scripts/build-tracker.sh"
+        );
         assert!(
             !TRACKER_JS.contains("_tp_uid"),
             "the core has no consent code"

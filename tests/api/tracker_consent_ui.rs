@@ -46,11 +46,15 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
     };
     let app = spawn_app().await;
     set_mode(&app, ConsentMode::Require);
+    let banner = format!(
+        r#"<script defer src="{}/js/tp-consent.js" data-text="May we count you?" data-policy-url="/privacy"></script>"#,
+        app.url
+    );
     let site = site_with(
         &app.url,
         "tp.full.js",
         r#" data-consent="require" data-policy="3" data-forms="marked""#,
-        "",
+        &banner,
         FORM,
     )
     .await;
@@ -64,7 +68,35 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
         site.all()
     );
 
-    js(c, "tp('consent', 'accept')").await;
+    // The banner: a labelled region with a policy link and two real buttons.
+    let region = c
+        .find(Locator::Css("#tp-consent[role=region]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        region.attr("aria-label").await.unwrap().as_deref(),
+        Some("Privacy choices")
+    );
+    assert!(region.text().await.unwrap().contains("May we count you?"));
+    let link = c.find(Locator::Css("#tp-consent a")).await.unwrap();
+    assert!(
+        link.attr("href")
+            .await
+            .unwrap()
+            .unwrap()
+            .ends_with("/privacy")
+    );
+    browser.screenshot("consent-banner").await.unwrap();
+    c.find(Locator::Css("button[data-tp-choice=accept]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        c.find(Locator::Id("tp-consent")).await.is_err(),
+        "the banner goes away"
+    );
     let all = site
         .wait_for("held events after accept", 1, |b| b["n"] == "Early")
         .await;
@@ -74,7 +106,7 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
         .expect("a consent record");
     assert_eq!(
         (&record["c"]["d"], &record["c"]["v"], &record["c"]["m"]),
-        (&"accept".into(), &"3".into(), &"api".into())
+        (&"accept".into(), &"3".into(), &"banner".into())
     );
     let uid = record["uid"]
         .as_str()
@@ -168,7 +200,12 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
     c.refresh().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(site.all().is_empty(), "nothing before the decision");
-    js(c, "tp('consent', 'decline')").await;
+    c.find(Locator::Css("button[data-tp-choice=decline]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     site.wait_for("pageview after decline", 1, |b| b["n"] == "pageview")
         .await;
     js(c, "tp('identify', {email: 'bob@example.com'})").await;
