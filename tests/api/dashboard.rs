@@ -165,6 +165,48 @@ async fn settings_change_the_timezone_and_restrict_hostnames() {
         .unwrap()
         .unwrap();
     assert_eq!(site.timezone.to_string(), "Asia/Tokyo");
+    // Consent settings change the snippet to the consent-aware script.
+    let keep = [
+        ("timezone", "Asia/Tokyo"),
+        ("hostnames", "shop.example.com\n*.example.org"),
+    ];
+    let (s, _, body) = c
+        .post(
+            settings,
+            &[
+                keep[0],
+                keep[1],
+                ("consent_mode", "maybe"),
+                ("forms", "all"),
+                ("policy_version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unknown consent mode"));
+    let (s, _, body) = c
+        .post(
+            settings,
+            &[
+                keep[0],
+                keep[1],
+                ("consent_mode", "require"),
+                ("forms", "all"),
+                ("policy_version", "2"),
+                ("respect_dnt", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("/js/tp.full.js"), "{body}");
+    for attr in [
+        "data-consent=&quot;require&quot;",
+        "data-policy=&quot;2&quot;",
+        "data-forms=&quot;all&quot;",
+        "data-dnt",
+    ] {
+        assert!(body.contains(attr), "{attr}");
+    }
     for (url, dropped) in [
         ("https://shop.example.com/a", None),
         ("https://www.shop.example.com/a", None),
