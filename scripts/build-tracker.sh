@@ -4,6 +4,7 @@
 #   tp.min.js       /js/tp.js       core (TP_FULL=false removes consent and forms)
 #   tp.full.min.js  /js/tp.full.js  with consent modes, identify, form capture
 #   tp-consent.min.js /js/tp-consent.js  the optional consent banner (from tp-consent.js)
+#   tp-extras.min.js  /js/tp-extras.js   outbound links and file downloads (from tp-extras.js)
 # Each starts with the source's SHA-256 prefix; tests fail if tp.js changed
 # without a rebuild, or if the core is over its size budget.
 set -euo pipefail
@@ -18,9 +19,11 @@ for variant in "tp.min.js false" "tp.full.min.js true"; do
     printf '%s: %s bytes, %s gzipped\n' "$1" "$(wc -c < "assets/tracker/$1")" \
         "$(gzip -9 -c "assets/tracker/$1" | wc -c)"
 done
-src=assets/tracker/tp-consent.js
-sum=$(sha256sum "$src" | cut -c1-16)
-min=$(npx --yes terser@5.51.2 "$src" --compress passes=3 --mangle --ecma 2017 --format ascii_only=true 2>/dev/null)
-printf '/*tp-consent.js %s*/%s\n' "$sum" "$min" > assets/tracker/tp-consent.min.js
-printf 'tp-consent.min.js: %s bytes, %s gzipped\n' "$(wc -c < assets/tracker/tp-consent.min.js)" \
-    "$(gzip -9 -c assets/tracker/tp-consent.min.js | wc -c)"
+for extra in tp-consent tp-extras; do
+    src=assets/tracker/$extra.js
+    sum=$(sha256sum "$src" | cut -c1-16)
+    min=$(npx --yes terser@5.51.2 "$src" --compress passes=3 --mangle --ecma 2017 --format ascii_only=true 2>/dev/null)
+    printf '/*%s.js %s*/%s\n' "$extra" "$sum" "$min" > "assets/tracker/$extra.min.js"
+    printf '%s.min.js: %s bytes, %s gzipped\n' "$extra" "$(wc -c < "assets/tracker/$extra.min.js")" \
+        "$(gzip -9 -c "assets/tracker/$extra.min.js" | wc -c)"
+done

@@ -27,9 +27,7 @@ pub const DROPPED_HEADER: &str = "x-touchpoint-dropped";
 
 /// Routes of the tracker edge.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/js/tp.js", web::get().to(script::core))
-        .route("/js/tp.full.js", web::get().to(script::full))
-        .route("/js/tp-consent.js", web::get().to(script::banner));
+    cfg.route("/js/{name}", web::get().to(script::serve));
     cfg.service(
         web::resource("/api/event")
             .route(web::post().to(event))

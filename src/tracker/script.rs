@@ -1,45 +1,54 @@
-//! The tracker, embedded and served at `/js/tp.js` (core) and
-//! `/js/tp.full.js` (with consent modes, identify and form capture). The
-//! readable source is `assets/tracker/tp.js`; `scripts/build-tracker.sh`
-//! makes the two minified files served here.
+//! The tracker files, embedded and served under `/js/`: `tp.js` (core),
+//! `tp.full.js` (with consent modes, identify and form capture),
+//! `tp-consent.js` (the optional banner) and `tp-extras.js` (outbound links and
+//! downloads). Readable sources are in `assets/tracker/`;
+//! `scripts/build-tracker.sh` makes the minified files served here.
 
-use actix_web::{HttpRequest, HttpResponse, http::header};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 
-/// The minified core tracker.
-pub const TRACKER_JS: &str = include_str!("../../assets/tracker/tp.min.js");
-/// The minified tracker with consent and forms.
-pub const TRACKER_FULL_JS: &str = include_str!("../../assets/tracker/tp.full.min.js");
-/// The minified consent banner.
-pub const BANNER_JS: &str = include_str!("../../assets/tracker/tp-consent.min.js");
-#[cfg(test)]
-const BANNER_SOURCE: &str = include_str!("../../assets/tracker/tp-consent.js");
-/// Its readable source (kept in the binary only for the freshness test).
-#[cfg(test)]
-const TRACKER_SOURCE: &str = include_str!("../../assets/tracker/tp.js");
+/// One served file: its name under `/js/`, the minified body, and the name
+/// of the readable source it was built from (the first line records its hash).
+struct Script {
+    name: &'static str,
+    body: &'static str,
+    source: &'static str,
+}
+
+const SCRIPTS: [Script; 4] = [
+    Script {
+        name: "tp.js",
+        body: include_str!("../../assets/tracker/tp.min.js"),
+        source: "tp.js",
+    },
+    Script {
+        name: "tp.full.js",
+        body: include_str!("../../assets/tracker/tp.full.min.js"),
+        source: "tp.js",
+    },
+    Script {
+        name: "tp-consent.js",
+        body: include_str!("../../assets/tracker/tp-consent.min.js"),
+        source: "tp-consent.js",
+    },
+    Script {
+        name: "tp-extras.js",
+        body: include_str!("../../assets/tracker/tp-extras.min.js"),
+        source: "tp-extras.js",
+    },
+];
 
 /// The gzip budget of the core tracker, in bytes.
 pub const BUDGET_GZIP_BYTES: usize = 1100;
 
-/// `GET /js/tp.js`.
-pub async fn core(req: HttpRequest) -> HttpResponse {
-    serve(&req, TRACKER_JS)
-}
-
-/// `GET /js/tp.full.js`.
-pub async fn full(req: HttpRequest) -> HttpResponse {
-    serve(&req, TRACKER_FULL_JS)
-}
-
-/// `GET /js/tp-consent.js`.
-pub async fn banner(req: HttpRequest) -> HttpResponse {
-    serve(&req, BANNER_JS)
-}
-
-/// Cached for an hour (the URL has no version), revalidated by ETag.
-fn serve(req: &HttpRequest, body: &'static str) -> HttpResponse {
+/// `GET /js/{name}`: cached for an hour (the URLs have no version),
+/// revalidated by ETag.
+pub async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
+    let Some(script) = SCRIPTS.iter().find(|s| s.name == name.as_str()) else {
+        return HttpResponse::NotFound().finish();
+    };
     let etag = format!(
         "\"{}\"",
-        &crate::privacy::sha256_hex(TRACKER_JS.as_bytes())[..16]
+        &crate::privacy::sha256_hex(script.body.as_bytes())[..16]
     );
     let fresh = req
         .headers()
@@ -58,7 +67,7 @@ fn serve(req: &HttpRequest, body: &'static str) -> HttpResponse {
         resp.finish()
     } else {
         resp.content_type("text/javascript; charset=utf-8")
-            .body(body)
+            .body(script.body)
     }
 }
 
@@ -68,32 +77,42 @@ mod tests {
 
     use super::*;
 
+    fn source(name: &str) -> &'static str {
+        match name {
+            "tp.js" => include_str!("../../assets/tracker/tp.js"),
+            "tp-consent.js" => include_str!("../../assets/tracker/tp-consent.js"),
+            _ => include_str!("../../assets/tracker/tp-extras.js"),
+        }
+    }
+
+    fn body(name: &str) -> &'static str {
+        SCRIPTS
+            .iter()
+            .find(|s| s.name == name)
+            .map_or("", |s| s.body)
+    }
+
     #[test]
-    fn the_served_tracker_is_built_from_the_current_source() {
-        let want = &crate::privacy::sha256_hex(TRACKER_SOURCE.as_bytes())[..16];
-        for file in [TRACKER_JS, TRACKER_FULL_JS] {
-            let first = file.lines().next().unwrap_or_default();
+    fn every_served_script_is_built_from_its_current_source() {
+        for s in &SCRIPTS {
+            let want = &crate::privacy::sha256_hex(source(s.source).as_bytes())[..16];
             assert!(
-                first.starts_with(&format!("/*tp.js {want}*/")),
-                "assets/tracker/*.min.js are stale: run scripts/build-tracker.sh"
+                s.body.starts_with(&format!("/*{} {want}*/", s.source)),
+                "{} is stale: run scripts/build-tracker.sh",
+                s.name
             );
         }
-        let banner = &crate::privacy::sha256_hex(BANNER_SOURCE.as_bytes())[..16];
         assert!(
-            BANNER_JS.starts_with(&format!("/*tp-consent.js {banner}*/")),
-            "assets/tracker/tp-consent.min.js is stale: run scripts/build-tracker.sh"
-        );
-        assert!(
-            !TRACKER_JS.contains("_tp_uid"),
+            !body("tp.js").contains("_tp_uid"),
             "the core has no consent code"
         );
-        assert!(TRACKER_FULL_JS.contains("_tp_uid") && TRACKER_FULL_JS.contains("SHA-256"));
+        assert!(body("tp.full.js").contains("_tp_uid") && body("tp.full.js").contains("SHA-256"));
     }
 
     #[test]
     fn the_core_tracker_is_within_its_gzip_budget() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(TRACKER_JS.as_bytes()).unwrap();
+        gz.write_all(body("tp.js").as_bytes()).unwrap();
         let size = gz.finish().unwrap().len();
         assert!(
             size <= BUDGET_GZIP_BYTES,

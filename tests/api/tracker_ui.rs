@@ -271,3 +271,55 @@ async fn the_tracker_counts_pageviews_spa_navigation_events_and_purchases_and_re
     let plan = rows(app.results(q(json!(["event:props:plan"]))).await);
     assert_eq!(plan, [("pro".to_owned(), 1)]);
 }
+
+#[tokio::test]
+async fn extras_count_outbound_links_and_file_downloads_only() {
+    let Some(browser) = Browser::start().await.expect("browser starts") else {
+        eprintln!("SKIPPED: chromium/chromedriver not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    let head = format!(
+        r#"<script defer src="{}/js/tp-extras.js" data-outbound data-downloads=""></script>"#,
+        app.url
+    );
+    let links = r#"<a id="out" href="https://example.org/pricing">Partner</a>
+<a id="dl" href="/files/report.PDF">Report</a> <a id="in" href="/about">About</a>
+<script>document.querySelectorAll('a').forEach(function (a) { a.onclick = function (e) { e.preventDefault(); }; });</script>"#;
+    let site = site_with(&app.url, "tp.js", "", &head, links).await;
+    let c = &browser.client;
+    c.goto(&site.url).await.unwrap();
+    site.wait_for("pageview", 1, |b| b["n"] == "pageview").await;
+    for id in ["in", "out", "dl"] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    site.wait_for("outbound", 1, |b| b["n"] == "Outbound Link: Click")
+        .await;
+    let all = site
+        .wait_for("download", 1, |b| b["n"] == "File Download")
+        .await;
+    let props = |n: &str| all.iter().find(|b| b["n"] == n).unwrap()["p"]["url"].clone();
+    assert_eq!(props("Outbound Link: Click"), "https://example.org/pricing");
+    assert_eq!(
+        props("File Download"),
+        format!("{}/files/report.PDF", site.url)
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let names: Vec<String> = site
+        .all()
+        .iter()
+        .map(|b| b["n"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| n.as_str() != "Queued").count(),
+        3,
+        "{names:?}: the internal link is not an event"
+    );
+    assert!(site.rejected.lock().unwrap().is_empty());
+    browser.close().await.unwrap();
+}
