@@ -323,3 +323,31 @@ async fn extras_count_outbound_links_and_file_downloads_only() {
     assert!(site.rejected.lock().unwrap().is_empty());
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn hash_routed_apps_count_fragment_changes_when_asked() {
+    let Some(browser) = Browser::start().await.expect("browser starts") else {
+        eprintln!("SKIPPED: chromium/chromedriver not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    let site = site_with(&app.url, "tp.js", " data-hash", "", "").await;
+    let c = &browser.client;
+    c.goto(&format!("{}/app", site.url)).await.unwrap();
+    site.wait_for("pageview", 1, |b| b["n"] == "pageview").await;
+    js(c, "location.hash = '#/settings'").await;
+    let all = site
+        .wait_for("hash pageview", 2, |b| b["n"] == "pageview")
+        .await;
+    assert!(all.iter().all(|b| b["h"] == 1));
+    browser.close().await.unwrap();
+    let pages = app
+        .results(json!({"site_id": "example.com", "metrics": ["pageviews"], "date_range": "day", "dimensions": ["event:page"]}))
+        .await;
+    let mut got: Vec<String> = pages
+        .iter()
+        .map(|r| r["dimensions"][0].as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["/app", "/app#/settings"]);
+}
