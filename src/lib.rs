@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod ops;
 pub mod privacy;
 pub mod startup;
+pub mod static_file;
 pub mod stats;
 pub mod store;
 pub mod telemetry;

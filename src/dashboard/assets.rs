@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 /// An embedded file.
 struct Asset {
@@ -43,23 +43,11 @@ pub async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     let Some(i) = ASSETS.iter().position(|a| a.name == name.as_str()) else {
         return HttpResponse::NotFound().finish();
     };
-    let etag = format!("\"{}\"", hashes()[i]);
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut resp = if matches {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    resp.insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"));
-    if matches {
-        resp.finish()
-    } else {
-        resp.content_type(ASSETS[i].content_type)
-            .body(ASSETS[i].body)
-    }
+    crate::static_file::respond(
+        &req,
+        ASSETS[i].body,
+        ASSETS[i].content_type,
+        &hashes()[i],
+        crate::static_file::Cache::Immutable,
+    )
 }

@@ -48,29 +48,18 @@ pub async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     let Some(script) = SCRIPTS.iter().find(|s| s.name == name.as_str()) else {
         return HttpResponse::NotFound().finish();
     };
-    let etag = format!(
-        "\"{}\"",
-        &crate::privacy::sha256_hex(script.body.as_bytes())[..16]
+    let mut resp = crate::static_file::respond(
+        &req,
+        script.body.as_bytes(),
+        "text/javascript; charset=utf-8",
+        &crate::privacy::sha256_hex(script.body.as_bytes())[..16],
+        crate::static_file::Cache::Hour,
     );
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut resp = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    resp.insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
-    if fresh {
-        resp.finish()
-    } else {
-        resp.content_type("text/javascript; charset=utf-8")
-            .body(script.body)
-    }
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    resp
 }
 
 #[cfg(test)]

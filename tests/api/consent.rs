@@ -24,20 +24,6 @@ async fn send(app: &TestApp, body: Value, ua: &str, ip: &str) -> (u16, Option<St
     (r.status().as_u16(), refused)
 }
 
-fn set_mode(app: &TestApp, mode: ConsentMode) {
-    let mut site = app
-        .state
-        .store
-        .read()
-        .unwrap()
-        .site_by_domain("example.com")
-        .unwrap()
-        .unwrap();
-    site.consent_mode = mode;
-    app.state.store.update_site(&site).unwrap();
-    app.state.reload_sites().unwrap();
-}
-
 fn subject(app: &TestApp) -> [u8; 32] {
     let site = SiteId(1);
     app.state.auth.keys.blind_index(
@@ -76,7 +62,7 @@ async fn identifiers_need_a_consenting_site_and_visitor_and_a_decline_withdraws_
     );
 
     // A site that asks for consent, before the visitor decided: still refused.
-    set_mode(&app, ConsentMode::Require);
+    app.edit_site(|s| s.consent_mode = ConsentMode::Require);
     assert_eq!(
         send(&app, pv(Some(UID)), CHROME, "203.0.113.1").await,
         (202, Some("uid".into()))

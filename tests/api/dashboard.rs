@@ -156,15 +156,7 @@ async fn settings_change_the_timezone_and_restrict_hostnames() {
         assert_eq!(s, want, "{tz} {hosts:?}");
         assert!(body.contains(why), "{why}: {body}");
     }
-    let site = app
-        .state
-        .store
-        .read()
-        .unwrap()
-        .site_by_domain("example.com")
-        .unwrap()
-        .unwrap();
-    assert_eq!(site.timezone.to_string(), "Asia/Tokyo");
+    assert_eq!(app.example_site().timezone.to_string(), "Asia/Tokyo");
     // Consent settings change the snippet to the consent-aware script.
     let keep = [
         ("timezone", "Asia/Tokyo"),

@@ -11,7 +11,7 @@ use touchpoint::domain::{ConsentMode, SiteId};
 
 use crate::{
     browser::Browser,
-    helpers::{TestApp, spawn_app},
+    helpers::spawn_app,
     tracker_ui::{js, site_with},
 };
 
@@ -19,20 +19,6 @@ const FORM: &str = r#"<form id="contact" data-tp-form>
 <input type="email" name="email" id="email"><input type="tel" name="phone" id="phone">
 <button id="send">Send</button></form>
 <script>document.getElementById('contact').addEventListener('submit', function (e) { e.preventDefault(); });</script>"#;
-
-fn set_mode(app: &TestApp, mode: ConsentMode) {
-    let mut site = app
-        .state
-        .store
-        .read()
-        .unwrap()
-        .site_by_domain("example.com")
-        .unwrap()
-        .unwrap();
-    site.consent_mode = mode;
-    app.state.store.update_site(&site).unwrap();
-    app.state.reload_sites().unwrap();
-}
 
 fn digest(s: &str) -> String {
     touchpoint::privacy::sha256_hex(s.as_bytes())
@@ -45,7 +31,7 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
         return;
     };
     let app = spawn_app().await;
-    set_mode(&app, ConsentMode::Require);
+    app.edit_site(|s| s.consent_mode = ConsentMode::Require);
     let banner = format!(
         r#"<script defer src="{}/js/tp-consent.js" data-text="May we count you?" data-policy-url="/privacy"></script>"#,
         app.url
@@ -238,7 +224,7 @@ async fn global_privacy_control_is_a_decline_that_an_accept_cannot_override() {
         return;
     };
     let app = spawn_app().await;
-    set_mode(&app, ConsentMode::CookielessUntilConsent);
+    app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let gpc =
         "<script>Object.defineProperty(navigator, 'globalPrivacyControl', {value: true});</script>";
     let site = site_with(

@@ -144,6 +144,25 @@ impl WebClient {
 }
 
 impl TestApp {
+    /// example.com as stored.
+    pub fn example_site(&self) -> touchpoint::store::Site {
+        self.state
+            .store
+            .read()
+            .unwrap()
+            .site_by_domain("example.com")
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Changes example.com's settings in the store and the ingest map.
+    pub fn edit_site(&self, change: impl FnOnce(&mut touchpoint::store::Site)) {
+        let mut site = self.example_site();
+        change(&mut site);
+        self.state.store.update_site(&site).unwrap();
+        self.state.reload_sites().unwrap();
+    }
+
     /// The id of the test workspace that owns example.com and other.example.
     pub fn acme(&self) -> WorkspaceId {
         self.state.store.workspaces().unwrap()[0].id
