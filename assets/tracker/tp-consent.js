@@ -14,7 +14,11 @@
   var script = d.currentScript;
   var attr = function (n, dflt) { return script.getAttribute('data-' + n) || dflt; };
   w.tp = w.tp || function () { (w.tp.q = w.tp.q || []).push(arguments); };
-  if (JSON.parse(localStorage._tp_consent || '{}').d) return;
+  // Shown until a decision is stored for the tracker's current policy version.
+  var tracker = d.querySelector('script[data-policy]');
+  var saved = {};
+  try { saved = JSON.parse(localStorage._tp_consent) || {}; } catch (e) {}
+  if (saved.d && saved.v == (tracker ? tracker.getAttribute('data-policy') : '1')) return;
 
   function el(tag, text, css) {
     var e = d.createElement(tag);

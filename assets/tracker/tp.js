@@ -33,7 +33,10 @@
   var forms = TP_FULL && attr('forms');
   var ask = TP_FULL && mode != 'cookieless';
   var nav = navigator;
-  var decision = ask && (JSON.parse(localStorage._tp_consent || '{}')).d;
+  // A decision counts for the policy version it was made under.
+  var saved = {};
+  if (ask) try { saved = JSON.parse(localStorage._tp_consent) || {}; } catch (e) {}
+  var decision = saved.v == policy && saved.d;
   var uid = ask && decision == 'accept' && (d.cookie.match(/(?:^|; )_tp_uid=([\w-]+)/) || [])[1];
   var held = [];
   var signal;
@@ -74,7 +77,7 @@
       ? setUid(old || Array.from(crypto.getRandomValues(new Uint8Array(16)), hex).join(''))
       : setUid('');
     post(JSON.stringify({ n: 'consent', u: loc.href, d: domain, c: { d: choice, v: policy, m: how || 'api' }, uid: uid || old || void 0 }));
-    held.splice(0).forEach(function (o) { send(o.n, o.p, o.$); });
+    held.splice(0).forEach(function (o) { o.uid = uid || void 0; post(JSON.stringify(o)); });
   }
 
   function hex(b) { return (b + 256).toString(16).slice(1); }

@@ -272,3 +272,47 @@ async fn global_privacy_control_is_a_decline_that_an_accept_cannot_override() {
         "counted cookieless"
     );
 }
+
+#[tokio::test]
+async fn a_decision_counts_only_for_the_policy_version_it_was_made_under() {
+    let Some(browser) = Browser::start().await.expect("browser starts") else {
+        eprintln!("SKIPPED: chromium/chromedriver not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.edit_site(|s| s.consent_mode = ConsentMode::Require);
+    let banner = format!(
+        r#"<script defer src="{}/js/tp-consent.js"></script>"#,
+        app.url
+    );
+    let site = site_with(
+        &app.url,
+        "tp.full.js",
+        r#" data-consent="require" data-policy="4""#,
+        &banner,
+        "",
+    )
+    .await;
+    let c = &browser.client;
+    c.goto(&site.url).await.unwrap();
+    for (stored, sends) in [("3", false), ("4", true)] {
+        js(
+            c,
+            &format!(
+                "localStorage._tp_consent = JSON.stringify({{d: 'accept', t: 0, v: '{stored}'}})"
+            ),
+        )
+        .await;
+        c.refresh().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let banner_shown = c.find(Locator::Id("tp-consent")).await.is_ok();
+        assert_eq!(banner_shown, !sends, "policy {stored}: banner");
+        assert_eq!(
+            !site.all().is_empty(),
+            sends,
+            "policy {stored}: sent {:?}",
+            site.all()
+        );
+    }
+    browser.close().await.unwrap();
+}
