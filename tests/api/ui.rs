@@ -167,6 +167,23 @@ async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers
         "back where we started"
     );
     browser.screenshot("1-overview-today").await.unwrap();
+    let locations = c
+        .find(Locator::Css("section[data-panel=locations] td.label a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        locations.text().await.unwrap(),
+        "Australia",
+        "country names, not codes"
+    );
+    assert!(
+        locations
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("f=country%3AAU")
+    );
     assert_kpis_match(&app, c, "day", json!([]), "today").await;
 
     // The sources panel's Sources tab, then click Google.

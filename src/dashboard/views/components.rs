@@ -47,11 +47,13 @@ pub fn fmt_metric(m: Metric, v: Value) -> String {
     }
 }
 
-/// A ranked list with bars; `href` gives each row's filter link.
+/// A ranked list with bars; `href` gives each row's filter link (from the
+/// row's value), `show` its text.
 pub fn ranked_list<'a>(
     metric_label: &str,
     rows: impl Iterator<Item = (&'a str, u64)>,
     href: impl Fn(&str) -> Option<String>,
+    show: impl Fn(&str) -> String,
 ) -> Markup {
     let rows: Vec<(&str, u64)> = rows.collect();
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
@@ -67,7 +69,8 @@ pub fn ranked_list<'a>(
                         tr {
                             td.label {
                                 (charts::bar(frac))
-                                @if let Some(h) = href(label) { a href=(h) title=(label) { (label) } } @else { span title=(label) { (label) } }
+                                @let text = show(label);
+                                @if let Some(h) = href(label) { a href=(h) title=(text) { (text) } } @else { span title=(text) { (text) } }
                             }
                             td.num data-value=(n) { (fmt_number(*n)) }
                         }
@@ -76,6 +79,19 @@ pub fn ranked_list<'a>(
             }
         }
     }
+}
+
+/// A row's text as is.
+#[must_use]
+pub fn as_is(s: &str) -> String {
+    s.to_owned()
+}
+
+/// A country code's English name (`DE` → Germany); unknown codes stay codes.
+#[must_use]
+pub fn country_name(code: &str) -> String {
+    isocountry::CountryCode::for_alpha2(code)
+        .map_or_else(|_| code.to_owned(), |c| c.name().to_owned())
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -112,5 +128,7 @@ mod tests {
         );
         assert_eq!(fmt_metric(Metric::BounceRate, Value::Int(45)), "45%");
         assert_eq!(fmt_metric(Metric::ViewsPerVisit, Value::Float(1.5)), "1.50");
+        assert_eq!(country_name("DE"), "Germany");
+        assert_eq!(country_name("(none)"), "(none)");
     }
 }

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::{
     charts::{self, Point},
-    components::{fmt_metric, fmt_number, ranked_list, tabs},
+    components::{as_is, country_name, fmt_metric, fmt_number, ranked_list, tabs},
     layout::{Chrome, UserBar, page},
 };
 use crate::{
@@ -118,7 +118,7 @@ fn toolbar(f: &Frame<'_>, s: &ViewState) -> Markup {
                 div.chips {
                     @for (i, (k, v)) in s.filters.iter().enumerate() {
                         span.chip {
-                            (FILTER_KEYS.iter().find(|(x, _)| x == k).map_or(k.as_str(), |(x, _)| x)) " is " strong { (v) }
+                            (FILTER_KEYS.iter().find(|(x, _)| x == k).map_or(k.as_str(), |(x, _)| x)) " is " strong { (if k == "country" { country_name(v) } else { v.clone() }) }
                             " " a.chip-remove href=(f.link(s, |x| { x.filters.remove(i); })) aria-label="Remove filter" { "×" }
                         }
                     }
@@ -177,7 +177,7 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
             @for p in &o.panels {
                 section.card data-panel=(p.key) {
                     (tabs(p.tabs, &p.tab, |t| f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); })))
-                    (ranked_list("Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), |label| Some(f.link(s, |x| x.filters.push((p.tab.clone(), label.to_owned()))))))
+                    (ranked_list("Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), |label| Some(f.link(s, |x| x.filters.push((p.tab.clone(), label.to_owned())))), if p.tab == "country" { country_name } else { as_is }))
                     @if p.total_rows > p.rows.len() { p.muted { (p.total_rows - p.rows.len()) " more" } }
                 }
             }
@@ -197,7 +197,7 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
                     }
                 }
                 h2 { "Custom events" }
-                (ranked_list("Visitors", o.events.iter().map(|(n, v, _)| (n.as_str(), *v)), |name| Some(f.link(s, |x| x.filters.push(("event".into(), name.to_owned()))))))
+                (ranked_list("Visitors", o.events.iter().map(|(n, v, _)| (n.as_str(), *v)), |name| Some(f.link(s, |x| x.filters.push(("event".into(), name.to_owned())))), as_is))
             }
         }
     };

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::{
-    components::{fmt_number, ranked_list},
+    components::{as_is, fmt_number, ranked_list},
     layout::{Chrome, UserBar, csrf_field, page},
 };
 use crate::{
@@ -42,7 +42,7 @@ pub fn realtime(bar: UserBar<'_>, site: &Site, r: &Realtime) -> Markup {
                 p { span.big id="current-visitors" { (r.visitors) } " current visitors (active in the last 5 minutes)" }
                 section.card {
                     h2 { "Pages they are on" }
-                    (ranked_list("Visitors", r.pages.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None))
+                    (ranked_list("Visitors", r.pages.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None, as_is))
                 }
             }
         },
