@@ -130,10 +130,16 @@ pub async fn query(
         offset: usize::try_from(offset).unwrap_or(0),
     };
     let out = execute(&state, q).await?;
+    // Revenue as Plausible gives it: {value, currency}.
+    let value = |m: &Metric, v: &Value| match (m.is_revenue(), &out.currency) {
+        (true, Some(c)) => json!({ "value": to_json(*v), "currency": c }),
+        (true, None) => Json::Null,
+        _ => to_json(*v),
+    };
     let results: Vec<Json> = out
         .rows
         .iter()
-        .map(|r| json!({ "metrics": r.metrics.iter().map(|v| to_json(*v)).collect::<Vec<_>>(), "dimensions": r.dimensions }))
+        .map(|r| json!({ "metrics": metrics.iter().zip(&r.metrics).map(|(m, v)| value(m, v)).collect::<Vec<_>>(), "dimensions": r.dimensions }))
         .collect();
     let mut echo = body.clone();
     echo["date_range"] = range_echo;

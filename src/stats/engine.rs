@@ -333,6 +333,9 @@ fn visit(
                 let acc = g.accs.entry(k).or_default();
                 acc.sums.events += 1;
                 acc.sums.pageviews += u64::from(e.pageview);
+                if let Some(r) = e.revenue {
+                    acc.sums.add_revenue(r.amount_micros, 1, r.currency);
+                }
                 // A visit has one visitor: insert once per visit and group.
                 if acc.last_session != id {
                     acc.last_session = id;
@@ -351,6 +354,9 @@ fn visit(
             for (e, _) in rec.events.iter().zip(matched.iter()).filter(|(_, m)| **m) {
                 acc.sums.events += 1;
                 acc.sums.pageviews += u64::from(e.pageview);
+                if let Some(r) = e.revenue {
+                    acc.sums.add_revenue(r.amount_micros, 1, r.currency);
+                }
             }
         }
     }

@@ -61,6 +61,8 @@ pub struct Output {
     pub total_rows: usize,
     /// Whether rollups answered part of the query (for the `meta` section).
     pub used_rollups: bool,
+    /// Currency of revenue metrics, when they were asked for and any revenue matched.
+    pub currency: Option<String>,
 }
 
 /// Why a query failed.
@@ -99,6 +101,12 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
             Value::Int((ratio(s.duration_ms, s.visits) / 1000.0).round() as u64)
         }
         Metric::Percentage => Value::Float(round(ratio(s.visitors, total_visitors) * 100.0, 1)),
+        Metric::TotalRevenue => Value::Float(round(s.revenue_micros as f64 / 1e6, 2)),
+        Metric::AverageRevenue => Value::Float(if s.revenue_events == 0 {
+            0.0
+        } else {
+            round(s.revenue_micros as f64 / 1e6 / s.revenue_events as f64, 2)
+        }),
     }
 }
 
@@ -132,6 +140,19 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
         total,
         used_rollups,
     } = p;
+    let mut currency = None;
+    if q.metrics.iter().any(|m| m.is_revenue()) {
+        if total.mixed_currency || groups.values().any(|g| g.mixed_currency) {
+            return Err(StatsError::Invalid(
+                "the matching revenue is in more than one currency and can't be summed; filter to events in one currency (e.g. by event:name)".into(),
+            ));
+        }
+        currency = [&total]
+            .into_iter()
+            .chain(groups.values())
+            .find(|s| s.revenue_events > 0)
+            .map(|s| String::from_utf8_lossy(&s.currency).into_owned());
+    }
     let mut rows = Vec::with_capacity(groups.len());
     'groups: for (key, sums) in groups {
         let mut dims = Vec::with_capacity(q.dimensions.len());
@@ -171,6 +192,7 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
         rows,
         total_rows,
         used_rollups,
+        currency,
     })
 }
 

@@ -24,6 +24,10 @@ pub enum Metric {
     Events,
     /// Share of the total visitors, with a dimension.
     Percentage,
+    /// Sum of the revenue of matching events (one currency).
+    TotalRevenue,
+    /// Mean revenue per event that carried revenue.
+    AverageRevenue,
 }
 
 impl Metric {
@@ -39,6 +43,8 @@ impl Metric {
             "visit_duration" => Self::VisitDuration,
             "events" => Self::Events,
             "percentage" => Self::Percentage,
+            "total_revenue" => Self::TotalRevenue,
+            "average_revenue" => Self::AverageRevenue,
             _ => return None,
         })
     }
@@ -55,7 +61,15 @@ impl Metric {
             Self::VisitDuration => "visit_duration",
             Self::Events => "events",
             Self::Percentage => "percentage",
+            Self::TotalRevenue => "total_revenue",
+            Self::AverageRevenue => "average_revenue",
         }
+    }
+
+    /// Revenue metrics are computed from visits, never rollups.
+    #[must_use]
+    pub fn is_revenue(self) -> bool {
+        matches!(self, Self::TotalRevenue | Self::AverageRevenue)
     }
 }
 

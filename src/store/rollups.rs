@@ -26,6 +26,14 @@ pub struct RollupSums {
     pub bounces: u64,
     /// Sum of visit durations, ms.
     pub duration_ms: u64,
+    /// Revenue of matching events, in millionths (scans only; not in rollups).
+    pub revenue_micros: i64,
+    /// Events that carried revenue (scans only).
+    pub revenue_events: u64,
+    /// The revenue's currency (ISO 4217), zeros when none yet.
+    pub currency: [u8; 3],
+    /// Revenue came in more than one currency (it can't be summed).
+    pub mixed_currency: bool,
 }
 
 impl RollupSums {
@@ -37,6 +45,21 @@ impl RollupSums {
         self.events += o.events;
         self.bounces += o.bounces;
         self.duration_ms += o.duration_ms;
+        if o.revenue_events > 0 {
+            self.add_revenue(o.revenue_micros, o.revenue_events, o.currency);
+        }
+        self.mixed_currency |= o.mixed_currency;
+    }
+
+    /// Adds revenue in `currency`, noting when currencies mix.
+    pub fn add_revenue(&mut self, micros: i64, events: u64, currency: [u8; 3]) {
+        if self.revenue_events == 0 {
+            self.currency = currency;
+        } else if self.currency != currency {
+            self.mixed_currency = true;
+        }
+        self.revenue_micros = self.revenue_micros.saturating_add(micros);
+        self.revenue_events += events;
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -63,6 +86,7 @@ impl RollupSums {
             events: r.u64()?,
             bounces: r.u64()?,
             duration_ms: r.u64()?,
+            ..Self::default()
         })
     }
 }

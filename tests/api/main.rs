@@ -13,6 +13,7 @@ mod ingest;
 mod ops;
 mod privacy;
 mod process;
+mod revenue;
 mod scenario;
 mod sessions;
 mod stats_api;

@@ -268,6 +268,16 @@ async fn the_tracker_counts_pageviews_spa_navigation_events_and_purchases_and_re
         rows(app.results(q(json!(["visit:utm_campaign"]))).await),
         [("spring".to_owned(), 6)]
     );
+    let revenue = app
+        .results(
+            json!({"site_id": "example.com", "metrics": ["total_revenue"], "date_range": "day",
+            "filters": [["is", "event:name", ["Purchase"]]]}),
+        )
+        .await;
+    assert_eq!(
+        revenue[0]["metrics"],
+        json!([{"value": 9.99, "currency": "EUR"}])
+    );
     let plan = rows(app.results(q(json!(["event:props:plan"]))).await);
     assert_eq!(plan, [("pro".to_owned(), 1)]);
 }

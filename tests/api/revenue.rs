@@ -1,0 +1,60 @@
+//! Revenue metrics: purchases' revenue summed and averaged exactly (decimal
+//! millionths), per dimension, from visits even when days are rolled up, and a
+//! clear error when currencies mix.
+
+use serde_json::json;
+
+use crate::helpers::{CHROME, MIN, T0, spawn_app};
+
+#[tokio::test]
+async fn revenue_is_summed_and_averaged_per_currency_and_mixed_currencies_are_refused() {
+    let app = spawn_app().await;
+    let buy = |name: &str, amount: &str, currency: &str| {
+        json!({"n": name, "u": "https://example.com/checkout", "d": "example.com",
+               "$": {"amount": amount, "currency": currency}})
+    };
+    app.event(buy("Purchase", "9.99", "EUR"), CHROME, "203.0.113.1")
+        .await;
+    app.event(buy("Purchase", "20.015", "eur"), CHROME, "203.0.113.2")
+        .await;
+    app.event(buy("Renewal", "5", "USD"), CHROME, "203.0.113.3")
+        .await;
+    app.pageview("/", CHROME, "203.0.113.4").await;
+    let q = |filters: serde_json::Value, dims: serde_json::Value| {
+        json!({"site_id": "example.com", "metrics": ["total_revenue", "average_revenue", "events"],
+               "date_range": "day", "filters": filters, "dimensions": dims})
+    };
+    let purchases = json!([["is", "event:name", ["Purchase"]]]);
+    let r = app.results(q(purchases.clone(), json!([]))).await;
+    assert_eq!(
+        r[0]["metrics"],
+        json!([{"value": 30.01, "currency": "EUR"}, {"value": 15.0, "currency": "EUR"}, 2])
+    );
+
+    let (status, body) = app.query(q(json!([]), json!([]))).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than one currency"),
+        "{body}"
+    );
+
+    // Still exact once the day is rolled up: revenue never comes from rollups.
+    app.clock.set_ms(T0 + 2 * 24 * 60 * MIN);
+    touchpoint::stats::rollup::roll_up_all(&app.state.store, app.clock.now_ms()).unwrap();
+    let by_browser = json!({"site_id": "example.com", "metrics": ["total_revenue"], "date_range": ["2024-03-15", "2024-03-15"],
+        "filters": [["is", "event:name", ["Renewal"]]], "dimensions": ["visit:browser"]});
+    let (status, body) = app.query(by_browser).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["results"],
+        json!([{"dimensions": ["Chrome"], "metrics": [{"value": 5.0, "currency": "USD"}]}])
+    );
+    assert_eq!(body["meta"]["from_rollups"], false);
+    // No revenue matched: null, not zero in some currency.
+    let none = json!({"site_id": "example.com", "metrics": ["total_revenue"], "date_range": ["2024-03-15", "2024-03-15"],
+        "filters": [["is", "event:page", ["/"]]]});
+    assert_eq!(app.results(none).await[0]["metrics"], json!([null]));
+}
