@@ -105,7 +105,10 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
         Metric::AverageRevenue => Value::Float(if s.revenue_events == 0 {
             0.0
         } else {
-            round(s.revenue_micros as f64 / 1e6 / s.revenue_events as f64, 2)
+            round(
+                s.revenue_micros as f64 / 1e6 / f64::from(s.revenue_events),
+                2,
+            )
         }),
     }
 }
