@@ -42,6 +42,9 @@ pub struct Auth {
     setup_token: Mutex<Option<String>>,
 }
 
+/// Associated data of sealed audit details.
+const AUDIT_AAD: &[u8] = b"audit-detail";
+
 /// Purpose label of the email blind index.
 const EMAIL_INDEX: &str = "account-email";
 
@@ -253,16 +256,28 @@ impl Auth {
         detail: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        tracing::info!(action, detail, actor = ?actor.map(|a| a.0), "audit");
+        // Details name people (emails): sealed at rest like account emails,
+        // and kept out of the log.
+        tracing::info!(action, actor = ?actor.map(|a| a.0), "audit");
         self.store.append_audit(
             workspaces,
             &AuditEntry {
                 at_ms: now_ms,
                 actor,
                 action: action.to_owned(),
-                detail: detail.to_owned(),
+                detail: hex::encode(self.keys.seal(AUDIT_AAD, detail.as_bytes())),
             },
         )
+    }
+
+    /// An audit entry's details, opened.
+    #[must_use]
+    pub fn audit_detail(&self, entry: &AuditEntry) -> String {
+        hex::decode(&entry.detail)
+            .ok()
+            .and_then(|b| self.keys.open(AUDIT_AAD, &b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| "(unreadable)".to_owned())
     }
 
     /// Makes an API key for a workspace; the key is returned once, only its hash is kept.

@@ -2,6 +2,8 @@
 //! (19 MiB memory, 2 iterations, 1 lane), stored as PHC strings so the
 //! parameters travel with each hash and can be raised later.
 
+use std::sync::{Condvar, Mutex, OnceLock};
+
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::SaltString,
@@ -11,6 +13,43 @@ use argon2::{
 pub const MIN_LEN: usize = 10;
 /// Longest password accepted (argon2 takes anything; this bounds the work).
 pub const MAX_LEN: usize = 1024;
+
+/// At most this many hashes run at once (twice the cores): each holds 19 MiB,
+/// so a flood of logins can't exhaust memory, and parallel guesses can't
+/// outrun the throttle by much.
+fn permit() -> Permit {
+    static SLOTS: OnceLock<(Mutex<usize>, Condvar)> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        (Mutex::new(cores * 2), Condvar::new())
+    });
+    let mut free = slots
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    while *free == 0 {
+        free = slots
+            .1
+            .wait(free)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+    *free -= 1;
+    Permit(slots)
+}
+
+/// A running hash's slot, given back on drop.
+struct Permit(&'static (Mutex<usize>, Condvar));
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        *self
+            .0
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.0.1.notify_one();
+    }
+}
 
 fn argon2() -> Argon2<'static> {
     Argon2::new(
@@ -40,6 +79,7 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 pub fn hash(password: &str) -> String {
     let salt = SaltString::encode_b64(&crate::privacy::random_bytes::<16>())
         .expect("16 bytes is a valid salt length");
+    let _slot = permit();
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2id hashing with valid parameters does not fail")
@@ -52,14 +92,17 @@ pub fn verify(password: &str, phc: &str) -> bool {
     if password.len() > MAX_LEN {
         return false;
     }
-    PasswordHash::new(phc).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        let _slot = permit();
+        argon2().verify_password(password.as_bytes(), &h).is_ok()
+    })
 }
 
 /// A hash of a random password, verified against when the account is unknown
 /// so a login for a missing email costs as long as one for a real account.
 #[must_use]
 pub fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| hash(&crate::privacy::random_token()))
 }
 

@@ -150,6 +150,11 @@ struct EnrolInput {
 /// `POST /account/totp`: confirms the app works, then turns TOTP on and
 /// shows recovery codes once.
 async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpResponse, DashError> {
+    // Replacing a working authenticator goes through "turn off" (which asks
+    // for the password) first, so a stolen session can't swap it.
+    if u.login.user.totp_sealed.is_some() {
+        return Err(DashError::Redirect("/account".into()));
+    }
     let secret = totp::secret_from_base32(&f.secret)
         .filter(|s| s.len() >= 16)
         .ok_or_else(|| {

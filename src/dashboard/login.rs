@@ -28,18 +28,14 @@ pub(super) fn prelogin_page(
 
 /// Only same-site paths are followed after login (no open redirects).
 pub(super) fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from URLs, so "/\t/evil.com" would
+    // become "//evil.com": no control characters or whitespace at all.
+    let plain = !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if plain && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
         "/sites"
     }
-}
-
-/// `?next=` of the login pages.
-#[derive(Deserialize)]
-pub struct NextQuery {
-    #[serde(default)]
-    next: String,
 }
 
 /// `GET /login`
@@ -236,4 +232,33 @@ pub async fn logout(
     let mut r = super::error::see_other("/login");
     r.add_cookie(&clear_session_cookie(&req)).ok();
     Ok(r)
+}
+
+/// `?next=` of the login pages.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_same_site_paths_are_followed_after_login() {
+        for (next, want) in [
+            (
+                "/sites/example.com?period=7d",
+                "/sites/example.com?period=7d",
+            ),
+            ("//evil.com", "/sites"),
+            ("/\t/evil.com", "/sites"),
+            ("/\n/evil.com", "/sites"),
+            ("/\\evil.com", "/sites"),
+            ("https://evil.com", "/sites"),
+            ("/ /evil.com", "/sites"),
+            ("", "/sites"),
+        ] {
+            assert_eq!(super::safe_next(next), want, "{next:?}");
+        }
+    }
 }

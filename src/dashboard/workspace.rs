@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     domain::{Domain, Role, Timezone},
-    store::Workspace,
+    store::{AuditEntry, Workspace},
 };
 
 /// Routes for `/sites` and `/workspaces`.
@@ -262,7 +262,8 @@ async fn audit(m: Member, ws: web::Path<u32>) -> Result<HttpResponse, DashError>
                     })
                     .clone(),
             };
-            (e, who)
+            let detail = st.auth.audit_detail(&e);
+            (AuditEntry { detail, ..e }, who)
         })
         .collect();
     let email = st.auth.email_of(&m.user.login.user);

@@ -19,7 +19,7 @@ pub struct AuditEntry {
     pub actor: Option<UserId>,
     /// What kind of action (`login`, `login_failed`, `role_changed`...).
     pub action: String,
-    /// Details for people (no secrets, no raw IPs).
+    /// Details for people (no secrets, no raw IPs), sealed by `auth` (hex).
     pub detail: String,
 }
 

@@ -44,7 +44,8 @@ pub struct LeadIdentity {
 }
 
 impl Store {
-    /// Logs a decision and sets (accept) or clears (decline) the subject's consent.
+    /// Logs a decision; an accept with `grant` sets the subject's consent (for
+    /// the entry's policy version), a decline clears it.
     ///
     /// # Errors
     /// Storage errors.
@@ -53,6 +54,7 @@ impl Store {
         site: SiteId,
         subject: &[u8; 32],
         entry: &ConsentEntry,
+        grant: bool,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         {
@@ -63,9 +65,10 @@ impl Store {
                 .insert((site.0, entry.at_ms, seq), to_json(entry)?.as_slice())?;
             let mut consented = tx.open_table(CONSENTED)?;
             match entry.decision {
-                Decision::Accept => {
-                    consented.insert((site.0, subject.as_slice()), entry.at_ms)?;
+                Decision::Accept if grant => {
+                    consented.insert((site.0, subject.as_slice()), entry.policy.as_str())?;
                 }
+                Decision::Accept => {}
                 Decision::Decline => {
                     consented.remove((site.0, subject.as_slice()))?;
                     // Declining withdraws any identifiers given under consent.
@@ -78,16 +81,20 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the subject's accept is in force.
+    /// Whether the subject accepted this policy version.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn has_consent(&self, site: SiteId, subject: &[u8; 32]) -> Result<bool, StoreError> {
+    pub fn has_consent(
+        &self,
+        site: SiteId,
+        subject: &[u8; 32],
+        policy: &str,
+    ) -> Result<bool, StoreError> {
         let tx = self.db.begin_read()?;
-        Ok(tx
-            .open_table(CONSENTED)?
-            .get((site.0, subject.as_slice()))?
-            .is_some())
+        let t = tx.open_table(CONSENTED)?;
+        Ok(t.get((site.0, subject.as_slice()))?
+            .is_some_and(|v| v.value() == policy))
     }
 
     /// A site's consent log, oldest first.

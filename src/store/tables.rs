@@ -50,9 +50,9 @@ pub const GOALS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("goal
 
 /// (site, unix ms, sequence) → JSON `ConsentEntry`: every decision, kept as proof.
 pub const CONSENTS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("consents_v1");
-/// (site, subject) → unix ms of the accept in force; a decline removes the row.
-/// The subject is a keyed hash of the visitor's first-party id.
-pub const CONSENTED: TableDefinition<(u32, &[u8]), u64> = TableDefinition::new("consented_v1");
+/// (site, subject) → the policy version of the accept in force; a decline
+/// removes the row. The subject is a keyed hash of the visitor's first-party id.
+pub const CONSENTED: TableDefinition<(u32, &[u8]), &str> = TableDefinition::new("consented_v2");
 /// (site, subject) → JSON `LeadIdentity`: keyed indexes of a consenting
 /// visitor's email and phone digests.
 pub const IDENTITIES: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("identities_v1");

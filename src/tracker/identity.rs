@@ -5,7 +5,11 @@
 
 use crate::{
     domain::{ConsentMode, SiteId},
-    ingest::{enrich::Enriched, identity::Identity, visitor::VisitorHashes},
+    ingest::{
+        enrich::Enriched,
+        identity::{Identity, Mechanism},
+        visitor::VisitorHashes,
+    },
     privacy::Keys,
     store::{ConsentEntry, Site, Store, StoreError},
 };
@@ -29,13 +33,19 @@ pub fn record_consent(
     store: &Store,
     keys: &Keys,
     identity: &Identity,
-    sites: &[(SiteId, u64)],
+    sites: &[(&Site, u64)],
     now_ms: u64,
 ) -> Result<(), StoreError> {
     let Some(claim) = &identity.consent else {
         return Ok(());
     };
-    for &(site, visitor) in sites {
+    for &(s, visitor) in sites {
+        let site = s.id;
+        // Logged in any case; an accept takes effect only on a site that asks
+        // for consent, for its current policy, and never from a GPC/DNT signal.
+        let grant = s.consent_mode != ConsentMode::Cookieless
+            && claim.policy == s.policy_version
+            && matches!(claim.mechanism, Mechanism::Banner | Mechanism::Api);
         let subject = match &identity.uid {
             Some(uid) => subject(keys, site, uid),
             None => keys.blind_index(
@@ -53,6 +63,7 @@ pub fn record_consent(
                 policy: claim.policy.clone(),
                 mechanism: claim.mechanism,
             },
+            grant,
         )?;
     }
     Ok(())
@@ -82,7 +93,9 @@ pub fn apply(
     let mut all_allowed = true;
     for site in sites {
         let subj = subject(keys, site.id, uid);
-        if site.consent_mode == ConsentMode::Cookieless || !store.has_consent(site.id, &subj)? {
+        if site.consent_mode == ConsentMode::Cookieless
+            || !store.has_consent(site.id, &subj, &site.policy_version)?
+        {
             all_allowed = false;
             continue;
         }

@@ -159,7 +159,13 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     let kept = actix_web::web::block(move || {
         let mut events = events;
         if is_consent {
-            let pairs: Vec<_> = events.iter().map(|e| (e.site, e.visitor.current)).collect();
+            let pairs: Vec<_> = owned
+                .iter()
+                .filter_map(|s| {
+                    let e = events.iter().find(|e| e.site == s.id)?;
+                    Some((s, e.visitor.current))
+                })
+                .collect();
             identity::record_consent(&store, &keys, &id, &pairs, now).map(|()| None)
         } else {
             let refs: Vec<_> = owned.iter().collect();

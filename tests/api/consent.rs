@@ -62,12 +62,28 @@ async fn identifiers_need_a_consenting_site_and_visitor_and_a_decline_withdraws_
     );
 
     // A site that asks for consent, before the visitor decided: still refused.
-    app.edit_site(|s| s.consent_mode = ConsentMode::Require);
+    app.edit_site(|s| {
+        s.consent_mode = ConsentMode::Require;
+        s.policy_version = "3".into();
+    });
     assert_eq!(
         send(&app, pv(Some(UID)), CHROME, "203.0.113.1").await,
         (202, Some("uid".into()))
     );
-    let consent = |d: &str| json!({"n": "consent", "u": "https://example.com/", "d": "example.com", "uid": UID, "c": {"d": d, "v": "3", "m": "banner"}});
+    let claim = |d: &str, v: &str, m: &str| json!({"n": "consent", "u": "https://example.com/", "d": "example.com", "uid": UID, "c": {"d": d, "v": v, "m": m}});
+    // An accept for another policy version, or claimed from a privacy signal, is logged but grants nothing.
+    for (v, m) in [("2", "banner"), ("3", "gpc")] {
+        assert_eq!(
+            send(&app, claim("accept", v, m), CHROME, "203.0.113.1").await,
+            (202, None)
+        );
+        assert_eq!(
+            send(&app, pv(Some(UID)), CHROME, "203.0.113.1").await,
+            (202, Some("uid".into())),
+            "{v} {m}"
+        );
+    }
+    let consent = |d: &str| claim(d, "3", "banner");
     let before = app.aggregate(&["events"], json!("day")).await[0].clone();
     assert_eq!(
         send(&app, consent("accept"), CHROME, "203.0.113.1").await,
@@ -79,8 +95,8 @@ async fn identifiers_need_a_consenting_site_and_visitor_and_a_decline_withdraws_
         "a consent record is not an event"
     );
     let log = app.state.store.consent_log(SiteId(1)).unwrap();
-    assert_eq!(log.len(), 1);
-    assert_eq!((log[0].policy.as_str(), log[0].subject.len()), ("3", 64));
+    assert_eq!(log.len(), 3, "every claim is logged");
+    assert_eq!((log[2].policy.as_str(), log[2].subject.len()), ("3", 64));
 
     // Accepted: the id is the visitor (two devices, one visitor) and digests are kept, keyed.
     assert_eq!(
@@ -134,7 +150,21 @@ async fn identifiers_need_a_consenting_site_and_visitor_and_a_decline_withdraws_
         send(&app, pv(Some(UID)), CHROME, "198.51.100.1").await,
         (202, Some("uid".into()))
     );
-    assert_eq!(app.state.store.consent_log(SiteId(1)).unwrap().len(), 2);
+    assert_eq!(app.state.store.consent_log(SiteId(1)).unwrap().len(), 4);
+    // A new policy version voids the accept it was given under.
+    assert_eq!(
+        send(&app, consent("accept"), CHROME, "198.51.100.1").await,
+        (202, None)
+    );
+    assert_eq!(
+        send(&app, pv(Some(UID)), CHROME, "198.51.100.1").await,
+        (202, None)
+    );
+    app.edit_site(|s| s.policy_version = "4".into());
+    assert_eq!(
+        send(&app, pv(Some(UID)), CHROME, "198.51.100.1").await,
+        (202, Some("uid".into()))
+    );
 }
 
 #[tokio::test]

@@ -31,7 +31,10 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
         return;
     };
     let app = spawn_app().await;
-    app.edit_site(|s| s.consent_mode = ConsentMode::Require);
+    app.edit_site(|s| {
+        s.consent_mode = ConsentMode::Require;
+        s.policy_version = "3".into();
+    });
     let banner = format!(
         r#"<script defer src="{}/js/tp-consent.js" data-text="May we count you?" data-policy-url="/privacy"></script>"#,
         app.url

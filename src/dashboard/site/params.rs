@@ -7,6 +7,9 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 
 use crate::stats::query::{Dimension, Filter, Metric, Op};
 
+/// Longest custom range, about ten years (as the Stats API allows).
+pub const MAX_RANGE_DAYS: i64 = 3660;
+
 /// Periods offered by the picker.
 pub const PERIODS: [(&str, &str); 7] = [
     ("day", "Today"),
@@ -172,7 +175,16 @@ impl ViewState {
             }
         }
         if s.period == "custom" {
+            let sane = |d: NaiveDate| (1970..=9999).contains(&d.year());
             match (s.from, s.to) {
+                (Some(a), Some(b)) if !sane(a) || !sane(b) => {
+                    return Err("custom dates must be between the years 1970 and 9999".into());
+                }
+                (Some(a), Some(b)) if (b - a).num_days() > MAX_RANGE_DAYS => {
+                    return Err(format!(
+                        "a custom range can span at most {MAX_RANGE_DAYS} days"
+                    ));
+                }
                 (Some(a), Some(b)) if a <= b => {}
                 (Some(_), Some(_)) => return Err("the custom range ends before it starts".into()),
                 _ => return Err("a custom range needs both from and to dates".into()),
@@ -350,6 +362,9 @@ mod tests {
                 .unwrap_err()
                 .contains("2024-03-15")
         );
+        let err = |q: &str| ViewState::parse(q).unwrap_err();
+        assert!(err("period=custom&from=1970-01-01&to=2024-01-01").contains("at most"));
+        assert!(err("period=custom&from=0001-01-01&to=0001-01-02").contains("1970"));
     }
 
     #[test]

@@ -179,7 +179,7 @@ fn buckets(first: NaiveDate, last: NaiveDate, dim: &Dimension) -> Vec<(String, S
                 out.push((m.to_string(), m.format("%b %Y").to_string()));
                 m = m
                     .checked_add_months(Months::new(1))
-                    .unwrap_or(last + Days::new(1));
+                    .unwrap_or_else(|| last + Days::new(1));
             }
             out
         }
