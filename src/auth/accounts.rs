@@ -40,6 +40,8 @@ pub struct Auth {
     pub settings: AuthSettings,
     limiter: Limiter,
     setup_token: Mutex<Option<String>>,
+    /// Last TOTP step used per user: a code works once.
+    used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
 }
 
 /// Associated data of sealed audit details.
@@ -61,6 +63,7 @@ impl Auth {
             keys,
             settings,
             setup_token: Mutex::new(token),
+            used_steps: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -347,12 +350,21 @@ impl Auth {
         if let Some(ms) = self.limiter.locked_for(&key, now_ms) {
             return Ok(Err(LoginFailure::Locked(ms.div_ceil(1000))));
         }
-        if self
+        if let Some(step) = self
             .totp_secret(user)
-            .is_some_and(|s| super::totp::check(&s, code, now_ms))
+            .and_then(|s| super::totp::matching_step(&s, code, now_ms))
         {
-            self.limiter.succeed(&key);
-            return Ok(Ok("authenticator code"));
+            let mut used = self
+                .used_steps
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A code (or an older one) already used can't be replayed.
+            if used.get(&user.id).is_none_or(|&last| step > last) {
+                used.insert(user.id, step);
+                drop(used);
+                self.limiter.succeed(&key);
+                return Ok(Ok("authenticator code"));
+            }
         }
         if let Some(rest) = super::totp::redeem_recovery(&user.recovery_codes, code) {
             let mut updated = user.clone();

@@ -51,6 +51,24 @@ pub fn check(secret: &[u8], code: &str, now_ms: u64) -> bool {
     code.len() == 6 && totp(secret).is_some_and(|t| t.check(&code, now_ms / 1000))
 }
 
+/// The 30-second step whose code `code` is, within one step of `now_ms`.
+#[must_use]
+pub fn matching_step(secret: &[u8], code: &str, now_ms: u64) -> Option<u64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != 6 {
+        return None;
+    }
+    let now = now_ms / 30_000;
+    [now.saturating_sub(1), now, now + 1]
+        .into_iter()
+        .find(|&step| {
+            crate::privacy::constant_time_eq(
+                code_at(secret, step * 30_000).as_bytes(),
+                code.as_bytes(),
+            )
+        })
+}
+
 /// New recovery codes (shown once) and their SHA-256 hashes (stored).
 #[must_use]
 pub fn recovery_codes() -> (Vec<String>, Vec<String>) {
@@ -116,6 +134,11 @@ mod tests {
         assert_eq!(secret_from_base32(&secret_base32(&s)).unwrap(), s);
         assert!(otpauth_url(&s, "a@b.c").starts_with("otpauth://totp/Touchpoint:a%40b.c?secret="));
         assert!(qr_svg("otpauth://x").contains("<svg"));
+        assert_eq!(
+            matching_step(&s, &code_at(&s, now - 30_000), now),
+            Some(now / 30_000 - 1)
+        );
+        assert_eq!(matching_step(&s, "000000x", now), None);
     }
 
     #[test]

@@ -59,6 +59,13 @@ async fn totp_enrolment_then_login_needs_a_code_and_recovery_codes_work_once() {
     assert_eq!(c.get("/sites").await.0, StatusCode::OK);
     c.post("/logout", &[]).await;
 
+    // The same code can't be used twice, even within its window.
+    c.password_step(&user.email, PASSWORD).await;
+    c.get("/login/totp").await;
+    let (s, _, _) = c.post("/login/totp", &[("code", &code)]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "replayed code");
+    c.post("/logout", &[]).await;
+
     for (attempt, want) in [(0, StatusCode::SEE_OTHER), (1, StatusCode::UNAUTHORIZED)] {
         c.password_step(&user.email, PASSWORD).await;
         c.get("/login/totp").await;
