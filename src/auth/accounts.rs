@@ -366,10 +366,18 @@ impl Auth {
                 return Ok(Ok("authenticator code"));
             }
         }
-        if let Some(rest) = super::totp::redeem_recovery(&user.recovery_codes, code) {
-            let mut updated = user.clone();
-            updated.recovery_codes = rest;
-            self.store.put_user(&updated)?;
+        // Struck off in the same transaction that checks it: a code can't be
+        // spent twice by parallel requests.
+        let redeemed = self.store.update_user(user.id, |u| {
+            match super::totp::redeem_recovery(&u.recovery_codes, code) {
+                Some(rest) => {
+                    u.recovery_codes = rest;
+                    true
+                }
+                None => false,
+            }
+        })?;
+        if redeemed {
             self.limiter.succeed(&key);
             return Ok(Ok("recovery code"));
         }

@@ -245,3 +245,41 @@ fn a_new_timezone_voids_the_sites_rollups_only() {
         "a site can't change workspace"
     );
 }
+
+#[test]
+fn update_user_writes_only_what_the_change_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (u, _) = store
+        .create_user(
+            &[3; 32],
+            WorkspaceChoice::New("W".into()),
+            Role::Viewer,
+            1,
+            user,
+        )
+        .unwrap();
+    let strike = |code: &'static str| {
+        move |r: &mut UserRecord| {
+            let before = r.recovery_codes.len();
+            r.recovery_codes.retain(|c| c != code);
+            r.recovery_codes.len() < before
+        }
+    };
+    store
+        .update_user(u.id, |r| {
+            r.recovery_codes = vec!["a".into(), "b".into()];
+            true
+        })
+        .unwrap();
+    assert!(store.update_user(u.id, strike("a")).unwrap());
+    assert!(!store.update_user(u.id, strike("a")).unwrap(), "spent once");
+    assert_eq!(
+        store.user(u.id).unwrap().unwrap().recovery_codes,
+        vec!["b".to_owned()]
+    );
+    assert!(
+        !store.update_user(UserId(99), |_| true).unwrap(),
+        "no such user"
+    );
+}

@@ -142,6 +142,37 @@ impl Store {
         Ok(())
     }
 
+    /// Reads, changes and writes a user in one transaction, so concurrent
+    /// changes can't both act on the same old state. `change` returns whether
+    /// to write; the answer is whether it did.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn update_user(
+        &self,
+        id: UserId,
+        change: impl FnOnce(&mut UserRecord) -> bool,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let wrote = {
+            let mut users = tx.open_table(USERS)?;
+            let current: Option<UserRecord> = users
+                .get(id.0)?
+                .map(|v| from_json(v.value(), "user row"))
+                .transpose()?;
+            let Some(mut user) = current else {
+                return Ok(false);
+            };
+            let write = change(&mut user);
+            if write {
+                users.insert(id.0, to_json(&user)?.as_slice())?;
+            }
+            write
+        };
+        tx.commit()?;
+        Ok(wrote)
+    }
+
     /// A user by id.
     ///
     /// # Errors
