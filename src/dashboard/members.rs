@@ -158,7 +158,8 @@ async fn set_role(
             Some("a workspace needs at least one owner"),
         );
     }
-    st.store.set_member(ws.id, user, new_role)?;
+    // The store re-checks, in its transaction, that an owner remains.
+    st.store.change_member(ws.id, user, Some(new_role))?;
     let who = st
         .store
         .user(user)?
@@ -199,7 +200,7 @@ async fn remove_member(
         .user(user)?
         .map(|u| st.auth.email_of(&u))
         .unwrap_or_default();
-    if !st.store.remove_member(ws.id, user)? {
+    if !st.store.change_member(ws.id, user, None)? {
         return Err(DashError::NotFound);
     }
     st.auth.audit(

@@ -283,3 +283,39 @@ fn update_user_writes_only_what_the_change_accepts() {
         "no such user"
     );
 }
+
+#[test]
+fn the_last_owner_can_be_neither_demoted_nor_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (a, ws) = store
+        .create_user(
+            &[4; 32],
+            WorkspaceChoice::New("W".into()),
+            Role::Owner,
+            1,
+            user,
+        )
+        .unwrap();
+    let (b, _) = store
+        .create_user(
+            &[5; 32],
+            WorkspaceChoice::Existing(ws.id),
+            Role::Owner,
+            1,
+            user,
+        )
+        .unwrap();
+    assert!(store.change_member(ws.id, a.id, Some(Role::Admin)).unwrap());
+    for change in [Some(Role::Viewer), None] {
+        assert!(matches!(
+            store.change_member(ws.id, b.id, change),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert_eq!(
+        store.members(ws.id).unwrap(),
+        vec![(a.id, Role::Admin), (b.id, Role::Owner)]
+    );
+    assert!(!store.change_member(ws.id, UserId(99), None).unwrap());
+}

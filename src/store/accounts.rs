@@ -245,6 +245,48 @@ impl Store {
         Ok(())
     }
 
+    /// Changes (`Some`) or removes (`None`) a member's role, refusing in the
+    /// same transaction if the workspace would be left without an owner.
+    /// Returns whether they were a member.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when no owner would remain.
+    pub fn change_member(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        role: Option<Role>,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(MEMBERS)?;
+            if t.get((ws.0, user.0))?.is_none() {
+                return Ok(false);
+            }
+            match role {
+                Some(r) => {
+                    t.insert((ws.0, user.0), role_code(r))?;
+                }
+                None => {
+                    t.remove((ws.0, user.0))?;
+                }
+            }
+            let mut owners = 0;
+            for row in t.range((ws.0, 0)..=(ws.0, u32::MAX))? {
+                if role_of(row?.1.value())? == Role::Owner {
+                    owners += 1;
+                }
+            }
+            if owners == 0 {
+                return Err(StoreError::Conflict(
+                    "a workspace needs at least one owner".into(),
+                ));
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Removes a member; returns whether they were one.
     ///
     /// # Errors
