@@ -181,6 +181,15 @@ fn invitation(
         .store
         .workspace(inv.workspace)?
         .ok_or(DashError::NotFound)?;
+    // An invitation stands only while whoever sent it is still an owner there.
+    let inviter_is_owner = state
+        .store
+        .members(inv.workspace)?
+        .iter()
+        .any(|(u, r)| *u == inv.invited_by && r.is_owner());
+    if !inviter_is_owner {
+        return Err(DashError::NotFound);
+    }
     Ok((inv, email, ws.name))
 }
 

@@ -294,6 +294,41 @@ async fn an_invitation_link_creates_the_member_once() {
 }
 
 #[tokio::test]
+async fn an_invitation_dies_with_its_senders_ownership() {
+    let app = seeded().await;
+    let (mut first, _) = app
+        .member("boss@example.com", Role::Owner, app.acme())
+        .await;
+    let (mut second, other) = app.member("co@example.com", Role::Owner, app.acme()).await;
+    let ws = format!("/workspaces/{}", app.acme());
+    second.get(&ws).await;
+    let (_, _, page) = second
+        .post(
+            &format!("{ws}/members"),
+            &[("email", "guest@example.com"), ("role", "owner")],
+        )
+        .await;
+    let link = regex::Regex::new(r"(/invite/[0-9a-f]{64})")
+        .unwrap()
+        .captures(&page)
+        .unwrap()[1]
+        .to_owned();
+    assert_eq!(WebClient::new(&app).get(&link).await.0, StatusCode::OK);
+    first.get(&ws).await;
+    let (s, _, _) = first
+        .post(
+            &format!("{ws}/members/{}/role", other.id.0),
+            &[("role", "viewer")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        WebClient::new(&app).get(&link).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn a_custom_range_that_ends_before_it_starts_is_a_clear_error() {
     let app = seeded().await;
     let (mut c, _) = app
