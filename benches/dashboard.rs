@@ -17,10 +17,7 @@ use touchpoint::{
 };
 
 fn bench(c: &mut Criterion) {
-    let events: u64 = std::env::var("TOUCHPOINT_BENCH_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000_000);
+    let events = support::bench_events();
     let (_dir, store) = support::cached_store(events);
     let site = store.sites().unwrap().remove(0);
     // "Today" is the last seeded day, so 30d covers the whole month.

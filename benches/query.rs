@@ -12,10 +12,7 @@ use touchpoint::stats::{
 };
 
 fn bench(c: &mut Criterion) {
-    let events: u64 = std::env::var("TOUCHPOINT_BENCH_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000_000);
+    let events = support::bench_events();
     let (_dir, store) = support::cached_store(events);
     let us = Filter::Leaf {
         op: Op::Is,

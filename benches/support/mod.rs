@@ -260,6 +260,14 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
     (secs, bytes)
 }
 
+/// Events in the benchmark store: `TOUCHPOINT_BENCH_EVENTS`, else 10 million.
+pub fn bench_events() -> u64 {
+    std::env::var("TOUCHPOINT_BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000)
+}
+
 /// The cached store for `events` events, seeding it first if needed.
 pub fn cached_store(events: u64) -> (PathBuf, Store) {
     let base = std::env::var_os("TOUCHPOINT_BENCH_DIR").map_or_else(

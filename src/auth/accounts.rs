@@ -38,10 +38,10 @@ pub struct Auth {
     pub keys: Arc<Keys>,
     /// `[auth]` settings.
     pub settings: AuthSettings,
-    limiter: Limiter,
+    pub(super) limiter: Limiter,
     setup_token: Mutex<Option<String>>,
     /// Last TOTP step used per user: a code works once.
-    used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
+    pub(super) used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
 }
 
 /// Associated data of sealed audit details.
@@ -273,6 +273,26 @@ impl Auth {
         )
     }
 
+    /// Records an action by `user` in the logs of all their workspaces.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn audit_user(
+        &self,
+        user: UserId,
+        action: &str,
+        detail: &str,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        self.audit(
+            &self.workspaces_of(user)?,
+            Some(user),
+            action,
+            detail,
+            now_ms,
+        )
+    }
+
     /// An audit entry's details, opened.
     #[must_use]
     pub fn audit_detail(&self, entry: &AuditEntry) -> String {
@@ -332,67 +352,4 @@ fn email_aad(id: UserId) -> Vec<u8> {
 
 fn totp_aad(id: UserId) -> Vec<u8> {
     format!("user:{}:totp", id.0).into_bytes()
-}
-
-impl Auth {
-    /// Checks a TOTP or recovery code for a user who passed the password step.
-    /// A used recovery code is struck off. Throttled like passwords.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn check_second_factor(
-        &self,
-        user: &UserRecord,
-        code: &str,
-        now_ms: u64,
-    ) -> Result<Result<&'static str, LoginFailure>, StoreError> {
-        let key = format!("totp:{}", user.id.0);
-        if let Some(ms) = self.limiter.locked_for(&key, now_ms) {
-            return Ok(Err(LoginFailure::Locked(ms.div_ceil(1000))));
-        }
-        if let Some(step) = self
-            .totp_secret(user)
-            .and_then(|s| super::totp::matching_step(&s, code, now_ms))
-        {
-            let mut used = self
-                .used_steps
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // A code (or an older one) already used can't be replayed.
-            if used.get(&user.id).is_none_or(|&last| step > last) {
-                used.insert(user.id, step);
-                drop(used);
-                self.limiter.succeed(&key);
-                return Ok(Ok("authenticator code"));
-            }
-        }
-        // Struck off in the same transaction that checks it: a code can't be
-        // spent twice by parallel requests.
-        let redeemed = self.store.update_user(user.id, |u| {
-            match super::totp::redeem_recovery(&u.recovery_codes, code) {
-                Some(rest) => {
-                    u.recovery_codes = rest;
-                    true
-                }
-                None => false,
-            }
-        })?;
-        if redeemed {
-            self.limiter.succeed(&key);
-            return Ok(Ok("recovery code"));
-        }
-        let lock = self
-            .limiter
-            .fail(&key, self.settings.max_failures_per_account, now_ms);
-        self.audit(
-            &self.workspaces_of(user.id)?,
-            Some(user.id),
-            "login_failed",
-            "wrong two-factor code",
-            now_ms,
-        )?;
-        Ok(Err(lock.map_or(LoginFailure::Invalid, |ms| {
-            LoginFailure::Locked(ms.div_ceil(1000))
-        })))
-    }
 }

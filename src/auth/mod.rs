@@ -5,6 +5,7 @@
 mod accounts;
 pub mod password;
 pub mod ratelimit;
+mod second_factor;
 mod sessions;
 pub mod totp;
 

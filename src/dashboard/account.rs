@@ -96,13 +96,8 @@ async fn change_password(
     st.store.put_user(&user)?;
     st.auth.end_sessions_of(user.id, Some(&u.login.hash))?;
     let now = st.clock.now_ms();
-    st.auth.audit(
-        &st.auth.workspaces_of(user.id)?,
-        Some(user.id),
-        "password_changed",
-        "other sessions ended",
-        now,
-    )?;
+    st.auth
+        .audit_user(user.id, "password_changed", "other sessions ended", now)?;
     render(
         &u,
         StatusCode::OK,
@@ -175,13 +170,8 @@ async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpRespons
     user.totp_sealed = Some(st.auth.seal_totp(user.id, &secret));
     user.recovery_codes = hashes;
     st.store.put_user(&user)?;
-    st.auth.audit(
-        &st.auth.workspaces_of(user.id)?,
-        Some(user.id),
-        "mfa_enabled",
-        "authenticator app",
-        now,
-    )?;
+    st.auth
+        .audit_user(user.id, "mfa_enabled", "authenticator app", now)?;
     let email = st.auth.email_of(&user);
     Ok(html_page(
         StatusCode::OK,
@@ -228,13 +218,7 @@ async fn disable_totp(
     user.recovery_codes.clear();
     st.store.put_user(&user)?;
     let now = st.clock.now_ms();
-    st.auth.audit(
-        &st.auth.workspaces_of(user.id)?,
-        Some(user.id),
-        "mfa_disabled",
-        "",
-        now,
-    )?;
+    st.auth.audit_user(user.id, "mfa_disabled", "", now)?;
     Err(DashError::Redirect("/account".into()))
 }
 
@@ -249,13 +233,8 @@ async fn revoke_session(
         return Err(DashError::NotFound);
     }
     let now = st.clock.now_ms();
-    st.auth.audit(
-        &st.auth.workspaces_of(u.login.user.id)?,
-        Some(u.login.user.id),
-        "session_revoked",
-        "",
-        now,
-    )?;
+    st.auth
+        .audit_user(u.login.user.id, "session_revoked", "", now)?;
     Err(DashError::Redirect("/account".into()))
 }
 
@@ -268,9 +247,8 @@ async fn logout_everywhere(
     let st = &u.state;
     let n = st.auth.end_sessions_of(u.login.user.id, None)?;
     let now = st.clock.now_ms();
-    st.auth.audit(
-        &st.auth.workspaces_of(u.login.user.id)?,
-        Some(u.login.user.id),
+    st.auth.audit_user(
+        u.login.user.id,
         "logout_everywhere",
         &format!("{n} sessions ended"),
         now,

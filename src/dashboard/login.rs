@@ -114,13 +114,9 @@ pub async fn login(
         let token = state
             .auth
             .start_session(user.id, LoginStage::Complete, &agent, now)?;
-        state.auth.audit(
-            &state.auth.workspaces_of(user.id)?,
-            Some(user.id),
-            "login",
-            &format!("password; {agent}"),
-            now,
-        )?;
+        state
+            .auth
+            .audit_user(user.id, "login", &format!("password; {agent}"), now)?;
         let mut r = super::error::see_other(&next);
         r.add_cookie(&session_cookie(&req, &token)).ok();
         r
@@ -178,9 +174,8 @@ pub async fn totp(
             let token = state
                 .auth
                 .start_session(l.user.id, LoginStage::Complete, &agent, now)?;
-            state.auth.audit(
-                &state.auth.workspaces_of(l.user.id)?,
-                Some(l.user.id),
+            state.auth.audit_user(
+                l.user.id,
                 "login",
                 &format!("password and {how}; {agent}"),
                 now,
@@ -221,13 +216,7 @@ pub async fn logout(
     if let Some(l) = login_of(&req)? {
         state.auth.end_session(&l.hash)?;
         let now = state.clock.now_ms();
-        state.auth.audit(
-            &state.auth.workspaces_of(l.user.id)?,
-            Some(l.user.id),
-            "logout",
-            "",
-            now,
-        )?;
+        state.auth.audit_user(l.user.id, "logout", "", now)?;
     }
     let mut r = super::error::see_other("/login");
     r.add_cookie(&clear_session_cookie(&req)).ok();

@@ -13,7 +13,7 @@ use super::{
 use crate::{
     domain::{Email, Role, UserId},
     privacy,
-    store::{Invite, Workspace},
+    store::{Invite, StoreError, Workspace},
 };
 
 /// How long an invitation link works.
@@ -124,10 +124,24 @@ struct RoleInput {
     role: String,
 }
 
-fn last_owner(m: &Member, ws: &Workspace, user: UserId) -> Result<bool, DashError> {
-    let members = m.state().store.members(ws.id)?;
-    let owners: Vec<_> = members.iter().filter(|(_, r)| r.is_owner()).collect();
-    Ok(owners.len() == 1 && owners[0].0 == user)
+/// Changes or removes a membership. The store refuses, in its transaction,
+/// to leave the workspace without an owner; that refusal is shown on the
+/// workspace page. A non-member is not found.
+fn change(
+    m: &Member,
+    ws: &Workspace,
+    role: Role,
+    user: UserId,
+    to: Option<Role>,
+) -> Result<Option<HttpResponse>, DashError> {
+    match m.state().store.change_member(ws.id, user, to) {
+        Ok(true) => Ok(None),
+        Ok(false) => Err(DashError::NotFound),
+        Err(StoreError::Conflict(msg)) => {
+            render(m, ws, role, StatusCode::BAD_REQUEST, None, Some(&msg)).map(Some)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /workspaces/{ws}/members/{user}/role` (owner)
@@ -148,18 +162,9 @@ async fn set_role(
         .find(|(u, _)| *u == user)
         .map(|(_, r)| r)
         .ok_or(DashError::NotFound)?;
-    if !new_role.is_owner() && last_owner(&m, &ws, user)? {
-        return render(
-            &m,
-            &ws,
-            role,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("a workspace needs at least one owner"),
-        );
+    if let Some(refused) = change(&m, &ws, role, user, Some(new_role))? {
+        return Ok(refused);
     }
-    // The store re-checks, in its transaction, that an owner remains.
-    st.store.change_member(ws.id, user, Some(new_role))?;
     let who = st
         .store
         .user(user)?
@@ -184,24 +189,14 @@ async fn remove_member(
     let (ws, role) = m.workspace(path.0)?;
     require(role.is_owner())?;
     let user = UserId(path.1);
-    if last_owner(&m, &ws, user)? {
-        return render(
-            &m,
-            &ws,
-            role,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("a workspace needs at least one owner"),
-        );
-    }
     let st = m.state();
     let who = st
         .store
         .user(user)?
         .map(|u| st.auth.email_of(&u))
         .unwrap_or_default();
-    if !st.store.change_member(ws.id, user, None)? {
-        return Err(DashError::NotFound);
+    if let Some(refused) = change(&m, &ws, role, user, None)? {
+        return Ok(refused);
     }
     st.auth.audit(
         &[ws.id],

@@ -126,12 +126,15 @@ impl Member {
         if user.must_enrol()? {
             return Err(DashError::Redirect("/account/totp".into()));
         }
-        let mut memberships = Vec::new();
-        for (ws, role) in user.state.store.memberships(user.login.user.id)? {
-            if let Some(w) = user.state.store.workspace(ws)? {
-                memberships.push((w, role));
-            }
-        }
+        // One read of the (few) workspaces, not one per membership.
+        let all = user.state.store.workspaces()?;
+        let mut memberships: Vec<(Workspace, Role)> = user
+            .state
+            .store
+            .memberships(user.login.user.id)?
+            .into_iter()
+            .filter_map(|(ws, role)| all.iter().find(|w| w.id == ws).map(|w| (w.clone(), role)))
+            .collect();
         memberships.sort_by_key(|(w, _)| w.name.to_lowercase());
         Ok(Self { user, memberships })
     }

@@ -24,12 +24,45 @@ fn subject(keys: &Keys, site: SiteId, uid: &str) -> [u8; 32] {
     )
 }
 
+/// What an event with identity comes to: `None` for a consent record (logged,
+/// not counted), else its events (ids applied) and what was refused.
+pub type Settled = Option<(Vec<Enriched>, Vec<&'static str>)>;
+
+/// Logs a consent record, or applies an event's id and lead digests.
+///
+/// # Errors
+/// Storage errors.
+pub fn settle(
+    store: &Store,
+    keys: &Keys,
+    identity: &Identity,
+    sites: &[Site],
+    mut events: Vec<Enriched>,
+    is_consent: bool,
+    now_ms: u64,
+) -> Result<Settled, StoreError> {
+    if is_consent {
+        let pairs: Vec<_> = sites
+            .iter()
+            .filter_map(|s| {
+                let e = events.iter().find(|e| e.site == s.id)?;
+                Some((s, e.visitor.current))
+            })
+            .collect();
+        record_consent(store, keys, identity, &pairs, now_ms)?;
+        return Ok(None);
+    }
+    let refs: Vec<_> = sites.iter().collect();
+    let refused = apply(store, keys, identity, &refs, &mut events, now_ms)?;
+    Ok(Some((events, refused)))
+}
+
 /// Logs a consent decision for each site. Without a first-party id (a
 /// decline), the subject is the day's visitor hash.
 ///
 /// # Errors
 /// Storage errors.
-pub fn record_consent(
+fn record_consent(
     store: &Store,
     keys: &Keys,
     identity: &Identity,
@@ -75,7 +108,7 @@ pub fn record_consent(
 ///
 /// # Errors
 /// Storage errors.
-pub fn apply(
+fn apply(
     store: &Store,
     keys: &Keys,
     identity: &Identity,

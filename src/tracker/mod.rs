@@ -151,36 +151,28 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     // One event per named site, queued as one unit: all stored or none.
     let sites: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();
     let events = state.enricher.enrich(&raw, &sites, (ip, ua_str), ua, now);
-    let owned: Vec<_> = targets.iter().map(|s| (*s).clone()).collect();
-    let (store, keys) = (state.store.clone(), state.auth.keys.clone());
     let is_consent = raw.name == "consent";
     let id = raw.identity;
-    // Consent records and identifiers touch the store: off the async threads.
-    let kept = actix_web::web::block(move || {
-        let mut events = events;
-        if is_consent {
-            let pairs: Vec<_> = owned
-                .iter()
-                .filter_map(|s| {
-                    let e = events.iter().find(|e| e.site == s.id)?;
-                    Some((s, e.visitor.current))
-                })
-                .collect();
-            identity::record_consent(&store, &keys, &id, &pairs, now).map(|()| None)
-        } else {
-            let refs: Vec<_> = owned.iter().collect();
-            identity::apply(&store, &keys, &id, &refs, &mut events, now).map(|r| Some((events, r)))
+    // Most events carry no identity: they skip the store lookups entirely.
+    let (events, refused) = if is_consent || id.uid.is_some() || id.lead.is_some() {
+        let owned: Vec<_> = targets.iter().map(|s| (*s).clone()).collect();
+        let (store, keys) = (state.store.clone(), state.auth.keys.clone());
+        // Consent records and identifiers touch the store: off the async threads.
+        let kept = actix_web::web::block(move || {
+            identity::settle(&store, &keys, &id, &owned, events, is_consent, now)
+        })
+        .await;
+        match kept {
+            Ok(Ok(Some(kept))) => kept,
+            Ok(Ok(None)) => return cors(HttpResponse::Accepted().body("ok")),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "identity not stored");
+                return unavailable("5", "storage unavailable");
+            }
+            Err(_) => return unavailable("5", "storage unavailable"),
         }
-    })
-    .await;
-    let (events, refused) = match kept {
-        Ok(Ok(Some(kept))) => kept,
-        Ok(Ok(None)) => return cors(HttpResponse::Accepted().body("ok")),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "identity not stored");
-            return unavailable("5", "storage unavailable");
-        }
-        Err(_) => return unavailable("5", "storage unavailable"),
+    } else {
+        (events, Vec::new())
     };
     let rx = match state.writer.enqueue_all(events) {
         Ok(rx) => rx,

@@ -304,17 +304,7 @@ pub fn overview(
             tab,
         })
         .collect();
-    let named: Vec<(String, u64, u64)> = names
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r.dimensions[0].clone(),
-                int(r.metrics.first()),
-                int(r.metrics.get(1)),
-            )
-        })
-        .collect();
+    let named = name_counts(&names);
     let events = named
         .iter()
         .filter(|(n, _, _)| n != "pageview")
@@ -331,6 +321,20 @@ pub fn overview(
         events,
         goals,
     })
+}
+
+/// (event name, visitors, events) rows of a by-name breakdown.
+fn name_counts(out: &stats::Output) -> Vec<(String, u64, u64)> {
+    out.rows
+        .iter()
+        .map(|r| {
+            (
+                r.dimensions[0].clone(),
+                int(r.metrics.first()),
+                int(r.metrics.get(1)),
+            )
+        })
+        .collect()
 }
 
 fn next(it: &mut impl Iterator<Item = stats::Output>) -> Result<stats::Output, StatsError> {
@@ -376,17 +380,7 @@ pub fn goals_only(
     ];
     let mut out = stats::run_many(view, &qs)?.into_iter();
     let (totals, names) = (next(&mut out)?, next(&mut out)?);
-    let named: Vec<(String, u64, u64)> = names
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r.dimensions[0].clone(),
-                int(r.metrics.first()),
-                int(r.metrics.get(1)),
-            )
-        })
-        .collect();
+    let named = name_counts(&names);
     let total = totals.rows.first().map_or(0, |r| int(r.metrics.first()));
     super::conversions::goal_rows(&ask, range, goals, &named, total)
 }
