@@ -76,7 +76,7 @@ fn users_join_workspaces_and_emails_are_unique() {
         store.memberships(b.id).unwrap(),
         vec![(ws.id, Role::Viewer), (other.id, Role::Admin)]
     );
-    assert!(store.remove_member(ws.id, b.id).unwrap());
+    assert!(store.change_member(ws.id, b.id, None).unwrap());
     assert_eq!(
         store.memberships(b.id).unwrap(),
         vec![(other.id, Role::Admin)]

@@ -287,17 +287,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Removes a member; returns whether they were one.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn remove_member(&self, ws: WorkspaceId, user: UserId) -> Result<bool, StoreError> {
-        let tx = self.db.begin_write()?;
-        let removed = tx.open_table(MEMBERS)?.remove((ws.0, user.0))?.is_some();
-        tx.commit()?;
-        Ok(removed)
-    }
-
     /// Members of a workspace with their roles.
     ///
     /// # Errors
