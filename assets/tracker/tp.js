@@ -26,13 +26,13 @@
   var api = attr('api') || new URL('/api/event', script.src).href;
   var domain = attr('domain') || loc.hostname.replace(/^www\./, '');
   var hash = attr('hash') != null;
+  var nav = navigator;
   var lastUrl;
   // Consent: nothing is stored, and nobody identified, in cookieless mode.
   var mode = TP_FULL && attr('consent') || 'cookieless';
   var policy = TP_FULL && attr('policy') || '1';
   var forms = TP_FULL && attr('forms');
   var ask = TP_FULL && mode != 'cookieless';
-  var nav = navigator;
   // A decision counts for the policy version it was made under.
   var saved = {};
   if (ask) try { saved = JSON.parse(localStorage._tp_consent) || {}; } catch (e) {}
@@ -42,9 +42,10 @@
   var signal;
 
   // One POST with a text/plain body (no CORS preflight); kept alive through
-  // page unloads. A network error or a 503 is retried once, after the
-  // server's Retry-After (or a second).
+  // page unloads (a beacon once the page is hidden). A network error or a
+  // 503 is retried once, after the server's Retry-After (or a second).
   function post(body, retried) {
+    if (d.hidden && nav.sendBeacon(api, body)) return;
     var again = function (secs) {
       retried || setTimeout(function () { post(body, 1); }, (secs || 1) * 1e3);
     };
@@ -53,8 +54,10 @@
     }, function () { again(); });
   }
 
-  function send(name, props, revenue, lead) {
-    var o = { n: name, u: loc.href, d: domain, r: d.referrer || null, p: props, $: revenue, h: hash ? 1 : 0, l: lead };
+  // `extra` adds or overrides payload fields (lead digests, engagement).
+  function send(name, props, revenue, extra) {
+    var o = { n: name, u: loc.href, d: domain, r: d.referrer || null, p: props, $: revenue, h: hash ? 1 : 0 };
+    for (var k in extra) o[k] = extra[k];
     // In require mode, events wait for the visitor's decision.
     TP_FULL && mode == 'require' && !decision ? held.push(o) : (o.uid = uid || void 0, post(JSON.stringify(o)));
   }
@@ -95,7 +98,7 @@
       sha(email && email.trim().toLowerCase()),
       sha(phone && phone.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, ''))
     ]).then(function (h) {
-      send('lead', { form: form }, void 0, { e: h[0] || void 0, p: h[1] || void 0 });
+      send('lead', { form: form }, void 0, { l: { e: h[0] || void 0, p: h[1] || void 0 } });
     });
   }
 
@@ -111,6 +114,8 @@
     purchase: function (o) {
       send('Purchase', o.order_id && { order_id: '' + o.order_id }, { amount: o.value, currency: o.currency });
     },
+    // From tp-extras.js: {u, sd, e} for the page that is being left or hidden.
+    engagement: function (o) { send('engagement', void 0, void 0, o); },
   };
 
   function tp(cmd, a, b) {

@@ -128,6 +128,7 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
         },
         props,
         revenue: None,
+        engagement: None,
         interactive: true,
         acquisition: Acquisition {
             referrer: host.map(|h| format!("{h}/")),

@@ -156,6 +156,7 @@ pub(super) fn to_json(v: Value) -> Json {
     match v {
         Value::Int(i) => json!(i),
         Value::Float(f) => json!(f),
+        Value::None => Json::Null,
     }
 }
 

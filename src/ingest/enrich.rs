@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::{SiteId, Timezone},
     geo::{GeoInfo, GeoLookup},
-    store::record::Revenue,
+    store::record::{Engagement, Revenue},
 };
 
 /// An event ready for the writer.
@@ -40,6 +40,8 @@ pub struct Enriched {
     pub revenue: Option<Revenue>,
     /// Whether the event ends a bounce.
     pub interactive: bool,
+    /// Set for an engagement ping: it updates a pageview instead of being an event.
+    pub engagement: Option<Engagement>,
     /// How the visit arrived (used when the event starts a visit).
     pub acquisition: Acquisition,
     /// Where the visitor is.
@@ -55,8 +57,6 @@ pub enum DropReason {
     Bot,
     /// No site is registered for the domain.
     UnknownSite,
-    /// An engagement ping from Plausible's newer tracker; not an event in reports.
-    Engagement,
     /// The page's hostname is not on the site's allowlist.
     Hostname,
 }
@@ -68,7 +68,6 @@ impl DropReason {
         match self {
             Self::Bot => "bot",
             Self::UnknownSite => "unknown_site",
-            Self::Engagement => "engagement",
             Self::Hostname => "hostname",
         }
     }
@@ -135,6 +134,7 @@ impl Enricher {
             props: raw.props.clone(),
             revenue,
             interactive: raw.interactive,
+            engagement: raw.engagement,
             acquisition: acquisition::classify(&raw.url, raw.referrer.as_deref()),
             geo: self.geo.lookup(ip),
             ua,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::domain::Domain;
+use crate::{domain::Domain, store::record::Engagement};
 
 /// Longest event name.
 pub const MAX_NAME_CHARS: usize = 120;
@@ -26,6 +26,8 @@ pub const MAX_PROP_VALUE_CHARS: usize = 2000;
 pub const MAX_URL_CHARS: usize = 2000;
 /// Most domains in one `domain` field.
 pub const MAX_DOMAINS: usize = 10;
+/// Most engaged time one engagement ping may report (a day).
+pub const MAX_ENGAGED_MS: u64 = 86_400_000;
 
 /// A valid event as the browser described it, before enrichment.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,9 +50,18 @@ pub struct RawEvent {
     pub hash_mode: bool,
     /// First-party id, lead digests, consent decision (see [`super::identity`]).
     pub identity: super::identity::Identity,
+    /// For an `engagement` ping: time visible and scroll depth.
+    pub engagement: Option<Engagement>,
 }
 
 impl RawEvent {
+    /// True for an engagement ping (Plausible's name): it updates the
+    /// pageview it follows rather than counting as an event.
+    #[must_use]
+    pub fn is_engagement(&self) -> bool {
+        self.name == "engagement"
+    }
+
     /// True for a pageview.
     #[must_use]
     pub fn is_pageview(&self) -> bool {
@@ -213,6 +224,9 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
         errors.insert("c", "a consent event needs its decision in c".into());
     }
 
+    let engagement =
+        (name == "engagement").then(|| parse_engagement(&obj, &mut errors).unwrap_or_default());
+
     match url {
         Some(url) if errors.is_empty() => Ok(RawEvent {
             name,
@@ -224,9 +238,40 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
             interactive,
             hash_mode,
             identity,
+            engagement,
         }),
         _ => Err(errors),
     }
+}
+
+/// `sd`: deepest scroll, percent (0–100; -1 or absent: not measured);
+/// `e`: milliseconds the page was visible since the last ping.
+fn parse_engagement(obj: &Map<String, Value>, errors: &mut FieldErrors) -> Option<Engagement> {
+    let scroll = match field(obj, "scroll_depth", &["sd"]) {
+        None => None,
+        Some(v) => match v.as_i64() {
+            Some(-1) => None,
+            Some(n @ 0..=100) => u8::try_from(n).ok(),
+            _ => {
+                errors.insert("sd", "must be a whole percent from 0 to 100".into());
+                return None;
+            }
+        },
+    };
+    let engaged_ms = match field(obj, "engagement_time", &["e"]) {
+        None => 0,
+        Some(v) => match v.as_u64() {
+            Some(n) if n <= MAX_ENGAGED_MS => u32::try_from(n).ok()?,
+            _ => {
+                errors.insert(
+                    "e",
+                    format!("must be whole milliseconds from 0 to {MAX_ENGAGED_MS}"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(Engagement { engaged_ms, scroll })
 }
 
 fn parse_url(s: &str) -> Result<Url, String> {

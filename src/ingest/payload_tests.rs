@@ -112,8 +112,50 @@ fn payloads_of_plausibles_trackers_are_accepted_as_sent() {
         vec![("url".into(), "https://other.example/".into())]
     );
     assert!(!e.is_pageview());
-    // Engagement pings parse (the handler then drops them, not counting an event).
+    // Engagement pings carry scroll depth and visible time.
     let e =
         ok(r#"{"n":"engagement","u":"https://example.com/","d":"example.com","sd":40,"e":1200}"#);
-    assert_eq!(e.name, "engagement");
+    assert!(e.is_engagement());
+    assert_eq!(
+        e.engagement,
+        Some(Engagement {
+            engaged_ms: 1200,
+            scroll: Some(40)
+        })
+    );
+    let e = ok(r#"{"n":"engagement","u":"https://example.com/","sd":-1}"#);
+    assert_eq!(e.engagement, Some(Engagement::default()));
+    assert_eq!(
+        ok(r#"{"n":"pageview","u":"https://example.com/","sd":40}"#).engagement,
+        None
+    );
+}
+
+#[test]
+fn bad_engagement_fields_are_named() {
+    for (body, field) in [
+        (
+            r#"{"n":"engagement","u":"https://example.com/","sd":101}"#,
+            "sd",
+        ),
+        (
+            r#"{"n":"engagement","u":"https://example.com/","sd":"40"}"#,
+            "sd",
+        ),
+        (
+            r#"{"n":"engagement","u":"https://example.com/","sd":4.5}"#,
+            "sd",
+        ),
+        (
+            r#"{"n":"engagement","u":"https://example.com/","e":-5}"#,
+            "e",
+        ),
+        (
+            r#"{"n":"engagement","u":"https://example.com/","e":86400001}"#,
+            "e",
+        ),
+    ] {
+        let errors = parse(body.as_bytes()).unwrap_err();
+        assert!(errors.contains_key(field), "{body}: {errors:?}");
+    }
 }

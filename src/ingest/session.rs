@@ -11,7 +11,7 @@ use super::enrich::Enriched;
 use crate::{
     domain::{Timezone, calendar::local_day},
     store::{
-        Batch, SessionAppend, SessionKey, Store, StoreError,
+        Batch, EngagementPing, SessionAppend, SessionKey, Store, StoreError,
         record::{EventRecord, SessionRecord},
     },
 };
@@ -175,6 +175,19 @@ impl Sessionizer {
                 self.open.insert(slot, open);
             }
         }
+        if let Some(engagement) = e.engagement {
+            // A ping updates a pageview of an open visit and never starts one.
+            if let Some(open) = self.open.get(&slot).filter(|o| live(o)) {
+                let (key, day, upto) = (open.key, open.day, open.events);
+                let ping = EngagementPing {
+                    path: strings.intern(&e.path)?,
+                    upto,
+                    engagement,
+                };
+                self.append(key, day).engagements.push(ping);
+            }
+            return Ok(());
+        }
         if !self.open.get(&slot).is_some_and(live) {
             let key = SessionKey {
                 site: e.site,
@@ -196,6 +209,7 @@ impl Sessionizer {
                     day: open.day,
                     header: Some(new_record(e, strings)?),
                     events: Vec::new(),
+                    engagements: Vec::new(),
                 },
             );
         }
@@ -218,18 +232,21 @@ impl Sessionizer {
                 .map(|(k, v)| Ok((strings.intern(k)?, strings.intern(v)?)))
                 .collect::<Result<_, StoreError>>()?,
             revenue: e.revenue,
+            engagement: None,
         };
-        self.pending
-            .entry(key)
-            .or_insert_with(|| SessionAppend {
-                key,
-                day,
-                header: None,
-                events: Vec::new(),
-            })
-            .events
-            .push(event);
+        self.append(key, day).events.push(event);
         Ok(())
+    }
+
+    /// The pending changes of visit `key` (an existing row when new here).
+    fn append(&mut self, key: SessionKey, day: u32) -> &mut SessionAppend {
+        self.pending.entry(key).or_insert_with(|| SessionAppend {
+            key,
+            day,
+            header: None,
+            events: Vec::new(),
+            engagements: Vec::new(),
+        })
     }
 
     /// Moves what changed since the last call into `batch`.

@@ -26,7 +26,7 @@ pub(super) struct Parts {
 /// Rollup code of a query's grouping: `Some(0)` for the total or a day, week
 /// or month bucket; `None` when rollups can't answer it.
 fn rollup_code(q: &Query) -> Option<u8> {
-    if q.filter.is_some() || q.dimensions.len() > 1 || q.metrics.iter().any(|m| m.is_revenue()) {
+    if q.filter.is_some() || q.dimensions.len() > 1 || q.metrics.iter().any(|m| m.needs_scan()) {
         return None;
     }
     match q.dimensions.first() {

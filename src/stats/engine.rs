@@ -336,6 +336,9 @@ fn visit(
                 if let Some(r) = e.revenue {
                     acc.sums.add_revenue(r.amount_micros, 1, r.currency);
                 }
+                if let Some(g) = e.engagement {
+                    acc.sums.add_engagement(g);
+                }
                 // A visit has one visitor: insert once per visit and group.
                 if acc.last_session != id {
                     acc.last_session = id;
@@ -356,6 +359,9 @@ fn visit(
                 acc.sums.pageviews += u64::from(e.pageview);
                 if let Some(r) = e.revenue {
                     acc.sums.add_revenue(r.amount_micros, 1, r.currency);
+                }
+                if let Some(g) = e.engagement {
+                    acc.sums.add_engagement(g);
                 }
             }
         }

@@ -30,15 +30,25 @@ pub enum Value {
     Int(u64),
     /// `views_per_visit`, `percentage`.
     Float(f64),
+    /// No data to average (engagement metrics of pages without pings): `null`.
+    None,
 }
 
 impl Value {
-    fn as_f64(self) -> f64 {
+    /// As a number; `None` has none.
+    #[must_use]
+    pub fn number(self) -> Option<f64> {
         #[allow(clippy::cast_precision_loss)]
         match self {
-            Self::Int(i) => i as f64,
-            Self::Float(f) => f,
+            Self::Int(i) => Some(i as f64),
+            Self::Float(f) => Some(f),
+            Self::None => None,
         }
+    }
+
+    /// For sorting: `None` below every number.
+    fn as_f64(self) -> f64 {
+        self.number().unwrap_or(f64::NEG_INFINITY)
     }
 }
 
@@ -102,6 +112,14 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
         }
         Metric::Percentage => Value::Float(round(ratio(s.visitors, total_visitors) * 100.0, 1)),
         Metric::TotalRevenue => Value::Float(round(s.revenue_micros as f64 / 1e6, 2)),
+        Metric::TimeOnPage if s.engaged_views == 0 => Value::None,
+        Metric::TimeOnPage => {
+            Value::Int((s.engaged_ms as f64 / f64::from(s.engaged_views) / 1000.0).round() as u64)
+        }
+        Metric::ScrollDepth if s.scroll_views == 0 => Value::None,
+        Metric::ScrollDepth => {
+            Value::Int((s.scroll_sum as f64 / f64::from(s.scroll_views)).round() as u64)
+        }
         Metric::AverageRevenue => Value::Float(if s.revenue_events == 0 {
             0.0
         } else {
@@ -143,6 +161,17 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
         total,
         used_rollups,
     } = p;
+    if q.metrics.iter().any(|m| m.is_engagement())
+        && !q.dimensions.contains(&Dimension::Page)
+        && !q
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.mentions(&Dimension::Page))
+    {
+        return Err(StatsError::Invalid(
+            "Metrics `time_on_page` and `scroll_depth` can only be queried with an event:page dimension or filter".into(),
+        ));
+    }
     let mut currency = None;
     if q.metrics.iter().any(|m| m.is_revenue()) {
         if total.mixed_currency || groups.values().any(|g| g.mixed_currency) {

@@ -28,6 +28,12 @@ pub enum Metric {
     TotalRevenue,
     /// Mean revenue per event that carried revenue.
     AverageRevenue,
+    /// Mean seconds a page was visible per pageview with engagement data
+    /// (needs `event:page` as a dimension or filter).
+    TimeOnPage,
+    /// Mean deepest scroll, percent, per pageview that reported it (needs
+    /// `event:page` as a dimension or filter).
+    ScrollDepth,
 }
 
 impl Metric {
@@ -45,6 +51,8 @@ impl Metric {
             "percentage" => Self::Percentage,
             "total_revenue" => Self::TotalRevenue,
             "average_revenue" => Self::AverageRevenue,
+            "time_on_page" => Self::TimeOnPage,
+            "scroll_depth" => Self::ScrollDepth,
             _ => return None,
         })
     }
@@ -63,13 +71,27 @@ impl Metric {
             Self::Percentage => "percentage",
             Self::TotalRevenue => "total_revenue",
             Self::AverageRevenue => "average_revenue",
+            Self::TimeOnPage => "time_on_page",
+            Self::ScrollDepth => "scroll_depth",
         }
     }
 
-    /// Revenue metrics are computed from visits, never rollups.
+    /// Revenue metrics: they come with a currency.
     #[must_use]
     pub fn is_revenue(self) -> bool {
         matches!(self, Self::TotalRevenue | Self::AverageRevenue)
+    }
+
+    /// Engagement metrics: about pages, so they need `event:page`.
+    #[must_use]
+    pub fn is_engagement(self) -> bool {
+        matches!(self, Self::TimeOnPage | Self::ScrollDepth)
+    }
+
+    /// Computed from visits, never from rollups (which don't keep these sums).
+    #[must_use]
+    pub fn needs_scan(self) -> bool {
+        self.is_revenue() || self.is_engagement()
     }
 }
 
@@ -270,6 +292,16 @@ impl Filter {
             }
             Self::And(v) | Self::Or(v) => v.iter().any(Self::needs_events),
             Self::Not(f) => f.needs_events(),
+        }
+    }
+
+    /// True if any leaf compares `dim`.
+    #[must_use]
+    pub fn mentions(&self, dim: &Dimension) -> bool {
+        match self {
+            Self::Leaf { dim: d, .. } => d == dim,
+            Self::And(v) | Self::Or(v) => v.iter().any(|f| f.mentions(dim)),
+            Self::Not(f) => f.mentions(dim),
         }
     }
 

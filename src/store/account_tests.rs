@@ -113,6 +113,7 @@ fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
             day: 0,
             header: Some(SessionRecord::default()),
             events: Vec::new(),
+            engagements: Vec::new(),
         })
         .collect();
     store

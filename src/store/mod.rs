@@ -38,7 +38,7 @@ pub use keys::ApiKeyRecord;
 pub use logins::{Invite, LoginSession, LoginStage};
 pub use read::ReadView;
 pub use rollups::{RollupRow, RollupSums};
-pub use sessions::{Batch, SessionAppend, SessionKey};
+pub use sessions::{Batch, EngagementPing, SessionAppend, SessionKey};
 pub use sites::Site;
 use tables::{META, SCHEMA_VERSION_KEY};
 

@@ -36,6 +36,27 @@ pub struct EventRecord {
     pub props: Vec<(u32, u32)>,
     /// Revenue, for purchase-like events.
     pub revenue: Option<Revenue>,
+    /// For a pageview: how long it was on screen and how far it was read,
+    /// summed and maxed over the engagement pings it received.
+    pub engagement: Option<Engagement>,
+}
+
+/// What the tracker's engagement pings said about one pageview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Engagement {
+    /// Milliseconds the page was visible, summed over pings.
+    pub engaged_ms: u32,
+    /// Deepest point reached, percent of the page (0–100); `None` when no
+    /// ping reported it.
+    pub scroll: Option<u8>,
+}
+
+impl Engagement {
+    /// Adds a ping: time sums, scroll depth keeps its maximum.
+    pub fn add(&mut self, o: Self) {
+        self.engaged_ms = self.engaged_ms.saturating_add(o.engaged_ms);
+        self.scroll = self.scroll.max(o.scroll);
+    }
 }
 
 /// One visit with its events.
@@ -79,6 +100,7 @@ const F_PAGEVIEW: u8 = 1;
 const F_NONINTERACTIVE: u8 = 2;
 const F_PROPS: u8 = 4;
 const F_REVENUE: u8 = 8;
+const F_ENGAGEMENT: u8 = 16;
 
 impl SessionRecord {
     /// Path of the first pageview (0 when the visit has none).
@@ -168,6 +190,9 @@ impl SessionRecord {
             if e.revenue.is_some() {
                 flags |= F_REVENUE;
             }
+            if e.engagement.is_some() {
+                flags |= F_ENGAGEMENT;
+            }
             w.u8(flags);
             if !e.pageview {
                 w.u64(e.name.into());
@@ -183,6 +208,11 @@ impl SessionRecord {
             if let Some(r) = e.revenue {
                 w.i64(r.amount_micros);
                 w.bytes(&r.currency);
+            }
+            if let Some(g) = e.engagement {
+                w.u64(g.engaged_ms.into());
+                // 0 = not reported, else depth + 1.
+                w.u8(g.scroll.map_or(0, |s| s.min(100) + 1));
             }
         }
         w.finish()
@@ -283,6 +313,17 @@ impl SessionRecord {
                     amount_micros: r.i64()?,
                     currency: r.array()?,
                 })
+            };
+            e.engagement = if flags & F_ENGAGEMENT == 0 {
+                None
+            } else {
+                let engaged_ms = r.u32()?;
+                let scroll = match r.u8()? {
+                    0 => None,
+                    s @ 1..=101 => Some(s - 1),
+                    _ => return Err(CodecError("scroll depth out of range")),
+                };
+                Some(Engagement { engaged_ms, scroll })
             };
         }
         if !r.is_empty() {

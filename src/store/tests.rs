@@ -37,6 +37,7 @@ proptest! {
                 day: 0,
                 header: Some(SessionRecord { visitor: i as u64, ..SessionRecord::default() }),
                 events: (0..*n).map(|k| EventRecord { offset_ms: k * 10, pageview: true, interactive: true, path: k, ..EventRecord::default() }).collect(),
+ engagements: Vec::new(),
             });
         }
         store.commit_batch(&batch).unwrap();
@@ -82,6 +83,7 @@ fn appends_extend_an_existing_visit_and_a_missing_visit_fails_the_whole_batch() 
                 day: 0,
                 header: Some(SessionRecord::default()),
                 events: vec![pv(0)],
+                engagements: Vec::new(),
             }],
             ..Batch::default()
         })
@@ -93,6 +95,7 @@ fn appends_extend_an_existing_visit_and_a_missing_visit_fails_the_whole_batch() 
                 day: 0,
                 header: None,
                 events: vec![pv(7)],
+                engagements: Vec::new(),
             }],
             ..Batch::default()
         })
@@ -109,12 +112,14 @@ fn appends_extend_an_existing_visit_and_a_missing_visit_fails_the_whole_batch() 
                 day: 0,
                 header: None,
                 events: vec![pv(9)],
+                engagements: Vec::new(),
             },
             SessionAppend {
                 key: missing,
                 day: 0,
                 header: None,
                 events: vec![pv(0)],
+                engagements: Vec::new(),
             },
         ],
         ..Batch::default()
@@ -151,6 +156,7 @@ fn a_rollup_built_before_its_day_changed_is_not_stored() {
             day: 5,
             header: Some(SessionRecord::default()),
             events: vec![],
+            engagements: Vec::new(),
         }],
         ..Batch::default()
     };

@@ -108,9 +108,6 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         Ok(r) => r,
         Err(errors) => return rejected(&state, &errors),
     };
-    if raw.name == "engagement" {
-        return dropped(&state, DropReason::Engagement);
-    }
     let ua_str = req
         .headers()
         .get(header::USER_AGENT)

@@ -149,15 +149,7 @@ pub(super) fn int(v: Option<&Value>) -> u64 {
         Some(Value::Int(i)) => *i,
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Some(Value::Float(f)) => *f as u64,
-        None => 0,
-    }
-}
-
-fn float(v: Value) -> f64 {
-    match v {
-        #[allow(clippy::cast_precision_loss)]
-        Value::Int(i) => i as f64,
-        Value::Float(f) => f,
+        Some(Value::None) | None => 0,
     }
 }
 
@@ -204,7 +196,7 @@ fn series(out: &stats::Output, range: (NaiveDate, NaiveDate)) -> Vec<ChartPoint>
         .map(|r| {
             (
                 r.dimensions[0].as_str(),
-                r.metrics.first().copied().map_or(0.0, float),
+                r.metrics.first().and_then(|v| v.number()).unwrap_or(0.0),
             )
         })
         .collect();

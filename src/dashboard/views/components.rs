@@ -28,22 +28,26 @@ pub fn fmt_number(n: u64) -> String {
     }
 }
 
+fn fmt_seconds(s: u64) -> String {
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, s % 3600 / 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// A metric value for a KPI tile.
 #[must_use]
 pub fn fmt_metric(m: Metric, v: Value) -> String {
     match (m, v) {
         (Metric::BounceRate, Value::Int(i)) => format!("{i}%"),
-        (Metric::VisitDuration, Value::Int(s)) => {
-            if s >= 3600 {
-                format!("{}h {:02}m", s / 3600, s % 3600 / 60)
-            } else if s >= 60 {
-                format!("{}m {:02}s", s / 60, s % 60)
-            } else {
-                format!("{s}s")
-            }
-        }
+        (Metric::ScrollDepth, Value::Int(i)) => format!("{i}%"),
+        (Metric::VisitDuration | Metric::TimeOnPage, Value::Int(s)) => fmt_seconds(s),
         (_, Value::Int(i)) => fmt_number(i),
         (_, Value::Float(f)) => format!("{f:.2}"),
+        (_, Value::None) => "—".to_owned(),
     }
 }
 

@@ -51,7 +51,7 @@ impl Frame<'_> {
 }
 
 fn change_class(kpi_metric: Metric, now: Value, prev: Value) -> (&'static str, String) {
-    let (a, b) = (to_f(now), to_f(prev));
+    let (a, b) = (now.number().unwrap_or(0.0), prev.number().unwrap_or(0.0));
     if kpi_metric == Metric::BounceRate {
         let d = a - b;
         let cls = if d.abs() < 0.5 {
@@ -85,14 +85,6 @@ fn change_class(kpi_metric: Metric, now: Value, prev: Value) -> (&'static str, S
         cls,
         format!("{}{pct:.0}%", if pct > 0.0 { "+" } else { "" }),
     )
-}
-
-fn to_f(v: Value) -> f64 {
-    match v {
-        #[allow(clippy::cast_precision_loss)]
-        Value::Int(i) => i as f64,
-        Value::Float(f) => f,
-    }
 }
 
 fn toolbar(f: &Frame<'_>, s: &ViewState) -> Markup {
@@ -215,5 +207,6 @@ fn value_text(v: Value) -> String {
     match v {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
+        Value::None => "null".to_owned(),
     }
 }
