@@ -86,6 +86,8 @@ pub struct JobSettings {
     pub rollup_schedule: String,
     /// When expired login sessions are deleted.
     pub login_cleanup_schedule: String,
+    /// When data older than each site's retention is purged.
+    pub purge_schedule: String,
 }
 
 /// `[auth]`
@@ -112,7 +114,15 @@ pub struct AuthSettings {
 pub struct PrivacySettings {
     /// File holding the master key; empty = `touchpoint.key` in the data dir.
     pub key_file: String,
+    /// Visitor data older than this many months is purged (1–24; sites may
+    /// keep less).
+    pub retention_months: u32,
+    /// Rows one purge transaction deletes at most.
+    pub purge_batch_rows: usize,
 }
+
+/// Longest retention of visitor data, in months.
+pub const MAX_RETENTION_MONTHS: u32 = 24;
 
 impl Settings {
     /// Where the master key lives.
@@ -187,9 +197,20 @@ impl Settings {
                 .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
             table.insert(key.clone(), parsed);
         }
-        toml::Value::Table(merged)
+        let s: Self = toml::Value::Table(merged)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        if !(1..=MAX_RETENTION_MONTHS).contains(&s.privacy.retention_months) {
+            return Err(ConfigError::Invalid(format!(
+                "privacy.retention_months must be from 1 to {MAX_RETENTION_MONTHS}"
+            )));
+        }
+        if s.privacy.purge_batch_rows == 0 {
+            return Err(ConfigError::Invalid(
+                "privacy.purge_batch_rows must be at least 1".into(),
+            ));
+        }
+        Ok(s)
     }
 }
 

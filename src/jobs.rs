@@ -6,7 +6,12 @@ use std::sync::Arc;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::{
-    clock::Clock, config::JobSettings, ingest::visitor::SaltKeeper, stats::rollup, store::Store,
+    clock::Clock,
+    config::{JobSettings, Settings},
+    ingest::visitor::SaltKeeper,
+    privacy::retention,
+    stats::rollup,
+    store::Store,
 };
 
 /// A job could not be scheduled.
@@ -50,7 +55,8 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
     job("salt_rotation", &cfg.salt_rotation_schedule, noop.clone())?;
     job("salt_destroy", &cfg.salt_destroy_schedule, noop.clone())?;
     job("rollup", &cfg.rollup_schedule, noop.clone())?;
-    job("login_cleanup", &cfg.login_cleanup_schedule, noop)?;
+    job("login_cleanup", &cfg.login_cleanup_schedule, noop.clone())?;
+    job("purge", &cfg.purge_schedule, noop)?;
     Ok(())
 }
 
@@ -59,12 +65,13 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
 /// # Errors
 /// An invalid schedule or a scheduler failure.
 pub async fn start(
-    cfg: &JobSettings,
+    settings: &Settings,
     store: Store,
     auth: Arc<crate::auth::Auth>,
     salts: Arc<SaltKeeper>,
     clock: Clock,
 ) -> anyhow::Result<JobScheduler> {
+    let cfg = &settings.jobs;
     let sched = JobScheduler::new().await?;
     let (s1, c1) = (salts.clone(), clock.clone());
     let rotate: Body = Arc::new(move || {
@@ -76,6 +83,16 @@ pub async fn start(
     let destroy: Body = Arc::new(move || {
         if let Err(e) = s2.destroy_expired(c2.now_ms()) {
             tracing::error!(error = %e, "salt destruction failed");
+        }
+    });
+    let (a4, st4, c4) = (auth.clone(), store.clone(), clock.clone());
+    let (months, batch) = (
+        settings.privacy.retention_months,
+        settings.privacy.purge_batch_rows,
+    );
+    let purge: Body = Arc::new(move || {
+        if let Err(e) = retention::run(&a4, &st4, months, batch, c4.now_ms()) {
+            tracing::error!(error = %e, "retention purge failed");
         }
     });
     let c3 = clock.clone();
@@ -94,6 +111,7 @@ pub async fn start(
         job("salt_destroy", &cfg.salt_destroy_schedule, destroy)?,
         job("rollup", &cfg.rollup_schedule, roll)?,
         job("login_cleanup", &cfg.login_cleanup_schedule, cleanup)?,
+        job("purge", &cfg.purge_schedule, purge)?,
     ]
     .into_iter()
     .flatten()

@@ -205,7 +205,7 @@ impl Application {
     /// Server or scheduler failures.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut sched = crate::jobs::start(
-            &self.state.settings.jobs,
+            &self.state.settings,
             self.state.store.clone(),
             self.state.auth.clone(),
             self.salts.clone(),

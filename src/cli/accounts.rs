@@ -150,3 +150,39 @@ pub fn apikey(settings: &Settings, action: KeyAction) -> anyhow::Result<()> {
     println!("{key}");
     Ok(())
 }
+
+/// `purge [--dry-run]`: one line per site and table.
+///
+/// # Errors
+/// Storage errors, as one line.
+pub fn purge(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
+    let (store, auth) = open(settings)?;
+    let (months, batch) = (
+        settings.privacy.retention_months,
+        settings.privacy.purge_batch_rows,
+    );
+    let now = Clock::System.now_ms();
+    let receipts = if dry_run {
+        privacy::retention::purge_all(&store, months, batch, now, true)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect()
+    } else {
+        privacy::retention::run(&auth, &store, months, batch, now)?
+    };
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    for r in &receipts {
+        println!(
+            "{}: keeps {} months (from {}); {verb}:",
+            r.site, r.retention_months, r.kept_from
+        );
+        for (table, n) in &r.rows {
+            println!("  {:<14} {n}", table.table_name());
+        }
+        println!("  {:<14} {}", "rollups_v1", r.rollups);
+    }
+    if receipts.is_empty() {
+        println!("no sites");
+    }
+    Ok(())
+}

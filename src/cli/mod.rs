@@ -1,4 +1,4 @@
-//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`, `apikey`.
+//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`, `apikey`, `purge`.
 
 mod accounts;
 
@@ -47,6 +47,12 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: KeyAction,
+    },
+    /// Delete data older than each site's retention now (the purge job, by hand).
+    Purge {
+        /// Print what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -135,6 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site { action } => accounts::site(&settings, action),
         Command::User { action } => accounts::user(&settings, action),
         Command::Apikey { action } => accounts::apikey(&settings, action),
+        Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
     }
 }
 

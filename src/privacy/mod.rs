@@ -1,7 +1,9 @@
-//! The crypto facade: the only module that touches hash and cipher crates.
-//! Everything else asks for what it needs by purpose.
+//! The crypto facade — the only module that touches hash and cipher crates;
+//! everything else asks for what it needs by purpose — and the privacy
+//! lifecycle built on it (retention purges).
 
 mod keys;
+pub mod retention;
 
 pub use keys::{KeyError, Keys};
 

@@ -99,7 +99,7 @@ fn two_sites() -> (tempfile::TempDir, Store, super::Site, super::Site) {
 }
 
 #[test]
-fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
+fn deleting_a_site_removes_its_visits_consent_goals_and_domain_only() {
     let (_dir, store, a, b) = two_sites();
     let visits = [a.id, b.id]
         .iter()
@@ -126,6 +126,22 @@ fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
         .add_goal(a.id, GoalKind::Event("Signup".into()))
         .unwrap();
     store.add_goal(b.id, GoalKind::Page("/x*".into())).unwrap();
+    let entry = |subject: &[u8; 32]| crate::store::ConsentEntry {
+        at_ms: 5,
+        subject: hex::encode(subject),
+        decision: crate::ingest::identity::Decision::Accept,
+        policy: "1".into(),
+        mechanism: crate::ingest::identity::Mechanism::Banner,
+    };
+    for s in [a.id, b.id] {
+        let subject = [s.0 as u8; 32];
+        store
+            .record_consent(s, &subject, &entry(&subject), true)
+            .unwrap();
+        store
+            .record_lead(s, &subject, Some("e".into()), None, 5)
+            .unwrap();
+    }
     assert!(
         store
             .add_goal(a.id, GoalKind::Event("Signup".into()))
@@ -147,6 +163,13 @@ fn deleting_a_site_removes_its_visits_goals_and_domain_only() {
     assert_eq!((count(a.id), count(b.id)), (0, 1));
     assert!(store.goals(a.id).unwrap().is_empty());
     assert_eq!(store.goals(b.id).unwrap().len(), 1);
+    // Every person-data table: nothing of a is left, b is untouched.
+    for (s, n) in [(a.id, 0), (b.id, 1)] {
+        let subject = [s.0 as u8; 32];
+        assert_eq!(store.consent_log(s).unwrap().len(), n);
+        assert_eq!(store.has_consent(s, &subject, "1").unwrap(), n == 1);
+        assert_eq!(store.lead_identity(s, &subject).unwrap().is_some(), n == 1);
+    }
 }
 
 #[test]

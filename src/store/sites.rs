@@ -7,8 +7,8 @@ use super::{
     Store, StoreError,
     rows::{from_json, next_id, to_json},
     tables::{
-        DAY_VERSIONS, GOALS, META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS,
-        SITES, WORKSPACES,
+        DAY_VERSIONS, GOALS, META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SITE_DOMAINS, SITES,
+        WORKSPACES,
     },
 };
 use crate::domain::{ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId};
@@ -45,6 +45,14 @@ pub struct Site {
     /// Version of the privacy policy consent is asked for.
     #[serde(default = "default_policy")]
     pub policy_version: String,
+    /// Months of visitor data kept, when less than the instance's
+    /// `privacy.retention_months`.
+    #[serde(default)]
+    pub retention_months: Option<u32>,
+    /// Keep the anonymous daily rollups of purged days (totals and
+    /// breakdowns of whole days stay; filtered views of them don't).
+    #[serde(default)]
+    pub keep_aggregates: bool,
 }
 
 fn default_policy() -> String {
@@ -107,6 +115,8 @@ impl Store {
                 forms: FormCapture::default(),
                 respect_dnt: false,
                 policy_version: default_policy(),
+                retention_months: None,
+                keep_aggregates: false,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;
@@ -162,8 +172,7 @@ impl Store {
             };
             tx.open_table(SITE_DOMAINS)?.remove(site.domain.as_str())?;
             let s = id.0;
-            tx.open_table(SESSIONS)?
-                .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+            super::person::delete_site_rows(&tx, id)?;
             drop_rollups(&tx, id)?;
             tx.open_table(DAY_VERSIONS)?
                 .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;

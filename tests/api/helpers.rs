@@ -61,6 +61,7 @@ pub fn test_settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
             "TOUCHPOINT__JOBS__LOGIN_CLEANUP_SCHEDULE".into(),
             String::new(),
         ),
+        ("TOUCHPOINT__JOBS__PURGE_SCHEDULE".into(), String::new()),
         // Tests play the reverse proxy: X-Forwarded-For carries each visitor's IP.
         (
             "TOUCHPOINT__SERVER__TRUSTED_PROXIES".into(),

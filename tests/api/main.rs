@@ -14,6 +14,7 @@ mod ingest;
 mod ops;
 mod privacy;
 mod process;
+mod retention;
 mod revenue;
 mod scenario;
 mod sessions;

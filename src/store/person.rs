@@ -1,0 +1,376 @@
+//! Where person data lives, in one registry: every table is classified, and
+//! the tables that hold data about a visitor or lead are listed in
+//! [`PersonTable`], which retention purges, data-subject export and erasure
+//! all iterate. A test fails when a table exists that the registry doesn't
+//! classify, so a new table can't be forgotten.
+
+use std::collections::BTreeMap;
+
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::Serialize;
+
+use super::{
+    Store, StoreError,
+    record::SessionRecord,
+    rows::from_json,
+    sessions::SessionKey,
+    sites::decode_site,
+    tables::{
+        CONSENTED, CONSENTS, DAY_VERSIONS, IDENTITIES, ROLLED_DAYS, ROLLUPS, SESSIONS, SITES,
+    },
+};
+use crate::domain::{SiteId, calendar::local_day};
+
+/// A table that holds data about a visitor or lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonTable {
+    /// Visits and their events (`sessions_v1`), by visitor hash.
+    Sessions,
+    /// The consent log (`consents_v1`), by subject.
+    Consents,
+    /// Consent in force (`consented_v2`), by subject.
+    Consented,
+    /// Lead identifiers of consenting visitors (`identities_v1`), by subject.
+    Identities,
+}
+
+impl PersonTable {
+    /// Every person-data table.
+    pub const ALL: [Self; 4] = [
+        Self::Sessions,
+        Self::Consents,
+        Self::Consented,
+        Self::Identities,
+    ];
+
+    /// The redb table name.
+    #[must_use]
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Self::Sessions => "sessions_v1",
+            Self::Consents => "consents_v1",
+            Self::Consented => "consented_v2",
+            Self::Identities => "identities_v1",
+        }
+    }
+}
+
+/// How a table relates to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableClass {
+    /// Data about a visitor or lead: exported, erased and purged.
+    Person(PersonTable),
+    /// Dashboard accounts (their own data, managed on the account pages).
+    Account,
+    /// Counts with no person in them (rollups, their bookkeeping).
+    Aggregate,
+    /// Configuration and machinery (sites, keys, counters, salts, strings, audit).
+    Operational,
+}
+
+/// Every table of the store and its class.
+pub const REGISTRY: &[(&str, TableClass)] = &[
+    ("sessions_v1", TableClass::Person(PersonTable::Sessions)),
+    ("consents_v1", TableClass::Person(PersonTable::Consents)),
+    ("consented_v2", TableClass::Person(PersonTable::Consented)),
+    ("identities_v1", TableClass::Person(PersonTable::Identities)),
+    ("users_v1", TableClass::Account),
+    ("user_emails_v1", TableClass::Account),
+    ("members_v1", TableClass::Account),
+    ("logins_v1", TableClass::Account),
+    ("invites_v1", TableClass::Account),
+    ("rollups_v1", TableClass::Aggregate),
+    ("rolled_days_v1", TableClass::Aggregate),
+    ("day_versions_v1", TableClass::Aggregate),
+    ("meta_v1", TableClass::Operational),
+    ("sites_v1", TableClass::Operational),
+    ("site_domains_v1", TableClass::Operational),
+    ("api_keys_v1", TableClass::Operational),
+    // Interned texts of paths, referrers, UTM and property values. A site
+    // that puts personal data in those puts it here; see the README.
+    ("strings_v1", TableClass::Operational),
+    ("string_ids_v1", TableClass::Operational),
+    ("salts_v1", TableClass::Operational),
+    ("workspaces_v1", TableClass::Operational),
+    ("audit_v1", TableClass::Operational),
+    ("goals_v1", TableClass::Operational),
+    ("requests_v1", TableClass::Operational),
+];
+
+/// Rows deleted (or that would be), per person-data table.
+pub type RowCounts = BTreeMap<PersonTable, u64>;
+
+/// Which rows belong to one person on one site.
+#[derive(Debug, Clone, Default)]
+pub struct PersonKeys {
+    /// Visitor hashes of their visits (a consenting visitor's id is stable).
+    pub visitors: Vec<u64>,
+    /// Consent subjects (keyed hashes of a first-party id or visitor hash).
+    pub subjects: Vec<[u8; 32]>,
+}
+
+impl PersonKeys {
+    fn has_subject(&self, hex_subject: &str) -> bool {
+        self.subjects.iter().any(|s| hex::encode(s) == hex_subject)
+    }
+}
+
+/// Everything held about one person on one site.
+#[derive(Debug, Clone, Default)]
+pub struct PersonData {
+    /// Their visits with events.
+    pub sessions: Vec<(SessionKey, SessionRecord)>,
+    /// Their consent records.
+    pub consents: Vec<super::ConsentEntry>,
+    /// The policy versions they accepted that are in force, by subject (hex).
+    pub consented: Vec<(String, String)>,
+    /// Their lead identifiers, by subject (hex).
+    pub identities: Vec<(String, super::LeadIdentity)>,
+}
+
+impl Store {
+    /// Subjects whose lead identifiers include `email_index` or `phone_index`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn subjects_by_lead(
+        &self,
+        site: SiteId,
+        email_index: Option<&str>,
+        phone_index: Option<&str>,
+    ) -> Result<Vec<[u8; 32]>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(IDENTITIES)?;
+        let mut out = Vec::new();
+        for row in t.range((site.0, &[][..])..(site.0 + 1, &[][..]))? {
+            let (k, v) = row?;
+            let id: super::LeadIdentity = from_json(v.value(), "identity row")?;
+            let hit = |mine: &Option<String>, asked: Option<&str>| {
+                asked.is_some_and(|a| mine.as_deref() == Some(a))
+            };
+            if hit(&id.email, email_index) || hit(&id.phone, phone_index) {
+                let subject = k.value().1;
+                if let Ok(s) = <[u8; 32]>::try_from(subject) {
+                    out.push(s);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything held about `who` on `site` (a scan of the site's visits).
+    ///
+    /// # Errors
+    /// Storage errors or a corrupt row.
+    pub fn person_data(&self, site: SiteId, who: &PersonKeys) -> Result<PersonData, StoreError> {
+        let tx = self.db.begin_read()?;
+        let mut out = PersonData::default();
+        for table in PersonTable::ALL {
+            match table {
+                PersonTable::Sessions => {
+                    let t = tx.open_table(SESSIONS)?;
+                    for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
+                        let (k, v) = row?;
+                        let rec = SessionRecord::decode(v.value())?;
+                        if who.visitors.contains(&rec.visitor) {
+                            let (_, start_ms, id) = k.value();
+                            out.sessions.push((SessionKey { site, start_ms, id }, rec));
+                        }
+                    }
+                }
+                PersonTable::Consents => {
+                    let t = tx.open_table(CONSENTS)?;
+                    for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
+                        let e: super::ConsentEntry = from_json(row?.1.value(), "consent row")?;
+                        if who.has_subject(&e.subject) {
+                            out.consents.push(e);
+                        }
+                    }
+                }
+                PersonTable::Consented => {
+                    let t = tx.open_table(CONSENTED)?;
+                    for s in &who.subjects {
+                        if let Some(v) = t.get((site.0, s.as_slice()))? {
+                            out.consented.push((hex::encode(s), v.value().to_owned()));
+                        }
+                    }
+                }
+                PersonTable::Identities => {
+                    let t = tx.open_table(IDENTITIES)?;
+                    for s in &who.subjects {
+                        if let Some(v) = t.get((site.0, s.as_slice()))? {
+                            out.identities
+                                .push((hex::encode(s), from_json(v.value(), "identity row")?));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes every row tied to `who` on `site` in one transaction; the
+    /// days of deleted visits lose their rollups (rebuilt by the next run).
+    /// Returns rows deleted per table.
+    ///
+    /// # Errors
+    /// Storage errors; nothing is then deleted.
+    pub fn erase_person(&self, site: SiteId, who: &PersonKeys) -> Result<RowCounts, StoreError> {
+        let tx = self.db.begin_write()?;
+        let mut counts = RowCounts::new();
+        {
+            let tz = match tx.open_table(SITES)?.get(site.0)? {
+                Some(v) => decode_site(v.value())?.timezone,
+                None => return Ok(counts),
+            };
+            for table in PersonTable::ALL {
+                let n = match table {
+                    PersonTable::Sessions => {
+                        let mut days = Vec::new();
+                        let mut n = 0;
+                        tx.open_table(SESSIONS)?.retain_in(
+                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
+                            |(_, start_ms, _), v| {
+                                let mine = SessionRecord::decode(v)
+                                    .is_ok_and(|r| who.visitors.contains(&r.visitor));
+                                if mine {
+                                    n += 1;
+                                    days.push(local_day(start_ms, tz));
+                                }
+                                !mine
+                            },
+                        )?;
+                        invalidate_days(&tx, site, &days)?;
+                        n
+                    }
+                    PersonTable::Consents => {
+                        let mut n = 0;
+                        tx.open_table(CONSENTS)?.retain_in(
+                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
+                            |_, v| {
+                                let mine = from_json::<super::ConsentEntry>(v, "consent row")
+                                    .is_ok_and(|e| who.has_subject(&e.subject));
+                                n += u64::from(mine);
+                                !mine
+                            },
+                        )?;
+                        n
+                    }
+                    PersonTable::Consented => {
+                        let mut t = tx.open_table(CONSENTED)?;
+                        let mut n = 0;
+                        for s in &who.subjects {
+                            n += u64::from(t.remove((site.0, s.as_slice()))?.is_some());
+                        }
+                        n
+                    }
+                    PersonTable::Identities => {
+                        let mut t = tx.open_table(IDENTITIES)?;
+                        let mut n = 0;
+                        for s in &who.subjects {
+                            n += u64::from(t.remove((site.0, s.as_slice()))?.is_some());
+                        }
+                        n
+                    }
+                };
+                counts.insert(table, n);
+            }
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+}
+
+/// Deletes every person-data row of a site (the site is being deleted).
+pub(super) fn delete_site_rows(tx: &WriteTransaction, site: SiteId) -> Result<(), StoreError> {
+    let s = site.0;
+    for table in PersonTable::ALL {
+        match table {
+            PersonTable::Sessions => {
+                tx.open_table(SESSIONS)?
+                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+            }
+            PersonTable::Consents => {
+                tx.open_table(CONSENTS)?
+                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+            }
+            PersonTable::Consented => {
+                tx.open_table(CONSENTED)?
+                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
+            }
+            PersonTable::Identities => {
+                tx.open_table(IDENTITIES)?
+                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Marks days whose visits changed as not rolled up, so queries scan them
+/// (and see the change at once) until the rollup job rebuilds them.
+pub(super) fn invalidate_days(
+    tx: &WriteTransaction,
+    site: SiteId,
+    days: &[u32],
+) -> Result<(), StoreError> {
+    let mut rolled = tx.open_table(ROLLED_DAYS)?;
+    let mut versions = tx.open_table(DAY_VERSIONS)?;
+    let mut rollups = tx.open_table(ROLLUPS)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for &d in days {
+        if !seen.insert(d) {
+            continue;
+        }
+        rolled.remove((site.0, d))?;
+        let v = versions.get((site.0, d))?.map_or(0, |v| v.value());
+        versions.insert((site.0, d), v + 1)?;
+        rollups.retain_in(
+            (site.0, d, 0, 0)..=(site.0, d, u8::MAX, u32::MAX),
+            |_, _| false,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::TableHandle;
+
+    use super::*;
+
+    #[test]
+    fn every_table_is_classified_and_every_person_table_registered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let tx = store.db.begin_read().unwrap();
+        let names: Vec<String> = tx
+            .list_tables()
+            .unwrap()
+            .map(|h| h.name().to_owned())
+            .collect();
+        assert!(names.len() > 10, "{names:?}");
+        for n in &names {
+            assert!(
+                REGISTRY.iter().any(|(r, _)| r == n),
+                "table {n} is not in the person-data registry (store/person.rs): classify it"
+            );
+        }
+        for t in PersonTable::ALL {
+            assert!(
+                REGISTRY
+                    .iter()
+                    .any(|(n, c)| *n == t.table_name() && *c == TableClass::Person(t)),
+                "{t:?}"
+            );
+            assert!(names.iter().any(|n| n == t.table_name()), "{t:?}");
+        }
+        // Nothing classified as person data is missing from PersonTable::ALL.
+        for (n, c) in REGISTRY {
+            if let TableClass::Person(t) = c {
+                assert!(PersonTable::ALL.contains(t), "{n}");
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Deleting what is older than a site's retention, in bounded batches: each
+//! call is one short write transaction, so the ingest writer (which needs the
+//! same write lock) waits milliseconds, not the length of the purge.
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::{
+    LeadIdentity, Store, StoreError,
+    person::PersonTable,
+    rows::from_json,
+    tables::{CONSENTS, DAY_VERSIONS, IDENTITIES, META, ROLLED_DAYS, ROLLUPS, SESSIONS},
+};
+use crate::domain::SiteId;
+
+/// What a retention purge looks at on one site.
+#[derive(Debug, Clone, Copy)]
+pub struct Cutoff {
+    /// The site.
+    pub site: SiteId,
+    /// Rows older than this unix ms go (the start of a local day).
+    pub before_ms: u64,
+    /// Rollups of local days before this one go...
+    pub before_day: u32,
+    /// ...unless the site keeps anonymous aggregates.
+    pub keep_aggregates: bool,
+}
+
+impl Store {
+    /// Deletes up to `limit` rows of `table` older than the cutoff (or, with
+    /// `dry_run`, counts them all without deleting). Returns the rows.
+    ///
+    /// Age is a visit's start, a consent record's time, and the last time a
+    /// lead identifier was seen; consent in force has no age of its own (it
+    /// goes with the visitor's erasure or a decline).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn purge_old(
+        &self,
+        table: PersonTable,
+        c: &Cutoff,
+        limit: usize,
+        dry_run: bool,
+    ) -> Result<u64, StoreError> {
+        let s = c.site.0;
+        let limit = if dry_run { usize::MAX } else { limit };
+        let tx = self.db.begin_write()?;
+        let n = match table {
+            PersonTable::Sessions | PersonTable::Consents => {
+                let def = if table == PersonTable::Sessions {
+                    SESSIONS
+                } else {
+                    CONSENTS
+                };
+                let mut t = tx.open_table(def)?;
+                let keys: Vec<(u32, u64, u64)> = t
+                    .range((s, 0, 0)..(s, c.before_ms, 0))?
+                    .take(limit)
+                    .map(|r| r.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()?;
+                if !dry_run {
+                    for k in &keys {
+                        t.remove(k)?;
+                    }
+                }
+                keys.len()
+            }
+            PersonTable::Consented => 0,
+            PersonTable::Identities => {
+                let mut t = tx.open_table(IDENTITIES)?;
+                let mut old: Vec<Vec<u8>> = Vec::new();
+                for row in t.range((s, &[][..])..(s + 1, &[][..]))? {
+                    let (k, v) = row?;
+                    let id: LeadIdentity = from_json(v.value(), "identity row")?;
+                    if id.last_ms < c.before_ms {
+                        old.push(k.value().1.to_vec());
+                        if old.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+                if !dry_run {
+                    for k in &old {
+                        t.remove((s, k.as_slice()))?;
+                    }
+                }
+                old.len()
+            }
+        };
+        if dry_run {
+            tx.abort()?;
+        } else {
+            tx.commit()?;
+        }
+        Ok(n as u64)
+    }
+
+    /// Deletes up to `limit` rollup rows of days before the cutoff day (and,
+    /// once a day has none left, its bookkeeping); nothing when the site keeps
+    /// anonymous aggregates. With `dry_run`, counts them all.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn purge_old_rollups(
+        &self,
+        c: &Cutoff,
+        limit: usize,
+        dry_run: bool,
+    ) -> Result<u64, StoreError> {
+        if c.keep_aggregates {
+            return Ok(0);
+        }
+        let s = c.site.0;
+        let range = (s, 0, 0, 0)..(s, c.before_day, 0, 0);
+        if dry_run {
+            let tx = self.db.begin_read()?;
+            let t = tx.open_table(ROLLUPS)?;
+            return Ok(t.range(range)?.count() as u64);
+        }
+        let tx = self.db.begin_write()?;
+        let n = {
+            let mut t = tx.open_table(ROLLUPS)?;
+            let keys: Vec<(u32, u32, u8, u32)> = t
+                .range(range)?
+                .take(limit)
+                .map(|r| r.map(|(k, _)| k.value()))
+                .collect::<Result<_, _>>()?;
+            for k in &keys {
+                t.remove(k)?;
+            }
+            if keys.len() < limit {
+                // The rollups are gone: the days' marks go with them.
+                tx.open_table(ROLLED_DAYS)?
+                    .retain_in((s, 0)..(s, c.before_day), |_, _| false)?;
+                tx.open_table(DAY_VERSIONS)?
+                    .retain_in((s, 0)..(s, c.before_day), |_, _| false)?;
+            }
+            keys.len()
+        };
+        tx.commit()?;
+        Ok(n as u64)
+    }
+
+    /// Keeps the receipt (JSON, no personal data) of a site's last purge.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn set_last_purge(&self, site: SiteId, receipt: &str) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(META)?
+            .insert(last_purge_key(site).as_str(), receipt.as_bytes())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The receipt of a site's last purge, if one ran.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn last_purge(&self, site: SiteId) -> Result<Option<String>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(META)?;
+        Ok(t.get(last_purge_key(site).as_str())?
+            .map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+    }
+}
+
+fn last_purge_key(site: SiteId) -> String {
+    format!("last_purge/{}", site.0)
+}
