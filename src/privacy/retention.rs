@@ -7,7 +7,7 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::calendar::{date_of_day, date_start_ms, day_number, local_day},
@@ -18,7 +18,7 @@ use crate::{
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// What one site's purge did (or, dry, would do).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PurgeReceipt {
     /// The site's domain.
     pub site: String,
@@ -30,6 +30,8 @@ pub struct PurgeReceipt {
     pub rows: BTreeMap<PersonTable, u64>,
     /// Rollup rows deleted.
     pub rollups: u64,
+    /// When it ran, unix ms.
+    pub ran_at_ms: u64,
     /// Wall time, ms.
     pub duration_ms: u64,
     /// Counted only.
@@ -96,6 +98,7 @@ pub fn purge_site(
         kept_from: date_of_day(c.before_day).to_string(),
         rows,
         rollups,
+        ran_at_ms: now_ms,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         dry_run,
     })

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Store, StoreError,
@@ -22,7 +22,7 @@ use super::{
 use crate::domain::{SiteId, calendar::local_day};
 
 /// A table that holds data about a visitor or lead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonTable {
     /// Visits and their events (`sessions_v1`), by visitor hash.

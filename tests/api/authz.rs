@@ -47,6 +47,7 @@ const ROUTES: &[&str] = &[
     "POST /sites/example.com/goals/{goal}/delete |                                       | admin  | 303 /sites/example.com/goals",
     "POST /sites/example.com/settings            | timezone=UTC&hostnames=               | admin  | 200",
     "POST /sites/example.com/share               | enabled=true                          | admin  | 200",
+    "POST /sites/example.com/retention           | months=12                             | admin  | 200",
     // Last: it deletes the site the routes above use.
     "POST /sites/example.com/delete              | confirm=example.com                   | owner  | 303 /workspaces/{A}",
 ];

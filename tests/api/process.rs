@@ -16,7 +16,7 @@ use crate::helpers::CHROME;
 
 const BIN: &str = env!("CARGO_BIN_EXE_touchpoint");
 
-fn cmd(dir: &Path) -> Command {
+pub(crate) fn cmd(dir: &Path) -> Command {
     let mut c = Command::new(BIN);
     c.env("TOUCHPOINT__STORAGE__DATA_DIR", dir)
         .env("TOUCHPOINT__SERVER__LISTEN", "127.0.0.1:0")
@@ -25,7 +25,7 @@ fn cmd(dir: &Path) -> Command {
     c
 }
 
-fn run_ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn run_ok(dir: &Path, args: &[&str]) -> String {
     let out = cmd(dir).args(args).output().unwrap();
     assert!(
         out.status.success(),

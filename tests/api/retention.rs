@@ -125,3 +125,75 @@ async fn a_dry_run_counts_and_deletes_nothing() {
     assert_eq!(app.state.store.consent_log(SiteId(1)).unwrap().len(), 1);
     assert!(app.state.store.last_purge(SiteId(1)).unwrap().is_none());
 }
+
+#[tokio::test]
+async fn admins_set_retention_on_the_settings_page_and_see_the_last_purge() {
+    let app = seeded().await;
+    let (mut web, admin) = app
+        .member(
+            "admin@acme.test",
+            touchpoint::domain::Role::Admin,
+            app.acme(),
+        )
+        .await;
+    let (status, _, page) = web.get("/sites/example.com/settings").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No purge has run yet"), "{page}");
+    let (status, _, page) = web
+        .post("/sites/example.com/retention", &[("months", "30")])
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("from 1 to 24"), "{page}");
+    assert_eq!(app.example_site().retention_months, None, "unchanged");
+    let (status, _, _) = web
+        .post(
+            "/sites/example.com/retention",
+            &[("months", "6"), ("keep_aggregates", "1")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let site = app.example_site();
+    assert_eq!(
+        (site.retention_months, site.keep_aggregates),
+        (Some(6), true)
+    );
+
+    app.clock.set_ms(T0 + 185 * DAY);
+    purge(&app);
+    // Months later: the login session is over, a new one is needed.
+    let mut web = crate::web::WebClient::new(&app);
+    web.login(&app, &admin).await;
+    let (_, _, page) = web.get("/sites/example.com/settings").await;
+    assert!(
+        page.contains("Last purge 2024-09-16") && page.contains("kept from 2024-03-16"),
+        "{page}"
+    );
+    assert!(page.contains("sessions_v1 3"), "{page}");
+}
+
+#[tokio::test]
+async fn the_cli_dry_run_lists_what_would_go_and_purge_deletes_it() {
+    let app = seeded().await;
+    let dir = app.stop().await;
+    // The binary runs on the real clock: 2024's visits are past 24 months.
+    let dry = crate::process::run_ok(dir.path(), &["purge", "--dry-run"]);
+    assert!(dry.contains("example.com: keeps 24 months"), "{dry}");
+    assert!(dry.contains("would delete"), "{dry}");
+    let line = |out: &str, table: &str| -> u64 {
+        out.lines()
+            .skip_while(|l| !l.starts_with("example.com"))
+            .find(|l| l.trim_start().starts_with(table))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {table} line in {out}"))
+    };
+    assert_eq!(line(&dry, "sessions_v1"), 3);
+    assert_eq!(line(&dry, "consents_v1"), 1);
+    let again = crate::process::run_ok(dir.path(), &["purge", "--dry-run"]);
+    assert_eq!(line(&again, "sessions_v1"), 3, "a dry run deletes nothing");
+    let done = crate::process::run_ok(dir.path(), &["purge"]);
+    assert!(done.contains("deleted"), "{done}");
+    assert_eq!(line(&done, "sessions_v1"), 3);
+    let after = crate::process::run_ok(dir.path(), &["purge", "--dry-run"]);
+    assert_eq!(line(&after, "sessions_v1"), 0);
+}

@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}/settings", web::get().to(show))
         .route("/sites/{domain}/settings", web::post().to(save))
         .route("/sites/{domain}/share", web::post().to(share))
+        .route("/sites/{domain}/retention", web::post().to(retention))
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 
@@ -41,12 +42,19 @@ fn render(
     let (_, role) = m.site(site.domain.as_str())?;
     let email = m.state().auth.email_of(&m.user.login.user);
     let origin = origin(req);
+    let st = m.state();
+    let last_purge = st
+        .store
+        .last_purge(site.id)?
+        .and_then(|j| serde_json::from_str(&j).ok());
     let page = SettingsPage {
         site,
         role,
         origin: &origin,
         error,
         notice,
+        max_months: st.settings.privacy.retention_months,
+        last_purge,
     };
     Ok(html_page(
         status,
@@ -175,6 +183,54 @@ async fn save(
         &[site.workspace],
         Some(m.user.login.user.id),
         "settings_changed",
+        &detail,
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}
+
+#[derive(Deserialize)]
+struct RetentionInput {
+    months: String,
+    #[serde(default)]
+    keep_aggregates: Option<String>,
+}
+
+/// `POST /sites/{domain}/retention` (admin)
+async fn retention(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<RetentionInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let st = m.state();
+    let max = st.settings.privacy.retention_months;
+    let months = match f.months.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => n,
+        _ => {
+            let e = format!("retention must be a whole number of months from 1 to {max}");
+            return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None);
+        }
+    };
+    site.retention_months = (months < max).then_some(months);
+    site.keep_aggregates = f.keep_aggregates.is_some();
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    let detail = format!(
+        "{}: retention {months} months, aggregates of purged days {}",
+        site.domain,
+        if site.keep_aggregates {
+            "kept"
+        } else {
+            "deleted"
+        }
+    );
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "retention_changed",
         &detail,
         st.clock.now_ms(),
     )?;

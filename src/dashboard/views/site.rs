@@ -10,6 +10,7 @@ use crate::{
     dashboard::site::conversions::{GoalRow, goal_name},
     domain::Role,
     domain::{ConsentMode, FormCapture},
+    privacy::retention::{PurgeReceipt, retention_months},
     stats::realtime::Realtime,
     store::{GoalKind, Site},
 };
@@ -137,6 +138,10 @@ pub struct SettingsPage<'a> {
     pub error: Option<&'a str>,
     /// Notice of the last action.
     pub notice: Option<&'a str>,
+    /// The instance's retention, the most a site can keep.
+    pub max_months: u32,
+    /// The site's last purge.
+    pub last_purge: Option<PurgeReceipt>,
 }
 
 /// `/sites/{d}/settings`
@@ -184,6 +189,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                     button type="submit" { "Save" }
                 }
             }
+            (retention_card(m, csrf, &base))
             section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {
@@ -254,5 +260,32 @@ pub fn goal_kind_label(k: &GoalKind) -> &'static str {
     match k {
         GoalKind::Event(_) => "custom event",
         GoalKind::Page(_) => "pageview",
+    }
+}
+
+fn retention_card(m: &SettingsPage<'_>, csrf: &str, base: &str) -> Markup {
+    let site = m.site;
+    let months = retention_months(site, m.max_months);
+    html! {
+        section.card {
+            h2 { "Data retention" }
+            form.stack method="post" action={ (base) "/retention" } {
+                (csrf_field(csrf))
+                label { "Keep visits, consent records and lead identifiers for (months)"
+                    input type="number" name="months" min="1" max=(m.max_months) value=(months) required; }
+                label { input type="checkbox" name="keep_aggregates" value="1" checked[site.keep_aggregates];
+                    " Keep anonymous daily totals of purged days (filtered views of them will be empty)" }
+                button type="submit" { "Save retention" }
+            }
+            @match &m.last_purge {
+                Some(r) => p.muted id="last-purge" {
+                    "Last purge " (super::fmt_time(r.ran_at_ms)) ": kept from " (r.kept_from) ", "
+                    (r.total()) " rows deleted ("
+                    @for (i, (t, n)) in r.rows.iter().enumerate() { @if i > 0 { ", " } (t.table_name()) " " (n) }
+                    ", rollups " (r.rollups) ")."
+                },
+                None => p.muted id="last-purge" { "No purge has run yet; it runs nightly." },
+            }
+        }
     }
 }
