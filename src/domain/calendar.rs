@@ -69,6 +69,15 @@ pub fn days_to_ms(first: u32, last: u32, tz: Timezone) -> (u64, u64) {
     dates_to_ms(date_of_day(first), date_of_day(last), tz)
 }
 
+/// A unix-ms time as `2024-03-15 10:00 UTC`.
+#[must_use]
+pub fn fmt_utc(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

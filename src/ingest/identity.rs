@@ -30,6 +30,34 @@ pub enum Mechanism {
     Gpc,
     /// The browser's Do Not Track signal (when the site honours it).
     Dnt,
+    /// The site's public opt-out page (`/optout/{site}`).
+    #[serde(rename = "optout")]
+    OptOut,
+}
+
+impl Mechanism {
+    /// Its name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Banner => "banner",
+            Self::Api => "api",
+            Self::Gpc => "gpc",
+            Self::Dnt => "dnt",
+            Self::OptOut => "optout",
+        }
+    }
+}
+
+impl Decision {
+    /// Its name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+        }
+    }
 }
 
 /// A consent record claimed by the browser.

@@ -2,8 +2,10 @@
 //! everything else asks for what it needs by purpose — and the privacy
 //! lifecycle built on it (retention purges).
 
+pub mod ids;
 mod keys;
 pub mod retention;
+pub mod subject;
 
 pub use keys::{KeyError, Keys};
 

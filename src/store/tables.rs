@@ -57,6 +57,10 @@ pub const CONSENTED: TableDefinition<(u32, &[u8]), &str> = TableDefinition::new(
 /// visitor's email and phone digests.
 pub const IDENTITIES: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("identities_v1");
 
+/// (workspace, request id) → JSON `SubjectRequest`: the data-subject request
+/// log (kinds, times and counts; never the person's identifiers).
+pub const REQUESTS: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("requests_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -73,6 +77,8 @@ pub const NEXT_AUDIT_SEQ: &str = "next_audit_seq";
 pub const NEXT_CONSENT_SEQ: &str = "next_consent_seq";
 /// Next goal id.
 pub const NEXT_GOAL_ID: &str = "next_goal_id";
+/// Next data-subject request id.
+pub const NEXT_REQUEST_ID: &str = "next_request_id";
 /// Next interned string id.
 pub const NEXT_STRING_ID: &str = "next_string_id";
 
@@ -100,5 +106,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(CONSENTS)?;
     tx.open_table(CONSENTED)?;
     tx.open_table(IDENTITIES)?;
+    tx.open_table(REQUESTS)?;
     Ok(())
 }

@@ -4,25 +4,21 @@
 //! named in `x-touchpoint-refused`). Consent decisions are logged as proof.
 
 use crate::{
-    domain::{ConsentMode, SiteId},
+    domain::ConsentMode,
     ingest::{
         enrich::Enriched,
         identity::{Identity, Mechanism},
         visitor::VisitorHashes,
     },
-    privacy::Keys,
+    privacy::{
+        Keys,
+        ids::{consent_subject, lead_email_index, lead_phone_index, uid_visitor, visitor_subject},
+    },
     store::{ConsentEntry, Site, Store, StoreError},
 };
 
 /// Header naming identifying fields the server did not keep.
 pub const REFUSED_HEADER: &str = "x-touchpoint-refused";
-
-fn subject(keys: &Keys, site: SiteId, uid: &str) -> [u8; 32] {
-    keys.blind_index(
-        "consent-subject",
-        &[&site.0.to_be_bytes()[..], uid.as_bytes()].concat(),
-    )
-}
 
 /// What an event with identity comes to: `None` for a consent record (logged,
 /// not counted), else its events (ids applied) and what was refused.
@@ -80,11 +76,8 @@ fn record_consent(
             && claim.policy == s.policy_version
             && matches!(claim.mechanism, Mechanism::Banner | Mechanism::Api);
         let subject = match &identity.uid {
-            Some(uid) => subject(keys, site, uid),
-            None => keys.blind_index(
-                "consent-visitor",
-                &[&site.0.to_be_bytes()[..], &visitor.to_be_bytes()].concat(),
-            ),
+            Some(uid) => consent_subject(keys, site, uid),
+            None => visitor_subject(keys, site, visitor),
         };
         store.record_consent(
             site,
@@ -125,15 +118,14 @@ fn apply(
     };
     let mut all_allowed = true;
     for site in sites {
-        let subj = subject(keys, site.id, uid);
+        let subj = consent_subject(keys, site.id, uid);
         if site.consent_mode == ConsentMode::Cookieless
             || !store.has_consent(site.id, &subj, &site.policy_version)?
         {
             all_allowed = false;
             continue;
         }
-        let id = keys.blind_index("visitor-uid", &subj);
-        let visitor = u64::from_be_bytes(id[..8].try_into().expect("8 bytes"));
+        let visitor = uid_visitor(keys, &subj);
         for e in events.iter_mut().filter(|e| e.site == site.id) {
             e.visitor = VisitorHashes {
                 current: visitor,
@@ -141,15 +133,11 @@ fn apply(
             };
         }
         if let Some(lead) = &identity.lead {
-            let index = |purpose, h: &Option<String>| {
-                h.as_ref()
-                    .map(|h| hex::encode(keys.blind_index(purpose, h.as_bytes())))
-            };
             store.record_lead(
                 site.id,
                 &subj,
-                index("lead-email", &lead.email),
-                index("lead-phone", &lead.phone),
+                lead.email.as_deref().map(|d| lead_email_index(keys, d)),
+                lead.phone.as_deref().map(|d| lead_phone_index(keys, d)),
                 now_ms,
             )?;
         }

@@ -1,7 +1,9 @@
-//! A site's pages: overview (also behind a shared link), realtime, goals, settings.
+//! A site's pages: overview (also behind a shared link), realtime, goals,
+//! privacy, settings.
 
 pub mod conversions;
 pub mod params;
+mod privacy;
 pub mod report;
 mod settings;
 
@@ -37,7 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(delete_goal),
         )
         .route("/share/{domain}", web::get().to(shared))
-        .configure(settings::routes);
+        .configure(settings::routes)
+        .configure(privacy::routes);
 }
 
 /// Adds `Server-Timing` so render cost is visible in the browser's tools.

@@ -7,15 +7,9 @@ pub mod auth;
 pub mod charts;
 pub mod layout;
 
-/// A unix-ms time as `2024-03-15 10:00 UTC`.
-#[must_use]
-pub fn fmt_time(ms: u64) -> String {
-    i64::try_from(ms)
-        .ok()
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-}
+pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
 pub mod overview;
+pub mod privacy;
 pub mod site;
 pub mod workspace;

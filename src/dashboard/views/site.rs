@@ -15,13 +15,14 @@ use crate::{
     store::{GoalKind, Site},
 };
 
-fn site_nav(site: &Site, active: &str) -> Markup {
+/// The site's heading and tabs.
+pub(super) fn site_nav(site: &Site, active: &str) -> Markup {
     let base = format!("/sites/{}", site.domain);
     html! {
         div.site-head {
             h1 { (site.domain) }
             nav.tabs {
-                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/settings", "Settings")] {
+                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/privacy", "Privacy"), ("/settings", "Settings")] {
                     a.active[label == active] href={ (base) (path) } { (label) }
                 }
             }

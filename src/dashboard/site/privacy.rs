@@ -1,0 +1,443 @@
+//! A site's privacy page (owners and admins): data-subject lookups, exports
+//! and erasures with receipts, the request log, and the consent log with its
+//! CSV export.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use serde::Deserialize;
+
+use crate::{
+    dashboard::{
+        DashError, html_page,
+        views::{
+            layout::UserBar,
+            privacy::{self as v, Found, PrivacyPage},
+        },
+        web::{Member, Posted, require},
+    },
+    domain::calendar::date_start_ms,
+    privacy::subject::{self, Identifier},
+    store::{ConsentEntry, PersonData, RequestKind, RowCounts, Site, SubjectRequest},
+};
+
+/// Most consent records listed on the page (the CSV has them all).
+const CONSENTS_SHOWN: usize = 200;
+
+/// Routes under `/sites/{domain}/privacy`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites/{domain}/privacy", web::get().to(show))
+        .route("/sites/{domain}/privacy/lookup", web::post().to(lookup))
+        .route("/sites/{domain}/privacy/export", web::post().to(export))
+        .route("/sites/{domain}/privacy/erase", web::post().to(erase))
+        .route(
+            "/sites/{domain}/privacy/requests",
+            web::post().to(log_received),
+        )
+        .route("/sites/{domain}/consents.csv", web::get().to(consents_csv));
+}
+
+/// The site, if the caller may handle requests on it (owner or admin).
+fn site_for(m: &Member, domain: &str) -> Result<Site, DashError> {
+    let (site, role) = m.site(domain)?;
+    require(role.can_manage())?;
+    Ok(site)
+}
+
+#[derive(Deserialize, Default)]
+struct ConsentFilter {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    mechanism: String,
+}
+
+struct Outcome<'a> {
+    status: StatusCode,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    found: Option<Found<'a>>,
+}
+
+fn render(
+    m: &Member,
+    site: &Site,
+    filter: &ConsentFilter,
+    o: Outcome<'_>,
+) -> Result<HttpResponse, DashError> {
+    let st = m.state();
+    let requests = st.store.requests(site.workspace)?;
+    let requests: Vec<SubjectRequest> = requests
+        .into_iter()
+        .filter(|r| r.site == site.domain.as_str())
+        .collect();
+    let log = st.store.consent_log(site.id)?;
+    let total = log.len();
+    let shown: Vec<ConsentEntry> = log
+        .into_iter()
+        .rev()
+        .filter(|c| filter.decision.is_empty() || c.decision.as_str() == filter.decision)
+        .filter(|c| filter.mechanism.is_empty() || c.mechanism.as_str() == filter.mechanism)
+        .take(CONSENTS_SHOWN)
+        .collect();
+    let email = st.auth.email_of(&m.user.login.user);
+    let page = PrivacyPage {
+        site,
+        error: o.error,
+        notice: o.notice,
+        found: o.found,
+        requests: &requests,
+        consents: &shown,
+        consents_total: total,
+        consent_filter: (&filter.decision, &filter.mechanism),
+        now_ms: st.clock.now_ms(),
+    };
+    Ok(html_page(
+        o.status,
+        &v::privacy(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &page,
+        ),
+    ))
+}
+
+fn plain(status: StatusCode) -> Outcome<'static> {
+    Outcome {
+        status,
+        error: None,
+        notice: None,
+        found: None,
+    }
+}
+
+/// `GET /sites/{domain}/privacy`
+async fn show(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let filter = web::Query::<ConsentFilter>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    render(&m, &site, &filter, plain(StatusCode::OK))
+}
+
+#[derive(Deserialize)]
+struct PersonInput {
+    kind: String,
+    value: String,
+    #[serde(default)]
+    request: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Finds the person's rows (a scan of the site's visits, off the async threads).
+async fn find(
+    m: &Member,
+    site: &Site,
+    who: &Identifier,
+) -> Result<(crate::store::PersonKeys, PersonData), DashError> {
+    let st = m.state();
+    let (store, keys, site, who) = (
+        st.store.clone(),
+        st.auth.keys.clone(),
+        site.clone(),
+        who.clone(),
+    );
+    web::block(move || -> Result<_, DashError> {
+        let k = subject::resolve(&store, &keys, &site, &who)?;
+        let d = store.person_data(site.id, &k)?;
+        Ok((k, d))
+    })
+    .await?
+}
+
+/// Completes the chosen logged request, or logs a new completed one.
+fn complete(
+    m: &Member,
+    site: &Site,
+    kind: RequestKind,
+    who: &Identifier,
+    chosen: &str,
+    rows: &RowCounts,
+) -> Result<SubjectRequest, DashError> {
+    let st = m.state();
+    let now = st.clock.now_ms();
+    let rows = rows
+        .iter()
+        .map(|(t, n)| (t.table_name().to_owned(), *n))
+        .collect();
+    let open = chosen.trim().parse::<u64>().ok().and_then(|id| {
+        st.store
+            .requests(site.workspace)
+            .ok()?
+            .into_iter()
+            .find(|r| r.id == id && r.site == site.domain.as_str() && r.completed_ms.is_none())
+    });
+    let mut r = open.unwrap_or(SubjectRequest {
+        id: 0,
+        site: site.domain.to_string(),
+        kind,
+        identified_by: String::new(),
+        received_ms: now,
+        completed_ms: None,
+        handled_by: None,
+        rows: std::collections::BTreeMap::new(),
+    });
+    r.kind = kind;
+    r.identified_by = who.kind().to_owned();
+    r.completed_ms = Some(now);
+    r.handled_by = Some(m.user.login.user.id);
+    r.rows = rows;
+    if r.id == 0 {
+        r = st.store.log_request(site.workspace, r)?;
+    } else {
+        st.store.update_request(site.workspace, &r)?;
+    }
+    Ok(r)
+}
+
+fn counts_of(d: &PersonData) -> RowCounts {
+    use crate::store::PersonTable as T;
+    [
+        (T::Sessions, d.sessions.len()),
+        (T::Consents, d.consents.len()),
+        (T::Consented, d.consented.len()),
+        (T::Identities, d.identities.len()),
+    ]
+    .into_iter()
+    .map(|(t, n)| (t, n as u64))
+    .collect()
+}
+
+fn parse_who(f: &PersonInput) -> Result<Identifier, String> {
+    Identifier::parse(f.kind.trim(), &f.value)
+}
+
+/// `POST /sites/{domain}/privacy/lookup`: shows what is held (an access request).
+async fn lookup(
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<PersonInput>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let filter = ConsentFilter::default();
+    let who = match parse_who(&f) {
+        Ok(w) => w,
+        Err(e) => {
+            let mut o = plain(StatusCode::BAD_REQUEST);
+            o.error = Some(&e);
+            return render(&m, &site, &filter, o);
+        }
+    };
+    let (_, data) = find(&m, &site, &who).await?;
+    complete(
+        &m,
+        &site,
+        RequestKind::Access,
+        &who,
+        &f.request,
+        &counts_of(&data),
+    )?;
+    let view = m.state().store.read()?;
+    let mut visits = Vec::new();
+    for (key, rec) in &data.sessions {
+        let mut pages = Vec::new();
+        for e in rec.events.iter().filter(|e| e.pageview) {
+            pages.push(view.string(e.path)?);
+        }
+        visits.push((crate::dashboard::views::fmt_time(key.start_ms), pages));
+    }
+    let found = Found {
+        kind: f.kind.trim(),
+        value: f.value.trim(),
+        counts: subject::summary(&data).to_vec(),
+        visits,
+    };
+    let mut o = plain(StatusCode::OK);
+    o.found = Some(found);
+    render(&m, &site, &filter, o)
+}
+
+/// `POST /sites/{domain}/privacy/export`: the person's data as a JSON download.
+async fn export(
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<PersonInput>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let who = parse_who(&f).map_err(DashError::BadRequest)?;
+    let (_, data) = find(&m, &site, &who).await?;
+    let st = m.state();
+    let doc = subject::export(&st.store, &site, &who, &data, st.clock.now_ms())?;
+    let r = complete(
+        &m,
+        &site,
+        RequestKind::Export,
+        &who,
+        &f.request,
+        &counts_of(&data),
+    )?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "subject_export",
+        &format!("{}: request #{} ({})", site.domain, r.id, who.kind()),
+        st.clock.now_ms(),
+    )?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"touchpoint-{}-request-{}.json\"",
+                site.domain, r.id
+            ),
+        ))
+        .body(serde_json::to_string_pretty(&doc).unwrap_or_default()))
+}
+
+/// `POST /sites/{domain}/privacy/erase`: deletes every row tied to the person
+/// in one transaction; the receipt goes to the audit log without identifiers.
+async fn erase(
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<PersonInput>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let filter = ConsentFilter::default();
+    let who = match parse_who(&f) {
+        Ok(w) if f.confirm.trim() == "erase" => w,
+        Ok(_) => {
+            let mut o = plain(StatusCode::BAD_REQUEST);
+            o.error = Some("type erase to confirm; nothing was deleted");
+            return render(&m, &site, &filter, o);
+        }
+        Err(e) => return Err(DashError::BadRequest(e)),
+    };
+    let st = m.state();
+    let (store, keys, s2, w2) = (
+        st.store.clone(),
+        st.auth.keys.clone(),
+        site.clone(),
+        who.clone(),
+    );
+    let rows = web::block(move || -> Result<RowCounts, DashError> {
+        let k = subject::resolve(&store, &keys, &s2, &w2)?;
+        Ok(store.erase_person(s2.id, &k)?)
+    })
+    .await??;
+    let r = complete(&m, &site, RequestKind::Erasure, &who, &f.request, &rows)?;
+    let receipt = serde_json::json!({
+        "request": r.id,
+        "site": site.domain.as_str(),
+        "at": crate::dashboard::views::fmt_time(r.completed_ms.unwrap_or_default()),
+        "by": m.user.login.user.id.0,
+        "rows": r.rows,
+    })
+    .to_string();
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "subject_erasure",
+        &receipt,
+        st.clock.now_ms(),
+    )?;
+    let notice = format!(
+        "Erased. Receipt for request #{}: {} rows deleted ({}).",
+        r.id,
+        r.rows.values().sum::<u64>(),
+        r.rows
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut o = plain(StatusCode::OK);
+    o.notice = Some(&notice);
+    render(&m, &site, &filter, o)
+}
+
+#[derive(Deserialize)]
+struct ReceivedInput {
+    kind: String,
+    received: String,
+}
+
+/// `POST /sites/{domain}/privacy/requests`: logs a request received by other
+/// means (an email, a letter), so its due date shows until it is completed.
+async fn log_received(
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<ReceivedInput>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let st = m.state();
+    let kind = RequestKind::parse(f.kind.trim()).map_err(DashError::BadRequest)?;
+    let date = chrono::NaiveDate::parse_from_str(f.received.trim(), "%Y-%m-%d")
+        .map_err(|_| DashError::BadRequest("the received date must be YYYY-MM-DD".into()))?;
+    let received_ms = date_start_ms(date, crate::domain::Timezone::default());
+    if received_ms > st.clock.now_ms() {
+        return Err(DashError::BadRequest(
+            "the received date is in the future".into(),
+        ));
+    }
+    st.store.log_request(
+        site.workspace,
+        SubjectRequest {
+            id: 0,
+            site: site.domain.to_string(),
+            kind,
+            identified_by: String::new(),
+            received_ms,
+            completed_ms: None,
+            handled_by: None,
+            rows: std::collections::BTreeMap::new(),
+        },
+    )?;
+    Ok(crate::dashboard::error::see_other(&format!(
+        "/sites/{}/privacy",
+        site.domain
+    )))
+}
+
+/// `GET /sites/{domain}/consents.csv`: the whole consent log (Art. 7 proof).
+async fn consents_csv(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let log = m.state().store.consent_log(site.id)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| DashError::Internal(e.to_string());
+    w.write_record([
+        "time_utc",
+        "decision",
+        "mechanism",
+        "policy_version",
+        "subject",
+    ])
+    .map_err(io)?;
+    for c in &log {
+        w.write_record([
+            crate::dashboard::views::fmt_time(c.at_ms).as_str(),
+            c.decision.as_str(),
+            c.mechanism.as_str(),
+            c.policy.as_str(),
+            c.subject.as_str(),
+        ])
+        .map_err(io)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| DashError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"consents-{}.csv\"", site.domain),
+        ))
+        .body(body))
+}

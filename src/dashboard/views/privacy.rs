@@ -1,0 +1,165 @@
+//! A site's privacy page: look a person up, export or erase their data, the
+//! request log with due dates, and the consent log.
+
+use maud::{Markup, html};
+
+use super::{
+    fmt_time,
+    layout::{Chrome, UserBar, csrf_field, page},
+    site::site_nav,
+};
+use crate::{
+    privacy::subject::Identifier,
+    store::{ConsentEntry, RequestKind, Site, SubjectRequest},
+};
+
+/// A person found by a lookup.
+pub struct Found<'a> {
+    /// Identifier kind and value as typed (shown back to the operator only).
+    pub kind: &'a str,
+    /// The value.
+    pub value: &'a str,
+    /// Counts per kind of row.
+    pub counts: Vec<(&'static str, usize)>,
+    /// Their visits: start time and pages.
+    pub visits: Vec<(String, Vec<String>)>,
+}
+
+/// The page's model.
+pub struct PrivacyPage<'a> {
+    /// The site.
+    pub site: &'a Site,
+    /// Error of the last action.
+    pub error: Option<&'a str>,
+    /// Notice (an erasure receipt).
+    pub notice: Option<&'a str>,
+    /// The last lookup's result.
+    pub found: Option<Found<'a>>,
+    /// Logged requests, newest first.
+    pub requests: &'a [SubjectRequest],
+    /// Consent records shown, newest first.
+    pub consents: &'a [ConsentEntry],
+    /// Consent records in all (before the filter and the cap).
+    pub consents_total: usize,
+    /// The consent filter's values (decision, mechanism).
+    pub consent_filter: (&'a str, &'a str),
+    /// Now, unix ms (for due dates).
+    pub now_ms: u64,
+}
+
+fn id_fields(f: &Found<'_>) -> Markup {
+    html! {
+        input type="hidden" name="kind" value=(f.kind);
+        input type="hidden" name="value" value=(f.value);
+    }
+}
+
+fn request_select(requests: &[SubjectRequest]) -> Markup {
+    html! {
+        label { "Completes request"
+            select name="request" {
+                option value="" { "(log a new one)" }
+                @for r in requests.iter().filter(|r| r.completed_ms.is_none()) {
+                    option value=(r.id) { "#" (r.id) " " (r.kind.as_str()) " received " (fmt_time(r.received_ms)) }
+                }
+            }
+        }
+    }
+}
+
+/// `/sites/{d}/privacy`
+#[must_use]
+pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
+    let csrf = bar.csrf;
+    let base = format!("/sites/{}/privacy", m.site.domain);
+    page(
+        &Chrome {
+            title: "Privacy",
+            user: Some(bar),
+        },
+        &html! {
+            (site_nav(m.site, "Privacy"))
+            @if let Some(e) = m.error { p.error role="alert" { (e) } }
+            @if let Some(n) = m.notice { p.notice id="notice" { (n) } }
+            section.card {
+                h2 { "Find a person" }
+                p.muted { "Emails and phones are matched through the same keyed hashes the tracker stores; nothing typed here is kept." }
+                form.stack method="post" action={ (base) "/lookup" } {
+                    (csrf_field(csrf))
+                    label { "Identified by"
+                        select name="kind" { @for k in Identifier::KINDS { option value=(k) { (k) } } }
+                    }
+                    label { "Value" input type="text" name="value" required maxlength="320" autocomplete="off"; }
+                    (request_select(m.requests))
+                    button type="submit" { "Look up" }
+                }
+            }
+            @if let Some(f) = &m.found {
+                section.card id="found" {
+                    h2 { "Held about this person" }
+                    table.ranked { tbody {
+                        @for (what, n) in &f.counts { tr { td.label { (what) } td.num { (n) } } }
+                    } }
+                    @for (start, pages) in &f.visits {
+                        p { (start) ": " (pages.join(" → ")) }
+                    }
+                    form.inline method="post" action={ (base) "/export" } {
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        button type="submit" { "Export as JSON" }
+                    }
+                    form.stack method="post" action={ (base) "/erase" } {
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        label { "Type " code { "erase" } " to delete every row above, for good"
+                            input type="text" name="confirm" required autocomplete="off"; }
+                        button.danger type="submit" { "Erase" }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Requests" }
+                form.inline method="post" action={ (base) "/requests" } {
+                    (csrf_field(csrf))
+                    select name="kind" { @for k in RequestKind::ALL { option value=(k.as_str()) { (k.as_str()) } } }
+                    input type="date" name="received" required;
+                    button.secondary type="submit" { "Log a received request" }
+                }
+                @if m.requests.is_empty() { p.empty { "No requests yet." } } @else {
+                    table.list id="requests" {
+                        thead { tr { th { "#" } th { "kind" } th { "by" } th { "received" } th { "due" } th { "completed" } th { "rows" } } }
+                        tbody { @for r in m.requests {
+                            tr {
+                                td { (r.id) } td { (r.kind.as_str()) } td { (r.identified_by) }
+                                td { (fmt_time(r.received_ms)) }
+                                td.overdue[r.completed_ms.is_none() && r.due_ms() < m.now_ms] { (fmt_time(r.due_ms())) }
+                                td { @match r.completed_ms { Some(c) => (fmt_time(c)), None => "open" } }
+                                td { @for (t, n) in &r.rows { (t) " " (n) " " } }
+                            }
+                        } }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Consent log" }
+                form.inline method="get" action=(base) {
+                    select name="decision" { @for d in ["", "accept", "decline"] { option value=(d) selected[d == m.consent_filter.0] { (if d.is_empty() { "any decision" } else { d }) } } }
+                    select name="mechanism" { @for d in ["", "banner", "api", "gpc", "dnt", "optout"] { option value=(d) selected[d == m.consent_filter.1] { (if d.is_empty() { "any mechanism" } else { d }) } } }
+                    button.secondary type="submit" { "Filter" }
+                    a href={ "/sites/" (m.site.domain) "/consents.csv" } { "Export all as CSV" }
+                }
+                p.muted { (m.consent_filter_shown(m.consents.len())) }
+                table.list id="consents" {
+                    thead { tr { th { "time" } th { "decision" } th { "mechanism" } th { "policy" } th { "subject" } } }
+                    tbody { @for c in m.consents {
+                        tr { td { (fmt_time(c.at_ms)) } td { (c.decision.as_str()) } td { (c.mechanism.as_str()) } td { (c.policy) } td { code { (c.subject.get(..12).unwrap_or_default()) "…" } } }
+                    } }
+                }
+            }
+        },
+    )
+}
+
+impl PrivacyPage<'_> {
+    fn consent_filter_shown(&self, shown: usize) -> String {
+        format!("{shown} shown of {} records.", self.consents_total)
+    }
+}
