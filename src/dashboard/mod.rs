@@ -8,6 +8,7 @@ mod assets;
 mod error;
 mod login;
 mod members;
+mod optout;
 mod setup;
 pub mod site;
 pub mod views;
@@ -53,5 +54,6 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/invite/{token}", aw::post().to(setup::accept_invite))
         .configure(account::routes)
         .configure(workspace::routes)
-        .configure(site::routes);
+        .configure(site::routes)
+        .configure(optout::routes);
 }

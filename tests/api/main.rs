@@ -12,6 +12,7 @@ mod escaping;
 mod helpers;
 mod ingest;
 mod ops;
+mod optout;
 mod privacy;
 mod process;
 mod retention;

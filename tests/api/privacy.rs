@@ -77,15 +77,27 @@ async fn no_email_phone_ip_or_plain_digest_reaches_the_data_dir() {
     let app = spawn_app_with(&[]).await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let people = [
-        ("lead.one@customer.test", "+4915112345678", "uid-lead-one-0001", "203.0.113.61"),
-        ("Lead.Two@Customer.test", "+12025550147", "uid-lead-two-0002", "198.51.100.62"),
+        (
+            "lead.one@customer.test",
+            "+4915112345678",
+            "uid-lead-one-0001",
+            "203.0.113.61",
+        ),
+        (
+            "Lead.Two@Customer.test",
+            "+12025550147",
+            "uid-lead-two-0002",
+            "198.51.100.62",
+        ),
     ];
     let digest = |s: &str| touchpoint::privacy::sha256(s.as_bytes());
     for (email, phone, uid, ip) in people {
         let base = json!({"u": "https://example.com/contact", "d": "example.com", "uid": uid});
         let with = |extra: serde_json::Value| {
             let mut o = base.clone();
-            o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            o.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             o
         };
         for body in [
@@ -103,23 +115,36 @@ async fn no_email_phone_ip_or_plain_digest_reaches_the_data_dir() {
     }
     // Account activity: an owner and an analyst, logins, a failed login for
     // an unknown address, an invitation, a data-subject lookup.
-    let accounts = ["owner.person@agency.test", "analyst.person@agency.test", "nobody.here@agency.test", "invitee.person@agency.test"];
+    let accounts = [
+        "owner.person@agency.test",
+        "analyst.person@agency.test",
+        "nobody.here@agency.test",
+        "invitee.person@agency.test",
+    ];
     let (mut owner, _) = app.member(accounts[0], Role::Owner, app.acme()).await;
     app.member(accounts[1], Role::Analyst, app.acme()).await;
     let mut stranger = crate::web::WebClient::new(&app);
     stranger.get("/login").await;
     let (status, _, _) = stranger
-        .post("/login", &[("email", accounts[2]), ("password", "wrong password here")])
+        .post(
+            "/login",
+            &[("email", accounts[2]), ("password", "wrong password here")],
+        )
         .await;
     assert_eq!(status, 401, "a failed login, audited");
     let ws = format!("/workspaces/{}/members", app.acme().0);
     owner.get(&format!("/workspaces/{}", app.acme().0)).await;
-    let (status, _, page) = owner.post(&ws, &[("email", accounts[3]), ("role", "viewer")]).await;
+    let (status, _, page) = owner
+        .post(&ws, &[("email", accounts[3]), ("role", "viewer")])
+        .await;
     assert_eq!(status, 200);
     assert!(page.contains("/invite/"), "an invitation was made");
     owner.get("/sites/example.com/privacy").await;
     let (status, _, _) = owner
-        .post("/sites/example.com/privacy/lookup", &[("kind", "email"), ("value", people[0].0)])
+        .post(
+            "/sites/example.com/privacy/lookup",
+            &[("kind", "email"), ("value", people[0].0)],
+        )
         .await;
     assert_eq!(status, 200);
 
@@ -127,18 +152,37 @@ async fn no_email_phone_ip_or_plain_digest_reaches_the_data_dir() {
     let bytes = all_bytes(dir.path());
     let lower = |s: &str| s.to_lowercase();
     for (email, phone, uid, ip) in people {
-        for text in [email.to_owned(), lower(email), phone.to_owned(), phone[1..].to_owned(), uid.to_owned(), ip.to_owned()] {
+        for text in [
+            email.to_owned(),
+            lower(email),
+            phone.to_owned(),
+            phone[1..].to_owned(),
+            uid.to_owned(),
+            ip.to_owned(),
+        ] {
             assert!(!contains(&bytes, text.as_bytes()), "{text} in the data dir");
         }
         for d in [digest(&lower(email)), digest(email), digest(phone)] {
             assert!(!contains(&bytes, &d), "a raw digest in the data dir");
-            assert!(!contains(&bytes, hex::encode(d).as_bytes()), "a hex digest in the data dir");
-            assert!(!contains(&bytes, hex::encode_upper(d).as_bytes()), "a hex digest in the data dir");
+            assert!(
+                !contains(&bytes, hex::encode(d).as_bytes()),
+                "a hex digest in the data dir"
+            );
+            assert!(
+                !contains(&bytes, hex::encode_upper(d).as_bytes()),
+                "a hex digest in the data dir"
+            );
         }
     }
     for email in accounts {
-        assert!(!contains(&bytes, email.as_bytes()), "{email} in the data dir");
-        assert!(!contains(&bytes, hex::encode(digest(email)).as_bytes()), "digest of {email}");
+        assert!(
+            !contains(&bytes, email.as_bytes()),
+            "{email} in the data dir"
+        );
+        assert!(
+            !contains(&bytes, hex::encode(digest(email)).as_bytes()),
+            "digest of {email}"
+        );
         assert!(!contains(&bytes, &digest(email)), "raw digest of {email}");
     }
 }

@@ -9,6 +9,7 @@ pub mod layout;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
+pub mod optout;
 pub mod overview;
 pub mod privacy;
 pub mod site;
