@@ -93,9 +93,10 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiE
             "Missing API key. Please use a valid Touchpoint API key as a Bearer Token.".into(),
         ));
     };
+    // A deleted workspace's keys stop working at once.
     match state.store.api_key(&privacy::sha256_hex(key.as_bytes()))? {
-        Some(k) => Ok(k.workspace),
-        None => Err(ApiError::Unauthorized(
+        Some(k) if state.store.workspace(k.workspace)?.is_some() => Ok(k.workspace),
+        _ => Err(ApiError::Unauthorized(
             "Invalid API key. Please make sure you're using a valid API key.".into(),
         )),
     }

@@ -5,7 +5,7 @@ use std::{io::BufRead, sync::Arc};
 
 use anyhow::Context;
 
-use super::{KeyAction, SiteAction, UserAction};
+use super::{KeyAction, SiteAction, UserAction, WorkspaceAction};
 use crate::{
     auth::Auth,
     clock::Clock,
@@ -183,6 +183,48 @@ pub fn purge(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
     }
     if receipts.is_empty() {
         println!("no sites");
+    }
+    Ok(())
+}
+
+/// `workspace list|restore`.
+///
+/// # Errors
+/// An unknown workspace or storage errors, as one line.
+pub fn workspace(settings: &Settings, action: WorkspaceAction) -> anyhow::Result<()> {
+    let (store, auth) = open(settings)?;
+    let grace = privacy::retention::WORKSPACE_GRACE_DAYS * 86_400_000;
+    match action {
+        WorkspaceAction::List => {
+            for w in store.workspaces()? {
+                println!("{}", w.name);
+            }
+            for w in store.deleted_workspaces()? {
+                let deleted = w.deleted_ms.unwrap_or_default();
+                println!(
+                    "{} (deleted {}, purged after {})",
+                    w.name,
+                    crate::domain::calendar::fmt_utc(deleted),
+                    crate::domain::calendar::fmt_utc(deleted + grace)
+                );
+            }
+        }
+        WorkspaceAction::Restore { name } => {
+            let w = store
+                .deleted_workspaces()?
+                .into_iter()
+                .find(|w| w.name.eq_ignore_ascii_case(name.trim()))
+                .with_context(|| format!("no deleted workspace named {name:?}"))?;
+            store.restore_workspace(w.id)?;
+            auth.audit(
+                &[w.id, WorkspaceId(0)],
+                None,
+                "workspace_restored",
+                &format!("{} (from the command line)", w.name),
+                Clock::System.now_ms(),
+            )?;
+            println!("restored {}", w.name);
+        }
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`, `apikey`, `purge`.
+//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`,
+//! `workspace`, `apikey`, `purge`.
 
 mod accounts;
 
@@ -48,6 +49,12 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// List workspaces, or restore a deleted one within its grace period.
+    Workspace {
+        /// Action.
+        #[command(subcommand)]
+        action: WorkspaceAction,
+    },
     /// Delete data older than each site's retention now (the purge job, by hand).
     Purge {
         /// Print what would be deleted, delete nothing.
@@ -72,6 +79,18 @@ pub enum SiteAction {
     },
     /// List sites.
     List,
+}
+
+/// `workspace` actions.
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceAction {
+    /// List workspaces, deleted ones with the date they will be purged.
+    List,
+    /// Bring back a deleted workspace (before it is purged).
+    Restore {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// `apikey` actions.
@@ -141,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site { action } => accounts::site(&settings, action),
         Command::User { action } => accounts::user(&settings, action),
         Command::Apikey { action } => accounts::apikey(&settings, action),
+        Command::Workspace { action } => accounts::workspace(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
     }
 }

@@ -30,7 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/workspaces/{ws}/keys/{hash}/revoke",
             web::post().to(revoke_key),
         )
-        .route("/workspaces/{ws}/audit", web::get().to(audit));
+        .route("/workspaces/{ws}/audit", web::get().to(audit))
+        .route("/workspaces/{ws}/delete", web::post().to(delete));
 }
 
 fn bar<'a>(m: &'a Member, email: &'a str) -> UserBar<'a> {
@@ -271,4 +272,46 @@ async fn audit(m: Member, ws: web::Path<u32>) -> Result<HttpResponse, DashError>
         StatusCode::OK,
         &v::audit(bar(&m, &email), &ws, &entries),
     ))
+}
+
+#[derive(Deserialize)]
+struct ConfirmInput {
+    confirm: String,
+}
+
+/// `POST /workspaces/{ws}/delete` (owner): hidden at once, purged after the grace period.
+async fn delete(
+    m: Member,
+    ws: web::Path<u32>,
+    Posted(f): Posted<ConfirmInput>,
+) -> Result<HttpResponse, DashError> {
+    let (ws, role) = m.workspace(*ws)?;
+    require(role.is_owner())?;
+    if f.confirm.trim() != ws.name {
+        return render(
+            &m,
+            &ws,
+            role,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("Type the workspace's name exactly to confirm deletion."),
+        );
+    }
+    let st = m.state();
+    let now = st.clock.now_ms();
+    // Logged first, in its own log and the instance's (which outlives it).
+    st.auth.audit(
+        &[ws.id, crate::domain::WorkspaceId(0)],
+        Some(m.user.login.user.id),
+        "workspace_deleted",
+        &format!(
+            "{}: hidden now, purged for good after {} days",
+            ws.name,
+            crate::privacy::retention::WORKSPACE_GRACE_DAYS
+        ),
+        now,
+    )?;
+    st.store.soft_delete_workspace(ws.id, now)?;
+    st.reload_sites()?;
+    Err(DashError::Redirect("/sites".into()))
 }

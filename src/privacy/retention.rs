@@ -14,6 +14,12 @@ use crate::{
     store::{Cutoff, PersonTable, Site, Store, StoreError},
 };
 
+/// Days a deleted site's data is kept before it is purged for good.
+pub const SITE_GRACE_DAYS: u64 = 14;
+/// Days a deleted workspace can be restored before it is purged for good.
+pub const WORKSPACE_GRACE_DAYS: u64 = 30;
+const DAY_MS: u64 = 86_400_000;
+
 /// Pause between batches: the ingest writer takes the write lock in between.
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
@@ -132,6 +138,24 @@ pub fn run(
     batch_rows: usize,
     now_ms: u64,
 ) -> Result<Vec<PurgeReceipt>, StoreError> {
+    // Deleted sites and workspaces past their grace period go first.
+    let (sites, workspaces) = store.purge_deleted(
+        now_ms.saturating_sub(SITE_GRACE_DAYS * DAY_MS),
+        now_ms.saturating_sub(WORKSPACE_GRACE_DAYS * DAY_MS),
+    )?;
+    for (what, names) in [("site", sites), ("workspace", workspaces)] {
+        for name in names {
+            let detail = format!("deleted {what} {name:?} purged for good");
+            auth.audit(
+                &[crate::domain::WorkspaceId(0)],
+                None,
+                "purge_deleted",
+                &detail,
+                now_ms,
+            )?;
+            tracing::info!(what, name, "deleted {what} purged");
+        }
+    }
     let mut out = Vec::new();
     for (site, r) in purge_all(store, instance_months, batch_rows, now_ms, false)? {
         let json = serde_json::to_string(&r).unwrap_or_default();
@@ -186,6 +210,7 @@ mod tests {
             policy_version: "1".into(),
             retention_months: own,
             keep_aggregates: false,
+            deleted_ms: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub struct Workspace {
     pub name: String,
     /// Unix ms of creation.
     pub created_ms: u64,
+    /// When an owner deleted it (it is purged for good 30 days later).
+    #[serde(default)]
+    pub deleted_ms: Option<u64>,
 }
 
 /// Where a new user's membership goes.
@@ -209,13 +212,14 @@ impl Store {
         Ok(ws)
     }
 
-    /// Every workspace, by id.
+    /// Every workspace that is not deleted, by id.
     ///
     /// # Errors
     /// Storage errors.
     pub fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
         let tx = self.db.begin_read()?;
-        all_rows(&tx.open_table(WORKSPACES)?, "workspace row")
+        let all: Vec<Workspace> = all_rows(&tx.open_table(WORKSPACES)?, "workspace row")?;
+        Ok(all.into_iter().filter(|w| w.deleted_ms.is_none()).collect())
     }
 
     /// A workspace by id.
@@ -338,6 +342,7 @@ fn new_workspace(
         id: WorkspaceId(next_id(meta, NEXT_WORKSPACE_ID)?),
         name: name.to_owned(),
         created_ms: now_ms,
+        deleted_ms: None,
     };
     table.insert(ws.id.0, to_json(&ws)?.as_slice())?;
     Ok(ws)

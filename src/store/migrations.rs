@@ -37,6 +37,7 @@ pub(super) fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
         id: WorkspaceId(next_id(&mut tx.open_table(META)?, NEXT_WORKSPACE_ID)?),
         name: "Default".into(),
         created_ms: old_sites.iter().map(|s| s.created_ms).min().unwrap_or(0),
+        deleted_ms: None,
     };
     tx.open_table(WORKSPACES)?
         .insert(ws.id.0, to_json(&ws)?.as_slice())?;

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 pub mod codec;
 mod consent;
+mod deletion;
 mod goals;
 mod keys;
 mod logins;

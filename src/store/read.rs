@@ -8,9 +8,10 @@ use super::{
     RollupRow, SessionKey, Site, StoreError,
     tables::{
         DAY_VERSIONS, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS,
+        WORKSPACES,
     },
 };
-use crate::domain::SiteId;
+use crate::domain::{SiteId, WorkspaceId};
 
 /// A consistent view of the store at one moment.
 pub struct ReadView {
@@ -22,12 +23,26 @@ impl ReadView {
         Self { tx }
     }
 
-    /// Every site.
+    /// Every site that is live: neither it nor its workspace deleted.
     ///
     /// # Errors
     /// Storage errors.
     pub fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        super::sites::all_sites(&self.tx.open_table(SITES)?)
+        let dead = self.deleted_workspaces()?;
+        Ok(super::sites::all_sites(&self.tx.open_table(SITES)?)?
+            .into_iter()
+            .filter(|s| s.deleted_ms.is_none() && !dead.contains(&s.workspace))
+            .collect())
+    }
+
+    fn deleted_workspaces(&self) -> Result<Vec<WorkspaceId>, StoreError> {
+        let all: Vec<super::Workspace> =
+            super::rows::all_rows(&self.tx.open_table(WORKSPACES)?, "workspace row")?;
+        Ok(all
+            .into_iter()
+            .filter(|w| w.deleted_ms.is_some())
+            .map(|w| w.id)
+            .collect())
     }
 
     /// A site by domain.
@@ -43,7 +58,10 @@ impl ReadView {
         else {
             return Ok(None);
         };
-        self.site(SiteId(id))
+        let dead = self.deleted_workspaces()?;
+        Ok(self
+            .site(SiteId(id))?
+            .filter(|s| s.deleted_ms.is_none() && !dead.contains(&s.workspace)))
     }
 
     /// A site by id.

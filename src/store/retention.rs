@@ -165,6 +165,6 @@ impl Store {
     }
 }
 
-fn last_purge_key(site: SiteId) -> String {
+pub(super) fn last_purge_key(site: SiteId) -> String {
     format!("last_purge/{}", site.0)
 }

@@ -6,10 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Store, StoreError,
     rows::{from_json, next_id, to_json},
-    tables::{
-        DAY_VERSIONS, GOALS, META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SITE_DOMAINS, SITES,
-        WORKSPACES,
-    },
+    tables::{META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SITE_DOMAINS, SITES, WORKSPACES},
 };
 use crate::domain::{ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId};
 
@@ -53,6 +50,9 @@ pub struct Site {
     /// breakdowns of whole days stay; filtered views of them don't).
     #[serde(default)]
     pub keep_aggregates: bool,
+    /// When it was deleted (it is purged for good 14 days later).
+    #[serde(default)]
+    pub deleted_ms: Option<u64>,
 }
 
 fn default_policy() -> String {
@@ -117,6 +117,7 @@ impl Store {
                 policy_version: default_policy(),
                 retention_months: None,
                 keep_aggregates: false,
+                deleted_ms: None,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;
@@ -155,34 +156,6 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a site with every visit, rollup and goal of it, in one transaction.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn delete_site(&self, id: SiteId) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        {
-            let mut sites = tx.open_table(SITES)?;
-            let Some(site) = sites
-                .remove(id.0)?
-                .map(|v| decode_site(v.value()))
-                .transpose()?
-            else {
-                return Ok(());
-            };
-            tx.open_table(SITE_DOMAINS)?.remove(site.domain.as_str())?;
-            let s = id.0;
-            super::person::delete_site_rows(&tx, id)?;
-            drop_rollups(&tx, id)?;
-            tx.open_table(DAY_VERSIONS)?
-                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
-            tx.open_table(GOALS)?
-                .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Every site, by id.
     ///
     /// # Errors
@@ -193,7 +166,7 @@ impl Store {
 }
 
 /// Deletes a site's rollups and their day marks.
-fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<(), StoreError> {
+pub(super) fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<(), StoreError> {
     let s = site.0;
     tx.open_table(ROLLUPS)?
         .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {

@@ -7,6 +7,7 @@ mod browser;
 mod classification;
 mod consent;
 mod dashboard;
+mod deletion;
 mod engagement;
 mod escaping;
 mod helpers;

@@ -306,16 +306,19 @@ async fn delete(
         );
     }
     let st = m.state();
-    let store = st.store.clone();
-    let id = site.id;
-    web::block(move || store.delete_site(id)).await??;
+    let now = st.clock.now_ms();
+    st.store.soft_delete_site(site.id, now)?;
     st.reload_sites()?;
     st.auth.audit(
         &[site.workspace],
         Some(m.user.login.user.id),
         "site_deleted",
-        site.domain.as_str(),
-        st.clock.now_ms(),
+        &format!(
+            "{}: hidden now, its data deleted for good after {} days",
+            site.domain,
+            privacy::retention::SITE_GRACE_DAYS
+        ),
+        now,
     )?;
     Err(DashError::Redirect(format!(
         "/workspaces/{}",

@@ -216,7 +216,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             @if m.role.is_owner() {
                 section.card {
                     h2 { "Delete site" }
-                    p { "Deletes the site and all of its data. This can't be undone." }
+                    p { "The site disappears at once (events for it are no longer counted) and all of its data is deleted for good 14 days later. This can't be undone." }
                     form.inline method="post" action={ (base) "/delete" } {
                         (csrf_field(csrf))
                         label { "Type " strong { (site.domain) } " to confirm " input type="text" name="confirm" required autocomplete="off"; }

@@ -165,6 +165,17 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                     }
                 }
             }
+            @if m.role.is_owner() {
+                section.card.danger {
+                    h2 { "Delete workspace" }
+                    p { "Its sites stop counting and its members and API keys lose access at once. Everything in it is deleted for good 30 days later; until then the instance's administrator can restore it (" code { "touchpoint workspace restore" } ")." }
+                    form.inline method="post" action={ (base) "/delete" } {
+                        (csrf_field(csrf))
+                        label { "Type " strong { (m.ws.name) } " to confirm " input type="text" name="confirm" required autocomplete="off"; }
+                        button.danger type="submit" { "Delete workspace" }
+                    }
+                }
+            }
         },
     )
 }
