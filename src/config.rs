@@ -112,6 +112,9 @@ pub struct AuthSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacySettings {
+    /// The master key, base64 (32 bytes); when set, the key file is not used.
+    /// Never printed by `check-config`.
+    pub master_key: String,
     /// File holding the master key; empty = `touchpoint.key` in the data dir.
     pub key_file: String,
     /// Visitor data older than this many months is purged (1–24; sites may

@@ -19,7 +19,6 @@ use crate::{
         writer::{self, WriterConfig, WriterHandle},
     },
     metrics::Metrics,
-    privacy::Keys,
     store::{Site, Store},
 };
 
@@ -90,12 +89,16 @@ impl Application {
             &settings.storage.data_dir,
             settings.storage.cache_mb.max(1) << 20,
         )?;
-        let keys = Arc::new(Keys::load_or_create(&settings.key_file())?);
-        let auth = Arc::new(Auth::new(store.clone(), keys, settings.auth.clone())?);
+        let keys = Arc::new(crate::privacy::rekey::open_keys(&settings, &store)?);
+        let auth = Arc::new(Auth::new(
+            store.clone(),
+            keys.clone(),
+            settings.auth.clone(),
+        )?);
         let geo = GeoLookup::from_config(&settings.geoip.database)?;
         tracing::info!(geo = geo.description(), "geolocation ready");
         let now = clock.now_ms();
-        let salts = SaltKeeper::load(store.clone(), now)?;
+        let salts = SaltKeeper::load(store.clone(), keys.clone(), now)?;
         let metrics = Arc::new(Metrics::default());
         let (writer, writer_thread) = writer::spawn(
             &store,

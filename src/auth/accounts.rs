@@ -6,7 +6,7 @@ use super::{password, ratelimit::Limiter};
 use crate::{
     config::AuthSettings,
     domain::{Email, Role, UserId, WorkspaceId},
-    privacy::{self, Keys},
+    privacy::{self, Keys, aad},
     store::{ApiKeyRecord, AuditEntry, Store, StoreError, UserRecord, Workspace, WorkspaceChoice},
 };
 
@@ -45,7 +45,6 @@ pub struct Auth {
 }
 
 /// Associated data of sealed audit details.
-const AUDIT_AAD: &[u8] = b"audit-detail";
 
 /// Purpose label of the email blind index.
 const EMAIL_INDEX: &str = "account-email";
@@ -268,7 +267,10 @@ impl Auth {
                 at_ms: now_ms,
                 actor,
                 action: action.to_owned(),
-                detail: hex::encode(self.keys.seal(AUDIT_AAD, detail.as_bytes())),
+                detail: hex::encode(
+                    self.keys
+                        .seal(&aad::audit_detail(now_ms, action), detail.as_bytes()),
+                ),
             },
         )
     }
@@ -298,7 +300,12 @@ impl Auth {
     pub fn audit_detail(&self, entry: &AuditEntry) -> String {
         hex::decode(&entry.detail)
             .ok()
-            .and_then(|b| self.keys.open(AUDIT_AAD, &b).ok())
+            .and_then(|b| {
+                self.keys
+                    .open(&aad::audit_detail(entry.at_ms, &entry.action), &b)
+                    .or_else(|_| self.keys.open(aad::AUDIT_DETAIL_LEGACY, &b))
+                    .ok()
+            })
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_else(|| "(unreadable)".to_owned())
     }
@@ -347,9 +354,9 @@ pub fn check_workspace_name(name: &str) -> Result<(), AuthError> {
 }
 
 fn email_aad(id: UserId) -> Vec<u8> {
-    format!("user:{}:email", id.0).into_bytes()
+    aad::user_email(id.0)
 }
 
 fn totp_aad(id: UserId) -> Vec<u8> {
-    format!("user:{}:totp", id.0).into_bytes()
+    aad::user_totp(id.0)
 }

@@ -11,7 +11,7 @@ use crate::{
     clock::Clock,
     config::Settings,
     domain::{Domain, Email, Role, Timezone, WorkspaceId},
-    privacy::{self, Keys},
+    privacy,
     store::{Store, WorkspaceChoice},
 };
 
@@ -37,7 +37,7 @@ fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<Worksp
 
 fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
     let store = Store::open(&settings.storage.data_dir)?;
-    let keys = Arc::new(Keys::load_or_create(&settings.key_file())?);
+    let keys = Arc::new(privacy::rekey::open_keys(settings, &store)?);
     let auth = Auth::new(store.clone(), keys, settings.auth.clone())?;
     Ok((store, auth))
 }
@@ -225,6 +225,48 @@ pub fn workspace(settings: &Settings, action: WorkspaceAction) -> anyhow::Result
             )?;
             println!("restored {}", w.name);
         }
+    }
+    Ok(())
+}
+
+/// `rekey [--new-key-file PATH]`.
+///
+/// # Errors
+/// A wrong key, damaged data or storage errors, as one line; run it again.
+pub fn rekey(settings: &Settings, new_key_file: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let store = Store::open(&settings.storage.data_dir)?;
+    let from_env = !settings.privacy.master_key.trim().is_empty();
+    let replace = new_key_file.is_none();
+    let path = match new_key_file {
+        Some(p) => p,
+        None if from_env => anyhow::bail!(
+            "privacy.master_key is set: name the new key with --new-key-file PATH, then set privacy.master_key to it"
+        ),
+        None => {
+            let mut p = settings.key_file().into_os_string();
+            p.push(".new");
+            p.into()
+        }
+    };
+    let new = privacy::rekey::new_master(&path)?;
+    let report = privacy::rekey::rekey(settings, &store, &new, std::io::stderr().is_terminal())?;
+    if replace {
+        std::fs::rename(&path, settings.key_file())
+            .with_context(|| format!("moving {} over the key file", path.display()))?;
+        println!(
+            "rekeyed: {} values re-sealed{}; {} now holds the new key, the old key opens nothing",
+            report.resealed,
+            if report.resumed { " (resumed)" } else { "" },
+            settings.key_file().display()
+        );
+    } else {
+        println!(
+            "rekeyed: {} values re-sealed{}; the new key is in {} — point privacy.key_file at it (or set privacy.master_key to its base64) before starting the server; the old key opens nothing",
+            report.resealed,
+            if report.resumed { " (resumed)" } else { "" },
+            path.display()
+        );
     }
     Ok(())
 }

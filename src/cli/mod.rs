@@ -1,5 +1,5 @@
 //! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`,
-//! `workspace`, `apikey`, `purge`.
+//! `workspace`, `apikey`, `purge`, `rekey`.
 
 mod accounts;
 
@@ -54,6 +54,15 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: WorkspaceAction,
+    },
+    /// Rotate the master key: re-seal every sealed value under new keys and
+    /// retire the old ones. Resumable: run it again after an interruption.
+    Rekey {
+        /// The new key file (64 hex digits; made if missing). Without it, the
+        /// configured key file is replaced when done (its new key is first
+        /// written beside it, as `<key file>.new`).
+        #[arg(long, value_name = "PATH")]
+        new_key_file: Option<PathBuf>,
     },
     /// Delete data older than each site's retention now (the purge job, by hand).
     Purge {
@@ -149,10 +158,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             crate::jobs::validate(&settings.jobs)?;
             let geo = crate::geo::GeoLookup::from_config(&settings.geoip.database)?;
-            println!(
-                "{}",
-                toml::to_string(&settings).context("rendering settings")?
-            );
+            crate::privacy::rekey::master(&settings)?;
+            let mut shown = settings.clone();
+            if !shown.privacy.master_key.is_empty() {
+                shown.privacy.master_key = "(set, not shown)".into();
+            }
+            println!("{}", toml::to_string(&shown).context("rendering settings")?);
             println!("# geolocation: {}", geo.description());
             println!("configuration OK");
             Ok(())
@@ -162,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey { action } => accounts::apikey(&settings, action),
         Command::Workspace { action } => accounts::workspace(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
+        Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),
     }
 }
 

@@ -89,11 +89,10 @@ async fn add_member(
         &Invite {
             workspace: ws.id,
             role: new_role,
-            email_sealed: hex::encode(
-                st.auth
-                    .keys
-                    .seal(hash.as_bytes(), email.as_str().as_bytes()),
-            ),
+            email_sealed: hex::encode(st.auth.keys.seal(
+                &crate::privacy::aad::invite_email(&hash),
+                email.as_str().as_bytes(),
+            )),
             expires_ms: now + INVITE_TTL_MS,
             invited_by: m.user.login.user.id,
         },

@@ -174,7 +174,13 @@ fn invitation(
         .ok_or(DashError::NotFound)?;
     let email = hex::decode(&inv.email_sealed)
         .ok()
-        .and_then(|b| state.auth.keys.open(hash.as_bytes(), &b).ok())
+        .and_then(|b| {
+            state
+                .auth
+                .keys
+                .open(&crate::privacy::aad::invite_email(&hash), &b)
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or(DashError::NotFound)?;
     let ws = state

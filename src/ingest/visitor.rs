@@ -9,8 +9,8 @@ use arc_swap::ArcSwap;
 
 use crate::{
     domain::SiteId,
-    privacy,
-    store::{Store, StoreError},
+    privacy::{self, Keys, Purpose, aad::salt as salt_aad},
+    store::{Store, StoreError, codec::CodecError},
 };
 
 /// Milliseconds in a day.
@@ -28,6 +28,7 @@ struct SaltSet {
 /// Holds, rotates and destroys salts; shared by request handlers.
 pub struct SaltKeeper {
     store: Store,
+    keys: Arc<Keys>,
     salts: ArcSwap<SaltSet>,
     rotate_lock: std::sync::Mutex<()>,
 }
@@ -50,21 +51,37 @@ impl SaltKeeper {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn load(store: Store, now_ms: u64) -> Result<Arc<Self>, StoreError> {
+    pub fn load(store: Store, keys: Arc<Keys>, now_ms: u64) -> Result<Arc<Self>, StoreError> {
         let today = utc_day(now_ms);
-        let mut held = store.salts()?;
+        let mut held = Vec::new();
+        for (day, sealed) in store.salts()? {
+            let salt = match <[u8; 32]>::try_from(sealed.as_slice()) {
+                // Kept plain by an earlier version: sealed now.
+                Ok(plain) => {
+                    store.put_salt(day, &keys.seal_for(Purpose::Salt, &salt_aad(day), &plain))?;
+                    plain
+                }
+                Err(_) => keys
+                    .open_for(Purpose::Salt, &salt_aad(day), &sealed)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or(StoreError::Corrupt(CodecError("a salt does not open")))?,
+            };
+            held.push((day, salt));
+        }
         held.retain(|(d, _)| *d <= today);
         let current = match held.iter().find(|(d, _)| *d == today) {
             Some(s) => *s,
             None => {
                 let s = (today, privacy::random_bytes::<32>());
-                store.put_salt(s.0, &s.1)?;
+                store.put_salt(s.0, &keys.seal_for(Purpose::Salt, &salt_aad(s.0), &s.1))?;
                 s
             }
         };
         let previous = held.iter().rev().find(|(d, _)| *d < today).copied();
         let keeper = Arc::new(Self {
             store,
+            keys,
             salts: ArcSwap::from_pointee(SaltSet { current, previous }),
             rotate_lock: std::sync::Mutex::new(()),
         });
@@ -91,7 +108,12 @@ impl SaltKeeper {
             return Ok(false);
         }
         let fresh = (today, privacy::random_bytes::<32>());
-        self.store.put_salt(fresh.0, &fresh.1)?;
+        self.store.put_salt(
+            fresh.0,
+            &self
+                .keys
+                .seal_for(Purpose::Salt, &salt_aad(fresh.0), &fresh.1),
+        )?;
         // Only yesterday's salt can still matter to a visit crossing midnight.
         let previous = (old.current.0 + 1 == today).then_some(old.current);
         self.salts.store(Arc::new(SaltSet {
@@ -166,7 +188,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let day0 = 20_000 * DAY_MS + 3_600_000;
-        let keeper = SaltKeeper::load(store.clone(), day0).unwrap();
+        let keys = Arc::new(Keys::from_master(&[3; 32]));
+        let keeper = SaltKeeper::load(store.clone(), keys.clone(), day0).unwrap();
         let ip: IpAddr = "198.51.100.4".parse().unwrap();
         let a = keeper.hashes(day0, SiteId(1), ip, "UA");
         assert_eq!(a, keeper.hashes(day0 + 1000, SiteId(1), ip, "UA"));
@@ -174,7 +197,7 @@ mod tests {
         assert_ne!(a.current, keeper.hashes(day0, SiteId(1), ip, "UA2").current);
 
         // Reloading from the store keeps today's salt.
-        let again = SaltKeeper::load(store.clone(), day0 + 5000).unwrap();
+        let again = SaltKeeper::load(store.clone(), keys.clone(), day0 + 5000).unwrap();
         assert_eq!(a, again.hashes(day0, SiteId(1), ip, "UA"));
 
         let day1 = day0 + DAY_MS - 3_600_000 + 60_000; // 00:01 next day
@@ -192,5 +215,29 @@ mod tests {
         assert_eq!(keeper.destroy_expired(later).unwrap(), 1);
         assert_eq!(keeper.hashes(later, SiteId(1), ip, "UA").previous, None);
         assert_eq!(store.salts().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn salts_are_sealed_at_rest_and_plain_ones_get_sealed_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let day0 = 20_000 * DAY_MS;
+        // A salt kept plain by an earlier version.
+        let plain = [7u8; 32];
+        store.put_salt(20_000, &plain).unwrap();
+        let keys = Arc::new(Keys::from_master(&[3; 32]));
+        let keeper = SaltKeeper::load(store.clone(), keys.clone(), day0).unwrap();
+        let ip: IpAddr = "198.51.100.4".parse().unwrap();
+        let h = keeper.hashes(day0, SiteId(1), ip, "UA");
+        let held = store.salts().unwrap();
+        assert_eq!(held.len(), 1);
+        assert_ne!(held[0].1.len(), 32, "sealed now");
+        assert!(!held[0].1.windows(32).any(|w| w == plain));
+        // Same salt after sealing: ids don't change.
+        let again = SaltKeeper::load(store.clone(), keys, day0 + 1).unwrap();
+        assert_eq!(h, again.hashes(day0, SiteId(1), ip, "UA"));
+        // Another master's keys can't open it.
+        let other = Arc::new(Keys::from_master(&[4; 32]));
+        assert!(SaltKeeper::load(store, other, day0 + 2).is_err());
     }
 }

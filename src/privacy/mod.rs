@@ -2,12 +2,14 @@
 //! everything else asks for what it needs by purpose — and the privacy
 //! lifecycle built on it (retention purges).
 
+pub mod aad;
 pub mod ids;
 mod keys;
+pub mod rekey;
 pub mod retention;
 pub mod subject;
 
-pub use keys::{KeyError, Keys};
+pub use keys::{KeyError, Keys, Master, Purpose};
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;

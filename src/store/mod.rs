@@ -24,6 +24,7 @@ mod retention;
 mod rollups;
 mod rows;
 mod salts;
+mod sealed;
 mod sessions;
 mod sites;
 mod tables;
@@ -45,12 +46,16 @@ pub use read::ReadView;
 pub use requests::{DUE_DAYS, RequestKind, SubjectRequest};
 pub use retention::Cutoff;
 pub use rollups::{RollupRow, RollupSums};
+pub use sealed::{Resealer, SealedTable};
 pub use sessions::{Batch, EngagementPing, SessionAppend, SessionKey};
 pub use sites::Site;
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 2;
+
+/// Key of the sealed keyring in `meta_v1`.
+const KEYRING_KEY: &str = "keyring";
 
 /// Default size of redb's page cache (`storage.cache_mb`).
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
@@ -220,6 +225,27 @@ impl Store {
     /// Storage errors.
     pub fn read(&self) -> Result<ReadView, StoreError> {
         Ok(ReadView::new(self.db.begin_read()?))
+    }
+
+    /// The sealed keyring (see `privacy::keys`), if one was stored.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn keyring(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META)?;
+        Ok(meta.get(KEYRING_KEY)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Stores the sealed keyring.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn set_keyring(&self, sealed: &[u8]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(META)?.insert(KEYRING_KEY, sealed)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Proves the store accepts writes: a tiny transaction touching `meta_v1`.

@@ -1,4 +1,4 @@
-//! Visitor-hash salts, one per UTC day. A salt is deleted once no open visit can
+//! Visitor-hash salts, one per UTC day, sealed at rest. A salt is deleted once no open visit can
 //! need it; after that the day's visitor ids can't be recomputed or linked.
 
 use redb::{ReadableDatabase, ReadableTable};
@@ -6,33 +6,28 @@ use redb::{ReadableDatabase, ReadableTable};
 use super::{Store, StoreError, tables::SALTS};
 
 impl Store {
-    /// Every salt still held, oldest first.
+    /// Every salt still held (sealed by `privacy`), oldest first.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn salts(&self) -> Result<Vec<(u32, [u8; 32])>, StoreError> {
+    pub fn salts(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(SALTS)?;
         let mut out = Vec::new();
         for row in table.iter()? {
             let (k, v) = row?;
-            let mut salt = [0u8; 32];
-            if v.value().len() != 32 {
-                return Err(StoreError::Corrupt(super::codec::CodecError("salt length")));
-            }
-            salt.copy_from_slice(v.value());
-            out.push((k.value(), salt));
+            out.push((k.value(), v.value().to_vec()));
         }
         Ok(out)
     }
 
-    /// Stores the salt for `day`.
+    /// Stores the (sealed) salt for `day`.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn put_salt(&self, day: u32, salt: &[u8; 32]) -> Result<(), StoreError> {
+    pub fn put_salt(&self, day: u32, salt: &[u8]) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
-        tx.open_table(SALTS)?.insert(day, salt.as_slice())?;
+        tx.open_table(SALTS)?.insert(day, salt)?;
         tx.commit()?;
         Ok(())
     }

@@ -146,15 +146,10 @@ async fn a_deleted_workspace_locks_everyone_out_can_be_restored_and_is_purged_af
 
     // Deleted again and left past 30 days: purged for good, keys and members too.
     store.soft_delete_workspace(ws, T0).unwrap();
-    let keys = std::sync::Arc::new(
-        touchpoint::privacy::Keys::load_or_create(&dir.path().join("touchpoint.key")).unwrap(),
-    );
-    let auth = touchpoint::auth::Auth::new(
-        store.clone(),
-        keys,
-        crate::helpers::test_settings(dir.path(), &[]).auth,
-    )
-    .unwrap();
+    let settings = crate::helpers::test_settings(dir.path(), &[]);
+    let keys =
+        std::sync::Arc::new(touchpoint::privacy::rekey::open_keys(&settings, &store).unwrap());
+    let auth = touchpoint::auth::Auth::new(store.clone(), keys, settings.auth).unwrap();
     retention::run(&auth, &store, 24, 1000, T0 + 29 * DAY).unwrap();
     assert_eq!(store.deleted_workspaces().unwrap().len(), 1);
     retention::run(&auth, &store, 24, 1000, T0 + 31 * DAY).unwrap();

@@ -1,0 +1,36 @@
+//! Associated data of every sealed field, defined once: sealing, opening and
+//! re-sealing (`touchpoint rekey`) must agree on it. Each names the table and
+//! the record, so a sealed value copied to another record does not open.
+
+/// An account's email.
+#[must_use]
+pub fn user_email(id: u32) -> Vec<u8> {
+    format!("user:{id}:email").into_bytes()
+}
+
+/// An account's TOTP secret.
+#[must_use]
+pub fn user_totp(id: u32) -> Vec<u8> {
+    format!("user:{id}:totp").into_bytes()
+}
+
+/// An invitation's email (the record is the invitation's token hash, hex).
+#[must_use]
+pub fn invite_email(token_hash_hex: &str) -> Vec<u8> {
+    token_hash_hex.as_bytes().to_vec()
+}
+
+/// An audit entry's details (bound to the entry's time and action).
+#[must_use]
+pub fn audit_detail(at_ms: u64, action: &str) -> Vec<u8> {
+    format!("audit_v1:{at_ms}:{action}").into_bytes()
+}
+
+/// Audit details sealed before they were bound to their entry.
+pub const AUDIT_DETAIL_LEGACY: &[u8] = b"audit-detail";
+
+/// The visitor-hash salt of a UTC day.
+#[must_use]
+pub fn salt(day: u32) -> Vec<u8> {
+    format!("salts_v1:{day}").into_bytes()
+}

@@ -1,0 +1,144 @@
+//! Opening the keyring at start, and rotating the master key
+//! (`touchpoint rekey`): the ring is re-sealed under the new master with new
+//! data and salt keys, every sealed value is re-sealed under them, and the
+//! old keys are retired — after which the old master opens nothing. The
+//! blind-index key stays (indexes must stay comparable; it can't be rotated
+//! without the plaintexts, which are never kept).
+//!
+//! A rekey can be interrupted and run again: the ring is switched to the new
+//! master first, in one transaction, and re-sealing skips values already
+//! under the current keys.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{KeyError, Keys, Master, Purpose};
+use crate::{
+    config::Settings,
+    store::{SealedTable, Store, StoreError, codec::CodecError},
+};
+
+/// Why keys could not be opened or rotated.
+#[derive(Debug, thiserror::Error)]
+pub enum RekeyError {
+    /// A key problem.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A storage problem.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The configured master key: `privacy.master_key` when set, else the key file.
+///
+/// # Errors
+/// A malformed key, or a key file that can't be read or made.
+pub fn master(settings: &Settings) -> Result<Master, KeyError> {
+    if settings.privacy.master_key.trim().is_empty() {
+        Master::load_or_create(&settings.key_file())
+    } else {
+        Master::from_base64(&settings.privacy.master_key)
+    }
+}
+
+/// Opens the store's keyring with the configured master (making the first
+/// ring on a new store).
+///
+/// # Errors
+/// A wrong or malformed master key, or storage errors.
+pub fn open_keys(settings: &Settings, store: &Store) -> Result<Keys, RekeyError> {
+    let m = master(settings)?;
+    let (keys, fresh) = Keys::unlock(&m, store.keyring()?.as_deref())?;
+    if let Some(sealed) = fresh {
+        store.set_keyring(&sealed)?;
+    }
+    if keys.retiring() > 0 {
+        tracing::warn!("a rekey was interrupted: run `touchpoint rekey` again to finish it");
+    }
+    Ok(keys)
+}
+
+/// What a rekey did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RekeyReport {
+    /// Sealed values re-sealed under the new keys.
+    pub resealed: u64,
+    /// True when this run resumed an interrupted rekey.
+    pub resumed: bool,
+}
+
+/// Rotates from the configured master to `new` (see the module docs).
+///
+/// # Errors
+/// A wrong master, a value that does not open (damage), or storage errors.
+/// Run it again after an interruption.
+pub fn rekey(
+    settings: &Settings,
+    store: &Store,
+    new: &Master,
+    progress: bool,
+) -> Result<RekeyReport, RekeyError> {
+    let stored = store.keyring()?;
+    let mut report = RekeyReport::default();
+    // Resuming: the ring is already under the new master.
+    let keys = match Keys::unlock(new, stored.as_deref()) {
+        Ok((k, None)) => {
+            report.resumed = true;
+            k
+        }
+        _ => {
+            let (old, fresh) = Keys::unlock(&master(settings)?, stored.as_deref())?;
+            if let Some(sealed) = fresh {
+                store.set_keyring(&sealed)?;
+            }
+            let rotated = old.rotated();
+            store.set_keyring(&rotated.seal_ring(new))?;
+            rotated
+        }
+    };
+    for table in SealedTable::ALL {
+        let purpose = match table {
+            SealedTable::Salts => Purpose::Salt,
+            SealedTable::Users | SealedTable::Invites | SealedTable::Audit => Purpose::Data,
+        };
+        let bar = if progress {
+            ProgressBar::new(store.sealed_rows(table)?)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(table.table_name());
+        report.resealed += store.reseal(
+            table,
+            &mut |aads, sealed| {
+                if keys.is_current(purpose, sealed) {
+                    return Ok(None);
+                }
+                // The first associated data is today's; others are older forms.
+                let plain = aads
+                    .iter()
+                    .find_map(|aad| keys.open_for(purpose, aad, sealed).ok())
+                    .ok_or(StoreError::Corrupt(CodecError(
+                        "a sealed value does not open",
+                    )))?;
+                Ok(Some(keys.seal_for(purpose, &aads[0], &plain)))
+            },
+            &mut || bar.inc(1),
+        )?;
+        bar.finish();
+    }
+    store.set_keyring(&keys.retired().seal_ring(new))?;
+    Ok(report)
+}
+
+/// Reads (or makes, 0600) the new key file for a rekey.
+///
+/// # Errors
+/// As [`Master::load_or_create`].
+pub fn new_master(path: &Path) -> Result<Master, KeyError> {
+    Master::load_or_create(path)
+}
