@@ -44,8 +44,6 @@ pub struct Auth {
     pub(super) used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
 }
 
-/// Associated data of sealed audit details.
-
 /// Purpose label of the email blind index.
 const EMAIL_INDEX: &str = "account-email";
 

@@ -341,9 +341,9 @@ impl Keys {
 
 /// The key id of a sealed value.
 fn key_id(sealed: &[u8]) -> Option<u8> {
-    match sealed.first()? {
-        &SEALED_V1 => Some(1),
-        &SEALED_V2 => sealed.get(1).copied(),
+    match *sealed.first()? {
+        SEALED_V1 => Some(1),
+        SEALED_V2 => sealed.get(1).copied(),
         _ => None,
     }
 }
