@@ -16,6 +16,7 @@ mod ops;
 mod optout;
 mod privacy;
 mod process;
+mod rekey;
 mod retention;
 mod revenue;
 mod scenario;

@@ -36,7 +36,7 @@ pub(crate) fn run_ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// Starts `serve` and returns the child and its URL from the "listening on" line.
-fn serve(dir: &Path) -> (Child, String) {
+pub(crate) fn serve(dir: &Path) -> (Child, String) {
     let mut child = cmd(dir)
         .arg("serve")
         .stdout(Stdio::piped())
