@@ -179,6 +179,12 @@ fn invitation(
                 .auth
                 .keys
                 .open(&crate::privacy::aad::invite_email(&hash), &b)
+                .or_else(|_| {
+                    state
+                        .auth
+                        .keys
+                        .open(&crate::privacy::aad::invite_email_legacy(&hash), &b)
+                })
                 .ok()
         })
         .and_then(|b| String::from_utf8(b).ok())

@@ -17,6 +17,12 @@ pub fn user_totp(id: u32) -> Vec<u8> {
 /// An invitation's email (the record is the invitation's token hash, hex).
 #[must_use]
 pub fn invite_email(token_hash_hex: &str) -> Vec<u8> {
+    format!("invites_v1:{token_hash_hex}").into_bytes()
+}
+
+/// Invitation emails sealed before the table was named: the bare token hash.
+#[must_use]
+pub fn invite_email_legacy(token_hash_hex: &str) -> Vec<u8> {
     token_hash_hex.as_bytes().to_vec()
 }
 

@@ -162,7 +162,13 @@ pub fn run(
         auth.audit(&[site.workspace], None, "purge", &json, now_ms)?;
         store.set_last_purge(site.id, &json)?;
         if r.total() > 0 {
-            tracing::info!(site = %r.site, rows = r.total(), kept_from = %r.kept_from, "retention purge");
+            tracing::info!(
+                site = %r.site,
+                rows = r.total(),
+                kept_from = %r.kept_from,
+                duration_ms = r.duration_ms,
+                "retention purge"
+            );
         }
         out.push(r);
     }

@@ -244,3 +244,26 @@ pub fn export(
         })).collect::<Vec<_>>(),
     }))
 }
+
+/// Corrects the lead identifiers of everyone `who` resolves to: a new email
+/// and/or phone (plain or digest) replaces what is kept. Returns the lead
+/// identities changed.
+///
+/// # Errors
+/// Storage errors.
+pub fn rectify(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    who: &PersonKeys,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<u64, StoreError> {
+    let email = email.map(|e| lead_email_index(keys, &email_digest(e)));
+    let phone = phone.map(|p| lead_phone_index(keys, &phone_digest(p)));
+    let mut n = 0;
+    for s in &who.subjects {
+        n += u64::from(store.rectify_lead(site.id, s, email.clone(), phone.clone())?);
+    }
+    Ok(n)
+}

@@ -158,4 +158,38 @@ impl Store {
             .map(|v| from_json(v.value(), "identity row"))
             .transpose()
     }
+
+    /// Corrects a subject's lead identifiers (a rectification): each given
+    /// index replaces the stored one. Returns whether the subject had any.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn rectify_lead(
+        &self,
+        site: SiteId,
+        subject: &[u8; 32],
+        email: Option<String>,
+        phone: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let found = {
+            let mut t = tx.open_table(IDENTITIES)?;
+            let key = (site.0, subject.as_slice());
+            let current: Option<LeadIdentity> = t
+                .get(key)?
+                .map(|v| from_json(v.value(), "identity row"))
+                .transpose()?;
+            match current {
+                Some(mut id) => {
+                    id.email = email.or(id.email);
+                    id.phone = phone.or(id.phone);
+                    t.insert(key, to_json(&id)?.as_slice())?;
+                    true
+                }
+                None => false,
+            }
+        };
+        tx.commit()?;
+        Ok(found)
+    }
 }

@@ -122,7 +122,8 @@ impl Store {
                         })
                         .collect::<Result<_, StoreError>>()?;
                     for (hash, mut i) in rows {
-                        if field(f, &[aad::invite_email(&hash)], &mut i.email_sealed)? {
+                        let aads = [aad::invite_email(&hash), aad::invite_email_legacy(&hash)];
+                        if field(f, &aads, &mut i.email_sealed)? {
                             n += 1;
                             table.insert(hash.as_str(), to_json(&i)?.as_slice())?;
                         }

@@ -297,3 +297,51 @@ async fn the_consent_log_is_listed_filtered_and_exported_as_csv_and_only_for_own
         assert_eq!(status, 403, "{role:?}");
     }
 }
+
+#[tokio::test]
+async fn a_rectified_email_finds_the_person_and_the_old_one_no_longer_does() {
+    let app = seeded().await;
+    let (mut web, _) = app.member("admin@acme.test", Role::Admin, app.acme()).await;
+    web.get("/sites/example.com/privacy").await;
+    let visits = |body: &str| -> usize {
+        let d: Value = serde_json::from_str(body).unwrap();
+        d["visits"].as_array().unwrap().len()
+    };
+    let by = |email: &'static str| [("kind", "email"), ("value", email)];
+    let (_, _, body) = web
+        .post("/sites/example.com/privacy/export", &by("jane@example.com"))
+        .await;
+    assert_eq!(visits(&body), 1);
+    // Nothing to correct with: refused.
+    let mut form = by("jane@example.com").to_vec();
+    let (status, _, _) = web.post("/sites/example.com/privacy/rectify", &form).await;
+    assert_eq!(status, 400);
+    form.push(("new_email", "Jane.Doe@Example.org"));
+    let (status, _, page) = web.post("/sites/example.com/privacy/rectify", &form).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Corrected 1 lead record(s)"), "{page}");
+    let (_, _, body) = web
+        .post(
+            "/sites/example.com/privacy/export",
+            &by("jane.doe@example.org"),
+        )
+        .await;
+    assert_eq!(visits(&body), 1, "found by the corrected email");
+    let (_, _, body) = web
+        .post("/sites/example.com/privacy/export", &by("jane@example.com"))
+        .await;
+    assert_eq!(visits(&body), 0, "not by the old one");
+    // Her phone was kept as it was.
+    let (_, _, body) = web
+        .post(
+            "/sites/example.com/privacy/export",
+            &[("kind", "phone"), ("value", "+442079460958")],
+        )
+        .await;
+    assert_eq!(visits(&body), 1);
+    let reqs = app.state.store.requests(app.acme()).unwrap();
+    assert!(
+        reqs.iter()
+            .any(|r| r.kind.as_str() == "rectification" && r.rows["identities_v1"] == 1)
+    );
+}

@@ -28,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{domain}/privacy/lookup", web::post().to(lookup))
         .route("/sites/{domain}/privacy/export", web::post().to(export))
         .route("/sites/{domain}/privacy/erase", web::post().to(erase))
+        .route("/sites/{domain}/privacy/rectify", web::post().to(rectify))
         .route(
             "/sites/{domain}/privacy/requests",
             web::post().to(log_received),
@@ -132,6 +133,10 @@ struct PersonInput {
     request: String,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    new_phone: String,
 }
 
 /// Finds the person's rows (a scan of the site's visits, off the async threads).
@@ -357,6 +362,87 @@ async fn erase(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let mut o = plain(StatusCode::OK);
+    o.notice = Some(&notice);
+    render(&m, &site, &filter, o)
+}
+
+/// `POST /sites/{domain}/privacy/rectify`: replaces the person's kept email
+/// and/or phone (as keyed indexes, like everything else).
+async fn rectify(
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<PersonInput>,
+) -> Result<HttpResponse, DashError> {
+    let site = site_for(&m, &domain)?;
+    let filter = ConsentFilter::default();
+    let who = parse_who(&f).map_err(DashError::BadRequest)?;
+    let given = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (email, phone) = (given(&f.new_email), given(&f.new_phone));
+    let checked = email
+        .as_deref()
+        .map(|e| Identifier::parse("email", e))
+        .transpose()
+        .and_then(|_| {
+            phone
+                .as_deref()
+                .map(|p| Identifier::parse("phone", p))
+                .transpose()
+        });
+    if let Err(e) = checked.and_then(|_| {
+        if email.is_none() && phone.is_none() {
+            Err("enter the corrected email or phone".to_owned())
+        } else {
+            Ok(())
+        }
+    }) {
+        let mut o = plain(StatusCode::BAD_REQUEST);
+        o.error = Some(&e);
+        return render(&m, &site, &filter, o);
+    }
+    let st = m.state();
+    let (store, keys, s2, w2) = (
+        st.store.clone(),
+        st.auth.keys.clone(),
+        site.clone(),
+        who.clone(),
+    );
+    let n = web::block(move || -> Result<u64, DashError> {
+        let k = subject::resolve(&store, &keys, &s2, &w2)?;
+        Ok(subject::rectify(
+            &store,
+            &keys,
+            &s2,
+            &k,
+            email.as_deref(),
+            phone.as_deref(),
+        )?)
+    })
+    .await??;
+    let rows = [(crate::store::PersonTable::Identities, n)]
+        .into_iter()
+        .collect();
+    let r = complete(
+        &m,
+        &site,
+        RequestKind::Rectification,
+        &who,
+        &f.request,
+        &rows,
+    )?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "subject_rectification",
+        &format!(
+            "{}: request #{} ({}), {n} lead records corrected",
+            site.domain,
+            r.id,
+            who.kind()
+        ),
+        st.clock.now_ms(),
+    )?;
+    let notice = format!("Corrected {n} lead record(s) (request #{}).", r.id);
     let mut o = plain(StatusCode::OK);
     o.notice = Some(&notice);
     render(&m, &site, &filter, o)

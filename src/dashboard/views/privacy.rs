@@ -107,6 +107,12 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
                         button type="submit" { "Export as JSON" }
                     }
+                    form.stack method="post" action={ (base) "/rectify" } {
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        label { "Corrected email" input type="email" name="new_email" autocomplete="off"; }
+                        label { "Corrected phone" input type="tel" name="new_phone" autocomplete="off"; }
+                        button.secondary type="submit" { "Correct their details" }
+                    }
                     form.stack method="post" action={ (base) "/erase" } {
                         (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
                         label { "Type " code { "erase" } " to delete every row above, for good"
