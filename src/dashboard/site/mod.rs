@@ -5,6 +5,7 @@ pub mod conversions;
 pub mod params;
 mod privacy;
 pub mod report;
+mod requests;
 mod settings;
 
 use std::time::Instant;
