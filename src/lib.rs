@@ -1,6 +1,7 @@
 //! Touchpoint: self-hosted, privacy-first web analytics and marketing attribution.
 
 pub mod api;
+pub mod attribution;
 pub mod auth;
 pub mod cli;
 pub mod clock;
