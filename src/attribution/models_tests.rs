@@ -190,7 +190,7 @@ fn time_decay_halves_per_half_life() {
     };
     assert_credits(
         m,
-        &[j.clone()],
+        std::slice::from_ref(&j),
         &[
             (1, 1.0 / 7.0, 1.0),
             (2, 2.0 / 7.0, 2.0),
