@@ -253,6 +253,7 @@ pub fn rekey(settings: &Settings, new_key_file: Option<std::path::PathBuf>) -> a
     let report = privacy::rekey::rekey(settings, &store, &new, std::io::stderr().is_terminal())?;
     if replace {
         std::fs::rename(&path, settings.key_file())
+            .and_then(|()| privacy::sync_dir(&settings.key_file()))
             .with_context(|| format!("moving {} over the key file", path.display()))?;
         println!(
             "rekeyed: {} values re-sealed{}; {} now holds the new key, the old key opens nothing",

@@ -158,7 +158,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             crate::jobs::validate(&settings.jobs)?;
             let geo = crate::geo::GeoLookup::from_config(&settings.geoip.database)?;
-            crate::privacy::rekey::master(&settings)?;
+            // The key's form only: no key file is made here.
+            if !settings.privacy.master_key.trim().is_empty() {
+                crate::privacy::Master::from_base64(&settings.privacy.master_key)?;
+            }
             let mut shown = settings.clone();
             if !shown.privacy.master_key.is_empty() {
                 shown.privacy.master_key = "(set, not shown)".into();

@@ -3,7 +3,8 @@
 //! out. The decision goes to the site's consent log (mechanism `optout`) and
 //! withdraws identifiers kept under the browser's first-party id when the
 //! page sees one (served from the site's own domain through a proxy). A
-//! browser sending Global Privacy Control is opted out on sight.
+//! browser sending Global Privacy Control is told the tracker already treats
+//! it as a decline, and can record it here too. A GET never writes.
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -105,31 +106,24 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let site = site_of(&state, &domain)?;
-    let already = req.cookie(OPTOUT_COOKIE).is_some();
     let gpc = req
         .headers()
         .get("sec-gpc")
         .is_some_and(|v| v.as_bytes() == b"1");
-    // Global Privacy Control is an opt-out: recorded once per browser.
-    if gpc && !already {
-        record(&req, &state, &site, "gpc")?;
-    }
-    let csrf = prelogin_token(&req);
-    let status = if already || gpc {
-        v::Status::OptedOut { gpc }
+    // A GET records nothing: the opt-out is the form's POST. (The tracker
+    // already treats Global Privacy Control as a decline on the site itself.)
+    let status = if req.cookie(OPTOUT_COOKIE).is_some() {
+        v::Status::OptedOut
     } else {
-        v::Status::Open
+        v::Status::Open { gpc }
     };
-    let mut resp = prelogin_page(
+    let csrf = prelogin_token(&req);
+    Ok(prelogin_page(
         &req,
         &csrf,
         StatusCode::OK,
         &v::optout(&site, &csrf, status),
-    );
-    if gpc && !already {
-        resp.add_cookie(&remembered(&req)).ok();
-    }
-    Ok(resp)
+    ))
 }
 
 /// `POST /optout/{domain}`
@@ -140,7 +134,11 @@ async fn opt_out(
     Posted(_): Posted<Empty>,
 ) -> Result<HttpResponse, DashError> {
     let site = site_of(&state, &domain)?;
-    record(&req, &state, &site, "page")?;
+    let gpc = req
+        .headers()
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes() == b"1");
+    record(&req, &state, &site, if gpc { "page (gpc)" } else { "page" })?;
     let csrf = prelogin_token(&req);
     let mut resp = prelogin_page(
         &req,

@@ -119,6 +119,7 @@ impl Master {
                 let mut file = options.open(path).map_err(err)?;
                 file.write_all(hex::encode(master).as_bytes())
                     .and_then(|()| file.sync_all())
+                    .and_then(|()| sync_dir(path))
                     .map_err(err)?;
                 tracing::warn!(
                     path = %path.display(),
@@ -145,6 +146,20 @@ impl Master {
         let d = self.derive("touchpoint/v1/fingerprint");
         d[..FINGERPRINT_LEN].try_into().expect("8 bytes")
     }
+}
+
+/// Makes a file's creation or renaming durable: syncs its directory.
+///
+/// # Errors
+/// The directory can't be opened or synced.
+pub fn sync_dir(file: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 /// The ring as stored (hex keys), sealed under the master.

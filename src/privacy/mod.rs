@@ -9,7 +9,7 @@ pub mod rekey;
 pub mod retention;
 pub mod subject;
 
-pub use keys::{KeyError, Keys, Master, Purpose};
+pub use keys::{KeyError, Keys, Master, Purpose, sync_dir};
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;

@@ -138,11 +138,25 @@ pub fn run(
     batch_rows: usize,
     now_ms: u64,
 ) -> Result<Vec<PurgeReceipt>, StoreError> {
-    // Deleted sites and workspaces past their grace period go first.
-    let (sites, workspaces) = store.purge_deleted(
+    // Deleted sites and workspaces past their grace period go first: their
+    // rows in small batches, then what is left in one transaction each.
+    let (sites_before, ws_before) = (
         now_ms.saturating_sub(SITE_GRACE_DAYS * DAY_MS),
         now_ms.saturating_sub(WORKSPACE_GRACE_DAYS * DAY_MS),
-    )?;
+    );
+    for site in store.sites_due_for_purge(sites_before, ws_before)? {
+        let all = Cutoff {
+            site,
+            before_ms: u64::MAX,
+            before_day: u32::MAX,
+            keep_aggregates: false,
+        };
+        for table in PersonTable::ALL {
+            drain(|| store.purge_old(table, &all, batch_rows, false), false)?;
+        }
+        drain(|| store.purge_old_rollups(&all, batch_rows, false), false)?;
+    }
+    let (sites, workspaces) = store.purge_deleted(sites_before, ws_before)?;
     for (what, names) in [("site", sites), ("workspace", workspaces)] {
         for name in names {
             let detail = format!("deleted {what} {name:?} purged for good");

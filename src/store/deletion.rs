@@ -99,6 +99,31 @@ impl Store {
         Ok(all.into_iter().filter(|w| w.deleted_ms.is_some()).collect())
     }
 
+    /// The sites [`Store::purge_deleted`] would delete with the same cutoffs
+    /// (their own deletion, or their workspace's), so their rows can first be
+    /// deleted in small batches.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn sites_due_for_purge(
+        &self,
+        sites_before_ms: u64,
+        workspaces_before_ms: u64,
+    ) -> Result<Vec<SiteId>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let sites: Vec<super::Site> = all_rows(&tx.open_table(SITES)?, "site row")?;
+        let ws: Vec<Workspace> = all_rows(&tx.open_table(WORKSPACES)?, "workspace row")?;
+        let dead_ws = |id: WorkspaceId| {
+            ws.iter()
+                .any(|w| w.id == id && w.deleted_ms.is_some_and(|d| d < workspaces_before_ms))
+        };
+        Ok(sites
+            .into_iter()
+            .filter(|s| s.deleted_ms.is_some_and(|d| d < sites_before_ms) || dead_ws(s.workspace))
+            .map(|s| s.id)
+            .collect())
+    }
+
     /// Deletes for good the sites soft-deleted before `sites_before_ms` and
     /// the workspaces soft-deleted before `workspaces_before_ms` (with all
     /// their sites, keys, members, invitations, audit log and request log),

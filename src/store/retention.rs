@@ -5,10 +5,10 @@
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
-    LeadIdentity, Store, StoreError,
+    ConsentEntry, LeadIdentity, Store, StoreError,
     person::PersonTable,
     rows::from_json,
-    tables::{CONSENTS, DAY_VERSIONS, IDENTITIES, META, ROLLED_DAYS, ROLLUPS, SESSIONS},
+    tables::{CONSENTED, CONSENTS, DAY_VERSIONS, IDENTITIES, META, ROLLED_DAYS, ROLLUPS, SESSIONS},
 };
 use crate::domain::SiteId;
 
@@ -30,8 +30,9 @@ impl Store {
     /// `dry_run`, counts them all without deleting). Returns the rows.
     ///
     /// Age is a visit's start, a consent record's time, and the last time a
-    /// lead identifier was seen; consent in force has no age of its own (it
-    /// goes with the visitor's erasure or a decline).
+    /// lead identifier was seen. Consent in force has no age of its own (it
+    /// goes with the visitor's erasure or a decline), and the records of a
+    /// subject whose consent is in force are kept as its proof.
     ///
     /// # Errors
     /// Storage errors.
@@ -46,18 +47,37 @@ impl Store {
         let limit = if dry_run { usize::MAX } else { limit };
         let tx = self.db.begin_write()?;
         let n = match table {
-            PersonTable::Sessions | PersonTable::Consents => {
-                let def = if table == PersonTable::Sessions {
-                    SESSIONS
-                } else {
-                    CONSENTS
-                };
-                let mut t = tx.open_table(def)?;
+            PersonTable::Sessions => {
+                let mut t = tx.open_table(SESSIONS)?;
                 let keys: Vec<(u32, u64, u64)> = t
                     .range((s, 0, 0)..(s, c.before_ms, 0))?
                     .take(limit)
                     .map(|r| r.map(|(k, _)| k.value()))
                     .collect::<Result<_, _>>()?;
+                if !dry_run {
+                    for k in &keys {
+                        t.remove(k)?;
+                    }
+                }
+                keys.len()
+            }
+            PersonTable::Consents => {
+                // The record of a consent still in force is its proof: kept
+                // for as long as the consent is.
+                let in_force = tx.open_table(CONSENTED)?;
+                let mut t = tx.open_table(CONSENTS)?;
+                let mut keys = Vec::new();
+                for row in t.range((s, 0, 0)..(s, c.before_ms, 0))? {
+                    let (k, v) = row?;
+                    let e: ConsentEntry = from_json(v.value(), "consent row")?;
+                    let subject = hex::decode(&e.subject).unwrap_or_default();
+                    if in_force.get((s, subject.as_slice()))?.is_none() {
+                        keys.push(k.value());
+                        if keys.len() >= limit {
+                            break;
+                        }
+                    }
+                }
                 if !dry_run {
                     for k in &keys {
                         t.remove(k)?;

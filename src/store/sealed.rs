@@ -6,10 +6,12 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::{
     AuditEntry, Invite, Store, StoreError, UserRecord,
-    codec::CodecError,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, SALTS, USERS},
+    tables::{AUDIT, INVITES, META, SALTS, USERS},
 };
+
+/// Marker in `meta_v1`: plain values from earlier versions have been sealed.
+const PLAIN_SEALED_KEY: &str = "plain_values_sealed";
 use crate::privacy::aad;
 
 /// A table with sealed fields.
@@ -41,18 +43,30 @@ impl SealedTable {
     }
 }
 
-/// Re-seals one value: given its associated data (the current form first,
-/// then older forms to open with) and the sealed bytes, the new sealed bytes,
-/// or `None` to leave it.
-pub type Resealer<'a> = dyn FnMut(&[Vec<u8>], &[u8]) -> Result<Option<Vec<u8>>, StoreError> + 'a;
-
-fn unhex(s: &str) -> Result<Vec<u8>, StoreError> {
-    hex::decode(s).map_err(|_| StoreError::Corrupt(CodecError("sealed field is not hex")))
+/// A value as found in a sealed field.
+#[derive(Debug, Clone, Copy)]
+pub enum Stored<'a> {
+    /// Sealed bytes.
+    Sealed(&'a [u8]),
+    /// Left plain by an earlier version (audit details, salts): to be sealed.
+    Plain(&'a [u8]),
 }
 
-/// Re-seals a hex field in place; true when it changed.
+/// Re-seals one value: given its associated data (the current form first,
+/// then older forms to open with) and the stored value, the new sealed bytes,
+/// or `None` to leave it.
+pub type Resealer<'a> =
+    dyn FnMut(&[Vec<u8>], Stored<'_>) -> Result<Option<Vec<u8>>, StoreError> + 'a;
+
+/// Re-seals a hex field in place (text that isn't hex is a plain value from
+/// an earlier version); true when it changed.
 fn field(f: &mut Resealer<'_>, aads: &[Vec<u8>], value: &mut String) -> Result<bool, StoreError> {
-    match f(aads, &unhex(value)?)? {
+    let bytes = hex::decode(value.as_str()).ok();
+    let stored = match &bytes {
+        Some(b) => Stored::Sealed(b),
+        None => Stored::Plain(value.as_bytes()),
+    };
+    match f(aads, stored)? {
         Some(new) => {
             *value = hex::encode(new);
             Ok(true)
@@ -62,6 +76,27 @@ fn field(f: &mut Resealer<'_>, aads: &[Vec<u8>], value: &mut String) -> Result<b
 }
 
 impl Store {
+    /// Whether the one-off sealing of values left plain has run.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn plain_values_sealed(&self) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(META)?.get(PLAIN_SEALED_KEY)?.is_some())
+    }
+
+    /// Notes that values left plain were sealed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn set_plain_values_sealed(&self) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(META)?
+            .insert(PLAIN_SEALED_KEY, [1u8].as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Rows of a sealed table (for progress).
     ///
     /// # Errors
@@ -158,7 +193,13 @@ impl Store {
                         .map(|r| r.map(|(k, v)| (k.value(), v.value().to_vec())))
                         .collect::<Result<_, _>>()?;
                     for (day, sealed) in rows {
-                        if let Some(new) = f(&[aad::salt(day)], &sealed)? {
+                        // A bare 32-byte salt was kept plain by an earlier version.
+                        let stored = if sealed.len() == 32 {
+                            Stored::Plain(&sealed)
+                        } else {
+                            Stored::Sealed(&sealed)
+                        };
+                        if let Some(new) = f(&[aad::salt(day)], stored)? {
                             n += 1;
                             table.insert(day, new.as_slice())?;
                         }

@@ -11,7 +11,7 @@ use touchpoint::{
     auth::Auth,
     domain::Role,
     privacy::{Keys, Master, Purpose, aad, rekey},
-    store::{SealedTable, Store},
+    store::{AuditEntry, SealedTable, Store, Stored},
 };
 
 use crate::{
@@ -48,11 +48,12 @@ fn all_open(store: &Store, keys: &Keys) -> (usize, usize) {
         store
             .reseal(
                 t,
-                &mut |aads, sealed| {
+                &mut |aads, stored| {
                     total += 1;
-                    if aads
-                        .iter()
-                        .any(|a| keys.open_for(purpose, a, sealed).is_ok())
+                    if let Stored::Sealed(sealed) = stored
+                        && aads
+                            .iter()
+                            .any(|a| keys.open_for(purpose, a, sealed).is_ok())
                     {
                         opened += 1;
                     }
@@ -165,8 +166,8 @@ async fn an_interrupted_rekey_finishes_when_run_again() {
     store
         .reseal(
             SealedTable::Users,
-            &mut |_, sealed| {
-                assert!(keys.is_current(Purpose::Data, sealed));
+            &mut |_, stored| {
+                assert!(matches!(stored, Stored::Sealed(b) if keys.is_current(Purpose::Data, b)));
                 Ok(None)
             },
             &mut || {},
@@ -217,4 +218,49 @@ async fn the_master_key_can_come_from_the_environment() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("master key does not match"));
+}
+
+#[tokio::test]
+async fn values_an_earlier_version_kept_plain_are_sealed_and_rekeyed() {
+    let app = seeded().await;
+    let dir = app.stop().await;
+    {
+        // As an earlier version wrote them: a plain audit detail and a bare salt.
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .append_audit(
+                &[touchpoint::domain::WorkspaceId(1)],
+                &AuditEntry {
+                    at_ms: 5,
+                    actor: None,
+                    action: "member_added".into(),
+                    detail: "old.plain@agency.test joined".into(),
+                },
+            )
+            .unwrap();
+        store.put_salt(19_000, &[7u8; 32]).unwrap();
+    }
+    let out = run_ok(dir.path(), &["rekey"]);
+    assert!(out.contains("rekeyed:"), "{out}");
+    let key_file = dir.path().join("touchpoint.key");
+    let store = Store::open(dir.path()).unwrap();
+    let (keys, _) =
+        Keys::unlock(&master_of(&key_file), store.keyring().unwrap().as_deref()).unwrap();
+    let (opened, total) = all_open(&store, &keys);
+    assert_eq!(opened, total, "nothing plain is left");
+    let settings = test_settings(dir.path(), &[]);
+    let auth = Auth::new(store.clone(), Arc::new(keys), settings.auth).unwrap();
+    let log = store
+        .audit_log(touchpoint::domain::WorkspaceId(1), 100)
+        .unwrap();
+    let old = log.iter().find(|e| e.at_ms == 5).unwrap();
+    assert_eq!(auth.audit_detail(old), "old.plain@agency.test joined");
+    drop(auth);
+    drop(store);
+    let bytes = std::fs::read(dir.path().join(touchpoint::store::FILE_NAME)).unwrap();
+    let needle = b"old.plain@agency.test";
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "sealed at rest"
+    );
 }

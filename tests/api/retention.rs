@@ -197,3 +197,31 @@ async fn the_cli_dry_run_lists_what_would_go_and_purge_deletes_it() {
     let after = crate::process::run_ok(dir.path(), &["purge", "--dry-run"]);
     assert_eq!(line(&after, "sessions_v1"), 0);
 }
+
+#[tokio::test]
+async fn the_record_of_a_consent_still_in_force_is_kept_as_its_proof() {
+    let app = seeded().await;
+    app.edit_site(|s| s.consent_mode = touchpoint::domain::ConsentMode::CookielessUntilConsent);
+    app.clock.set_ms(T0);
+    let accept = json!({"n": "consent", "u": "https://example.com/", "d": "example.com",
+        "uid": "kept-proof-uid-0001", "c": {"d": "accept", "v": "1", "m": "banner"}});
+    let r = app
+        .post_raw(
+            &accept.to_string(),
+            CHROME,
+            &[("x-forwarded-for", "203.0.113.4")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(app.state.store.consent_log(SiteId(1)).unwrap().len(), 2);
+    app.clock.set_ms(T0 + (365 + 366) * DAY);
+    let gone = purge(&app);
+    assert_eq!(
+        gone.rows[&PersonTable::Consents],
+        1,
+        "only the decline goes"
+    );
+    let log = app.state.store.consent_log(SiteId(1)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].decision.as_str(), "accept");
+}

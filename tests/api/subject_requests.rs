@@ -243,6 +243,41 @@ async fn requests_received_by_mail_show_their_due_date_until_completed() {
     );
     assert_eq!(reqs[0].rows["sessions_v1"], 1);
     assert!(reqs[0].completed_ms.is_some());
+    // Bob, cookieless, is erased by his visitor id while still browsing: his
+    // open visit's next event goes with it, and nobody else's is lost.
+    let view = app.state.store.read().unwrap();
+    let mut bob = None;
+    view.for_each_session(SiteId(1), 0, u64::MAX, |_, b| {
+        let r = touchpoint::store::record::SessionRecord::decode(b).unwrap();
+        if r.events.len() == 2 {
+            bob = Some(r.visitor);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    drop(view);
+    let bob = format!("{:016x}", bob.expect("Bob's visit"));
+    let (status, _, page) = web
+        .post(
+            "/sites/example.com/privacy/erase",
+            &[("kind", "visitor"), ("value", &bob), ("confirm", "erase")],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("sessions_v1 1"), "{page}");
+    app.pageview("/again", CHROME, "203.0.113.7").await;
+    app.pageview("/after", IPHONE, "203.0.113.8").await;
+    let pages = app
+        .results(json!({"site_id": "example.com", "metrics": ["pageviews"], "date_range": "day", "dimensions": ["event:page"]}))
+        .await;
+    let names: Vec<&str> = pages
+        .iter()
+        .map(|r| r["dimensions"][0].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"/after") && !names.contains(&"/again"),
+        "{names:?}"
+    );
     // A date in the future or a bad kind is refused.
     for form in [
         [("kind", "erasure"), ("received", "2030-01-01")],

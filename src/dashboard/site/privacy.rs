@@ -186,6 +186,13 @@ async fn lookup(
         &f.request,
         &counts_of(&data),
     )?;
+    m.state().auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "subject_access",
+        &format!("{}: looked up by {}", site.domain, who.kind()),
+        m.state().clock.now_ms(),
+    )?;
     let view = m.state().store.read()?;
     let mut visits = Vec::new();
     for (key, rec) in &data.sessions {

@@ -59,7 +59,13 @@ pub(super) fn complete(
             .requests(site.workspace)
             .ok()?
             .into_iter()
-            .find(|r| r.id == id && r.site == site.domain.as_str() && r.completed_ms.is_none())
+            // Only an open request of the same kind: a lookup can't close an erasure.
+            .find(|r| {
+                r.id == id
+                    && r.site == site.domain.as_str()
+                    && r.kind == kind
+                    && r.completed_ms.is_none()
+            })
     });
     let mut r = open.unwrap_or(SubjectRequest {
         id: 0,
@@ -71,7 +77,6 @@ pub(super) fn complete(
         handled_by: None,
         rows: std::collections::BTreeMap::new(),
     });
-    r.kind = kind;
     r.identified_by = who.kind().to_owned();
     r.completed_ms = Some(now);
     r.handled_by = Some(m.user.login.user.id);

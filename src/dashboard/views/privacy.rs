@@ -54,12 +54,13 @@ fn id_fields(f: &Found<'_>) -> Markup {
     }
 }
 
-fn request_select(requests: &[SubjectRequest]) -> Markup {
+/// Open requests of `kind` the form's action may complete.
+fn request_select(requests: &[SubjectRequest], kind: RequestKind) -> Markup {
     html! {
         label { "Completes request"
             select name="request" {
                 option value="" { "(log a new one)" }
-                @for r in requests.iter().filter(|r| r.completed_ms.is_none()) {
+                @for r in requests.iter().filter(|r| r.completed_ms.is_none() && r.kind == kind) {
                     option value=(r.id) { "#" (r.id) " " (r.kind.as_str()) " received " (fmt_time(r.received_ms)) }
                 }
             }
@@ -90,7 +91,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         select name="kind" { @for k in Identifier::KINDS { option value=(k) { (k) } } }
                     }
                     label { "Value" input type="text" name="value" required maxlength="320" autocomplete="off"; }
-                    (request_select(m.requests))
+                    (request_select(m.requests, RequestKind::Access))
                     button type="submit" { "Look up" }
                 }
             }
@@ -104,17 +105,17 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         p { (start) ": " (pages.join(" → ")) }
                     }
                     form.inline method="post" action={ (base) "/export" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Export))
                         button type="submit" { "Export as JSON" }
                     }
                     form.stack method="post" action={ (base) "/rectify" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Rectification))
                         label { "Corrected email" input type="email" name="new_email" autocomplete="off"; }
                         label { "Corrected phone" input type="tel" name="new_phone" autocomplete="off"; }
                         button.secondary type="submit" { "Correct their details" }
                     }
                     form.stack method="post" action={ (base) "/erase" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Erasure))
                         label { "Type " code { "erase" } " to delete every row above, for good"
                             input type="text" name="confirm" required autocomplete="off"; }
                         button.danger type="submit" { "Erase" }
