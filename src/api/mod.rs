@@ -1,6 +1,8 @@
 //! JSON APIs, wire-compatible with Plausible's Stats API (v2 query and the v1
 //! endpoints), authenticated with a Bearer API key.
 
+mod attribution;
+mod conversions;
 mod v1;
 mod v2;
 
@@ -24,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/v1/stats/aggregate", web::get().to(v1::aggregate))
         .route("/api/v1/stats/timeseries", web::get().to(v1::timeseries))
-        .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown));
+        .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown))
+        .route("/api/v1/conversions", web::post().to(conversions::record))
+        .route("/api/v1/attribution", web::post().to(attribution::query));
 }
 
 /// An API failure, rendered as Plausible renders them: `{"error": "..."}`.

@@ -69,22 +69,8 @@ pub async fn query(
         ));
     }
 
-    let now = state.clock.now_ms();
-    let (from_ms, to_ms, range_echo) = match obj.get("date_range") {
-        Some(Json::String(name)) => {
-            let (a, b) =
-                named_period(name, today(now, tz), earliest_date(&view, &site)?).map_err(bad)?;
-            let (f, t) = dates_to_ms(a, b, tz);
-            (f, t, json!([a.to_string(), b.to_string()]))
-        }
-        Some(Json::Array(pair)) if pair.len() == 2 => {
-            let a = pair[0].as_str().unwrap_or_default();
-            let b = pair[1].as_str().unwrap_or_default();
-            let (f, t) = custom_range(a, b, tz)?;
-            (f, t, json!([a, b]))
-        }
-        _ => return Err(bad("#/date_range: expected a period name or [from, to]")),
-    };
+    let (from_ms, to_ms, range_echo) =
+        date_range(obj.get("date_range"), &view, &site, state.clock.now_ms())?;
 
     let filter = match obj.get("filters") {
         None | Some(Json::Null) => None,
@@ -158,6 +144,32 @@ pub(super) fn to_json(v: Value) -> Json {
         Value::Float(f) => json!(f),
         Value::None => Json::Null,
     }
+}
+
+/// A `date_range` (a period name or `[from, to]`) as unix ms `[from, to)`,
+/// with the resolved dates to echo.
+pub(super) fn date_range(
+    v: Option<&Json>,
+    view: &crate::store::ReadView,
+    site: &crate::store::Site,
+    now: u64,
+) -> Result<(u64, u64, Json), ApiError> {
+    let tz = site.timezone;
+    Ok(match v {
+        Some(Json::String(name)) => {
+            let (a, b) =
+                named_period(name, today(now, tz), earliest_date(view, site)?).map_err(bad)?;
+            let (f, t) = dates_to_ms(a, b, tz);
+            (f, t, json!([a.to_string(), b.to_string()]))
+        }
+        Some(Json::Array(pair)) if pair.len() == 2 => {
+            let a = pair[0].as_str().unwrap_or_default();
+            let b = pair[1].as_str().unwrap_or_default();
+            let (f, t) = custom_range(a, b, tz)?;
+            (f, t, json!([a, b]))
+        }
+        _ => return Err(bad("#/date_range: expected a period name or [from, to]")),
+    })
 }
 
 /// `[from, to]` as dates (inclusive) or ISO 8601 datetimes.

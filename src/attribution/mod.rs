@@ -6,8 +6,10 @@
 //! Touchpoints carry an opaque [`Key`]: a channel code, an interned source or
 //! campaign; the caller picks the dimension and maps keys to text.
 
+pub mod leads;
 mod markov;
 mod models;
+pub mod report;
 
 pub use models::{Model, attribute};
 

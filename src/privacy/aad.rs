@@ -40,3 +40,9 @@ pub const AUDIT_DETAIL_LEGACY: &[u8] = b"audit-detail";
 pub fn salt(day: u32) -> Vec<u8> {
     format!("salts_v1:{day}").into_bytes()
 }
+
+/// A lead's email, when it arrived in plain text (the record is the lead id, hex).
+#[must_use]
+pub fn lead_email(lead_hex: &str) -> Vec<u8> {
+    format!("leads_v1:{lead_hex}:email").into_bytes()
+}

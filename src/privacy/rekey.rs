@@ -72,7 +72,9 @@ pub struct RekeyReport {
 fn purpose_of(t: SealedTable) -> Purpose {
     match t {
         SealedTable::Salts => Purpose::Salt,
-        SealedTable::Users | SealedTable::Invites | SealedTable::Audit => Purpose::Data,
+        SealedTable::Users | SealedTable::Invites | SealedTable::Audit | SealedTable::Leads => {
+            Purpose::Data
+        }
     }
 }
 

@@ -98,19 +98,49 @@ pub fn resolve(
     who: &Identifier,
 ) -> Result<PersonKeys, StoreError> {
     let mut k = PersonKeys::default();
+    let leads = store.leads(site.id)?;
+    let unhex = |h: &str| {
+        hex::decode(h)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    };
     match who {
         Identifier::Email(e) => {
             let idx = lead_email_index(keys, &email_digest(e));
             k.subjects = store.subjects_by_lead(site.id, Some(&idx), None)?;
+            k.leads.extend(unhex(&idx));
         }
         Identifier::Phone(p) => {
             let idx = lead_phone_index(keys, &phone_digest(p));
             k.subjects = store.subjects_by_lead(site.id, None, Some(&idx))?;
+            k.leads.extend(
+                leads
+                    .iter()
+                    .filter(|l| l.id == idx || l.phone_index.as_deref() == Some(idx.as_str()))
+                    .filter_map(|l| unhex(&l.id)),
+            );
         }
         Identifier::Uid(u) => k.subjects.push(consent_subject(keys, site.id, u)),
         Identifier::Visitor(v) => k.visitors.push(*v),
-        Identifier::Lead(s) => k.subjects.push(*s),
+        Identifier::Lead(s) => {
+            k.subjects.push(*s);
+            k.leads.push(*s);
+        }
     }
+    // A lead brings its linked subjects; a subject brings the leads it is linked to.
+    for l in &leads {
+        let linked = l.subjects.iter().filter_map(|s| unhex(s));
+        let mine = unhex(&l.id).is_some_and(|id| k.leads.contains(&id));
+        if mine {
+            k.subjects.extend(linked);
+        } else if linked.clone().any(|s| k.subjects.contains(&s))
+            && let Some(id) = unhex(&l.id)
+        {
+            k.leads.push(id);
+        }
+    }
+    k.leads.sort_unstable();
+    k.leads.dedup();
     for s in k.subjects.clone() {
         k.visitors.push(uid_visitor(keys, &s));
     }
@@ -126,7 +156,7 @@ pub fn resolve(
 
 /// Counts for the lookup page.
 #[must_use]
-pub fn summary(d: &PersonData) -> [(&'static str, usize); 5] {
+pub fn summary(d: &PersonData) -> [(&'static str, usize); 7] {
     [
         ("visits", d.sessions.len()),
         (
@@ -136,6 +166,8 @@ pub fn summary(d: &PersonData) -> [(&'static str, usize); 5] {
         ("consent records", d.consents.len()),
         ("consents in force", d.consented.len()),
         ("lead identifiers", d.identities.len()),
+        ("leads", d.leads.len()),
+        ("conversions", d.conversions.len()),
     ]
 }
 
@@ -234,9 +266,23 @@ pub fn export(
         "visits": visits,
         "consent_records": d.consents,
         "consents_in_force": d.consented.iter()
-            .map(|(s, p)| json!({"lead_id": s, "policy_version": p})).collect::<Vec<_>>(),
+            .map(|(s, p)| json!({"subject": s, "policy_version": p})).collect::<Vec<_>>(),
+        "leads": d.leads.iter().map(|l| json!({
+            "lead_id": l.id,
+            "linked_subjects": l.subjects,
+            "first_seen": fmt_time(l.first_ms),
+            "last_seen": fmt_time(l.last_ms),
+        })).collect::<Vec<_>>(),
+        "conversions": d.conversions.iter().map(|c| json!({
+            "kind": c.kind,
+            "at": fmt_time(c.at_ms),
+            "value_micros": c.value_micros,
+            "currency": c.currency,
+            "order_id": c.order_id,
+            "source": c.source,
+        })).collect::<Vec<_>>(),
         "lead_identifiers": d.identities.iter().map(|(s, id)| json!({
-            "lead_id": s,
+            "subject": s,
             "email_index": id.email,
             "phone_index": id.phone,
             "first_seen": fmt_time(id.first_ms),
@@ -264,6 +310,13 @@ pub fn rectify(
     let mut n = 0;
     for s in &who.subjects {
         n += u64::from(store.rectify_lead(site.id, s, email.clone(), phone.clone())?);
+    }
+    let new_id = email
+        .as_deref()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok());
+    for l in &who.leads {
+        store.rectify_lead_record(site.id, l, new_id.as_ref(), phone.clone())?;
     }
     Ok(n)
 }

@@ -16,7 +16,8 @@ use super::{
     sessions::SessionKey,
     sites::decode_site,
     tables::{
-        CONSENTED, CONSENTS, DAY_VERSIONS, IDENTITIES, ROLLED_DAYS, ROLLUPS, SESSIONS, SITES,
+        CONSENTED, CONSENTS, CONVERSIONS, DAY_VERSIONS, IDENTITIES, LEADS, ORDER_IDS, ROLLED_DAYS,
+        ROLLUPS, SESSIONS, SITES,
     },
 };
 use crate::domain::{SiteId, calendar::local_day};
@@ -33,15 +34,24 @@ pub enum PersonTable {
     Consented,
     /// Lead identifiers of consenting visitors (`identities_v1`), by subject.
     Identities,
+    /// Leads (`leads_v1`), by lead id.
+    Leads,
+    /// Leads' conversions (`conversions_v1`), by lead id.
+    Conversions,
+    /// Order ids of leads' conversions (`order_ids_v1`), by conversion.
+    OrderIds,
 }
 
 impl PersonTable {
     /// Every person-data table.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::Sessions,
         Self::Consents,
         Self::Consented,
         Self::Identities,
+        Self::Leads,
+        Self::Conversions,
+        Self::OrderIds,
     ];
 
     /// The redb table name.
@@ -52,6 +62,9 @@ impl PersonTable {
             Self::Consents => "consents_v1",
             Self::Consented => "consented_v2",
             Self::Identities => "identities_v1",
+            Self::Leads => "leads_v1",
+            Self::Conversions => "conversions_v1",
+            Self::OrderIds => "order_ids_v1",
         }
     }
 }
@@ -75,6 +88,12 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("consents_v1", TableClass::Person(PersonTable::Consents)),
     ("consented_v2", TableClass::Person(PersonTable::Consented)),
     ("identities_v1", TableClass::Person(PersonTable::Identities)),
+    ("leads_v1", TableClass::Person(PersonTable::Leads)),
+    (
+        "conversions_v1",
+        TableClass::Person(PersonTable::Conversions),
+    ),
+    ("order_ids_v1", TableClass::Person(PersonTable::OrderIds)),
     ("users_v1", TableClass::Account),
     ("user_emails_v1", TableClass::Account),
     ("members_v1", TableClass::Account),
@@ -108,11 +127,17 @@ pub struct PersonKeys {
     pub visitors: Vec<u64>,
     /// Consent subjects (keyed hashes of a first-party id or visitor hash).
     pub subjects: Vec<[u8; 32]>,
+    /// Their leads (keyed index of email or phone).
+    pub leads: Vec<[u8; 32]>,
 }
 
 impl PersonKeys {
     fn has_subject(&self, hex_subject: &str) -> bool {
         self.subjects.iter().any(|s| hex::encode(s) == hex_subject)
+    }
+
+    fn has_lead(&self, hex_lead: &str) -> bool {
+        self.leads.iter().any(|l| hex::encode(l) == hex_lead)
     }
 }
 
@@ -127,6 +152,12 @@ pub struct PersonData {
     pub consented: Vec<(String, String)>,
     /// Their lead identifiers, by subject (hex).
     pub identities: Vec<(String, super::LeadIdentity)>,
+    /// Their leads.
+    pub leads: Vec<super::Lead>,
+    /// Their conversions.
+    pub conversions: Vec<super::Conversion>,
+    /// Order ids of those conversions.
+    pub order_ids: Vec<String>,
 }
 
 impl Store {
@@ -205,6 +236,30 @@ impl Store {
                         }
                     }
                 }
+                PersonTable::Leads => {
+                    let t = tx.open_table(LEADS)?;
+                    for l in &who.leads {
+                        if let Some(v) = t.get((site.0, l.as_slice()))? {
+                            out.leads.push(from_json(v.value(), "lead row")?);
+                        }
+                    }
+                }
+                PersonTable::Conversions => {
+                    let t = tx.open_table(CONVERSIONS)?;
+                    for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
+                        let c: super::Conversion = from_json(row?.1.value(), "conversion row")?;
+                        if who.has_lead(&c.lead) {
+                            out.conversions.push(c);
+                        }
+                    }
+                }
+                PersonTable::OrderIds => {
+                    out.order_ids = out
+                        .conversions
+                        .iter()
+                        .filter_map(|c| c.order_id.clone())
+                        .collect();
+                }
             }
         }
         Ok(out)
@@ -273,6 +328,48 @@ impl Store {
                         }
                         n
                     }
+                    PersonTable::Leads => {
+                        let mut t = tx.open_table(LEADS)?;
+                        let mut n = 0;
+                        for l in &who.leads {
+                            n += u64::from(t.remove((site.0, l.as_slice()))?.is_some());
+                        }
+                        n
+                    }
+                    PersonTable::Conversions => {
+                        let mut n = 0;
+                        tx.open_table(CONVERSIONS)?.retain_in(
+                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
+                            |_, v| {
+                                let mine = from_json::<super::Conversion>(v, "conversion row")
+                                    .is_ok_and(|c| who.has_lead(&c.lead));
+                                n += u64::from(mine);
+                                !mine
+                            },
+                        )?;
+                        n
+                    }
+                    PersonTable::OrderIds => {
+                        // Order ids whose conversion is gone (erased just above).
+                        let conversions = tx.open_table(CONVERSIONS)?;
+                        let mut gone = Vec::new();
+                        for row in tx
+                            .open_table(ORDER_IDS)?
+                            .range((site.0, "")..(site.0 + 1, ""))?
+                        {
+                            let (k, v) = row?;
+                            let (at, seq) = v.value();
+                            if conversions.get((site.0, at, seq))?.is_none() {
+                                gone.push(k.value().1.to_owned());
+                            }
+                        }
+                        drop(conversions);
+                        let mut t = tx.open_table(ORDER_IDS)?;
+                        for o in &gone {
+                            t.remove((site.0, o.as_str()))?;
+                        }
+                        gone.len() as u64
+                    }
                 };
                 counts.insert(table, n);
             }
@@ -302,6 +399,18 @@ pub(super) fn delete_site_rows(tx: &WriteTransaction, site: SiteId) -> Result<()
             PersonTable::Identities => {
                 tx.open_table(IDENTITIES)?
                     .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
+            }
+            PersonTable::Leads => {
+                tx.open_table(LEADS)?
+                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
+            }
+            PersonTable::Conversions => {
+                tx.open_table(CONVERSIONS)?
+                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+            }
+            PersonTable::OrderIds => {
+                tx.open_table(ORDER_IDS)?
+                    .retain_in((s, "")..(s + 1, ""), |_, _| false)?;
             }
         }
     }

@@ -5,10 +5,13 @@
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
-    ConsentEntry, LeadIdentity, Store, StoreError,
+    ConsentEntry, Lead, LeadIdentity, Store, StoreError,
     person::PersonTable,
     rows::from_json,
-    tables::{CONSENTED, CONSENTS, DAY_VERSIONS, IDENTITIES, META, ROLLED_DAYS, ROLLUPS, SESSIONS},
+    tables::{
+        CONSENTED, CONSENTS, CONVERSIONS, DAY_VERSIONS, IDENTITIES, LEADS, META, ORDER_IDS,
+        ROLLED_DAYS, ROLLUPS, SESSIONS,
+    },
 };
 use crate::domain::SiteId;
 
@@ -86,6 +89,59 @@ impl Store {
                 keys.len()
             }
             PersonTable::Consented => 0,
+            PersonTable::Conversions => {
+                let mut t = tx.open_table(CONVERSIONS)?;
+                let keys: Vec<(u32, u64, u64)> = t
+                    .range((s, 0, 0)..(s, c.before_ms, 0))?
+                    .take(limit)
+                    .map(|r| r.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()?;
+                if !dry_run {
+                    for k in &keys {
+                        t.remove(k)?;
+                    }
+                }
+                keys.len()
+            }
+            PersonTable::OrderIds => {
+                let mut t = tx.open_table(ORDER_IDS)?;
+                let mut old: Vec<String> = Vec::new();
+                for row in t.range((s, "")..(s + 1, ""))? {
+                    let (k, v) = row?;
+                    if v.value().0 < c.before_ms {
+                        old.push(k.value().1.to_owned());
+                        if old.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+                if !dry_run {
+                    for o in &old {
+                        t.remove((s, o.as_str()))?;
+                    }
+                }
+                old.len()
+            }
+            PersonTable::Leads => {
+                let mut t = tx.open_table(LEADS)?;
+                let mut old: Vec<Vec<u8>> = Vec::new();
+                for row in t.range((s, &[][..])..(s + 1, &[][..]))? {
+                    let (k, v) = row?;
+                    let lead: Lead = from_json(v.value(), "lead row")?;
+                    if lead.last_ms < c.before_ms {
+                        old.push(k.value().1.to_vec());
+                        if old.len() >= limit {
+                            break;
+                        }
+                    }
+                }
+                if !dry_run {
+                    for k in &old {
+                        t.remove((s, k.as_slice()))?;
+                    }
+                }
+                old.len()
+            }
             PersonTable::Identities => {
                 let mut t = tx.open_table(IDENTITIES)?;
                 let mut old: Vec<Vec<u8>> = Vec::new();

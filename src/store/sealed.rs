@@ -5,9 +5,9 @@
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::{
-    AuditEntry, Invite, Store, StoreError, UserRecord,
+    AuditEntry, Invite, Lead, Store, StoreError, UserRecord,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, META, SALTS, USERS},
+    tables::{AUDIT, INVITES, LEADS, META, SALTS, USERS},
 };
 
 /// Marker in `meta_v1`: plain values from earlier versions have been sealed.
@@ -25,11 +25,19 @@ pub enum SealedTable {
     Audit,
     /// Visitor-hash salts.
     Salts,
+    /// Leads' emails that arrived in plain text.
+    Leads,
 }
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 4] = [Self::Users, Self::Invites, Self::Audit, Self::Salts];
+    pub const ALL: [Self; 5] = [
+        Self::Users,
+        Self::Invites,
+        Self::Audit,
+        Self::Salts,
+        Self::Leads,
+    ];
 
     /// The redb table name.
     #[must_use]
@@ -39,6 +47,7 @@ impl SealedTable {
             Self::Invites => "invites_v1",
             Self::Audit => "audit_v1",
             Self::Salts => "salts_v1",
+            Self::Leads => "leads_v1",
         }
     }
 }
@@ -108,6 +117,7 @@ impl Store {
             SealedTable::Invites => tx.open_table(INVITES)?.len()?,
             SealedTable::Audit => tx.open_table(AUDIT)?.len()?,
             SealedTable::Salts => tx.open_table(SALTS)?.len()?,
+            SealedTable::Leads => tx.open_table(LEADS)?.len()?,
         })
     }
 
@@ -182,6 +192,29 @@ impl Store {
                         if field(f, &aads, &mut e.detail)? {
                             n += 1;
                             table.insert(key, to_json(&e)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::Leads => {
+                    let mut table = tx.open_table(LEADS)?;
+                    let rows: Vec<((u32, Vec<u8>), Lead)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            let (site, id) = k.value();
+                            Ok(((site, id.to_vec()), from_json(v.value(), "lead row")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for ((site, id), mut lead) in rows {
+                        let aads = [aad::lead_email(&lead.id)];
+                        let changed = match lead.email_sealed.as_mut() {
+                            Some(e) => field(f, &aads, e)?,
+                            None => false,
+                        };
+                        if changed {
+                            n += 1;
+                            table.insert((site, id.as_slice()), to_json(&lead)?.as_slice())?;
                         }
                         tick();
                     }

@@ -61,6 +61,17 @@ pub const IDENTITIES: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::ne
 /// log (kinds, times and counts; never the person's identifiers).
 pub const REQUESTS: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("requests_v1");
 
+/// (site, lead id) → JSON `Lead`: a known person (id = keyed index of their
+/// email or phone) and the consent subjects linked to them.
+pub const LEADS: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("leads_v1");
+/// (site, unix ms, sequence) → JSON `Conversion`.
+pub const CONVERSIONS: TableDefinition<(u32, u64, u64), &[u8]> =
+    TableDefinition::new("conversions_v1");
+/// (site, order id) → the conversion's (unix ms, sequence): repeated orders
+/// are recorded once.
+pub const ORDER_IDS: TableDefinition<(u32, &str), (u64, u64)> =
+    TableDefinition::new("order_ids_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -79,6 +90,8 @@ pub const NEXT_CONSENT_SEQ: &str = "next_consent_seq";
 pub const NEXT_GOAL_ID: &str = "next_goal_id";
 /// Next data-subject request id.
 pub const NEXT_REQUEST_ID: &str = "next_request_id";
+/// Next conversion sequence number.
+pub const NEXT_CONVERSION_SEQ: &str = "next_conversion_seq";
 /// Next interned string id.
 pub const NEXT_STRING_ID: &str = "next_string_id";
 
@@ -107,5 +120,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(CONSENTED)?;
     tx.open_table(IDENTITIES)?;
     tx.open_table(REQUESTS)?;
+    tx.open_table(LEADS)?;
+    tx.open_table(CONVERSIONS)?;
+    tx.open_table(ORDER_IDS)?;
     Ok(())
 }

@@ -133,12 +133,18 @@ fn apply(
             };
         }
         if let Some(lead) = &identity.lead {
-            store.record_lead(
+            let email = lead.email.as_deref().map(|d| lead_email_index(keys, d));
+            let phone = lead.phone.as_deref().map(|d| lead_phone_index(keys, d));
+            store.record_lead(site.id, &subj, email.clone(), phone.clone(), now_ms)?;
+            crate::attribution::leads::identify(
+                store,
                 site.id,
-                &subj,
-                lead.email.as_deref().map(|d| lead_email_index(keys, d)),
-                lead.phone.as_deref().map(|d| lead_phone_index(keys, d)),
+                email.as_deref(),
+                phone.as_deref(),
+                Some(&subj),
+                None,
                 now_ms,
+                "tracker",
             )?;
         }
     }

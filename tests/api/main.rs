@@ -2,6 +2,7 @@
 //! file in a temporary directory, real HTTP.
 
 mod accounts;
+mod attribution;
 mod authz;
 mod browser;
 mod classification;

@@ -141,7 +141,7 @@ async fn an_owner_finds_exports_and_erases_a_person_and_gets_a_receipt() {
     assert_eq!(status, 200, "{page}");
     assert!(
         page.contains(
-            "rows deleted (consented_v2 1, consents_v1 1, identities_v1 1, sessions_v1 1)"
+            "6 rows deleted (consented_v2 1, consents_v1 1, conversions_v1 1, identities_v1 1, leads_v1 1, order_ids_v1 0, sessions_v1 1)"
         ),
         "{page}"
     );
@@ -187,7 +187,8 @@ async fn an_owner_finds_exports_and_erases_a_person_and_gets_a_receipt() {
     let receipt: Value = serde_json::from_str(&app.state.auth.audit_detail(e)).unwrap();
     assert_eq!(
         receipt["rows"],
-        json!({"consented_v2": 1, "consents_v1": 1, "identities_v1": 1, "sessions_v1": 1})
+        json!({"consented_v2": 1, "consents_v1": 1, "conversions_v1": 1, "identities_v1": 1,
+               "leads_v1": 1, "order_ids_v1": 0, "sessions_v1": 1})
     );
     assert!(!receipt.to_string().to_lowercase().contains("jane"));
 

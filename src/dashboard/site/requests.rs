@@ -33,6 +33,9 @@ pub(super) fn counts_of(d: &PersonData) -> RowCounts {
         (T::Consents, d.consents.len()),
         (T::Consented, d.consented.len()),
         (T::Identities, d.identities.len()),
+        (T::Leads, d.leads.len()),
+        (T::Conversions, d.conversions.len()),
+        (T::OrderIds, d.order_ids.len()),
     ]
     .into_iter()
     .map(|(t, n)| (t, n as u64))

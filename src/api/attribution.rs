@@ -1,0 +1,123 @@
+//! `POST /api/v1/attribution`: conversions and revenue credited by a
+//! dimension under each model, side by side.
+//!
+//! ```json
+//! {"site_id": "example.com", "date_range": "30d", "dimension": "visit:utm_campaign",
+//!  "models": ["first_touch", "markov"], "lookback_days": 90, "conversion": "purchase"}
+//! ```
+//! `dimension` defaults to `visit:channel`, `models` to all eight,
+//! `lookback_days` to 90 (1–365), `conversion` to every kind.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value as Json, json};
+
+use super::{ApiError, authenticate, site, v2::date_range};
+use crate::{
+    attribution::{
+        Model,
+        report::{DEFAULT_LOOKBACK_DAYS, ReportError, ReportQuery, report, supports},
+    },
+    startup::AppState,
+    stats::query::Dimension,
+    store::ConversionKind,
+};
+
+fn bad(m: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(m.into())
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// `POST /api/v1/attribution`
+pub async fn query(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let ws = authenticate(&req, &state)?;
+    let body: Json =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
+    let Json::Object(o) = body else {
+        return Err(bad("The request body must be a JSON object"));
+    };
+    let view = state.store.read()?;
+    let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
+    let (from_ms, to_ms, range) =
+        date_range(o.get("date_range"), &view, &site, state.clock.now_ms())?;
+    drop(view);
+    let dimension = match o.get("dimension").and_then(Json::as_str) {
+        None => Dimension::Channel,
+        Some(d) => Dimension::parse(d)
+            .filter(supports)
+            .ok_or_else(|| bad(format!("dimension {d:?} is not a touchpoint dimension (visit:channel, visit:source, visit:referrer, visit:utm_*, visit:click_id, visit:entry_page, visit:country, visit:device)")))?,
+    };
+    let models = match o.get("models") {
+        None | Some(Json::Null) => Model::ALL.to_vec(),
+        Some(Json::Array(a)) if !a.is_empty() => a
+            .iter()
+            .map(|m| {
+                m.as_str()
+                    .and_then(Model::parse)
+                    .ok_or_else(|| bad(format!("unknown model {m}")))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(bad("models must be a non-empty list")),
+    };
+    let lookback_days = match o.get("lookback_days") {
+        None | Some(Json::Null) => DEFAULT_LOOKBACK_DAYS,
+        Some(v) => v
+            .as_u64()
+            .filter(|d| (1..=365).contains(d))
+            .ok_or_else(|| bad("lookback_days must be a whole number from 1 to 365"))?,
+    };
+    let kind = match o.get("conversion").and_then(Json::as_str) {
+        None => None,
+        Some(k) => Some(
+            ConversionKind::parse(k)
+                .ok_or_else(|| bad("conversion must be lead, purchase or custom"))?,
+        ),
+    };
+    let q = ReportQuery {
+        from_ms,
+        to_ms,
+        dimension: dimension.clone(),
+        lookback_ms: lookback_days * 86_400_000,
+        models: models.clone(),
+        kind,
+    };
+    let (store, keys) = (state.store.clone(), state.auth.keys.clone());
+    let r = web::block(move || report(&store, &keys, &site, &q))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            ReportError::Invalid(m) => bad(m),
+            ReportError::Store(s) => s.into(),
+        })?;
+    let results: Vec<Json> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let mut per = Map::new();
+            for (m, c) in models.iter().zip(&row.credits) {
+                per.insert(
+                    m.as_str().to_owned(),
+                    json!({"conversions": round(c.conversions), "revenue": round(c.value)}),
+                );
+            }
+            json!({"dimension": row.label, "models": per})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "results": results,
+        "meta": {
+            "conversions": r.conversions,
+            "revenue": round(r.revenue),
+            "currency": r.currency,
+            "lookback_days": lookback_days,
+        },
+        "query": {"dimension": dimension.to_string(), "date_range": range,
+                  "models": models.iter().map(|m| m.as_str()).collect::<Vec<_>>()},
+    })))
+}

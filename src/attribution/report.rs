@@ -1,0 +1,251 @@
+//! Journeys from visits, and the attribution report over them.
+//!
+//! A conversion's journey is the visits of its lead — the visits of every
+//! consent subject linked to the lead (a consenting visitor's visitor id is
+//! stable across days) — that started within the lookback window before it,
+//! each touchpoint keyed by the visit's value of the chosen dimension
+//! (channel, source, a UTM field...). Without consent a visitor's id changes
+//! every day, so only conversions of consenting visitors have multi-day
+//! journeys; conversions from the API for people never seen on the site have
+//! no touchpoints and are credited to Direct.
+//!
+//! Paths that did not convert (for the Markov model) are the visits, within
+//! the reported period, of every visitor without a conversion in it, grouped
+//! by visitor.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Credit, Journey, Key, Model, Touch, attribute};
+use crate::{
+    ingest::acquisition::Channel,
+    privacy::{Keys, ids::uid_visitor},
+    stats::{
+        query::Dimension,
+        values::{DIRECT, Texts, visit_raw},
+    },
+    store::{ConversionKind, Site, Store, StoreError, record::SessionRecord},
+};
+
+/// Default lookback window: 90 days.
+pub const DEFAULT_LOOKBACK_DAYS: u64 = 90;
+
+/// What to report.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    /// Conversions in `[from_ms, to_ms)` are credited.
+    pub from_ms: u64,
+    /// See `from_ms`.
+    pub to_ms: u64,
+    /// What touchpoints are keyed by (a visit-level acquisition dimension).
+    pub dimension: Dimension,
+    /// Visits this long before a conversion are its touchpoints.
+    pub lookback_ms: u64,
+    /// Models, in output order.
+    pub models: Vec<Model>,
+    /// Which conversions count; `None` = every kind.
+    pub kind: Option<ConversionKind>,
+}
+
+/// One row: a dimension value and its credit under each model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// The value's text.
+    pub label: String,
+    /// Credit per model, in query order.
+    pub credits: Vec<Credit>,
+}
+
+/// The report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Rows, by first model's conversions, descending.
+    pub rows: Vec<ReportRow>,
+    /// Conversions credited.
+    pub conversions: u64,
+    /// Their revenue.
+    pub revenue: f64,
+    /// Its currency, when any revenue.
+    pub currency: Option<String>,
+}
+
+/// Why a report failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The question is wrong (mixed currencies, a dimension touchpoints don't have).
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage trouble.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Dimensions a touchpoint can be keyed by.
+#[must_use]
+pub fn supports(d: &Dimension) -> bool {
+    matches!(
+        d,
+        Dimension::Channel
+            | Dimension::Source
+            | Dimension::Referrer
+            | Dimension::Utm(_)
+            | Dimension::ClickId
+            | Dimension::EntryPage
+            | Dimension::Country
+            | Dimension::Device
+    )
+}
+
+/// Builds the report (one scan of the site's visits over the period and
+/// the lookback before it).
+///
+/// # Errors
+/// [`ReportError::Invalid`] for an unsupported dimension or mixed currencies.
+pub fn report(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    q: &ReportQuery,
+) -> Result<Report, ReportError> {
+    if !supports(&q.dimension) {
+        return Err(ReportError::Invalid(format!(
+            "touchpoints can't be grouped by {}",
+            q.dimension
+        )));
+    }
+    let conversions: Vec<_> = store
+        .conversions(site.id, q.from_ms, q.to_ms)?
+        .into_iter()
+        .filter(|c| q.kind.is_none_or(|k| c.kind == k))
+        .collect();
+    let mut currency: Option<String> = None;
+    for c in conversions.iter().filter(|c| c.value_micros != 0) {
+        match (&currency, &c.currency) {
+            (None, cur) => currency.clone_from(cur),
+            (Some(a), Some(b)) if a != b => {
+                return Err(ReportError::Invalid(
+                    "the conversions' revenue is in more than one currency and can't be summed"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    // Each lead's visitor ids.
+    let mut lead_visitors: HashMap<String, Vec<u64>> = HashMap::new();
+    for lead in store.leads(site.id)? {
+        let ids = lead
+            .subjects
+            .iter()
+            .filter_map(|s| hex::decode(s).ok()?.try_into().ok())
+            .map(|s: [u8; 32]| uid_visitor(keys, &s))
+            .collect();
+        lead_visitors.insert(lead.id, ids);
+    }
+    let converting: std::collections::HashSet<u64> = conversions
+        .iter()
+        .filter_map(|c| lead_visitors.get(&c.lead))
+        .flatten()
+        .copied()
+        .collect();
+    // Visits by visitor, in start order.
+    let mut visits: HashMap<u64, Vec<Touch>> = HashMap::new();
+    let view = store.read()?;
+    let mut rec = SessionRecord::default();
+    let needs_events = q.dimension == Dimension::EntryPage;
+    let from = q.from_ms.saturating_sub(q.lookback_ms);
+    view.for_each_session(site.id, from, q.to_ms, |key, bytes| {
+        let decoded = if needs_events {
+            rec.decode_into(bytes).map(|()| &[][..])
+        } else {
+            rec.decode_header(bytes)
+        };
+        if let Err(e) = decoded {
+            return std::ops::ControlFlow::Break(e.into());
+        }
+        // Lookback visits matter only for converting visitors.
+        if key.start_ms >= q.from_ms || converting.contains(&rec.visitor) {
+            visits.entry(rec.visitor).or_default().push(Touch {
+                key: u32::try_from(visit_raw(&q.dimension, &rec)).unwrap_or(0),
+                at_ms: key.start_ms,
+            });
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    let mut journeys = Vec::with_capacity(conversions.len());
+    for c in &conversions {
+        let mut touches: Vec<Touch> = lead_visitors
+            .get(&c.lead)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| visits.get(v))
+            .flatten()
+            .filter(|t| t.at_ms <= c.at_ms && t.at_ms + q.lookback_ms >= c.at_ms)
+            .copied()
+            .collect();
+        touches.sort_by_key(|t| t.at_ms);
+        #[allow(clippy::cast_precision_loss)]
+        let value = c.value_micros as f64 / 1e6;
+        journeys.push(Journey::converted(touches, value, c.at_ms));
+    }
+    for (visitor, touches) in &visits {
+        if !converting.contains(visitor) {
+            let in_period: Vec<Touch> = touches
+                .iter()
+                .filter(|t| t.at_ms >= q.from_ms)
+                .copied()
+                .collect();
+            if !in_period.is_empty() {
+                journeys.push(Journey::not_converted(in_period));
+            }
+        }
+    }
+    let direct: Key = if q.dimension == Dimension::Channel {
+        u32::from(Channel::Direct.code())
+    } else {
+        0
+    };
+    let per_model: Vec<BTreeMap<Key, Credit>> = q
+        .models
+        .iter()
+        .map(|m| attribute(*m, &journeys, direct))
+        .collect();
+    let mut keys_seen: Vec<Key> = per_model.iter().flat_map(|m| m.keys().copied()).collect();
+    keys_seen.sort_unstable();
+    keys_seen.dedup();
+    let texts = Texts::new(&view);
+    let mut rows = Vec::with_capacity(keys_seen.len());
+    for k in keys_seen {
+        let text = texts.text(&q.dimension, u64::from(k))?;
+        let label = if !text.is_empty() {
+            text
+        } else if k == direct {
+            DIRECT.to_owned()
+        } else {
+            "(none)".to_owned()
+        };
+        rows.push(ReportRow {
+            label,
+            credits: per_model
+                .iter()
+                .map(|m| m.get(&k).copied().unwrap_or_default())
+                .collect(),
+        });
+    }
+    rows.sort_by(|a, b| {
+        let first = |r: &ReportRow| r.credits.first().map_or(0.0, |c| c.conversions);
+        first(b)
+            .total_cmp(&first(a))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    #[allow(clippy::cast_precision_loss)]
+    let revenue = conversions
+        .iter()
+        .map(|c| c.value_micros as f64 / 1e6)
+        .sum();
+    Ok(Report {
+        rows,
+        conversions: conversions.len() as u64,
+        revenue,
+        currency,
+    })
+}

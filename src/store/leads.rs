@@ -1,0 +1,263 @@
+//! Leads and their conversions. A lead is keyed by the keyed index of its
+//! email (or, without one, its phone) — the same index whether the address
+//! came hashed from the browser or plain through the conversions API — and
+//! links the consent subjects (first-party ids) whose visits are its journey.
+//! Conversions are idempotent by order id.
+
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Store, StoreError, read_counter,
+    rows::{from_json, to_json},
+    tables::{CONVERSIONS, LEADS, META, NEXT_CONVERSION_SEQ, ORDER_IDS},
+};
+use crate::domain::SiteId;
+
+/// A known person on a site.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Lead {
+    /// Its id: the keyed index of its email (or phone), hex.
+    pub id: String,
+    /// Keyed index of the phone, when known (hex).
+    pub phone_index: Option<String>,
+    /// The email, sealed (hex), when it arrived in plain text (API, Stripe).
+    pub email_sealed: Option<String>,
+    /// Consent subjects (hex) whose visits belong to it.
+    pub subjects: Vec<String>,
+    /// First seen, unix ms.
+    pub first_ms: u64,
+    /// Last seen, unix ms.
+    pub last_ms: u64,
+}
+
+/// What a conversion is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversionKind {
+    /// A new lead (its first appearance).
+    Lead,
+    /// A purchase (revenue).
+    Purchase,
+    /// Anything else the site counts.
+    Custom,
+}
+
+impl ConversionKind {
+    /// Parses the API's `type`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "lead" => Some(Self::Lead),
+            "purchase" => Some(Self::Purchase),
+            "custom" => Some(Self::Custom),
+            _ => None,
+        }
+    }
+}
+
+/// One conversion of a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The lead (its id, hex).
+    pub lead: String,
+    /// What it is.
+    pub kind: ConversionKind,
+    /// When it happened, unix ms.
+    pub at_ms: u64,
+    /// Revenue in millionths (negative for a refund), 0 when none.
+    pub value_micros: i64,
+    /// ISO 4217 currency of the value.
+    pub currency: Option<String>,
+    /// The order it belongs to (idempotency key), when given.
+    pub order_id: Option<String>,
+    /// Where it came from: `tracker`, `api` or `stripe`.
+    pub source: String,
+}
+
+impl Store {
+    /// Creates or updates a lead, linking `subject` and adding what is new;
+    /// returns it and whether it is new.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn upsert_lead(
+        &self,
+        site: SiteId,
+        id: &[u8; 32],
+        subject: Option<&[u8; 32]>,
+        phone_index: Option<String>,
+        email_sealed: Option<String>,
+        now_ms: u64,
+    ) -> Result<(Lead, bool), StoreError> {
+        let tx = self.db.begin_write()?;
+        let out = {
+            let mut t = tx.open_table(LEADS)?;
+            let key = (site.0, id.as_slice());
+            let existing: Option<Lead> = t
+                .get(key)?
+                .map(|v| from_json(v.value(), "lead row"))
+                .transpose()?;
+            let is_new = existing.is_none();
+            let mut lead = existing.unwrap_or_else(|| Lead {
+                id: hex::encode(id),
+                first_ms: now_ms,
+                ..Lead::default()
+            });
+            if let Some(s) = subject.map(hex::encode)
+                && !lead.subjects.contains(&s)
+            {
+                lead.subjects.push(s);
+            }
+            lead.phone_index = phone_index.or(lead.phone_index);
+            lead.email_sealed = email_sealed.or(lead.email_sealed);
+            lead.last_ms = lead.last_ms.max(now_ms);
+            t.insert(key, to_json(&lead)?.as_slice())?;
+            (lead, is_new)
+        };
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// A lead by id.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn lead(&self, site: SiteId, id: &[u8; 32]) -> Result<Option<Lead>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(LEADS)?;
+        t.get((site.0, id.as_slice()))?
+            .map(|v| from_json(v.value(), "lead row"))
+            .transpose()
+    }
+
+    /// Every lead of a site.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn leads(&self, site: SiteId) -> Result<Vec<Lead>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(LEADS)?;
+        let mut out = Vec::new();
+        for row in t.range((site.0, &[][..])..(site.0 + 1, &[][..]))? {
+            out.push(from_json(row?.1.value(), "lead row")?);
+        }
+        Ok(out)
+    }
+
+    /// Records a conversion; one whose order id is already recorded for the
+    /// site is not recorded again (returns false).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn record_conversion(&self, site: SiteId, c: &Conversion) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let stored = {
+            let mut orders = tx.open_table(ORDER_IDS)?;
+            let seen = match &c.order_id {
+                Some(o) => orders.get((site.0, o.as_str()))?.is_some(),
+                None => false,
+            };
+            if seen {
+                false
+            } else {
+                let mut meta = tx.open_table(META)?;
+                let seq = read_counter(&meta, NEXT_CONVERSION_SEQ)?;
+                meta.insert(NEXT_CONVERSION_SEQ, (seq + 1).to_be_bytes().as_slice())?;
+                tx.open_table(CONVERSIONS)?
+                    .insert((site.0, c.at_ms, seq), to_json(c)?.as_slice())?;
+                if let Some(o) = &c.order_id {
+                    orders.insert((site.0, o.as_str()), (c.at_ms, seq))?;
+                }
+                true
+            }
+        };
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Conversions of a site in `[from_ms, to_ms)`, oldest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn conversions(
+        &self,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<Conversion>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(CONVERSIONS)?;
+        let mut out = Vec::new();
+        for row in t.range((site.0, from_ms, 0)..(site.0, to_ms, 0))? {
+            out.push(from_json(row?.1.value(), "conversion row")?);
+        }
+        Ok(out)
+    }
+
+    /// Corrects a lead's identifiers (a rectification): a new email moves
+    /// the lead (and its conversions) to the new email's id, merging with a
+    /// lead already there; a new phone index replaces the kept one. Returns
+    /// whether the lead existed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn rectify_lead_record(
+        &self,
+        site: SiteId,
+        id: &[u8; 32],
+        new_id: Option<&[u8; 32]>,
+        phone_index: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let found = {
+            let mut t = tx.open_table(LEADS)?;
+            let old: Option<Lead> = t
+                .remove((site.0, id.as_slice()))?
+                .map(|v| from_json(v.value(), "lead row"))
+                .transpose()?;
+            match old {
+                None => false,
+                Some(mut lead) => {
+                    let target = new_id.unwrap_or(id);
+                    let old_hex = lead.id.clone();
+                    lead.id = hex::encode(target);
+                    lead.phone_index = phone_index.or(lead.phone_index);
+                    if let Some(v) = t.get((site.0, target.as_slice()))? {
+                        let there: Lead = from_json(v.value(), "lead row")?;
+                        for s in there.subjects {
+                            if !lead.subjects.contains(&s) {
+                                lead.subjects.push(s);
+                            }
+                        }
+                        lead.first_ms = lead.first_ms.min(there.first_ms);
+                        lead.last_ms = lead.last_ms.max(there.last_ms);
+                    }
+                    // A sealed plain address belongs to the old email: dropped.
+                    if new_id.is_some() {
+                        lead.email_sealed = None;
+                    }
+                    t.insert((site.0, target.as_slice()), to_json(&lead)?.as_slice())?;
+                    if lead.id != old_hex {
+                        let mut conv = tx.open_table(CONVERSIONS)?;
+                        let moved: Vec<((u32, u64, u64), Conversion)> = conv
+                            .range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?
+                            .filter_map(|r| {
+                                let (k, v) = r.ok()?;
+                                let c: Conversion = from_json(v.value(), "conversion row").ok()?;
+                                (c.lead == old_hex).then(|| (k.value(), c))
+                            })
+                            .collect();
+                        for (k, mut c) in moved {
+                            c.lead.clone_from(&lead.id);
+                            conv.insert(k, to_json(&c)?.as_slice())?;
+                        }
+                    }
+                    true
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(found)
+    }
+}
