@@ -11,7 +11,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use super::{ApiError, authenticate, site, v2::date_range};
+use super::{ApiError, authenticate, json_object, site, v2::date_range};
 use crate::{
     attribution::{
         Model,
@@ -37,11 +37,7 @@ pub async fn query(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let ws = authenticate(&req, &state)?;
-    let body: Json =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
-    let Json::Object(o) = body else {
-        return Err(bad("The request body must be a JSON object"));
-    };
+    let o = json_object(&body)?;
     let view = state.store.read()?;
     let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
     let (from_ms, to_ms, range) =

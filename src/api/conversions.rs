@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, authenticate, site};
+use super::{ApiError, authenticate, json_object, site};
 use crate::{
     attribution::leads::identify,
     ingest::payload::parse_decimal_micros,
@@ -48,11 +48,7 @@ struct Input {
 }
 
 fn parse(body: &[u8], now_ms: u64) -> Result<Input, ApiError> {
-    let v: Json =
-        serde_json::from_slice(body).map_err(|e| bad(format!("body is not valid JSON: {e}")))?;
-    let Json::Object(o) = v else {
-        return Err(bad("body must be a JSON object"));
-    };
+    let o = json_object(body)?;
     let site_id = text(&o, "site_id")?
         .ok_or_else(|| bad("site_id is required"))?
         .to_owned();

@@ -81,6 +81,17 @@ impl From<StatsError> for ApiError {
     }
 }
 
+/// A request body that must be a JSON object.
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(o)) => Ok(o),
+        Ok(_) => Err(ApiError::BadRequest(
+            "The request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON body: {e}"))),
+    }
+}
+
 /// Checks the Bearer key; the answer is the workspace it reads.
 fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiError> {
     let header = req

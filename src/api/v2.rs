@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, authenticate, earliest_date, execute, site};
+use super::{ApiError, authenticate, earliest_date, execute, json_object, site};
 use crate::{
     domain::calendar::dates_to_ms,
     startup::AppState,
@@ -26,11 +26,7 @@ pub async fn query(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let ws = authenticate(&req, &state)?;
-    let body: Json =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("Invalid JSON body: {e}")))?;
-    let Json::Object(obj) = &body else {
-        return Err(bad("The request body must be a JSON object"));
-    };
+    let obj = &json_object(&body)?;
     let view = state.store.read()?;
     let site = site(&view, ws, obj.get("site_id").and_then(Json::as_str))?;
     let tz = site.timezone;
@@ -127,7 +123,7 @@ pub async fn query(
         .iter()
         .map(|r| json!({ "metrics": metrics.iter().zip(&r.metrics).map(|(m, v)| value(m, v)).collect::<Vec<_>>(), "dimensions": r.dimensions }))
         .collect();
-    let mut echo = body.clone();
+    let mut echo = Json::Object(obj.clone());
     echo["date_range"] = range_echo;
     echo["timezone"] = json!(tz.to_string());
     Ok(HttpResponse::Ok().json(json!({

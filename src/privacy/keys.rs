@@ -24,7 +24,7 @@ use hkdf::Hkdf;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{constant_time_eq, keyed_hash, random_bytes};
+use super::{constant_time_eq, keyed_hash, random_bytes, sync_dir};
 
 const SEALED_V1: u8 = 1;
 const SEALED_V2: u8 = 2;
@@ -146,20 +146,6 @@ impl Master {
         let d = self.derive("touchpoint/v1/fingerprint");
         d[..FINGERPRINT_LEN].try_into().expect("8 bytes")
     }
-}
-
-/// Makes a file's creation or renaming durable: syncs its directory.
-///
-/// # Errors
-/// The directory can't be opened or synced.
-pub fn sync_dir(file: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    #[cfg(not(unix))]
-    let _ = file;
-    Ok(())
 }
 
 /// The ring as stored (hex keys), sealed under the master.

@@ -9,7 +9,7 @@ pub mod rekey;
 pub mod retention;
 pub mod subject;
 
-pub use keys::{KeyError, Keys, Master, Purpose, sync_dir};
+pub use keys::{KeyError, Keys, Master, Purpose};
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -57,6 +57,20 @@ pub fn random_token() -> String {
 #[must_use]
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Makes a file's creation or renaming durable: syncs its directory.
+///
+/// # Errors
+/// The directory can't be opened or synced.
+pub fn sync_dir(file: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ fn hard_delete_site(tx: &WriteTransaction, id: SiteId) -> Result<(), StoreError>
         domains.remove(site.domain.as_str())?;
     }
     let s = id.0;
-    super::person::delete_site_rows(tx, id)?;
+    super::person_erase::delete_site_rows(tx, id)?;
     drop_rollups(tx, id)?;
     tx.open_table(DAY_VERSIONS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;

@@ -18,6 +18,7 @@ mod leads;
 mod logins;
 mod migrations;
 mod person;
+mod person_erase;
 mod read;
 pub mod record;
 mod requests;

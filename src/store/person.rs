@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -14,13 +14,9 @@ use super::{
     record::SessionRecord,
     rows::from_json,
     sessions::SessionKey,
-    sites::decode_site,
-    tables::{
-        CONSENTED, CONSENTS, CONVERSIONS, DAY_VERSIONS, IDENTITIES, LEADS, ORDER_IDS, ROLLED_DAYS,
-        ROLLUPS, SESSIONS, SITES,
-    },
+    tables::{CONSENTED, CONSENTS, CONVERSIONS, IDENTITIES, LEADS, SESSIONS},
 };
-use crate::domain::{SiteId, calendar::local_day};
+use crate::domain::SiteId;
 
 /// A table that holds data about a visitor or lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -132,11 +128,11 @@ pub struct PersonKeys {
 }
 
 impl PersonKeys {
-    fn has_subject(&self, hex_subject: &str) -> bool {
+    pub(super) fn has_subject(&self, hex_subject: &str) -> bool {
         self.subjects.iter().any(|s| hex::encode(s) == hex_subject)
     }
 
-    fn has_lead(&self, hex_lead: &str) -> bool {
+    pub(super) fn has_lead(&self, hex_lead: &str) -> bool {
         self.leads.iter().any(|l| hex::encode(l) == hex_lead)
     }
 }
@@ -264,183 +260,6 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// Deletes every row tied to `who` on `site` in one transaction; the
-    /// days of deleted visits lose their rollups (rebuilt by the next run).
-    /// Returns rows deleted per table.
-    ///
-    /// # Errors
-    /// Storage errors; nothing is then deleted.
-    pub fn erase_person(&self, site: SiteId, who: &PersonKeys) -> Result<RowCounts, StoreError> {
-        let tx = self.db.begin_write()?;
-        let mut counts = RowCounts::new();
-        {
-            let tz = match tx.open_table(SITES)?.get(site.0)? {
-                Some(v) => decode_site(v.value())?.timezone,
-                None => return Ok(counts),
-            };
-            for table in PersonTable::ALL {
-                let n = match table {
-                    PersonTable::Sessions => {
-                        let mut days = Vec::new();
-                        let mut n = 0;
-                        tx.open_table(SESSIONS)?.retain_in(
-                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
-                            |(_, start_ms, _), v| {
-                                let mine = SessionRecord::decode(v)
-                                    .is_ok_and(|r| who.visitors.contains(&r.visitor));
-                                if mine {
-                                    n += 1;
-                                    days.push(local_day(start_ms, tz));
-                                }
-                                !mine
-                            },
-                        )?;
-                        invalidate_days(&tx, site, &days)?;
-                        n
-                    }
-                    PersonTable::Consents => {
-                        let mut n = 0;
-                        tx.open_table(CONSENTS)?.retain_in(
-                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
-                            |_, v| {
-                                let mine = from_json::<super::ConsentEntry>(v, "consent row")
-                                    .is_ok_and(|e| who.has_subject(&e.subject));
-                                n += u64::from(mine);
-                                !mine
-                            },
-                        )?;
-                        n
-                    }
-                    PersonTable::Consented => {
-                        let mut t = tx.open_table(CONSENTED)?;
-                        let mut n = 0;
-                        for s in &who.subjects {
-                            n += u64::from(t.remove((site.0, s.as_slice()))?.is_some());
-                        }
-                        n
-                    }
-                    PersonTable::Identities => {
-                        let mut t = tx.open_table(IDENTITIES)?;
-                        let mut n = 0;
-                        for s in &who.subjects {
-                            n += u64::from(t.remove((site.0, s.as_slice()))?.is_some());
-                        }
-                        n
-                    }
-                    PersonTable::Leads => {
-                        let mut t = tx.open_table(LEADS)?;
-                        let mut n = 0;
-                        for l in &who.leads {
-                            n += u64::from(t.remove((site.0, l.as_slice()))?.is_some());
-                        }
-                        n
-                    }
-                    PersonTable::Conversions => {
-                        let mut n = 0;
-                        tx.open_table(CONVERSIONS)?.retain_in(
-                            (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
-                            |_, v| {
-                                let mine = from_json::<super::Conversion>(v, "conversion row")
-                                    .is_ok_and(|c| who.has_lead(&c.lead));
-                                n += u64::from(mine);
-                                !mine
-                            },
-                        )?;
-                        n
-                    }
-                    PersonTable::OrderIds => {
-                        // Order ids whose conversion is gone (erased just above).
-                        let conversions = tx.open_table(CONVERSIONS)?;
-                        let mut gone = Vec::new();
-                        for row in tx
-                            .open_table(ORDER_IDS)?
-                            .range((site.0, "")..(site.0 + 1, ""))?
-                        {
-                            let (k, v) = row?;
-                            let (at, seq) = v.value();
-                            if conversions.get((site.0, at, seq))?.is_none() {
-                                gone.push(k.value().1.to_owned());
-                            }
-                        }
-                        drop(conversions);
-                        let mut t = tx.open_table(ORDER_IDS)?;
-                        for o in &gone {
-                            t.remove((site.0, o.as_str()))?;
-                        }
-                        gone.len() as u64
-                    }
-                };
-                counts.insert(table, n);
-            }
-        }
-        tx.commit()?;
-        Ok(counts)
-    }
-}
-
-/// Deletes every person-data row of a site (the site is being deleted).
-pub(super) fn delete_site_rows(tx: &WriteTransaction, site: SiteId) -> Result<(), StoreError> {
-    let s = site.0;
-    for table in PersonTable::ALL {
-        match table {
-            PersonTable::Sessions => {
-                tx.open_table(SESSIONS)?
-                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
-            }
-            PersonTable::Consents => {
-                tx.open_table(CONSENTS)?
-                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
-            }
-            PersonTable::Consented => {
-                tx.open_table(CONSENTED)?
-                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
-            }
-            PersonTable::Identities => {
-                tx.open_table(IDENTITIES)?
-                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
-            }
-            PersonTable::Leads => {
-                tx.open_table(LEADS)?
-                    .retain_in((s, &[][..])..(s + 1, &[][..]), |_, _| false)?;
-            }
-            PersonTable::Conversions => {
-                tx.open_table(CONVERSIONS)?
-                    .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
-            }
-            PersonTable::OrderIds => {
-                tx.open_table(ORDER_IDS)?
-                    .retain_in((s, "")..(s + 1, ""), |_, _| false)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Marks days whose visits changed as not rolled up, so queries scan them
-/// (and see the change at once) until the rollup job rebuilds them.
-pub(super) fn invalidate_days(
-    tx: &WriteTransaction,
-    site: SiteId,
-    days: &[u32],
-) -> Result<(), StoreError> {
-    let mut rolled = tx.open_table(ROLLED_DAYS)?;
-    let mut versions = tx.open_table(DAY_VERSIONS)?;
-    let mut rollups = tx.open_table(ROLLUPS)?;
-    let mut seen = std::collections::BTreeSet::new();
-    for &d in days {
-        if !seen.insert(d) {
-            continue;
-        }
-        rolled.remove((site.0, d))?;
-        let v = versions.get((site.0, d))?.map_or(0, |v| v.value());
-        versions.insert((site.0, d), v + 1)?;
-        rollups.retain_in(
-            (site.0, d, 0, 0)..=(site.0, d, u8::MAX, u32::MAX),
-            |_, _| false,
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
