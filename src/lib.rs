@@ -9,6 +9,7 @@ pub mod config;
 pub mod dashboard;
 pub mod domain;
 pub mod geo;
+pub mod hooks;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

@@ -143,6 +143,7 @@ impl Application {
                 .configure(crate::tracker::routes)
                 .configure(crate::dashboard::routes)
                 .configure(crate::api::routes)
+                .configure(crate::hooks::routes)
                 .configure(crate::ops::routes)
         })
         .shutdown_timeout(10)

@@ -170,6 +170,7 @@ pub async fn record(
                     currency: input.currency.clone(),
                     order_id: input.order_id.clone(),
                     source: "api".into(),
+                    refunded_micros: 0,
                 },
             )?;
         Ok(json!({ "lead_id": lead.id, "recorded": recorded }))

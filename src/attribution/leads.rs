@@ -49,6 +49,7 @@ pub fn identify(
                 currency: None,
                 order_id: None,
                 source: source.to_owned(),
+                refunded_micros: 0,
             },
         )?;
     }

@@ -118,7 +118,7 @@ pub fn report(
         .filter(|c| q.kind.is_none_or(|k| c.kind == k))
         .collect();
     let mut currency: Option<String> = None;
-    for c in conversions.iter().filter(|c| c.value_micros != 0) {
+    for c in conversions.iter().filter(|c| c.net_micros() != 0) {
         match (&currency, &c.currency) {
             (None, cur) => currency.clone_from(cur),
             (Some(a), Some(b)) if a != b => {
@@ -184,7 +184,7 @@ pub fn report(
             .collect();
         touches.sort_by_key(|t| t.at_ms);
         #[allow(clippy::cast_precision_loss)]
-        let value = c.value_micros as f64 / 1e6;
+        let value = c.net_micros() as f64 / 1e6;
         journeys.push(Journey::converted(touches, value, c.at_ms));
     }
     for (visitor, touches) in &visits {
@@ -240,7 +240,7 @@ pub fn report(
     #[allow(clippy::cast_precision_loss)]
     let revenue = conversions
         .iter()
-        .map(|c| c.value_micros as f64 / 1e6)
+        .map(|c| c.net_micros() as f64 / 1e6)
         .sum();
     Ok(Report {
         rows,

@@ -46,3 +46,9 @@ pub fn salt(day: u32) -> Vec<u8> {
 pub fn lead_email(lead_hex: &str) -> Vec<u8> {
     format!("leads_v1:{lead_hex}:email").into_bytes()
 }
+
+/// A site's Stripe webhook signing secret.
+#[must_use]
+pub fn site_stripe_secret(site_id: u32) -> Vec<u8> {
+    format!("sites_v1:{site_id}:stripe").into_bytes()
+}

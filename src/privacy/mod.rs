@@ -7,6 +7,7 @@ pub mod ids;
 mod keys;
 pub mod rekey;
 pub mod retention;
+pub mod stripe;
 pub mod subject;
 
 pub use keys::{KeyError, Keys, Master, Purpose};

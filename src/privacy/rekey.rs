@@ -72,9 +72,11 @@ pub struct RekeyReport {
 fn purpose_of(t: SealedTable) -> Purpose {
     match t {
         SealedTable::Salts => Purpose::Salt,
-        SealedTable::Users | SealedTable::Invites | SealedTable::Audit | SealedTable::Leads => {
-            Purpose::Data
-        }
+        SealedTable::Users
+        | SealedTable::Invites
+        | SealedTable::Audit
+        | SealedTable::Leads
+        | SealedTable::Sites => Purpose::Data,
     }
 }
 

@@ -231,6 +231,7 @@ mod tests {
             retention_months: own,
             keep_aggregates: false,
             deleted_ms: None,
+            stripe_secret_sealed: None,
         }
     }
 

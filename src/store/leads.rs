@@ -73,6 +73,17 @@ pub struct Conversion {
     pub order_id: Option<String>,
     /// Where it came from: `tracker`, `api` or `stripe`.
     pub source: String,
+    /// Refunded so far, in millionths (revenue is `value − refunded`).
+    #[serde(default)]
+    pub refunded_micros: i64,
+}
+
+impl Conversion {
+    /// Revenue net of refunds, in millionths.
+    #[must_use]
+    pub fn net_micros(&self) -> i64 {
+        self.value_micros.saturating_sub(self.refunded_micros)
+    }
 }
 
 impl Store {
@@ -254,6 +265,47 @@ impl Store {
                         }
                     }
                     true
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(found)
+    }
+
+    /// Sets the refunded amount of the conversion of `order_id` (Stripe
+    /// reports the total refunded so far, so repeating it changes nothing).
+    /// Returns whether the order is known.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn set_refunded(
+        &self,
+        site: SiteId,
+        order_id: &str,
+        refunded_micros: i64,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let found = {
+            let at = tx
+                .open_table(ORDER_IDS)?
+                .get((site.0, order_id))?
+                .map(|v| v.value());
+            match at {
+                None => false,
+                Some((at_ms, seq)) => {
+                    let mut t = tx.open_table(CONVERSIONS)?;
+                    let current: Option<Conversion> = t
+                        .get((site.0, at_ms, seq))?
+                        .map(|v| from_json(v.value(), "conversion row"))
+                        .transpose()?;
+                    match current {
+                        Some(mut c) => {
+                            c.refunded_micros = refunded_micros;
+                            t.insert((site.0, at_ms, seq), to_json(&c)?.as_slice())?;
+                            true
+                        }
+                        None => false,
+                    }
                 }
             }
         };

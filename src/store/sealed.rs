@@ -5,9 +5,9 @@
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::{
-    AuditEntry, Invite, Lead, Store, StoreError, UserRecord,
+    AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, LEADS, META, SALTS, USERS},
+    tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS},
 };
 
 /// Marker in `meta_v1`: plain values from earlier versions have been sealed.
@@ -27,16 +27,19 @@ pub enum SealedTable {
     Salts,
     /// Leads' emails that arrived in plain text.
     Leads,
+    /// Sites' Stripe webhook signing secrets.
+    Sites,
 }
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Users,
         Self::Invites,
         Self::Audit,
         Self::Salts,
         Self::Leads,
+        Self::Sites,
     ];
 
     /// The redb table name.
@@ -48,6 +51,7 @@ impl SealedTable {
             Self::Audit => "audit_v1",
             Self::Salts => "salts_v1",
             Self::Leads => "leads_v1",
+            Self::Sites => "sites_v1",
         }
     }
 }
@@ -118,6 +122,7 @@ impl Store {
             SealedTable::Audit => tx.open_table(AUDIT)?.len()?,
             SealedTable::Salts => tx.open_table(SALTS)?.len()?,
             SealedTable::Leads => tx.open_table(LEADS)?.len()?,
+            SealedTable::Sites => tx.open_table(SITES)?.len()?,
         })
     }
 
@@ -215,6 +220,28 @@ impl Store {
                         if changed {
                             n += 1;
                             table.insert((site, id.as_slice()), to_json(&lead)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::Sites => {
+                    let mut table = tx.open_table(SITES)?;
+                    let rows: Vec<(u32, Site)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            Ok((k.value(), from_json(v.value(), "site row")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for (id, mut site) in rows {
+                        let aads = [aad::site_stripe_secret(id)];
+                        let changed = match site.stripe_secret_sealed.as_mut() {
+                            Some(s) => field(f, &aads, s)?,
+                            None => false,
+                        };
+                        if changed {
+                            n += 1;
+                            table.insert(id, to_json(&site)?.as_slice())?;
                         }
                         tick();
                     }

@@ -53,6 +53,9 @@ pub struct Site {
     /// When it was deleted (it is purged for good 14 days later).
     #[serde(default)]
     pub deleted_ms: Option<u64>,
+    /// The Stripe webhook signing secret, sealed (hex).
+    #[serde(default)]
+    pub stripe_secret_sealed: Option<String>,
 }
 
 fn default_policy() -> String {
@@ -118,6 +121,7 @@ impl Store {
                 retention_months: None,
                 keep_aggregates: false,
                 deleted_ms: None,
+                stripe_secret_sealed: None,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

@@ -23,7 +23,7 @@ async fn send(app: &TestApp, body: Value, ua: &str, ip: &str) {
     assert!(r.headers().get("x-touchpoint-refused").is_none(), "{body}");
 }
 
-async fn api(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn api(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
     let r = app
         .client
         .post(format!("{}{path}", app.url))
@@ -37,7 +37,7 @@ async fn api(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
 
 /// Ann: paid search (spring) on day 0, newsletter (may) and a form on day 2,
 /// a purchase through the API on day 4. Bob browses, never converts.
-async fn scenario() -> TestApp {
+pub(crate) async fn scenario() -> TestApp {
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let ann = |n: &str, url: &str| json!({"n": n, "u": url, "d": "example.com", "uid": UID});
@@ -85,7 +85,7 @@ async fn scenario() -> TestApp {
     app
 }
 
-fn credited(body: &Value, label: &str, model: &str) -> (f64, f64) {
+pub(crate) fn credited(body: &Value, label: &str, model: &str) -> (f64, f64) {
     let row = body["results"]
         .as_array()
         .unwrap()

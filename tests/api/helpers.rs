@@ -231,6 +231,23 @@ impl TestApp {
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
         }
-        self.data_dir
+        let Self {
+            data_dir,
+            state,
+            app_salts,
+            ..
+        } = self;
+        drop((state, app_salts));
+        // Server worker threads drop their handles on the store a moment
+        // after stopping: wait until another process could open it.
+        for _ in 0..100 {
+            match touchpoint::store::Store::open(data_dir.path()) {
+                Err(touchpoint::store::StoreError::Locked(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                _ => break,
+            }
+        }
+        data_dir
     }
 }

@@ -26,6 +26,7 @@ mod stats_api;
 mod stats_batch;
 mod stats_filters;
 mod stats_v1;
+mod stripe;
 mod subject_requests;
 mod tracker_consent_ui;
 mod tracker_ui;

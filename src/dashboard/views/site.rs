@@ -192,6 +192,18 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             }
             (retention_card(m, csrf, &base))
             section.card {
+                h2 { "Stripe" }
+                p { "Paid checkouts and invoices become purchases of the lead with the customer's email; refunds reduce revenue. In Stripe, add a webhook endpoint for "
+                    code { "checkout.session.completed" } ", " code { "invoice.paid" } " and " code { "charge.refunded" } " at:" }
+                pre.secret id="stripe-url" { (m.origin) "/hooks/stripe/" (site.domain) }
+                form.inline method="post" action={ (base) "/stripe" } {
+                    (csrf_field(csrf))
+                    label { "Signing secret "
+                        input type="password" name="secret" autocomplete="off" placeholder=(if site.stripe_secret_sealed.is_some() { "set (paste to replace)" } else { "whsec_…" }); }
+                    button type="submit" { "Save secret" }
+                }
+            }
+            section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {
                     p { "Anyone with this link can see this site's aggregate reports:" }
