@@ -266,3 +266,43 @@ async fn orders_are_idempotent_emails_sealed_and_leads_join_erasure() {
         "email": "ann@example.com", "type": "purchase", "value": 1, "currency": "EUR", "order_id": "A-1"})).await;
     assert_eq!(body["recorded"], true);
 }
+
+#[tokio::test]
+async fn the_attribution_page_shows_every_model_side_by_side() {
+    let app = scenario().await;
+    let (mut viewer, _) = app
+        .member(
+            "viewer@acme.test",
+            touchpoint::domain::Role::Viewer,
+            app.acme(),
+        )
+        .await;
+    let (status, _, page) = viewer
+        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<strong>1</strong> conversions"), "{page}");
+    // The spring row: first touch 1, last touch 0, linear 0.5 (columns in Model::ALL order).
+    let row = page
+        .split("<td>spring</td>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    let cells: Vec<&str> = row
+        .split("data-conversions=\"")
+        .skip(1)
+        .map(|c| c.split('"').next().unwrap())
+        .collect();
+    assert_eq!(cells.len(), 8, "{row}");
+    assert_eq!(
+        &cells[..4],
+        ["1.0000", "0.0000", "0.0000", "0.5000"],
+        "{row}"
+    );
+    // The models' definitions are public.
+    let docs = app.get("/docs/attribution").await;
+    assert_eq!(docs.status().as_u16(), 200);
+    assert!(docs.text().await.unwrap().contains("removal effect"));
+}

@@ -1,6 +1,7 @@
 //! A site's pages: overview (also behind a shared link), realtime, goals,
 //! privacy, settings.
 
+mod attribution;
 pub mod conversions;
 pub mod params;
 mod privacy;
@@ -41,7 +42,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/share/{domain}", web::get().to(shared))
         .configure(settings::routes)
-        .configure(privacy::routes);
+        .configure(privacy::routes)
+        .configure(attribution::routes);
 }
 
 /// Adds `Server-Timing` so render cost is visible in the browser's tools.

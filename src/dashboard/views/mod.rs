@@ -3,6 +3,7 @@
 //! rendered through maud's escaping: nothing here uses `PreEscaped` on them.
 
 pub mod account;
+pub mod attribution;
 pub mod auth;
 pub mod charts;
 pub mod layout;

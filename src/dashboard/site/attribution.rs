@@ -1,0 +1,116 @@
+//! `GET /sites/{domain}/attribution` (viewers and up: aggregate credits, no
+//! personal data) and the public page documenting the models.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde::Deserialize;
+
+use crate::{
+    attribution::{
+        Model,
+        report::{DEFAULT_LOOKBACK_DAYS, ReportQuery, report},
+    },
+    dashboard::{
+        DashError, html_page,
+        views::{
+            attribution::{self as v, AttributionPage, DIMENSIONS, KINDS, PERIODS},
+            layout::UserBar,
+        },
+        web::Member,
+    },
+    domain::calendar::dates_to_ms,
+    stats::{
+        period::{named_period, today},
+        query::Dimension,
+    },
+    store::ConversionKind,
+};
+
+/// Routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites/{domain}/attribution", web::get().to(show))
+        .route("/docs/attribution", web::get().to(docs));
+}
+
+#[derive(Deserialize, Default)]
+struct Params {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    dimension: String,
+    #[serde(default)]
+    conversion: Option<String>,
+    #[serde(default)]
+    lookback: Option<u64>,
+}
+
+fn pick<'a>(options: &[(&'a str, &str)], asked: &str, default: &'a str) -> &'a str {
+    options
+        .iter()
+        .map(|(v, _)| *v)
+        .find(|v| *v == asked)
+        .unwrap_or(default)
+}
+
+async fn show(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    let (site, _) = m.site(&domain)?;
+    let p = web::Query::<Params>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let period = pick(&PERIODS, &p.period, "30d");
+    let dim = pick(&DIMENSIONS, &p.dimension, "visit:channel");
+    let kind = pick(
+        &KINDS,
+        p.conversion.as_deref().unwrap_or("purchase"),
+        "purchase",
+    );
+    let lookback = p.lookback.unwrap_or(DEFAULT_LOOKBACK_DAYS).clamp(1, 365);
+    let st = m.state();
+    let (first, last) = named_period(
+        period,
+        today(st.clock.now_ms(), site.timezone),
+        today(site.created_ms, site.timezone),
+    )
+    .map_err(DashError::BadRequest)?;
+    let (from_ms, to_ms) = dates_to_ms(first, last, site.timezone);
+    let q = ReportQuery {
+        from_ms,
+        to_ms,
+        dimension: Dimension::parse(dim).unwrap_or(Dimension::Channel),
+        lookback_ms: lookback * 86_400_000,
+        models: Model::ALL.to_vec(),
+        kind: ConversionKind::parse(kind),
+    };
+    let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
+    let r = web::block(move || report(&store, &keys, &s2, &q)).await?;
+    let r = match r {
+        Ok(r) => Ok(r),
+        Err(crate::attribution::report::ReportError::Invalid(e)) => Err(e),
+        Err(crate::attribution::report::ReportError::Store(e)) => return Err(e.into()),
+    };
+    let email = st.auth.email_of(&m.user.login.user);
+    let page = AttributionPage {
+        site: &site,
+        report: r,
+        models: &Model::ALL,
+        chosen: (period, dim, kind, lookback),
+    };
+    Ok(html_page(
+        StatusCode::OK,
+        &v::attribution(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &page,
+        ),
+    ))
+}
+
+/// `GET /docs/attribution`: the models' definitions, public.
+async fn docs() -> HttpResponse {
+    html_page(StatusCode::OK, &v::docs())
+}
