@@ -306,3 +306,71 @@ async fn the_attribution_page_shows_every_model_side_by_side() {
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.unwrap().contains("removal effect"));
 }
+
+#[tokio::test]
+async fn leads_show_their_journey_and_emails_only_to_roles_that_may_see_them_audited() {
+    let app = scenario().await;
+    use touchpoint::domain::Role;
+    let (mut viewer, _) = app
+        .member("viewer@acme.test", Role::Viewer, app.acme())
+        .await;
+    let (status, _, page) = viewer.get("/sites/example.com/leads").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("ann@example.com"), "{page}");
+    assert!(page.contains("details hidden for your role"), "{page}");
+    let audited = |app: &TestApp| {
+        app.state
+            .store
+            .audit_log(app.acme(), 100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "lead_pii_viewed")
+            .count()
+    };
+    assert_eq!(audited(&app), 0);
+
+    let (mut analyst, _) = app
+        .member("analyst@acme.test", Role::Analyst, app.acme())
+        .await;
+    let (_, _, page) = analyst.get("/sites/example.com/leads").await;
+    assert!(page.contains("ann@example.com"), "{page}");
+    assert_eq!(audited(&app), 1, "every showing of an email is audited");
+    let href = page
+        .split("href=\"/sites/example.com/leads/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let (status, _, profile) = analyst
+        .get(&format!("/sites/example.com/leads/{href}"))
+        .await;
+    assert_eq!(status, 200);
+    let journey = profile
+        .split("id=\"journey\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        journey.matches("<tr>").count(),
+        3,
+        "a header and two visits: {journey}"
+    );
+    assert!(
+        journey.contains("spring") && journey.contains("may") && journey.contains("Paid Search")
+    );
+    assert!(
+        profile.contains("120.00 EUR") && profile.contains("A-1"),
+        "{profile}"
+    );
+    assert_eq!(audited(&app), 2);
+    // Another site's or an unknown lead: not found.
+    let (status, _, _) = analyst
+        .get(&format!("/sites/other.example/leads/{href}"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = analyst.get("/sites/example.com/leads/00").await;
+    assert_eq!(status, 404);
+}

@@ -3,6 +3,7 @@
 
 mod attribution;
 pub mod conversions;
+mod leads;
 pub mod params;
 mod privacy;
 pub mod report;
@@ -43,7 +44,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/share/{domain}", web::get().to(shared))
         .configure(settings::routes)
         .configure(privacy::routes)
-        .configure(attribution::routes);
+        .configure(attribution::routes)
+        .configure(leads::routes);
 }
 
 /// Adds `Server-Timing` so render cost is visible in the browser's tools.

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod auth;
 pub mod charts;
 pub mod layout;
+pub mod leads;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;

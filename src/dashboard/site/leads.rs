@@ -1,0 +1,161 @@
+//! Leads: the list and a lead's profile (journey, conversions, revenue).
+//! Emails are shown only to roles that may see personal data, and every
+//! showing is recorded in the audit log.
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+
+use crate::{
+    dashboard::{
+        DashError, html_page,
+        views::{
+            layout::UserBar,
+            leads::{self as v, LeadProfile, LeadRow, Touchpoint},
+        },
+        web::Member,
+    },
+    privacy::{
+        aad,
+        subject::{self, Identifier},
+    },
+    stats::{query::Dimension, values::Texts, values::visit_raw},
+    store::{Conversion, Lead, Site},
+};
+
+/// Routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sites/{domain}/leads", web::get().to(list))
+        .route("/sites/{domain}/leads/{id}", web::get().to(profile));
+}
+
+/// The lead's email, when held and the caller may see it.
+fn email_of(m: &Member, lead: &Lead, may_see: bool) -> Option<String> {
+    if !may_see {
+        return None;
+    }
+    let sealed = hex::decode(lead.email_sealed.as_deref()?).ok()?;
+    let plain = m
+        .state()
+        .auth
+        .keys
+        .open(&aad::lead_email(&lead.id), &sealed)
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+fn revenue(cs: &[&Conversion]) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    cs.iter().map(|c| c.net_micros() as f64 / 1e6).sum()
+}
+
+fn audit_pii(m: &Member, site: &Site, shown: usize, what: &str) -> Result<(), DashError> {
+    if shown > 0 {
+        let st = m.state();
+        st.auth.audit(
+            &[site.workspace],
+            Some(m.user.login.user.id),
+            "lead_pii_viewed",
+            &format!("{}: {shown} email(s) shown on {what}", site.domain),
+            st.clock.now_ms(),
+        )?;
+    }
+    Ok(())
+}
+
+/// `GET /sites/{domain}/leads`
+async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    let st = m.state();
+    let leads = st.store.leads(site.id)?;
+    let conversions = st.store.conversions(site.id, 0, u64::MAX)?;
+    let mut rows: Vec<LeadRow> = leads
+        .iter()
+        .map(|l| {
+            let mine: Vec<&Conversion> = conversions.iter().filter(|c| c.lead == l.id).collect();
+            LeadRow {
+                id: l.id.clone(),
+                email: email_of(&m, l, role.can_see_pii()),
+                first_ms: l.first_ms,
+                last_ms: l.last_ms,
+                conversions: mine.len(),
+                revenue: revenue(&mine),
+                identified: !l.subjects.is_empty(),
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
+    audit_pii(
+        &m,
+        &site,
+        rows.iter().filter(|r| r.email.is_some()).count(),
+        "the leads list",
+    )?;
+    let email = st.auth.email_of(&m.user.login.user);
+    Ok(html_page(
+        StatusCode::OK,
+        &v::list(
+            UserBar {
+                email: &email,
+                csrf: m.user.csrf(),
+            },
+            &site,
+            &rows,
+            role.can_see_pii(),
+        ),
+    ))
+}
+
+/// `GET /sites/{domain}/leads/{id}`
+async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&path.0)?;
+    let st = m.state();
+    let id = hex::decode(&path.1)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or(DashError::NotFound)?;
+    let lead = st.store.lead(site.id, &id)?.ok_or(DashError::NotFound)?;
+    let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
+    let data = web::block(move || -> Result<_, DashError> {
+        let k = subject::resolve(&store, &keys, &s2, &Identifier::Lead(id))?;
+        Ok(store.person_data(s2.id, &k)?)
+    })
+    .await??;
+    let view = st.store.read()?;
+    let texts = Texts::new(&view);
+    let mut journey = Vec::new();
+    for (key, rec) in &data.sessions {
+        let t = |d: &Dimension| texts.text(d, visit_raw(d, rec));
+        journey.push(Touchpoint {
+            at_ms: key.start_ms,
+            channel: t(&Dimension::Channel)?,
+            source: t(&Dimension::Source)?,
+            campaign: t(&Dimension::Utm(2))?,
+            landing: t(&Dimension::EntryPage)?,
+            pageviews: rec.pageviews(),
+        });
+    }
+    journey.sort_by_key(|t| t.at_ms);
+    let conversions: Vec<&Conversion> = data.conversions.iter().collect();
+    let email = email_of(&m, &lead, role.can_see_pii());
+    audit_pii(&m, &site, usize::from(email.is_some()), "a lead profile")?;
+    let page = LeadProfile {
+        site: &site,
+        id: &lead.id,
+        email: email.as_deref(),
+        may_see_pii: role.can_see_pii(),
+        first_ms: lead.first_ms,
+        journey: &journey,
+        conversions: &conversions,
+        revenue: revenue(&conversions),
+    };
+    let me = st.auth.email_of(&m.user.login.user);
+    Ok(html_page(
+        StatusCode::OK,
+        &v::profile(
+            UserBar {
+                email: &me,
+                csrf: m.user.csrf(),
+            },
+            &page,
+        ),
+    ))
+}
