@@ -3,6 +3,7 @@
 
 mod accounts;
 mod attribution;
+mod attribution_ui;
 mod authz;
 mod browser;
 mod classification;

@@ -15,7 +15,7 @@ use crate::{
     tracker_ui::{js, site_with},
 };
 
-const FORM: &str = r#"<form id="contact" data-tp-form>
+pub(crate) const FORM: &str = r#"<form id="contact" data-tp-form>
 <input type="email" name="email" id="email"><input type="tel" name="phone" id="phone">
 <button id="send">Send</button></form>
 <script>document.getElementById('contact').addEventListener('submit', function (e) { e.preventDefault(); });</script>"#;
