@@ -117,3 +117,72 @@ pub async fn query(
                   "models": models.iter().map(|m| m.as_str()).collect::<Vec<_>>()},
     })))
 }
+
+/// `POST /api/v1/revenue`: lifetime value by first-touch value (of
+/// `dimension`, default `visit:source`), average order value, new-lead
+/// revenue, time to lead and to first purchase, monthly lead cohorts — for
+/// the leads who became leads in `date_range`.
+pub async fn revenue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    use crate::attribution::revenue::TIME_BUCKET_LABELS;
+    let ws = authenticate(&req, &state)?;
+    let o = json_object(&body)?;
+    let view = state.store.read()?;
+    let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
+    let (from_ms, to_ms, range) =
+        date_range(o.get("date_range"), &view, &site, state.clock.now_ms())?;
+    drop(view);
+    let dimension = match o.get("dimension").and_then(Json::as_str) {
+        None => Dimension::Source,
+        Some(d) => Dimension::parse(d)
+            .filter(supports)
+            .ok_or_else(|| bad(format!("dimension {d:?} is not a touchpoint dimension")))?,
+    };
+    let (store, keys, d2) = (
+        state.store.clone(),
+        state.auth.keys.clone(),
+        dimension.clone(),
+    );
+    let (r, labels) = web::block(move || {
+        crate::attribution::report::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| match e {
+        ReportError::Invalid(m) => bad(m),
+        ReportError::Store(s) => s.into(),
+    })?;
+    let ltv: Vec<Json> = r
+        .ltv_by_first_touch
+        .iter()
+        .map(|(k, l)| {
+            let label = k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| "(no visit)".into());
+            json!({"first_touch": label, "leads": l.leads, "revenue": round(l.revenue), "ltv": round(l.per_lead())})
+        })
+        .collect();
+    let dist = |counts: &[u64; 5]| -> Json {
+        TIME_BUCKET_LABELS
+            .iter()
+            .zip(counts)
+            .map(|(l, n)| json!({"within": l, "leads": n}))
+            .collect()
+    };
+    let cohorts: Vec<Json> = r
+        .cohorts
+        .iter()
+        .map(|(m, (n, cum))| json!({"month": m, "leads": n, "cumulative_revenue": cum.iter().map(|v| round(*v)).collect::<Vec<_>>()}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "ltv_by_first_touch": ltv,
+        "purchases": r.purchases,
+        "average_order_value": round(r.average_order_value()),
+        "new_lead_revenue": round(r.new_lead_revenue),
+        "time_to_lead": dist(&r.time_to_lead),
+        "time_to_first_purchase": dist(&r.time_to_first_purchase),
+        "cohorts": cohorts,
+        "query": {"dimension": dimension.to_string(), "date_range": range},
+    })))
+}

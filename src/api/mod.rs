@@ -28,7 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/stats/timeseries", web::get().to(v1::timeseries))
         .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown))
         .route("/api/v1/conversions", web::post().to(conversions::record))
-        .route("/api/v1/attribution", web::post().to(attribution::query));
+        .route("/api/v1/attribution", web::post().to(attribution::query))
+        .route("/api/v1/revenue", web::post().to(attribution::revenue));
 }
 
 /// An API failure, rendered as Plausible renders them: `{"error": "..."}`.

@@ -10,6 +10,7 @@ pub mod leads;
 mod markov;
 mod models;
 pub mod report;
+pub mod revenue;
 
 pub use models::{Model, attribute};
 

@@ -249,3 +249,90 @@ pub fn report(
         currency,
     })
 }
+
+/// How far before the period first visits are looked for (revenue report).
+pub const FIRST_TOUCH_HORIZON_MS: u64 = 365 * 86_400_000;
+
+/// The revenue report of leads that became leads in `[from_ms, to_ms)`, their
+/// first touch keyed by `dimension` (looked for up to a year before the
+/// period); returns it with the text of each key.
+///
+/// # Errors
+/// [`ReportError::Invalid`] for a dimension touchpoints don't have.
+pub fn revenue(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    dimension: &Dimension,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<(super::revenue::RevenueReport, BTreeMap<Key, String>), ReportError> {
+    if !supports(dimension) {
+        return Err(ReportError::Invalid(format!(
+            "touchpoints can't be grouped by {dimension}"
+        )));
+    }
+    let leads = store.leads(site.id)?;
+    let mut owner: HashMap<u64, usize> = HashMap::new();
+    for (i, l) in leads.iter().enumerate() {
+        for s in &l.subjects {
+            if let Some(s) = hex::decode(s)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            {
+                owner.insert(uid_visitor(keys, &s), i);
+            }
+        }
+    }
+    let mut first: Vec<Option<(Key, u64)>> = vec![None; leads.len()];
+    let view = store.read()?;
+    let mut rec = SessionRecord::default();
+    let needs_events = *dimension == Dimension::EntryPage;
+    view.for_each_session(
+        site.id,
+        from_ms.saturating_sub(FIRST_TOUCH_HORIZON_MS),
+        to_ms,
+        |key, bytes| {
+            let decoded = if needs_events {
+                rec.decode_into(bytes).map(|()| &[][..])
+            } else {
+                rec.decode_header(bytes)
+            };
+            if let Err(e) = decoded {
+                return std::ops::ControlFlow::Break(e.into());
+            }
+            if let Some(&i) = owner.get(&rec.visitor)
+                && first[i].is_none_or(|(_, at)| key.start_ms < at)
+            {
+                first[i] = Some((
+                    u32::try_from(visit_raw(dimension, &rec)).unwrap_or(0),
+                    key.start_ms,
+                ));
+            }
+            std::ops::ControlFlow::Continue(())
+        },
+    )?;
+    let conversions = store.conversions(site.id, 0, to_ms)?;
+    let facts: Vec<super::revenue::LeadFacts> = leads
+        .iter()
+        .zip(first)
+        .map(|(l, first_touch)| super::revenue::LeadFacts {
+            became_lead_ms: l.first_ms,
+            first_touch,
+            #[allow(clippy::cast_precision_loss)]
+            purchases: conversions
+                .iter()
+                .filter(|c| c.lead == l.id && c.kind == ConversionKind::Purchase)
+                .map(|c| (c.at_ms, c.net_micros() as f64 / 1e6))
+                .collect(),
+        })
+        .collect();
+    let report = super::revenue::revenue_report(&facts, from_ms, to_ms);
+    let texts = Texts::new(&view);
+    let mut labels = BTreeMap::new();
+    for k in report.ltv_by_first_touch.keys().flatten() {
+        let t = texts.text(dimension, u64::from(*k))?;
+        labels.insert(*k, if t.is_empty() { DIRECT.to_owned() } else { t });
+    }
+    Ok((report, labels))
+}

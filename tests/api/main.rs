@@ -14,6 +14,7 @@ mod engagement;
 mod escaping;
 mod helpers;
 mod ingest;
+mod leads;
 mod ops;
 mod optout;
 mod privacy;

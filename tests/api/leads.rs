@@ -1,0 +1,118 @@
+//! Leads pages (emails only for roles that may see them, audited) and the
+//! revenue report, on the attribution scenario.
+
+use serde_json::json;
+
+use crate::{
+    attribution::{api, scenario},
+    helpers::TestApp,
+};
+
+#[tokio::test]
+async fn leads_show_their_journey_and_emails_only_to_roles_that_may_see_them_audited() {
+    let app = scenario().await;
+    use touchpoint::domain::Role;
+    let (mut viewer, _) = app
+        .member("viewer@acme.test", Role::Viewer, app.acme())
+        .await;
+    let (status, _, page) = viewer.get("/sites/example.com/leads").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("ann@example.com"), "{page}");
+    assert!(page.contains("details hidden for your role"), "{page}");
+    let audited = |app: &TestApp| {
+        app.state
+            .store
+            .audit_log(app.acme(), 100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "lead_pii_viewed")
+            .count()
+    };
+    assert_eq!(audited(&app), 0);
+
+    let (mut analyst, _) = app
+        .member("analyst@acme.test", Role::Analyst, app.acme())
+        .await;
+    let (_, _, page) = analyst.get("/sites/example.com/leads").await;
+    assert!(page.contains("ann@example.com"), "{page}");
+    assert_eq!(audited(&app), 1, "every showing of an email is audited");
+    let href = page
+        .split("href=\"/sites/example.com/leads/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let (status, _, profile) = analyst
+        .get(&format!("/sites/example.com/leads/{href}"))
+        .await;
+    assert_eq!(status, 200);
+    let journey = profile
+        .split("id=\"journey\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        journey.matches("<tr>").count(),
+        3,
+        "a header and two visits: {journey}"
+    );
+    assert!(
+        journey.contains("spring") && journey.contains("may") && journey.contains("Paid Search")
+    );
+    assert!(
+        profile.contains("120.00 EUR") && profile.contains("A-1"),
+        "{profile}"
+    );
+    assert_eq!(audited(&app), 2);
+    // Another site's or an unknown lead: not found.
+    let (status, _, _) = analyst
+        .get(&format!("/sites/other.example/leads/{href}"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = analyst.get("/sites/example.com/leads/00").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_revenue_report_has_ltv_by_first_touch_time_to_convert_and_cohorts() {
+    let app = scenario().await;
+    // A second buyer through the API only (no visits).
+    let (status, _) = api(&app, "/api/v1/conversions", json!({"site_id": "example.com",
+        "email": "bo@example.com", "type": "purchase", "value": 30, "currency": "EUR", "order_id": "B-1"})).await;
+    assert_eq!(status, 200);
+    let (status, body) = api(
+        &app,
+        "/api/v1/revenue",
+        json!({"site_id": "example.com",
+        "date_range": ["2024-03-01", "2024-03-31"], "dimension": "visit:utm_campaign"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ltv = body["ltv_by_first_touch"].as_array().unwrap();
+    let of = |label: &str| {
+        ltv.iter()
+            .find(|r| r["first_touch"] == label)
+            .unwrap_or_else(|| panic!("{label}: {body}"))
+    };
+    assert_eq!(
+        (of("spring")["leads"].clone(), of("spring")["ltv"].clone()),
+        (json!(1), json!(120.0))
+    );
+    assert_eq!(of("(no visit)")["revenue"], 30.0);
+    assert_eq!(body["purchases"], 2);
+    assert_eq!(body["average_order_value"], 75.0);
+    assert_eq!(body["new_lead_revenue"], 150.0);
+    // Ann: first visit day 0, lead day 2 (< 7 days), first purchase day 4 (< 7 days).
+    assert_eq!(
+        body["time_to_lead"][2],
+        json!({"within": "< 7 days", "leads": 1})
+    );
+    assert_eq!(body["time_to_first_purchase"][2]["leads"], 1);
+    assert_eq!(
+        body["cohorts"],
+        json!([{"month": "2024-03", "leads": 2, "cumulative_revenue": [150.0]}])
+    );
+}
