@@ -3,6 +3,7 @@
 
 mod attribution;
 mod conversions;
+mod funnel;
 mod v1;
 mod v2;
 
@@ -29,7 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/stats/breakdown", web::get().to(v1::breakdown))
         .route("/api/v1/conversions", web::post().to(conversions::record))
         .route("/api/v1/attribution", web::post().to(attribution::query))
-        .route("/api/v1/revenue", web::post().to(attribution::revenue));
+        .route("/api/v1/revenue", web::post().to(attribution::revenue))
+        .route("/api/v1/funnel", web::post().to(funnel::query));
 }
 
 /// An API failure, rendered as Plausible renders them: `{"error": "..."}`.

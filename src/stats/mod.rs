@@ -4,6 +4,7 @@
 mod batch;
 pub mod engine;
 pub mod filter;
+pub mod funnel;
 pub mod period;
 pub mod query;
 pub mod realtime;

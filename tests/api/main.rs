@@ -12,6 +12,7 @@ mod dashboard;
 mod deletion;
 mod engagement;
 mod escaping;
+mod funnel;
 mod helpers;
 mod ingest;
 mod leads;
