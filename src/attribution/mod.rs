@@ -11,6 +11,7 @@ mod markov;
 mod models;
 pub mod report;
 pub mod revenue;
+pub mod scoring;
 
 pub use models::{Model, attribute};
 

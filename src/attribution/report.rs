@@ -336,3 +336,75 @@ pub fn revenue(
     }
     Ok((report, labels))
 }
+
+/// Every lead's scoring occurrences (the events of its visits, oldest first),
+/// from one scan of the site's visits.
+///
+/// # Errors
+/// Storage errors.
+pub fn lead_occurrences(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    leads: &[crate::store::Lead],
+) -> Result<Vec<Vec<super::scoring::Occurrence>>, ReportError> {
+    let mut owner: HashMap<u64, usize> = HashMap::new();
+    for (i, l) in leads.iter().enumerate() {
+        for s in &l.subjects {
+            if let Some(s) = hex::decode(s)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            {
+                owner.insert(uid_visitor(keys, &s), i);
+            }
+        }
+    }
+    let mut out = vec![Vec::new(); leads.len()];
+    if owner.is_empty() {
+        return Ok(out);
+    }
+    let view = store.read()?;
+    let texts = Texts::new(&view);
+    let mut rec = SessionRecord::default();
+    let mut failed = None;
+    view.for_each_session(site.id, 0, u64::MAX, |key, bytes| {
+        if let Err(e) = rec.decode_into(bytes) {
+            return std::ops::ControlFlow::Break(e.into());
+        }
+        let Some(&i) = owner.get(&rec.visitor) else {
+            return std::ops::ControlFlow::Continue(());
+        };
+        for e in &rec.events {
+            let text = |id: u32| texts.string(id);
+            let occ = (|| -> Result<_, StoreError> {
+                Ok(super::scoring::Occurrence {
+                    at_ms: key.start_ms + u64::from(e.offset_ms),
+                    name: if e.pageview {
+                        None
+                    } else {
+                        Some(text(e.name)?)
+                    },
+                    path: text(e.path)?,
+                    props: e
+                        .props
+                        .iter()
+                        .map(|(k, v)| Ok((text(*k)?, text(*v)?)))
+                        .collect::<Result<_, StoreError>>()?,
+                })
+            })();
+            match occ {
+                Ok(o) => out[i].push(o),
+                Err(e) => {
+                    failed = Some(e);
+                    return std::ops::ControlFlow::Break(StoreError::Redb("scoring".into()));
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| failed.take().unwrap_or(e))?;
+    for o in &mut out {
+        o.sort_by_key(|x| x.at_ms);
+    }
+    Ok(out)
+}

@@ -232,6 +232,7 @@ mod tests {
             keep_aggregates: false,
             deleted_ms: None,
             stripe_secret_sealed: None,
+            scoring: crate::attribution::scoring::Scoring::default(),
         }
     }
 

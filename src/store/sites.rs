@@ -56,6 +56,9 @@ pub struct Site {
     /// The Stripe webhook signing secret, sealed (hex).
     #[serde(default)]
     pub stripe_secret_sealed: Option<String>,
+    /// Lead-scoring rules.
+    #[serde(default)]
+    pub scoring: crate::attribution::scoring::Scoring,
 }
 
 fn default_policy() -> String {
@@ -122,6 +125,7 @@ impl Store {
                 keep_aggregates: false,
                 deleted_ms: None,
                 stripe_secret_sealed: None,
+                scoring: crate::attribution::scoring::Scoring::default(),
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

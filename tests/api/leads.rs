@@ -116,3 +116,46 @@ async fn the_revenue_report_has_ltv_by_first_touch_time_to_convert_and_cohorts()
         json!([{"month": "2024-03", "leads": 2, "cumulative_revenue": [150.0]}])
     );
 }
+
+#[tokio::test]
+async fn scoring_rules_score_leads_and_date_their_qualification() {
+    let app = scenario().await;
+    use touchpoint::domain::Role;
+    let (mut admin, _) = app.member("admin@acme.test", Role::Admin, app.acme()).await;
+    admin.get("/sites/example.com/settings").await;
+    let (status, _, page) = admin
+        .post(
+            "/sites/example.com/scoring",
+            &[("scoring", "{\"rules\": [{\"when\": 3}]}")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("not valid"), "{page}");
+    let rules = json!({"rules": [
+        {"heading": "engagement", "when": {"page": "/news*"}, "points": 10, "each_time": true},
+        {"heading": "engagement", "when": {"event": "lead"}, "points": 50},
+        {"heading": "fit", "when": {"prop": {"key": "form", "value": "newsletter"}}, "points": 5}
+    ], "threshold": 60});
+    let (status, _, _) = admin
+        .post(
+            "/sites/example.com/scoring",
+            &[("scoring", &rules.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, _, list) = admin.get("/sites/example.com/leads").await;
+    // /news (10) and the form (50 + fit 5) on day 2: 65, qualified then.
+    assert!(
+        list.contains("65 (fit 5, engagement 60, qualified 2024-03-17 10:00 UTC)"),
+        "{list}"
+    );
+    let href = list
+        .split("href=\"/sites/example.com/leads/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let (_, _, profile) = admin.get(&format!("/sites/example.com/leads/{href}")).await;
+    assert!(profile.contains("id=\"score\""), "{profile}");
+}

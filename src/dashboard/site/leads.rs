@@ -5,6 +5,10 @@
 use actix_web::{HttpResponse, http::StatusCode, web};
 
 use crate::{
+    attribution::{
+        report::lead_occurrences,
+        scoring::{Score, score},
+    },
     dashboard::{
         DashError, html_page,
         views::{
@@ -61,15 +65,41 @@ fn audit_pii(m: &Member, site: &Site, shown: usize, what: &str) -> Result<(), Da
     Ok(())
 }
 
+/// Each lead's score, when the site has scoring rules.
+async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Score>>, DashError> {
+    if site.scoring.rules.is_empty() {
+        return Ok(vec![None; leads.len()]);
+    }
+    let st = m.state();
+    let (store, keys, s2, l2, now) = (
+        st.store.clone(),
+        st.auth.keys.clone(),
+        site.clone(),
+        leads.to_vec(),
+        st.clock.now_ms(),
+    );
+    web::block(move || -> Result<_, DashError> {
+        let occ = lead_occurrences(&store, &keys, &s2, &l2)
+            .map_err(|e| DashError::Internal(e.to_string()))?;
+        Ok(occ
+            .iter()
+            .map(|o| Some(score(&s2.scoring, o, now)))
+            .collect())
+    })
+    .await?
+}
+
 /// `GET /sites/{domain}/leads`
 async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
     let st = m.state();
     let leads = st.store.leads(site.id)?;
     let conversions = st.store.conversions(site.id, 0, u64::MAX)?;
+    let scores = scores(&m, &site, &leads).await?;
     let mut rows: Vec<LeadRow> = leads
         .iter()
-        .map(|l| {
+        .zip(scores)
+        .map(|(l, score)| {
             let mine: Vec<&Conversion> = conversions.iter().filter(|c| c.lead == l.id).collect();
             LeadRow {
                 id: l.id.clone(),
@@ -79,6 +109,7 @@ async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, Dash
                 conversions: mine.len(),
                 revenue: revenue(&mine),
                 identified: !l.subjects.is_empty(),
+                score,
             }
         })
         .collect();
@@ -137,6 +168,10 @@ async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpRes
     let conversions: Vec<&Conversion> = data.conversions.iter().collect();
     let email = email_of(&m, &lead, role.can_see_pii());
     audit_pii(&m, &site, usize::from(email.is_some()), "a lead profile")?;
+    let lead_score = scores(&m, &site, std::slice::from_ref(&lead))
+        .await?
+        .pop()
+        .flatten();
     let page = LeadProfile {
         site: &site,
         id: &lead.id,
@@ -146,6 +181,7 @@ async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpRes
         journey: &journey,
         conversions: &conversions,
         revenue: revenue(&conversions),
+        score: lead_score,
     };
     let me = st.auth.email_of(&m.user.login.user);
     Ok(html_page(

@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{domain}/share", web::post().to(share))
         .route("/sites/{domain}/retention", web::post().to(retention))
         .route("/sites/{domain}/stripe", web::post().to(stripe_secret))
+        .route("/sites/{domain}/scoring", web::post().to(scoring))
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 
@@ -233,6 +234,51 @@ async fn retention(
         Some(m.user.login.user.id),
         "retention_changed",
         &detail,
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}
+
+#[derive(Deserialize)]
+struct ScoringInput {
+    scoring: String,
+}
+
+/// Most scoring rules per site.
+const MAX_RULES: usize = 50;
+
+/// `POST /sites/{domain}/scoring` (admin)
+async fn scoring(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<ScoringInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let parsed: Result<crate::attribution::scoring::Scoring, String> =
+        serde_json::from_str(f.scoring.trim())
+            .map_err(|e| format!("the scoring rules are not valid: {e}"))
+            .and_then(|s: crate::attribution::scoring::Scoring| {
+                if s.rules.len() > MAX_RULES {
+                    Err(format!("at most {MAX_RULES} rules"))
+                } else {
+                    Ok(s)
+                }
+            });
+    let rules = match parsed {
+        Ok(s) => s,
+        Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
+    };
+    site.scoring = rules;
+    let st = m.state();
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "scoring_changed",
+        &format!("{}: {} rules", site.domain, site.scoring.rules.len()),
         st.clock.now_ms(),
     )?;
     render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))

@@ -7,7 +7,10 @@ use super::{
     layout::{Chrome, UserBar, page},
     site::site_nav,
 };
-use crate::store::{Conversion, Site};
+use crate::{
+    attribution::scoring::Score,
+    store::{Conversion, Site},
+};
 
 /// One row of the list.
 pub struct LeadRow {
@@ -25,6 +28,8 @@ pub struct LeadRow {
     pub revenue: f64,
     /// Linked to a consenting visitor (has a journey).
     pub identified: bool,
+    /// Score, when the site has scoring rules.
+    pub score: Option<Score>,
 }
 
 /// A visit of the journey.
@@ -61,6 +66,20 @@ pub struct LeadProfile<'a> {
     pub conversions: &'a [&'a Conversion],
     /// Revenue net of refunds.
     pub revenue: f64,
+    /// Score, when the site has scoring rules.
+    pub score: Option<Score>,
+}
+
+fn score_text(s: &Score) -> String {
+    let q = s
+        .qualified_at_ms
+        .map_or(String::new(), |t| format!(", qualified {}", fmt_time(t)));
+    format!(
+        "{:.0} (fit {:.0}, engagement {:.0}{q})",
+        s.total(),
+        s.fit,
+        s.engagement
+    )
 }
 
 fn who(id: &str, email: Option<&str>, may_see: bool) -> String {
@@ -87,12 +106,13 @@ pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], may_see: bool) -> M
             @if rows.is_empty() { p.empty { "No leads yet. A lead appears when a visitor who accepted sends a form, or through the conversions API or Stripe." } }
             @else {
                 table.data id="leads" {
-                    thead { tr { th { "Lead" } th { "First seen" } th { "Last seen" } th.num { "Conversions" } th.num { "Revenue" } th { "Journey" } } }
+                    thead { tr { th { "Lead" } th { "First seen" } th { "Last seen" } th.num { "Conversions" } th.num { "Revenue" } th { "Score" } th { "Journey" } } }
                     tbody { @for r in rows {
                         tr {
                             td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.email.as_deref(), may_see)) } }
                             td { (fmt_time(r.first_ms)) } td { (fmt_time(r.last_ms)) }
                             td.num { (r.conversions) } td.num { (format!("{:.2}", r.revenue)) }
+                            td.score { (r.score.as_ref().map(score_text).unwrap_or_default()) }
                             td { (if r.identified { "across visits" } else { "none (not seen on the site)" }) }
                         }
                     } }
@@ -115,6 +135,7 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
             section.card {
                 h2 { (who(m.id, m.email, m.may_see_pii)) }
                 p.muted { "First seen " (fmt_time(m.first_ms)) ". " (m.conversions.len()) " conversions, revenue " (format!("{:.2}", m.revenue)) "." }
+                @if let Some(s) = &m.score { p id="score" { "Score " (score_text(s)) } }
             }
             section.card {
                 h2 { "Journey" }

@@ -192,6 +192,16 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             }
             (retention_card(m, csrf, &base))
             section.card {
+                h2 { "Lead scoring" }
+                p.muted { "Rules as JSON: " code { r#"{"rules": [{"heading": "engagement", "when": {"page": "/pricing*"}, "points": 10, "each_time": true}, {"heading": "fit", "when": {"prop": {"key": "plan", "value": "enterprise"}}, "points": 40}], "threshold": 60, "half_life_days": 30}"# }
+                    ". A rule looks for an " code { "event" } ", a " code { "page" } " (" code { "*" } " matches anything) or an event " code { "prop" } "; it counts once unless " code { "each_time" } ". Points fade with the half-life (0: never). A lead is qualified when its score first reaches the threshold." }
+                form.stack method="post" action={ (base) "/scoring" } {
+                    (csrf_field(csrf))
+                    textarea name="scoring" rows="6" { (serde_json::to_string_pretty(&site.scoring).unwrap_or_default()) }
+                    button type="submit" { "Save scoring" }
+                }
+            }
+            section.card {
                 h2 { "Stripe" }
                 p { "Paid checkouts and invoices become purchases of the lead with the customer's email; refunds reduce revenue. In Stripe, add a webhook endpoint for "
                     code { "checkout.session.completed" } ", " code { "invoice.paid" } " and " code { "charge.refunded" } " at:" }
