@@ -147,7 +147,7 @@ pub async fn revenue(
         dimension.clone(),
     );
     let (r, labels) = web::block(move || {
-        crate::attribution::report::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
+        crate::attribution::lead_facts::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?

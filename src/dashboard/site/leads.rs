@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 
 use crate::{
     attribution::{
-        report::lead_occurrences,
+        lead_facts::lead_occurrences,
         scoring::{Score, score},
     },
     dashboard::{

@@ -3,6 +3,7 @@
 
 mod attribution;
 pub mod conversions;
+mod integrations;
 mod leads;
 pub mod params;
 mod privacy;

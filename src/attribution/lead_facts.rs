@@ -1,0 +1,172 @@
+//! Per-lead facts gathered from visits in one scan: first touches for the
+//! revenue report, and the events that scoring rules look at.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{
+    Key,
+    report::{ReportError, supports},
+};
+use crate::{
+    privacy::{Keys, ids::uid_visitor},
+    stats::{
+        query::Dimension,
+        values::{DIRECT, Texts, visit_raw},
+    },
+    store::{ConversionKind, Lead, Site, Store, StoreError, record::SessionRecord},
+};
+
+/// Which lead each linked visitor id belongs to (index into `leads`).
+fn lead_owners(keys: &Keys, leads: &[Lead]) -> HashMap<u64, usize> {
+    let mut owner = HashMap::new();
+    for (i, l) in leads.iter().enumerate() {
+        for s in &l.subjects {
+            if let Some(s) = hex::decode(s)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            {
+                owner.insert(uid_visitor(keys, &s), i);
+            }
+        }
+    }
+    owner
+}
+
+/// How far before the period first visits are looked for (revenue report).
+pub const FIRST_TOUCH_HORIZON_MS: u64 = 365 * 86_400_000;
+
+/// The revenue report of leads that became leads in `[from_ms, to_ms)`, their
+/// first touch keyed by `dimension` (looked for up to a year before the
+/// period); returns it with the text of each key.
+///
+/// # Errors
+/// [`ReportError::Invalid`] for a dimension touchpoints don't have.
+pub fn revenue(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    dimension: &Dimension,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<(super::revenue::RevenueReport, BTreeMap<Key, String>), ReportError> {
+    if !supports(dimension) {
+        return Err(ReportError::Invalid(format!(
+            "touchpoints can't be grouped by {dimension}"
+        )));
+    }
+    let leads = store.leads(site.id)?;
+    let owner = lead_owners(keys, &leads);
+    let mut first: Vec<Option<(Key, u64)>> = vec![None; leads.len()];
+    let view = store.read()?;
+    let mut rec = SessionRecord::default();
+    let needs_events = *dimension == Dimension::EntryPage;
+    view.for_each_session(
+        site.id,
+        from_ms.saturating_sub(FIRST_TOUCH_HORIZON_MS),
+        to_ms,
+        |key, bytes| {
+            let decoded = if needs_events {
+                rec.decode_into(bytes).map(|()| &[][..])
+            } else {
+                rec.decode_header(bytes)
+            };
+            if let Err(e) = decoded {
+                return std::ops::ControlFlow::Break(e.into());
+            }
+            if let Some(&i) = owner.get(&rec.visitor)
+                && first[i].is_none_or(|(_, at)| key.start_ms < at)
+            {
+                first[i] = Some((
+                    u32::try_from(visit_raw(dimension, &rec)).unwrap_or(0),
+                    key.start_ms,
+                ));
+            }
+            std::ops::ControlFlow::Continue(())
+        },
+    )?;
+    let conversions = store.conversions(site.id, 0, to_ms)?;
+    let facts: Vec<super::revenue::LeadFacts> = leads
+        .iter()
+        .zip(first)
+        .map(|(l, first_touch)| super::revenue::LeadFacts {
+            became_lead_ms: l.first_ms,
+            first_touch,
+            #[allow(clippy::cast_precision_loss)]
+            purchases: conversions
+                .iter()
+                .filter(|c| c.lead == l.id && c.kind == ConversionKind::Purchase)
+                .map(|c| (c.at_ms, c.net_micros() as f64 / 1e6))
+                .collect(),
+        })
+        .collect();
+    let report = super::revenue::revenue_report(&facts, from_ms, to_ms);
+    let texts = Texts::new(&view);
+    let mut labels = BTreeMap::new();
+    for k in report.ltv_by_first_touch.keys().flatten() {
+        let t = texts.text(dimension, u64::from(*k))?;
+        labels.insert(*k, if t.is_empty() { DIRECT.to_owned() } else { t });
+    }
+    Ok((report, labels))
+}
+
+/// Every lead's scoring occurrences (the events of its visits, oldest first),
+/// from one scan of the site's visits.
+///
+/// # Errors
+/// Storage errors.
+pub fn lead_occurrences(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    leads: &[Lead],
+) -> Result<Vec<Vec<super::scoring::Occurrence>>, ReportError> {
+    let owner = lead_owners(keys, leads);
+    let mut out = vec![Vec::new(); leads.len()];
+    if owner.is_empty() {
+        return Ok(out);
+    }
+    let view = store.read()?;
+    let texts = Texts::new(&view);
+    let mut rec = SessionRecord::default();
+    let mut failed = None;
+    view.for_each_session(site.id, 0, u64::MAX, |key, bytes| {
+        if let Err(e) = rec.decode_into(bytes) {
+            return std::ops::ControlFlow::Break(e.into());
+        }
+        let Some(&i) = owner.get(&rec.visitor) else {
+            return std::ops::ControlFlow::Continue(());
+        };
+        for e in &rec.events {
+            let text = |id: u32| texts.string(id);
+            let occ = (|| -> Result<_, StoreError> {
+                Ok(super::scoring::Occurrence {
+                    at_ms: key.start_ms + u64::from(e.offset_ms),
+                    name: if e.pageview {
+                        None
+                    } else {
+                        Some(text(e.name)?)
+                    },
+                    path: text(e.path)?,
+                    props: e
+                        .props
+                        .iter()
+                        .map(|(k, v)| Ok((text(*k)?, text(*v)?)))
+                        .collect::<Result<_, StoreError>>()?,
+                })
+            })();
+            match occ {
+                Ok(o) => out[i].push(o),
+                Err(e) => {
+                    failed = Some(e);
+                    return std::ops::ControlFlow::Break(StoreError::Redb("scoring".into()));
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| failed.take().unwrap_or(e))?;
+    for o in &mut out {
+        o.sort_by_key(|x| x.at_ms);
+    }
+    Ok(out)
+}

@@ -1,0 +1,95 @@
+//! Site settings for attribution: the Stripe webhook's signing secret and
+//! the lead-scoring rules (admins).
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde::Deserialize;
+
+use super::settings::render;
+use crate::{
+    dashboard::{
+        DashError,
+        web::{Member, Posted, require},
+    },
+    privacy,
+};
+
+#[derive(Deserialize)]
+pub(super) struct ScoringInput {
+    scoring: String,
+}
+
+/// Most scoring rules per site.
+const MAX_RULES: usize = 50;
+
+/// `POST /sites/{domain}/scoring` (admin)
+pub(super) async fn scoring(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<ScoringInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let parsed: Result<crate::attribution::scoring::Scoring, String> =
+        serde_json::from_str(f.scoring.trim())
+            .map_err(|e| format!("the scoring rules are not valid: {e}"))
+            .and_then(|s: crate::attribution::scoring::Scoring| {
+                if s.rules.len() > MAX_RULES {
+                    Err(format!("at most {MAX_RULES} rules"))
+                } else {
+                    Ok(s)
+                }
+            });
+    let rules = match parsed {
+        Ok(s) => s,
+        Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
+    };
+    site.scoring = rules;
+    let st = m.state();
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "scoring_changed",
+        &format!("{}: {} rules", site.domain, site.scoring.rules.len()),
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}
+
+#[derive(Deserialize)]
+pub(super) struct StripeInput {
+    secret: String,
+}
+
+/// `POST /sites/{domain}/stripe` (admin): the webhook signing secret, sealed.
+pub(super) async fn stripe_secret(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<StripeInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let secret = f.secret.trim();
+    if !secret.starts_with("whsec_") || secret.len() > 200 {
+        let e = "paste the endpoint's signing secret from Stripe (it starts with whsec_)";
+        return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(e), None);
+    }
+    let st = m.state();
+    site.stripe_secret_sealed = Some(hex::encode(st.auth.keys.seal(
+        &privacy::aad::site_stripe_secret(site.id.0),
+        secret.as_bytes(),
+    )));
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "stripe_secret_set",
+        site.domain.as_str(),
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}
