@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{
     Key,
-    report::{ReportError, supports},
+    report::{ReportError, decode_for, supports},
 };
 use crate::{
     privacy::{Keys, ids::uid_visitor},
@@ -59,18 +59,12 @@ pub fn revenue(
     let mut first: Vec<Option<(Key, u64)>> = vec![None; leads.len()];
     let view = store.read()?;
     let mut rec = SessionRecord::default();
-    let needs_events = *dimension == Dimension::EntryPage;
     view.for_each_session(
         site.id,
         from_ms.saturating_sub(FIRST_TOUCH_HORIZON_MS),
         to_ms,
         |key, bytes| {
-            let decoded = if needs_events {
-                rec.decode_into(bytes).map(|()| &[][..])
-            } else {
-                rec.decode_header(bytes)
-            };
-            if let Err(e) = decoded {
+            if let Err(e) = decode_for(&mut rec, bytes, dimension) {
                 return std::ops::ControlFlow::Break(e.into());
             }
             if let Some(&i) = owner.get(&rec.visitor)

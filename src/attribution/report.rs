@@ -79,6 +79,20 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
+/// Decodes what keying a visit by `dim` needs: its attributes, and its
+/// events only for the landing page.
+pub(super) fn decode_for(
+    rec: &mut SessionRecord,
+    bytes: &[u8],
+    dim: &Dimension,
+) -> Result<(), crate::store::codec::CodecError> {
+    if *dim == Dimension::EntryPage {
+        rec.decode_into(bytes)
+    } else {
+        rec.decode_header(bytes).map(|_| ())
+    }
+}
+
 /// Dimensions a touchpoint can be keyed by.
 #[must_use]
 pub fn supports(d: &Dimension) -> bool {
@@ -151,15 +165,9 @@ pub fn report(
     let mut visits: HashMap<u64, Vec<Touch>> = HashMap::new();
     let view = store.read()?;
     let mut rec = SessionRecord::default();
-    let needs_events = q.dimension == Dimension::EntryPage;
     let from = q.from_ms.saturating_sub(q.lookback_ms);
     view.for_each_session(site.id, from, q.to_ms, |key, bytes| {
-        let decoded = if needs_events {
-            rec.decode_into(bytes).map(|()| &[][..])
-        } else {
-            rec.decode_header(bytes)
-        };
-        if let Err(e) = decoded {
+        if let Err(e) = decode_for(&mut rec, bytes, &q.dimension) {
             return std::ops::ControlFlow::Break(e.into());
         }
         // Lookback visits matter only for converting visitors.

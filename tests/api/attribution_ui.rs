@@ -19,6 +19,17 @@ use crate::{
 const DAY: u64 = 24 * 60 * MIN;
 const SECRET: &str = "whsec_browser_test";
 
+/// Waits until `done` (events reach the test proxy before Touchpoint stores them).
+async fn stored<F: std::future::Future<Output = bool>>(done: impl Fn() -> F) {
+    for _ in 0..100 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("not stored in time");
+}
+
 #[tokio::test]
 async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns() {
     let Some(browser) = Browser::start().await.expect("browser starts") else {
@@ -59,6 +70,9 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
     site.wait_for("pageview with the id", 1, with_uid("pageview"))
         .await;
 
+    // The proxy saw it; wait until Touchpoint stored it before the clock moves.
+    stored(|| async { app.aggregate(&["pageviews"], json!("day")).await[0] == 2 }).await;
+
     // Day 2: from the newsletter; the form makes them a lead.
     app.clock.set_ms(T0 + 2 * DAY);
     c.goto(&format!(
@@ -90,6 +104,14 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
     browser.close().await.unwrap();
 
     // Day 4: Stripe reports the payment.
+    stored(|| async {
+        !app.state
+            .store
+            .leads(touchpoint::domain::SiteId(1))
+            .unwrap()
+            .is_empty()
+    })
+    .await;
     app.clock.set_ms(T0 + 4 * DAY);
     let now = i64::try_from(app.clock.now_ms() / 1000).unwrap();
     let event = json!({"id": "evt_1", "type": "checkout.session.completed", "created": now,
