@@ -8,7 +8,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches examples \
  && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
- && for b in enrich query dashboard; do echo 'fn main() {}' > benches/$b.rs; done \
+ && for b in enrich query dashboard attribution; do echo 'fn main() {}' > benches/$b.rs; done \
  && cargo build --release --locked --bin touchpoint \
  && rm -rf src
 COPY . .
