@@ -10,8 +10,8 @@
 //! no touchpoints and are credited to Direct.
 //!
 //! Paths that did not convert (for the Markov model) are the visits, within
-//! the reported period, of every visitor without a conversion in it, grouped
-//! by visitor.
+//! the reported period, of consenting visitors without a conversion in it,
+//! grouped by visitor.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -161,6 +161,16 @@ pub fn report(
         .flatten()
         .copied()
         .collect();
+    // Paths that didn't convert come from the same population: visitors who
+    // accepted the first-party id (the only ones whose journeys can span
+    // visits). Cookieless daily visitors are left out, which also keeps the
+    // scan's memory to the consenting visitors.
+    let consenting: std::collections::HashSet<u64> = store
+        .consented_subjects(site.id)?
+        .iter()
+        .map(|s| uid_visitor(keys, s))
+        .chain(converting.iter().copied())
+        .collect();
     // Visits by visitor, in start order.
     let mut visits: HashMap<u64, Vec<Touch>> = HashMap::new();
     let view = store.read()?;
@@ -171,7 +181,12 @@ pub fn report(
             return std::ops::ControlFlow::Break(e.into());
         }
         // Lookback visits matter only for converting visitors.
-        if key.start_ms >= q.from_ms || converting.contains(&rec.visitor) {
+        let wanted = if key.start_ms >= q.from_ms {
+            consenting.contains(&rec.visitor)
+        } else {
+            converting.contains(&rec.visitor)
+        };
+        if wanted {
             visits.entry(rec.visitor).or_default().push(Touch {
                 key: u32::try_from(visit_raw(&q.dimension, &rec)).unwrap_or(0),
                 at_ms: key.start_ms,

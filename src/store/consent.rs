@@ -192,4 +192,20 @@ impl Store {
         tx.commit()?;
         Ok(found)
     }
+
+    /// The subjects whose consent is in force on a site.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn consented_subjects(&self, site: SiteId) -> Result<Vec<[u8; 32]>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(CONSENTED)?;
+        let mut out = Vec::new();
+        for row in t.range((site.0, &[][..])..(site.0 + 1, &[][..]))? {
+            if let Ok(s) = <[u8; 32]>::try_from(row?.0.value().1) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
 }
