@@ -31,11 +31,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/hooks/stripe/{site}", web::post().to(stripe_hook));
 }
 
+/// Stripe's currencies with three decimals.
+const THREE_DECIMAL: [&str; 5] = ["bhd", "jod", "kwd", "omr", "tnd"];
+
 /// Stripe's currencies without a minor unit.
 const ZERO_DECIMAL: [&str; 16] = [
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
     "xaf", "xof", "xpf",
 ];
+
+const UNKNOWN_ORDER: &str = "unknown order";
 
 fn reply(status: u16, message: &str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
@@ -46,6 +51,8 @@ fn reply(status: u16, message: &str) -> HttpResponse {
 fn micros(amount: i64, currency: &str) -> i64 {
     let per_unit = if ZERO_DECIMAL.contains(&currency) {
         1_000_000
+    } else if THREE_DECIMAL.contains(&currency) {
+        1_000
     } else {
         10_000
     };
@@ -58,12 +65,13 @@ enum Effect {
     Purchase {
         email: String,
         order: String,
+        aliases: Vec<String>,
         micros: i64,
         currency: String,
         at_s: i64,
     },
     Refund {
-        order: String,
+        orders: Vec<String>,
         micros: i64,
     },
     Ignored,
@@ -83,49 +91,54 @@ fn effect(event: &Json) -> Effect {
     let currency = text(o, &["currency"])
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let order = |fields: &[&str]| fields.iter().find_map(|f| text(o, &[f]));
-    match event["type"].as_str().unwrap_or_default() {
-        "checkout.session.completed" if o["payment_status"] == "paid" => {
-            let email =
-                text(o, &["customer_details", "email"]).or_else(|| text(o, &["customer_email"]));
-            match (
-                email,
-                order(&["invoice", "payment_intent", "id"]),
-                o["amount_total"].as_i64(),
-            ) {
-                (Some(email), Some(order), Some(amount)) => Effect::Purchase {
+    // The object's ids of its order, most specific first.
+    let ids =
+        |fields: &[&str]| -> Vec<String> { fields.iter().filter_map(|f| text(o, &[f])).collect() };
+    let purchase =
+        |email: Option<String>, mut ids: Vec<String>, amount: Option<i64>| match (email, amount) {
+            (Some(email), Some(amount)) if amount > 0 && !ids.is_empty() => {
+                let order = ids.remove(0);
+                Effect::Purchase {
                     email,
                     order,
+                    aliases: ids,
                     micros: micros(amount, &currency),
-                    currency,
+                    currency: currency.clone(),
                     at_s,
-                },
-                _ => Effect::Ignored,
+                }
             }
-        }
-        "invoice.paid" => match (
-            text(o, &["customer_email"]),
-            order(&["id"]),
-            o["amount_paid"].as_i64(),
-        ) {
-            (Some(email), Some(order), Some(amount)) if amount > 0 => Effect::Purchase {
+            _ => Effect::Ignored,
+        };
+    match event["type"].as_str().unwrap_or_default() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded"
+            if o["payment_status"] == "paid" =>
+        {
+            let email =
+                text(o, &["customer_details", "email"]).or_else(|| text(o, &["customer_email"]));
+            purchase(
                 email,
-                order,
-                micros: micros(amount, &currency),
-                currency,
-                at_s,
-            },
-            _ => Effect::Ignored,
-        },
-        "charge.refunded" => match (
-            order(&["invoice", "payment_intent"]),
-            o["amount_refunded"].as_i64(),
-        ) {
-            (Some(order), Some(amount)) => Effect::Refund {
-                order,
-                micros: micros(amount, &currency),
-            },
-            _ => Effect::Ignored,
+                ids(&["invoice", "payment_intent", "id"]),
+                o["amount_total"].as_i64(),
+            )
+        }
+        "invoice.paid" => purchase(
+            text(o, &["customer_email"]),
+            ids(&["id", "payment_intent", "charge"]),
+            o["amount_paid"].as_i64(),
+        ),
+        "charge.refunded" => match o["amount_refunded"].as_i64() {
+            Some(amount) => {
+                let orders = ids(&["invoice", "payment_intent", "id"]);
+                if orders.is_empty() {
+                    Effect::Ignored
+                } else {
+                    Effect::Refund {
+                        orders,
+                        micros: micros(amount, &currency),
+                    }
+                }
+            }
+            None => Effect::Ignored,
         },
         _ => Effect::Ignored,
     }
@@ -177,6 +190,7 @@ async fn stripe_hook(
             Effect::Purchase {
                 email,
                 order,
+                aliases,
                 micros,
                 currency,
                 at_s,
@@ -187,7 +201,7 @@ async fn stripe_hook(
                     email.trim().to_lowercase().as_bytes(),
                 ));
                 let at_ms = u64::try_from(at_s).unwrap_or(0).saturating_mul(1000);
-                let Some(lead) = identify(
+                let Some((lead, _)) = identify(
                     &store,
                     site.id,
                     Some(&index),
@@ -208,29 +222,33 @@ async fn stripe_hook(
                         at_ms,
                         value_micros: micros,
                         currency: Some(currency.to_ascii_uppercase()),
-                        order_id: Some(order),
+                        order_id: Some(order.clone()),
                         source: "stripe".into(),
                         refunded_micros: 0,
                     },
                 )?;
+                store.add_order_aliases(site.id, &order, &aliases)?;
                 Ok(if new {
                     "purchase recorded"
                 } else {
                     "already recorded"
                 })
             }
-            Effect::Refund { order, micros } => {
-                Ok(if store.set_refunded(site.id, &order, micros)? {
-                    "refund recorded"
-                } else {
-                    "refund of an unknown order ignored"
-                })
+            Effect::Refund { orders, micros } => {
+                for o in &orders {
+                    if store.set_refunded(site.id, o, micros)? {
+                        return Ok("refund recorded");
+                    }
+                }
+                Ok(UNKNOWN_ORDER)
             }
             Effect::Ignored => Ok("ignored"),
         }
     })
     .await;
     match done {
+        // Not known yet (its payment's event may come later): Stripe retries.
+        Ok(Ok(UNKNOWN_ORDER)) => reply(409, "refund of an order not recorded yet; retry later"),
         Ok(Ok(m)) => reply(200, m),
         _ => reply(500, "storage unavailable; Stripe will retry"),
     }
@@ -250,6 +268,7 @@ mod tests {
             Effect::Purchase {
                 email: "a@b.co".into(),
                 order: "in_1".into(),
+                aliases: vec!["cs_1".into()],
                 micros: 120_000_000,
                 currency: "eur".into(),
                 at_s: 1_700_000_000
@@ -271,13 +290,25 @@ mod tests {
         assert_eq!(
             effect(&refund),
             Effect::Refund {
-                order: "pi_1".into(),
+                orders: vec!["pi_1".into()],
                 micros: 25_000_000
             }
         );
         assert_eq!(
             effect(&json!({"type": "customer.created"})),
             Effect::Ignored
+        );
+        let kwd = json!({"type": "invoice.paid", "created": 1, "data": {"object": {"id": "in_3",
+            "customer_email": "a@b.co", "amount_paid": 1500, "currency": "kwd"}}});
+        assert!(
+            matches!(
+                effect(&kwd),
+                Effect::Purchase {
+                    micros: 1_500_000,
+                    ..
+                }
+            ),
+            "1.500 KWD"
         );
     }
 }

@@ -66,6 +66,11 @@ fn parse(body: &[u8], now_ms: u64) -> Result<Input, ApiError> {
     if phone.is_some_and(|p| p.chars().filter(char::is_ascii_digit).count() < 5 || p.len() > 40) {
         return Err(bad("phone is not a phone number"));
     }
+    if let (Some(e), Some(h)) = (email, sha)
+        && email_digest(e) != h.to_ascii_lowercase()
+    {
+        return Err(bad("email and email_sha256 name different people"));
+    }
     if email.is_none() && sha.is_none() && phone.is_none() {
         return Err(bad("one of email, email_sha256 or phone is required"));
     }
@@ -159,8 +164,12 @@ pub async fn record(
             "api",
         )?
         .ok_or_else(|| bad("one of email, email_sha256 or phone is required"))?;
-        let recorded = input.kind == ConversionKind::Lead
-            || store.record_conversion(
+        let (lead, new) = lead;
+        // A `lead` is recorded when the person is new; anything else per order id.
+        let recorded = if input.kind == ConversionKind::Lead {
+            new
+        } else {
+            store.record_conversion(
                 s.id,
                 &Conversion {
                     lead: lead.id.clone(),
@@ -172,7 +181,8 @@ pub async fn record(
                     source: "api".into(),
                     refunded_micros: 0,
                 },
-            )?;
+            )?
+        };
         Ok(json!({ "lead_id": lead.id, "recorded": recorded }))
     })
     .await

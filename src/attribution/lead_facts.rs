@@ -79,6 +79,17 @@ pub fn revenue(
         },
     )?;
     let conversions = store.conversions(site.id, 0, to_ms)?;
+    let mut currencies = conversions
+        .iter()
+        .filter(|c| c.kind == ConversionKind::Purchase && c.net_micros() != 0)
+        .filter_map(|c| c.currency.as_deref());
+    if let Some(first) = currencies.next()
+        && currencies.any(|c| c != first)
+    {
+        return Err(ReportError::Invalid(
+            "the purchases are in more than one currency and can't be summed".into(),
+        ));
+    }
     let facts: Vec<super::revenue::LeadFacts> = leads
         .iter()
         .zip(first)

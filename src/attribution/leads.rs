@@ -18,7 +18,7 @@ pub fn lead_id(email_index: Option<&str>, phone_index: Option<&str>) -> Option<[
 
 /// Creates or updates the lead of `email_index` (else `phone_index`), links
 /// `subject`, and records a `lead` conversion when the lead is new. Returns
-/// the lead, or `None` when neither index is given.
+/// the lead and whether it is new, or `None` when neither index is given.
 ///
 /// # Errors
 /// Storage errors.
@@ -32,7 +32,7 @@ pub fn identify(
     email_sealed: Option<String>,
     now_ms: u64,
     source: &str,
-) -> Result<Option<Lead>, StoreError> {
+) -> Result<Option<(Lead, bool)>, StoreError> {
     let Some(id) = lead_id(email_index, phone_index) else {
         return Ok(None);
     };
@@ -53,5 +53,5 @@ pub fn identify(
             },
         )?;
     }
-    Ok(Some(lead))
+    Ok(Some((lead, new)))
 }

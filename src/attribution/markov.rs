@@ -18,15 +18,35 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Credit, Journey, Key};
+use super::{Credit, Journey, Key, OTHER};
+
+/// Most keys the chain keeps apart; the rest are credited together as [`OTHER`].
+pub const MAX_KEYS: usize = 400;
 
 pub(super) fn attribute(journeys: &[Journey], out: &mut BTreeMap<Key, Credit>) {
+    // The chain is dense: past MAX_KEYS, the rarest keys are folded into
+    // OTHER, which keeps the matrix (and its O(k³) inversion) bounded.
+    let mut seen: HashMap<Key, u64> = HashMap::new();
+    for t in journeys.iter().flat_map(|j| &j.touches) {
+        *seen.entry(t.key).or_default() += 1;
+    }
+    let mut by_use: Vec<(Key, u64)> = seen.into_iter().collect();
+    by_use.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept: std::collections::HashSet<Key> =
+        by_use.iter().take(MAX_KEYS - 1).map(|(k, _)| *k).collect();
+    let fold = |k: Key| {
+        if by_use.len() > MAX_KEYS && !kept.contains(&k) {
+            OTHER
+        } else {
+            k
+        }
+    };
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut keys: Vec<Key> = Vec::new();
     for j in journeys {
         for t in &j.touches {
-            index.entry(t.key).or_insert_with(|| {
-                keys.push(t.key);
+            index.entry(fold(t.key)).or_insert_with(|| {
+                keys.push(fold(t.key));
                 keys.len()
             });
         }
@@ -40,7 +60,7 @@ pub(super) fn attribute(journeys: &[Journey], out: &mut BTreeMap<Key, Credit>) {
     for j in journeys.iter().filter(|j| !j.touches.is_empty()) {
         let mut prev = 0;
         for t in &j.touches {
-            let s = index[&t.key];
+            let s = index[&fold(t.key)];
             counts[prev * (m + 2) + s] += 1.0;
             prev = s;
         }

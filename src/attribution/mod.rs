@@ -19,6 +19,10 @@ pub use models::{Model, attribute};
 /// What a touchpoint is credited to (a channel code, an interned source...).
 pub type Key = u32;
 
+/// The key Markov credits the rarest keys to when there are too many to keep
+/// apart (see `markov::MAX_KEYS`); reports show it as "(other)".
+pub const OTHER: Key = u32::MAX;
+
 /// One touchpoint: a visit's acquisition at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Touch {

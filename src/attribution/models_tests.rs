@@ -283,3 +283,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn markov_folds_the_rarest_keys_past_its_limit() {
+    // 600 distinct keys: the chain keeps the most used apart, the rest as OTHER.
+    let mut js: Vec<Journey> = (0..600u32).map(|k| conv(&[k, 1000], 1.0)).collect();
+    js.push(conv(&[1000], 1.0));
+    let c = attribute(Model::Markov, &js, DIRECT);
+    assert!(c.contains_key(&crate::attribution::OTHER));
+    assert!(c.len() <= super::super::markov::MAX_KEYS);
+    let total: f64 = c.values().map(|x| x.conversions).sum();
+    assert!(close(total, 601.0), "{total}");
+}

@@ -238,7 +238,11 @@ pub fn report(
     let texts = Texts::new(&view);
     let mut rows = Vec::with_capacity(keys_seen.len());
     for k in keys_seen {
-        let text = texts.text(&q.dimension, u64::from(k))?;
+        let text = if k == super::OTHER {
+            "(other)".to_owned()
+        } else {
+            texts.text(&q.dimension, u64::from(k))?
+        };
         let label = if !text.is_empty() {
             text
         } else if k == direct {

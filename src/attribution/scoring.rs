@@ -93,14 +93,20 @@ impl Score {
     }
 }
 
-fn matches(c: &Condition, o: &Occurrence) -> bool {
+/// A page pattern as a regex (`*` matches anything), compiled once per rule.
+fn page_regex(c: &Condition) -> Option<Regex> {
+    match c {
+        Condition::Page(p) => {
+            Regex::new(&format!("^{}$", regex::escape(p).replace("\\*", ".*"))).ok()
+        }
+        _ => None,
+    }
+}
+
+fn matches(c: &Condition, re: Option<&Regex>, o: &Occurrence) -> bool {
     match c {
         Condition::Event(n) => o.name.as_deref() == Some(n.as_str()),
-        Condition::Page(p) => {
-            o.name.is_none()
-                && Regex::new(&format!("^{}$", regex::escape(p).replace("\\*", ".*")))
-                    .is_ok_and(|re| re.is_match(&o.path))
-        }
+        Condition::Page(_) => o.name.is_none() && re.is_some_and(|re| re.is_match(&o.path)),
         Condition::Prop { key, value } => o.props.iter().any(|(k, v)| k == key && v == value),
     }
 }
@@ -111,9 +117,10 @@ pub fn score(s: &Scoring, occurrences: &[Occurrence], now_ms: u64) -> Score {
     // (heading, points, at) of every counted hit.
     let mut hits: Vec<(Heading, i64, u64)> = Vec::new();
     let mut used = vec![false; s.rules.len()];
+    let res: Vec<Option<Regex>> = s.rules.iter().map(|r| page_regex(&r.when)).collect();
     for o in occurrences {
         for (i, r) in s.rules.iter().enumerate() {
-            if (r.each_time || !used[i]) && matches(&r.when, o) {
+            if (r.each_time || !used[i]) && matches(&r.when, res[i].as_ref(), o) {
                 used[i] = true;
                 hits.push((r.heading, r.points, o.at_ms));
             }

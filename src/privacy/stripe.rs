@@ -28,7 +28,7 @@ pub fn verify(secret: &[u8], header: &str, body: &[u8], now_s: i64) -> Result<()
     if sigs.is_empty() {
         return Err("the signature header has no v1 signature".into());
     }
-    if (now_s - t).abs() > TOLERANCE_S {
+    if now_s.abs_diff(t) > TOLERANCE_S.unsigned_abs() {
         return Err("the signature's timestamp is too far from now".into());
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");

@@ -300,7 +300,8 @@ impl Store {
                         .transpose()?;
                     match current {
                         Some(mut c) => {
-                            c.refunded_micros = refunded_micros;
+                            // Stripe reports a running total: a late, older one can't lower it.
+                            c.refunded_micros = c.refunded_micros.max(refunded_micros);
                             t.insert((site.0, at_ms, seq), to_json(&c)?.as_slice())?;
                             true
                         }
@@ -311,5 +312,32 @@ impl Store {
         };
         tx.commit()?;
         Ok(found)
+    }
+
+    /// Makes `aliases` (other ids of the same order, e.g. its payment intent)
+    /// find the conversion of `order_id`; existing ids are left alone.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn add_order_aliases(
+        &self,
+        site: SiteId,
+        order_id: &str,
+        aliases: &[String],
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(ORDER_IDS)?;
+            let target = t.get((site.0, order_id))?.map(|v| v.value());
+            if let Some(target) = target {
+                for a in aliases {
+                    if t.get((site.0, a.as_str()))?.is_none() {
+                        t.insert((site.0, a.as_str()), target)?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -195,6 +195,11 @@ async fn orders_are_idempotent_emails_sealed_and_leads_join_erasure() {
             "email",
         ),
         (
+            json!({"site_id": "example.com", "email": "x@y.z", "type": "lead",
+                   "email_sha256": touchpoint::privacy::sha256_hex(b"other@y.z")}),
+            "different people",
+        ),
+        (
             json!({"site_id": "example.com", "email": "x@y.z", "type": "lead", "occurred_at": "2999-01-01T00:00:00Z"}),
             "occurred_at",
         ),

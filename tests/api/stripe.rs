@@ -97,6 +97,15 @@ async fn signed_stripe_events_become_purchases_credited_to_the_journey() {
     }
     let body = purchases(&app).await;
     assert_eq!(body["meta"]["revenue"], 194.0);
+    // An older, smaller running total delivered late doesn't lower it.
+    let mut older = refund.clone();
+    older["data"]["object"]["amount_refunded"] = json!(1000);
+    hook(&app, "example.com", &older, None).await;
+    assert_eq!(purchases(&app).await["meta"]["revenue"], 194.0);
+    // A refund of an order not seen yet: Stripe is asked to retry.
+    let mut early = refund.clone();
+    early["data"]["object"]["invoice"] = json!("in_later");
+    assert_eq!(hook(&app, "example.com", &early, None).await.0, 409);
 
     // Wrong secret, stale timestamp, tampered body, other site: refused.
     let body = checkout(&app).to_string();

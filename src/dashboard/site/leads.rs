@@ -15,7 +15,7 @@ use crate::{
             layout::UserBar,
             leads::{self as v, LeadProfile, LeadRow, Touchpoint},
         },
-        web::Member,
+        web::{Member, require},
     },
     privacy::{
         aad,
@@ -92,15 +92,22 @@ async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Sc
 /// `GET /sites/{domain}/leads`
 async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
+    // Leads are people: analysts and up.
+    require(role.can_see_pii())?;
     let st = m.state();
     let leads = st.store.leads(site.id)?;
     let conversions = st.store.conversions(site.id, 0, u64::MAX)?;
     let scores = scores(&m, &site, &leads).await?;
+    let mut by_lead: std::collections::HashMap<&str, Vec<&Conversion>> =
+        std::collections::HashMap::new();
+    for c in &conversions {
+        by_lead.entry(c.lead.as_str()).or_default().push(c);
+    }
     let mut rows: Vec<LeadRow> = leads
         .iter()
         .zip(scores)
         .map(|(l, score)| {
-            let mine: Vec<&Conversion> = conversions.iter().filter(|c| c.lead == l.id).collect();
+            let mine = by_lead.remove(l.id.as_str()).unwrap_or_default();
             LeadRow {
                 id: l.id.clone(),
                 email: email_of(&m, l, role.can_see_pii()),
@@ -138,6 +145,7 @@ async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, Dash
 /// `GET /sites/{domain}/leads/{id}`
 async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&path.0)?;
+    require(role.can_see_pii())?;
     let st = m.state();
     let id = hex::decode(&path.1)
         .ok()
@@ -165,8 +173,20 @@ async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpRes
         });
     }
     journey.sort_by_key(|t| t.at_ms);
-    let conversions: Vec<&Conversion> = data.conversions.iter().collect();
+    // Another lead sharing a browser is not this person: only their own conversions.
+    let conversions: Vec<&Conversion> = data
+        .conversions
+        .iter()
+        .filter(|c| c.lead == lead.id)
+        .collect();
     let email = email_of(&m, &lead, role.can_see_pii());
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "lead_viewed",
+        &format!("{}: lead {}", site.domain, &lead.id[..12]),
+        st.clock.now_ms(),
+    )?;
     audit_pii(&m, &site, usize::from(email.is_some()), "a lead profile")?;
     let lead_score = scores(&m, &site, std::slice::from_ref(&lead))
         .await?
