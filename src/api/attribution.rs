@@ -6,7 +6,8 @@
 //!  "models": ["first_touch", "markov"], "lookback_days": 90, "conversion": "purchase"}
 //! ```
 //! `dimension` defaults to `visit:channel`, `models` to all eight,
-//! `lookback_days` to 90 (1–365), `conversion` to every kind.
+//! `lookback_days` to the site's setting (90 days unless changed; 1–365),
+//! `conversion` to every kind.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
@@ -15,7 +16,7 @@ use super::{ApiError, authenticate, json_object, site, v2::date_range};
 use crate::{
     attribution::{
         Model,
-        report::{DEFAULT_LOOKBACK_DAYS, ReportError, ReportQuery, report, supports},
+        report::{ReportError, ReportQuery, report, supports},
     },
     startup::AppState,
     stats::query::Dimension,
@@ -62,7 +63,7 @@ pub async fn query(
         Some(_) => return Err(bad("models must be a non-empty list")),
     };
     let lookback_days = match o.get("lookback_days") {
-        None | Some(Json::Null) => DEFAULT_LOOKBACK_DAYS,
+        None | Some(Json::Null) => site.lookback_days(),
         Some(v) => v
             .as_u64()
             .filter(|d| (1..=365).contains(d))

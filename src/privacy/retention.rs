@@ -233,6 +233,7 @@ mod tests {
             deleted_ms: None,
             stripe_secret_sealed: None,
             scoring: crate::attribution::scoring::Scoring::default(),
+            lookback_days: None,
         }
     }
 

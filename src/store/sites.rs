@@ -59,6 +59,18 @@ pub struct Site {
     /// Lead-scoring rules.
     #[serde(default)]
     pub scoring: crate::attribution::scoring::Scoring,
+    /// Attribution lookback window, days (`None`: 90).
+    #[serde(default)]
+    pub lookback_days: Option<u32>,
+}
+
+impl Site {
+    /// The attribution lookback window, days.
+    #[must_use]
+    pub fn lookback_days(&self) -> u64 {
+        self.lookback_days
+            .map_or(crate::attribution::report::DEFAULT_LOOKBACK_DAYS, u64::from)
+    }
 }
 
 fn default_policy() -> String {
@@ -126,6 +138,7 @@ impl Store {
                 deleted_ms: None,
                 stripe_secret_sealed: None,
                 scoring: crate::attribution::scoring::Scoring::default(),
+                lookback_days: None,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

@@ -163,3 +163,35 @@ async fn scoring_rules_score_leads_and_date_their_qualification() {
     let (_, _, profile) = admin.get(&format!("/sites/example.com/leads/{href}")).await;
     assert!(profile.contains("id=\"score\""), "{profile}");
 }
+
+#[tokio::test]
+async fn the_lookback_window_is_a_site_setting() {
+    let app = scenario().await;
+    let (mut admin, _) = app
+        .member(
+            "admin@acme.test",
+            touchpoint::domain::Role::Admin,
+            app.acme(),
+        )
+        .await;
+    admin.get("/sites/example.com/settings").await;
+    let (status, _, _) = admin
+        .post("/sites/example.com/lookback", &[("days", "0")])
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = admin
+        .post("/sites/example.com/lookback", &[("days", "1")])
+        .await;
+    assert_eq!(status, 200);
+    // The purchase on day 4 now has no visit within a day before it: Direct.
+    let (_, body) = api(
+        &app,
+        "/api/v1/attribution",
+        json!({"site_id": "example.com",
+        "date_range": ["2024-03-15", "2024-03-20"], "dimension": "visit:utm_campaign",
+        "conversion": "purchase"}),
+    )
+    .await;
+    assert_eq!(body["meta"]["lookback_days"], 1);
+    assert_eq!(body["results"][0]["dimension"], "Direct / None", "{body}");
+}

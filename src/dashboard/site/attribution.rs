@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::{
     attribution::{
         Model,
-        report::{DEFAULT_LOOKBACK_DAYS, ReportQuery, report},
+        report::{ReportQuery, report},
     },
     dashboard::{
         DashError, html_page,
@@ -67,7 +67,10 @@ async fn show(
         p.conversion.as_deref().unwrap_or("purchase"),
         "purchase",
     );
-    let lookback = p.lookback.unwrap_or(DEFAULT_LOOKBACK_DAYS).clamp(1, 365);
+    let lookback = p
+        .lookback
+        .unwrap_or_else(|| site.lookback_days())
+        .clamp(1, 365);
     let st = m.state();
     let (first, last) = named_period(
         period,

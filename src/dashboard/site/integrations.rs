@@ -93,3 +93,38 @@ pub(super) async fn stripe_secret(
     )?;
     render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
 }
+
+#[derive(Deserialize)]
+pub(super) struct LookbackInput {
+    days: String,
+}
+
+/// `POST /sites/{domain}/lookback` (admin): the attribution lookback window.
+pub(super) async fn lookback(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<LookbackInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let days = match f.days.trim().parse::<u32>() {
+        Ok(d) if (1..=365).contains(&d) => d,
+        _ => {
+            let e = "the lookback window is a whole number of days from 1 to 365";
+            return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(e), None);
+        }
+    };
+    site.lookback_days = Some(days);
+    let st = m.state();
+    st.store.update_site(&site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "settings_changed",
+        &format!("{}: attribution lookback {days} days", site.domain),
+        st.clock.now_ms(),
+    )?;
+    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+}

@@ -31,6 +31,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/sites/{domain}/scoring",
             web::post().to(super::integrations::scoring),
         )
+        .route(
+            "/sites/{domain}/lookback",
+            web::post().to(super::integrations::lookback),
+        )
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 

@@ -192,6 +192,14 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             }
             (retention_card(m, csrf, &base))
             section.card {
+                h2 { "Attribution" }
+                form.inline method="post" action={ (base) "/lookback" } {
+                    (csrf_field(csrf))
+                    label { "Visits up to " input type="number" name="days" min="1" max="365" value=(site.lookback_days()); " days before a conversion are its touchpoints" }
+                    button type="submit" { "Save" }
+                }
+            }
+            section.card {
                 h2 { "Lead scoring" }
                 p.muted { "Rules as JSON: " code { r#"{"rules": [{"heading": "engagement", "when": {"page": "/pricing*"}, "points": 10, "each_time": true}, {"heading": "fit", "when": {"prop": {"key": "plan", "value": "enterprise"}}, "points": 40}], "threshold": 60, "half_life_days": 30}"# }
                     ". A rule looks for an " code { "event" } ", a " code { "page" } " (" code { "*" } " matches anything) or an event " code { "prop" } "; it counts once unless " code { "each_time" } ". Points fade with the half-life (0: never). A lead is qualified when its score first reaches the threshold." }
