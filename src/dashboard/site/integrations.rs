@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use super::settings::render;
+use super::settings::{render, save_site};
 use crate::{
     dashboard::{
         DashError,
@@ -45,17 +45,13 @@ pub(super) async fn scoring(
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
     };
     site.scoring = rules;
-    let st = m.state();
-    st.store.update_site(&site)?;
-    st.reload_sites()?;
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
+    save_site(
+        &req,
+        &m,
+        &site,
         "scoring_changed",
         &format!("{}: {} rules", site.domain, site.scoring.rules.len()),
-        st.clock.now_ms(),
-    )?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+    )
 }
 
 #[derive(Deserialize)]
@@ -82,16 +78,7 @@ pub(super) async fn stripe_secret(
         &privacy::aad::site_stripe_secret(site.id.0),
         secret.as_bytes(),
     )));
-    st.store.update_site(&site)?;
-    st.reload_sites()?;
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
-        "stripe_secret_set",
-        site.domain.as_str(),
-        st.clock.now_ms(),
-    )?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+    save_site(&req, &m, &site, "stripe_secret_set", site.domain.as_str())
 }
 
 #[derive(Deserialize)]
@@ -116,15 +103,11 @@ pub(super) async fn lookback(
         }
     };
     site.lookback_days = Some(days);
-    let st = m.state();
-    st.store.update_site(&site)?;
-    st.reload_sites()?;
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
+    save_site(
+        &req,
+        &m,
+        &site,
         "settings_changed",
         &format!("{}: attribution lookback {days} days", site.domain),
-        st.clock.now_ms(),
-    )?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+    )
 }

@@ -80,6 +80,28 @@ pub(super) fn render(
     ))
 }
 
+/// Stores a changed site, reloads the ingest's site table, audits the change
+/// and shows the settings page again.
+pub(super) fn save_site(
+    req: &HttpRequest,
+    m: &Member,
+    site: &Site,
+    action: &str,
+    detail: &str,
+) -> Result<HttpResponse, DashError> {
+    let st = m.state();
+    st.store.update_site(site)?;
+    st.reload_sites()?;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        action,
+        detail,
+        st.clock.now_ms(),
+    )?;
+    render(req, m, site, StatusCode::OK, None, Some("Saved."))
+}
+
 /// `GET /sites/{domain}/settings` (admin)
 async fn show(
     req: HttpRequest,
@@ -172,7 +194,6 @@ async fn save(
         Ok(p) => p,
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
     };
-    let st = m.state();
     let dnt = f.respect_dnt.is_some();
     let detail = format!(
         "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}",
@@ -189,16 +210,7 @@ async fn save(
     site.forms = forms;
     site.respect_dnt = dnt;
     site.policy_version = policy;
-    st.store.update_site(&site)?;
-    st.reload_sites()?;
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
-        "settings_changed",
-        &detail,
-        st.clock.now_ms(),
-    )?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Saved."))
+    save_site(&req, &m, &site, "settings_changed", &detail)
 }
 
 #[derive(Deserialize)]
