@@ -175,3 +175,57 @@ pub fn lead_occurrences(
     }
     Ok(out)
 }
+
+/// Which of `leads` have a visit whose `dimension` reads `value` (the leads
+/// behind a row of the attribution report).
+///
+/// # Errors
+/// Storage errors or a corrupt row.
+pub fn leads_touching(
+    store: &Store,
+    keys: &Keys,
+    site: &Site,
+    leads: &[Lead],
+    dimension: &Dimension,
+    value: &str,
+) -> Result<std::collections::HashSet<usize>, StoreError> {
+    let owner = lead_owners(keys, leads);
+    let mut out = std::collections::HashSet::new();
+    if owner.is_empty() {
+        return Ok(out);
+    }
+    let view = store.read()?;
+    let texts = Texts::new(&view);
+    let mut rec = SessionRecord::default();
+    let mut matches: HashMap<u64, bool> = HashMap::new();
+    let mut failed = None;
+    view.for_each_session(site.id, 0, u64::MAX, |_, bytes| {
+        if let Err(e) = decode_for(&mut rec, bytes, dimension) {
+            return std::ops::ControlFlow::Break(e.into());
+        }
+        let Some(&i) = owner.get(&rec.visitor) else {
+            return std::ops::ControlFlow::Continue(());
+        };
+        let raw = visit_raw(dimension, &rec);
+        let hit = match matches.get(&raw) {
+            Some(h) => *h,
+            None => match texts.text(dimension, raw) {
+                Ok(t) => {
+                    let h = t == value || (t.is_empty() && value == DIRECT);
+                    matches.insert(raw, h);
+                    h
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    return std::ops::ControlFlow::Break(StoreError::Redb("drill-down".into()));
+                }
+            },
+        };
+        if hit {
+            out.insert(i);
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| failed.take().unwrap_or(e))?;
+    Ok(out)
+}

@@ -195,3 +195,56 @@ async fn the_lookback_window_is_a_site_setting() {
     assert_eq!(body["meta"]["lookback_days"], 1);
     assert_eq!(body["results"][0]["dimension"], "Direct / None", "{body}");
 }
+
+#[tokio::test]
+async fn an_attribution_row_drills_down_to_its_leads() {
+    let app = scenario().await;
+    // Bo bought through the API only: a lead with no visits.
+    api(
+        &app,
+        "/api/v1/conversions",
+        json!({"site_id": "example.com", "email": "bo@example.com",
+        "type": "purchase", "value": 5, "currency": "EUR", "order_id": "B-2"}),
+    )
+    .await;
+    let (mut analyst, _) = app
+        .member(
+            "analyst@acme.test",
+            touchpoint::domain::Role::Analyst,
+            app.acme(),
+        )
+        .await;
+    let (_, _, page) = analyst
+        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
+        .await;
+    let link = "/sites/example.com/leads?dimension=visit:utm_campaign&amp;value=spring";
+    assert!(page.contains(link), "{page}");
+    let (_, _, all) = analyst.get("/sites/example.com/leads").await;
+    assert_eq!(
+        all.matches("href=\"/sites/example.com/leads/").count(),
+        2,
+        "Ann and Bo"
+    );
+    let (status, _, spring) = analyst
+        .get("/sites/example.com/leads?dimension=visit:utm_campaign&value=spring")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        spring.matches("href=\"/sites/example.com/leads/").count(),
+        1,
+        "{spring}"
+    );
+    assert!(spring.contains("ann@example.com") && !spring.contains("bo@example.com"));
+    // Viewers see the report without links to people.
+    let (mut viewer, _) = app
+        .member(
+            "viewer@acme.test",
+            touchpoint::domain::Role::Viewer,
+            app.acme(),
+        )
+        .await;
+    let (_, _, page) = viewer
+        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
+        .await;
+    assert!(!page.contains("/leads?"), "{page}");
+}

@@ -56,7 +56,7 @@ async fn show(
     m: Member,
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
-    let (site, _) = m.site(&domain)?;
+    let (site, role) = m.site(&domain)?;
     let p = web::Query::<Params>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .unwrap_or_default();
@@ -100,6 +100,7 @@ async fn show(
         report: r,
         models: &Model::ALL,
         chosen: (period, dim, kind, lookback),
+        link_leads: role.can_see_pii(),
     };
     Ok(html_page(
         StatusCode::OK,

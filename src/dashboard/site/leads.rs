@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 
 use crate::{
     attribution::{
-        lead_facts::lead_occurrences,
+        lead_facts::{lead_occurrences, leads_touching},
         scoring::{Score, score},
     },
     dashboard::{
@@ -89,13 +89,52 @@ async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Sc
     .await?
 }
 
-/// `GET /sites/{domain}/leads`
-async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
+#[derive(serde::Deserialize, Default)]
+struct ListParams {
+    /// With `value`: only leads with a visit whose dimension reads `value`.
+    #[serde(default)]
+    dimension: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `GET /sites/{domain}/leads` (`?dimension=visit:utm_campaign&value=spring`
+/// narrows it to the leads behind an attribution row).
+async fn list(
+    req: actix_web::HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
     // Leads are people: analysts and up.
     require(role.can_see_pii())?;
     let st = m.state();
-    let leads = st.store.leads(site.id)?;
+    let mut leads = st.store.leads(site.id)?;
+    let p = web::Query::<ListParams>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let narrowed = match Dimension::parse(&p.dimension).filter(crate::attribution::report::supports)
+    {
+        Some(d) if !p.value.is_empty() => {
+            let (store, keys, s2, l2, v) = (
+                st.store.clone(),
+                st.auth.keys.clone(),
+                site.clone(),
+                leads.clone(),
+                p.value.clone(),
+            );
+            let keep =
+                web::block(move || leads_touching(&store, &keys, &s2, &l2, &d, &v)).await??;
+            leads = leads
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, l)| l)
+                .collect();
+            Some(p.value.clone())
+        }
+        _ => None,
+    };
     let conversions = st.store.conversions(site.id, 0, u64::MAX)?;
     let scores = scores(&m, &site, &leads).await?;
     let mut by_lead: std::collections::HashMap<&str, Vec<&Conversion>> =
@@ -137,7 +176,7 @@ async fn list(m: Member, domain: web::Path<String>) -> Result<HttpResponse, Dash
             },
             &site,
             &rows,
-            role.can_see_pii(),
+            narrowed.as_deref(),
         ),
     ))
 }

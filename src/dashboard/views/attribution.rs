@@ -21,6 +21,8 @@ pub struct AttributionPage<'a> {
     pub models: &'a [Model],
     /// Chosen values of the form: period, dimension, conversion kind, lookback days.
     pub chosen: (&'a str, &'a str, &'a str, u64),
+    /// Rows link to their leads (for roles that may see people).
+    pub link_leads: bool,
 }
 
 /// Periods offered.
@@ -89,7 +91,12 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                         thead { tr { th { "" } @for md in m.models { th.num { (label(*md)) } } } }
                         tbody { @for row in &r.rows {
                             tr {
-                                td { (row.label) }
+                                td {
+                                    @if m.link_leads {
+                                        a href=(format!("/sites/{}/leads?dimension={}&value={}", m.site.domain, dim,
+                                            url::form_urlencoded::byte_serialize(row.label.as_bytes()).collect::<String>())) { (row.label) }
+                                    } @else { (row.label) }
+                                }
                                 @for c in &row.credits {
                                     td.num data-conversions=(format!("{:.4}", c.conversions)) {
                                         (format!("{:.2}", c.conversions))

@@ -95,7 +95,7 @@ fn who(id: &str, email: Option<&str>, may_see: bool) -> String {
 
 /// `/sites/{d}/leads`
 #[must_use]
-pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], may_see: bool) -> Markup {
+pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], touching: Option<&str>) -> Markup {
     page(
         &Chrome {
             title: "Leads",
@@ -103,13 +103,14 @@ pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], may_see: bool) -> M
         },
         &html! {
             (site_nav(site, "Leads"))
+            @if let Some(v) = touching { p.notice { "Leads with a visit from " strong { (v) } ". " a href={ "/sites/" (site.domain) "/leads" } { "All leads" } } }
             @if rows.is_empty() { p.empty { "No leads yet. A lead appears when a visitor who accepted sends a form, or through the conversions API or Stripe." } }
             @else {
                 table.data id="leads" {
                     thead { tr { th { "Lead" } th { "First seen" } th { "Last seen" } th.num { "Conversions" } th.num { "Revenue" } th { "Score" } th { "Journey" } } }
                     tbody { @for r in rows {
                         tr {
-                            td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.email.as_deref(), may_see)) } }
+                            td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.email.as_deref(), true)) } }
                             td { (fmt_time(r.first_ms)) } td { (fmt_time(r.last_ms)) }
                             td.num { (r.conversions) } td.num { (format!("{:.2}", r.revenue)) }
                             td.score { (r.score.as_ref().map(score_text).unwrap_or_default()) }
