@@ -306,6 +306,15 @@ async fn the_attribution_page_shows_every_model_side_by_side() {
         ["1.0000", "0.0000", "0.0000", "0.5000"],
         "{row}"
     );
+    // The period's new leads' revenue: Ann, first touched by spring, 120.
+    let revenue = page
+        .split("id=\"revenue\"")
+        .nth(1)
+        .expect("a revenue section");
+    assert!(
+        revenue.contains("<td>spring</td><td class=\"num\">1</td><td class=\"num\">120.00</td>"),
+        "{revenue}"
+    );
     // The models' definitions are public.
     let docs = app.get("/docs/attribution").await;
     assert_eq!(docs.status().as_u16(), 200);

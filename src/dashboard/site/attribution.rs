@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::{
     attribution::{
-        Model,
-        report::{ReportQuery, report},
+        Model, lead_facts,
+        report::{ReportError, ReportQuery, report},
     },
     dashboard::{
         DashError, html_page,
@@ -51,6 +51,16 @@ fn pick<'a>(options: &[(&'a str, &str)], asked: &str, default: &'a str) -> &'a s
         .unwrap_or(default)
 }
 
+/// A report, or the reason there is none (shown on the page); storage
+/// trouble is an error page.
+fn settle<T>(r: Result<T, ReportError>) -> Result<Result<T, String>, DashError> {
+    match r {
+        Ok(r) => Ok(Ok(r)),
+        Err(ReportError::Invalid(e)) => Ok(Err(e)),
+        Err(ReportError::Store(e)) => Err(DashError::from(e)),
+    }
+}
+
 async fn show(
     req: HttpRequest,
     m: Member,
@@ -88,12 +98,14 @@ async fn show(
         kind: ConversionKind::parse(kind),
     };
     let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
-    let r = web::block(move || report(&store, &keys, &s2, &q)).await?;
-    let r = match r {
-        Ok(r) => Ok(r),
-        Err(crate::attribution::report::ReportError::Invalid(e)) => Err(e),
-        Err(crate::attribution::report::ReportError::Store(e)) => return Err(e.into()),
-    };
+    let dimension = q.dimension.clone();
+    let (r, rev) = web::block(move || {
+        let r = report(&store, &keys, &s2, &q);
+        let rev = lead_facts::revenue(&store, &keys, &s2, &dimension, from_ms, to_ms);
+        (r, rev)
+    })
+    .await?;
+    let (r, revenue) = (settle(r)?, settle(rev)?);
     let email = st.auth.email_of(&m.user.login.user);
     let page = AttributionPage {
         site: &site,
@@ -101,6 +113,7 @@ async fn show(
         models: &Model::ALL,
         chosen: (period, dim, kind, lookback),
         link_leads: role.can_see_pii(),
+        revenue,
     };
     Ok(html_page(
         StatusCode::OK,

@@ -6,10 +6,47 @@ use super::{
     layout::{Chrome, UserBar, page},
     site::site_nav,
 };
+use std::collections::BTreeMap;
+
 use crate::{
-    attribution::{Model, report::Report},
+    attribution::{
+        Key, Model,
+        report::Report,
+        revenue::{RevenueReport, TIME_BUCKET_LABELS},
+    },
     store::Site,
 };
+
+fn revenue_section(r: &RevenueReport, labels: &BTreeMap<Key, String>) -> Markup {
+    html! {
+        section.card id="revenue" {
+            h2 { "Revenue of the period's new leads" }
+            p { "Average order value " strong { (format!("{:.2}", r.average_order_value())) } " over " (r.purchases) " purchases; revenue from new leads " strong { (format!("{:.2}", r.new_lead_revenue)) } "." }
+            table.data id="ltv" {
+                thead { tr { th { "First touch" } th.num { "Leads" } th.num { "Revenue" } th.num { "Per lead" } } }
+                tbody { @for (k, l) in &r.ltv_by_first_touch {
+                    tr {
+                        td { (k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| "(no visit)".into())) }
+                        td.num { (l.leads) } td.num { (format!("{:.2}", l.revenue)) } td.num { (format!("{:.2}", l.per_lead())) }
+                    }
+                } }
+            }
+            table.data id="time-to" {
+                thead { tr { th { "From first visit" } @for b in TIME_BUCKET_LABELS { th.num { (b) } } } }
+                tbody {
+                    tr { td { "to lead" } @for n in &r.time_to_lead { td.num { (n) } } }
+                    tr { td { "to first purchase" } @for n in &r.time_to_first_purchase { td.num { (n) } } }
+                }
+            }
+            table.data id="cohorts" {
+                thead { tr { th { "Cohort" } th.num { "Leads" } th { "Cumulative revenue by month" } } }
+                tbody { @for (m, (n, cum)) in &r.cohorts {
+                    tr { td { (m) } td.num { (n) } td { (cum.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(" → ")) } }
+                } }
+            }
+        }
+    }
+}
 
 /// The page's model.
 pub struct AttributionPage<'a> {
@@ -23,6 +60,9 @@ pub struct AttributionPage<'a> {
     pub chosen: (&'a str, &'a str, &'a str, u64),
     /// Rows link to their leads (for roles that may see people).
     pub link_leads: bool,
+    /// The revenue report of the period's new leads, by first touch of the
+    /// chosen dimension, with each key's text.
+    pub revenue: Result<(RevenueReport, BTreeMap<Key, String>), String>,
 }
 
 /// Periods offered.
@@ -107,6 +147,10 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                         } }
                     }
                 }
+            }
+            @match &m.revenue {
+                Ok((r, labels)) => (revenue_section(r, labels)),
+                Err(e) => p.error role="alert" { (e) },
             }
         },
     )
