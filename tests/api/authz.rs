@@ -37,6 +37,7 @@ const ROUTES: &[&str] = &[
     "GET  /sites/example.com/realtime            |                                       | viewer | 200",
     "GET  /sites/example.com/goals               |                                       | viewer | 200",
     "GET  /sites/example.com/attribution         |                                       | viewer | 200",
+    "GET  /sites/example.com/funnels             |                                       | viewer | 200",
     "GET  /sites/example.com/leads               |                                       | analyst | 200",
     "GET  /sites/example.com/settings            |                                       | admin  | 200",
     "GET  /sites/example.com/privacy             |                                       | admin  | 200",

@@ -112,3 +112,48 @@ async fn visits_count_for_the_steps_they_complete_in_order() {
         assert!(body["error"].as_str().unwrap().contains(what), "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_funnels_page_shows_steps_and_sources() {
+    let app = spawn_app().await;
+    let google = json!("https://www.google.com/");
+    for (ip, events) in [
+        (
+            "203.0.113.1",
+            vec![("pageview", "/pricing"), ("Signup", "/pricing")],
+        ),
+        ("203.0.113.2", vec![("pageview", "/pricing")]),
+    ] {
+        for (n, path) in events {
+            app.event(json!({"n": n, "u": format!("https://example.com{path}"), "d": "example.com", "r": google}), CHROME, ip)
+                .await;
+        }
+    }
+    let (mut viewer, _) = app
+        .member(
+            "viewer@acme.test",
+            touchpoint::domain::Role::Viewer,
+            app.acme(),
+        )
+        .await;
+    let (status, _, page) = viewer
+        .get("/sites/example.com/funnels?period=7d&steps=%2Fpricing%0Aevent%3ASignup")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let table = page
+        .split("id=\"funnel\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        table.contains("<td>/pricing</td><td class=\"num\">2</td><td class=\"num\">100.0%</td>"),
+        "{table}"
+    );
+    assert!(table.contains("<td>event:Signup</td><td class=\"num\">1</td><td class=\"num\">50.0%</td><td class=\"num\">1</td>"), "{table}");
+    assert!(page.contains("<td>Google</td>"), "{page}");
+    let (status, _, page) = viewer.get("/sites/example.com/funnels?steps=pricing").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("neither a page"), "{page}");
+}

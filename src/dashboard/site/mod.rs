@@ -3,6 +3,7 @@
 
 mod attribution;
 pub mod conversions;
+mod funnels;
 mod integrations;
 mod leads;
 pub mod params;
@@ -46,7 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(settings::routes)
         .configure(privacy::routes)
         .configure(attribution::routes)
-        .configure(leads::routes);
+        .configure(leads::routes)
+        .configure(funnels::routes);
 }
 
 /// Adds `Server-Timing` so render cost is visible in the browser's tools.

@@ -11,6 +11,7 @@ pub mod leads;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
+pub mod funnels;
 pub mod optout;
 pub mod overview;
 pub mod privacy;

@@ -22,7 +22,7 @@ pub(super) fn site_nav(site: &Site, active: &str) -> Markup {
         div.site-head {
             h1 { (site.domain) }
             nav.tabs {
-                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/attribution", "Attribution"), ("/leads", "Leads"), ("/privacy", "Privacy"), ("/settings", "Settings")] {
+                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/funnels", "Funnels"), ("/attribution", "Attribution"), ("/leads", "Leads"), ("/privacy", "Privacy"), ("/settings", "Settings")] {
                     a.active[label == active] href={ (base) (path) } { (label) }
                 }
             }
