@@ -331,3 +331,11 @@ pub fn agent_of(req: &HttpRequest, state: &AppState) -> String {
         (b, o) => format!("{b} on {o}"),
     }
 }
+
+/// A page's query parameters; malformed ones count as absent (defaults).
+#[must_use]
+pub fn query_params<T: DeserializeOwned + Default>(req: &HttpRequest) -> T {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
+}

@@ -22,7 +22,7 @@ use crate::{
         period::{named_period, today},
         query::Dimension,
     },
-    store::ConversionKind,
+    store::{ConversionKind, Site},
 };
 
 /// Routes.
@@ -61,15 +61,24 @@ fn settle<T>(r: Result<T, ReportError>) -> Result<Result<T, String>, DashError> 
     }
 }
 
+/// A named period (`30d`...) of the site's calendar as unix ms `[from, to)`.
+pub(super) fn period_ms(site: &Site, period: &str, now_ms: u64) -> Result<(u64, u64), DashError> {
+    let (first, last) = named_period(
+        period,
+        today(now_ms, site.timezone),
+        today(site.created_ms, site.timezone),
+    )
+    .map_err(DashError::BadRequest)?;
+    Ok(dates_to_ms(first, last, site.timezone))
+}
+
 async fn show(
     req: HttpRequest,
     m: Member,
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
-    let p = web::Query::<Params>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
+    let p = crate::dashboard::web::query_params::<Params>(&req);
     let period = pick(&PERIODS, &p.period, "30d");
     let dim = pick(&DIMENSIONS, &p.dimension, "visit:channel");
     let kind = pick(
@@ -82,13 +91,7 @@ async fn show(
         .unwrap_or_else(|| site.lookback_days())
         .clamp(1, 365);
     let st = m.state();
-    let (first, last) = named_period(
-        period,
-        today(st.clock.now_ms(), site.timezone),
-        today(site.created_ms, site.timezone),
-    )
-    .map_err(DashError::BadRequest)?;
-    let (from_ms, to_ms) = dates_to_ms(first, last, site.timezone);
+    let (from_ms, to_ms) = period_ms(&site, period, st.clock.now_ms())?;
     let q = ReportQuery {
         from_ms,
         to_ms,

@@ -13,10 +13,8 @@ use crate::{
         },
         web::Member,
     },
-    domain::calendar::dates_to_ms,
     stats::{
         funnel::{MAX_STEPS, Step, funnel},
-        period::{named_period, today},
         query::Dimension,
     },
 };
@@ -61,9 +59,7 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let (site, _) = m.site(&domain)?;
-    let p = web::Query::<Params>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
+    let p = crate::dashboard::web::query_params::<Params>(&req);
     let period = PERIODS
         .iter()
         .map(|(v, _)| *v)
@@ -76,13 +72,8 @@ async fn show(
         Some(match parse_steps(&p.steps) {
             Err(e) => Err(e),
             Ok(steps) => {
-                let (first, last) = named_period(
-                    period,
-                    today(st.clock.now_ms(), site.timezone),
-                    today(site.created_ms, site.timezone),
-                )
-                .map_err(DashError::BadRequest)?;
-                let (from_ms, to_ms) = dates_to_ms(first, last, site.timezone);
+                let (from_ms, to_ms) =
+                    super::attribution::period_ms(&site, period, st.clock.now_ms())?;
                 let labels = steps
                     .iter()
                     .map(|s| match s {

@@ -110,9 +110,7 @@ async fn list(
     require(role.can_see_pii())?;
     let st = m.state();
     let mut leads = st.store.leads(site.id)?;
-    let p = web::Query::<ListParams>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
+    let p = crate::dashboard::web::query_params::<ListParams>(&req);
     let narrowed = match Dimension::parse(&p.dimension).filter(crate::attribution::report::supports)
     {
         Some(d) if !p.value.is_empty() => {

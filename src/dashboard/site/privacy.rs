@@ -116,9 +116,7 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let site = site_for(&m, &domain)?;
-    let filter = web::Query::<ConsentFilter>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
+    let filter = crate::dashboard::web::query_params::<ConsentFilter>(&req);
     render(&m, &site, &filter, plain(StatusCode::OK))
 }
 
