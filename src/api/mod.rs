@@ -43,6 +43,9 @@ pub enum ApiError {
     /// 401
     #[error("{0}")]
     Unauthorized(String),
+    /// 403
+    #[error("{0}")]
+    Forbidden(String),
     /// 404
     #[error("{0}")]
     NotFound(String),
@@ -56,6 +59,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -97,6 +101,14 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>
 
 /// Checks the Bearer key; the answer is the workspace it reads.
 fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiError> {
+    authenticate_key(req, state).map(|k| k.workspace)
+}
+
+/// Checks the Bearer key; the answer is its record.
+fn authenticate_key(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<crate::store::ApiKeyRecord, ApiError> {
     let header = req
         .headers()
         .get("authorization")
@@ -113,7 +125,7 @@ fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiE
     };
     // A deleted workspace's keys stop working at once.
     match state.store.api_key(&privacy::sha256_hex(key.as_bytes()))? {
-        Some(k) if state.store.workspace(k.workspace)?.is_some() => Ok(k.workspace),
+        Some(k) if state.store.workspace(k.workspace)?.is_some() => Ok(k),
         _ => Err(ApiError::Unauthorized(
             "Invalid API key. Please make sure you're using a valid API key.".into(),
         )),

@@ -316,6 +316,7 @@ impl Auth {
         &self,
         workspace: WorkspaceId,
         name: &str,
+        conversions: bool,
         now_ms: u64,
     ) -> Result<(String, ApiKeyRecord), AuthError> {
         let name = name.trim();
@@ -330,6 +331,7 @@ impl Auth {
             prefix: key[..9].to_owned(),
             created_ms: now_ms,
             workspace,
+            conversions,
         };
         self.store
             .add_api_key(&privacy::sha256_hex(key.as_bytes()), &record)?;

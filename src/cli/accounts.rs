@@ -142,10 +142,14 @@ pub fn user(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
 /// # Errors
 /// Bad input or storage errors, as one line.
 pub fn apikey(settings: &Settings, action: KeyAction) -> anyhow::Result<()> {
-    let KeyAction::Create { name, workspace } = action;
+    let KeyAction::Create {
+        name,
+        workspace,
+        conversions,
+    } = action;
     let (store, auth) = open(settings)?;
     let ws = resolve_workspace(&store, workspace.as_deref())?;
-    let (key, record) = auth.create_api_key(ws, &name, Clock::System.now_ms())?;
+    let (key, record) = auth.create_api_key(ws, &name, conversions, Clock::System.now_ms())?;
     println!("created API key {:?}; it is shown only once:", record.name);
     println!("{key}");
     Ok(())

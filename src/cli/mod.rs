@@ -113,6 +113,9 @@ pub enum KeyAction {
         /// Workspace (by name) whose sites it reads; may be left out when there is only one.
         #[arg(long)]
         workspace: Option<String>,
+        /// It may also record conversions (POST /api/v1/conversions).
+        #[arg(long)]
+        conversions: bool,
     },
 }
 

@@ -176,17 +176,27 @@ async fn add_site(
     Err(DashError::Redirect(format!("/sites/{domain}/settings")))
 }
 
+#[derive(Deserialize)]
+struct KeyInput {
+    name: String,
+    #[serde(default)]
+    conversions: Option<String>,
+}
+
 /// `POST /workspaces/{ws}/keys` (admin): the key is shown once.
 async fn create_key(
     m: Member,
     ws: web::Path<u32>,
-    Posted(f): Posted<NameInput>,
+    Posted(f): Posted<KeyInput>,
 ) -> Result<HttpResponse, DashError> {
     let (ws, role) = m.workspace(*ws)?;
     require(role.can_manage())?;
     let st = m.state();
     let now = st.clock.now_ms();
-    let (key, rec) = match st.auth.create_api_key(ws.id, &f.name, now) {
+    let (key, rec) = match st
+        .auth
+        .create_api_key(ws.id, &f.name, f.conversions.is_some(), now)
+    {
         Ok(k) => k,
         Err(e) => {
             return render(

@@ -194,6 +194,7 @@ fn a_schema_1_store_moves_its_sites_and_keys_into_a_default_workspace() {
                     prefix: "tp_".into(),
                     created_ms: 1,
                     workspace: ws,
+                    conversions: false,
                 },
             )
             .unwrap();

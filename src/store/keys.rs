@@ -23,6 +23,10 @@ pub struct ApiKeyRecord {
     /// The workspace whose sites it may read.
     #[serde(default)]
     pub workspace: WorkspaceId,
+    /// It may also record conversions (`POST /api/v1/conversions`); keys
+    /// only read by default.
+    #[serde(default)]
+    pub conversions: bool,
 }
 
 impl Store {

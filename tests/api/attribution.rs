@@ -320,3 +320,38 @@ async fn the_attribution_page_shows_every_model_side_by_side() {
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.unwrap().contains("removal effect"));
 }
+
+#[tokio::test]
+async fn only_keys_allowed_to_may_record_conversions() {
+    let app = spawn_app().await;
+    let post = |key: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/v1/conversions", app.url))
+                .bearer_auth(key)
+                .json(&json!({"site_id": "example.com", "email": "x@example.com", "type": "lead"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let auth = &app.state.auth;
+    let (read_only, _) = auth.create_api_key(app.acme(), "stats", false, T0).unwrap();
+    let (writer, rec) = auth.create_api_key(app.acme(), "crm", true, T0).unwrap();
+    assert!(rec.conversions);
+    assert_eq!(post(read_only.clone()).await, 403);
+    assert_eq!(post(writer).await, 200);
+    // The read-only key still reads.
+    let r = app
+        .client
+        .post(format!("{}/api/v2/query", app.url))
+        .bearer_auth(&read_only)
+        .json(&json!({"site_id": "example.com", "metrics": ["visitors"], "date_range": "day"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}

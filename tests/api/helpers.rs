@@ -112,6 +112,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
                 prefix: "tp_test".into(),
                 created_ms: T0,
                 workspace: ws,
+                // The test key also records conversions.
+                conversions: true,
             },
         )
         .unwrap();

@@ -147,7 +147,7 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                         tbody { @for (hash, k) in &m.keys {
                             tr {
                                 td { (k.name) }
-                                td { code { (k.prefix) "…" } }
+                                td { code { (k.prefix) "…" } @if k.conversions { " " span.badge { "conversions" } } }
                                 td { (fmt_time(k.created_ms)) }
                                 td {
                                     form.inline method="post" action={ (base) "/keys/" (hash) "/revoke" } data-confirm="Revoke this key? Apps using it stop working." {
@@ -161,6 +161,7 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                     form.inline method="post" action={ (base) "/keys" } {
                         (csrf_field(csrf))
                         input type="text" name="name" required placeholder="Key name" maxlength="100";
+                        label { input type="checkbox" name="conversions" value="1"; " may also record conversions" }
                         button type="submit" { "Create key" }
                     }
                 }
