@@ -12,7 +12,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use super::{ApiError, authenticate, json_object, site, v2::date_range};
+use super::{ApiError, Scoped, scoped};
 use crate::{
     attribution::{
         Model,
@@ -31,25 +31,30 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// The body's touchpoint `dimension`, else `default`.
+fn touchpoint_dimension(o: &Map<String, Json>, default: Dimension) -> Result<Dimension, ApiError> {
+    match o.get("dimension").and_then(Json::as_str) {
+        None => Ok(default),
+        Some(d) => Dimension::parse(d).filter(supports).ok_or_else(|| {
+            bad(format!("dimension {d:?} is not a touchpoint dimension (visit:channel, visit:source, visit:referrer, visit:utm_*, visit:click_id, visit:entry_page, visit:country, visit:device)"))
+        }),
+    }
+}
+
 /// `POST /api/v1/attribution`
 pub async fn query(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = authenticate(&req, &state)?;
-    let o = json_object(&body)?;
-    let view = state.store.read()?;
-    let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
-    let (from_ms, to_ms, range) =
-        date_range(o.get("date_range"), &view, &site, state.clock.now_ms())?;
-    drop(view);
-    let dimension = match o.get("dimension").and_then(Json::as_str) {
-        None => Dimension::Channel,
-        Some(d) => Dimension::parse(d)
-            .filter(supports)
-            .ok_or_else(|| bad(format!("dimension {d:?} is not a touchpoint dimension (visit:channel, visit:source, visit:referrer, visit:utm_*, visit:click_id, visit:entry_page, visit:country, visit:device)")))?,
-    };
+    let Scoped {
+        body: o,
+        site,
+        from_ms,
+        to_ms,
+        range,
+    } = scoped(&req, &state, &body)?;
+    let dimension = touchpoint_dimension(&o, Dimension::Channel)?;
     let models = match o.get("models") {
         None | Some(Json::Null) => Model::ALL.to_vec(),
         Some(Json::Array(a)) if !a.is_empty() => a
@@ -129,19 +134,14 @@ pub async fn revenue(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     use crate::attribution::revenue::TIME_BUCKET_LABELS;
-    let ws = authenticate(&req, &state)?;
-    let o = json_object(&body)?;
-    let view = state.store.read()?;
-    let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
-    let (from_ms, to_ms, range) =
-        date_range(o.get("date_range"), &view, &site, state.clock.now_ms())?;
-    drop(view);
-    let dimension = match o.get("dimension").and_then(Json::as_str) {
-        None => Dimension::Source,
-        Some(d) => Dimension::parse(d)
-            .filter(supports)
-            .ok_or_else(|| bad(format!("dimension {d:?} is not a touchpoint dimension")))?,
-    };
+    let Scoped {
+        body: o,
+        site,
+        from_ms,
+        to_ms,
+        range,
+    } = scoped(&req, &state, &body)?;
+    let dimension = touchpoint_dimension(&o, Dimension::Source)?;
     let (store, keys, d2) = (
         state.store.clone(),
         state.auth.keys.clone(),

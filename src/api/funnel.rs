@@ -9,7 +9,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, authenticate, json_object, site, v2::date_range};
+use super::{ApiError, Scoped, scoped};
 use crate::{
     startup::AppState,
     stats::{
@@ -82,13 +82,13 @@ pub async fn query(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = authenticate(&req, &state)?;
-    let o = json_object(&body)?;
-    let view = state.store.read()?;
-    let site = site(&view, ws, o.get("site_id").and_then(Json::as_str))?;
-    let (from_ms, to_ms, range) =
-        date_range(o.get("date_range"), &view, &site, state.clock.now_ms())?;
-    drop(view);
+    let Scoped {
+        body: o,
+        site,
+        from_ms,
+        to_ms,
+        range,
+    } = scoped(&req, &state, &body)?;
     let steps = steps_of(o.get("steps"))?;
     let by = match o.get("dimension").and_then(Json::as_str) {
         None => None,

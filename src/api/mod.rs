@@ -99,6 +99,36 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>
     }
 }
 
+/// What the report APIs share: the request body, the site it names (among
+/// the key's workspace's) and its `date_range` as unix ms, with the dates to echo.
+struct Scoped {
+    body: serde_json::Map<String, serde_json::Value>,
+    site: Site,
+    from_ms: u64,
+    to_ms: u64,
+    range: serde_json::Value,
+}
+
+fn scoped(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<Scoped, ApiError> {
+    let ws = authenticate(req, state)?;
+    let body = json_object(body)?;
+    let view = state.store.read()?;
+    let site = site(
+        &view,
+        ws,
+        body.get("site_id").and_then(serde_json::Value::as_str),
+    )?;
+    let (from_ms, to_ms, range) =
+        v2::date_range(body.get("date_range"), &view, &site, state.clock.now_ms())?;
+    Ok(Scoped {
+        body,
+        site,
+        from_ms,
+        to_ms,
+        range,
+    })
+}
+
 /// Checks the Bearer key; the answer is the workspace it reads.
 fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiError> {
     authenticate_key(req, state).map(|k| k.workspace)

@@ -141,30 +141,11 @@ pub fn lead_occurrences(
         let Some(&i) = owner.get(&rec.visitor) else {
             return std::ops::ControlFlow::Continue(());
         };
-        for e in &rec.events {
-            let text = |id: u32| texts.string(id);
-            let occ = (|| -> Result<_, StoreError> {
-                Ok(super::scoring::Occurrence {
-                    at_ms: key.start_ms + u64::from(e.offset_ms),
-                    name: if e.pageview {
-                        None
-                    } else {
-                        Some(text(e.name)?)
-                    },
-                    path: text(e.path)?,
-                    props: e
-                        .props
-                        .iter()
-                        .map(|(k, v)| Ok((text(*k)?, text(*v)?)))
-                        .collect::<Result<_, StoreError>>()?,
-                })
-            })();
-            match occ {
-                Ok(o) => out[i].push(o),
-                Err(e) => {
-                    failed = Some(e);
-                    return std::ops::ControlFlow::Break(StoreError::Redb("scoring".into()));
-                }
+        match occurrences(&texts, key.start_ms, &rec) {
+            Ok(o) => out[i].extend(o),
+            Err(e) => {
+                failed = Some(e);
+                return std::ops::ControlFlow::Break(StoreError::Redb("scoring".into()));
             }
         }
         std::ops::ControlFlow::Continue(())
@@ -174,6 +155,37 @@ pub fn lead_occurrences(
         o.sort_by_key(|x| x.at_ms);
     }
     Ok(out)
+}
+
+/// The events of one visit as scoring sees them.
+///
+/// # Errors
+/// Storage errors while reading texts.
+pub fn occurrences(
+    texts: &Texts<'_>,
+    start_ms: u64,
+    rec: &SessionRecord,
+) -> Result<Vec<super::scoring::Occurrence>, StoreError> {
+    let text = |id: u32| texts.string(id);
+    rec.events
+        .iter()
+        .map(|e| {
+            Ok(super::scoring::Occurrence {
+                at_ms: start_ms + u64::from(e.offset_ms),
+                name: if e.pageview {
+                    None
+                } else {
+                    Some(text(e.name)?)
+                },
+                path: text(e.path)?,
+                props: e
+                    .props
+                    .iter()
+                    .map(|(k, v)| Ok((text(*k)?, text(*v)?)))
+                    .collect::<Result<_, StoreError>>()?,
+            })
+        })
+        .collect()
 }
 
 /// Which of `leads` have a visit whose `dimension` reads `value` (the leads

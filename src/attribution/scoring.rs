@@ -96,9 +96,7 @@ impl Score {
 /// A page pattern as a regex (`*` matches anything), compiled once per rule.
 fn page_regex(c: &Condition) -> Option<Regex> {
     match c {
-        Condition::Page(p) => {
-            Regex::new(&format!("^{}$", regex::escape(p).replace("\\*", ".*"))).ok()
-        }
+        Condition::Page(p) => Regex::new(&crate::stats::filter::page_pattern(p)).ok(),
         _ => None,
     }
 }

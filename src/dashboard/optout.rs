@@ -99,6 +99,13 @@ fn remembered(req: &HttpRequest) -> Cookie<'static> {
         .finish()
 }
 
+/// Whether the browser sends Global Privacy Control.
+fn sends_gpc(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes() == b"1")
+}
+
 /// `GET /optout/{domain}`
 async fn show(
     req: HttpRequest,
@@ -106,10 +113,7 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let site = site_of(&state, &domain)?;
-    let gpc = req
-        .headers()
-        .get("sec-gpc")
-        .is_some_and(|v| v.as_bytes() == b"1");
+    let gpc = sends_gpc(&req);
     // A GET records nothing: the opt-out is the form's POST. (The tracker
     // already treats Global Privacy Control as a decline on the site itself.)
     let status = if req.cookie(OPTOUT_COOKIE).is_some() {
@@ -134,10 +138,7 @@ async fn opt_out(
     Posted(_): Posted<Empty>,
 ) -> Result<HttpResponse, DashError> {
     let site = site_of(&state, &domain)?;
-    let gpc = req
-        .headers()
-        .get("sec-gpc")
-        .is_some_and(|v| v.as_bytes() == b"1");
+    let gpc = sends_gpc(&req);
     record(&req, &state, &site, if gpc { "page (gpc)" } else { "page" })?;
     let csrf = prelogin_token(&req);
     let mut resp = prelogin_page(

@@ -17,6 +17,13 @@ use crate::store::{
     record::{EventRecord, SessionRecord},
 };
 
+/// A page pattern of goals, funnels and scoring rules (`*` matches any run of
+/// characters, everything else literally) as an anchored regex.
+#[must_use]
+pub fn page_pattern(p: &str) -> String {
+    format!("^{}$", regex::escape(p).replace("\\*", ".*"))
+}
+
 struct Leaf {
     op: Op,
     dim: Dimension,

@@ -38,7 +38,7 @@ impl Matcher {
     fn new(step: &Step, texts: &Texts<'_>) -> Result<Self, StoreError> {
         Ok(match step {
             Step::Page(p) => {
-                let re = format!("^{}$", regex::escape(p).replace("\\*", ".*"));
+                let re = super::filter::page_pattern(p);
                 Self::Page(
                     Regex::new(&re).expect("an escaped pattern is a valid regex"),
                     HashMap::new(),

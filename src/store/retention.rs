@@ -50,59 +50,40 @@ impl Store {
         let limit = if dry_run { usize::MAX } else { limit };
         let tx = self.db.begin_write()?;
         let n = match table {
-            PersonTable::Sessions => {
-                let mut t = tx.open_table(SESSIONS)?;
-                let keys: Vec<(u32, u64, u64)> = t
-                    .range((s, 0, 0)..(s, c.before_ms, 0))?
-                    .take(limit)
-                    .map(|r| r.map(|(k, _)| k.value()))
-                    .collect::<Result<_, _>>()?;
-                if !dry_run {
-                    for k in &keys {
-                        t.remove(k)?;
-                    }
-                }
-                keys.len()
-            }
+            PersonTable::Sessions => purge_timed(
+                &mut tx.open_table(SESSIONS)?,
+                s,
+                c.before_ms,
+                limit,
+                dry_run,
+                |_| Ok(false),
+            )?,
+            PersonTable::Conversions => purge_timed(
+                &mut tx.open_table(CONVERSIONS)?,
+                s,
+                c.before_ms,
+                limit,
+                dry_run,
+                |_| Ok(false),
+            )?,
             PersonTable::Consents => {
                 // The record of a consent still in force is its proof: kept
                 // for as long as the consent is.
                 let in_force = tx.open_table(CONSENTED)?;
-                let mut t = tx.open_table(CONSENTS)?;
-                let mut keys = Vec::new();
-                for row in t.range((s, 0, 0)..(s, c.before_ms, 0))? {
-                    let (k, v) = row?;
-                    let e: ConsentEntry = from_json(v.value(), "consent row")?;
-                    let subject = hex::decode(&e.subject).unwrap_or_default();
-                    if in_force.get((s, subject.as_slice()))?.is_none() {
-                        keys.push(k.value());
-                        if keys.len() >= limit {
-                            break;
-                        }
-                    }
-                }
-                if !dry_run {
-                    for k in &keys {
-                        t.remove(k)?;
-                    }
-                }
-                keys.len()
+                purge_timed(
+                    &mut tx.open_table(CONSENTS)?,
+                    s,
+                    c.before_ms,
+                    limit,
+                    dry_run,
+                    |v| {
+                        let e: ConsentEntry = from_json(v, "consent row")?;
+                        let subject = hex::decode(&e.subject).unwrap_or_default();
+                        Ok(in_force.get((s, subject.as_slice()))?.is_some())
+                    },
+                )?
             }
             PersonTable::Consented => 0,
-            PersonTable::Conversions => {
-                let mut t = tx.open_table(CONVERSIONS)?;
-                let keys: Vec<(u32, u64, u64)> = t
-                    .range((s, 0, 0)..(s, c.before_ms, 0))?
-                    .take(limit)
-                    .map(|r| r.map(|(k, _)| k.value()))
-                    .collect::<Result<_, _>>()?;
-                if !dry_run {
-                    for k in &keys {
-                        t.remove(k)?;
-                    }
-                }
-                keys.len()
-            }
             PersonTable::OrderIds => {
                 let mut t = tx.open_table(ORDER_IDS)?;
                 let mut old: Vec<String> = Vec::new();
@@ -122,46 +103,22 @@ impl Store {
                 }
                 old.len()
             }
-            PersonTable::Leads => {
-                let mut t = tx.open_table(LEADS)?;
-                let mut old: Vec<Vec<u8>> = Vec::new();
-                for row in t.range((s, &[][..])..(s + 1, &[][..]))? {
-                    let (k, v) = row?;
-                    let lead: Lead = from_json(v.value(), "lead row")?;
-                    if lead.last_ms < c.before_ms {
-                        old.push(k.value().1.to_vec());
-                        if old.len() >= limit {
-                            break;
-                        }
-                    }
-                }
-                if !dry_run {
-                    for k in &old {
-                        t.remove((s, k.as_slice()))?;
-                    }
-                }
-                old.len()
-            }
-            PersonTable::Identities => {
-                let mut t = tx.open_table(IDENTITIES)?;
-                let mut old: Vec<Vec<u8>> = Vec::new();
-                for row in t.range((s, &[][..])..(s + 1, &[][..]))? {
-                    let (k, v) = row?;
-                    let id: LeadIdentity = from_json(v.value(), "identity row")?;
-                    if id.last_ms < c.before_ms {
-                        old.push(k.value().1.to_vec());
-                        if old.len() >= limit {
-                            break;
-                        }
-                    }
-                }
-                if !dry_run {
-                    for k in &old {
-                        t.remove((s, k.as_slice()))?;
-                    }
-                }
-                old.len()
-            }
+            PersonTable::Leads => purge_last_seen(
+                &mut tx.open_table(LEADS)?,
+                s,
+                c.before_ms,
+                limit,
+                dry_run,
+                ("lead row", |l: &Lead| l.last_ms),
+            )?,
+            PersonTable::Identities => purge_last_seen(
+                &mut tx.open_table(IDENTITIES)?,
+                s,
+                c.before_ms,
+                limit,
+                dry_run,
+                ("identity row", |i: &LeadIdentity| i.last_ms),
+            )?,
         };
         if dry_run {
             tx.abort()?;
@@ -243,4 +200,65 @@ impl Store {
 
 pub(super) fn last_purge_key(site: SiteId) -> String {
     format!("last_purge/{}", site.0)
+}
+
+/// A table keyed by (site, unix ms, sequence).
+type TimeTable<'t> = redb::Table<'t, (u32, u64, u64), &'static [u8]>;
+/// A table keyed by (site, keyed id) holding JSON rows.
+type IdTable<'t> = redb::Table<'t, (u32, &'static [u8]), &'static [u8]>;
+
+/// Up to `limit` rows of site `s` older than `before` that `keep` doesn't
+/// spare; deleted unless `dry_run`. Returns how many.
+fn purge_timed(
+    t: &mut TimeTable<'_>,
+    s: u32,
+    before: u64,
+    limit: usize,
+    dry_run: bool,
+    mut keep: impl FnMut(&[u8]) -> Result<bool, StoreError>,
+) -> Result<usize, StoreError> {
+    let mut keys = Vec::new();
+    for row in t.range((s, 0, 0)..(s, before, 0))? {
+        let (k, v) = row?;
+        if !keep(v.value())? {
+            keys.push(k.value());
+            if keys.len() >= limit {
+                break;
+            }
+        }
+    }
+    if !dry_run {
+        for k in &keys {
+            t.remove(k)?;
+        }
+    }
+    Ok(keys.len())
+}
+
+/// Up to `limit` JSON rows of site `s` last seen before `before`; deleted
+/// unless `dry_run`. Returns how many.
+fn purge_last_seen<T: serde::de::DeserializeOwned>(
+    t: &mut IdTable<'_>,
+    s: u32,
+    before: u64,
+    limit: usize,
+    dry_run: bool,
+    (what, last_seen): (&'static str, impl Fn(&T) -> u64),
+) -> Result<usize, StoreError> {
+    let mut old: Vec<Vec<u8>> = Vec::new();
+    for row in t.range((s, &[][..])..(s + 1, &[][..]))? {
+        let (k, v) = row?;
+        if last_seen(&from_json(v.value(), what)?) < before {
+            old.push(k.value().1.to_vec());
+            if old.len() >= limit {
+                break;
+            }
+        }
+    }
+    if !dry_run {
+        for k in &old {
+            t.remove((s, k.as_slice()))?;
+        }
+    }
+    Ok(old.len())
 }

@@ -44,7 +44,7 @@ pub fn goal_filter(g: &Goal) -> Filter {
     match &g.kind {
         GoalKind::Event(n) => leaf(Op::Is, Dimension::Name, n.clone()),
         GoalKind::Page(p) => {
-            let re = format!("^{}$", regex::escape(p).replace("\\*", ".*"));
+            let re = crate::stats::filter::page_pattern(p);
             leaf(Op::Matches, Dimension::Page, re)
         }
     }

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 
 use crate::{
     attribution::{
-        lead_facts::{lead_occurrences, leads_touching},
+        lead_facts::{lead_occurrences, leads_touching, occurrences},
         scoring::{Score, score},
     },
     dashboard::{
@@ -225,10 +225,17 @@ async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpRes
         st.clock.now_ms(),
     )?;
     audit_pii(&m, &site, usize::from(email.is_some()), "a lead profile")?;
-    let lead_score = scores(&m, &site, std::slice::from_ref(&lead))
-        .await?
-        .pop()
-        .flatten();
+    // Scored from the visits already read for the journey.
+    let lead_score = if site.scoring.rules.is_empty() {
+        None
+    } else {
+        let mut occ = Vec::new();
+        for (key, rec) in &data.sessions {
+            occ.extend(occurrences(&texts, key.start_ms, rec)?);
+        }
+        occ.sort_by_key(|o| o.at_ms);
+        Some(score(&site.scoring, &occ, st.clock.now_ms()))
+    };
     let page = LeadProfile {
         site: &site,
         id: &lead.id,

@@ -16,8 +16,11 @@ use crate::{
         },
         web::{Member, Posted, require},
     },
+    privacy::Keys,
     privacy::subject::{self, Identifier},
-    store::{ConsentEntry, PersonData, RequestKind, RowCounts, Site, SubjectRequest},
+    store::{
+        ConsentEntry, PersonData, PersonKeys, RequestKind, Site, Store, StoreError, SubjectRequest,
+    },
 };
 
 /// Most consent records listed on the page (the CSV has them all).
@@ -134,12 +137,14 @@ struct PersonInput {
     new_phone: String,
 }
 
-/// Finds the person's rows (a scan of the site's visits, off the async threads).
-async fn find(
+/// Resolves the person and runs `then` on their keys, off the async threads
+/// (lookups scan the site's visits).
+async fn with_person<T: Send + 'static>(
     m: &Member,
     site: &Site,
     who: &Identifier,
-) -> Result<(crate::store::PersonKeys, PersonData), DashError> {
+    then: impl FnOnce(&Store, &Keys, &Site, &PersonKeys) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, DashError> {
     let st = m.state();
     let (store, keys, site, who) = (
         st.store.clone(),
@@ -147,12 +152,23 @@ async fn find(
         site.clone(),
         who.clone(),
     );
-    web::block(move || -> Result<_, DashError> {
+    web::block(move || -> Result<T, DashError> {
         let k = subject::resolve(&store, &keys, &site, &who)?;
-        let d = store.person_data(site.id, &k)?;
-        Ok((k, d))
+        Ok(then(&store, &keys, &site, &k)?)
     })
     .await?
+}
+
+/// Finds the person's rows.
+async fn find(
+    m: &Member,
+    site: &Site,
+    who: &Identifier,
+) -> Result<(PersonKeys, PersonData), DashError> {
+    with_person(m, site, who, |store, _, site, k| {
+        Ok((k.clone(), store.person_data(site.id, k)?))
+    })
+    .await
 }
 
 fn parse_who(f: &PersonInput) -> Result<Identifier, String> {
@@ -269,17 +285,10 @@ async fn erase(
         Err(e) => return Err(DashError::BadRequest(e)),
     };
     let st = m.state();
-    let (store, keys, s2, w2) = (
-        st.store.clone(),
-        st.auth.keys.clone(),
-        site.clone(),
-        who.clone(),
-    );
-    let rows = web::block(move || -> Result<RowCounts, DashError> {
-        let k = subject::resolve(&store, &keys, &s2, &w2)?;
-        Ok(store.erase_person(s2.id, &k)?)
+    let rows = with_person(&m, &site, &who, |store, _, site, k| {
+        store.erase_person(site.id, k)
     })
-    .await??;
+    .await?;
     let r = complete(&m, &site, RequestKind::Erasure, &who, &f.request, &rows)?;
     let receipt = serde_json::json!({
         "request": r.id,
@@ -345,24 +354,10 @@ async fn rectify(
         return render(&m, &site, &filter, o);
     }
     let st = m.state();
-    let (store, keys, s2, w2) = (
-        st.store.clone(),
-        st.auth.keys.clone(),
-        site.clone(),
-        who.clone(),
-    );
-    let n = web::block(move || -> Result<u64, DashError> {
-        let k = subject::resolve(&store, &keys, &s2, &w2)?;
-        Ok(subject::rectify(
-            &store,
-            &keys,
-            &s2,
-            &k,
-            email.as_deref(),
-            phone.as_deref(),
-        )?)
+    let n = with_person(&m, &site, &who, move |store, keys, site, k| {
+        subject::rectify(store, keys, site, k, email.as_deref(), phone.as_deref())
     })
-    .await??;
+    .await?;
     let rows = [(crate::store::PersonTable::Identities, n)]
         .into_iter()
         .collect();
