@@ -119,6 +119,7 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
             current: visitor,
             previous: None,
         },
+        cookieless: None,
         name,
         hostname: "example.com".into(),
         path: if path == 0 {

@@ -26,8 +26,12 @@ pub struct Enriched {
     pub timezone: Timezone,
     /// Server receive time, unix ms.
     pub ts_ms: u64,
-    /// Visitor hashes under the current and previous salt.
+    /// Visitor hashes under the current and previous salt, or a consenting
+    /// visitor's stable id (then `previous` is `None`).
     pub visitor: VisitorHashes,
+    /// For a consenting visitor: the cookieless hashes the same request would
+    /// have had, so a visit begun before the accept joins their journey.
+    pub cookieless: Option<VisitorHashes>,
     /// `None` for a pageview, else the custom event name.
     pub name: Option<String>,
     /// Host of the page.
@@ -123,6 +127,7 @@ impl Enricher {
             timezone: first_tz,
             ts_ms: now_ms,
             visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
+            cookieless: None,
             name: (!raw.is_pageview()).then(|| raw.name.clone()),
             hostname: raw
                 .url

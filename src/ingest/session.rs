@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
-use super::enrich::Enriched;
+use super::{enrich::Enriched, visitor::DAY_MS};
 use crate::{
     domain::{Timezone, calendar::local_day},
     store::{
-        Batch, EngagementPing, SessionAppend, SessionKey, Store, StoreError,
+        Batch, EngagementPing, SessionAppend, SessionKey, Store, StoreError, VisitorUpgrade,
         record::{EventRecord, SessionRecord},
     },
 };
@@ -113,6 +113,8 @@ pub struct Sessionizer {
     next_id: u64,
     /// Changes since the last drain, by visit.
     pending: HashMap<SessionKey, SessionAppend, FxBuildHasher>,
+    /// Consent upgrades since the last drain.
+    upgrades: Vec<VisitorUpgrade>,
 }
 
 impl Sessionizer {
@@ -174,6 +176,35 @@ impl Sessionizer {
             {
                 self.open.insert(slot, open);
             }
+        }
+        if !self.open.get(&slot).is_some_and(live)
+            && let Some(from) = e.cookieless
+            && let Some(open_under) = [Some(from.current), from.previous]
+                .into_iter()
+                .flatten()
+                .find(|h| self.open.get(&(site, *h)).is_some_and(live))
+            && let Some(open) = self.open.remove(&(site, open_under))
+        {
+            // The visitor accepted consent during a cookieless visit: it
+            // continues under their consenting id, and that salt day's
+            // earlier visits join their journey too.
+            self.open.insert(slot, open);
+            let oldest = if from.previous.is_some() {
+                e.ts_ms.saturating_sub(DAY_MS)
+            } else {
+                e.ts_ms
+            };
+            let since_ms = oldest - oldest % DAY_MS;
+            self.upgrades.push(VisitorUpgrade {
+                site: e.site,
+                from: [Some(from.current), from.previous]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                to: e.visitor.current,
+                since_ms,
+                days: local_day(since_ms, e.timezone)..=local_day(e.ts_ms, e.timezone),
+            });
         }
         if let Some(engagement) = e.engagement {
             // A ping updates a pageview of an open visit and never starts one.
@@ -252,6 +283,7 @@ impl Sessionizer {
     /// Moves what changed since the last call into `batch`.
     pub fn drain_into(&mut self, batch: &mut Batch, strings: &mut Interner) {
         batch.sessions.extend(self.pending.drain().map(|(_, a)| a));
+        batch.upgrades.append(&mut self.upgrades);
         strings.drain_into(batch);
         batch.next_session_id = self.next_id;
     }

@@ -50,7 +50,7 @@ pub use requests::{DUE_DAYS, RequestKind, SubjectRequest};
 pub use retention::Cutoff;
 pub use rollups::{RollupRow, RollupSums};
 pub use sealed::{Resealer, SealedTable, Stored};
-pub use sessions::{Batch, EngagementPing, SessionAppend, SessionKey};
+pub use sessions::{Batch, EngagementPing, SessionAppend, SessionKey, VisitorUpgrade};
 pub use sites::Site;
 use tables::{META, SCHEMA_VERSION_KEY};
 

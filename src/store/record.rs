@@ -238,6 +238,18 @@ impl SessionRecord {
         self.decode_events(rest, bytes.len())
     }
 
+    /// The visitor id of an encoded visit, without decoding the rest.
+    ///
+    /// # Errors
+    /// Unknown format version or truncation.
+    pub fn peek_visitor(bytes: &[u8]) -> Result<u64, CodecError> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != FORMAT_V1 {
+            return Err(CodecError("unknown session format version"));
+        }
+        r.u64()
+    }
+
     /// Decodes the visit's attributes only and clears its events; returns the
     /// undecoded rest for [`SessionRecord::decode_events`]. Scans use it to
     /// reject visits by a visit-level filter without decoding their events.

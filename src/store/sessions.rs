@@ -76,6 +76,25 @@ impl EngagementPing {
     }
 }
 
+/// A cookieless visitor who accepted consent: their visits since `since_ms`
+/// stored under any of the `from` hashes (the day's cookieless visitor ids)
+/// are rewritten to the consenting visitor id `to`, so the visit they landed
+/// in — with its source, campaign and click id — is part of their journey.
+#[derive(Debug, Clone)]
+pub struct VisitorUpgrade {
+    /// Site.
+    pub site: SiteId,
+    /// Cookieless visitor hashes (current salt, and the previous one while kept).
+    pub from: Vec<u64>,
+    /// The consenting visitor's id.
+    pub to: u64,
+    /// Start of the oldest salt day of `from`, unix ms: no visit before it
+    /// can carry those hashes.
+    pub since_ms: u64,
+    /// Local days (site's zone) the rewrite may touch, whose rollups go stale.
+    pub days: std::ops::RangeInclusive<u32>,
+}
+
 /// Everything one write transaction of the writer does.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -83,6 +102,8 @@ pub struct Batch {
     pub strings: Vec<(u32, String)>,
     /// Visits to create or extend.
     pub sessions: Vec<SessionAppend>,
+    /// Cookieless visits joining a consenting visitor, applied after `sessions`.
+    pub upgrades: Vec<VisitorUpgrade>,
     /// Counter values after this batch.
     pub next_session_id: u64,
     /// Counter values after this batch.
@@ -131,6 +152,23 @@ impl Store {
                 }
                 sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
                 touched_days.insert((append.key.site.0, append.day));
+            }
+            for up in &batch.upgrades {
+                let mut found = Vec::new();
+                for row in
+                    sessions.range((up.site.0, up.since_ms, 0)..=(up.site.0, u64::MAX, u64::MAX))?
+                {
+                    let (k, v) = row?;
+                    if up.from.contains(&SessionRecord::peek_visitor(v.value())?) {
+                        found.push((k.value(), v.value().to_vec()));
+                    }
+                }
+                for (k, bytes) in found {
+                    rec.decode_into(&bytes)?;
+                    rec.visitor = up.to;
+                    sessions.insert(k, rec.encode().as_slice())?;
+                }
+                touched_days.extend(up.days.clone().map(|d| (up.site.0, d)));
             }
             // A visit still growing on an already rolled-up day makes that
             // rollup stale: forget it so the next rollup run rebuilds it.

@@ -127,6 +127,7 @@ fn apply(
         }
         let visitor = uid_visitor(keys, &subj);
         for e in events.iter_mut().filter(|e| e.site == site.id) {
+            e.cookieless = Some(e.visitor);
             e.visitor = VisitorHashes {
                 current: visitor,
                 previous: None,

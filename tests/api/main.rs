@@ -8,6 +8,7 @@ mod authz;
 mod browser;
 mod classification;
 mod consent;
+mod consent_upgrade;
 mod dashboard;
 mod deletion;
 mod engagement;
