@@ -225,6 +225,7 @@ async fn stripe_hook(
                         order_id: Some(order.clone()),
                         source: "stripe".into(),
                         refunded_micros: 0,
+                        visitor: None,
                     },
                 )?;
                 store.add_order_aliases(site.id, &order, &aliases)?;

@@ -120,6 +120,7 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
             previous: None,
         },
         cookieless: None,
+        lead: None,
         name,
         hostname: "example.com".into(),
         path: if path == 0 {

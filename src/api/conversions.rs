@@ -186,6 +186,7 @@ pub async fn record(
                     order_id: input.order_id.clone(),
                     source: "api".into(),
                     refunded_micros: 0,
+                    visitor: None,
                 },
             )?
         };

@@ -50,6 +50,7 @@ pub fn identify(
                 order_id: None,
                 source: source.to_owned(),
                 refunded_micros: 0,
+                visitor: None,
             },
         )?;
     }

@@ -23,7 +23,7 @@ use crate::{
         query::Dimension,
         values::{DIRECT, Texts, visit_raw},
     },
-    store::{ConversionKind, Site, Store, StoreError, record::SessionRecord},
+    store::{Conversion, ConversionKind, Site, Store, StoreError, record::SessionRecord},
 };
 
 /// Default lookback window: 90 days.
@@ -155,12 +155,19 @@ pub fn report(
             .collect();
         lead_visitors.insert(lead.id, ids);
     }
-    let converting: std::collections::HashSet<u64> = conversions
-        .iter()
-        .filter_map(|c| lead_visitors.get(&c.lead))
-        .flatten()
-        .copied()
-        .collect();
+    // A conversion's visitor ids: its lead's, and the visitor it happened to
+    // (a tracker purchase; for a cookieless visitor, that day's id).
+    let visitors_of = |c: &Conversion| -> Vec<u64> {
+        let mut ids = lead_visitors.get(&c.lead).cloned().unwrap_or_default();
+        if let Some(v) = c.visitor
+            && !ids.contains(&v)
+        {
+            ids.push(v);
+        }
+        ids
+    };
+    let converting: std::collections::HashSet<u64> =
+        conversions.iter().flat_map(visitors_of).collect();
     // Paths that didn't convert come from the same population: visitors who
     // accepted the first-party id (the only ones whose journeys can span
     // visits). Cookieless daily visitors are left out, which also keeps the
@@ -196,10 +203,8 @@ pub fn report(
     })?;
     let mut journeys = Vec::with_capacity(conversions.len());
     for c in &conversions {
-        let mut touches: Vec<Touch> = lead_visitors
-            .get(&c.lead)
-            .into_iter()
-            .flatten()
+        let mut touches: Vec<Touch> = visitors_of(c)
+            .iter()
             .filter_map(|v| visits.get(v))
             .flatten()
             .filter(|t| t.at_ms <= c.at_ms && t.at_ms + q.lookback_ms >= c.at_ms)

@@ -32,6 +32,9 @@ pub struct Enriched {
     /// For a consenting visitor: the cookieless hashes the same request would
     /// have had, so a visit begun before the accept joins their journey.
     pub cookieless: Option<VisitorHashes>,
+    /// The lead (hex id) a consenting, identified visitor is, for crediting
+    /// their purchases.
+    pub lead: Option<String>,
     /// `None` for a pageview, else the custom event name.
     pub name: Option<String>,
     /// Host of the page.
@@ -128,6 +131,7 @@ impl Enricher {
             ts_ms: now_ms,
             visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
             cookieless: None,
+            lead: None,
             name: (!raw.is_pageview()).then(|| raw.name.clone()),
             hostname: raw
                 .url

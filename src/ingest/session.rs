@@ -9,10 +9,11 @@ use rustc_hash::FxBuildHasher;
 
 use super::{enrich::Enriched, visitor::DAY_MS};
 use crate::{
-    domain::{Timezone, calendar::local_day},
+    domain::{SiteId, Timezone, calendar::local_day},
     store::{
-        Batch, EngagementPing, SessionAppend, SessionKey, Store, StoreError, VisitorUpgrade,
-        record::{EventRecord, SessionRecord},
+        Batch, Conversion, ConversionKind, EngagementPing, SessionAppend, SessionKey, Store,
+        StoreError, VisitorUpgrade,
+        record::{EventRecord, Revenue, SessionRecord},
     },
 };
 
@@ -115,6 +116,8 @@ pub struct Sessionizer {
     pending: HashMap<SessionKey, SessionAppend, FxBuildHasher>,
     /// Consent upgrades since the last drain.
     upgrades: Vec<VisitorUpgrade>,
+    /// Purchases since the last drain.
+    conversions: Vec<(SiteId, Conversion)>,
 }
 
 impl Sessionizer {
@@ -266,6 +269,9 @@ impl Sessionizer {
             engagement: None,
         };
         self.append(key, day).events.push(event);
+        if let Some(r) = e.revenue {
+            self.conversions.push((e.site, purchase(e, r)));
+        }
         Ok(())
     }
 
@@ -284,6 +290,7 @@ impl Sessionizer {
     pub fn drain_into(&mut self, batch: &mut Batch, strings: &mut Interner) {
         batch.sessions.extend(self.pending.drain().map(|(_, a)| a));
         batch.upgrades.append(&mut self.upgrades);
+        batch.conversions.append(&mut self.conversions);
         strings.drain_into(batch);
         batch.next_session_id = self.next_id;
     }
@@ -292,6 +299,30 @@ impl Sessionizer {
     pub fn evict_idle(&mut self, now_ms: u64) {
         self.open
             .retain(|_, o| o.last_ms + SESSION_TIMEOUT_MS >= now_ms);
+    }
+}
+
+/// Property a purchase's order id travels in (`tp('purchase', {order_id})`).
+pub const ORDER_ID_PROP: &str = "order_id";
+
+/// The purchase conversion an event with revenue makes (the tracker's
+/// `purchase`, or any Plausible-style revenue event): the lead's when the
+/// visitor is an identified lead, else the visitor's.
+fn purchase(e: &Enriched, r: Revenue) -> Conversion {
+    Conversion {
+        lead: e.lead.clone().unwrap_or_default(),
+        kind: ConversionKind::Purchase,
+        at_ms: e.ts_ms,
+        value_micros: r.amount_micros,
+        currency: Some(String::from_utf8_lossy(&r.currency).into_owned()),
+        order_id: e
+            .props
+            .iter()
+            .find(|(k, v)| k == ORDER_ID_PROP && !v.is_empty())
+            .map(|(_, v)| v.clone()),
+        source: "tracker".to_owned(),
+        refunded_micros: 0,
+        visitor: Some(e.visitor.current),
     }
 }
 

@@ -76,6 +76,11 @@ pub struct Conversion {
     /// Refunded so far, in millionths (revenue is `value − refunded`).
     #[serde(default)]
     pub refunded_micros: i64,
+    /// The visitor id whose visit it happened in (tracker purchases): a
+    /// conversion with no lead yet (`lead` empty) is credited to that
+    /// visitor's journey — one day's visits for a cookieless visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<u64>,
 }
 
 impl Conversion {
@@ -84,6 +89,30 @@ impl Conversion {
     pub fn net_micros(&self) -> i64 {
         self.value_micros.saturating_sub(self.refunded_micros)
     }
+}
+
+/// Inserts `c` in `tx` unless its order id is already recorded for the site;
+/// returns whether it was inserted.
+pub(super) fn insert_conversion(
+    tx: &redb::WriteTransaction,
+    site: SiteId,
+    c: &Conversion,
+) -> Result<bool, StoreError> {
+    let mut orders = tx.open_table(ORDER_IDS)?;
+    if let Some(o) = &c.order_id
+        && orders.get((site.0, o.as_str()))?.is_some()
+    {
+        return Ok(false);
+    }
+    let mut meta = tx.open_table(META)?;
+    let seq = read_counter(&meta, NEXT_CONVERSION_SEQ)?;
+    meta.insert(NEXT_CONVERSION_SEQ, (seq + 1).to_be_bytes().as_slice())?;
+    tx.open_table(CONVERSIONS)?
+        .insert((site.0, c.at_ms, seq), to_json(c)?.as_slice())?;
+    if let Some(o) = &c.order_id {
+        orders.insert((site.0, o.as_str()), (c.at_ms, seq))?;
+    }
+    Ok(true)
 }
 
 impl Store {
@@ -163,28 +192,42 @@ impl Store {
     /// Storage errors.
     pub fn record_conversion(&self, site: SiteId, c: &Conversion) -> Result<bool, StoreError> {
         let tx = self.db.begin_write()?;
-        let stored = {
-            let mut orders = tx.open_table(ORDER_IDS)?;
-            let seen = match &c.order_id {
-                Some(o) => orders.get((site.0, o.as_str()))?.is_some(),
-                None => false,
-            };
-            if seen {
-                false
-            } else {
-                let mut meta = tx.open_table(META)?;
-                let seq = read_counter(&meta, NEXT_CONVERSION_SEQ)?;
-                meta.insert(NEXT_CONVERSION_SEQ, (seq + 1).to_be_bytes().as_slice())?;
-                tx.open_table(CONVERSIONS)?
-                    .insert((site.0, c.at_ms, seq), to_json(c)?.as_slice())?;
-                if let Some(o) = &c.order_id {
-                    orders.insert((site.0, o.as_str()), (c.at_ms, seq))?;
-                }
-                true
-            }
-        };
+        let stored = insert_conversion(&tx, site, c)?;
         tx.commit()?;
         Ok(stored)
+    }
+
+    /// Gives the conversions recorded for `visitor` before it was known to be
+    /// a lead (tracker purchases of a consenting visitor not yet identified)
+    /// to `lead` (hex). Returns how many.
+    ///
+    /// # Errors
+    /// Storage errors or a corrupt row.
+    pub fn adopt_conversions(
+        &self,
+        site: SiteId,
+        visitor: u64,
+        lead: &str,
+    ) -> Result<usize, StoreError> {
+        let tx = self.db.begin_write()?;
+        let n = {
+            let mut t = tx.open_table(CONVERSIONS)?;
+            let mut orphans = Vec::new();
+            for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
+                let (k, v) = row?;
+                let c: Conversion = from_json(v.value(), "conversion row")?;
+                if c.lead.is_empty() && c.visitor == Some(visitor) {
+                    orphans.push((k.value(), c));
+                }
+            }
+            for (k, mut c) in orphans.iter().cloned() {
+                c.lead = lead.to_owned();
+                t.insert(k, to_json(&c)?.as_slice())?;
+            }
+            orphans.len()
+        };
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Conversions of a site in `[from_ms, to_ms)`, oldest first.

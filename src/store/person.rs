@@ -135,6 +135,11 @@ impl PersonKeys {
     pub(super) fn has_lead(&self, hex_lead: &str) -> bool {
         self.leads.iter().any(|l| hex::encode(l) == hex_lead)
     }
+
+    /// Whether a conversion is theirs: their lead's, or made in their visit.
+    pub(super) fn owns(&self, c: &super::Conversion) -> bool {
+        self.has_lead(&c.lead) || c.visitor.is_some_and(|v| self.visitors.contains(&v))
+    }
 }
 
 /// Everything held about one person on one site.
@@ -244,7 +249,7 @@ impl Store {
                     let t = tx.open_table(CONVERSIONS)?;
                     for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
                         let c: super::Conversion = from_json(row?.1.value(), "conversion row")?;
-                        if who.has_lead(&c.lead) {
+                        if who.owns(&c) {
                             out.conversions.push(c);
                         }
                     }

@@ -94,7 +94,7 @@ impl Store {
                             (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
                             |_, v| {
                                 let mine = from_json::<super::Conversion>(v, "conversion row")
-                                    .is_ok_and(|c| who.has_lead(&c.lead));
+                                    .is_ok_and(|c| who.owns(&c));
                                 n += u64::from(mine);
                                 !mine
                             },

@@ -104,6 +104,9 @@ pub struct Batch {
     pub sessions: Vec<SessionAppend>,
     /// Cookieless visits joining a consenting visitor, applied after `sessions`.
     pub upgrades: Vec<VisitorUpgrade>,
+    /// Purchases the events of this batch make (a repeated order id is
+    /// recorded once, with what the conversions API or Stripe sent).
+    pub conversions: Vec<(SiteId, super::Conversion)>,
     /// Counter values after this batch.
     pub next_session_id: u64,
     /// Counter values after this batch.
@@ -169,6 +172,9 @@ impl Store {
                     sessions.insert(k, rec.encode().as_slice())?;
                 }
                 touched_days.extend(up.days.clone().map(|d| (up.site.0, d)));
+            }
+            for (site, c) in &batch.conversions {
+                super::leads::insert_conversion(&tx, *site, c)?;
             }
             // A visit still growing on an already rolled-up day makes that
             // rollup stale: forget it so the next rollup run rebuilds it.

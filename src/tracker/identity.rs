@@ -4,6 +4,7 @@
 //! named in `x-touchpoint-refused`). Consent decisions are logged as proof.
 
 use crate::{
+    attribution::leads::lead_id,
     domain::ConsentMode,
     ingest::{
         enrich::Enriched,
@@ -126,7 +127,20 @@ fn apply(
             continue;
         }
         let visitor = uid_visitor(keys, &subj);
+        // A purchase of an identified visitor is their lead's.
+        let lead = if events
+            .iter()
+            .any(|e| e.site == site.id && e.revenue.is_some())
+        {
+            store
+                .lead_identity(site.id, &subj)?
+                .and_then(|i| lead_id(i.email.as_deref(), i.phone.as_deref()))
+                .map(hex::encode)
+        } else {
+            None
+        };
         for e in events.iter_mut().filter(|e| e.site == site.id) {
+            e.lead.clone_from(&lead);
             e.cookieless = Some(e.visitor);
             e.visitor = VisitorHashes {
                 current: visitor,
@@ -137,7 +151,7 @@ fn apply(
             let email = lead.email.as_deref().map(|d| lead_email_index(keys, d));
             let phone = lead.phone.as_deref().map(|d| lead_phone_index(keys, d));
             store.record_lead(site.id, &subj, email.clone(), phone.clone(), now_ms)?;
-            crate::attribution::leads::identify(
+            let identified = crate::attribution::leads::identify(
                 store,
                 site.id,
                 email.as_deref(),
@@ -147,6 +161,10 @@ fn apply(
                 now_ms,
                 "tracker",
             )?;
+            // Purchases made before the visitor was identified become the lead's.
+            if let Some((lead, _)) = identified {
+                store.adopt_conversions(site.id, visitor, &lead.id)?;
+            }
         }
     }
     if !all_allowed {

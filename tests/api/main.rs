@@ -31,6 +31,7 @@ mod stats_batch;
 mod stats_filters;
 mod stats_v1;
 mod stripe;
+mod tracker_conversions;
 mod subject_requests;
 mod tracker_consent_ui;
 mod tracker_ui;
