@@ -66,7 +66,8 @@ fn record(req: &HttpRequest, state: &AppState, site: &Site, how: &str) -> Result
                 header("x-forwarded-for"),
                 header("x-real-ip"),
                 &state.settings.server.trusted_proxies,
-            );
+            )
+            .or_unlinkable();
             let ua = header("user-agent").unwrap_or_default();
             let visitor = state.enricher.salts.hashes(now, site.id, ip, ua).current;
             visitor_subject(&state.auth.keys, site.id, visitor)

@@ -304,12 +304,15 @@ pub fn network_of(req: &HttpRequest, state: &AppState) -> String {
         return "net:unknown".to_owned();
     };
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
-    crate::auth::ratelimit::network_key(crate::ingest::client_ip::client_ip(
+    let client = crate::ingest::client_ip::client_ip(
         peer,
         header("x-forwarded-for"),
         header("x-real-ip"),
         &state.settings.server.trusted_proxies,
-    ))
+    );
+    // Clients the proxy doesn't name share its bucket: a made-up one each
+    // would let them dodge the throttle.
+    crate::auth::ratelimit::network_key(client.ip().unwrap_or(peer))
 }
 
 /// "Firefox on Linux" for the session list, from the User-Agent.

@@ -138,12 +138,14 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         return cors(HttpResponse::InternalServerError().finish());
     };
     let header_str = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
+    // A client the proxy doesn't name is counted, unlinked and without location.
     let ip = client_ip(
         peer,
         header_str("x-forwarded-for"),
         header_str("x-real-ip"),
         &state.settings.server.trusted_proxies,
-    );
+    )
+    .or_unlinkable();
     let now = state.clock.now_ms();
     // One event per named site, queued as one unit: all stored or none.
     let sites: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();

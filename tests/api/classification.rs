@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{CHROME, fixture, spawn_app, spawn_app_with};
+use crate::helpers::{CHROME, IPHONE, fixture, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn utm_click_ids_and_referrers_classify_visits_into_channels() {
@@ -177,5 +177,41 @@ async fn forwarding_headers_from_untrusted_peers_are_ignored() {
     assert!(
         r.is_empty(),
         "loopback has no country; the spoofed header must not count: {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn clients_a_trusted_proxy_does_not_name_are_separate_visitors_without_a_country() {
+    let db = fixture("geo/GeoIP2-City-Test.mmdb");
+    let app = spawn_app_with(&[
+        ("TOUCHPOINT__GEOIP__DATABASE", db.to_str().unwrap()),
+        // A bare IP, as config.example.toml documents.
+        ("TOUCHPOINT__SERVER__TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    app.pageview("/", CHROME, "81.2.69.142").await; // London: the proxy is believed
+    // Two different browsers whose address the proxy doesn't know.
+    app.pageview("/", CHROME, "unknown").await;
+    app.pageview("/", IPHONE, "unknown").await;
+    // Two people with the same browser build are not merged either.
+    app.pageview("/", CHROME, "unknown").await;
+    // RFC 7239 obfuscated identifier.
+    app.pageview("/", CHROME, "_hidden").await;
+    // An address left of the proxy's "unknown" was written by the client.
+    app.pageview("/", CHROME, "81.2.69.142, unknown").await;
+
+    let total = app.aggregate(&["visitors", "visits"], json!("day")).await;
+    assert_eq!(
+        total,
+        vec![json!(6), json!(6)],
+        "each unknown client is its own visitor"
+    );
+    let r = app
+        .results(json!({"site_id": "example.com", "metrics": ["visitors"], "date_range": "day", "dimensions": ["visit:country"]}))
+        .await;
+    assert_eq!(
+        r,
+        vec![json!({"dimensions": ["GB"], "metrics": [1]})],
+        "unknown clients have no country (not the proxy's, not a spoofed one)"
     );
 }
