@@ -92,8 +92,12 @@ fn effect(event: &Json) -> Effect {
         .unwrap_or_default()
         .to_ascii_lowercase();
     // The object's ids of its order, most specific first.
-    let ids =
-        |fields: &[&str]| -> Vec<String> { fields.iter().filter_map(|f| text(o, &[f])).collect() };
+    let ids = |fields: &[&str]| -> Vec<String> {
+        fields
+            .iter()
+            .filter_map(|f| text(o, &[f]).and_then(|t| crate::domain::text::order_id(&t)))
+            .collect()
+    };
     let purchase =
         |email: Option<String>, mut ids: Vec<String>, amount: Option<i64>| match (email, amount) {
             (Some(email), Some(amount)) if amount > 0 && !ids.is_empty() => {

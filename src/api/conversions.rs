@@ -18,6 +18,10 @@ use crate::{
     store::{Conversion, ConversionKind},
 };
 
+/// The answer to an order id that is an email, phone or card number.
+const PERSONAL_ORDER_ID: &str =
+    "order_id must not be an email address, phone or card number (or contain one)";
+
 /// Longest order id.
 const MAX_ORDER_ID: usize = 200;
 
@@ -95,7 +99,11 @@ fn parse(body: &[u8], now_ms: u64) -> Result<Input, ApiError> {
     if value_micros != 0 && currency.is_none() {
         return Err(bad("a value needs its currency"));
     }
-    let order_id = text(&o, "order_id")?.map(str::to_owned);
+    // Order ids are de-duplicated, so one holding personal data is refused
+    // rather than redacted into one shared "[email]" order.
+    let order_id = text(&o, "order_id")?
+        .map(|s| crate::domain::text::order_id(s).ok_or_else(|| bad(PERSONAL_ORDER_ID)))
+        .transpose()?;
     if order_id.as_ref().is_some_and(|s| s.len() > MAX_ORDER_ID) {
         return Err(bad(format!(
             "order_id is longer than {MAX_ORDER_ID} characters"

@@ -4,6 +4,7 @@ mod account;
 pub mod calendar;
 mod consent;
 mod site;
+pub mod text;
 
 pub use account::{Email, Role, UserId, WorkspaceId};
 pub use consent::{ConsentMode, FormCapture};

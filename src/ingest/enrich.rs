@@ -12,7 +12,10 @@ use super::{
     visitor::{SaltKeeper, VisitorHashes},
 };
 use crate::{
-    domain::{SiteId, Timezone},
+    domain::{
+        SiteId, Timezone,
+        text::{self, Field},
+    },
     geo::{GeoInfo, GeoLookup},
     store::record::{Engagement, Revenue},
 };
@@ -132,15 +135,13 @@ impl Enricher {
             visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
             cookieless: None,
             lead: None,
-            name: (!raw.is_pageview()).then(|| raw.name.clone()),
-            hostname: raw
-                .url
-                .host_str()
-                .unwrap_or_default()
-                .trim_start_matches("www.")
-                .to_owned(),
+            // Every free text is normalised and redacted here, before it can
+            // be stored or logged (see `domain::text`); acquisition does the
+            // same for the referrer and the UTM values.
+            name: (!raw.is_pageview()).then(|| text::normalise(Field::Name, &raw.name)),
+            hostname: text::normalise(Field::Hostname, raw.url.host_str().unwrap_or_default()),
             path: raw.path(),
-            props: raw.props.clone(),
+            props: props(&raw.props),
             revenue,
             interactive: raw.interactive,
             engagement: raw.engagement,
@@ -160,4 +161,22 @@ impl Enricher {
         out.insert(0, first);
         out
     }
+}
+
+/// Properties as stored: keys and values normalised and redacted; a property
+/// left without key or value, or repeating a key, is dropped, and so is an
+/// order id holding personal data (see [`text::order_id`]).
+fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(raw.len());
+    for (k, v) in raw {
+        let (k, v) = (
+            text::normalise(Field::PropKey, k),
+            text::normalise(Field::PropValue, v),
+        );
+        let personal_order = k == super::session::ORDER_ID_PROP && text::order_id(&v).is_none();
+        if !k.is_empty() && !v.is_empty() && !personal_order && !out.iter().any(|(o, _)| *o == k) {
+            out.push((k, v));
+        }
+    }
+    out
 }

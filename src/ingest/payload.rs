@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::{domain::Domain, store::record::Engagement};
+use crate::{
+    domain::{Domain, text},
+    store::record::Engagement,
+};
 
 /// Longest event name.
 pub const MAX_NAME_CHARS: usize = 120;
@@ -68,17 +71,12 @@ impl RawEvent {
         self.name == "pageview"
     }
 
-    /// Path as reported: the URL path, plus the fragment in hash mode.
+    /// Path as stored: the URL path, plus the fragment in hash mode,
+    /// percent-decoded and redacted (see [`crate::domain::text`]).
     #[must_use]
     pub fn path(&self) -> String {
-        let mut p = self.url.path().to_owned();
-        if self.hash_mode
-            && let Some(f) = self.url.fragment()
-        {
-            p.push('#');
-            p.push_str(f);
-        }
-        p
+        let fragment = self.url.fragment().filter(|_| self.hash_mode);
+        text::path(self.url.path(), fragment)
     }
 }
 
@@ -111,7 +109,7 @@ pub fn parse(body: &[u8]) -> Result<RawEvent, FieldErrors> {
     };
 
     let name = match field(&obj, "name", &["n"]) {
-        Some(Value::String(s)) if s.trim().is_empty() => {
+        Some(Value::String(s)) if text::normalise(text::Field::Name, s).is_empty() => {
             errors.insert("name", "can't be blank".into());
             String::new()
         }

@@ -186,3 +186,126 @@ async fn no_email_phone_ip_or_plain_digest_reaches_the_data_dir() {
         assert!(!contains(&bytes, &digest(email)), "raw digest of {email}");
     }
 }
+
+/// Personal data typed into free text — a page path, the fragment in hash
+/// mode, the hostname, the referrer, every UTM value, `ref`, an event name,
+/// property keys and values, a purchase's order id — is redacted at ingest
+/// (plain and percent-encoded), and an order id that is an address is refused
+/// by the conversions API: none of it is in any byte of the data dir.
+#[tokio::test]
+async fn no_email_phone_or_card_in_free_text_reaches_the_data_dir() {
+    let app = spawn_app_with(&[]).await;
+    let ip = "203.0.113.90";
+    let page = |u: &str| json!({"n": "pageview", "u": u, "d": "example.com"});
+    let mut referred = page(concat!(
+        "https://example.com/users/paul@example.org/profile",
+        "?utm_source=mary@example.org&utm_medium=%2B1%20555%200100%201234",
+        "&utm_campaign=4111%201111%201111%201111&utm_term=mary%40example.org",
+        "&utm_content=lisa%2540example.org&utm_id=%2B4915112345678"
+    ));
+    referred["r"] = json!("https://mail.example.net/read/ann@example.net/inbox");
+    let mut hashed = page("https://example.com/app#/users/ann@example.net");
+    hashed["h"] = json!(1);
+    let bodies = [
+        referred,
+        page("https://example.com/u/mary%40example.org"),
+        page("https://example.com/?ref=paul@example.org"),
+        page("https://4111-1111-1111-1111.example.com/"),
+        hashed,
+        json!({"n": "Signup lisa@example.org", "u": "https://example.com/signup", "d": "example.com",
+            "p": {"email": "lisa@example.org", "phone": "+1 555 0100 1234",
+                  "card": "4111-1111-1111-1111", "ann@example.net": "an address as a key"}}),
+        json!({"n": "Purchase", "u": "https://example.com/checkout", "d": "example.com",
+            "p": {"order_id": "order-of-paul@example.org"},
+            "$": {"amount": "9.99", "currency": "EUR"}}),
+    ];
+    for body in bodies {
+        app.event(body, CHROME, ip).await;
+    }
+    let (status, body) = crate::attribution::api(
+        &app,
+        "/api/v1/conversions",
+        json!({"site_id": "example.com", "email": "buyer@customer.test", "type": "purchase",
+            "value": "5.00", "currency": "EUR", "order_id": "mary@example.org"}),
+    )
+    .await;
+    assert_eq!(
+        status, 400,
+        "an order id that is an address is refused: {body}"
+    );
+
+    // The texts are there, redacted.
+    let pages = app
+        .results(
+            json!({"site_id": "example.com", "metrics": ["pageviews"], "date_range": "day",
+            "dimensions": ["event:page"]}),
+        )
+        .await;
+    let pages: Vec<&str> = pages
+        .iter()
+        .map(|r| r["dimensions"][0].as_str().unwrap())
+        .collect();
+    for p in [
+        "/users/[email]/profile",
+        "/u/[email]",
+        "/app#/users/[email]",
+    ] {
+        assert!(pages.contains(&p), "{p} in {pages:?}");
+    }
+    for (dims, want) in [
+        (
+            [
+                "visit:utm_source",
+                "visit:utm_medium",
+                "visit:utm_campaign",
+                "visit:referrer",
+            ],
+            json!([
+                "[email]",
+                "[phone]",
+                "[card]",
+                "mail.example.net/read/[email]/inbox"
+            ]),
+        ),
+        (
+            [
+                "visit:utm_term",
+                "visit:utm_content",
+                "visit:entry_page",
+                "visit:source",
+            ],
+            json!(["[email]", "[email]", "/users/[email]/profile", "[email]"]),
+        ),
+    ] {
+        let rows = app
+            .results(json!({"site_id": "example.com", "metrics": ["visitors"],
+                "date_range": "day", "dimensions": dims}))
+            .await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0]["dimensions"], want);
+    }
+
+    let dir = app.stop().await;
+    let bytes = all_bytes(dir.path());
+    assert!(contains(&bytes, b"[email]"), "the events were stored");
+    for needle in [
+        "mary@example.org",
+        "mary%40example.org",
+        "lisa%2540example.org",
+        "lisa@example.org",
+        "paul@example.org",
+        "ann@example.net",
+        "555 0100 1234",
+        "555%200100",
+        "4915112345678",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111%201111",
+        "4111111111111111",
+    ] {
+        assert!(
+            !contains(&bytes, needle.as_bytes()),
+            "{needle} in the data dir"
+        );
+    }
+}

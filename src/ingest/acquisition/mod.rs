@@ -4,11 +4,10 @@
 
 mod sources;
 
-use sources::{Cat, category, clip, lookup, norm_host, parse_referrer, rules, walk};
+use sources::{Cat, category, lookup, norm_host, parse_referrer, rules, walk};
 use url::Url;
 
-/// Longest value kept from user-controlled input, so one visitor can't bloat the string store.
-const MAX_LEN: usize = 2000;
+use crate::domain::text;
 
 /// Declares a fieldless enum whose discriminant is its on-disk code.
 macro_rules! coded_enum {
@@ -111,7 +110,8 @@ impl ClickKind {
     }
 }
 
-/// UTM values from the landing URL (trimmed, empty → None, max 2000 chars each truncated).
+/// UTM values from the landing URL, normalised and redacted (see
+/// [`crate::domain::text`]; empty → `None`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Utm {
     /// `utm_source`.
@@ -149,11 +149,9 @@ pub struct Acquisition {
 /// Classify from the page URL and the raw referrer string sent by the browser.
 #[must_use]
 pub fn classify(page: &Url, referrer: Option<&str>) -> Acquisition {
-    let pairs: Vec<_> = page.query_pairs().collect();
-    let param = |name: &str| {
-        let v = pairs.iter().find(|(k, _)| k == name)?.1.trim();
-        (!v.is_empty()).then(|| clip(v))
-    };
+    // Values decoded, normalised and redacted before anything derives from them.
+    let query = page.query().unwrap_or_default();
+    let param = |name: &str| text::query_param(query, name);
     let utm = Utm {
         source: param("utm_source"),
         medium: param("utm_medium"),

@@ -9,7 +9,8 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
-use super::{Channel, ClickKind, MAX_LEN};
+use super::{Channel, ClickKind};
+use crate::domain::text::{self, Field};
 
 /// Source category, the part of GA4's rules that depends on who the source is. Ordered by
 /// precedence for names the db files under several media.
@@ -189,14 +190,6 @@ pub(super) fn norm_host(h: &str) -> String {
     }
 }
 
-/// Truncates on a char boundary, so multi-byte input can't panic.
-pub(super) fn clip(s: &str) -> String {
-    s.char_indices()
-        .nth(MAX_LEN)
-        .map_or(s, |(i, _)| &s[..i])
-        .to_owned()
-}
-
 /// (referrer, host, is android app) for a usable, non-self referrer.
 pub(super) fn parse_referrer(page: &Url, raw: &str) -> Option<(String, String, bool)> {
     let u = Url::parse(raw.trim()).ok()?;
@@ -213,8 +206,12 @@ pub(super) fn parse_referrer(page: &Url, raw: &str) -> Option<(String, String, b
     {
         return None;
     }
-    let referrer = clip(&format!("{host}{}", u.path().trim_end_matches('/')));
-    Some((referrer, clip(&host), android))
+    // Decoded and redacted like a page path (see `domain::text`).
+    let referrer = text::normalise(
+        Field::Referrer,
+        &format!("{host}{}", u.path().trim_end_matches('/')),
+    );
+    Some((referrer, text::normalise(Field::Hostname, &host), android))
 }
 
 /// The referrer db indexed both ways; names keep their original spelling for display.

@@ -1,5 +1,6 @@
 use super::sources::DB;
 use super::*;
+use crate::domain::text::MAX_TEXT_BYTES;
 
 fn run(page: &str, referrer: Option<&str>) -> Acquisition {
     let url = Url::parse(page).unwrap_or_else(|e| panic!("test url {page}: {e}"));
@@ -157,7 +158,7 @@ fn referrer_is_host_and_path_only() {
 
 #[test]
 fn utm_values_are_decoded_trimmed_and_clipped() {
-    let long = "é".repeat(MAX_LEN + 10);
+    let long = "é".repeat(MAX_TEXT_BYTES + 10);
     let a = run(
         &format!(
             "{P}?utm_source=%20News+Letter%20&utm_medium=&utm_campaign={long}&utm_term=t&utm_content=c&utm_id=7"
@@ -166,7 +167,8 @@ fn utm_values_are_decoded_trimmed_and_clipped() {
     );
     assert_eq!(a.utm.source.as_deref(), Some("News Letter"));
     assert_eq!(a.utm.medium, None);
-    assert_eq!(a.utm.campaign.map(|c| c.chars().count()), Some(MAX_LEN));
+    // Cut at the byte limit of every stored text, on a character boundary.
+    assert_eq!(a.utm.campaign.map(|c| c.len()), Some(MAX_TEXT_BYTES));
     assert_eq!(
         (
             a.utm.term.as_deref(),
@@ -180,6 +182,31 @@ fn utm_values_are_decoded_trimmed_and_clipped() {
         None,
         "ref is a source, not a utm tag"
     );
+}
+
+#[test]
+fn utm_values_and_referrers_are_normalised_and_redacted() {
+    let a = run(
+        &format!(
+            "{P}?utm_source=newsletter&utm_content=mary@example.org&utm_term=%2B1%20555%200100%201234&utm_campaign=%FF%FE&utm_medium=e%6Dail"
+        ),
+        Some("https://mail.example.net/read/paul%40example.org/caf%C3%A9?x=1"),
+    );
+    assert_eq!(a.utm.content.as_deref(), Some("[email]"));
+    assert_eq!(a.utm.term.as_deref(), Some("[phone]"));
+    assert_eq!(
+        a.utm.campaign.as_deref(),
+        Some("%FF%FE"),
+        "invalid UTF-8 keeps its escapes"
+    );
+    assert_eq!(a.utm.medium.as_deref(), Some("email"), "decoded");
+    assert_eq!(
+        a.referrer.as_deref(),
+        Some("mail.example.net/read/[email]/café")
+    );
+    // A source tagged with an address is the redacted tag.
+    let a = run(&format!("{P}?ref=lisa%40example.org"), None);
+    assert_eq!(a.source.as_deref(), Some("[email]"));
 }
 
 #[test]
@@ -307,12 +334,12 @@ fn weird_inputs_do_not_panic() {
             assert!(
                 a.referrer
                     .as_ref()
-                    .is_none_or(|r| r.chars().count() <= MAX_LEN)
+                    .is_none_or(|r| r.len() <= MAX_TEXT_BYTES)
             );
             assert!(
                 a.source
                     .as_ref()
-                    .is_none_or(|s| s.chars().count() <= MAX_LEN + 14)
+                    .is_none_or(|s| s.len() <= MAX_TEXT_BYTES + 14)
             );
         }
     }
