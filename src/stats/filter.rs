@@ -12,17 +12,61 @@ use super::{
     query::{Dimension, Filter, Op},
     values::{Texts, event_raw, visit_raw},
 };
-use crate::store::{
-    StoreError,
-    record::{EventRecord, SessionRecord},
+use crate::{
+    domain::text::{self, Field},
+    store::{
+        StoreError,
+        record::{EventRecord, SessionRecord},
+    },
 };
 
 /// A page pattern of goals, funnels and scoring rules (`*` matches any run of
-/// characters, everything else literally) as an anchored regex.
+/// characters, everything else literally) as an anchored regex. The pattern
+/// is normalised as stored paths are, so `/caf%C3%A9*` and `/café*` agree.
 #[must_use]
 pub fn page_pattern(p: &str) -> String {
-    format!("^{}$", regex::escape(p).replace("\\*", ".*"))
+    let p = text::filter_value(Field::Path, p);
+    format!("^{}$", regex::escape(&p).replace("\\*", ".*"))
 }
+
+/// How the stored texts of a dimension were normalised, so its filter values
+/// get the same treatment; `None` for dimensions of codes and names from
+/// lookup tables (channel, device, browser, country...).
+#[must_use]
+pub fn text_field(dim: &Dimension) -> Option<Field> {
+    match dim {
+        Dimension::Page | Dimension::EntryPage | Dimension::ExitPage => Some(Field::Path),
+        Dimension::Hostname => Some(Field::Hostname),
+        Dimension::Referrer => Some(Field::Referrer),
+        Dimension::Source | Dimension::Utm(_) => Some(Field::Query),
+        Dimension::Name => Some(Field::Name),
+        Dimension::Prop(_) => Some(Field::PropValue),
+        _ => None,
+    }
+}
+
+/// A filter's values as compared: `is` and `contains` values normalised like
+/// the stored texts of the dimension (see [`crate::domain::text`]); regular
+/// expressions as typed.
+#[must_use]
+pub fn filter_values(op: Op, dim: &Dimension, values: &[String]) -> Vec<String> {
+    match text_field(dim) {
+        Some(field) if !matches!(op, Op::Matches | Op::MatchesNot) => values
+            .iter()
+            .map(|v| {
+                if v == NONE {
+                    v.clone()
+                } else {
+                    text::filter_value(field, v)
+                }
+            })
+            .collect(),
+        _ => values.to_vec(),
+    }
+}
+
+/// The filter value that matches a missing value.
+const NONE: &str = "(none)";
 
 struct Leaf {
     op: Op,
@@ -87,11 +131,12 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                     .unwrap_or(0),
                 _ => 0,
             };
+            let values = filter_values(*op, dim, values);
             Node::Leaf(Box::new(Leaf {
                 op: *op,
                 dim: dim.clone(),
                 values: if *case_sensitive {
-                    values.clone()
+                    values
                 } else {
                     values.iter().map(|v| v.to_lowercase()).collect()
                 },
@@ -199,7 +244,7 @@ fn leaf_matches(l: &Leaf, text: Option<&str>) -> bool {
         Op::Is | Op::IsNot => l
             .values
             .iter()
-            .any(|v| v == t || (v == "(none)" && t.is_empty())),
+            .any(|v| v == t || (v == NONE && t.is_empty())),
         Op::Contains | Op::ContainsNot => l.values.iter().any(|v| t.contains(v.as_str())),
         Op::Matches | Op::MatchesNot => l.regexes.iter().any(|r| r.is_match(text)),
     };

@@ -12,7 +12,10 @@ use super::{
     values::{Texts, visit_raw},
 };
 use crate::{
-    domain::SiteId,
+    domain::{
+        SiteId,
+        text::{self, Field},
+    },
     store::{ReadView, StoreError, record::EventRecord, record::SessionRecord},
 };
 
@@ -44,7 +47,7 @@ impl Matcher {
                     HashMap::new(),
                 )
             }
-            Step::Event(n) => Self::Event(texts.id_of(n)?),
+            Step::Event(n) => Self::Event(texts.id_of(&text::filter_value(Field::Name, n))?),
         })
     }
 

@@ -159,7 +159,9 @@ impl Dimension {
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         if let Some(k) = s.strip_prefix("event:props:") {
-            return (!k.is_empty()).then(|| Self::Prop(k.to_owned()));
+            // Keys were normalised when stored: compare like with like.
+            let k = crate::domain::text::filter_value(crate::domain::text::Field::PropKey, k);
+            return (!k.is_empty()).then_some(Self::Prop(k));
         }
         if let Some(u) = s.strip_prefix("visit:")
             && let Some(i) = UTM.iter().position(|x| *x == u)

@@ -33,6 +33,7 @@ mod stats_v1;
 mod stripe;
 mod tracker_conversions;
 mod subject_requests;
+mod text_normalisation;
 mod tracker_consent_ui;
 mod tracker_ui;
 mod two_factor;
