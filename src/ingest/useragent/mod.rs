@@ -7,9 +7,11 @@
 //!
 //! Parsing uses uap-core's regexes (embedded at build time from
 //! `assets/uap/regexes.json`) through the `ua-parser` crate, and bot detection
-//! uses the `isbot` crate's list plus a few extra markers (see
+//! uses the `isbot` crate's list, the `crawler-user-agents` list (embedded
+//! from `assets/crawlers/`, see [`crawlers`]) and a few extra markers (see
 //! [`UaClassifier::classify`] for the full rule).
 
+mod crawlers;
 mod names;
 
 use names::{
@@ -178,6 +180,8 @@ impl UaVerdict {
 pub struct UaClassifier {
     parser: ua_parser::Extractor<'static>,
     bots: isbot::Bots,
+    /// The `crawler-user-agents` patterns, one set.
+    crawlers: regex::RegexSet,
     /// Recent verdicts keyed by the full UA string. Lives only in memory and is
     /// never persisted or logged: the full UA must never reach disk.
     cache: Mutex<HashMap<String, UaVerdict>>,
@@ -199,15 +203,16 @@ impl Default for UaClassifier {
 }
 
 impl UaClassifier {
-    /// Compiles the embedded uap-core regexes and the isbot list.
+    /// Compiles the embedded uap-core regexes, the isbot list and the
+    /// crawler list.
     ///
     /// Takes on the order of 100 ms (more in debug builds), so build one at
     /// start-up and share it.
     ///
     /// # Panics
     ///
-    /// Only if the embedded `regexes.json` is corrupt or contains a regex the
-    /// parser rejects. That data is fixed at build time, so this is a build
+    /// Only if the embedded `regexes.json` or crawler list is corrupt or
+    /// contains a regex the parser rejects. That data is fixed at build time, so this is a build
     /// defect, caught by this module's tests, not a run-time condition.
     #[must_use]
     pub fn new() -> Self {
@@ -226,6 +231,7 @@ impl UaClassifier {
         UaClassifier {
             parser,
             bots: isbot::Bots::default(),
+            crawlers: crawlers::compile(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -240,7 +246,9 @@ impl UaClassifier {
     ///    Lighthouse, puppeteer, Playwright, Selenium, webdriver;
     ///    case-insensitive);
     /// 4. matches the `isbot` list (crawlers, curl, python-requests, ...);
-    /// 5. uap-core classifies the device as "Spider".
+    /// 5. matches a pattern of the `crawler-user-agents` list (AI agents,
+    ///    uptime monitors, scanners, HTTP clients `isbot` misses);
+    /// 6. uap-core classifies the device as "Spider".
     ///
     /// Everything else is a human; browser / OS names it cannot identify are
     /// "" rather than a reason to drop the visit.
@@ -294,7 +302,7 @@ impl UaClassifier {
         if AUTOMATION_MARKERS.iter().any(|m| lower.contains(m)) {
             return UaVerdict::Bot;
         }
-        if self.bots.is_bot(ua) {
+        if self.bots.is_bot(ua) || self.crawlers.is_match(ua) {
             return UaVerdict::Bot;
         }
         let dev = self.parser.dev.extract(ua);

@@ -222,3 +222,143 @@ fn timing() {
         "[{profile}] build {build:?}, classify uncached {uncached:?}/UA, cached {cached:?}/UA"
     );
 }
+
+/// `(pattern, instances)` of every entry of the embedded crawler list.
+fn crawler_list() -> Vec<(String, Vec<String>)> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(crawlers::LIST_JSON).unwrap();
+    list.iter()
+        .map(|e| {
+            let instances = e["instances"].as_array().map_or_else(Vec::new, |a| {
+                a.iter().map(|i| i.as_str().unwrap().to_owned()).collect()
+            });
+            (e["pattern"].as_str().unwrap().to_owned(), instances)
+        })
+        .collect()
+}
+
+/// Real browser user agents: the Human rows of the table plus uap-core's.
+fn real_browsers() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ua/browsers.txt");
+    let fixture = std::fs::read_to_string(path).unwrap();
+    let mut all: Vec<String> = CASES
+        .iter()
+        .filter(|(_, _, want)| matches!(want, Human(..)))
+        .map(|(_, ua, _)| (*ua).to_owned())
+        .collect();
+    all.extend(
+        fixture
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned),
+    );
+    all
+}
+
+#[test]
+fn the_crawler_lists_examples_are_bots() {
+    let c = classifier();
+    let isbot_alone = isbot::Bots::default();
+    let list = crawler_list();
+    let instances: Vec<(&str, &str)> = list
+        .iter()
+        .flat_map(|(p, i)| i.iter().map(move |ua| (p.as_str(), ua.as_str())))
+        .collect();
+    let caught_by_isbot = instances
+        .iter()
+        .filter(|(_, ua)| isbot_alone.is_bot(ua))
+        .count();
+    let misses: Vec<_> = instances
+        .iter()
+        .filter(|(_, ua)| !c.classify_uncached(ua).is_bot())
+        .collect();
+    let rate = |n: usize| 100.0 * n as f64 / instances.len() as f64;
+    println!(
+        "crawler-user-agents: {} patterns, {} examples; isbot alone catches {:.1}%, the classifier {:.1}%",
+        list.len(),
+        instances.len(),
+        rate(caught_by_isbot),
+        rate(instances.len() - misses.len())
+    );
+    for (pattern, ua) in &misses {
+        println!("  missed ({pattern}): {ua}");
+    }
+    assert!(instances.len() > 1000);
+    assert!(
+        rate(instances.len() - misses.len()) >= 99.0,
+        "{} of {} missed",
+        misses.len(),
+        instances.len()
+    );
+}
+
+#[test]
+fn the_crawler_list_drops_no_real_browser() {
+    let c = classifier();
+    let isbot_alone = isbot::Bots::default();
+    let browsers = real_browsers();
+    assert!(browsers.len() > 10_000, "{}", browsers.len());
+    let by_list: Vec<&str> = browsers
+        .iter()
+        .filter(|ua| c.crawlers.is_match(ua))
+        .map(String::as_str)
+        .collect();
+    assert!(
+        by_list.is_empty(),
+        "the crawler list matches {} of {} real browsers (add the pattern to crawlers::EXCLUDED):\n{}",
+        by_list.len(),
+        browsers.len(),
+        by_list.join("\n")
+    );
+    // For information: what the other rules drop of them.
+    let dropped: Vec<&String> = browsers
+        .iter()
+        .filter(|ua| c.classify_uncached(ua).is_bot())
+        .collect();
+    let by_isbot = dropped.iter().filter(|ua| isbot_alone.is_bot(ua)).count();
+    println!(
+        "{} real browsers: the crawler list drops none; the other rules drop {} ({by_isbot} by isbot, {} by uap-core's \"Spider\" device rule or the shape rules)",
+        browsers.len(),
+        dropped.len(),
+        dropped.len() - by_isbot
+    );
+    for ua in dropped {
+        println!("  dropped: {ua}");
+    }
+}
+
+#[test]
+fn each_excluded_crawler_pattern_is_in_the_list_and_matches_a_browser() {
+    let patterns: Vec<String> = crawler_list().into_iter().map(|(p, _)| p).collect();
+    let browsers = real_browsers();
+    for (pattern, why) in crawlers::EXCLUDED {
+        assert!(
+            patterns.iter().any(|p| p == pattern),
+            "{pattern:?} is no longer in the list: drop it from EXCLUDED"
+        );
+        let re = regex::Regex::new(pattern).unwrap();
+        assert!(
+            browsers.iter().any(|b| re.is_match(b)),
+            "{pattern:?} ({why}) matches no browser of the fixture"
+        );
+    }
+}
+
+#[test]
+fn the_crawler_list_adds_ai_agents_monitors_scanners_and_clients() {
+    let c = classifier();
+    for ua in [
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Claude-User/1.0; +Claude-User@anthropic.com)",
+        "anthropic-ai",
+        "meta-externalagent/1.1 (+https://developers.facebook.com/docs/sharing/webmasters/crawler)",
+        "cohere-ai",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 DatadogSynthetics",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0.4844.84 Safari/537.36 RuxitSynthetic/1.0 v1090987875435353284",
+        "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000001)",
+        "Mozilla/5.0 (Windows NT 6.1; WOW64) acunetix-product/wvs (Acunetix Web Vulnerability Scanner - Free Edition)",
+        "HTTPie/3.2.2",
+        "colly - https://github.com/gocolly/colly/v2",
+    ] {
+        assert!(c.classify_uncached(ua).is_bot(), "{ua}");
+    }
+}
