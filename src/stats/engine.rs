@@ -13,7 +13,7 @@ use rustc_hash::FxBuildHasher;
 use super::{
     filter::Compiled,
     query::Dimension,
-    values::{Texts, event_raw, time_bucket, visit_raw},
+    values::{Texts, event_raw, hour_bucket, time_bucket, visit_raw},
 };
 use crate::{
     domain::calendar,
@@ -191,14 +191,15 @@ pub fn scan(
     Ok(())
 }
 
-/// Time buckets of visit starts, computed once per local hour: visits come in
-/// start order, and a timezone conversion per visit and grouping was a tenth
-/// of a day's scan.
+/// Time buckets of visit starts, computed once per hour bucket: visits come
+/// in start order, and a timezone conversion per visit and grouping was a
+/// tenth of a day's scan.
 struct Buckets {
     tz: Timezone,
+    /// The hour bucket `[from, to)` last computed...
     from: u64,
     to: u64,
-    /// Hour, day, week and month buckets of `[from, to)`.
+    /// ...and its hour, day, week and month buckets.
     values: [u64; 4],
 }
 
@@ -214,20 +215,16 @@ impl Buckets {
 
     fn get(&mut self, dim: &Dimension, ms: u64) -> u64 {
         if ms < self.from || ms >= self.to {
-            use chrono::Timelike;
-            let dt = calendar::local_datetime(ms, self.tz);
-            let into_hour = u64::from(dt.minute()) * 60_000
-                + u64::from(dt.second()) * 1000
-                + u64::from(dt.nanosecond() / 1_000_000);
-            self.from = ms.saturating_sub(into_hour);
-            self.to = self.from + 3_600_000;
+            // An hour bucket lies within one local date, so the date's
+            // buckets hold for all of it.
+            let hour = hour_bucket(ms, self.tz);
+            (self.from, self.to) = (hour.start_ms, hour.end_ms);
             self.values = [
-                Dimension::Hour,
-                Dimension::Day,
-                Dimension::Week,
-                Dimension::Month,
-            ]
-            .map(|d| time_bucket(&d, ms, self.tz));
+                hour.value,
+                time_bucket(&Dimension::Day, ms, self.tz),
+                time_bucket(&Dimension::Week, ms, self.tz),
+                time_bucket(&Dimension::Month, ms, self.tz),
+            ];
         }
         match dim {
             Dimension::Hour => self.values[0],
@@ -367,4 +364,36 @@ fn visit(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-hour cache answers what `time_bucket` answers, through
+    /// whole-hour and half-hour transitions, for instants in start order.
+    #[test]
+    fn bucket_cache_agrees_with_time_bucket_through_transitions() {
+        for (zone, around) in [
+            ("Europe/Stockholm", 1_603_587_600_000u64), // 2020-10-25T01:00Z, fall back
+            ("Europe/Stockholm", 1_585_443_600_000),    // 2020-03-29T01:00Z, spring forward
+            ("Australia/Lord_Howe", 1_586_014_200_000), // 2020-04-04T15:30Z, fall back 30 min
+            ("Australia/Lord_Howe", 1_601_739_000_000), // 2020-10-03T15:30Z, spring forward 30 min
+        ] {
+            let tz = Timezone::parse(zone).unwrap();
+            let mut cache = Buckets::new(tz);
+            let mut t = around - 3 * 3_600_000;
+            while t < around + 3 * 3_600_000 {
+                for d in [
+                    Dimension::Hour,
+                    Dimension::Day,
+                    Dimension::Week,
+                    Dimension::Month,
+                ] {
+                    assert_eq!(cache.get(&d, t), time_bucket(&d, t, tz), "{zone} {t} {d}");
+                }
+                t += 7 * 60_000;
+            }
+        }
+    }
 }

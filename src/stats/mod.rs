@@ -190,7 +190,11 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
     'groups: for (key, sums) in groups {
         let mut dims = Vec::with_capacity(q.dimensions.len());
         for (i, d) in q.dimensions.iter().enumerate() {
-            let t = texts.text(d, key[i])?;
+            let t = if d.is_time() {
+                values::time_label(d, key[i], q.timezone)
+            } else {
+                texts.text(d, key[i])?
+            };
             // Plausible leaves out groups with no value (no UTM, unknown city...).
             if t.is_empty() {
                 continue 'groups;
@@ -252,7 +256,8 @@ fn sort(rows: &mut [Row], q: &Query) {
                     std::cmp::Ordering::Equal,
                     |i| {
                         if d.is_time() {
-                            a.raw_dims[i].cmp(&b.raw_dims[i])
+                            values::bucket_order(a.raw_dims[i])
+                                .cmp(&values::bucket_order(b.raw_dims[i]))
                         } else {
                             a.dimensions[i].cmp(&b.dimensions[i])
                         }

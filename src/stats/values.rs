@@ -4,13 +4,13 @@
 
 use std::{cell::RefCell, collections::HashMap};
 
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, Offset, TimeZone, Timelike};
 
 use super::query::Dimension;
 use crate::{
     domain::{
         Timezone,
-        calendar::{date_of_day, day_number, local_datetime},
+        calendar::{date_of_day, day_number, local_datetime, local_day},
     },
     ingest::{
         acquisition::{Channel, ClickKind},
@@ -66,17 +66,194 @@ pub fn event_raw(dim: &Dimension, e: &EventRecord, s: &SessionRecord, prop_key: 
     })
 }
 
-/// Time bucket of an instant: local day, hour (day*24+h), Monday of the week, or month (y*12+m0).
+/// Set on the value of an hour bucket that is its local hour's second
+/// occurrence (the repeated hour when clocks go back). Bit 31, so values still
+/// fit the rollups' `u32`; plain values reach it only after the year 245,000.
+pub const FOLD: u64 = 1 << 31;
+
+const HOUR_MS: u64 = 3_600_000;
+
+/// Time bucket of an instant in `tz`: its local day number, hour bucket (see
+/// [`hour_bucket`]), Monday of the week, or month (`y*12+m0`).
 #[must_use]
 pub fn time_bucket(dim: &Dimension, ms: u64, tz: Timezone) -> u64 {
-    let dt = local_datetime(ms, tz);
-    let day = u64::from(day_number(dt.date_naive()));
     match dim {
-        Dimension::Hour => day * 24 + u64::from(dt.hour()),
-        Dimension::Week => day - u64::from(dt.weekday().num_days_from_monday()),
-        Dimension::Month => u64::try_from(dt.year()).unwrap_or(0) * 12 + u64::from(dt.month0()),
+        Dimension::Hour => hour_bucket(ms, tz).value,
+        _ => date_bucket(dim, local_datetime(ms, tz).date_naive()),
+    }
+}
+
+/// Day, week or month bucket of a local date.
+fn date_bucket(dim: &Dimension, date: NaiveDate) -> u64 {
+    let day = u64::from(day_number(date));
+    match dim {
+        Dimension::Week => day.saturating_sub(u64::from(date.weekday().num_days_from_monday())),
+        Dimension::Month => u64::try_from(date.year()).unwrap_or(0) * 12 + u64::from(date.month0()),
         _ => day,
     }
+}
+
+/// One hour bucket: its value and the instants `[start_ms, end_ms)` it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourBucket {
+    /// `local day × 24 + local hour`, plus [`FOLD`] for a repeated hour.
+    pub value: u64,
+    /// First instant (unix ms).
+    pub start_ms: u64,
+    /// First instant after it.
+    pub end_ms: u64,
+}
+
+/// The hour bucket holding an instant. Hour buckets follow the site's zone
+/// through every transition: a bucket is the part of one local clock hour
+/// (`HH:00` to `HH:59` of one local date) spent at one UTC offset. So
+///
+/// - a day has as many buckets as it has hours, rounded up: 23 on a
+///   spring-forward day, 25 on a fall-back day, 24 on the days of Lord Howe's
+///   half-hour shifts (23.5 and 24.5 hours);
+/// - a skipped hour has no bucket (Stockholm's 2020-03-29 has no 02:00), and an
+///   hour only partly skipped is a shorter bucket starting where the clock
+///   resumes (Lord Howe's `02:30`);
+/// - a repeated hour is two buckets, the second marked with [`FOLD`]; both
+///   are labelled with their UTC offset (see [`time_label`]).
+///
+/// Plausible instead lists 24 naive hours for every day (a non-existent hour
+/// shows 0, the repeated hour's two halves share one label); this keeps every
+/// instant in exactly one bucket and every label a real local time.
+#[must_use]
+pub fn hour_bucket(ms: u64, tz: Timezone) -> HourBucket {
+    let dt = local_datetime(ms, tz);
+    let offset = dt.offset().fix().local_minus_utc();
+    let same_offset = |t: u64| local_datetime(t, tz).offset().fix().local_minus_utc() == offset;
+    let into_hour = u64::from(dt.minute()) * 60_000
+        + u64::from(dt.second()) * 1000
+        + u64::from(dt.nanosecond() / 1_000_000);
+    // Where the clock read HH:00 and will read HH+1:00 at this offset, unless
+    // the offset changes in between: then the bucket ends at the change.
+    let hour_start = ms.saturating_sub(into_hour);
+    let hour_end = hour_start + HOUR_MS;
+    let start = if same_offset(hour_start) {
+        hour_start
+    } else {
+        first_where(hour_start, ms, same_offset)
+    };
+    let end = if same_offset(hour_end - 1) {
+        hour_end
+    } else {
+        first_where(ms, hour_end - 1, |t| !same_offset(t))
+    };
+    let hour_of = |d: &DateTime<chrono_tz::Tz>| (d.date_naive(), d.hour());
+    let fold = start > 0 && hour_of(&local_datetime(start - 1, tz)) == hour_of(&dt);
+    HourBucket {
+        value: u64::from(day_number(dt.date_naive())) * 24
+            + u64::from(dt.hour())
+            + if fold { FOLD } else { 0 },
+        start_ms: start,
+        end_ms: end,
+    }
+}
+
+/// The first instant in `(lo, hi]` where `holds`, which is false at `lo`,
+/// true at `hi` and changes once in between.
+fn first_where(mut lo: u64, mut hi: u64, holds: impl Fn(u64) -> bool) -> u64 {
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// Where the hour bucket `raw` starts: the first minute of its local hour
+/// that exists (for a [`FOLD`] bucket, the first that is repeated, at the
+/// later offset). `None` for an hour the zone skips.
+#[must_use]
+pub fn hour_start(raw: u64, tz: Timezone) -> Option<u64> {
+    let fold = raw & FOLD != 0;
+    let base = raw & !FOLD;
+    let hour = u32::try_from(base % 24).ok()?;
+    let naive = day_date(base / 24).and_hms_opt(hour, 0, 0)?;
+    let t = (0..60).find_map(|m| {
+        let at = naive.checked_add_signed(chrono::Duration::minutes(m))?;
+        match (tz.tz().from_local_datetime(&at), fold) {
+            (LocalResult::Single(t) | LocalResult::Ambiguous(t, _), false)
+            | (LocalResult::Ambiguous(_, t), true) => Some(t),
+            _ => None,
+        }
+    })?;
+    u64::try_from(t.timestamp_millis()).ok()
+}
+
+/// Label of an instant as an hour bucket's start: `2024-03-15 10:00:00`, with
+/// its UTC offset appended when that local time occurs twice
+/// (`2020-10-25 02:00:00+02:00` and `2020-10-25 02:00:00+01:00`).
+fn label_at(ms: u64, tz: Timezone) -> String {
+    let dt = local_datetime(ms, tz);
+    let local = dt.naive_local();
+    let text = local.format("%Y-%m-%d %H:%M:%S");
+    if matches!(
+        tz.tz().from_local_datetime(&local),
+        LocalResult::Ambiguous(..)
+    ) {
+        format!("{text}{}", dt.format("%:z"))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Text of a time bucket in `tz`: `2024-03-15` for a day or a week (its
+/// Monday), `2024-03-01` for a month, and for an hour the local time it starts
+/// at, `2024-03-15 10:00:00` (see [`hour_bucket`] and `label_at` for the hours
+/// around a transition).
+#[must_use]
+pub fn time_label(dim: &Dimension, raw: u64, tz: Timezone) -> String {
+    match dim {
+        Dimension::Hour => hour_start(raw, tz).map_or_else(
+            || {
+                let base = raw & !FOLD;
+                format!("{} {:02}:00:00", day_date(base / 24), base % 24)
+            },
+            |ms| label_at(ms, tz),
+        ),
+        Dimension::Month => format!("{:04}-{:02}-01", raw / 12, raw % 12 + 1),
+        _ => day_date(raw).to_string(),
+    }
+}
+
+/// Sort key of a time bucket: chronological, a [`FOLD`] hour right after its
+/// first occurrence.
+#[must_use]
+pub fn bucket_order(raw: u64) -> u64 {
+    ((raw & !FOLD) << 1) | u64::from(raw & FOLD != 0)
+}
+
+/// Every bucket of `dim` overlapping `[from_ms, to_ms)` in `tz`, in order:
+/// the rows of a timeseries, empty ones included.
+#[must_use]
+pub fn time_buckets(dim: &Dimension, from_ms: u64, to_ms: u64, tz: Timezone) -> Vec<u64> {
+    let mut out = Vec::new();
+    if to_ms <= from_ms {
+        return out;
+    }
+    if *dim == Dimension::Hour {
+        let mut t = from_ms;
+        while t < to_ms {
+            let b = hour_bucket(t, tz);
+            out.push(b.value);
+            t = b.end_ms;
+        }
+        return out;
+    }
+    for day in local_day(from_ms, tz)..=local_day(to_ms - 1, tz) {
+        let v = date_bucket(dim, day_date(u64::from(day)));
+        if out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Resolves raw values to text, caching interned strings for one query.
@@ -139,9 +316,9 @@ impl<'a> Texts<'a> {
                     String::from_utf8_lossy(&b).into_owned()
                 }
             }
-            Dimension::Day | Dimension::Week => day_date(raw).to_string(),
-            Dimension::Hour => format!("{} {:02}:00:00", day_date(raw / 24), raw % 24),
-            Dimension::Month => format!("{:04}-{:02}-01", raw / 12, raw % 12 + 1),
+            // Without a zone: UTC. Reports label time buckets with
+            // `time_label` in the query's zone.
+            d if d.is_time() => time_label(d, raw, Timezone::default()),
             _ => self.string(id)?,
         })
     }
@@ -150,4 +327,329 @@ impl<'a> Texts<'a> {
 /// The date of a day-number bucket.
 fn day_date(bucket: u64) -> NaiveDate {
     date_of_day(u32::try_from(bucket).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const ZONES: [&str; 5] = [
+        "Europe/Stockholm",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+        "Asia/Kolkata",
+    ];
+    const YEARS: [i32; 4] = [2016, 2020, 2022, 2024];
+    const MIN_MS: u64 = 60_000;
+
+    fn zone(name: &str) -> Timezone {
+        Timezone::parse(name).unwrap()
+    }
+
+    fn ms(t: DateTime<chrono_tz::Tz>) -> u64 {
+        u64::try_from(t.timestamp_millis()).unwrap()
+    }
+
+    /// Where a local date begins, straight from chrono-tz: the earliest
+    /// instant of its first minute that exists (Santiago skips midnight).
+    fn day_start(date: NaiveDate, tz: Timezone) -> u64 {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap();
+        (0..24 * 60)
+            .find_map(|m| {
+                tz.tz()
+                    .from_local_datetime(&(midnight + chrono::Duration::minutes(m)))
+                    .earliest()
+            })
+            .map(ms)
+            .unwrap()
+    }
+
+    /// The instant a label names: its local time, at its offset if it has one.
+    /// `None` when that local time doesn't exist or the offset doesn't fit.
+    fn instant_of_label(label: &str, tz: Timezone) -> Option<u64> {
+        let (local, offset) = label.split_at(19.min(label.len()));
+        let local = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").ok()?;
+        let candidates: Vec<DateTime<chrono_tz::Tz>> = match tz.tz().from_local_datetime(&local) {
+            LocalResult::Single(t) => vec![t],
+            LocalResult::Ambiguous(a, b) => vec![a, b],
+            LocalResult::None => Vec::new(),
+        };
+        let pick = if offset.is_empty() {
+            // A label without an offset must name one instant.
+            match candidates.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        } else {
+            candidates
+                .into_iter()
+                .find(|t| t.format("%:z").to_string() == offset)
+        };
+        pick.map(ms)
+    }
+
+    /// The buckets of one local day, walked with [`hour_bucket`].
+    fn walk(from: u64, to: u64, tz: Timezone) -> Vec<HourBucket> {
+        let mut out = Vec::new();
+        let mut t = from;
+        while t < to {
+            let b = hour_bucket(t, tz);
+            out.push(b);
+            t = b.end_ms;
+        }
+        out
+    }
+
+    /// For every local day of several years in zones with whole-hour,
+    /// half-hour, midnight and no transitions: as many hour buckets as the day
+    /// has hours (rounded up), as many as chrono-tz has distinct (local hour,
+    /// offset) pairs that day, every label a real local time naming its
+    /// bucket's start, and every instant in the bucket that contains it.
+    #[test]
+    fn hour_buckets_follow_every_transition() {
+        for name in ZONES {
+            let tz = zone(name);
+            for year in YEARS {
+                // (day length in half hours → days) seen, so the test can't
+                // pass by meeting no transition.
+                let mut lengths: HashMap<u64, usize> = HashMap::new();
+                let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+                let mut date = first;
+                while date.year() == year {
+                    let next = date.succ_opt().unwrap();
+                    let (from, to) = (day_start(date, tz), day_start(next, tz));
+                    let why = format!("{name} {date}");
+                    let half_hours = (to - from) / (HOUR_MS / 2);
+                    assert_eq!((to - from) % (HOUR_MS / 2), 0, "{why}");
+                    *lengths.entry(half_hours).or_default() += 1;
+                    let buckets = walk(from, to, tz);
+                    // 1. As many buckets as the day has hours, rounded up.
+                    assert_eq!(
+                        buckets.len() as u64,
+                        half_hours.div_ceil(2),
+                        "{why}: {} hours",
+                        half_hours as f64 / 2.0
+                    );
+                    // ...which is the number of (local hour, offset) pairs
+                    // chrono-tz gives the day's instants (sampled every 15
+                    // minutes: every offset here is whole half hours).
+                    let mut pairs = std::collections::BTreeSet::new();
+                    let mut t = from;
+                    while t < to {
+                        let dt = local_datetime(t, tz);
+                        pairs.insert((dt.hour(), dt.offset().fix().local_minus_utc()));
+                        // 2. Every instant is in the bucket that contains it.
+                        for at in [t, t + 7 * MIN_MS, t + 15 * MIN_MS - 1] {
+                            let b = hour_bucket(at, tz);
+                            assert!(b.start_ms <= at && at < b.end_ms, "{why}: {at}");
+                            assert!(
+                                buckets.contains(&b),
+                                "{why}: {at} outside the day's buckets"
+                            );
+                            let local = local_datetime(at, tz);
+                            assert_eq!(
+                                b.value & !FOLD,
+                                time_bucket(&Dimension::Day, at, tz) * 24 + u64::from(local.hour()),
+                                "{why}"
+                            );
+                        }
+                        t += 15 * MIN_MS;
+                    }
+                    assert_eq!(buckets.len(), pairs.len(), "{why}");
+                    // 3. The buckets tile the day, in order, each of one date.
+                    assert_eq!(buckets[0].start_ms, from, "{why}");
+                    assert_eq!(buckets.last().unwrap().end_ms, to, "{why}");
+                    for w in buckets.windows(2) {
+                        assert_eq!(w[0].end_ms, w[1].start_ms, "{why}");
+                        assert!(bucket_order(w[0].value) < bucket_order(w[1].value), "{why}");
+                    }
+                    let listed = time_buckets(&Dimension::Hour, from, to, tz);
+                    assert_eq!(
+                        listed,
+                        buckets.iter().map(|b| b.value).collect::<Vec<_>>(),
+                        "{why}"
+                    );
+                    // 4. Every label is a real local time, naming its start.
+                    for b in &buckets {
+                        assert!(b.end_ms - b.start_ms <= HOUR_MS, "{why}");
+                        assert_eq!(hour_start(b.value, tz), Some(b.start_ms), "{why}");
+                        let label = time_label(&Dimension::Hour, b.value, tz);
+                        assert!(label.starts_with(&date.to_string()), "{why}: {label}");
+                        assert_eq!(
+                            instant_of_label(&label, tz),
+                            Some(b.start_ms),
+                            "{why}: {label}"
+                        );
+                    }
+                    date = next;
+                }
+                let want: &[(u64, usize)] = match name {
+                    "Asia/Kolkata" => &[(48, 366)],
+                    "Australia/Lord_Howe" => &[(47, 1), (48, 364), (49, 1)],
+                    _ => &[(46, 1), (48, 364), (50, 1)],
+                };
+                let mut got: Vec<(u64, usize)> = lengths.into_iter().collect();
+                got.sort_unstable();
+                let days = if NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
+                    366
+                } else {
+                    365
+                };
+                let want: Vec<(u64, usize)> = want
+                    .iter()
+                    .map(|&(h, n)| (h, if h == 48 { n + days - 366 } else { n }))
+                    .collect();
+                assert_eq!(got, want, "{name} {year}: day lengths in half hours");
+            }
+        }
+    }
+
+    #[test]
+    fn transition_days_are_labelled_as_documented() {
+        let labels = |name: &str, date: &str| -> Vec<String> {
+            let tz = zone(name);
+            let d: NaiveDate = date.parse().unwrap();
+            let (from, to) = (day_start(d, tz), day_start(d.succ_opt().unwrap(), tz));
+            time_buckets(&Dimension::Hour, from, to, tz)
+                .into_iter()
+                .map(|raw| time_label(&Dimension::Hour, raw, tz)[11..].to_owned())
+                .collect()
+        };
+        for (why, name, date, len, has, lacks) in [
+            (
+                "spring forward skips 02:00",
+                "Europe/Stockholm",
+                "2020-03-29",
+                23,
+                &["01:00:00", "03:00:00"][..],
+                &["02:00:00"][..],
+            ),
+            (
+                "fall back repeats 02:00, both with their offset",
+                "Europe/Stockholm",
+                "2020-10-25",
+                25,
+                &["01:00:00", "02:00:00+02:00", "02:00:00+01:00", "03:00:00"][..],
+                &["02:00:00"][..],
+            ),
+            (
+                "New York springs forward at 02:00",
+                "America/New_York",
+                "2024-03-10",
+                23,
+                &["01:00:00", "03:00:00"][..],
+                &["02:00:00"][..],
+            ),
+            (
+                "New York falls back at 02:00 to 01:00",
+                "America/New_York",
+                "2024-11-03",
+                25,
+                &["01:00:00-04:00", "01:00:00-05:00", "02:00:00"][..],
+                &["01:00:00"][..],
+            ),
+            (
+                "Lord Howe skips half an hour: the 02 bucket starts at 02:30",
+                "Australia/Lord_Howe",
+                "2020-10-04",
+                24,
+                &["01:00:00", "02:30:00", "03:00:00"][..],
+                &["02:00:00"][..],
+            ),
+            (
+                "Lord Howe repeats 01:30-02:00: a half-hour bucket at the later offset",
+                "Australia/Lord_Howe",
+                "2020-04-05",
+                25,
+                &["01:00:00", "01:30:00+10:30", "02:00:00"][..],
+                &[][..],
+            ),
+            (
+                "Santiago falls back at midnight: Saturday's 23:00 twice",
+                "America/Santiago",
+                "2020-04-04",
+                25,
+                &["23:00:00-03:00", "23:00:00-04:00"][..],
+                &["23:00:00"][..],
+            ),
+            (
+                "Santiago springs forward at midnight: the day starts at 01:00",
+                "America/Santiago",
+                "2020-09-06",
+                23,
+                &["01:00:00", "23:00:00"][..],
+                &["00:00:00"][..],
+            ),
+            (
+                "Kolkata has no transitions",
+                "Asia/Kolkata",
+                "2020-03-29",
+                24,
+                &["00:00:00", "02:00:00", "23:00:00"][..],
+                &[][..],
+            ),
+        ] {
+            let got = labels(name, date);
+            assert_eq!(got.len(), len, "{why}: {got:?}");
+            for h in has {
+                assert!(got.iter().any(|g| g == h), "{why}: no {h} in {got:?}");
+            }
+            for l in lacks {
+                assert!(!got.iter().any(|g| g == l), "{why}: {l} in {got:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn days_weeks_and_months_follow_the_zone() {
+        let tz = zone("America/New_York");
+        // 2024-03-10T04:30Z is still 2024-03-09 (a Saturday) in New York.
+        let t = 1_710_045_000_000;
+        assert_eq!(
+            time_label(&Dimension::Day, time_bucket(&Dimension::Day, t, tz), tz),
+            "2024-03-09"
+        );
+        assert_eq!(
+            time_label(&Dimension::Week, time_bucket(&Dimension::Week, t, tz), tz),
+            "2024-03-04"
+        );
+        assert_eq!(
+            time_label(&Dimension::Month, time_bucket(&Dimension::Month, t, tz), tz),
+            "2024-03-01"
+        );
+        let (from, to) = (
+            day_start("2024-02-26".parse().unwrap(), tz),
+            day_start("2024-03-12".parse().unwrap(), tz),
+        );
+        let weeks: Vec<String> = time_buckets(&Dimension::Week, from, to, tz)
+            .into_iter()
+            .map(|w| time_label(&Dimension::Week, w, tz))
+            .collect();
+        assert_eq!(weeks, ["2024-02-26", "2024-03-04", "2024-03-11"]);
+        assert_eq!(time_buckets(&Dimension::Day, from, to, tz).len(), 15);
+        assert_eq!(time_buckets(&Dimension::Month, from, to, tz).len(), 2);
+        // The week of 1970-01-01 (a Thursday) starts at day 0, not before.
+        assert_eq!(time_bucket(&Dimension::Week, 0, Timezone::default()), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn any_instant_is_in_the_bucket_that_contains_it(
+            zone_index in 0..ZONES.len(),
+            t in 946_684_800_000u64..1_893_456_000_000,
+        ) {
+            let tz = zone(ZONES[zone_index]);
+            let b = hour_bucket(t, tz);
+            prop_assert!(b.start_ms <= t && t < b.end_ms);
+            prop_assert!(b.end_ms - b.start_ms <= HOUR_MS);
+            prop_assert_eq!(hour_bucket(b.start_ms, tz), b);
+            prop_assert_eq!(hour_bucket(b.end_ms - 1, tz), b);
+            prop_assert_ne!(hour_bucket(b.end_ms, tz).value, b.value);
+            prop_assert_eq!(hour_start(b.value, tz), Some(b.start_ms));
+        }
+    }
 }

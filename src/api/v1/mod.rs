@@ -16,6 +16,7 @@ use crate::{
     stats::{
         period::{named_period, today},
         query::{Dimension, Filter, Metric, Query},
+        values::{time_buckets, time_label},
     },
     store::Site,
 };
@@ -202,7 +203,7 @@ pub async fn timeseries(
         .map(|r| (r.dimensions[0].as_str(), r))
         .collect();
     // Plausible returns every bucket of the period, empty ones as zeros.
-    let results: Vec<Json> = labels(&dim, c.first, c.last)
+    let results: Vec<Json> = labels(&dim, &c)
         .into_iter()
         .map(|label| {
             let mut o = Map::new();
@@ -219,35 +220,15 @@ pub async fn timeseries(
     Ok(HttpResponse::Ok().json(json!({ "results": results })))
 }
 
-fn labels(dim: &Dimension, first: NaiveDate, last: NaiveDate) -> Vec<String> {
-    use chrono::Datelike;
-    let mut out = Vec::new();
-    let mut d = first;
-    while d <= last {
-        match dim {
-            Dimension::Hour => out.extend((0..24).map(|h| format!("{d} {h:02}:00:00"))),
-            Dimension::Month => {
-                let l = format!("{:04}-{:02}-01", d.year(), d.month());
-                if out.last() != Some(&l) {
-                    out.push(l);
-                }
-            }
-            Dimension::Week => {
-                let back = chrono::Days::new(u64::from(d.weekday().num_days_from_monday()));
-                let monday = d.checked_sub_days(back).unwrap_or(d);
-                let l = monday.to_string();
-                if out.last() != Some(&l) {
-                    out.push(l);
-                }
-            }
-            _ => out.push(d.to_string()),
-        }
-        match d.succ_opt() {
-            Some(next) => d = next,
-            None => break,
-        }
-    }
-    out
+/// Labels of every bucket of the range, in the site's zone: hours follow its
+/// transitions (a spring-forward day has 23, a fall-back day 25; see
+/// [`crate::stats::values::hour_bucket`]).
+fn labels(dim: &Dimension, c: &Common) -> Vec<String> {
+    let tz = c.site.timezone;
+    time_buckets(dim, c.from_ms, c.to_ms, tz)
+        .into_iter()
+        .map(|raw| time_label(dim, raw, tz))
+        .collect()
 }
 
 /// `GET /api/v1/stats/breakdown`

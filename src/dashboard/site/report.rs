@@ -7,10 +7,11 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use super::conversions::GoalRow;
 use super::params::{KPI_METRICS, PANELS, ViewState, filter_dimension, previous};
 use crate::{
-    domain::calendar::dates_to_ms,
+    domain::{Timezone, calendar::dates_to_ms},
     stats::{
         self, StatsError, Value,
         query::{Dimension, Direction, Filter, Metric, OrderKey, Query},
+        values::{time_buckets, time_label},
     },
     store::{Goal, ReadView, Site},
 };
@@ -154,11 +155,32 @@ pub(super) fn int(v: Option<&Value>) -> u64 {
 }
 
 /// Bucket labels (as the engine prints them) and display labels of a range.
-fn buckets(first: NaiveDate, last: NaiveDate, dim: &Dimension) -> Vec<(String, String)> {
+/// Hours follow the site's zone: 23 on a spring-forward day, 25 on a
+/// fall-back day, the repeated hour shown with its UTC offset.
+fn buckets(
+    first: NaiveDate,
+    last: NaiveDate,
+    dim: &Dimension,
+    tz: Timezone,
+) -> Vec<(String, String)> {
     match dim {
-        Dimension::Hour => (0..24)
-            .map(|h| (format!("{first} {h:02}:00:00"), format!("{h:02}:00")))
-            .collect(),
+        Dimension::Hour => {
+            let (from_ms, to_ms) = dates_to_ms(first, last, tz);
+            time_buckets(dim, from_ms, to_ms, tz)
+                .into_iter()
+                .map(|raw| {
+                    let key = time_label(dim, raw, tz);
+                    // `2024-03-15 10:00:00` shows as `10:00`, a repeated
+                    // hour's `2020-10-25 02:00:00+02:00` as `02:00 +02:00`.
+                    let time = key.get(11..16).unwrap_or_default();
+                    let label = match key.get(19..) {
+                        Some(offset) if !offset.is_empty() => format!("{time} {offset}"),
+                        _ => time.to_owned(),
+                    };
+                    (key, label)
+                })
+                .collect()
+        }
         Dimension::Day => first
             .iter_days()
             .take_while(|d| *d <= last)
@@ -188,7 +210,7 @@ fn series_query(ask: &Ask<'_>, range: (NaiveDate, NaiveDate), metric: Metric) ->
     )
 }
 
-fn series(out: &stats::Output, range: (NaiveDate, NaiveDate)) -> Vec<ChartPoint> {
+fn series(out: &stats::Output, range: (NaiveDate, NaiveDate), tz: Timezone) -> Vec<ChartPoint> {
     let dim = interval(range.0, range.1);
     let by_bucket: std::collections::HashMap<&str, f64> = out
         .rows
@@ -200,7 +222,7 @@ fn series(out: &stats::Output, range: (NaiveDate, NaiveDate)) -> Vec<ChartPoint>
             )
         })
         .collect();
-    buckets(range.0, range.1, &dim)
+    buckets(range.0, range.1, &dim, tz)
         .into_iter()
         .map(|(key, label)| {
             let v = by_bucket.get(key.as_str()).copied().unwrap_or(0.0);
@@ -274,9 +296,10 @@ pub fn overview(
         })
         .collect::<Vec<_>>();
     let total_visitors = int(kpis.first().map(|k| &k.value));
-    let chart = series(&chart_out, range);
+    let tz = site.timezone;
+    let chart = series(&chart_out, range, tz);
     let chart_previous =
-        before.map(|(_, s)| series(&s, prev).into_iter().map(|(_, v)| v).collect());
+        before.map(|(_, s)| series(&s, prev, tz).into_iter().map(|(_, v)| v).collect());
     let panels = PANELS
         .iter()
         .zip(tabs)
