@@ -92,8 +92,11 @@
   }
 
   // Lead fields are normalised and hashed here; only the digests are sent,
-  // and only for a visitor who accepted.
+  // and only for a visitor who accepted. Pages on plain http have no Web
+  // Crypto (and would send even digests in clear): nothing is sent there,
+  // with a console warning; a plain value never is.
   function lead(form, email, phone) {
+    if (uid && !(w.isSecureContext && crypto.subtle)) return console.warn('Touchpoint: lead not sent; hashing needs https');
     uid && Promise.all([
       sha(email && email.trim().toLowerCase()),
       sha(phone && phone.replace(/[^\d+]/g, '').replace(/(?!^)\+/g, ''))

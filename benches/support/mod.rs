@@ -327,5 +327,6 @@ pub fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
         order_by: Vec::new(),
         limit: 100,
         offset: 0,
+        money: Default::default(),
     }
 }

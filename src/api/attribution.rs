@@ -7,7 +7,9 @@
 //! ```
 //! `dimension` defaults to `visit:channel`, `models` to all eight,
 //! `lookback_days` to the site's setting (90 days unless changed; 1–365),
-//! `conversion` to every kind.
+//! `conversion` to every kind (`lead`, `purchase`, `custom`, or `goal:NAME` for
+//! the completions of one of the site's goals, e.g. `goal:Signup` or
+//! `goal:Visit /pricing*`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
@@ -16,11 +18,11 @@ use super::{ApiError, Scoped, scoped};
 use crate::{
     attribution::{
         Model,
+        goals::{Choice, parse_choice},
         report::{ReportError, ReportQuery, report, supports},
     },
     startup::AppState,
     stats::query::Dimension,
-    store::ConversionKind,
 };
 
 fn bad(m: impl Into<String>) -> ApiError {
@@ -74,12 +76,10 @@ pub async fn query(
             .filter(|d| (1..=365).contains(d))
             .ok_or_else(|| bad("lookback_days must be a whole number from 1 to 365"))?,
     };
-    let kind = match o.get("conversion").and_then(Json::as_str) {
-        None => None,
-        Some(k) => Some(
-            ConversionKind::parse(k)
-                .ok_or_else(|| bad("conversion must be lead, purchase or custom"))?,
-        ),
+    let choice = match o.get("conversion") {
+        None | Some(Json::Null) => Choice::default(),
+        Some(Json::String(k)) => parse_choice(k, &state.store.goals(site.id)?).map_err(bad)?,
+        Some(_) => return Err(bad("conversion must be a string")),
     };
     let q = ReportQuery {
         from_ms,
@@ -87,7 +87,8 @@ pub async fn query(
         dimension: dimension.clone(),
         lookback_ms: lookback_days * 86_400_000,
         models: models.clone(),
-        kind,
+        kind: choice.kind,
+        goal: choice.goal,
     };
     let (store, keys) = (state.store.clone(), state.auth.keys.clone());
     let r = web::block(move || report(&store, &keys, &site, &q))
@@ -117,6 +118,9 @@ pub async fn query(
             "conversions": r.conversions,
             "revenue": round(r.revenue),
             "currency": r.currency,
+            "revenue_not_converted": r.not_converted.iter()
+                .map(|(c, v, n)| json!({"currency": c, "revenue": round(*v), "conversions": n}))
+                .collect::<Vec<_>>(),
             "lookback_days": lookback_days,
         },
         "query": {"dimension": dimension.to_string(), "date_range": range,
@@ -184,6 +188,10 @@ pub async fn revenue(
         "time_to_lead": dist(&r.time_to_lead),
         "time_to_first_purchase": dist(&r.time_to_first_purchase),
         "cohorts": cohorts,
+        "currency": r.currency,
+        "revenue_not_converted": r.not_converted.iter()
+            .map(|(c, v, n)| json!({"currency": c, "revenue": round(*v), "purchases": n}))
+            .collect::<Vec<_>>(),
         "query": {"dimension": dimension.to_string(), "date_range": range},
     })))
 }

@@ -110,10 +110,11 @@ pub async fn query(
         order_by,
         limit: usize::try_from(limit).unwrap_or(10_000),
         offset: usize::try_from(offset).unwrap_or(0),
+        money: site.money(),
     };
     let out = execute(&state, q).await?;
-    // Revenue as Plausible gives it: {value, currency}.
-    let value = |m: &Metric, v: &Value| match (m.is_revenue(), &out.currency) {
+    // Revenue as Plausible gives it: {value, currency}, in the row's currency.
+    let value = |m: &Metric, v: &Value, cur: &Option<String>| match (m.is_revenue(), cur) {
         (true, Some(c)) => json!({ "value": to_json(*v), "currency": c }),
         (true, None) => Json::Null,
         _ => to_json(*v),
@@ -121,14 +122,29 @@ pub async fn query(
     let results: Vec<Json> = out
         .rows
         .iter()
-        .map(|r| json!({ "metrics": metrics.iter().zip(&r.metrics).map(|(m, v)| value(m, v)).collect::<Vec<_>>(), "dimensions": r.dimensions }))
+        .map(|r| json!({ "metrics": metrics.iter().zip(&r.metrics).map(|(m, v)| value(m, v, &r.currency)).collect::<Vec<_>>(), "dimensions": r.dimensions }))
         .collect();
+    let mut meta = json!({ "total_rows": out.total_rows, "from_rollups": out.used_rollups });
+    if !out.not_converted.is_empty() {
+        // Revenue in currencies the site gave no exchange rate for: named,
+        // never silently summed or dropped.
+        meta["revenue_not_converted"] = out
+            .not_converted
+            .iter()
+            .map(|(c, v)| (c.clone(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        meta["warning"] = json!(format!(
+            "revenue metrics are in {}; revenue in other currencies without an exchange rate (site settings) is listed in revenue_not_converted — group or filter by event:currency to see it",
+            out.currency.as_deref().unwrap_or("one currency")
+        ));
+    }
     let mut echo = Json::Object(obj.clone());
     echo["date_range"] = range_echo;
     echo["timezone"] = json!(tz.to_string());
     Ok(HttpResponse::Ok().json(json!({
         "results": results,
-        "meta": { "total_rows": out.total_rows, "from_rollups": out.used_rollups },
+        "meta": meta,
         "query": echo,
     })))
 }

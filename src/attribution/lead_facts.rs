@@ -8,16 +8,17 @@ use super::{
     report::{ReportError, decode_for, supports},
 };
 use crate::{
+    domain::money::{Revenues, code_str, parse_code},
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
         values::{DIRECT, Texts, visit_raw},
     },
-    store::{ConversionKind, Lead, Site, Store, StoreError, record::SessionRecord},
+    store::{Conversion, ConversionKind, Lead, Site, Store, StoreError, record::SessionRecord},
 };
 
 /// Which lead each linked visitor id belongs to (index into `leads`).
-fn lead_owners(keys: &Keys, leads: &[Lead]) -> HashMap<u64, usize> {
+pub(super) fn lead_owners(keys: &Keys, leads: &[Lead]) -> HashMap<u64, usize> {
     let mut owner = HashMap::new();
     for (i, l) in leads.iter().enumerate() {
         for s in &l.subjects {
@@ -79,32 +80,58 @@ pub fn revenue(
         },
     )?;
     let conversions = store.conversions(site.id, 0, to_ms)?;
-    let mut currencies = conversions
-        .iter()
-        .filter(|c| c.kind == ConversionKind::Purchase && c.net_micros() != 0)
-        .filter_map(|c| c.currency.as_deref());
-    if let Some(first) = currencies.next()
-        && currencies.any(|c| c != first)
-    {
-        return Err(ReportError::Invalid(
-            "the purchases are in more than one currency and can't be summed".into(),
-        ));
+    // Amounts in one currency (see `domain::money`); purchases in currencies
+    // without a rate are left out of the amounts and named.
+    let money = site.money();
+    let code_of = |c: &Conversion| {
+        c.currency
+            .as_deref()
+            .and_then(parse_code)
+            .filter(|_| c.kind == ConversionKind::Purchase && c.net_micros() != 0)
+    };
+    let mut by_currency = Revenues::default();
+    for c in &conversions {
+        if let Some(code) = code_of(c) {
+            by_currency.add(code, c.net_micros(), 1);
+        }
     }
+    let target = money.target(&by_currency);
+    let mut left_out = Revenues::default();
+    // Each purchase's value in `target`; `None` when it can't be converted.
+    let values: Vec<Option<f64>> = conversions
+        .iter()
+        .map(|c| {
+            let code = code_of(c)?;
+            let v = target.and_then(|t| money.amount_in(code, c.net_micros(), t));
+            if v.is_none() {
+                left_out.add(code, c.net_micros(), 1);
+            }
+            v
+        })
+        .collect();
     let facts: Vec<super::revenue::LeadFacts> = leads
         .iter()
         .zip(first)
         .map(|(l, first_touch)| super::revenue::LeadFacts {
             became_lead_ms: l.first_ms,
             first_touch,
-            #[allow(clippy::cast_precision_loss)]
             purchases: conversions
                 .iter()
-                .filter(|c| c.lead == l.id && c.kind == ConversionKind::Purchase)
-                .map(|c| (c.at_ms, c.net_micros() as f64 / 1e6))
+                .zip(&values)
+                .filter(|(c, _)| c.lead == l.id && c.kind == ConversionKind::Purchase)
+                .filter_map(|(c, v)| Some((c.at_ms, (*v)?)))
                 .collect(),
         })
         .collect();
-    let report = super::revenue::revenue_report(&facts, from_ms, to_ms);
+    let mut report = super::revenue::revenue_report(&facts, from_ms, to_ms);
+    report.currency = target.map(code_str);
+    #[allow(clippy::cast_precision_loss)]
+    {
+        report.not_converted = left_out
+            .iter()
+            .map(|&(c, micros, n)| (code_str(c), micros as f64 / 1e6, n))
+            .collect();
+    }
     let texts = Texts::new(&view);
     let mut labels = BTreeMap::new();
     for k in report.ltv_by_first_touch.keys().flatten() {

@@ -6,6 +6,7 @@
 //! Touchpoints carry an opaque [`Key`]: a channel code, an interned source or
 //! campaign; the caller picks the dimension and maps keys to text.
 
+pub mod goals;
 pub mod lead_facts;
 pub mod leads;
 mod markov;

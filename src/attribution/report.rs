@@ -17,13 +17,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Credit, Journey, Key, Model, Touch, attribute};
 use crate::{
+    domain::money::{CurrencyCode, Revenues, code_str, parse_code},
     ingest::acquisition::Channel,
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
         values::{DIRECT, Texts, visit_raw},
     },
-    store::{Conversion, ConversionKind, Site, Store, StoreError, record::SessionRecord},
+    store::{Conversion, ConversionKind, Goal, Site, Store, StoreError, record::SessionRecord},
 };
 
 /// Default lookback window: 90 days.
@@ -44,6 +45,9 @@ pub struct ReportQuery {
     pub models: Vec<Model>,
     /// Which conversions count; `None` = every kind.
     pub kind: Option<ConversionKind>,
+    /// A goal whose completions are the conversions instead (see
+    /// [`super::goals`]); `kind` is then ignored.
+    pub goal: Option<Goal>,
 }
 
 /// One row: a dimension value and its credit under each model.
@@ -64,8 +68,13 @@ pub struct Report {
     pub conversions: u64,
     /// Their revenue.
     pub revenue: f64,
-    /// Its currency, when any revenue.
+    /// Its currency, when any revenue: the site's reporting currency, or
+    /// the one most conversions were in.
     pub currency: Option<String>,
+    /// Revenue of conversions in currencies without an exchange rate, left
+    /// out of the values (the conversions still count): (currency, amount,
+    /// conversions).
+    pub not_converted: Vec<(String, f64, u32)>,
 }
 
 /// Why a report failed.
@@ -113,7 +122,7 @@ pub fn supports(d: &Dimension) -> bool {
 /// the lookback before it).
 ///
 /// # Errors
-/// [`ReportError::Invalid`] for an unsupported dimension or mixed currencies.
+/// [`ReportError::Invalid`] for an unsupported dimension.
 pub fn report(
     store: &Store,
     keys: &Keys,
@@ -126,24 +135,34 @@ pub fn report(
             q.dimension
         )));
     }
-    let conversions: Vec<_> = store
-        .conversions(site.id, q.from_ms, q.to_ms)?
-        .into_iter()
-        .filter(|c| q.kind.is_none_or(|k| c.kind == k))
-        .collect();
-    let mut currency: Option<String> = None;
+    let conversions: Vec<_> = match &q.goal {
+        Some(goal) => super::goals::goal_conversions(store, keys, site, goal, q.from_ms, q.to_ms)?,
+        None => store
+            .conversions(site.id, q.from_ms, q.to_ms)?
+            .into_iter()
+            .filter(|c| q.kind.is_none_or(|k| c.kind == k))
+            .collect(),
+    };
+    // Values in one currency: the site's reporting currency (or the one most
+    // conversions with revenue were in); others at the site's rates, or left
+    // out of the values and named (they still count as conversions).
+    let money = site.money();
+    let mut by_currency = Revenues::default();
     for c in conversions.iter().filter(|c| c.net_micros() != 0) {
-        match (&currency, &c.currency) {
-            (None, cur) => currency.clone_from(cur),
-            (Some(a), Some(b)) if a != b => {
-                return Err(ReportError::Invalid(
-                    "the conversions' revenue is in more than one currency and can't be summed"
-                        .into(),
-                ));
-            }
-            _ => {}
+        if let Some(code) = c.currency.as_deref().and_then(parse_code) {
+            by_currency.add(code, c.net_micros(), 1);
         }
     }
+    let target = money.target(&by_currency);
+    let value_of = |c: &Conversion| -> (f64, Option<(CurrencyCode, i64)>) {
+        let code = c.currency.as_deref().and_then(parse_code);
+        match (c.net_micros(), code, target) {
+            (0, ..) | (_, None, _) | (_, _, None) => (0.0, None),
+            (net, Some(code), Some(t)) => money
+                .amount_in(code, net, t)
+                .map_or((0.0, Some((code, net))), |v| (v, None)),
+        }
+    };
     // Each lead's visitor ids.
     let mut lead_visitors: HashMap<String, Vec<u64>> = HashMap::new();
     for lead in store.leads(site.id)? {
@@ -211,8 +230,7 @@ pub fn report(
             .copied()
             .collect();
         touches.sort_by_key(|t| t.at_ms);
-        #[allow(clippy::cast_precision_loss)]
-        let value = c.net_micros() as f64 / 1e6;
+        let (value, _) = value_of(c);
         journeys.push(Journey::converted(touches, value, c.at_ms));
     }
     for (visitor, touches) in &visits {
@@ -269,15 +287,25 @@ pub fn report(
             .total_cmp(&first(a))
             .then_with(|| a.label.cmp(&b.label))
     });
+    let mut revenue = 0.0;
+    let mut left_out = Revenues::default();
+    for c in &conversions {
+        let (v, not_converted) = value_of(c);
+        revenue += v;
+        if let Some((code, micros)) = not_converted {
+            left_out.add(code, micros, 1);
+        }
+    }
     #[allow(clippy::cast_precision_loss)]
-    let revenue = conversions
+    let not_converted = left_out
         .iter()
-        .map(|c| c.net_micros() as f64 / 1e6)
-        .sum();
+        .map(|&(c, micros, n)| (code_str(c), micros as f64 / 1e6, n))
+        .collect();
     Ok(Report {
         rows,
         conversions: conversions.len() as u64,
         revenue,
-        currency,
+        currency: target.map(code_str),
+        not_converted,
     })
 }

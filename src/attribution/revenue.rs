@@ -76,6 +76,12 @@ pub struct RevenueReport {
     /// Cohort month (`YYYY-MM` of becoming a lead) → (leads, cumulative revenue
     /// by month since, month 0 first, up to `to_ms`).
     pub cohorts: BTreeMap<String, (u64, Vec<f64>)>,
+    /// Currency of every amount: the site's reporting currency, or the one
+    /// most purchases were in.
+    pub currency: Option<String>,
+    /// Purchases in currencies without an exchange rate, left out of every
+    /// amount: (currency, amount, purchases).
+    pub not_converted: Vec<(String, f64, u32)>,
 }
 
 impl RevenueReport {

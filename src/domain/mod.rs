@@ -3,6 +3,7 @@
 mod account;
 pub mod calendar;
 mod consent;
+pub mod money;
 mod site;
 pub mod text;
 

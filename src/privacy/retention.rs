@@ -234,6 +234,8 @@ mod tests {
             stripe_secret_sealed: None,
             scoring: crate::attribution::scoring::Scoring::default(),
             lookback_days: None,
+            reporting_currency: None,
+            exchange_rates: std::collections::BTreeMap::new(),
         }
     }
 

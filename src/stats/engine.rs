@@ -331,7 +331,7 @@ fn visit(
                 acc.sums.events += 1;
                 acc.sums.pageviews += u64::from(e.pageview);
                 if let Some(r) = e.revenue {
-                    acc.sums.add_revenue(r.amount_micros, 1, r.currency);
+                    acc.sums.revenue.add(r.currency, r.amount_micros, 1);
                 }
                 if let Some(g) = e.engagement {
                     acc.sums.add_engagement(g);
@@ -355,7 +355,7 @@ fn visit(
                 acc.sums.events += 1;
                 acc.sums.pageviews += u64::from(e.pageview);
                 if let Some(r) = e.revenue {
-                    acc.sums.add_revenue(r.amount_micros, 1, r.currency);
+                    acc.sums.revenue.add(r.currency, r.amount_micros, 1);
                 }
                 if let Some(g) = e.engagement {
                     acc.sums.add_engagement(g);

@@ -21,6 +21,7 @@ use values::Texts;
 use crate::{
     domain::calendar,
     domain::calendar::local_day,
+    domain::money::{CurrencyCode, InOneCurrency, MAX_CURRENCIES, code_str},
     store::{ReadView, RollupSums, StoreError},
 };
 
@@ -60,6 +61,8 @@ pub struct Row {
     pub dimensions: Vec<String>,
     /// Metric values, in query order.
     pub metrics: Vec<Value>,
+    /// Currency of the row's revenue metrics.
+    pub currency: Option<String>,
     raw_dims: GroupKey,
 }
 
@@ -72,8 +75,12 @@ pub struct Output {
     pub total_rows: usize,
     /// Whether rollups answered part of the query (for the `meta` section).
     pub used_rollups: bool,
-    /// Currency of revenue metrics, when they were asked for and any revenue matched.
+    /// Currency of revenue metrics, when they were asked for and any revenue
+    /// matched (`None` with `event:currency` as a dimension: see each row).
     pub currency: Option<String>,
+    /// Revenue left out of the revenue metrics for want of an exchange rate:
+    /// (currency, amount in its units), of the whole query.
+    pub not_converted: Vec<(String, f64)>,
 }
 
 /// Why a query failed.
@@ -85,6 +92,11 @@ pub enum StatsError {
     /// Storage trouble: a 500.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn micros_to_units(micros: i64) -> f64 {
+    micros as f64 / 1e6
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -99,7 +111,12 @@ fn round(x: f64, places: i32) -> f64 {
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
+pub fn metric_value(
+    m: Metric,
+    s: &RollupSums,
+    total_visitors: u64,
+    revenue: &InOneCurrency,
+) -> Value {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     match m {
         Metric::Visitors => Value::Int(s.visitors),
@@ -112,7 +129,7 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
             Value::Int((ratio(s.duration_ms, s.visits) / 1000.0).round() as u64)
         }
         Metric::Percentage => Value::Float(round(ratio(s.visitors, total_visitors) * 100.0, 1)),
-        Metric::TotalRevenue => Value::Float(round(s.revenue_micros as f64 / 1e6, 2)),
+        Metric::TotalRevenue => Value::Float(round(micros_to_units(revenue.micros), 2)),
         Metric::TimeOnPage if s.engaged_views == 0 => Value::None,
         Metric::TimeOnPage => {
             Value::Int((s.engaged_ms as f64 / f64::from(s.engaged_views) / 1000.0).round() as u64)
@@ -121,11 +138,11 @@ pub fn metric_value(m: Metric, s: &RollupSums, total_visitors: u64) -> Value {
         Metric::ScrollDepth => {
             Value::Int((s.scroll_sum as f64 / f64::from(s.scroll_views)).round() as u64)
         }
-        Metric::AverageRevenue => Value::Float(if s.revenue_events == 0 {
+        Metric::AverageRevenue => Value::Float(if revenue.events == 0 {
             0.0
         } else {
             round(
-                s.revenue_micros as f64 / 1e6 / f64::from(s.revenue_events),
+                micros_to_units(revenue.micros) / f64::from(revenue.events),
                 2,
             )
         }),
@@ -173,19 +190,30 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
             "Metrics `time_on_page` and `scroll_depth` can only be queried with an event:page dimension or filter".into(),
         ));
     }
-    let mut currency = None;
-    if q.metrics.iter().any(|m| m.is_revenue()) {
-        if total.mixed_currency || groups.values().any(|g| g.mixed_currency) {
-            return Err(StatsError::Invalid(
-                "the matching revenue is in more than one currency and can't be summed; filter to events in one currency (e.g. by event:name)".into(),
-            ));
-        }
-        currency = [&total]
-            .into_iter()
-            .chain(groups.values())
-            .find(|s| s.revenue_events > 0)
-            .map(|s| String::from_utf8_lossy(&s.currency).into_owned());
+    let wants_revenue = q.metrics.iter().any(|m| m.is_revenue());
+    if wants_revenue
+        && (total.revenue.overflow > 0 || groups.values().any(|g| g.revenue.overflow > 0))
+    {
+        return Err(StatsError::Invalid(format!(
+            "the matching revenue is in more than {MAX_CURRENCIES} currencies; group or filter by event:currency"
+        )));
     }
+    // Revenue is shown in one currency (see `domain::money`); with
+    // `event:currency` as a dimension each row is in its own.
+    let by_currency = q.dimensions.iter().position(|d| *d == Dimension::Currency);
+    let target = q.money.target(&total.revenue).filter(|_| wants_revenue);
+    let not_converted = match (target, by_currency) {
+        (Some(t), None) => q.money.convert(&total.revenue, t).not_converted,
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|(c, micros)| (code_str(c), micros_to_units(micros)))
+    .collect();
+    let in_target = |sums: &RollupSums, own: Option<CurrencyCode>| {
+        own.or(target)
+            .map(|t| q.money.convert(&sums.revenue, t))
+            .unwrap_or_default()
+    };
     let mut rows = Vec::with_capacity(groups.len());
     'groups: for (key, sums) in groups {
         let mut dims = Vec::with_capacity(q.dimensions.len());
@@ -201,24 +229,32 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
             }
             dims.push(t);
         }
+        let own = by_currency.and_then(|i| {
+            let b = u32::try_from(key[i]).unwrap_or(0).to_be_bytes();
+            Some([b[1], b[2], b[3]]).filter(|c| *c != [0; 3])
+        });
+        let revenue = in_target(&sums, own);
         rows.push(Row {
             dimensions: dims,
             metrics: q
                 .metrics
                 .iter()
-                .map(|m| metric_value(*m, &sums, total.visitors))
+                .map(|m| metric_value(*m, &sums, total.visitors, &revenue))
                 .collect(),
+            currency: own.or(target).filter(|_| wants_revenue).map(code_str),
             raw_dims: key,
         });
     }
     if q.dimensions.is_empty() && rows.is_empty() {
+        let revenue = in_target(&total, None);
         rows.push(Row {
             dimensions: Vec::new(),
             metrics: q
                 .metrics
                 .iter()
-                .map(|m| metric_value(*m, &total, total.visitors))
+                .map(|m| metric_value(*m, &total, total.visitors, &revenue))
                 .collect(),
+            currency: target.map(code_str),
             raw_dims: [0; 4],
         });
     }
@@ -229,7 +265,8 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
         rows,
         total_rows,
         used_rollups,
-        currency,
+        currency: target.filter(|_| by_currency.is_none()).map(code_str),
+        not_converted,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::domain::{SiteId, Timezone};
+use crate::domain::{SiteId, Timezone, money::Money};
 
 /// What to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +136,8 @@ pub enum Dimension {
     Region,
     /// `visit:city`
     City,
+    /// `event:currency` — the currency of an event's revenue (Touchpoint extension).
+    Currency,
     /// `time:hour`
     Hour,
     /// `time:day`
@@ -178,6 +180,7 @@ impl Dimension {
             "visit:referrer" => Self::Referrer,
             "visit:channel" => Self::Channel,
             "visit:click_id" => Self::ClickId,
+            "event:currency" => Self::Currency,
             "visit:device" => Self::Device,
             "visit:browser" => Self::Browser,
             "visit:browser_version" => Self::BrowserVersion,
@@ -201,7 +204,7 @@ impl Dimension {
     pub fn is_event_level(&self) -> bool {
         matches!(
             self,
-            Self::Page | Self::Name | Self::Hostname | Self::Prop(_)
+            Self::Page | Self::Name | Self::Hostname | Self::Prop(_) | Self::Currency
         )
     }
 
@@ -227,6 +230,7 @@ impl fmt::Display for Dimension {
                 Self::Referrer => "visit:referrer",
                 Self::Channel => "visit:channel",
                 Self::ClickId => "visit:click_id",
+                Self::Currency => "event:currency",
                 Self::Device => "visit:device",
                 Self::Browser => "visit:browser",
                 Self::BrowserVersion => "visit:browser_version",
@@ -359,6 +363,8 @@ pub struct Query {
     pub limit: usize,
     /// Rows skipped.
     pub offset: usize,
+    /// How revenue metrics are shown (the site's reporting currency and rates).
+    pub money: Money,
 }
 
 /// Most dimensions in one query.

@@ -62,6 +62,9 @@ pub fn event_raw(dim: &Dimension, e: &EventRecord, s: &SessionRecord, prop_key: 
             .iter()
             .find(|(k, _)| *k == prop_key && prop_key != 0)
             .map_or(0, |(_, v)| *v),
+        Dimension::Currency => e.revenue.map_or(0, |r| {
+            u32::from_be_bytes([0, r.currency[0], r.currency[1], r.currency[2]])
+        }),
         other => return visit_raw(other, s),
     })
 }
@@ -308,6 +311,11 @@ impl<'a> Texts<'a> {
                 .map_or(String::new(), |c| c.as_str().to_owned()),
             Dimension::Device => Device::from_code(u8::try_from(raw).unwrap_or(0))
                 .map_or(String::new(), |d| d.as_str().to_owned()),
+            Dimension::Currency if raw == 0 => String::new(),
+            Dimension::Currency => {
+                let b = u32::try_from(raw).unwrap_or(0).to_be_bytes();
+                String::from_utf8_lossy(&b[1..]).into_owned()
+            }
             Dimension::Country => {
                 let b = u16::try_from(raw).unwrap_or(0).to_be_bytes();
                 if b == [0, 0] {

@@ -31,6 +31,18 @@ pub struct Goal {
     pub kind: GoalKind,
 }
 
+impl Goal {
+    /// Its display name, as Plausible shows goals: the event name, or
+    /// `Visit /path*` for a page goal.
+    #[must_use]
+    pub fn name(&self) -> String {
+        match &self.kind {
+            GoalKind::Event(n) => n.clone(),
+            GoalKind::Page(p) => format!("Visit {p}"),
+        }
+    }
+}
+
 impl Store {
     /// Adds a goal; an identical one is refused.
     ///

@@ -10,7 +10,7 @@ use super::{
     record::Engagement,
     tables::{DAY_VERSIONS, ROLLED_DAYS, ROLLUPS},
 };
-use crate::domain::SiteId;
+use crate::domain::{SiteId, money::Revenues};
 
 /// Additive sums for one rollup row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,14 +27,8 @@ pub struct RollupSums {
     pub bounces: u64,
     /// Sum of visit durations, ms.
     pub duration_ms: u64,
-    /// Revenue of matching events, in millionths (scans only; not in rollups).
-    pub revenue_micros: i64,
-    /// Events that carried revenue (scans only).
-    pub revenue_events: u32,
-    /// The revenue's currency (ISO 4217), zeros when none yet.
-    pub currency: [u8; 3],
-    /// Revenue came in more than one currency (it can't be summed).
-    pub mixed_currency: bool,
+    /// Revenue of matching events by currency (scans only; not in rollups).
+    pub revenue: Revenues,
     /// Visible time of matching pageviews with engagement data, ms (scans only).
     pub engaged_ms: u64,
     /// Matching pageviews with engagement data (scans only).
@@ -54,10 +48,7 @@ impl RollupSums {
         self.events += o.events;
         self.bounces += o.bounces;
         self.duration_ms += o.duration_ms;
-        if o.revenue_events > 0 {
-            self.add_revenue(o.revenue_micros, o.revenue_events, o.currency);
-        }
-        self.mixed_currency |= o.mixed_currency;
+        self.revenue.add_all(&o.revenue);
         self.engaged_ms += o.engaged_ms;
         self.engaged_views += o.engaged_views;
         self.scroll_views += o.scroll_views;
@@ -72,17 +63,6 @@ impl RollupSums {
             self.scroll_views += 1;
             self.scroll_sum += u64::from(s);
         }
-    }
-
-    /// Adds revenue in `currency`, noting when currencies mix.
-    pub fn add_revenue(&mut self, micros: i64, events: u32, currency: [u8; 3]) {
-        if self.revenue_events == 0 {
-            self.currency = currency;
-        } else if self.currency != currency {
-            self.mixed_currency = true;
-        }
-        self.revenue_micros = self.revenue_micros.saturating_add(micros);
-        self.revenue_events = self.revenue_events.saturating_add(events);
     }
 
     fn encode(&self) -> Vec<u8> {

@@ -8,7 +8,10 @@ use super::{
     rows::{from_json, next_id, to_json},
     tables::{META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SITE_DOMAINS, SITES, WORKSPACES},
 };
-use crate::domain::{ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId};
+use crate::domain::{
+    ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId,
+    money::{Money, parse_code},
+};
 
 /// A tracked site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,9 +65,30 @@ pub struct Site {
     /// Attribution lookback window, days (`None`: 90).
     #[serde(default)]
     pub lookback_days: Option<u32>,
+    /// Currency revenue is reported in (ISO 4217); `None`: the currency most
+    /// revenue events of a report were in.
+    #[serde(default)]
+    pub reporting_currency: Option<String>,
+    /// Units of the reporting currency per unit of another currency, as the
+    /// site's admins gave them (no rates are fetched).
+    #[serde(default)]
+    pub exchange_rates: std::collections::BTreeMap<String, f64>,
 }
 
 impl Site {
+    /// How the site's revenue is shown: its reporting currency and rates.
+    #[must_use]
+    pub fn money(&self) -> Money {
+        Money {
+            currency: self.reporting_currency.as_deref().and_then(parse_code),
+            rates: self
+                .exchange_rates
+                .iter()
+                .filter_map(|(c, r)| Some((parse_code(c)?, *r)))
+                .collect(),
+        }
+    }
+
     /// The attribution lookback window, days.
     #[must_use]
     pub fn lookback_days(&self) -> u64 {
@@ -139,6 +163,8 @@ impl Store {
                 stripe_secret_sealed: None,
                 scoring: crate::attribution::scoring::Scoring::default(),
                 lookback_days: None,
+                reporting_currency: None,
+                exchange_rates: std::collections::BTreeMap::new(),
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

@@ -66,6 +66,15 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
         .await;
     js(c, "tp('consent', 'accept')").await;
     site.wait_for("consent", 1, |b| b["n"] == "consent").await;
+    // The proxy saw it; the next page's id counts only once it is on record.
+    stored(|| async {
+        !app.state
+            .store
+            .consent_log(touchpoint::domain::SiteId(1))
+            .unwrap()
+            .is_empty()
+    })
+    .await;
     c.goto(&landing).await.unwrap();
     site.wait_for("pageview with the id", 1, with_uid("pageview"))
         .await;

@@ -123,7 +123,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let task = tokio::spawn(app.run_until_stopped());
     TestApp {
         url,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped before the server's 5 s keep-alive
+        // closes them, so a request never reuses one being closed.
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .unwrap(),
         clock,
         state,
         app_salts,

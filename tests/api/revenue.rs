@@ -1,13 +1,13 @@
 //! Revenue metrics: purchases' revenue summed and averaged exactly (decimal
-//! millionths), per dimension, from visits even when days are rolled up, and a
-//! clear error when currencies mix.
+//! millionths), per dimension, from visits even when days are rolled up, and
+//! kept per currency: shown in one, the rest named, by `event:currency` apart.
 
 use serde_json::json;
 
 use crate::helpers::{CHROME, MIN, T0, spawn_app};
 
 #[tokio::test]
-async fn revenue_is_summed_and_averaged_per_currency_and_mixed_currencies_are_refused() {
+async fn revenue_is_summed_and_averaged_per_currency_and_mixed_currencies_are_kept_apart() {
     let app = spawn_app().await;
     let buy = |name: &str, amount: &str, currency: &str| {
         json!({"n": name, "u": "https://example.com/checkout", "d": "example.com",
@@ -31,15 +31,59 @@ async fn revenue_is_summed_and_averaged_per_currency_and_mixed_currencies_are_re
         json!([{"value": 30.01, "currency": "EUR"}, {"value": 15.0, "currency": "EUR"}, 2])
     );
 
+    // Two currencies: shown in the dominant one (two EUR events to one USD),
+    // the USD named as not converted — never a 400, never silently summed.
     let (status, body) = app.query(q(json!([]), json!([]))).await;
-    assert_eq!(status, 400);
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("more than one currency"),
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["results"][0]["metrics"],
+        json!([{"value": 30.01, "currency": "EUR"}, {"value": 15.0, "currency": "EUR"}, 4])
+    );
+    assert_eq!(
+        body["meta"]["revenue_not_converted"],
+        json!({"USD": 5.0}),
         "{body}"
     );
+    // Broken down by source: still answers.
+    let (status, body) = app.query(q(json!([]), json!(["visit:source"]))).await;
+    assert_eq!(status, 200, "{body}");
+    // Grouped by currency, each row in its own.
+    let mut rows = app.results(q(json!([]), json!(["event:currency"]))).await;
+    rows.sort_by_key(|r| r["dimensions"][0].as_str().unwrap().to_owned());
+    assert_eq!(
+        rows,
+        vec![
+            json!({"dimensions": ["EUR"], "metrics": [{"value": 30.01, "currency": "EUR"}, {"value": 15.0, "currency": "EUR"}, 2]}),
+            json!({"dimensions": ["USD"], "metrics": [{"value": 5.0, "currency": "USD"}, {"value": 5.0, "currency": "USD"}, 1]}),
+        ]
+    );
+    // Filtered to one currency.
+    let usd = app
+        .results(q(json!([["is", "event:currency", ["USD"]]]), json!([])))
+        .await;
+    assert_eq!(
+        usd[0]["metrics"][0],
+        json!({"value": 5.0, "currency": "USD"})
+    );
+    // A reporting currency with a rate the site gave converts, and says so.
+    app.edit_site(|s| {
+        s.reporting_currency = Some("USD".into());
+        s.exchange_rates.insert("EUR".into(), 1.1);
+    });
+    let (_, body) = app.query(q(json!([]), json!([]))).await;
+    assert_eq!(
+        body["results"][0]["metrics"][0],
+        json!({"value": 38.01, "currency": "USD"}),
+        "30.01 EUR × 1.1 + 5 USD: {body}"
+    );
+    assert!(
+        body["meta"].get("revenue_not_converted").is_none(),
+        "{body}"
+    );
+    app.edit_site(|s| {
+        s.reporting_currency = None;
+        s.exchange_rates.clear();
+    });
 
     // Still exact once the day is rolled up: revenue never comes from rollups.
     app.clock.set_ms(T0 + 2 * 24 * 60 * MIN);

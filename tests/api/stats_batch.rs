@@ -28,6 +28,7 @@ fn queries(filter: Option<Filter>) -> Vec<Query> {
         order_by: vec![(OrderKey::Metric(Metric::Visitors), Direction::Desc)],
         limit,
         offset: 0,
+        money: Default::default(),
     };
     let all = vec![
         Metric::Visitors,

@@ -169,6 +169,158 @@ async fn an_identified_visitors_purchases_are_their_leads_before_and_after_ident
     let (_, _, page) = analyst
         .get(&format!("/sites/example.com/leads/{lead_id}"))
         .await;
-    assert!(page.contains("29.50"), "revenue on the lead: {page}");
+    assert!(
+        page.contains("29.50 EUR"),
+        "revenue on the lead, with its currency: {page}"
+    );
     assert!(page.contains("C-2") || page.contains("purchase"), "{page}");
+}
+
+#[tokio::test]
+async fn purchases_in_two_currencies_keep_the_report_and_name_what_was_not_converted() {
+    let app = spawn_app().await;
+    for (ip, campaign, amount, currency) in [
+        ("198.51.100.1", "winter", "20.00", "EUR"),
+        ("198.51.100.2", "winter", "30.00", "EUR"),
+        ("198.51.100.3", "spring", "12.00", "USD"),
+    ] {
+        app.event(
+            json!({"n": "pageview", "d": "example.com",
+                "u": format!("https://example.com/?utm_source=ads&utm_medium=cpc&utm_campaign={campaign}")}),
+            CHROME,
+            ip,
+        )
+        .await;
+        app.event(purchase(None, amount, currency), CHROME, ip)
+            .await;
+    }
+    let (status, body) = api(
+        &app,
+        "/api/v1/attribution",
+        purchases_query("visit:utm_campaign"),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "one USD order among EUR ones keeps the report: {body}"
+    );
+    assert_eq!(
+        body["meta"]["conversions"], 3,
+        "every conversion counts: {body}"
+    );
+    assert_eq!(body["meta"]["currency"], "EUR");
+    assert_eq!(body["meta"]["revenue"], 50.0);
+    assert_eq!(
+        body["meta"]["revenue_not_converted"],
+        json!([{"currency": "USD", "revenue": 12.0, "conversions": 1}])
+    );
+    assert_eq!(credited(&body, "winter", "last_touch"), (2.0, 50.0));
+    assert_eq!(credited(&body, "spring", "last_touch"), (1.0, 0.0));
+
+    // With a rate the site gave, the USD order is valued too.
+    app.edit_site(|s| {
+        s.exchange_rates.insert("USD".into(), 0.5);
+    });
+    let (_, body) = api(
+        &app,
+        "/api/v1/attribution",
+        purchases_query("visit:utm_campaign"),
+    )
+    .await;
+    assert_eq!(body["meta"]["revenue"], 56.0, "{body}");
+    assert_eq!(credited(&body, "spring", "last_touch"), (1.0, 6.0));
+    assert_eq!(body["meta"]["revenue_not_converted"], json!([]));
+
+    // The goals page shows a revenue goal's revenue, with its currency.
+    app.state
+        .store
+        .add_goal(
+            SiteId(1),
+            touchpoint::store::GoalKind::Event("Purchase".into()),
+        )
+        .unwrap();
+    use touchpoint::domain::Role;
+    let (mut analyst, _) = app
+        .member("analyst@acme.test", Role::Analyst, app.acme())
+        .await;
+    let (status, _, page) = analyst.get("/sites/example.com/goals?period=day").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<th class=\"num\">Revenue</th>"), "{page}");
+    assert!(page.contains("56.00 EUR"), "50 EUR + 12 USD at 0.5: {page}");
+}
+
+#[tokio::test]
+async fn goals_can_be_the_conversions_of_the_attribution_report() {
+    use touchpoint::store::GoalKind;
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    store
+        .add_goal(SiteId(1), GoalKind::Event("Signup".into()))
+        .unwrap();
+    store
+        .add_goal(SiteId(1), GoalKind::Page("/pricing*".into()))
+        .unwrap();
+    let visit = |campaign: &str| {
+        json!({"n": "pageview", "d": "example.com",
+            "u": format!("https://example.com/?utm_source=ads&utm_medium=cpc&utm_campaign={campaign}")})
+    };
+    // Winter: pricing page, then signs up (twice in the visit: one conversion).
+    app.event(visit("winter"), CHROME, "198.51.100.1").await;
+    app.pageview("/pricing/teams", CHROME, "198.51.100.1").await;
+    for _ in 0..2 {
+        app.event(
+            json!({"n": "Signup", "u": "https://example.com/pricing/teams", "d": "example.com"}),
+            CHROME,
+            "198.51.100.1",
+        )
+        .await;
+    }
+    // Spring: only the pricing page. Autumn: neither.
+    app.event(visit("spring"), IPHONE, "198.51.100.2").await;
+    app.pageview("/pricing", IPHONE, "198.51.100.2").await;
+    app.event(visit("autumn"), CHROME, "198.51.100.3").await;
+
+    let q = |conversion: &str| {
+        json!({"site_id": "example.com", "date_range": ["2024-03-15", "2024-03-15"],
+            "dimension": "visit:utm_campaign", "conversion": conversion})
+    };
+    let (status, body) = api(&app, "/api/v1/attribution", q("goal:Signup")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"]["conversions"], 1, "one per visit: {body}");
+    assert_eq!(credited(&body, "winter", "first_touch").0, 1.0);
+
+    let (_, body) = api(&app, "/api/v1/attribution", q("goal:Visit /pricing*")).await;
+    assert_eq!(body["meta"]["conversions"], 2, "{body}");
+    assert_eq!(credited(&body, "winter", "last_touch").0, 1.0);
+    assert_eq!(credited(&body, "spring", "last_touch").0, 1.0);
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["dimension"] != "autumn" || r["models"]["last_touch"]["conversions"] == 0.0),
+        "{body}"
+    );
+
+    let (status, body) = api(&app, "/api/v1/attribution", q("goal:Nope")).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("Signup") && body.to_string().contains("Visit /pricing*"),
+        "the error names the site's goals: {body}"
+    );
+
+    // The Attribution page offers the goals and reports one when chosen.
+    use touchpoint::domain::Role;
+    let (mut analyst, _) = app
+        .member("analyst@acme.test", Role::Analyst, app.acme())
+        .await;
+    let (status, _, page) = analyst
+        .get("/sites/example.com/attribution?period=day&conversion=goal%3ASignup&dimension=visit:utm_campaign")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<option value="goal:Signup" selected>"#),
+        "{page}"
+    );
+    assert!(page.contains("winter"), "{page}");
 }

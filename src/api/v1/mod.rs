@@ -145,6 +145,7 @@ fn query(c: &Common, dims: Vec<Dimension>, limit: usize, offset: usize) -> Query
         order_by: Vec::new(),
         limit,
         offset,
+        money: c.site.money(),
     }
 }
 

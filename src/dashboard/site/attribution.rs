@@ -6,7 +6,9 @@ use serde::Deserialize;
 
 use crate::{
     attribution::{
-        Model, lead_facts,
+        Model,
+        goals::parse_choice,
+        lead_facts,
         report::{ReportError, ReportQuery, report},
     },
     dashboard::{
@@ -22,7 +24,7 @@ use crate::{
         period::{named_period, today},
         query::Dimension,
     },
-    store::{ConversionKind, Site},
+    store::Site,
 };
 
 /// Routes.
@@ -81,11 +83,16 @@ async fn show(
     let p = crate::dashboard::web::query_params::<Params>(&req);
     let period = pick(&PERIODS, &p.period, "30d");
     let dim = pick(&DIMENSIONS, &p.dimension, "visit:channel");
-    let kind = pick(
-        &KINDS,
-        p.conversion.as_deref().unwrap_or("purchase"),
-        "purchase",
-    );
+    let goals = m.state().store.goals(site.id)?;
+    let asked = p.conversion.as_deref().unwrap_or("purchase");
+    // A goal by name, else one of the conversion kinds.
+    let (kind, choice) = match parse_choice(asked, &goals) {
+        Ok(c) if c.goal.is_some() => (asked, c),
+        _ => {
+            let k = pick(&KINDS, asked, "purchase");
+            (k, parse_choice(k, &goals).unwrap_or_default())
+        }
+    };
     let lookback = p
         .lookback
         .unwrap_or_else(|| site.lookback_days())
@@ -98,7 +105,8 @@ async fn show(
         dimension: Dimension::parse(dim).unwrap_or(Dimension::Channel),
         lookback_ms: lookback * 86_400_000,
         models: Model::ALL.to_vec(),
-        kind: ConversionKind::parse(kind),
+        kind: choice.kind,
+        goal: choice.goal,
     };
     let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
     let dimension = q.dimension.clone();
@@ -117,6 +125,7 @@ async fn show(
         chosen: (period, dim, kind, lookback),
         link_leads: role.can_see_pii(),
         revenue,
+        goals: goals.iter().map(|g| g.name()).collect(),
     };
     Ok(html_page(
         StatusCode::OK,

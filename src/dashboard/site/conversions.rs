@@ -27,15 +27,14 @@ pub struct GoalRow {
     pub events: u64,
     /// Converted visitors as a share of all visitors, in percent.
     pub rate: f64,
+    /// Revenue of its completions, with the currency (`30.01 EUR`), when any.
+    pub revenue: Option<String>,
 }
 
 /// A goal's display name (`Signup`, `Visit /pricing*`).
 #[must_use]
 pub fn goal_name(g: &Goal) -> String {
-    match &g.kind {
-        GoalKind::Event(n) => n.clone(),
-        GoalKind::Page(p) => format!("Visit {p}"),
-    }
+    g.name()
 }
 
 /// The filter leaf that matches a goal's completions.
@@ -99,6 +98,7 @@ pub(super) fn goal_rows(
             visitors,
             events,
             rate,
+            revenue: None,
         });
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));
@@ -132,6 +132,7 @@ pub fn by_source(
                 order_by: vec![(OrderKey::Metric(Metric::Visitors), Direction::Desc)],
                 limit: 10_000,
                 offset: 0,
+                money: site.money(),
             },
         )
     };

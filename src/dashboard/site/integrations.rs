@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
 use super::settings::{render, save_site};
+use crate::domain::money::{code_str, parse_code, parse_rates};
 use crate::{
     dashboard::{
         DashError,
@@ -109,5 +110,57 @@ pub(super) async fn lookback(
         &site,
         "settings_changed",
         &format!("{}: attribution lookback {days} days", site.domain),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct CurrencyInput {
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    rates: String,
+}
+
+/// `POST /sites/{domain}/currency` (admin): the reporting currency and the
+/// exchange rates the site's revenue may be converted at (none are fetched).
+pub(super) async fn currency(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<CurrencyInput>,
+) -> Result<HttpResponse, DashError> {
+    let (mut site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let currency = match f.currency.trim() {
+        "" => None,
+        c => match parse_code(c) {
+            Some(code) => Some(code_str(code)),
+            None => {
+                let e =
+                    "the reporting currency is a three-letter ISO 4217 code such as EUR, or empty";
+                return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(e), None);
+            }
+        },
+    };
+    let rates = match parse_rates(&f.rates) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = format!("exchange rates: {e}");
+            return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None);
+        }
+    };
+    site.reporting_currency = currency;
+    site.exchange_rates = rates.into_iter().map(|(c, r)| (code_str(c), r)).collect();
+    save_site(
+        &req,
+        &m,
+        &site,
+        "settings_changed",
+        &format!(
+            "{}: reporting currency {}, {} exchange rates",
+            site.domain,
+            site.reporting_currency.as_deref().unwrap_or("automatic"),
+            site.exchange_rates.len()
+        ),
     )
 }

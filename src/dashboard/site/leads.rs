@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 
+use crate::domain::money::{Revenues, code_str, parse_code};
 use crate::{
     attribution::{
         lead_facts::{lead_occurrences, leads_touching, occurrences},
@@ -46,9 +47,21 @@ fn email_of(m: &Member, lead: &Lead, may_see: bool) -> Option<String> {
     String::from_utf8(plain).ok()
 }
 
-fn revenue(cs: &[&Conversion]) -> f64 {
+/// Revenue of `cs` per currency, as text (`29.50 EUR + 5.00 USD`; empty for none).
+fn revenue(cs: &[&Conversion]) -> String {
+    let mut by = Revenues::default();
+    for c in cs {
+        if let Some(code) = c.currency.as_deref().and_then(parse_code)
+            && c.net_micros() != 0
+        {
+            by.add(code, c.net_micros(), 1);
+        }
+    }
     #[allow(clippy::cast_precision_loss)]
-    cs.iter().map(|c| c.net_micros() as f64 / 1e6).sum()
+    by.iter()
+        .map(|&(c, micros, _)| format!("{:.2} {}", micros as f64 / 1e6, code_str(c)))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 fn audit_pii(m: &Member, site: &Site, shown: usize, what: &str) -> Result<(), DashError> {

@@ -141,6 +141,7 @@ impl Ask<'_> {
             order_by,
             limit,
             offset: 0,
+            money: self.site.money(),
         }
     }
 }
@@ -392,10 +393,31 @@ pub fn goals_only(
             None,
             10_000,
         ),
+        // Revenue scans events (rollups don't keep it): the goals page only.
+        ask.query(
+            range,
+            vec![Metric::TotalRevenue],
+            vec![Dimension::Name],
+            None,
+            10_000,
+        ),
     ];
     let mut out = stats::run_many(view, &qs)?.into_iter();
-    let (totals, names) = (next(&mut out)?, next(&mut out)?);
+    let (totals, names, revenue) = (next(&mut out)?, next(&mut out)?, next(&mut out)?);
     let named = name_counts(&names);
     let total = totals.rows.first().map_or(0, |r| int(r.metrics.first()));
-    super::conversions::goal_rows(&ask, range, goals, &named, total)
+    let mut rows = super::conversions::goal_rows(&ask, range, goals, &named, total)?;
+    for row in &mut rows {
+        if let crate::store::GoalKind::Event(name) = &row.goal.kind {
+            row.revenue = revenue
+                .rows
+                .iter()
+                .find(|r| &r.dimensions[0] == name)
+                .and_then(|r| match (r.metrics.first(), &r.currency) {
+                    (Some(Value::Float(v)), Some(c)) if *v != 0.0 => Some(format!("{v:.2} {c}")),
+                    _ => None,
+                });
+        }
+    }
+    Ok(rows)
 }

@@ -32,6 +32,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(super::integrations::scoring),
         )
         .route(
+            "/sites/{domain}/currency",
+            web::post().to(super::integrations::currency),
+        )
+        .route(
             "/sites/{domain}/lookback",
             web::post().to(super::integrations::lookback),
         )

@@ -63,6 +63,8 @@ pub struct AttributionPage<'a> {
     /// The revenue report of the period's new leads, by first touch of the
     /// chosen dimension, with each key's text.
     pub revenue: Result<(RevenueReport, BTreeMap<Key, String>), String>,
+    /// The site's goals by display name (offered as conversions).
+    pub goals: Vec<String>,
 }
 
 /// Periods offered.
@@ -116,7 +118,10 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
             form.inline method="get" {
                 select name="period" aria-label="Period" { @for (v, l) in PERIODS { option value=(v) selected[v == period] { (l) } } }
                 select name="dimension" aria-label="Credit by" { @for (v, l) in DIMENSIONS { option value=(v) selected[v == dim] { (l) } } }
-                select name="conversion" aria-label="Conversions" { @for (v, l) in KINDS { option value=(v) selected[v == kind] { (l) } } }
+                select name="conversion" aria-label="Conversions" {
+                    @for (v, l) in KINDS { option value=(v) selected[v == kind] { (l) } }
+                    @for g in &m.goals { @let v = format!("goal:{g}"); option value=(v) selected[v == kind] { "Goal: " (g) } }
+                }
                 label { "Lookback " input type="number" name="lookback" min="1" max="365" value=(lookback); " days" }
                 button.secondary type="submit" { "Show" }
             }
@@ -127,6 +132,9 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                 Ok(r) if r.rows.is_empty() => p.empty { "No conversions in this period." },
                 Ok(r) => {
                     p { strong { (r.conversions) } " conversions, revenue " strong { (format!("{:.2}", r.revenue)) " " (r.currency.as_deref().unwrap_or("")) } }
+                    @for (cur, v, n) in &r.not_converted {
+                        p.muted role="note" { (n) " conversions in " (cur) " (" (format!("{v:.2}")) " " (cur) ") count above but their revenue is not in these values: no exchange rate to " (r.currency.as_deref().unwrap_or("")) " is set (site settings → Revenue)." }
+                    }
                     table.data id="attribution" {
                         thead { tr { th { "" } @for md in m.models { th.num { (label(*md)) } } } }
                         tbody { @for row in &r.rows {

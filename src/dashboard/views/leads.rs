@@ -25,7 +25,7 @@ pub struct LeadRow {
     /// Conversions.
     pub conversions: usize,
     /// Revenue net of refunds.
-    pub revenue: f64,
+    pub revenue: String,
     /// Linked to a consenting visitor (has a journey).
     pub identified: bool,
     /// Score, when the site has scoring rules.
@@ -65,7 +65,7 @@ pub struct LeadProfile<'a> {
     /// Conversions.
     pub conversions: &'a [&'a Conversion],
     /// Revenue net of refunds.
-    pub revenue: f64,
+    pub revenue: String,
     /// Score, when the site has scoring rules.
     pub score: Option<Score>,
 }
@@ -112,7 +112,7 @@ pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], touching: Option<&s
                         tr {
                             td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.email.as_deref(), true)) } }
                             td { (fmt_time(r.first_ms)) } td { (fmt_time(r.last_ms)) }
-                            td.num { (r.conversions) } td.num { (format!("{:.2}", r.revenue)) }
+                            td.num { (r.conversions) } td.num { (r.revenue) }
                             td.score { (r.score.as_ref().map(score_text).unwrap_or_default()) }
                             td { (if r.identified { "across visits" } else { "none (not seen on the site)" }) }
                         }
@@ -135,7 +135,7 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
             (site_nav(m.site, "Leads"))
             section.card {
                 h2 { (who(m.id, m.email, m.may_see_pii)) }
-                p.muted { "First seen " (fmt_time(m.first_ms)) ". " (m.conversions.len()) " conversions, revenue " (format!("{:.2}", m.revenue)) "." }
+                p.muted { "First seen " (fmt_time(m.first_ms)) ". " (m.conversions.len()) " conversions" @if !m.revenue.is_empty() { ", revenue " (m.revenue) } "." }
                 @if let Some(s) = &m.score { p id="score" { "Score " (score_text(s)) } }
             }
             section.card {

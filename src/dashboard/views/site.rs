@@ -86,11 +86,13 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             p.muted { "Conversions over " (m.period) ". Choose a goal to see its sources." }
             table.data {
-                thead { tr { th { "Goal" } th.num { "Uniques" } th.num { "Total" } th.num { "Conversion rate" } th {} } }
+                @let with_revenue = m.rows.iter().any(|g| g.revenue.is_some());
+                thead { tr { th { "Goal" } th.num { "Uniques" } th.num { "Total" } th.num { "Conversion rate" } @if with_revenue { th.num { "Revenue" } } th {} } }
                 tbody { @for g in m.rows {
                     tr {
                         td { a href={ (base) "?goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
                         td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
+                        @if with_revenue { td.num { (g.revenue.as_deref().unwrap_or("")) } }
                         td { @if m.role.can_manage() {
                             form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm="Delete this goal?" {
                                 (csrf_field(csrf)) button.danger type="submit" { "Delete" }
@@ -196,6 +198,17 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                 form.inline method="post" action={ (base) "/lookback" } {
                     (csrf_field(csrf))
                     label { "Visits up to " input type="number" name="days" min="1" max="365" value=(site.lookback_days()); " days before a conversion are its touchpoints" }
+                    button type="submit" { "Save" }
+                }
+            }
+            section.card id="revenue" {
+                h2 { "Revenue" }
+                p.muted { "Revenue is kept in the currency it came in. Reports show it in the reporting currency (empty: the currency most purchases are in) and convert other currencies only at the rates given here — none are fetched; revenue without a rate is named beside the report, not summed." }
+                form.stack method="post" action={ (base) "/currency" } {
+                    (csrf_field(csrf))
+                    label { "Reporting currency " input type="text" name="currency" maxlength="3" size="4" placeholder="EUR" value=(site.reporting_currency.as_deref().unwrap_or("")); }
+                    label { "Exchange rates (units of the reporting currency per unit of each, e.g. " code { "USD=0.92, GBP=1.17" } ")"
+                        input type="text" name="rates" value=(site.exchange_rates.iter().map(|(c, r)| format!("{c}={r}")).collect::<Vec<_>>().join(", ")); }
                     button type="submit" { "Save" }
                 }
             }
