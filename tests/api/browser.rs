@@ -75,6 +75,12 @@ impl Browser {
     /// Binaries: `/usr/bin/chromium` and `/usr/bin/chromedriver`, overridable with the `CHROMIUM`
     /// and `CHROMEDRIVER` env vars. Set `BROWSER_VERBOSE` to see chromedriver's output.
     pub async fn start() -> anyhow::Result<Option<Browser>> {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Browser::start`], with `extra` Chromium flags after [`CHROMIUM_ARGS`]
+    /// (e.g. `--host-resolver-rules=MAP insecure.test 127.0.0.1`).
+    pub async fn start_with(extra: &[&str]) -> anyhow::Result<Option<Browser>> {
         let chromium = find_binary("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = find_binary("CHROMEDRIVER", "/usr/bin/chromedriver");
         let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -87,7 +93,11 @@ impl Browser {
         };
         let (driver, port) = spawn_driver(&chromedriver).await?;
 
-        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = CHROMIUM_ARGS
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
         args.push(format!(
             "--user-data-dir={}",
             driver.profile.path().display()

@@ -9,6 +9,7 @@ mod browser;
 mod classification;
 mod consent;
 mod consent_upgrade;
+mod consent_upgrade_ui;
 mod dashboard;
 mod deletion;
 mod engagement;
