@@ -186,7 +186,7 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 /// don't form UTF-8 keep their escape, upper-cased.
 #[must_use]
 pub fn percent_decode(s: &str, plus_as_space: bool) -> Cow<'_, str> {
-    if !s.contains('%') && !(plus_as_space && s.contains('+')) {
+    if !(s.contains('%') || plus_as_space && s.contains('+')) {
         return Cow::Borrowed(s);
     }
     let hex = |b: u8| char::from(b).to_digit(16);
@@ -334,7 +334,7 @@ fn card_at(c: &[char], i: usize) -> Option<Hit> {
     }
     let right_ok = c
         .get(j)
-        .is_none_or(|&n| !n.is_alphanumeric() && !(matches!(n, '.' | ',') && digit(c.get(j + 1))));
+        .is_none_or(|&n| !(n.is_alphanumeric() || matches!(n, '.' | ',') && digit(c.get(j + 1))));
     let card = right_ok
         && (13..=19).contains(&digits.len())
         && (2..=6).contains(&digits[0])
@@ -357,7 +357,7 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// One group of a phone-like span.
@@ -390,10 +390,10 @@ fn phone_at(c: &[char], i: usize) -> Option<Hit> {
     if !(first.is_ascii_digit() || matches!(first, '+' | '(' | '%')) {
         return None;
     }
-    if let Some(&p) = i.checked_sub(1).map(|j| &c[j]) {
-        if p.is_alphanumeric() || matches!(p, '-' | '.' | '_' | '@' | '+' | '%') {
-            return None;
-        }
+    if let Some(&p) = i.checked_sub(1).map(|j| &c[j])
+        && (p.is_alphanumeric() || matches!(p, '-' | '.' | '_' | '@' | '+' | '%'))
+    {
+        return None;
     }
     let mut k = i;
     let plus = if first == '+' {

@@ -107,6 +107,10 @@ struct State {
     strings: Interner,
     sessions: Sessionizer,
     last_evict_ms: u64,
+    /// Next string id after the last commit (for a fresh interner).
+    next_string: u32,
+    /// The string gate's generation the interner's cache is valid for.
+    strings_generation: u64,
 }
 
 impl State {
@@ -125,12 +129,24 @@ impl State {
                 tz.get(&s).copied().unwrap_or_default()
             }),
             last_evict_ms: now_ms,
+            next_string,
+            strings_generation: store.strings_guard().generation(),
         })
     }
 
     /// Applies and commits one batch; on failure reloads from the store so the
     /// in-memory state never runs ahead of what is on disk.
     fn commit(&mut self, events: &[&Enriched], metrics: &Metrics) -> Result<(), String> {
+        // Held from resolving the batch's string ids until they are committed,
+        // so a sweep of unused texts never deletes one in between (see
+        // `store::strings`).
+        let store = self.store.clone();
+        let mut gate = store.strings_guard();
+        if gate.generation() != self.strings_generation {
+            // Texts were deleted since the last batch: cached ids may name them.
+            self.strings = Interner::new(store.clone(), self.next_string, INTERNER_CACHE_MAX);
+            self.strings_generation = gate.generation();
+        }
         let applied = events
             .iter()
             .try_for_each(|e| self.sessions.apply(e, &mut self.strings));
@@ -143,6 +159,8 @@ impl State {
             .observe(started.elapsed().as_secs_f64());
         match res {
             Ok(()) => {
+                gate.committed(&batch);
+                self.next_string = batch.next_string_id;
                 #[allow(clippy::cast_precision_loss)]
                 metrics.batch_size.observe(events.len() as f64);
                 metrics
@@ -158,6 +176,7 @@ impl State {
             Err(e) => {
                 tracing::error!(error = %e, events = events.len(), "batch commit failed");
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+                drop(gate);
                 match Self::load(&self.store, now) {
                     Ok(fresh) => *self = fresh,
                     Err(e2) => tracing::error!(error = %e2, "reloading writer state failed"),

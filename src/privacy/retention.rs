@@ -1,8 +1,9 @@
 //! Retention: each site keeps visitor data for its retention (24 months at
 //! most), counted in whole local days. The purge deletes every person-data
 //! table's old rows (see `store::PersonTable`) in small batches, then the
-//! rollups of those days unless the site keeps anonymous aggregates, and
-//! leaves a receipt.
+//! rollups of those days unless the site keeps anonymous aggregates, then
+//! the interned texts nothing kept uses (`Store::sweep_strings`), and leaves
+//! a receipt.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -170,8 +171,15 @@ pub fn run(
             tracing::info!(what, name, "deleted {what} purged");
         }
     }
+    let purged = purge_all(store, instance_months, batch_rows, now_ms, false)?;
+    // Texts (paths, UTM values, properties...) that no kept visit or rollup
+    // uses any more go too, so "purged" holds for free text as well.
+    let texts = store.sweep_strings(None, batch_rows)?;
+    if texts > 0 {
+        tracing::info!(texts, "unused texts purged");
+    }
     let mut out = Vec::new();
-    for (site, r) in purge_all(store, instance_months, batch_rows, now_ms, false)? {
+    for (site, r) in purged {
         let json = serde_json::to_string(&r).unwrap_or_default();
         auth.audit(&[site.workspace], None, "purge", &json, now_ms)?;
         store.set_last_purge(site.id, &json)?;

@@ -29,6 +29,7 @@ mod salts;
 mod sealed;
 mod sessions;
 mod sites;
+mod strings;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -52,6 +53,7 @@ pub use rollups::{RollupRow, RollupSums};
 pub use sealed::{Resealer, SealedTable, Stored};
 pub use sessions::{Batch, EngagementPing, SessionAppend, SessionKey, VisitorUpgrade};
 pub use sites::Site;
+pub use strings::{SWEEP_BATCH, StringGate, StringsGuard, TEXT_ROLLUP_DIMS};
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
@@ -127,6 +129,8 @@ impl From<redb::DatabaseError> for StoreError {
 pub struct Store {
     db: Arc<Database>,
     path: Arc<Path>,
+    /// Sweeps of interned texts and the writer meet here (see `strings`).
+    strings: Arc<StringGate>,
 }
 
 impl Store {
@@ -162,6 +166,7 @@ impl Store {
         let store = Self {
             db: Arc::new(db),
             path: path.into(),
+            strings: Arc::default(),
         };
         store.migrate()?;
         Ok(store)

@@ -9,6 +9,7 @@ use super::{
     record::SessionRecord,
     rows::from_json,
     sites::decode_site,
+    strings::{SWEEP_BATCH, visit_ids},
     tables::{
         CONSENTED, CONSENTS, CONVERSIONS, DAY_VERSIONS, IDENTITIES, LEADS, ORDER_IDS, ROLLED_DAYS,
         ROLLUPS, SESSIONS, SITES,
@@ -19,13 +20,17 @@ use crate::domain::{SiteId, calendar::local_day};
 impl Store {
     /// Deletes every row tied to `who` on `site` in one transaction; the
     /// days of deleted visits lose their rollups (rebuilt by the next run).
+    /// Then the texts (paths, UTM values, properties...) that only the
+    /// deleted visits used are deleted too (see [`Store::sweep_strings`]).
     /// Returns rows deleted per table.
     ///
     /// # Errors
-    /// Storage errors; nothing is then deleted.
+    /// Storage errors; nothing is then deleted (or, when the texts' sweep
+    /// fails, the rows are deleted and the texts go with the next purge).
     pub fn erase_person(&self, site: SiteId, who: &PersonKeys) -> Result<RowCounts, StoreError> {
         let tx = self.db.begin_write()?;
         let mut counts = RowCounts::new();
+        let mut texts = rustc_hash::FxHashSet::default();
         {
             let tz = match tx.open_table(SITES)?.get(site.0)? {
                 Some(v) => decode_site(v.value())?.timezone,
@@ -39,13 +44,18 @@ impl Store {
                         tx.open_table(SESSIONS)?.retain_in(
                             (site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX),
                             |(_, start_ms, _), v| {
-                                let mine = SessionRecord::decode(v)
-                                    .is_ok_and(|r| who.visitors.contains(&r.visitor));
-                                if mine {
-                                    n += 1;
-                                    days.push(local_day(start_ms, tz));
-                                }
-                                !mine
+                                let Some(r) = SessionRecord::decode(v)
+                                    .ok()
+                                    .filter(|r| who.visitors.contains(&r.visitor))
+                                else {
+                                    return true;
+                                };
+                                n += 1;
+                                days.push(local_day(start_ms, tz));
+                                visit_ids(&r, &mut |id| {
+                                    texts.insert(id);
+                                });
+                                false
                             },
                         )?;
                         invalidate_days(&tx, site, &days)?;
@@ -127,6 +137,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.sweep_strings(Some(texts), SWEEP_BATCH)?;
         Ok(counts)
     }
 }

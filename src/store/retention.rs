@@ -2,18 +2,21 @@
 //! call is one short write transaction, so the ingest writer (which needs the
 //! same write lock) waits milliseconds, not the length of the purge.
 
+use std::collections::BTreeSet;
+
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::{
     ConsentEntry, Lead, LeadIdentity, Store, StoreError,
     person::PersonTable,
     rows::from_json,
+    sites::decode_site,
     tables::{
         CONSENTED, CONSENTS, CONVERSIONS, DAY_VERSIONS, IDENTITIES, LEADS, META, ORDER_IDS,
-        ROLLED_DAYS, ROLLUPS, SESSIONS,
+        ROLLED_DAYS, ROLLUPS, SESSIONS, SITES,
     },
 };
-use crate::domain::SiteId;
+use crate::domain::{SiteId, calendar::local_day};
 
 /// What a retention purge looks at on one site.
 #[derive(Debug, Clone, Copy)]
@@ -50,14 +53,20 @@ impl Store {
         let limit = if dry_run { usize::MAX } else { limit };
         let tx = self.db.begin_write()?;
         let n = match table {
-            PersonTable::Sessions => purge_timed(
-                &mut tx.open_table(SESSIONS)?,
-                s,
-                c.before_ms,
-                limit,
-                dry_run,
-                |_| Ok(false),
-            )?,
+            PersonTable::Sessions => {
+                let keys = purge_timed(
+                    &mut tx.open_table(SESSIONS)?,
+                    s,
+                    c.before_ms,
+                    limit,
+                    dry_run,
+                    |_| Ok(false),
+                )?;
+                if !dry_run {
+                    bump_day_versions(&tx, c.site, &keys)?;
+                }
+                keys.len()
+            }
             PersonTable::Conversions => purge_timed(
                 &mut tx.open_table(CONVERSIONS)?,
                 s,
@@ -65,7 +74,8 @@ impl Store {
                 limit,
                 dry_run,
                 |_| Ok(false),
-            )?,
+            )?
+            .len(),
             PersonTable::Consents => {
                 // The record of a consent still in force is its proof: kept
                 // for as long as the consent is.
@@ -82,6 +92,7 @@ impl Store {
                         Ok(in_force.get((s, subject.as_slice()))?.is_some())
                     },
                 )?
+                .len()
             }
             PersonTable::Consented => 0,
             PersonTable::OrderIds => {
@@ -208,7 +219,7 @@ type TimeTable<'t> = redb::Table<'t, (u32, u64, u64), &'static [u8]>;
 type IdTable<'t> = redb::Table<'t, (u32, &'static [u8]), &'static [u8]>;
 
 /// Up to `limit` rows of site `s` older than `before` that `keep` doesn't
-/// spare; deleted unless `dry_run`. Returns how many.
+/// spare; deleted unless `dry_run`. Returns their keys.
 fn purge_timed(
     t: &mut TimeTable<'_>,
     s: u32,
@@ -216,7 +227,7 @@ fn purge_timed(
     limit: usize,
     dry_run: bool,
     mut keep: impl FnMut(&[u8]) -> Result<bool, StoreError>,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<(u32, u64, u64)>, StoreError> {
     let mut keys = Vec::new();
     for row in t.range((s, 0, 0)..(s, before, 0))? {
         let (k, v) = row?;
@@ -232,7 +243,32 @@ fn purge_timed(
             t.remove(k)?;
         }
     }
-    Ok(keys.len())
+    Ok(keys)
+}
+
+/// The days of purged visits changed: a rollup built from them before the
+/// purge must not be stored after it (it would bring back rows, and the ids
+/// of texts a sweep may be deleting; see `strings`).
+fn bump_day_versions(
+    tx: &redb::WriteTransaction,
+    site: SiteId,
+    keys: &[(u32, u64, u64)],
+) -> Result<(), StoreError> {
+    let Some(tz) = tx
+        .open_table(SITES)?
+        .get(site.0)?
+        .map(|v| decode_site(v.value()).map(|s| s.timezone))
+        .transpose()?
+    else {
+        return Ok(());
+    };
+    let days: BTreeSet<u32> = keys.iter().map(|k| local_day(k.1, tz)).collect();
+    let mut versions = tx.open_table(DAY_VERSIONS)?;
+    for d in days {
+        let v = versions.get((site.0, d))?.map_or(0, |v| v.value());
+        versions.insert((site.0, d), v + 1)?;
+    }
+    Ok(())
 }
 
 /// Up to `limit` JSON rows of site `s` last seen before `before`; deleted

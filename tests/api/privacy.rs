@@ -309,3 +309,127 @@ async fn no_email_phone_or_card_in_free_text_reaches_the_data_dir() {
         );
     }
 }
+
+/// Every byte of the data dir once the store is compacted (the store is
+/// copy-on-write: deleted rows stay in free pages until compaction drops them).
+fn compacted_bytes(dir: &Path) -> Vec<u8> {
+    let mut store = touchpoint::store::Store::open(dir).unwrap();
+    while store.compact().unwrap() {}
+    drop(store);
+    all_bytes(dir)
+}
+
+/// The visitor hash of the visit whose first page is `path`.
+fn visitor_of(app: &crate::helpers::TestApp, path: &str) -> u64 {
+    let id = app
+        .state
+        .store
+        .read()
+        .unwrap()
+        .string_id(path)
+        .unwrap()
+        .expect("the page was stored");
+    let visits = app.state.store.sessions_since(0).unwrap();
+    visits
+        .iter()
+        .find(|(_, r)| r.entry_path() == id)
+        .map(|(_, r)| r.visitor)
+        .expect("a visit of the page")
+}
+
+/// An erasure deletes the texts only the erased visitor used (their unique
+/// page, campaign and property value), and a retention purge those of the
+/// visits it deletes: neither leaves them anywhere in the data dir, while the
+/// texts of kept visits stay.
+#[tokio::test]
+async fn an_erasure_and_a_purge_leave_no_text_of_the_person_behind() {
+    use touchpoint::{domain::SiteId, privacy::retention, store::PersonKeys};
+
+    let app = spawn_app_with(&[]).await;
+    let day = 24 * 60 * crate::helpers::MIN;
+    let event = |u: &str, p: serde_json::Value| json!({"n": "Download", "u": u, "d": "example.com", "p": p});
+    // Carol on day 0, to be purged 25 months later.
+    app.pageview("/only-carol-visits-this-page-xyz", CHROME, "203.0.113.3")
+        .await;
+    app.clock.set_ms(crate::helpers::T0 + 800 * day);
+    // Ann and Bob 800 days later: Ann is erased, Bob stays.
+    app.pageview(
+        "/only-ann-visits-this-page-xyz?utm_campaign=ann-only-campaign-xyz",
+        CHROME,
+        "203.0.113.1",
+    )
+    .await;
+    app.event(
+        event(
+            "https://example.com/only-ann-visits-this-page-xyz",
+            json!({"file": "ann-only-prop-value-xyz"}),
+        ),
+        CHROME,
+        "203.0.113.1",
+    )
+    .await;
+    app.pageview("/bob-stays-xyz", IPHONE, "203.0.113.2").await;
+
+    let ann = visitor_of(&app, "/only-ann-visits-this-page-xyz");
+    let keys = PersonKeys {
+        visitors: vec![ann],
+        ..PersonKeys::default()
+    };
+    let rows = app.state.store.erase_person(SiteId(1), &keys).unwrap();
+    assert_eq!(rows[&touchpoint::store::PersonTable::Sessions], 1);
+    let receipts =
+        retention::run(&app.state.auth, &app.state.store, 24, 2, app.clock.now_ms()).unwrap();
+    let r = receipts.iter().find(|r| r.site == "example.com").unwrap();
+    assert_eq!(
+        r.rows[&touchpoint::store::PersonTable::Sessions],
+        1,
+        "Carol"
+    );
+
+    let dir = app.stop().await;
+    let bytes = compacted_bytes(dir.path());
+    assert!(
+        contains(&bytes, b"/bob-stays-xyz"),
+        "kept visits keep their texts"
+    );
+    for gone in [
+        "/only-ann-visits-this-page-xyz",
+        "ann-only-campaign-xyz",
+        "ann-only-prop-value-xyz",
+        "/only-carol-visits-this-page-xyz",
+    ] {
+        assert!(!contains(&bytes, gone.as_bytes()), "{gone} in the data dir");
+    }
+}
+
+/// The writer caches text ids across batches. After an erasure's sweep
+/// deleted a text it had cached, the next visit of that page must intern it
+/// anew, not reuse the deleted id (which would read as no page at all).
+#[tokio::test]
+async fn a_text_swept_while_the_writer_had_it_cached_is_interned_again() {
+    use touchpoint::{domain::SiteId, store::PersonKeys};
+
+    let app = spawn_app_with(&[]).await;
+    let page = "/visited-before-and-after-an-erasure";
+    app.pageview(page, CHROME, "203.0.113.1").await;
+    let keys = PersonKeys {
+        visitors: vec![visitor_of(&app, page)],
+        ..PersonKeys::default()
+    };
+    app.state.store.erase_person(SiteId(1), &keys).unwrap();
+    assert_eq!(
+        app.state.store.read().unwrap().string_id(page).unwrap(),
+        None,
+        "the erasure's sweep deleted the text"
+    );
+    app.pageview(page, IPHONE, "203.0.113.2").await;
+    let rows = app
+        .results(json!({"site_id": "example.com", "metrics": ["visitors"],
+            "date_range": "day", "dimensions": ["event:page"]}))
+        .await;
+    assert_eq!(
+        rows,
+        vec![json!({"dimensions": [page], "metrics": [1]})],
+        "the page has its text"
+    );
+}
