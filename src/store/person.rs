@@ -102,8 +102,8 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("sites_v1", TableClass::Operational),
     ("site_domains_v1", TableClass::Operational),
     ("api_keys_v1", TableClass::Operational),
-    // Interned texts of paths, referrers, UTM and property values. A site
-    // that puts personal data in those puts it here; see the README.
+    // Interned texts of paths, referrers, UTM and property values: redacted
+    // at ingest (domain::text), swept after purges and erasures (strings.rs).
     ("strings_v1", TableClass::Operational),
     ("string_ids_v1", TableClass::Operational),
     ("salts_v1", TableClass::Operational),
