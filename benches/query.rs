@@ -6,9 +6,14 @@ mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use support::query;
-use touchpoint::stats::{
-    self,
-    query::{Dimension, Filter, Op, Query},
+use touchpoint::{
+    domain::{SiteId, calendar::local_day},
+    ingest::visitor::DAY_MS,
+    stats::{
+        self,
+        query::{Dimension, Filter, Op, Query},
+    },
+    store::{Batch, VisitorUpgrade},
 };
 
 fn bench(c: &mut Criterion) {
@@ -58,6 +63,31 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    // What an accept costs the writer in `cookieless-until-consent` mode: one
+    // transaction that looks through the salt day's visits for the visitor's
+    // cookieless ones (here none match, the scan is the cost) and marks the
+    // day's rollup stale. The last day is never rolled up, so the cached store
+    // is unchanged by it.
+    let since_ms = support::START_MS + (support::DAYS - 1) * DAY_MS;
+    let day = local_day(since_ms, Default::default());
+    g.bench_function("consent_upgrade_commit_one_day", |b| {
+        b.iter(|| {
+            let (next_string_id, next_session_id) = store.writer_counters().unwrap();
+            let batch = Batch {
+                upgrades: vec![VisitorUpgrade {
+                    site: SiteId(1),
+                    from: vec![u64::MAX - 1],
+                    to: u64::MAX - 2,
+                    since_ms,
+                    days: day..=day,
+                }],
+                next_session_id,
+                next_string_id,
+                ..Batch::default()
+            };
+            store.commit_batch(&batch).unwrap();
+        });
+    });
     g.finish();
 }
 

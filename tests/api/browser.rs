@@ -70,26 +70,24 @@ fn find_binary(var: &str, default: &str) -> Option<PathBuf> {
 
 impl Browser {
     /// Starts chromedriver on a free port and a fresh headless Chromium session.
-    /// Returns Ok(None) when chromium/chromedriver are not installed AND the env var CI is unset (caller prints a skip notice); returns an Err when they are missing and CI is set.
+    /// Fails when chromium/chromedriver are not installed: a browser test that
+    /// can't run is a failure, never a silent pass (`.ci/run` installs them).
     ///
     /// Binaries: `/usr/bin/chromium` and `/usr/bin/chromedriver`, overridable with the `CHROMIUM`
     /// and `CHROMEDRIVER` env vars. Set `BROWSER_VERBOSE` to see chromedriver's output.
-    pub async fn start() -> anyhow::Result<Option<Browser>> {
+    pub async fn start() -> anyhow::Result<Browser> {
         Self::start_with(&[]).await
     }
 
     /// As [`Browser::start`], with `extra` Chromium flags after [`CHROMIUM_ARGS`]
     /// (e.g. `--host-resolver-rules=MAP insecure.test 127.0.0.1`).
-    pub async fn start_with(extra: &[&str]) -> anyhow::Result<Option<Browser>> {
+    pub async fn start_with(extra: &[&str]) -> anyhow::Result<Browser> {
         let chromium = find_binary("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = find_binary("CHROMEDRIVER", "/usr/bin/chromedriver");
         let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-            if std::env::var_os("CI").is_some() {
-                bail!(
-                    "chromium/chromedriver not found (apt-get install chromium chromium-driver, or set CHROMIUM/CHROMEDRIVER)"
-                );
-            }
-            return Ok(None);
+            bail!(
+                "chromium/chromedriver not found (apt-get install chromium chromium-driver, or set CHROMIUM/CHROMEDRIVER)"
+            );
         };
         let (driver, port) = spawn_driver(&chromedriver).await?;
 
@@ -116,7 +114,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("creating a chromedriver session")?; // on error `driver` is dropped = killed
-        Ok(Some(Browser { client, driver }))
+        Ok(Browser { client, driver })
     }
 
     /// Saves a PNG screenshot of the current page to `target/screenshots/NAME.png` (creating the dir, path relative to CARGO_MANIFEST_DIR or the current dir), returns the path.

@@ -57,10 +57,9 @@ fn lead_query(dim: &str) -> Value {
 
 #[tokio::test]
 async fn accepting_the_banner_mid_visit_keeps_one_visitor_one_visit_and_the_landings_campaign() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let banner = format!(
@@ -214,13 +213,9 @@ async fn accepting_the_banner_mid_visit_keeps_one_visitor_one_visit_and_the_land
 #[tokio::test]
 async fn identify_on_a_plain_http_page_sends_nothing_and_warns() {
     // A name that is not localhost: Chromium treats the page as insecure.
-    let Some(browser) = Browser::start_with(&["--host-resolver-rules=MAP insecure.test 127.0.0.1"])
+    let browser = Browser::start_with(&["--host-resolver-rules=MAP insecure.test 127.0.0.1"])
         .await
-        .expect("browser starts")
-    else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let site = site_with(

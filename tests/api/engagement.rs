@@ -136,10 +136,9 @@ async fn a_ping_goes_to_the_latest_view_of_its_page() {
 
 #[tokio::test]
 async fn the_extras_script_reports_time_and_scroll_on_spa_navigation_and_page_hide() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     let head = format!(
         r#"<script defer src="{}/js/tp-extras.js" data-engagement></script>"#,

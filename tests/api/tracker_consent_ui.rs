@@ -26,10 +26,9 @@ fn digest(s: &str) -> String {
 
 #[tokio::test]
 async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_digests() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     app.edit_site(|s| {
         s.consent_mode = ConsentMode::Require;
@@ -222,10 +221,9 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
 
 #[tokio::test]
 async fn global_privacy_control_is_a_decline_that_an_accept_cannot_override() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let gpc =
@@ -278,10 +276,9 @@ async fn global_privacy_control_is_a_decline_that_an_accept_cannot_override() {
 
 #[tokio::test]
 async fn a_decision_counts_only_for_the_policy_version_it_was_made_under() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::Require);
     let banner = format!(

@@ -163,10 +163,9 @@ pub(crate) async fn js(c: &Client, code: &str) {
 
 #[tokio::test]
 async fn the_tracker_counts_pageviews_spa_navigation_events_and_purchases_and_retries_once() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     let site = site(&app.url).await;
     let c = &browser.client;
@@ -284,10 +283,9 @@ async fn the_tracker_counts_pageviews_spa_navigation_events_and_purchases_and_re
 
 #[tokio::test]
 async fn extras_count_outbound_links_and_file_downloads_only() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     let head = format!(
         r#"<script defer src="{}/js/tp-extras.js" data-outbound data-downloads=""></script>"#,
@@ -336,10 +334,9 @@ async fn extras_count_outbound_links_and_file_downloads_only() {
 
 #[tokio::test]
 async fn hash_routed_apps_count_fragment_changes_when_asked() {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!("SKIPPED: chromium/chromedriver not installed");
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     let site = site_with(&app.url, "tp.js", " data-hash", "", "").await;
     let c = &browser.client;

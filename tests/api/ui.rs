@@ -127,12 +127,9 @@ async fn click(c: &Client, css: &str) {
 #[tokio::test]
 async fn dashboard_in_chromium_filters_by_source_and_changes_period_with_numbers_matching_the_api()
 {
-    let Some(browser) = Browser::start().await.expect("browser starts") else {
-        eprintln!(
-            "SKIPPED: chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
-        );
-        return;
-    };
+    let browser = Browser::start()
+        .await
+        .expect("browser starts (needs chromium and chromium-driver: .ci/run installs them)");
     let app = spawn_app().await;
     seed(&app).await;
     app.user(
