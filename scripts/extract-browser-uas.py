@@ -7,13 +7,14 @@ A user agent is kept when uap-core (Touchpoint's embedded assets/uap/regexes.jso
 names a browser family for it (the BROWSERS list below: browsers and the in-app
 browsers of social apps, where people read pages) and not a "Spider" device.
 Left out by hand, after review: user agents of that shape that are automated
-(BOTS_IN_BROWSER_CLOTHES, each with what it is).
+(BOTS_IN_BROWSER_CLOTHES: regexes, each with what it matches).
 
 Usage (from the repository root; a bare clone works too):
   scripts/extract-browser-uas.py UAP_CORE_CLONE > tests/fixtures/ua/browsers.txt
 Needs: pip install ua-parser pyyaml
 """
 
+import re
 import subprocess
 import sys
 
@@ -54,6 +55,15 @@ BOTS_IN_BROWSER_CLOTHES = {
     "RuxitSynthetic": "Dynatrace synthetic monitoring",
     "Google-InspectionTool": "Google Search Console's URL inspection",
     "Google Web Preview": "Google's page preview renderer",
+    # uap-core names the "Pinterest" family for it, but it is Pinterest's crawler:
+    # isbot's bot fixtures list this very string, crawler-user-agents lists
+    # "Pinterest/0.2 (+http://www.pinterest.com/bot.html)".
+    r"^Pinterest/0\.2 \(\+https?://": "Pinterest's crawler",
+    # Not the in-app browser (that one starts "Mozilla/5.0 (iPhone; ..." and
+    # stays): the app's own HTTP client, seen fetching pages from phones, most
+    # likely for link previews (browscap/browscap#1532). No web view, so no
+    # tracker script runs under it; isbot lists it ("^snapchat").
+    r"^Snapchat/": "the Snapchat app's HTTP client (link previews)",
 }
 
 
@@ -75,7 +85,7 @@ def main() -> None:
                 continue
             if device is not None and device.family == "Spider":
                 continue
-            if any(marker in ua for marker in BOTS_IN_BROWSER_CLOTHES):
+            if any(re.search(marker, ua) for marker in BOTS_IN_BROWSER_CLOTHES):
                 continue
             seen.add(ua)
             print(ua)

@@ -8,8 +8,9 @@
 //! Parsing uses uap-core's regexes (embedded at build time from
 //! `assets/uap/regexes.json`) through the `ua-parser` crate, and bot detection
 //! uses the `isbot` crate's list, the `crawler-user-agents` list (embedded
-//! from `assets/crawlers/`, see [`crawlers`]) and a few extra markers (see
-//! [`UaClassifier::classify`] for the full rule).
+//! from `assets/crawlers/`, see [`crawlers`]), uap-core's "Spider" device
+//! rules and a few extra markers (see [`UaClassifier::classify`] for the full
+//! rule).
 
 mod crawlers;
 mod names;
@@ -20,7 +21,7 @@ use names::{
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// uap-core's `regexes.yaml` converted to JSON. Embedded so the binary needs no
 /// data files at run time; `'static` because `ua_parser::Regexes` borrows from it.
@@ -53,6 +54,19 @@ const AUTOMATION_MARKERS: [&str; 7] = [
     "selenium",
     "webdriver",
 ];
+
+/// Tokens of real browsers' user agents that a pattern of the `isbot` list
+/// mistakes for a bot, each with the browser and the pattern. A user agent
+/// holding one is checked against `isbot` with the token removed, so any other
+/// bot marker in it still counts. Found by the test against uap-core's browser
+/// user agents (`tests/fixtures/ua/`); keep each one an exact token.
+const ISBOT_EXCEPTIONS: &[(&str, &str)] = &[(
+    "GT-S5830 - Forum: http://forumgalaxyace.fora24.pl",
+    "a Samsung Galaxy Ace custom ROM (\"WP7 by maniaczek1111\") names its forum in the \
+     device model of its stock Android browser's user agent: \"Linux; U; Android WP7; \
+     de-de; GT-S5830 - Forum: http://forumgalaxyace.fora24.pl Build/GRWK74\"; isbot's \
+     `http[s]?://` (crawlers link their info page) matches the address",
+)];
 
 /// Longest family / version string kept. Some uap parsers capture product
 /// tokens from the UA itself; capping them bounds what one request can make us
@@ -178,7 +192,12 @@ impl UaVerdict {
 /// Compiled parser + bot list; build once (it takes ~100 ms), share via Arc;
 /// Send + Sync.
 pub struct UaClassifier {
+    /// uap-core's browser and OS rules, and the few device rules that decide
+    /// the device class or a crawler ([`CLASS_FAMILIES`]).
     parser: ua_parser::Extractor<'static>,
+    /// uap-core's device rules in uap-core's order, up to its last "Spider"
+    /// rule; compiled on first use (see [`UaClassifier::is_spider`]).
+    spider_rules: OnceLock<ua_parser::device::Extractor<'static>>,
     bots: isbot::Bots,
     /// The `crawler-user-agents` patterns, one set.
     crawlers: regex::RegexSet,
@@ -220,7 +239,11 @@ impl UaClassifier {
             .expect("embedded assets/uap/regexes.json is not valid uap-core JSON");
         // Only device families that decide bot or device class are kept: the
         // brand/model rules are two thirds of uap-core and ~20 MB compiled, and
-        // Touchpoint never reports a device model.
+        // Touchpoint never reports a device model. Without the brand rules
+        // before it, uap-core's catch-all "Spider" rule claims phones and TVs
+        // those rules name first ("CUBOT ONE", "LG Vortex", "YahooMobile/1.0
+        // (...; htc_bliss ...)"), so its verdict is confirmed in uap-core's
+        // full order ([`UaClassifier::is_spider`]).
         regexes.device_parsers.retain(|p| {
             p.device_replacement
                 .as_deref()
@@ -230,6 +253,7 @@ impl UaClassifier {
             .expect("embedded assets/uap/regexes.json does not compile");
         UaClassifier {
             parser,
+            spider_rules: OnceLock::new(),
             bots: isbot::Bots::default(),
             crawlers: crawlers::compile(),
             cache: Mutex::new(HashMap::new()),
@@ -245,10 +269,12 @@ impl UaClassifier {
     /// 3. contains an automation marker (`HeadlessChrome`, `PhantomJS`,
     ///    Lighthouse, puppeteer, Playwright, Selenium, webdriver;
     ///    case-insensitive);
-    /// 4. matches the `isbot` list (crawlers, curl, python-requests, ...);
+    /// 4. matches the `isbot` list (crawlers, curl, python-requests, ...),
+    ///    but for the browser tokens of [`ISBOT_EXCEPTIONS`];
     /// 5. matches a pattern of the `crawler-user-agents` list (AI agents,
     ///    uptime monitors, scanners, HTTP clients `isbot` misses);
-    /// 6. uap-core classifies the device as "Spider".
+    /// 6. uap-core classifies the device as "Spider" (its device rules in its
+    ///    order, first match wins).
     ///
     /// Everything else is a human; browser / OS names it cannot identify are
     /// "" rather than a reason to drop the visit.
@@ -302,13 +328,19 @@ impl UaClassifier {
         if AUTOMATION_MARKERS.iter().any(|m| lower.contains(m)) {
             return UaVerdict::Bot;
         }
-        if self.bots.is_bot(ua) || self.crawlers.is_match(ua) {
+        if self.is_isbot(ua) || self.crawlers.is_match(ua) {
             return UaVerdict::Bot;
         }
         let dev = self.parser.dev.extract(ua);
-        let dev_family = dev.as_ref().map_or("", |d| d.device.as_ref());
+        let mut dev_family = dev.as_ref().map_or("", |d| d.device.as_ref());
         if dev_family == "Spider" {
-            return UaVerdict::Bot;
+            if self.is_spider(ua) {
+                return UaVerdict::Bot;
+            }
+            // A brand rule names the device first: none of the families
+            // `device_class` looks at (those rules are all kept), so the
+            // class comes from the UA's tokens.
+            dev_family = "";
         }
         let (browser, browser_version) = match self.parser.ua.extract(ua) {
             Some(v) => {
@@ -339,6 +371,65 @@ impl UaClassifier {
             device,
         })
     }
+
+    /// Rule 4: the `isbot` list, where what matches is not only the token of
+    /// an [`ISBOT_EXCEPTIONS`] browser.
+    fn is_isbot(&self, ua: &str) -> bool {
+        if !self.bots.is_bot(ua) {
+            return false;
+        }
+        match ISBOT_EXCEPTIONS
+            .iter()
+            .find(|(token, _)| ua.contains(token))
+        {
+            Some((token, _)) => self.bots.is_bot(&ua.replace(token, " ")),
+            None => true,
+        }
+    }
+
+    /// Rule 6, asked once the kept device rules named a "Spider": whether
+    /// uap-core's own first match is a "Spider" rule. The kept rules include
+    /// every "Spider" rule, so when they name none, uap-core names none either;
+    /// when they do, a brand rule before it in uap-core's order may still win
+    /// (its catch-all "Spider" rule comes after almost all brand rules, and
+    /// matches "vortex", "yahoo", "Daum" within a UA's first hundred
+    /// characters).
+    ///
+    /// Those rules are compiled on the first such user agent (~17 MB, ~0.7 s
+    /// in a debug build): most crawlers are dropped by the lists before this
+    /// rule, so a server may never need them.
+    fn is_spider(&self, ua: &str) -> bool {
+        self.spider_rules
+            .get_or_init(compile_spider_rules)
+            .extract(ua)
+            .is_some_and(|d| d.device == "Spider")
+    }
+}
+
+/// uap-core's device rules from the first through its last "Spider" rule, in
+/// its order (see [`UaClassifier::is_spider`]).
+///
+/// # Panics
+/// Only if the embedded `regexes.json` is corrupt or holds a regex the parser
+/// rejects: a build defect, caught by this module's tests.
+fn compile_spider_rules() -> ua_parser::device::Extractor<'static> {
+    #[derive(serde::Deserialize)]
+    struct DeviceRules {
+        device_parsers: Vec<ua_parser::device::Parser<'static>>,
+    }
+    let mut rules: DeviceRules = serde_json::from_str(RAW_REGEXES)
+        .expect("embedded assets/uap/regexes.json is not valid uap-core JSON");
+    let last_spider = rules
+        .device_parsers
+        .iter()
+        .rposition(|p| p.device_replacement.as_deref() == Some("Spider"))
+        .map_or(0, |i| i + 1);
+    rules.device_parsers.truncate(last_spider);
+    ua_parser::device::Builder::new()
+        .push_all(rules.device_parsers)
+        .expect("embedded assets/uap/regexes.json does not compile")
+        .build()
+        .expect("embedded assets/uap/regexes.json does not compile")
 }
 
 #[cfg(test)]

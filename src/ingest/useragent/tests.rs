@@ -293,9 +293,8 @@ fn the_crawler_lists_examples_are_bots() {
 }
 
 #[test]
-fn the_crawler_list_drops_no_real_browser() {
+fn no_real_browser_is_dropped() {
     let c = classifier();
-    let isbot_alone = isbot::Bots::default();
     let browsers = real_browsers();
     assert!(browsers.len() > 10_000, "{}", browsers.len());
     let by_list: Vec<&str> = browsers
@@ -310,20 +309,84 @@ fn the_crawler_list_drops_no_real_browser() {
         browsers.len(),
         by_list.join("\n")
     );
-    // For information: what the other rules drop of them.
-    let dropped: Vec<&String> = browsers
+    let dropped: Vec<String> = browsers
         .iter()
         .filter(|ua| c.classify_uncached(ua).is_bot())
+        .map(|ua| {
+            let rule = if c.is_isbot(ua) {
+                "isbot"
+            } else if c
+                .parser
+                .dev
+                .extract(ua)
+                .is_some_and(|d| d.device == "Spider")
+            {
+                "uap-core's Spider rule"
+            } else {
+                "shape or automation marker"
+            };
+            format!("  {rule}: {ua}")
+        })
         .collect();
-    let by_isbot = dropped.iter().filter(|ua| isbot_alone.is_bot(ua)).count();
-    println!(
-        "{} real browsers: the crawler list drops none; the other rules drop {} ({by_isbot} by isbot, {} by uap-core's \"Spider\" device rule or the shape rules)",
-        browsers.len(),
+    assert!(
+        dropped.is_empty(),
+        "{} of {} real browsers dropped as bots:\n{}",
         dropped.len(),
-        dropped.len() - by_isbot
+        browsers.len(),
+        dropped.join("\n")
     );
-    for ua in dropped {
-        println!("  dropped: {ua}");
+}
+
+#[test]
+fn each_isbot_exception_is_needed_and_narrow() {
+    let c = classifier();
+    let isbot_alone = isbot::Bots::default();
+    let browsers = real_browsers();
+    for (token, why) in ISBOT_EXCEPTIONS {
+        let with_token: Vec<&String> = browsers.iter().filter(|b| b.contains(token)).collect();
+        assert!(
+            !with_token.is_empty(),
+            "{token:?} ({why}) is in no browser of the fixture"
+        );
+        assert!(
+            with_token.iter().any(|b| isbot_alone.is_bot(b)),
+            "isbot no longer matches {token:?}: drop it from ISBOT_EXCEPTIONS"
+        );
+        // The token excuses only itself: other bot markers still count.
+        for ua in [
+            format!("Mozilla/5.0 (compatible; Examplebot/1.0; {token})"),
+            format!("curl/8.5.0 {token}"),
+            format!("{token} https://example.com/crawler.html"),
+        ] {
+            assert!(c.classify_uncached(&ua).is_bot(), "{ua}");
+        }
+    }
+}
+
+#[test]
+fn uap_spider_rule_keeps_its_order() {
+    let c = classifier();
+    // Brand rules come before uap-core's catch-all "Spider" rule: its "vortex"
+    // and "yahoo" don't make these phones crawlers.
+    for ua in [
+        "Mozilla/5.0 (Linux; U; Android 2.2; en-us; LG Vortex Build/FRF91) AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1",
+        "YahooMobile/1.0 (mail; 1.4.5.12736); (Linux; U; Android 2.2.1; htc_buzz Build/FROYO);",
+    ] {
+        assert_eq!(
+            c.classify_uncached(ua).info().map(|i| i.device),
+            Some(Device::Mobile),
+            "{ua}"
+        );
+    }
+    // Where no brand rule comes first, the "Spider" rules still drop what
+    // neither list names (made-up user agents).
+    for ua in [
+        "Mozilla/5.0 (Windows NT 10.0) Examplevortex/1.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) ZooShot/1.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Riddler/2.0",
+    ] {
+        assert!(!c.is_isbot(ua) && !c.crawlers.is_match(ua), "{ua}");
+        assert!(c.classify_uncached(ua).is_bot(), "{ua}");
     }
 }
 
