@@ -298,6 +298,9 @@ fn visit(
             matched.resize(rec.events.len(), true);
         }
     }
+    // Events picked by name count in a page breakdown where they happened
+    // (Plausible's pages of a goal); otherwise pages count pageviews only.
+    let pages_of_events = filter.is_some_and(|f| f.names_events);
     let bounce = u64::from(rec.is_bounce());
     let duration = rec.duration_ms();
     for g in groupings.iter_mut() {
@@ -311,7 +314,7 @@ fn visit(
         }
         if g.event_level {
             for (e, _) in rec.events.iter().zip(matched.iter()).filter(|(_, m)| **m) {
-                if g.dims.contains(&Dimension::Page) && !e.pageview {
+                if g.dims.contains(&Dimension::Page) && !e.pageview && !pages_of_events {
                     continue;
                 }
                 let mut k = key;

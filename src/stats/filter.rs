@@ -93,6 +93,9 @@ pub struct Compiled<'t> {
     pub has_event_leaf: bool,
     /// False when the filter can be decided from a visit's attributes alone.
     pub needs_events: bool,
+    /// True when some leaf compares event names: the events it picks count
+    /// in a page breakdown (where they happened) even if not pageviews.
+    pub names_events: bool,
 }
 
 /// A filter that can't be compiled.
@@ -171,6 +174,7 @@ impl<'t> Compiled<'t> {
             texts,
             has_event_leaf: f.has_event_leaf(),
             needs_events: f.needs_events(),
+            names_events: f.mentions(&Dimension::Name),
         })
     }
 

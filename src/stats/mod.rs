@@ -6,6 +6,7 @@ pub mod engine;
 pub mod filter;
 pub mod funnel;
 pub mod period;
+pub mod props;
 pub mod query;
 pub mod realtime;
 pub mod rollup;

@@ -1,16 +1,17 @@
 //! Goals as numbers: what completes each, conversions and rates over a
-//! period, and a goal's conversions by source. Pure functions over a snapshot.
+//! period (the goals page's table), and a goal's conversions by source.
+//! Pure functions over a snapshot.
 
 use chrono::NaiveDate;
 
 use super::{
     params::ViewState,
-    report::{Ask, int},
+    report::{Ask, int, name_counts, next},
 };
 use crate::{
     domain::calendar::dates_to_ms,
     stats::{
-        self, StatsError,
+        self, StatsError, Value,
         query::{Dimension, Direction, Filter, Metric, Op, OrderKey, Query},
     },
     store::{Goal, GoalKind, ReadView, Site},
@@ -37,16 +38,27 @@ pub fn goal_name(g: &Goal) -> String {
     g.name()
 }
 
-/// The filter leaf that matches a goal's completions.
+/// The filter that matches a goal's completions: its custom events, or the
+/// pageviews (not other events) of its pages.
 #[must_use]
 pub fn goal_filter(g: &Goal) -> Filter {
     match &g.kind {
         GoalKind::Event(n) => leaf(Op::Is, Dimension::Name, n.clone()),
         GoalKind::Page(p) => {
             let re = crate::stats::filter::page_pattern(p);
-            leaf(Op::Matches, Dimension::Page, re)
+            Filter::And(vec![
+                leaf(Op::Matches, Dimension::Page, re),
+                leaf(Op::Is, Dimension::Name, "pageview".into()),
+            ])
         }
     }
+}
+
+/// True when `state` filters by `g` (by its name, or by its event's name).
+#[must_use]
+pub fn selected(state: &ViewState, g: &Goal) -> bool {
+    state.has_filter(super::params::GOAL_KEY, &g.name())
+        || matches!(&g.kind, GoalKind::Event(n) if state.has_filter("event", n))
 }
 
 fn leaf(op: Op, dim: Dimension, v: String) -> Filter {
@@ -87,17 +99,11 @@ pub(super) fn goal_rows(
                     .map_or((0, 0), |r| (int(r.metrics.first()), int(r.metrics.get(1))))
             }
         };
-        #[allow(clippy::cast_precision_loss)]
-        let rate = if total == 0 {
-            0.0
-        } else {
-            (visitors as f64 / total as f64 * 1000.0).round() / 10.0
-        };
         rows.push(GoalRow {
             goal: g.clone(),
             visitors,
             events,
-            rate,
+            rate: rate(visitors, total),
             revenue: None,
         });
     }
@@ -105,13 +111,67 @@ pub(super) fn goal_rows(
     Ok(rows)
 }
 
-/// A goal's conversions by source: (source, converted visitors, visitors, rate %).
+/// Just the goal conversions of a period (the goals page): the total and the
+/// by-name breakdown in one batch, then a pass per page goal.
+///
+/// # Errors
+/// Query errors.
+pub fn goals_only(
+    view: &ReadView,
+    site: &Site,
+    goals: &[Goal],
+    state: &ViewState,
+    today: NaiveDate,
+) -> Result<Vec<GoalRow>, StatsError> {
+    let ask = Ask::new(view, site, state.stats_filter_with(goals));
+    let range = state.range(today);
+    let qs = [
+        ask.query(range, vec![Metric::Visitors], Vec::new(), None, 1),
+        ask.query(
+            range,
+            vec![Metric::Visitors, Metric::Events],
+            vec![Dimension::Name],
+            None,
+            10_000,
+        ),
+        // Revenue scans events (rollups don't keep it): the goals page only.
+        ask.query(
+            range,
+            vec![Metric::TotalRevenue],
+            vec![Dimension::Name],
+            None,
+            10_000,
+        ),
+    ];
+    let mut out = stats::run_many(view, &qs)?.into_iter();
+    let (totals, names, revenue) = (next(&mut out)?, next(&mut out)?, next(&mut out)?);
+    let named = name_counts(&names);
+    let total = totals.rows.first().map_or(0, |r| int(r.metrics.first()));
+    let mut rows = goal_rows(&ask, range, goals, &named, total)?;
+    for row in &mut rows {
+        if let GoalKind::Event(name) = &row.goal.kind {
+            row.revenue = revenue
+                .rows
+                .iter()
+                .find(|r| &r.dimensions[0] == name)
+                .and_then(|r| match (r.metrics.first(), &r.currency) {
+                    (Some(Value::Float(v)), Some(c)) if *v != 0.0 => Some(format!("{v:.2} {c}")),
+                    _ => None,
+                });
+        }
+    }
+    Ok(rows)
+}
+
+/// A goal's conversions by source: (source, converted visitors, visitors,
+/// rate %); `goals` resolve goal filters of `state`.
 ///
 /// # Errors
 /// Query errors.
 pub fn by_source(
     view: &ReadView,
     site: &Site,
+    goals: &[Goal],
     goal: &Goal,
     state: &ViewState,
     today: NaiveDate,
@@ -136,7 +196,7 @@ pub fn by_source(
             },
         )
     };
-    let base = state.stats_filter();
+    let base = state.stats_filter_with(goals);
     let with_goal = match base.clone() {
         Some(f) => Filter::And(vec![f, goal_filter(goal)]),
         None => goal_filter(goal),
@@ -163,13 +223,18 @@ pub fn by_source(
                 .copied()
                 .unwrap_or(conv)
                 .max(conv);
-            #[allow(clippy::cast_precision_loss)]
-            let rate = if vis == 0 {
-                0.0
-            } else {
-                (conv as f64 / vis as f64 * 1000.0).round() / 10.0
-            };
-            (r.dimensions[0].clone(), conv, vis, rate)
+            (r.dimensions[0].clone(), conv, vis, rate(conv, vis))
         })
         .collect())
+}
+
+/// `part` as a percentage of `whole`, to one decimal (0 of nothing).
+#[must_use]
+pub fn rate(part: u64, whole: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 1000.0).round() / 10.0
+    }
 }

@@ -1,11 +1,15 @@
 //! The overview's state, all in the URL so any view can be bookmarked or
 //! shared: period (`period`, `from`, `to`), comparison (`compare`), the chart
-//! metric (`metric`), filters (`f=key:value`, repeatable, combined with AND)
-//! and the tab of each panel. Pure: parsed from and written back to a query string.
+//! metric (`metric`), filters (`f=key:value`, repeatable, combined with AND),
+//! the tab of each panel and the property broken down (`prop`). Pure: parsed
+//! from and written back to a query string.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
-use crate::stats::query::{Dimension, Filter, Metric, Op};
+use crate::{
+    stats::query::{Dimension, Filter, Metric, Op},
+    store::Goal,
+};
 
 /// Longest custom range, about ten years (as the Stats API allows).
 pub const MAX_RANGE_DAYS: i64 = 3660;
@@ -29,6 +33,20 @@ pub const KPI_METRICS: [(Metric, &str); 6] = [
     (Metric::ViewsPerVisit, "Views per visit"),
     (Metric::BounceRate, "Bounce rate"),
     (Metric::VisitDuration, "Visit duration"),
+];
+
+/// The filter key of a goal, by its display name (`goal:Signup`,
+/// `goal:Visit /pricing*`): not a dimension, resolved against the site's goals.
+pub const GOAL_KEY: &str = "goal";
+
+/// Filter keys that pick conversions: with one of them the overview shows
+/// conversions (of a goal, or of a custom event by name) instead of traffic.
+pub const CONVERSION_KEYS: [&str; 2] = [GOAL_KEY, "event"];
+
+/// Chart metrics of the conversions view: unique and total conversions.
+pub const CONVERSION_METRICS: [(Metric, &str); 2] = [
+    (Metric::Visitors, "Unique conversions"),
+    (Metric::Events, "Total conversions"),
 ];
 
 /// Filter keys people can click, with the dimension each means.
@@ -108,6 +126,8 @@ pub struct ViewState {
     pub filters: Vec<(String, String)>,
     /// Chosen tab per panel, as (panel, tab).
     pub tabs: Vec<(String, String)>,
+    /// The custom property broken down, when one was chosen.
+    pub prop: Option<String>,
 }
 
 impl Default for ViewState {
@@ -120,6 +140,7 @@ impl Default for ViewState {
             metric: "visitors".into(),
             filters: Vec::new(),
             tabs: Vec::new(),
+            prop: None,
         }
     }
 }
@@ -155,10 +176,18 @@ impl ViewState {
                     }
                 }
                 "compare" => s.compare = v != "off",
-                "metric" if KPI_METRICS.iter().any(|(m, _)| m.as_str() == v) => s.metric = v,
+                "metric"
+                    if KPI_METRICS
+                        .iter()
+                        .chain(&CONVERSION_METRICS)
+                        .any(|(m, _)| m.as_str() == v) =>
+                {
+                    s.metric = v;
+                }
+                "prop" if !v.is_empty() && v.len() <= 300 => s.prop = Some(v),
                 "f" => {
                     if let Some((key, value)) = v.split_once(':')
-                        && filter_dimension(key).is_some()
+                        && (key == GOAL_KEY || filter_dimension(key).is_some())
                         && !s.filters.iter().any(|(k2, v2)| k2 == key && v2 == value)
                     {
                         s.filters.push((key.to_owned(), value.to_owned()));
@@ -221,6 +250,9 @@ impl ViewState {
         for (p, t) in &self.tabs {
             q.append_pair(p, t);
         }
+        if let Some(p) = &self.prop {
+            q.append_pair("prop", p);
+        }
         q.finish()
     }
 
@@ -253,28 +285,66 @@ impl ViewState {
             .unwrap_or_default()
     }
 
-    /// The chart metric.
+    /// The chart metric: one of the KPI metrics, or of the conversion
+    /// metrics when [`Self::converting`]; visitors when not offered.
     #[must_use]
     pub fn chart_metric(&self) -> Metric {
-        Metric::parse(&self.metric).unwrap_or(Metric::Visitors)
+        let offered: &[(Metric, &str)] = if self.converting() {
+            &CONVERSION_METRICS
+        } else {
+            &KPI_METRICS
+        };
+        offered
+            .iter()
+            .find(|(m, _)| m.as_str() == self.metric)
+            .map_or(Metric::Visitors, |(m, _)| *m)
     }
 
-    /// The filters as one stats filter (`(none)` matches an empty value).
+    /// The filters as one stats filter (`(none)` matches an empty value); a
+    /// goal filter is taken as an event name (see [`Self::stats_filter_with`]).
     #[must_use]
     pub fn stats_filter(&self) -> Option<Filter> {
-        let leaves: Vec<Filter> = self
+        self.stats_filter_with(&[])
+    }
+
+    /// The filters as one stats filter, goal filters resolved against
+    /// `goals` by display name (an unknown name is taken as an event name).
+    #[must_use]
+    pub fn stats_filter_with(&self, goals: &[Goal]) -> Option<Filter> {
+        and(self.filters.iter().filter_map(|(k, v)| leaf(k, v, goals)))
+    }
+
+    /// True when a filter picks conversions (a goal or a custom event).
+    #[must_use]
+    pub fn converting(&self) -> bool {
+        self.filters
+            .iter()
+            .any(|(k, _)| CONVERSION_KEYS.contains(&k.as_str()))
+    }
+
+    /// The filters without those that pick conversions: the visits a
+    /// conversion rate is a share of (as Plausible leaves goal filters out of
+    /// its total).
+    #[must_use]
+    pub fn base_filter(&self, goals: &[Goal]) -> Option<Filter> {
+        and(self
             .filters
             .iter()
-            .filter_map(|(k, v)| {
-                Some(Filter::Leaf {
-                    op: Op::Is,
-                    dim: filter_dimension(k)?,
-                    values: vec![v.clone()],
-                    case_sensitive: true,
-                })
-            })
-            .collect();
-        (!leaves.is_empty()).then_some(Filter::And(leaves))
+            .filter(|(k, _)| !CONVERSION_KEYS.contains(&k.as_str()))
+            .filter_map(|(k, v)| leaf(k, v, goals)))
+    }
+
+    /// True when the filter `key:value` is applied.
+    #[must_use]
+    pub fn has_filter(&self, key: &str, value: &str) -> bool {
+        self.filters.iter().any(|(k, v)| k == key && v == value)
+    }
+
+    /// Filters by `key:value` instead of any other value of `key` (two values
+    /// of one key would match nothing).
+    pub fn set_filter(&mut self, key: &str, value: &str) {
+        self.filters.retain(|(k, _)| k != key);
+        self.filters.push((key.to_owned(), value.to_owned()));
     }
 
     /// First and last local dates of the period, given today's local date.
@@ -303,6 +373,31 @@ impl ViewState {
             _ => (back(29), today),
         }
     }
+}
+
+/// The leaf of one `key:value` filter.
+fn leaf(key: &str, value: &str, goals: &[Goal]) -> Option<Filter> {
+    if key == GOAL_KEY {
+        return Some(match goals.iter().find(|g| g.name() == value) {
+            Some(g) => super::conversions::goal_filter(g),
+            None => is(Dimension::Name, value),
+        });
+    }
+    Some(is(filter_dimension(key)?, value))
+}
+
+fn is(dim: Dimension, value: &str) -> Filter {
+    Filter::Leaf {
+        op: Op::Is,
+        dim,
+        values: vec![value.to_owned()],
+        case_sensitive: true,
+    }
+}
+
+fn and(leaves: impl Iterator<Item = Filter>) -> Option<Filter> {
+    let leaves: Vec<Filter> = leaves.collect();
+    (!leaves.is_empty()).then_some(Filter::And(leaves))
 }
 
 /// The period of equal length just before `(first, last)`.

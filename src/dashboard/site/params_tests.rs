@@ -81,3 +81,34 @@ fn filters_become_an_and_of_exact_matches() {
     assert_eq!(leaves.len(), 2);
     assert!(ViewState::default().stats_filter().is_none());
 }
+
+#[test]
+fn a_goal_filter_resolves_to_its_goal_and_is_left_out_of_the_base() {
+    use crate::store::{Goal, GoalKind};
+    let page = Goal {
+        id: 2,
+        site: crate::domain::SiteId(1),
+        kind: GoalKind::Page("/pricing*".into()),
+    };
+    let s =
+        ViewState::parse("f=goal:Visit%20/pricing*&f=country:DE&metric=events&prop=plan").unwrap();
+    assert!(s.converting());
+    assert_eq!(s.chart_metric(), Metric::Events, "a conversion metric");
+    assert_eq!(s.prop.as_deref(), Some("plan"));
+    assert_eq!(ViewState::parse(&s.to_query()).unwrap(), s);
+    let Some(Filter::And(leaves)) = s.stats_filter_with(std::slice::from_ref(&page)) else {
+        panic!()
+    };
+    assert!(
+        matches!(&leaves[0], Filter::And(g) if g.len() == 2 && g[0].mentions(&Dimension::Page)),
+        "the page goal's pattern and pageviews: {leaves:?}"
+    );
+    let Some(Filter::And(base)) = s.base_filter(&[page]) else {
+        panic!()
+    };
+    assert_eq!(base.len(), 1, "only the country: {base:?}");
+    assert!(base[0].mentions(&Dimension::Country));
+    let plain = ViewState::parse("f=source:Google&metric=events").unwrap();
+    assert!(!plain.converting());
+    assert_eq!(plain.chart_metric(), Metric::Visitors, "events is no KPI");
+}

@@ -1,17 +1,22 @@
 //! The overview's numbers: KPIs with their previous-period values, the chart
 //! series, each panel's ranked list and goal conversions — all asked of the
-//! same stats engine as the Stats API, on one read snapshot.
+//! same stats engine as the Stats API, on one read snapshot. With a goal or
+//! custom-event filter they are conversions instead (see [`super::converting`]).
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::NaiveDate;
 
-use super::conversions::GoalRow;
-use super::params::{KPI_METRICS, PANELS, ViewState, filter_dimension, previous};
+use super::{
+    conversions::{GoalRow, goal_rows},
+    converting::{self, PropReport},
+    params::{KPI_METRICS, PANELS, ViewState, filter_dimension, previous},
+    series,
+};
 use crate::{
-    domain::{Timezone, calendar::dates_to_ms},
+    domain::calendar::dates_to_ms,
     stats::{
         self, StatsError, Value,
+        period::today,
         query::{Dimension, Direction, Filter, Metric, OrderKey, Query},
-        values::{time_buckets, time_label},
     },
     store::{Goal, ReadView, Site},
 };
@@ -22,7 +27,11 @@ pub const PANEL_ROWS: usize = 10;
 /// One KPI tile.
 #[derive(Debug, Clone)]
 pub struct Kpi {
-    /// Metric.
+    /// Its key: the chart metric it selects when `chartable` (`visitors`,
+    /// `events`...), else a name of its own (`conversion_rate`).
+    pub key: &'static str,
+    /// How its value reads: a metric, or [`Metric::Percentage`] for a rate
+    /// in percent.
     pub metric: Metric,
     /// Label.
     pub label: &'static str,
@@ -30,6 +39,8 @@ pub struct Kpi {
     pub value: Value,
     /// Value in the previous period, when comparing.
     pub previous: Option<Value>,
+    /// Clicking it charts its metric.
+    pub chartable: bool,
 }
 
 /// One row of a ranked list.
@@ -37,8 +48,11 @@ pub struct Kpi {
 pub struct ListRow {
     /// What it is (a source, a path...); `(none)` when unset.
     pub label: String,
-    /// Visitors.
+    /// Visitors (converted visitors when converting).
     pub visitors: u64,
+    /// When converting: converted visitors as a percentage of the row's
+    /// visitors without the conversion filter.
+    pub rate: Option<f64>,
 }
 
 /// A panel: its tab and ranked rows.
@@ -64,37 +78,42 @@ pub type ChartPoint = (String, f64);
 pub struct Overview {
     /// First and last local dates.
     pub range: (NaiveDate, NaiveDate),
+    /// True when a goal or custom-event filter makes this a conversions view.
+    pub converting: bool,
     /// KPI tiles.
     pub kpis: Vec<Kpi>,
-    /// Chart series of the chosen metric.
+    /// True when comparing and the previous period had no visitors (its
+    /// changes read "new").
+    pub previous_empty: bool,
+    /// Chart series of the chosen metric: every bucket of the range.
     pub chart: Vec<ChartPoint>,
+    /// How many of `chart`'s buckets have begun; later ones are in the future.
+    pub chart_begun: usize,
     /// The previous period's series, aligned by position.
     pub chart_previous: Option<Vec<f64>>,
     /// Ranked-list panels.
     pub panels: Vec<Panel>,
-    /// Custom events (not pageviews) by visitors.
+    /// Custom events (not pageviews) as (name, visitors, events).
     pub events: Vec<(String, u64, u64)>,
-    /// Goal conversions.
+    /// Goal conversions (when converting: of the goals filtered by).
     pub goals: Vec<GoalRow>,
-}
-
-/// Time bucket of a range: hours for one day, days up to ~3 months, else months.
-fn interval(first: NaiveDate, last: NaiveDate) -> Dimension {
-    match (last - first).num_days() {
-        0 => Dimension::Hour,
-        1..=92 => Dimension::Day,
-        _ => Dimension::Month,
-    }
+    /// When converting: the conversions' custom properties.
+    pub props: Option<PropReport>,
 }
 
 /// The query builder of one report.
 pub(super) struct Ask<'a> {
-    view: &'a ReadView,
-    site: &'a Site,
+    pub(super) view: &'a ReadView,
+    pub(super) site: &'a Site,
     filter: Option<Filter>,
 }
 
-impl Ask<'_> {
+impl<'a> Ask<'a> {
+    /// Queries of `site` filtered by `filter`.
+    pub(super) fn new(view: &'a ReadView, site: &'a Site, filter: Option<Filter>) -> Self {
+        Self { view, site, filter }
+    }
+
     pub(super) fn run(
         &self,
         range: (NaiveDate, NaiveDate),
@@ -106,7 +125,7 @@ impl Ask<'_> {
         stats::run(self.view, &self.query(range, metrics, dims, extra, limit))
     }
 
-    fn query(
+    pub(super) fn query(
         &self,
         range: (NaiveDate, NaiveDate),
         metrics: Vec<Metric>,
@@ -155,107 +174,46 @@ pub(super) fn int(v: Option<&Value>) -> u64 {
     }
 }
 
-/// Bucket labels (as the engine prints them) and display labels of a range.
-/// Hours follow the site's zone: 23 on a spring-forward day, 25 on a
-/// fall-back day, the repeated hour shown with its UTC offset.
-fn buckets(
-    first: NaiveDate,
-    last: NaiveDate,
-    dim: &Dimension,
-    tz: Timezone,
-) -> Vec<(String, String)> {
-    match dim {
-        Dimension::Hour => {
-            let (from_ms, to_ms) = dates_to_ms(first, last, tz);
-            time_buckets(dim, from_ms, to_ms, tz)
-                .into_iter()
-                .map(|raw| {
-                    let key = time_label(dim, raw, tz);
-                    // `2024-03-15 10:00:00` shows as `10:00`, a repeated
-                    // hour's `2020-10-25 02:00:00+02:00` as `02:00 +02:00`.
-                    let time = key.get(11..16).unwrap_or_default();
-                    let label = match key.get(19..) {
-                        Some(offset) if !offset.is_empty() => format!("{time} {offset}"),
-                        _ => time.to_owned(),
-                    };
-                    (key, label)
-                })
-                .collect()
-        }
-        Dimension::Day => first
-            .iter_days()
-            .take_while(|d| *d <= last)
-            .map(|d| (d.to_string(), d.format("%b %-d").to_string()))
-            .collect(),
-        _ => {
-            let mut out = Vec::new();
-            let mut m = first.with_day(1).unwrap_or(first);
-            while m <= last {
-                out.push((m.to_string(), m.format("%b %Y").to_string()));
-                m = m
-                    .checked_add_months(Months::new(1))
-                    .unwrap_or_else(|| last + Days::new(1));
-            }
-            out
-        }
-    }
-}
-
-fn series_query(ask: &Ask<'_>, range: (NaiveDate, NaiveDate), metric: Metric) -> Query {
-    ask.query(
-        range,
-        vec![metric],
-        vec![interval(range.0, range.1)],
-        None,
-        10_000,
-    )
-}
-
-fn series(out: &stats::Output, range: (NaiveDate, NaiveDate), tz: Timezone) -> Vec<ChartPoint> {
-    let dim = interval(range.0, range.1);
-    let by_bucket: std::collections::HashMap<&str, f64> = out
-        .rows
+/// The dimension of each panel's chosen tab, in [`PANELS`] order.
+pub(super) fn tab_dimensions(state: &ViewState) -> Vec<(String, Dimension)> {
+    PANELS
         .iter()
-        .map(|r| {
-            (
-                r.dimensions[0].as_str(),
-                r.metrics.first().and_then(|v| v.number()).unwrap_or(0.0),
-            )
-        })
-        .collect();
-    buckets(range.0, range.1, &dim, tz)
-        .into_iter()
-        .map(|(key, label)| {
-            let v = by_bucket.get(key.as_str()).copied().unwrap_or(0.0);
-            (label, v)
+        .map(|(key, _)| {
+            let tab = state.tab(key).to_owned();
+            let dim = filter_dimension(&tab).unwrap_or(Dimension::Source);
+            (tab, dim)
         })
         .collect()
 }
 
-/// Builds the overview for `state`, with `today` the site's local date.
+/// Builds the overview for `state` at `now_ms` (its period ends on the
+/// site's local date then; the chart stops at the current bucket).
 ///
 /// # Errors
-/// Query errors (a storage failure).
+/// Query errors (a storage failure, a filter that doesn't compile).
 pub fn overview(
     view: &ReadView,
     site: &Site,
     goals: &[Goal],
     state: &ViewState,
-    today: NaiveDate,
+    now_ms: u64,
 ) -> Result<Overview, StatsError> {
-    let ask = Ask {
-        view,
-        site,
-        filter: state.stats_filter(),
-    };
-    let range = state.range(today);
+    let tz = site.timezone;
+    let range = state.range(today(now_ms, tz));
     let prev = previous(range.0, range.1);
-    let metrics: Vec<Metric> = KPI_METRICS.iter().map(|(m, _)| *m).collect();
+    let converting = state.converting();
+    let ask = Ask::new(view, site, state.stats_filter_with(goals));
     let metric = state.chart_metric();
-    // One batch per period: every query of the page shares its scan.
+    let totals_metrics: Vec<Metric> = if converting {
+        vec![Metric::Visitors, Metric::Events]
+    } else {
+        KPI_METRICS.iter().map(|(m, _)| *m).collect()
+    };
+    let tabs = tab_dimensions(state);
+    // One batch per period and filter: every query of it shares one scan.
     let mut now_qs = vec![
-        ask.query(range, metrics.clone(), Vec::new(), None, 1),
-        series_query(&ask, range, metric),
+        ask.query(range, totals_metrics.clone(), Vec::new(), None, 1),
+        series::query(&ask, range, metric),
         ask.query(
             range,
             vec![Metric::Visitors, Metric::Events],
@@ -264,56 +222,85 @@ pub fn overview(
             10_000,
         ),
     ];
-    let tabs: Vec<String> = PANELS
-        .iter()
-        .map(|(key, _)| state.tab(key).to_owned())
-        .collect();
-    for tab in &tabs {
-        let dim = filter_dimension(tab).unwrap_or(Dimension::Source);
-        now_qs.push(ask.query(range, vec![Metric::Visitors], vec![dim], None, PANEL_ROWS));
+    for (_, dim) in &tabs {
+        now_qs.push(ask.query(
+            range,
+            vec![Metric::Visitors],
+            vec![dim.clone()],
+            None,
+            PANEL_ROWS,
+        ));
     }
     let mut now = stats::run_many(view, &now_qs)?.into_iter();
     let (totals, chart_out, names) = (next(&mut now)?, next(&mut now)?, next(&mut now)?);
     let before = if state.compare {
         let qs = [
-            ask.query(prev, metrics, Vec::new(), None, 1),
-            series_query(&ask, prev, metric),
+            ask.query(prev, totals_metrics, Vec::new(), None, 1),
+            series::query(&ask, prev, metric),
         ];
         let mut out = stats::run_many(view, &qs)?.into_iter();
         Some((next(&mut out)?, next(&mut out)?))
     } else {
         None
     };
-    let kpis = KPI_METRICS
-        .iter()
-        .enumerate()
-        .map(|(i, (m, label))| Kpi {
-            metric: *m,
-            label,
-            value: totals.rows.first().map_or(Value::Int(0), |r| r.metrics[i]),
-            previous: before
-                .as_ref()
-                .map(|(b, _)| b.rows.first().map_or(Value::Int(0), |r| r.metrics[i])),
-        })
-        .collect::<Vec<_>>();
-    let total_visitors = int(kpis.first().map(|k| &k.value));
-    let tz = site.timezone;
-    let chart = series(&chart_out, range, tz);
-    let chart_previous =
-        before.map(|(_, s)| series(&s, prev, tz).into_iter().map(|(_, v)| v).collect());
+    let first =
+        |o: &stats::Output, i: usize| o.rows.first().map_or(Value::Int(0), |r| r.metrics[i]);
+    let base = if converting {
+        let dims: Vec<Dimension> = tabs.iter().map(|(_, d)| d.clone()).collect();
+        let base_ask = Ask::new(view, site, state.base_filter(goals));
+        Some(converting::base(
+            &base_ask,
+            range,
+            state.compare.then_some(prev),
+            &dims,
+        )?)
+    } else {
+        None
+    };
+    let (kpis, previous_empty) = match &base {
+        Some(b) => converting::kpis(&totals, before.as_ref().map(|b| &b.0), b),
+        None => {
+            let kpis: Vec<Kpi> = KPI_METRICS
+                .iter()
+                .enumerate()
+                .map(|(i, (m, label))| Kpi {
+                    key: m.as_str(),
+                    metric: *m,
+                    label,
+                    value: first(&totals, i),
+                    previous: before.as_ref().map(|(b, _)| first(b, i)),
+                    chartable: true,
+                })
+                .collect();
+            let empty = kpis[0].previous == Some(Value::Int(0));
+            (kpis, empty)
+        }
+    };
+    let chart = series::points(&chart_out, range, tz);
+    let chart_previous = before.map(|(_, s)| {
+        series::points(&s, prev, tz)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    });
     let panels = PANELS
         .iter()
         .zip(tabs)
         .zip(now)
-        .map(|(((key, tabs), tab), out)| Panel {
+        .enumerate()
+        .map(|(i, (((key, tabs), (tab, _)), out))| Panel {
             key,
             tabs,
             rows: out
                 .rows
                 .iter()
-                .map(|r| ListRow {
-                    label: none_if_empty(&r.dimensions[0]),
-                    visitors: int(r.metrics.first()),
+                .map(|r| {
+                    let visitors = int(r.metrics.first());
+                    ListRow {
+                        label: none_if_empty(&r.dimensions[0]),
+                        rate: base.as_ref().map(|b| b.rate(i, &r.dimensions[0], visitors)),
+                        visitors,
+                    }
                 })
                 .collect(),
             total_rows: out.total_rows,
@@ -327,20 +314,40 @@ pub fn overview(
         .take(PANEL_ROWS)
         .cloned()
         .collect();
-    let goals = super::conversions::goal_rows(&ask, range, goals, &named, total_visitors)?;
+    let (goals, props) = match &base {
+        Some(b) => {
+            let chosen: Vec<Goal> = goals
+                .iter()
+                .filter(|g| super::conversions::selected(state, g))
+                .cloned()
+                .collect();
+            let base_ask = Ask::new(view, site, state.base_filter(goals));
+            let rows = goal_rows(&base_ask, range, &chosen, &b.named, b.visitors)?;
+            let props = converting::properties(&ask, range, state, b.visitors)?;
+            (rows, Some(props))
+        }
+        None => {
+            let total = int(Some(&kpis[0].value));
+            (goal_rows(&ask, range, goals, &named, total)?, None)
+        }
+    };
     Ok(Overview {
         range,
+        converting,
         kpis,
+        previous_empty,
+        chart_begun: series::begun(range, tz, now_ms),
         chart,
         chart_previous,
         panels,
         events,
         goals,
+        props,
     })
 }
 
 /// (event name, visitors, events) rows of a by-name breakdown.
-fn name_counts(out: &stats::Output) -> Vec<(String, u64, u64)> {
+pub(super) fn name_counts(out: &stats::Output) -> Vec<(String, u64, u64)> {
     out.rows
         .iter()
         .map(|r| {
@@ -353,7 +360,9 @@ fn name_counts(out: &stats::Output) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
-fn next(it: &mut impl Iterator<Item = stats::Output>) -> Result<stats::Output, StatsError> {
+pub(super) fn next(
+    it: &mut impl Iterator<Item = stats::Output>,
+) -> Result<stats::Output, StatsError> {
     it.next()
         .ok_or_else(|| StatsError::Invalid("a batched query had no answer".into()))
 }
@@ -364,60 +373,4 @@ fn none_if_empty(s: &str) -> String {
     } else {
         s.to_owned()
     }
-}
-
-/// Just the goal conversions of a period (the goals page): the total and the
-/// by-name breakdown in one batch, then a pass per page goal.
-///
-/// # Errors
-/// Query errors.
-pub fn goals_only(
-    view: &ReadView,
-    site: &Site,
-    goals: &[Goal],
-    state: &ViewState,
-    today: NaiveDate,
-) -> Result<Vec<GoalRow>, StatsError> {
-    let ask = Ask {
-        view,
-        site,
-        filter: state.stats_filter(),
-    };
-    let range = state.range(today);
-    let qs = [
-        ask.query(range, vec![Metric::Visitors], Vec::new(), None, 1),
-        ask.query(
-            range,
-            vec![Metric::Visitors, Metric::Events],
-            vec![Dimension::Name],
-            None,
-            10_000,
-        ),
-        // Revenue scans events (rollups don't keep it): the goals page only.
-        ask.query(
-            range,
-            vec![Metric::TotalRevenue],
-            vec![Dimension::Name],
-            None,
-            10_000,
-        ),
-    ];
-    let mut out = stats::run_many(view, &qs)?.into_iter();
-    let (totals, names, revenue) = (next(&mut out)?, next(&mut out)?, next(&mut out)?);
-    let named = name_counts(&names);
-    let total = totals.rows.first().map_or(0, |r| int(r.metrics.first()));
-    let mut rows = super::conversions::goal_rows(&ask, range, goals, &named, total)?;
-    for row in &mut rows {
-        if let crate::store::GoalKind::Event(name) = &row.goal.kind {
-            row.revenue = revenue
-                .rows
-                .iter()
-                .find(|r| &r.dimensions[0] == name)
-                .and_then(|r| match (r.metrics.first(), &r.currency) {
-                    (Some(Value::Float(v)), Some(c)) if *v != 0.0 => Some(format!("{v:.2} {c}")),
-                    _ => None,
-                });
-        }
-    }
-    Ok(rows)
 }

@@ -28,8 +28,22 @@ pub struct Point {
 /// `metric` names the metric for the aria-label/title ("Unique visitors").
 #[must_use]
 pub fn timeseries(points: &[Point], comparison: Option<&[f64]>, metric: &str) -> Markup {
-    let values: Vec<f64> = points.iter().map(|p| clean(p.value)).collect();
-    let n = values.len();
+    timeseries_until(points, comparison, metric, points.len())
+}
+
+/// As [`timeseries`], with the line drawn through the first `begun` points
+/// only: the others (future hours of today) keep their x labels but have no
+/// value yet. The comparison is drawn in full.
+#[must_use]
+pub fn timeseries_until(
+    points: &[Point],
+    comparison: Option<&[f64]>,
+    metric: &str,
+    begun: usize,
+) -> Markup {
+    let n = points.len();
+    let begun = begun.min(n);
+    let values: Vec<f64> = points[..begun].iter().map(|p| clean(p.value)).collect();
     let cmp = comparison.unwrap_or(&[]);
     let cmp: Vec<f64> = cmp.iter().take(n).map(|&v| clean(v)).collect();
     let max = values.iter().chain(&cmp).fold(0.0, |a: f64, &b| a.max(b));
@@ -47,7 +61,7 @@ pub fn timeseries(points: &[Point], comparison: Option<&[f64]>, metric: &str) ->
 
     let line: Vec<String> = values.iter().enumerate().map(|(i, &v)| xy(i, v)).collect();
     let line_d = format!("M{}", line.join(" L"));
-    let (first_x, last_x, b) = (coord(x(0)), coord(x(n.saturating_sub(1))), coord(base));
+    let (first_x, last_x, b) = (coord(x(0)), coord(x(begun.saturating_sub(1))), coord(base));
     let area_d = format!("M{first_x},{b} L{} L{last_x},{b} Z", line.join(" L"));
     let cmp_pts: Vec<String> = cmp.iter().enumerate().map(|(i, &v)| xy(i, v)).collect();
     let hit_r = coord((dx / 2.0).clamp(3.0, 8.0));
@@ -72,11 +86,11 @@ pub fn timeseries(points: &[Point], comparison: Option<&[f64]>, metric: &str) ->
                 text class="ts-axis" x=(coord(x(i))) y=(coord(H - 8.0))
                     text-anchor="middle" fill="#6b7280" { (points[i].label) }
             }
-            @if n == 0 {
+            @if begun == 0 {
                 text class="ts-axis" x=(coord(LEFT + pw / 2.0)) y=(coord(TOP + ph / 2.0))
                     text-anchor="middle" fill="#6b7280" { "No data" }
             } @else {
-                @if n > 1 {
+                @if begun > 1 {
                     path class="ts-area" d=(area_d) fill="#4f46e5" fill-opacity="0.12" {}
                     path class="ts-line" d=(line_d) fill="none" stroke="#4f46e5" stroke-width="2"
                         stroke-linejoin="round" stroke-linecap="round" {}
@@ -88,13 +102,24 @@ pub fn timeseries(points: &[Point], comparison: Option<&[f64]>, metric: &str) ->
                     polyline class="ts-compare" points=(cmp_pts.join(" ")) fill="none"
                         stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="6 4" {}
                 }
-                @for (i, p) in points.iter().enumerate() {
+                @for (i, p) in points[..begun].iter().enumerate() {
                     circle class="ts-hit" cx=(coord(x(i))) cy=(coord(y(values[i]))) r=(hit_r)
                         fill="transparent" {
                         title { (p.label) ": " (exact(values[i])) }
                     }
                 }
             }
+        }
+    }
+}
+
+/// The chart's key: the solid line is `current`, the dashed one `previous`.
+#[must_use]
+pub fn legend(current: &str, previous: &str) -> Markup {
+    html! {
+        p.chart-legend {
+            span.legend-current { (current) }
+            span.legend-previous { (previous) }
         }
     }
 }
@@ -308,6 +333,19 @@ mod tests {
         let long = timeseries(&pts(&[1.0; 365]), None, "V").into_string();
         assert!(long.matches("<text").count() <= 8 + 6);
         assert!(long.contains(">D0<") && long.contains(">D364<"));
+    }
+
+    #[test]
+    fn the_line_stops_at_the_last_begun_point_but_the_axis_goes_on() {
+        let s = timeseries_until(&pts(&[1.0; 24]), Some(&[2.0; 24]), "V", 10).into_string();
+        assert_eq!(s.matches("class=\"ts-hit\"").count(), 10, "{s}");
+        assert!(s.contains(">D23<"), "the last hour's label is still there");
+        let line = s.split("class=\"ts-line\" d=\"").nth(1).unwrap();
+        let line = &line[..line.find('"').unwrap()];
+        assert_eq!(line.matches(" L").count(), 9, "{line}");
+        assert!(s.contains("ts-compare"), "the comparison is drawn in full");
+        let none = timeseries_until(&pts(&[1.0; 24]), None, "V", 0).into_string();
+        assert!(none.contains("No data") && !none.contains("ts-hit"));
     }
 
     #[test]
