@@ -45,6 +45,44 @@ pub struct ServerSettings {
     /// or /128) or CIDR ranges.
     #[serde(deserialize_with = "proxies")]
     pub trusted_proxies: Vec<IpNet>,
+    /// The address people reach this server at (`https://analytics.example.com`),
+    /// used for links given out (invitations); empty = taken from each request.
+    /// Checked at load: http(s), a host, no path, query or fragment.
+    pub public_url: String,
+}
+
+impl ServerSettings {
+    /// `public_url` without a trailing slash, when set.
+    #[must_use]
+    pub fn public_origin(&self) -> Option<&str> {
+        let u = self.public_url.trim().trim_end_matches('/');
+        (!u.is_empty()).then_some(u)
+    }
+}
+
+/// Checks a `server.public_url` value (empty is allowed: not set).
+///
+/// # Errors
+/// A message naming the value when it is not an http(s) origin.
+pub fn check_public_url(value: &str) -> Result<(), String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(());
+    }
+    let bad = || {
+        format!(
+            "{value:?} is not an http(s) address like https://analytics.example.com (no path, query or fragment)"
+        )
+    };
+    let u = url::Url::parse(v).map_err(|_| bad())?;
+    let origin_only = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some_and(|h| !h.is_empty())
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.path() == "/"
+        && u.query().is_none()
+        && u.fragment().is_none();
+    if origin_only { Ok(()) } else { Err(bad()) }
 }
 
 /// One `server.trusted_proxies` entry: a CIDR range (`10.0.0.0/8`,
@@ -239,6 +277,8 @@ impl Settings {
                 "privacy.retention_months must be from 1 to {MAX_RETENTION_MONTHS}"
             )));
         }
+        check_public_url(&s.server.public_url)
+            .map_err(|e| ConfigError::Invalid(format!("server.public_url: {e}")))?;
         if s.privacy.purge_batch_rows == 0 {
             return Err(ConfigError::Invalid(
                 "privacy.purge_batch_rows must be at least 1".into(),
@@ -367,6 +407,16 @@ mod tests {
                 "TOUCHPOINT__SERVER__TRUSTED_PROXIES",
                 "127.0.0.1, localhost",
                 "server.trusted_proxies: \"localhost\" is neither",
+            ),
+            (
+                "TOUCHPOINT__SERVER__PUBLIC_URL",
+                "analytics.example.com",
+                "invalid configuration: server.public_url: \"analytics.example.com\" is not an http(s) address",
+            ),
+            (
+                "TOUCHPOINT__SERVER__PUBLIC_URL",
+                "https://example.com/analytics?x=1",
+                "server.public_url: ",
             ),
             (
                 "TOUCHPOINT__PRIVACY__RETENTION_MONTHS",
@@ -573,6 +623,19 @@ mod tests {
                 "[\"127.0.0.1\", \"10.0.0.0/8\", \"::1\", \"fd00::/8\"]",
                 "127.0.0.1, 10.0.0.0/8,::1 , fd00::/8",
             ),
+            ("server", "public_url", "\"\"", ""),
+            (
+                "server",
+                "public_url",
+                "\"https://analytics.example.com\"",
+                "https://analytics.example.com",
+            ),
+            (
+                "server",
+                "public_url",
+                "\"http://10.0.0.5:8080/\"",
+                "http://10.0.0.5:8080/",
+            ),
             ("storage", "data_dir", "\"/data\"", "/data"),
             ("storage", "cache_mb", "256", "256"),
             (
@@ -648,6 +711,33 @@ mod tests {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         (format!("\"{b64}\""), b64)
+    }
+
+    #[test]
+    fn a_public_url_is_an_origin_kept_without_its_trailing_slash() {
+        let with = |v: &str| {
+            Settings::load(None, env(&[("TOUCHPOINT__SERVER__PUBLIC_URL", v)])).map(|s| s.server)
+        };
+        assert_eq!(with("").unwrap().public_origin(), None);
+        assert_eq!(
+            with("https://analytics.example.com/")
+                .unwrap()
+                .public_origin(),
+            Some("https://analytics.example.com")
+        );
+        assert_eq!(
+            with("http://[::1]:8080").unwrap().public_origin(),
+            Some("http://[::1]:8080")
+        );
+        for bad in [
+            "ftp://example.com",
+            "https://example.com/sub",
+            "https://user@example.com",
+            "https://example.com/#x",
+            "example.com",
+        ] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -38,6 +38,15 @@
     else select.form.submit();
   });
 
+  // (e) <input data-browser-zone> (a fresh time-zone field, UTC from the server):
+  // start from the browser's own zone.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && /^(UTC|[A-Za-z]+\/[A-Za-z0-9_+\-\/]+)$/.test(zone)) {
+    for (const input of document.querySelectorAll("input[data-browser-zone]")) {
+      if (input.value === input.defaultValue) input.value = zone;
+    }
+  }
+
   // (c) [data-refresh-seconds="N"]: reload every N seconds while the tab is visible;
   // coming back to a tab whose data is older than N seconds reloads at once.
   const holder = document.querySelector("[data-refresh-seconds]");

@@ -42,6 +42,8 @@ pub struct Auth {
     setup_token: Mutex<Option<String>>,
     /// Last TOTP step used per user: a code works once.
     pub(super) used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
+    /// Secrets waiting to be shown once after a redirect (new API keys).
+    pub flashes: super::flash::Flashes,
 }
 
 /// Purpose label of the email blind index.
@@ -61,6 +63,7 @@ impl Auth {
             settings,
             setup_token: Mutex::new(token),
             used_steps: Mutex::new(std::collections::HashMap::new()),
+            flashes: super::flash::Flashes::default(),
         })
     }
 
@@ -122,6 +125,7 @@ impl Auth {
                     ),
                     password_hash: hash,
                     totp_sealed: None,
+                    totp_pending_sealed: None,
                     recovery_codes: Vec::new(),
                     created_ms: now_ms,
                 }

@@ -3,6 +3,9 @@
 //! HTTP lives in `dashboard`; this module is the rules.
 
 mod accounts;
+mod enrolment;
+mod invites;
+pub mod flash;
 pub mod password;
 pub mod ratelimit;
 mod second_factor;
@@ -10,4 +13,5 @@ mod sessions;
 pub mod totp;
 
 pub use accounts::{Auth, AuthError, LoginFailure, check_workspace_name};
+pub use enrolment::Enrolment;
 pub use sessions::{CurrentLogin, SESSION_COOKIE, public_id};

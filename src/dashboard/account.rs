@@ -9,7 +9,7 @@ use super::{
     views::account::{self as v, AccountPage, EnrolPage, SessionRow},
     web::{LoggedIn, Posted, clear_session_cookie},
 };
-use crate::auth::{password, totp};
+use crate::auth::{Enrolment, password, totp};
 
 /// Routes under `/account`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/password", web::post().to(change_password))
         .route("/account/totp", web::get().to(enrol_form))
         .route("/account/totp", web::post().to(enrol))
+        .route("/account/totp/new", web::post().to(new_secret))
         .route("/account/totp/disable", web::post().to(disable_totp))
         .route(
             "/account/sessions/{id}/revoke",
@@ -106,12 +107,13 @@ async fn change_password(
     )
 }
 
-/// `GET /account/totp`: a fresh secret each time until one is confirmed.
+/// `GET /account/totp`: the account's pending secret (made on the first
+/// visit), the same on every load until it is confirmed or replaced.
 async fn enrol_form(u: LoggedIn) -> Result<HttpResponse, DashError> {
-    if u.login.user.totp_sealed.is_some() {
-        return Err(DashError::Redirect("/account".into()));
+    match u.state.auth.pending_totp(u.login.user.id)? {
+        Some(secret) => enrol_page(&u, &secret, StatusCode::OK, None),
+        None => Err(DashError::Redirect("/account".into())),
     }
-    enrol_page(&u, &totp::new_secret(), StatusCode::OK, None)
 }
 
 fn enrol_page(
@@ -138,45 +140,58 @@ fn enrol_page(
 
 #[derive(Deserialize)]
 struct EnrolInput {
+    /// The key the page showed (base32), to notice it was replaced since.
+    #[serde(default)]
     secret: String,
     code: String,
 }
 
-/// `POST /account/totp`: confirms the app works, then turns TOTP on and
-/// shows recovery codes once.
+/// `POST /account/totp`: confirms the app works with a code from the
+/// pending secret, then turns TOTP on and shows recovery codes once.
 async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpResponse, DashError> {
     // Replacing a working authenticator goes through "turn off" (which asks
     // for the password) first, so a stolen session can't swap it.
-    if u.login.user.totp_sealed.is_some() {
-        return Err(DashError::Redirect("/account".into()));
-    }
-    let secret = totp::secret_from_base32(&f.secret)
-        .filter(|s| s.len() >= 16)
-        .ok_or_else(|| {
-            DashError::BadRequest("the setup key is malformed; reload the page".into())
-        })?;
     let st = &u.state;
     let now = st.clock.now_ms();
-    if !totp::check(&secret, &f.code, now) {
-        return enrol_page(
-            &u,
-            &secret,
-            StatusCode::BAD_REQUEST,
-            Some("That code is not valid. Check the app's clock and try the next code."),
-        );
-    }
-    let (codes, hashes) = totp::recovery_codes();
-    let mut user = u.login.user.clone();
-    user.totp_sealed = Some(st.auth.seal_totp(user.id, &secret));
-    user.recovery_codes = hashes;
-    st.store.put_user(&user)?;
+    let shown = totp::secret_from_base32(&f.secret).filter(|s| !s.is_empty());
+    let again = |error: &str| -> Result<HttpResponse, DashError> {
+        match st.auth.pending_totp(u.login.user.id)? {
+            Some(secret) => enrol_page(&u, &secret, StatusCode::BAD_REQUEST, Some(error)),
+            None => Err(DashError::Redirect("/account".into())),
+        }
+    };
+    let codes = match st
+        .auth
+        .confirm_totp(u.login.user.id, shown.as_deref(), &f.code, now)?
+    {
+        Enrolment::Enabled(codes) => codes,
+        Enrolment::WrongCode => {
+            return again("That code is not valid. Check the app's clock and try the next code.");
+        }
+        Enrolment::Replaced => {
+            return again(
+                "The key was replaced since this page was loaded (a new key was asked for in another window). Scan this one.",
+            );
+        }
+        Enrolment::Nothing => return Err(DashError::Redirect("/account".into())),
+    };
+    let user = u.login.user.id;
     st.auth
-        .audit_user(user.id, "mfa_enabled", "authenticator app", now)?;
-    let email = st.auth.email_of(&user);
+        .audit_user(user, "mfa_enabled", "authenticator app", now)?;
+    let email = st.auth.email_of(&u.login.user);
     Ok(html_page(
         StatusCode::OK,
         &v::recovery_codes(&email, u.csrf(), &codes),
     ))
+}
+
+/// `POST /account/totp/new`: replaces the pending secret (before TOTP is on).
+async fn new_secret(u: LoggedIn, Posted(_): Posted<Empty>) -> Result<HttpResponse, DashError> {
+    if u.state.auth.renew_pending_totp(u.login.user.id)? {
+        Err(DashError::Redirect("/account/totp".into()))
+    } else {
+        Err(DashError::Redirect("/account".into()))
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,8 @@
 //! Workspace members: adding existing users, inviting new ones with a
-//! one-time link, changing roles, removing — owners only, and never the last owner.
+//! one-time link (absolute: see `public_url`), revoking invitations,
+//! changing roles, removing — owners only, and never the last owner.
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
 use super::{
@@ -29,6 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/workspaces/{ws}/members/{user}/remove",
             web::post().to(remove_member),
+        )
+        .route(
+            "/workspaces/{ws}/invites/{hash}/revoke",
+            web::post().to(revoke_invite),
         );
 }
 
@@ -41,6 +46,7 @@ struct MemberInput {
 /// `POST /workspaces/{ws}/members` (owner): adds an existing user, or makes
 /// a one-time invitation link for a new one.
 async fn add_member(
+    req: HttpRequest,
     m: Member,
     ws: web::Path<u32>,
     Posted(f): Posted<MemberInput>,
@@ -89,10 +95,7 @@ async fn add_member(
         &Invite {
             workspace: ws.id,
             role: new_role,
-            email_sealed: hex::encode(st.auth.keys.seal(
-                &crate::privacy::aad::invite_email(&hash),
-                email.as_str().as_bytes(),
-            )),
+            email_sealed: st.auth.seal_invite_email(&hash, &email),
             expires_ms: now + INVITE_TTL_MS,
             invited_by: m.user.login.user.id,
         },
@@ -104,18 +107,48 @@ async fn add_member(
         &format!("{email} as {new_role}"),
         now,
     )?;
-    let link = format!("/invite/{token}");
-    render(
-        &m,
-        &ws,
-        role,
-        StatusCode::OK,
-        Some((
-            "Invitation link (shown once; prefix it with this server's address):",
-            link,
-        )),
-        None,
-    )
+    let link = format!(
+        "{}/invite/{token}",
+        super::public_url::public_origin(&req, &st.settings.server)
+    );
+    let label = format!(
+        "Invitation link for {email} (shown once; it works once, for 7 days). Send it to them:"
+    );
+    render(&m, &ws, role, StatusCode::OK, Some((&label, link)), None)
+}
+
+/// `POST /workspaces/{ws}/invites/{hash}/revoke` (owner): the link stops
+/// working at once. `hash` is the SHA-256 (hex) of the invitation's token,
+/// as the members page lists it; another workspace's is not found.
+async fn revoke_invite(
+    m: Member,
+    path: web::Path<(u32, String)>,
+    Posted(_): Posted<Empty>,
+) -> Result<HttpResponse, DashError> {
+    let (ws, role) = m.workspace(path.0)?;
+    require(role.is_owner())?;
+    let st = m.state();
+    let hash = &path.1;
+    let invite = st
+        .store
+        .invite(hash)?
+        .filter(|i| i.workspace == ws.id)
+        .ok_or(DashError::NotFound)?;
+    if !st.store.delete_invite(hash)? {
+        return Err(DashError::NotFound);
+    }
+    let who = st
+        .auth
+        .invite_email(hash, &invite)
+        .unwrap_or_else(|| "(unreadable)".to_owned());
+    st.auth.audit(
+        &[ws.id],
+        Some(m.user.login.user.id),
+        "invite_revoked",
+        &format!("{who} as {}", invite.role),
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,7 @@ use super::{
     web::{Posted, agent_of, login_of, prelogin_token, session_cookie},
 };
 use crate::{
-    domain::{Domain, Email, Role, Timezone},
+    domain::{Domain, Email, Role},
     privacy,
     startup::AppState,
     store::{LoginStage, WorkspaceChoice},
@@ -54,7 +54,6 @@ pub async fn setup_form(
     let csrf = prelogin_token(&req);
     let form = v::SetupForm {
         token: &q.token,
-        timezone: "UTC",
         ..Default::default()
     };
     Ok(prelogin_page(
@@ -109,7 +108,7 @@ pub async fn setup(
         Ok(d) => d,
         Err(e) => return again(&e.to_string()),
     };
-    let tz = match Timezone::parse(&f.timezone) {
+    let tz = match super::views::timezone::parse_zone(&f.timezone) {
         Ok(t) => t,
         Err(m) => return again(&m),
     };
@@ -172,22 +171,9 @@ fn invitation(
         .invite(&hash)?
         .filter(|i| i.expires_ms > state.clock.now_ms())
         .ok_or(DashError::NotFound)?;
-    let email = hex::decode(&inv.email_sealed)
-        .ok()
-        .and_then(|b| {
-            state
-                .auth
-                .keys
-                .open(&crate::privacy::aad::invite_email(&hash), &b)
-                .or_else(|_| {
-                    state
-                        .auth
-                        .keys
-                        .open(&crate::privacy::aad::invite_email_legacy(&hash), &b)
-                })
-                .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok())
+    let email = state
+        .auth
+        .invite_email(&hash, &inv)
         .ok_or(DashError::NotFound)?;
     let ws = state
         .store

@@ -1,5 +1,7 @@
 //! The sites list, workspaces, their sites, API keys and audit log.
-//! Members and invitations are in `members`.
+//! Members and invitations are in `members`. A new API key is shown by
+//! post/redirect/get: the POST leaves it in a one-time flash of the login
+//! session (`auth::flash`) and the workspace page shows it once.
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
@@ -9,12 +11,13 @@ use super::{
     login::Empty,
     views::{
         layout::UserBar,
-        workspace::{self as v, MemberRow, WorkspacePage},
+        workspace::{self as v, InviteRow, MemberRow, SiteForm, WorkspacePage},
     },
     web::{Member, Posted, require},
 };
 use crate::{
-    domain::{Domain, Role, Timezone},
+    auth::flash::Flash,
+    domain::{Domain, Role},
     store::{AuditEntry, Workspace},
 };
 
@@ -84,6 +87,7 @@ async fn create_workspace(
     Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
 }
 
+/// The workspace page, with a one-time value (label, value) or an error to show.
 pub(super) fn render(
     m: &Member,
     ws: &Workspace,
@@ -91,6 +95,18 @@ pub(super) fn render(
     status: StatusCode,
     secret: Option<(&str, String)>,
     error: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    render_with(m, ws, role, status, secret, error, SiteForm::default())
+}
+
+fn render_with(
+    m: &Member,
+    ws: &Workspace,
+    role: Role,
+    status: StatusCode,
+    secret: Option<(&str, String)>,
+    error: Option<&str>,
+    site_form: SiteForm<'_>,
 ) -> Result<HttpResponse, DashError> {
     let st = m.state();
     let sites = st
@@ -113,6 +129,25 @@ pub(super) fn render(
         }
         members.sort_by(|a, b| b.role.cmp(&a.role).then(a.email.cmp(&b.email)));
     }
+    let invites = if role.is_owner() {
+        let now = st.clock.now_ms();
+        st.store
+            .invites_of(ws.id)?
+            .into_iter()
+            .map(|(hash, i)| InviteRow {
+                email: st
+                    .auth
+                    .invite_email(&hash, &i)
+                    .unwrap_or_else(|| "(unreadable)".to_owned()),
+                id: hash,
+                role: i.role,
+                expires_ms: i.expires_ms,
+                expired: i.expires_ms <= now,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let keys = if role.can_manage() {
         st.store.api_keys(ws.id)?
     } else {
@@ -124,6 +159,8 @@ pub(super) fn render(
         role,
         sites,
         members,
+        invites,
+        site_form,
         keys,
         secret,
         error,
@@ -131,10 +168,18 @@ pub(super) fn render(
     Ok(html_page(status, &v::workspace(bar(m, &email), &page)))
 }
 
-/// `GET /workspaces/{ws}`
+/// `GET /workspaces/{ws}`: shows a new API key waiting in this session's
+/// flash, once.
 async fn show(m: Member, ws: web::Path<u32>) -> Result<HttpResponse, DashError> {
     let (ws, role) = m.workspace(*ws)?;
-    render(&m, &ws, role, StatusCode::OK, None, None)
+    let st = m.state();
+    let flash = st.auth.flashes.take(
+        &m.user.login.hash,
+        &format!("/workspaces/{}", ws.id),
+        st.clock.now_ms(),
+    );
+    let secret = flash.as_ref().map(|f| (f.label.as_str(), f.value.clone()));
+    render(&m, &ws, role, StatusCode::OK, secret, None)
 }
 
 #[derive(Deserialize)]
@@ -151,12 +196,18 @@ async fn add_site(
 ) -> Result<HttpResponse, DashError> {
     let (ws, role) = m.workspace(*ws)?;
     require(role.can_manage())?;
-    let fail = |e: String| render(&m, &ws, role, StatusCode::BAD_REQUEST, None, Some(&e));
+    let fail = |e: String| {
+        let form = SiteForm {
+            domain: &f.domain,
+            timezone: &f.timezone,
+        };
+        render_with(&m, &ws, role, StatusCode::BAD_REQUEST, None, Some(&e), form)
+    };
     let domain = match Domain::parse(&f.domain) {
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
     };
-    let tz = match Timezone::parse(&f.timezone) {
+    let tz = match super::views::timezone::parse_zone(&f.timezone) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
@@ -183,7 +234,9 @@ struct KeyInput {
     conversions: Option<String>,
 }
 
-/// `POST /workspaces/{ws}/keys` (admin): the key is shown once.
+/// `POST /workspaces/{ws}/keys` (admin): makes the key, leaves it in the
+/// session's flash and redirects to the workspace page, which shows it once
+/// (a reload neither shows it again nor makes another).
 async fn create_key(
     m: Member,
     ws: web::Path<u32>,
@@ -216,14 +269,20 @@ async fn create_key(
         &format!("{} ({}…)", rec.name, rec.prefix),
         now,
     )?;
-    render(
-        &m,
-        &ws,
-        role,
-        StatusCode::OK,
-        Some(("New API key (shown once; use it as a Bearer token):", key)),
-        None,
-    )
+    let page = format!("/workspaces/{}", ws.id);
+    st.auth.flashes.put(
+        &m.user.login.hash,
+        &page,
+        Flash {
+            label: format!(
+                "New API key \u{201c}{}\u{201d} (shown once; copy it now and use it as a Bearer token):",
+                rec.name
+            ),
+            value: key,
+        },
+        now,
+    );
+    Err(DashError::Redirect(page))
 }
 
 /// `POST /workspaces/{ws}/keys/{hash}/revoke` (admin)

@@ -14,6 +14,12 @@ pub fn user_totp(id: u32) -> Vec<u8> {
     format!("user:{id}:totp").into_bytes()
 }
 
+/// A TOTP secret offered for enrolment, not yet confirmed.
+#[must_use]
+pub fn user_totp_pending(id: u32) -> Vec<u8> {
+    format!("user:{id}:totp_pending").into_bytes()
+}
+
 /// An invitation's email (the record is the invitation's token hash, hex).
 #[must_use]
 pub fn invite_email(token_hash_hex: &str) -> Vec<u8> {

@@ -15,6 +15,7 @@ fn user(id: UserId) -> UserRecord {
         email_index: "11".into(),
         password_hash: "x".into(),
         totp_sealed: None,
+        totp_pending_sealed: None,
         recovery_codes: Vec::new(),
         created_ms: 1,
     }

@@ -25,6 +25,11 @@ pub struct UserRecord {
     /// TOTP secret sealed (hex), once enrolment is confirmed.
     #[serde(default)]
     pub totp_sealed: Option<String>,
+    /// A TOTP secret offered for enrolment but not yet confirmed with a code,
+    /// sealed (hex); kept so the setup page shows the same one until it is
+    /// confirmed or the user asks for a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending_sealed: Option<String>,
     /// SHA-256 (hex) of each unused recovery code.
     #[serde(default)]
     pub recovery_codes: Vec<String>,

@@ -154,6 +154,26 @@ impl Store {
             .transpose()
     }
 
+    /// A workspace's invitations (expired ones too) with their token hashes
+    /// (hex), soonest expiry first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn invites_of(&self, ws: WorkspaceId) -> Result<Vec<(String, Invite)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(INVITES)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let invite: Invite = from_json(v.value(), "invite row")?;
+            if invite.workspace == ws {
+                out.push((k.value().to_owned(), invite));
+            }
+        }
+        out.sort_by_key(|(_, i)| i.expires_ms);
+        Ok(out)
+    }
+
     /// Deletes an invitation; returns whether it existed.
     ///
     /// # Errors

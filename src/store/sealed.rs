@@ -17,7 +17,7 @@ use crate::privacy::aad;
 /// A table with sealed fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedTable {
-    /// Account emails and TOTP secrets.
+    /// Account emails and TOTP secrets (confirmed and pending).
     Users,
     /// Invitation emails.
     Invites,
@@ -154,6 +154,9 @@ impl Store {
                         let mut changed = field(f, &[aad::user_email(id)], &mut u.email_sealed)?;
                         if let Some(totp) = u.totp_sealed.as_mut() {
                             changed |= field(f, &[aad::user_totp(id)], totp)?;
+                        }
+                        if let Some(pending) = u.totp_pending_sealed.as_mut() {
+                            changed |= field(f, &[aad::user_totp_pending(id)], pending)?;
                         }
                         if changed {
                             n += 1;

@@ -236,7 +236,12 @@ async fn state_changing_forms_without_the_right_csrf_token_are_refused() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = a.post(&path, &[("name", "k")]).await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.state.store.api_keys(app.acme()).unwrap().len(),
+        keys_before + 1,
+        "the right token works"
+    );
 }
 
 #[tokio::test]
@@ -244,10 +249,14 @@ async fn api_keys_are_shown_once_scoped_to_their_workspace_and_revocable() {
     let app = spawn_app().await;
     let (mut c, _) = app.member("adm@example.com", Role::Admin, app.acme()).await;
     let ws_path = format!("/workspaces/{}", app.acme());
-    let (s, _, page) = c
+    let (s, location, _) = c
         .post(&format!("{ws_path}/keys"), &[("name", "reporting")])
         .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, ws_path.as_str())
+    );
+    let (_, _, page) = c.get(&location).await;
     let key = capture(r"(tp_[0-9a-f]{48})", &page);
     let q =
         serde_json::json!({"site_id": "example.com", "metrics": ["visitors"], "date_range": "day"});

@@ -47,7 +47,7 @@ const ROUTES: &[&str] = &[
     "POST /workspaces/{A}/members                | email=invitee%40acme.test&role=viewer | owner  | 200",
     "POST /workspaces/{A}/members/{uid}/role     | role=viewer                           | owner  | 303 /workspaces/{A}",
     "POST /workspaces/{A}/members/{uid}/remove   |                                       | owner  | 303 /workspaces/{A}",
-    "POST /workspaces/{A}/keys                   | name=ci                               | admin  | 200",
+    "POST /workspaces/{A}/keys                   | name=ci                               | admin  | 303 /workspaces/{A}",
     "POST /workspaces/{A}/keys/{hash}/revoke     |                                       | admin  | 303 /workspaces/{A}",
     "POST /sites/example.com/goals               | kind=event&value=Signup               | admin  | 303 /sites/example.com/goals",
     "POST /sites/example.com/goals/{goal}/delete |                                       | admin  | 303 /sites/example.com/goals",

@@ -18,6 +18,7 @@ mod funnel;
 mod helpers;
 mod ingest;
 mod leads;
+mod members_ui;
 mod ops;
 mod optout;
 mod privacy;

@@ -1,6 +1,6 @@
 //! Two-factor authentication and login sessions over HTTP: TOTP enrolment
-//! and login, recovery codes, required enrolment for admins, session lists,
-//! revocation and idle expiry.
+//! (one pending key per account until confirmed) and login, recovery codes,
+//! required enrolment for admins, session lists, revocation and idle expiry.
 
 use reqwest::StatusCode;
 use touchpoint::{auth::totp, domain::Role, store::WorkspaceChoice};
@@ -175,4 +175,104 @@ async fn sessions_are_listed_revocable_and_expire_when_idle() {
         StatusCode::SEE_OTHER,
         "idle for longer than session_idle_minutes"
     );
+}
+
+#[tokio::test]
+async fn the_two_factor_setup_page_keeps_its_key_across_reloads_until_a_new_one_is_asked_for() {
+    let app = spawn_app().await;
+    let (mut c, user) = app
+        .member("ana@example.com", Role::Analyst, app.acme())
+        .await;
+    let secret_of = |page: &str| capture(r#"id="totp-secret">([A-Z2-7]+)<"#, page);
+    let (_, _, first) = c.get("/account/totp").await;
+    let (_, _, second) = c.get("/account/totp").await;
+    let scanned = secret_of(&first);
+    assert_eq!(secret_of(&second), scanned, "a reload shows the same key");
+    assert!(
+        second.contains(&capture(r#"(?s)(<svg.*?</svg>)"#, &first)),
+        "and the same QR code"
+    );
+    // Kept sealed: its bytes are nowhere in the store file.
+    let raw = totp::secret_from_base32(&scanned).unwrap();
+    let rec = app.state.store.user(user.id).unwrap().unwrap();
+    assert!(rec.totp_pending_sealed.is_some() && rec.totp_sealed.is_none());
+    app.state.store.probe_write().unwrap();
+    let file = std::fs::read(app.data_dir.path().join(touchpoint::store::FILE_NAME)).unwrap();
+    assert!(!file.windows(raw.len()).any(|w| w == raw.as_slice()));
+    assert!(!file.windows(scanned.len()).any(|w| w == scanned.as_bytes()));
+
+    // Asking for a new key replaces it; the old one's codes stop working.
+    let (s, location, _) = c.post("/account/totp/new", &[]).await;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, "/account/totp")
+    );
+    let (_, _, page) = c.get("/account/totp").await;
+    let renewed = secret_of(&page);
+    assert_ne!(renewed, scanned);
+    let old_code = totp::code_at(&raw, app.clock.now_ms());
+    let (s, _, page) = c
+        .post(
+            "/account/totp",
+            &[("secret", &scanned), ("code", &old_code)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("replaced"), "the stale page says why: {page}");
+    assert_eq!(secret_of(&page), renewed, "and shows the current key");
+    let (s, _, _) = c.post("/account/totp", &[("code", &old_code)]).await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "the old key's code doesn't confirm"
+    );
+
+    let new_raw = totp::secret_from_base32(&renewed).unwrap();
+    let code = totp::code_at(&new_raw, app.clock.now_ms());
+    let (s, _, page) = c
+        .post("/account/totp", &[("secret", &renewed), ("code", &code)])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Two-factor authentication is on"));
+    let rec = app.state.store.user(user.id).unwrap().unwrap();
+    assert_eq!(app.state.auth.totp_secret(&rec), Some(new_raw));
+    assert!(rec.totp_pending_sealed.is_none(), "no pending key is left");
+    assert_eq!(
+        c.get("/account/totp").await.1,
+        "/account",
+        "nothing left to set up"
+    );
+    assert_eq!(c.post("/account/totp/new", &[]).await.1, "/account");
+    assert!(
+        app.state
+            .store
+            .user(user.id)
+            .unwrap()
+            .unwrap()
+            .totp_pending_sealed
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_pending_two_factor_key_is_resealed_by_a_rekey() {
+    let app = spawn_app().await;
+    let (mut c, user) = app
+        .member("ana@example.com", Role::Analyst, app.acme())
+        .await;
+    c.get("/account/totp").await;
+    let want = touchpoint::privacy::aad::user_totp_pending(user.id.0);
+    let mut seen = Vec::new();
+    app.state
+        .store
+        .reseal(
+            touchpoint::store::SealedTable::Users,
+            &mut |aads, _| {
+                seen.extend(aads.iter().cloned());
+                Ok(None)
+            },
+            &mut || {},
+        )
+        .unwrap();
+    assert!(seen.contains(&want), "the registry lists the pending key");
 }

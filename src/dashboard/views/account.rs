@@ -141,11 +141,16 @@ pub fn enrol(m: &EnrolPage<'_>) -> Markup {
             p { "Scan this code with an authenticator app, or type the key by hand." }
             div.qr { (PreEscaped(m.qr_svg)) }
             p { "Key: " code id="totp-secret" { (m.secret) } " " button.copy type="button" data-copy-target="totp-secret" { "Copy" } }
+            p.muted { "This key stays the same until two-factor is on: reloading this page doesn't change it." }
             form.stack method="post" action="/account/totp" {
                 (csrf_field(m.csrf))
                 input type="hidden" name="secret" value=(m.secret);
-                label { "6-digit code from the app" input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric"; }
+                label { "6-digit code from the app" input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]{6,7}" maxlength="7"; }
                 button type="submit" { "Turn on" }
+            }
+            form.inline method="post" action="/account/totp/new" data-confirm="Make a new key? A code from the key shown now will no longer work." {
+                (csrf_field(m.csrf))
+                button.secondary type="submit" { "Use a new key instead" }
             }
         },
     )

@@ -2,7 +2,10 @@
 
 use maud::{Markup, html};
 
-use super::layout::{Chrome, csrf_field, page};
+use super::{
+    layout::{Chrome, csrf_field, page},
+    timezone::{ZoneField, zone_field},
+};
 
 /// Values echoed back into a form after an error.
 #[derive(Default)]
@@ -15,7 +18,7 @@ pub struct SetupForm<'a> {
     pub workspace: &'a str,
     /// Site domain typed.
     pub domain: &'a str,
-    /// Timezone chosen.
+    /// Time zone typed; empty for a fresh form (UTC, or the browser's zone).
     pub timezone: &'a str,
 }
 
@@ -42,7 +45,13 @@ pub fn setup(csrf: &str, f: &SetupForm<'_>, error: Option<&str>) -> Markup {
                 label { "Password (at least 10 characters)" input type="password" name="password" required minlength="10" autocomplete="new-password"; }
                 label { "Workspace name" input type="text" name="workspace" value=(f.workspace) required placeholder="Acme Inc"; }
                 label { "Site domain" input type="text" name="domain" value=(f.domain) required placeholder="example.com"; }
-                label { "Site timezone" input type="text" name="timezone" value=(f.timezone) required placeholder="Europe/London"; }
+                (zone_field(&ZoneField {
+                    label: "Site time zone (its reports' days start at midnight there)",
+                    name: "timezone",
+                    id: "setup-timezone",
+                    value: if f.timezone.is_empty() { "UTC" } else { f.timezone },
+                    fresh: f.timezone.is_empty(),
+                }))
                 button type="submit" { "Create account" }
             }
         },

@@ -16,4 +16,5 @@ pub mod optout;
 pub mod overview;
 pub mod privacy;
 pub mod site;
+pub mod timezone;
 pub mod workspace;

@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use super::{
     fmt_time,
     layout::{Chrome, UserBar, csrf_field, page},
+    timezone::{ZoneField, zone_field},
 };
 use crate::{
     domain::Role,
@@ -34,7 +35,8 @@ pub fn home(bar: UserBar<'_>, groups: &[(Workspace, Role, Vec<Site>)]) -> Markup
                 h2 { "New workspace" }
                 form.inline method="post" action="/workspaces" {
                     (csrf_field(csrf))
-                    input type="text" name="name" required placeholder="Workspace name" maxlength="80";
+                    label for="new-workspace-name" { "Name" }
+                    input id="new-workspace-name" type="text" name="name" required placeholder="My company" maxlength="80";
                     button type="submit" { "Create" }
                 }
             }
@@ -54,6 +56,29 @@ pub struct MemberRow {
     pub mfa: bool,
 }
 
+/// One invitation not yet accepted.
+pub struct InviteRow {
+    /// SHA-256 of its token (hex): the revocation path's id.
+    pub id: String,
+    /// Invitee's email (opened; owners only see this page's members part).
+    pub email: String,
+    /// Role it grants.
+    pub role: Role,
+    /// Unix ms after which the link is void.
+    pub expires_ms: u64,
+    /// Already void.
+    pub expired: bool,
+}
+
+/// What the add-site form shows: the values typed before an error.
+#[derive(Default)]
+pub struct SiteForm<'a> {
+    /// Domain typed.
+    pub domain: &'a str,
+    /// Time zone typed; empty for a fresh form (UTC, or the browser's zone).
+    pub timezone: &'a str,
+}
+
 /// The workspace page's model.
 pub struct WorkspacePage<'a> {
     /// The workspace.
@@ -64,6 +89,10 @@ pub struct WorkspacePage<'a> {
     pub sites: Vec<Site>,
     /// Members (owners only see them).
     pub members: Vec<MemberRow>,
+    /// Pending and expired invitations (owners only).
+    pub invites: Vec<InviteRow>,
+    /// The add-site form's values.
+    pub site_form: SiteForm<'a>,
     /// API keys with their hashes (admins).
     pub keys: Vec<(String, ApiKeyRecord)>,
     /// A one-time value to show (new API key, invitation link) with a label.
@@ -93,10 +122,18 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                 @if m.sites.is_empty() { p.empty { "No sites yet." } }
                 ul { @for s in &m.sites { li { a href={ "/sites/" (s.domain) } { (s.domain) } } } }
                 @if m.role.can_manage() {
+                    h3 { "Add a site" }
                     form.inline method="post" action={ (base) "/sites" } {
                         (csrf_field(csrf))
-                        input type="text" name="domain" required placeholder="example.com";
-                        input type="text" name="timezone" value="UTC" required;
+                        label for="site-domain" { "Domain" }
+                        input id="site-domain" type="text" name="domain" value=(m.site_form.domain) required placeholder="example.com";
+                        (zone_field(&ZoneField {
+                            label: "Time zone",
+                            name: "timezone",
+                            id: "site-timezone",
+                            value: if m.site_form.timezone.is_empty() { "UTC" } else { m.site_form.timezone },
+                            fresh: m.site_form.timezone.is_empty(),
+                        }))
                         button type="submit" { "Add site" }
                     }
                 }
@@ -112,7 +149,8 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                                 td {
                                     form.inline method="post" action={ (base) "/members/" (u.id) "/role" } {
                                         (csrf_field(csrf))
-                                        select name="role" data-autosubmit {
+                                        label.visually-hidden for={ "role-" (u.id) } { "Role of " (u.email) }
+                                        select id={ "role-" (u.id) } name="role" data-autosubmit {
                                             @for r in Role::ALL { option value=(r) selected[r == u.role] { (r) } }
                                         }
                                         noscript { button.secondary type="submit" { "Save" } }
@@ -128,11 +166,34 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                             }
                         } }
                     }
+                    h2 { "Invitations" }
+                    @if m.invites.is_empty() {
+                        p.empty { "No invitations waiting." }
+                    } @else {
+                        table.data {
+                            thead { tr { th { "Email" } th { "Role" } th { "Expires" } th {} } }
+                            tbody { @for i in &m.invites {
+                                tr {
+                                    td { (i.email) }
+                                    td { (i.role) }
+                                    td { @if i.expired { "expired " } (fmt_time(i.expires_ms)) }
+                                    td {
+                                        form.inline method="post" action={ (base) "/invites/" (i.id) "/revoke" } data-confirm="Revoke this invitation? Its link stops working." {
+                                            (csrf_field(csrf))
+                                            button.danger type="submit" { @if i.expired { "Delete" } @else { "Revoke" } }
+                                        }
+                                    }
+                                }
+                            } }
+                        }
+                    }
                     h2 { "Add a member" }
                     form.inline method="post" action={ (base) "/members" } {
                         (csrf_field(csrf))
-                        input type="email" name="email" required placeholder="name@example.com";
-                        select name="role" { @for r in Role::ALL { option value=(r) selected[r == Role::Viewer] { (r) } } }
+                        label for="member-email" { "Email" }
+                        input id="member-email" type="email" name="email" required placeholder="name@example.com";
+                        label for="member-role" { "Role" }
+                        select id="member-role" name="role" { @for r in Role::ALL { option value=(r) selected[r == Role::Viewer] { (r) } } }
                         button type="submit" { "Add" }
                     }
                     p.muted { "Existing users are added at once; others get a one-time invitation link (valid 7 days) to pass on." }
@@ -160,7 +221,8 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                     }
                     form.inline method="post" action={ (base) "/keys" } {
                         (csrf_field(csrf))
-                        input type="text" name="name" required placeholder="Key name" maxlength="100";
+                        label for="key-name" { "Key name" }
+                        input id="key-name" type="text" name="name" required placeholder="spreadsheet" maxlength="100";
                         label { input type="checkbox" name="conversions" value="1"; " may also record conversions" }
                         button type="submit" { "Create key" }
                     }
