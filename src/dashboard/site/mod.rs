@@ -3,6 +3,7 @@
 
 mod attribution;
 pub mod conversions;
+pub mod converting;
 mod funnels;
 mod integrations;
 mod leads;
@@ -10,6 +11,7 @@ pub mod params;
 mod privacy;
 pub mod report;
 mod requests;
+mod series;
 mod settings;
 
 use std::time::Instant;
@@ -74,13 +76,7 @@ async fn render_overview(
     web::block(move || -> Result<report::Overview, DashError> {
         let goals = store.goals(site.id)?;
         let snapshot = store.read()?;
-        Ok(report::overview(
-            &snapshot,
-            &site,
-            &goals,
-            &view,
-            today(now, site.timezone),
-        )?)
+        Ok(report::overview(&snapshot, &site, &goals, &view, now)?)
     })
     .await?
 }
@@ -210,22 +206,22 @@ async fn goals_page(
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(domain)?;
     let state = view_state(req)?;
-    let period_key = state.period.clone();
     let chosen = web::Query::<GoalQuery>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.goal);
     let store = m.state().store.clone();
     let now = m.state().clock.now_ms();
-    let s2 = site.clone();
+    let (s2, st2) = (site.clone(), state.clone());
+    let range = state.range(today(now, site.timezone));
     let (rows, by_source) = web::block(move || -> Result<_, DashError> {
         let goals = store.goals(s2.id)?;
         let snapshot = store.read()?;
         let today = today(now, s2.timezone);
-        let rows = report::goals_only(&snapshot, &s2, &goals, &state, today)?;
+        let rows = conversions::goals_only(&snapshot, &s2, &goals, &st2, today)?;
         let by_source = match goals.iter().find(|g| Some(g.id) == chosen) {
             Some(g) => Some((
                 conversions::goal_name(g),
-                conversions::by_source(&snapshot, &s2, g, &state, today)?,
+                conversions::by_source(&snapshot, &s2, &goals, g, &st2, today)?,
             )),
             None => None,
         };
@@ -233,15 +229,13 @@ async fn goals_page(
     })
     .await??;
     let email = m.state().auth.email_of(&m.user.login.user);
-    let period = params::PERIODS
-        .iter()
-        .find(|(k, _)| *k == period_key)
-        .map_or("the chosen period", |(_, l)| l);
     let page = GoalsPage {
         site: &site,
         role,
         rows: &rows,
-        period,
+        state: &state,
+        range,
+        chosen,
         by_source,
         error,
     };

@@ -91,11 +91,11 @@ pub fn as_is(s: &str) -> String {
     s.to_owned()
 }
 
-/// A country code's English name (`DE` → Germany); unknown codes stay codes.
+/// A country code's English name in common use (`DE` → Germany, `GB` →
+/// United Kingdom); unknown codes stay codes.
 #[must_use]
 pub fn country_name(code: &str) -> String {
-    isocountry::CountryCode::for_alpha2(code)
-        .map_or_else(|_| code.to_owned(), |c| c.name().to_owned())
+    super::countries::country_name(code)
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -33,6 +33,22 @@ pub fn filter_text(key: &str, value: &str) -> String {
 /// the filters as removable chips.
 #[must_use]
 pub fn toolbar(f: &Frame<'_>, s: &ViewState, range: Option<(NaiveDate, NaiveDate)>) -> Markup {
+    bar(f, s, range, true)
+}
+
+/// The toolbar of a report without a comparison (the goals page): as
+/// [`toolbar`], without the Compare toggle.
+#[must_use]
+pub fn period_toolbar(f: &Frame<'_>, s: &ViewState, range: (NaiveDate, NaiveDate)) -> Markup {
+    bar(f, s, Some(range), false)
+}
+
+fn bar(
+    f: &Frame<'_>,
+    s: &ViewState,
+    range: Option<(NaiveDate, NaiveDate)>,
+    compare: bool,
+) -> Markup {
     let (from, to) = range.map_or((s.from, s.to), |(a, b)| (Some(a), Some(b)));
     html! {
         div.toolbar {
@@ -48,10 +64,12 @@ pub fn toolbar(f: &Frame<'_>, s: &ViewState, range: Option<(NaiveDate, NaiveDate
                     input type="date" name="to" value=[to] aria-label="To" required;
                     button.secondary type="submit" { "Apply" }
                 }
-                a.compare.active[s.compare] role="button" aria-pressed=(s.compare)
-                    href=(f.link(s, |x| x.compare = !x.compare))
-                    title=(if s.compare { "Comparing with the previous period: click to stop" } else { "Compare with the previous period" }) {
-                    "Compare"
+                @if compare {
+                    a.compare.active[s.compare] role="button" aria-pressed=(s.compare)
+                        href=(f.link(s, |x| x.compare = !x.compare))
+                        title=(if s.compare { "Comparing with the previous period: click to stop" } else { "Compare with the previous period" }) {
+                        "Compare"
+                    }
                 }
             }
             @if !s.filters.is_empty() {

@@ -11,6 +11,9 @@ pub mod leads;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
+pub mod controls;
+mod countries;
+pub mod conversions;
 pub mod funnels;
 pub mod optout;
 pub mod overview;

@@ -6,13 +6,15 @@ use maud::{Markup, html};
 
 use super::{
     charts::{self, Point},
-    components::{as_is, country_name, fmt_metric, fmt_number, ranked_list, tabs},
+    components::{as_is, country_name, fmt_metric, ranked_list, tabs},
+    controls,
+    conversions::{goals_card, ranked_rates},
     layout::{Chrome, UserBar, page},
 };
 use crate::{
     dashboard::site::{
-        params::{FILTER_KEYS, PERIODS, ViewState},
-        {conversions::goal_name, report::Overview},
+        params::ViewState,
+        report::{Kpi, Overview, Panel},
     },
     stats::{Value, query::Metric},
     store::Site,
@@ -50,8 +52,22 @@ impl Frame<'_> {
     }
 }
 
-fn change_class(kpi_metric: Metric, now: Value, prev: Value) -> (&'static str, String) {
+/// A KPI's change against the previous period, with its class: "new" when
+/// that period had nothing to compare with (`prev_empty`, or a zero count).
+fn change_class(
+    kpi_metric: Metric,
+    now: Value,
+    prev: Value,
+    prev_empty: bool,
+) -> (&'static str, String) {
     let (a, b) = (now.number().unwrap_or(0.0), prev.number().unwrap_or(0.0));
+    if prev_empty {
+        return if a == 0.0 {
+            ("flat", "0%".into())
+        } else {
+            ("up", "new".into())
+        };
+    }
     if kpi_metric == Metric::BounceRate {
         let d = a - b;
         let cls = if d.abs() < 0.5 {
@@ -87,47 +103,44 @@ fn change_class(kpi_metric: Metric, now: Value, prev: Value) -> (&'static str, S
     )
 }
 
-fn toolbar(f: &Frame<'_>, s: &ViewState) -> Markup {
+/// A KPI's value as read: rates in percent, other metrics as formatted.
+fn kpi_text(k: &Kpi, v: Value) -> String {
+    match (k.metric, v) {
+        (Metric::Percentage, Value::Float(r)) => format!("{r:.1}%"),
+        _ => fmt_metric(k.metric, v),
+    }
+}
+
+/// A panel's rows: visitors, or under a conversion filter conversions and
+/// their rate. A row links to filtering by it (instead of any other value of
+/// its key), unless that filter is applied already.
+fn panel_rows(f: &Frame<'_>, s: &ViewState, p: &Panel, converting: bool) -> Markup {
+    let href = |label: &str| {
+        (!s.has_filter(&p.tab, label)).then(|| f.link(s, |x| x.set_filter(&p.tab, label)))
+    };
+    let show = if p.tab == "country" {
+        country_name
+    } else {
+        as_is
+    };
     html! {
-        div.toolbar {
-            nav.period aria-label="Period" {
-                @for (key, label) in PERIODS {
-                    a.active[s.period == key] href=(f.link(s, |x| { x.period = key.into(); x.from = None; x.to = None; })) { (label) }
-                }
-                form.custom method="get" action=(f.base) {
-                    input type="hidden" name="period" value="custom";
-                    @if let Some((k, v)) = &f.keep { input type="hidden" name=(k) value=(v); }
-                    @for (k, v) in &s.filters { input type="hidden" name="f" value={ (k) ":" (v) }; }
-                    input type="date" name="from" value=[s.from] aria-label="From" required;
-                    input type="date" name="to" value=[s.to] aria-label="To" required;
-                    button.secondary type="submit" { "Apply" }
-                }
-                a.active[!s.compare] href=(f.link(s, |x| x.compare = !x.compare)) {
-                    @if s.compare { "Hide comparison" } @else { "Compare" }
-                }
-            }
-            @if !s.filters.is_empty() {
-                div.chips {
-                    @for (i, (k, v)) in s.filters.iter().enumerate() {
-                        span.chip {
-                            (FILTER_KEYS.iter().find(|(x, _)| x == k).map_or(k.as_str(), |(x, _)| x)) " is " strong { (if k == "country" { country_name(v) } else { v.clone() }) }
-                            " " a.chip-remove href=(f.link(s, |x| { x.filters.remove(i); })) aria-label="Remove filter" { "×" }
-                        }
-                    }
-                }
-            }
+        @if converting {
+            (ranked_rates(&p.rows, href, show))
+        } @else {
+            (ranked_list("Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), href, show))
         }
+        @if p.total_rows > p.rows.len() { p.muted { (p.total_rows - p.rows.len()) " more" } }
     }
 }
 
 /// The overview page.
 #[must_use]
 pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
-    let metric = s.chart_metric();
+    let metric = s.chart_metric().as_str();
     let metric_label = o
         .kpis
         .iter()
-        .find(|k| k.metric == metric)
+        .find(|k| k.chartable && k.key == metric)
         .map_or("Visitors", |k| k.label);
     let points: Vec<Point> = o
         .chart
@@ -150,47 +163,38 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
                 }
             }
         }
-        (toolbar(&f, s))
+        (controls::toolbar(&f, s, Some(o.range)))
         p.muted { (o.range.0) " – " (o.range.1) " (" (f.site.timezone) ")" }
         div.kpis {
             @for k in &o.kpis {
-                a.kpi.selected[k.metric == metric] href=(f.link(s, |x| x.metric = k.metric.as_str().into())) data-metric=(k.metric.as_str()) {
+                @let body = html! {
                     span.kpi-label { (k.label) }
-                    span.kpi-value data-value=(value_text(k.value)) { (fmt_metric(k.metric, k.value)) }
+                    span.kpi-value data-value=(value_text(k.value)) { (kpi_text(k, k.value)) }
                     @if let Some(p) = k.previous {
-                        @let (cls, txt) = change_class(k.metric, k.value, p);
-                        span class={ "kpi-change " (cls) } title={ "Previous period: " (fmt_metric(k.metric, p)) } { (txt) }
+                        @let (cls, txt) = change_class(k.metric, k.value, p, o.previous_empty);
+                        span class={ "kpi-change " (cls) } title={ "Previous period: " (kpi_text(k, p)) } { (txt) }
                     }
+                };
+                @if k.chartable {
+                    a.kpi.selected[k.key == metric] href=(f.link(s, |x| x.metric = k.key.into())) data-metric=(k.key) { (body) }
+                } @else {
+                    div.kpi data-metric=(k.key) { (body) }
                 }
             }
         }
-        div.chart { (charts::timeseries(&points, o.chart_previous.as_deref(), metric_label)) }
+        div.chart {
+            (charts::timeseries_until(&points, o.chart_previous.as_deref(), metric_label, o.chart_begun))
+            @if o.chart_previous.is_some() { (charts::legend(metric_label, "Previous period")) }
+        }
         div.grid {
             @for p in &o.panels {
-                section.card data-panel=(p.key) {
-                    (tabs(p.tabs, &p.tab, |t| f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); })))
-                    (ranked_list("Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), |label| Some(f.link(s, |x| x.filters.push((p.tab.clone(), label.to_owned())))), if p.tab == "country" { country_name } else { as_is }))
-                    @if p.total_rows > p.rows.len() { p.muted { (p.total_rows - p.rows.len()) " more" } }
+                section.card data-panel=(p.key) id={ "panel-" (p.key) } {
+                    // A tab keeps the page where it is: its link comes back to the card.
+                    (tabs(p.tabs, &p.tab, |t| format!("{}#panel-{}", f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); }), p.key)))
+                    (panel_rows(&f, s, p, o.converting))
                 }
             }
-            section.card data-panel="goals" {
-                h2 { "Goals" }
-                @if o.goals.is_empty() {
-                    p.empty { "No goals yet." @if f.member { " " a href={ (f.base) "/goals" } { "Add one" } } }
-                } @else {
-                    table.ranked {
-                        thead { tr { th { "Goal" } th.num { "Uniques" } th.num { "Total" } th.num { "CR" } } }
-                        tbody { @for g in &o.goals {
-                            tr {
-                                td.label { (charts::bar(g.rate / 100.0)) span { (goal_name(&g.goal)) } }
-                                td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
-                            }
-                        } }
-                    }
-                }
-                h2 { "Custom events" }
-                (ranked_list("Visitors", o.events.iter().map(|(n, v, _)| (n.as_str(), *v)), |name| Some(f.link(s, |x| x.filters.push(("event".into(), name.to_owned())))), as_is))
-            }
+            (goals_card(&f, s, o))
         }
     };
     page(

@@ -1,13 +1,19 @@
 //! A site's other pages: realtime, goals, settings.
 
+use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::{
-    components::{as_is, fmt_number, ranked_list},
+    components::{as_is, country_name, fmt_number, ranked_list},
+    controls::period_toolbar,
     layout::{Chrome, UserBar, csrf_field, page},
+    overview::Frame,
 };
 use crate::{
-    dashboard::site::conversions::{GoalRow, goal_name},
+    dashboard::site::{
+        conversions::{GoalRow, goal_name},
+        params::ViewState,
+    },
     domain::Role,
     domain::{ConsentMode, FormCapture},
     privacy::retention::{PurgeReceipt, retention_months},
@@ -41,10 +47,14 @@ pub fn realtime(bar: UserBar<'_>, site: &Site, r: &Realtime) -> Markup {
         &html! {
             (site_nav(site, "Realtime"))
             div.realtime data-refresh-seconds="30" {
-                p { span.big id="current-visitors" { (r.visitors) } " current visitors (active in the last 5 minutes)" }
-                section.card {
-                    h2 { "Pages they are on" }
-                    (ranked_list("Visitors", r.pages.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None, as_is))
+                p { span.big id="current-visitors" { (r.visitors) } " current " (if r.visitors == 1 { "visitor" } else { "visitors" }) " (active in the last 5 minutes)" }
+                div.grid {
+                    @for (title, rows, show) in [("Pages they are on", &r.pages, as_is as fn(&str) -> String), ("Sources", &r.sources, as_is), ("Countries", &r.countries, country_name)] {
+                        section.card {
+                            h2 { (title) }
+                            (ranked_list("Visitors", rows.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None, show))
+                        }
+                    }
                 }
             }
         },
@@ -63,8 +73,12 @@ pub struct GoalsPage<'a> {
     pub role: Role,
     /// Conversions per goal over the period.
     pub rows: &'a [GoalRow],
-    /// The period's label.
-    pub period: &'a str,
+    /// The period, comparison and filters, as the overview's.
+    pub state: &'a ViewState,
+    /// First and last local dates of the period.
+    pub range: (NaiveDate, NaiveDate),
+    /// The goal whose sources are shown, by id.
+    pub chosen: Option<u32>,
     /// The goal whose sources are shown, by name, with its rows.
     pub by_source: Option<(String, Vec<SourceRow>)>,
     /// Error of the last action.
@@ -76,6 +90,14 @@ pub struct GoalsPage<'a> {
 pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let base = format!("/sites/{}/goals", m.site.domain);
+    // The period picker keeps the chosen goal.
+    let frame = Frame {
+        site: m.site,
+        base: base.clone(),
+        keep: m.chosen.map(|id| ("goal", id.to_string())),
+        user: None,
+        role: Some(m.role),
+    };
     page(
         &Chrome {
             title: "Goals",
@@ -84,18 +106,19 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
         &html! {
             (site_nav(m.site, "Goals"))
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
-            p.muted { "Conversions over " (m.period) ". Choose a goal to see its sources." }
+            (period_toolbar(&frame, m.state, m.range))
+            p.muted { "Conversions from " (m.range.0) " to " (m.range.1) " (" (m.site.timezone) "). Choose a goal to see its sources." }
             table.data {
                 @let with_revenue = m.rows.iter().any(|g| g.revenue.is_some());
                 thead { tr { th { "Goal" } th.num { "Uniques" } th.num { "Total" } th.num { "Conversion rate" } @if with_revenue { th.num { "Revenue" } } th {} } }
                 tbody { @for g in m.rows {
                     tr {
-                        td { a href={ (base) "?goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
+                        td { a href={ (base) (m.state.href(|_| {})) (if m.state.to_query().is_empty() { "" } else { "&" }) "goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
                         td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
                         @if with_revenue { td.num { (g.revenue.as_deref().unwrap_or("")) } }
                         td { @if m.role.can_manage() {
-                            form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm="Delete this goal?" {
-                                (csrf_field(csrf)) button.danger type="submit" { "Delete" }
+                            form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm={ "Delete the goal " (goal_name(&g.goal)) "?" } {
+                                (csrf_field(csrf)) button.secondary.small type="submit" aria-label={ "Delete " (goal_name(&g.goal)) } { "Delete" }
                             }
                         } }
                     }
