@@ -43,6 +43,16 @@ fn bench(c: &mut Criterion) {
             vec![],
         ),
         ("overview_30d_with_event_goal", "", vec![signup]),
+        // Conversions: two scans (with and without the goal), property keys, values.
+        (
+            "overview_30d_goal_filtered_with_properties",
+            "f=goal%3ASignup&prop=plan",
+            vec![Goal {
+                id: 2,
+                site: site.id,
+                kind: GoalKind::Event("Signup".into()),
+            }],
+        ),
         (
             "overview_30d_filtered_by_source",
             "f=source%3AGoogle",
