@@ -24,6 +24,7 @@ mod optout;
 mod privacy;
 mod process;
 mod rekey;
+mod report_controls;
 mod reports_ui;
 mod retention;
 mod revenue;

@@ -1,7 +1,7 @@
-//! Reading the reports and working their controls over HTTP (issue #12):
-//! goal-filtered overviews as conversions, property breakdowns, the goals
-//! page's period, realtime's sources and countries, country names, KPI
-//! changes without a previous period, and the controls' links and forms.
+//! Reading the reports over HTTP (issue #12): goal-filtered overviews as
+//! conversions, property breakdowns, the goals page's period, realtime's
+//! sources and countries, country names and KPI changes without a previous
+//! period. The seeded day and the page readers here serve report_controls.rs too.
 
 use regex::Regex;
 use reqwest::StatusCode;
@@ -29,7 +29,7 @@ fn ev(name: &str, path: &str) -> serde_json::Value {
 ///   V3 AU Chrome from Google: / → /blog, an outbound click on /blog
 ///   V4 US Chrome from Twitter: / (a bounce)
 /// Goals: Signup and Visit /pricing. The clock ends at 10:12.
-async fn seeded() -> (TestApp, WebClient) {
+pub(crate) async fn seeded() -> (TestApp, WebClient) {
     let app = spawn_app().await;
     let google = |mut e: serde_json::Value| {
         e["r"] = json!("https://www.google.com/");
@@ -80,7 +80,7 @@ async fn seeded() -> (TestApp, WebClient) {
 
 /// The HTML of the element that carries `marker` (`data-panel="sources"`),
 /// up to the end of its section.
-fn section<'a>(html: &'a str, marker: &str) -> &'a str {
+pub(crate) fn section<'a>(html: &'a str, marker: &str) -> &'a str {
     let start = html
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} in {html}"));
@@ -89,7 +89,7 @@ fn section<'a>(html: &'a str, marker: &str) -> &'a str {
 }
 
 /// A ranked table's rows: (label, linked, numeric cells as shown).
-fn rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
+pub(crate) fn rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
     let tr = Regex::new(r"(?s)<tr>(.*?)</tr>").unwrap();
     let label =
         Regex::new(r#"(?s)<td class="label">.*?<(a|span)[^>]*>([^<]*)</(?:a|span)>"#).unwrap();
@@ -108,7 +108,7 @@ fn rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
 }
 
 /// The KPI tiles: (data-metric, data-value, change text if any).
-fn kpis(html: &str) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn kpis(html: &str) -> Vec<(String, String, Option<String>)> {
     let tile = Regex::new(
         r#"(?s)class="kpi[^"]*"[^>]*data-metric="([^"]+)".*?data-value="([^"]*)".*?</span>(<span class="kpi-change[^"]*"[^>]*>([^<]*)</span>)?"#,
     )
@@ -124,7 +124,7 @@ fn kpis(html: &str) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
-fn row<'a>(
+pub(crate) fn row<'a>(
     rows: &'a [(String, bool, Vec<String>)],
     label: &str,
 ) -> &'a (String, bool, Vec<String>) {
@@ -368,93 +368,4 @@ async fn kpis_without_a_previous_period_read_new() {
         );
     }
     assert!(!page.contains(" pts"), "{page}");
-}
-
-#[tokio::test]
-async fn tabs_come_back_to_their_card_and_an_applied_filter_is_not_added_twice() {
-    let (_app, mut c) = seeded().await;
-    let (_, _, page) = c.get("/sites/example.com?period=day").await;
-    for (tab, card) in [
-        ("sources=source", "sources"),
-        ("pages=entry_page", "pages"),
-        ("locations=city", "locations"),
-        ("devices=os", "devices"),
-    ] {
-        let href = format!("href=\"/sites/example.com?period=day&amp;{tab}#panel-{card}\"");
-        assert!(page.contains(&href), "{href} in {page}");
-        assert!(page.contains(&format!("id=\"panel-{card}\"")));
-    }
-    let (_, _, page) = c
-        .get("/sites/example.com?period=day&sources=source&f=source:Google")
-        .await;
-    let sources = rows(section(&page, r#"data-panel="sources""#));
-    assert_eq!(
-        sources,
-        [("Google".to_owned(), false, vec!["2".to_owned()])]
-    );
-    assert!(!page.contains("f=source%3AGoogle&amp;f=source%3AGoogle"));
-    // Under another key's filter a row adds its own.
-    let (_, _, page) = c
-        .get("/sites/example.com?period=day&sources=source&f=page:/blog")
-        .await;
-    let sources = rows(section(&page, r#"data-panel="sources""#));
-    assert!(row(&sources, "Google").1, "{sources:?}");
-    assert!(
-        page.contains("f=page%3A%2Fblog&amp;f=source%3AGoogle"),
-        "{page}"
-    );
-}
-
-#[tokio::test]
-async fn the_custom_range_is_prefilled_and_keeps_the_comparison_choice() {
-    let (_app, mut c) = seeded().await;
-    let (_, _, page) = c
-        .get("/sites/example.com?period=7d&compare=off&metric=pageviews&f=source:Google")
-        .await;
-    let form = &page[page.find("<form class=\"custom\"").unwrap()..];
-    let form = &form[..form.find("</form>").unwrap()];
-    for field in [
-        r#"<input type="hidden" name="compare" value="off">"#,
-        r#"<input type="hidden" name="metric" value="pageviews">"#,
-        r#"<input type="hidden" name="f" value="source:Google">"#,
-        r#"<input type="date" name="from" value="2024-03-09""#,
-        r#"<input type="date" name="to" value="2024-03-15""#,
-    ] {
-        assert!(form.contains(field), "{field} in {form}");
-    }
-    assert!(
-        page.contains(r#"class="compare" role="button" aria-pressed="false""#),
-        "{page}"
-    );
-    assert!(!page.contains("chart-legend") && !page.contains("kpi-change"));
-    // Applying a range (the form's GET) keeps comparison off.
-    let (s, _, page) = c
-        .get("/sites/example.com?period=custom&compare=off&metric=pageviews&f=source%3AGoogle&from=2024-03-14&to=2024-03-15")
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(page.contains(r#"aria-pressed="false""#) && !page.contains("kpi-change"));
-    assert!(page.contains(r#"<input type="date" name="from" value="2024-03-14""#));
-    // With comparison on the button is pressed, and the dashed line has a legend.
-    let (_, _, page) = c.get("/sites/example.com?period=day").await;
-    assert!(page.contains(r#"class="compare active" role="button" aria-pressed="true""#));
-    assert!(
-        page.contains(r#"<span class="legend-current">Unique visitors</span><span class="legend-previous">Previous period</span>"#),
-        "{page}"
-    );
-}
-
-#[tokio::test]
-async fn todays_chart_stops_at_the_current_hour() {
-    let (_app, mut c) = seeded().await;
-    // 10:12: the hours 00:00 to 10:00 have begun, 11:00 to 23:00 have not.
-    let (_, _, page) = c.get("/sites/example.com?period=day").await;
-    let chart = &page[page.find("<svg class=\"timeseries\"").unwrap()..];
-    let chart = &chart[..chart.find("</svg>").unwrap()];
-    assert_eq!(chart.matches("class=\"ts-hit\"").count(), 11, "{chart}");
-    assert!(chart.contains("<title>10:00: 4</title>"), "{chart}");
-    assert!(!chart.contains("<title>11:00"), "no future hour: {chart}");
-    assert!(chart.contains(">23:00<"), "the axis still ends the day");
-    // A past day is drawn whole.
-    let (_, _, page) = c.get("/sites/example.com?period=yesterday").await;
-    assert_eq!(page.matches("class=\"ts-hit\"").count(), 24);
 }

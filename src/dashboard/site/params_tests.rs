@@ -1,6 +1,7 @@
 //! URL state: round trips, defaults, bad ranges, periods, filters.
 
 use super::*;
+use crate::stats::query::Filter;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
