@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
                     base: "/sites/example.com".into(),
                     keep: None,
                     user: None,
-                    member: true,
+                    role: Some(touchpoint::domain::Role::Owner),
                 };
                 let html = overview(frame, &state, &o).into_string();
                 assert!(html.len() > 1000);

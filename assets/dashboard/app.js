@@ -47,6 +47,35 @@
     }
   }
 
+  // (f) [data-waiting-url] (a new site's overview, "Waiting for the first
+  // pageview…"): every data-waiting-seconds while the tab is visible, ask the
+  // URL ({"has_data": bool}); once data has arrived, say so and reload into
+  // the dashboard.
+  const waiting = document.querySelector("[data-waiting-url]");
+  if (waiting) {
+    const every = Math.max(1, Number(waiting.dataset.waitingSeconds) || 5) * 1000;
+    let timer;
+    const check = async () => {
+      clearTimeout(timer);
+      if (document.hidden) return;
+      try {
+        const response = await fetch(waiting.dataset.waitingUrl, {
+          credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" },
+        });
+        if (response.ok && (await response.json()).has_data === true) {
+          waiting.classList.add("live");
+          const text = waiting.querySelector(".waiting-text");
+          if (text) text.textContent = "The first pageview has arrived: loading the dashboard…";
+          location.reload();
+          return;
+        }
+      } catch (_) { /* offline, or logged out (the login page is no JSON): ask again later */ }
+      timer = setTimeout(check, every);
+    };
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) check(); });
+    timer = setTimeout(check, every);
+  }
+
   // (c) [data-refresh-seconds="N"]: reload every N seconds while the tab is visible;
   // coming back to a tab whose data is older than N seconds reloads at once.
   const holder = document.querySelector("[data-refresh-seconds]");

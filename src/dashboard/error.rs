@@ -1,8 +1,20 @@
 //! Dashboard failures, rendered as pages by the same layout (or as redirects).
+//! [`in_context`] renders a handler's 400, 403 or 404 again with the caller's
+//! top bar and, under `/sites/{domain}`, that site's navigation.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode, http::header};
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse, ResponseError,
+    body::{BoxBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
+    middleware::Next,
+};
+use maud::Markup;
 
-use super::views::layout;
+use super::{
+    views::layout::{self, ErrorFrame, UserBar},
+    web::Member,
+};
 use crate::{auth::AuthError, stats::StatsError, store::StoreError};
 
 /// What went wrong serving a dashboard request.
@@ -63,6 +75,17 @@ impl ResponseError for DashError {
             Self::Internal(detail) => tracing::error!(error = %detail, "dashboard failure"),
             _ => {}
         }
+        self.page(&layout::error_page(
+            self.status_code(),
+            &self.to_string(),
+            ErrorFrame::default(),
+        ))
+    }
+}
+
+impl DashError {
+    /// The error's response with `body` as its page.
+    fn page(&self, body: &Markup) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status_code());
         if let Self::TooMany(s) = self {
             resp.insert_header((header::RETRY_AFTER, s.to_string()));
@@ -70,8 +93,82 @@ impl ResponseError for DashError {
         resp.content_type("text/html; charset=utf-8")
             .insert_header((header::CONTENT_SECURITY_POLICY, super::CSP))
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(layout::error_page(self.status_code(), &self.to_string()).into_string())
+            .body(body.clone().into_string())
     }
+}
+
+/// Middleware (`actix_web::middleware::from_fn`): a [`DashError`] answering
+/// 400, 403 or 404 gets its page again in context — the logged-in caller's
+/// top bar and, when the path is under `/sites/{domain}` and the caller is a
+/// member of that site, the site's navigation for their role and a link back
+/// to its overview. Every other response passes unchanged.
+///
+/// # Errors
+/// Only those of the wrapped service.
+pub async fn in_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let page = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<DashError>())
+    {
+        Some(
+            e @ (DashError::NotFound
+            | DashError::Forbidden
+            | DashError::Csrf
+            | DashError::BadRequest(_)),
+        ) => e.page(&page_in_context(res.request(), e)),
+        _ => return Ok(res),
+    };
+    Ok(res.into_response(page))
+}
+
+/// The error page of `e` for the caller of `req`.
+fn page_in_context(req: &HttpRequest, e: &DashError) -> Markup {
+    let status = e.status_code();
+    let Ok(m) = Member::from_request(req, &mut Payload::None).into_inner() else {
+        return layout::error_page(status, &e.to_string(), ErrorFrame::default());
+    };
+    let email = m.state().auth.email_of(&m.user.login.user);
+    let site = req
+        .path()
+        .strip_prefix("/sites/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|domain| m.site(domain).ok());
+    let message = match (e, &site) {
+        (DashError::Forbidden, Some((s, role))) => format!(
+            "your role on {} ({role}) does not allow this; an owner of its workspace can change roles",
+            s.domain
+        ),
+        (DashError::NotFound, _) => "there is no such page, or it is not yours to see".into(),
+        _ => e.to_string(),
+    };
+    let frame = ErrorFrame {
+        user: Some(UserBar {
+            email: &email,
+            csrf: m.user.csrf(),
+        }),
+        site: site.as_ref().map(|(s, r)| (s, *r)),
+    };
+    layout::error_page(status, &message, frame)
+}
+
+/// Answers every request no route matched: the 404 page in the layout for
+/// a browser (`Accept` naming `text/html`), an empty 404 for other clients.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !html {
+        return HttpResponse::NotFound().finish();
+    }
+    let e = DashError::NotFound;
+    e.page(&page_in_context(&req, &e))
 }
 
 /// A 303 to `to`.

@@ -23,7 +23,7 @@ use actix_web::{
 };
 use maud::Markup;
 
-pub use error::DashError;
+pub use error::{DashError, in_context};
 
 /// The dashboard's Content-Security-Policy: nothing from elsewhere, no inline script.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -56,5 +56,6 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .configure(account::routes)
         .configure(workspace::routes)
         .configure(site::routes)
-        .configure(optout::routes);
+        .configure(optout::routes)
+        .default_service(aw::to(error::not_found));
 }

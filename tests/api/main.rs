@@ -19,6 +19,7 @@ mod helpers;
 mod ingest;
 mod leads;
 mod members_ui;
+mod navigation;
 mod ops;
 mod optout;
 mod privacy;

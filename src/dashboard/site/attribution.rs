@@ -120,6 +120,7 @@ async fn show(
     let email = st.auth.email_of(&m.user.login.user);
     let page = AttributionPage {
         site: &site,
+        role,
         report: r,
         models: &Model::ALL,
         chosen: (period, dim, kind, lookback),

@@ -58,7 +58,7 @@ async fn show(
     m: Member,
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
-    let (site, _) = m.site(&domain)?;
+    let (site, role) = m.site(&domain)?;
     let p = crate::dashboard::web::query_params::<Params>(&req);
     let period = PERIODS
         .iter()
@@ -100,6 +100,7 @@ async fn show(
     let email = st.auth.email_of(&m.user.login.user);
     let page = FunnelsPage {
         site: &site,
+        role,
         steps_text: &p.steps,
         period,
         result,

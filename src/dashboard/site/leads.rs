@@ -186,6 +186,7 @@ async fn list(
                 csrf: m.user.csrf(),
             },
             &site,
+            role,
             &rows,
             narrowed.as_deref(),
         ),
@@ -251,6 +252,7 @@ async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpRes
     };
     let page = LeadProfile {
         site: &site,
+        role,
         id: &lead.id,
         email: email.as_deref(),
         may_see_pii: role.can_see_pii(),

@@ -1,5 +1,6 @@
-//! A site's pages: overview (also behind a shared link), realtime, goals,
-//! privacy, settings.
+//! A site's pages: overview (also behind a shared link; a new site's shows
+//! the snippet and waits for its first pageview), realtime, goals, privacy,
+//! settings; any other path under a site is a 404 in the site's frame.
 
 mod attribution;
 pub mod conversions;
@@ -24,20 +25,21 @@ use super::{
     login::Empty,
     views::{
         layout::UserBar,
-        overview::{Frame, overview as overview_view},
+        overview::{Frame, bad_period, first_visit, overview as overview_view},
         site::{self as v, GoalsPage},
     },
     web::{Member, Posted, require},
 };
 use crate::{
     stats::{period::today, realtime},
-    store::{GoalKind, Site},
+    store::{GoalKind, Site, StoreError},
 };
 use params::ViewState;
 
 /// Routes under `/sites/{domain}` and `/share/{domain}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}", web::get().to(overview))
+        .route("/sites/{domain}/status.json", web::get().to(status))
         .route("/sites/{domain}/realtime", web::get().to(realtime_page))
         .route("/sites/{domain}/goals", web::get().to(goals))
         .route("/sites/{domain}/goals", web::post().to(add_goal))
@@ -50,7 +52,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(privacy::routes)
         .configure(attribution::routes)
         .configure(leads::routes)
-        .configure(funnels::routes);
+        .configure(funnels::routes)
+        // Last: a mistyped page of a site is a 404 with the site's navigation.
+        .route("/sites/{domain}/{rest:.*}", web::route().to(no_such_page));
+}
+
+/// Any other path under `/sites/{domain}/`.
+async fn no_such_page() -> Result<HttpResponse, DashError> {
+    Err(DashError::NotFound)
 }
 
 /// Adds `Server-Timing` so render cost is visible in the browser's tools.
@@ -85,16 +94,40 @@ fn view_state(req: &HttpRequest) -> Result<ViewState, DashError> {
     ViewState::parse(req.query_string()).map_err(DashError::BadRequest)
 }
 
-/// `GET /sites/{domain}`
+/// Whether the site has any data: a stored visit, or a rolled-up day (whose
+/// visits retention may have purged).
+fn has_data(store: &crate::store::Store, site: &Site) -> Result<bool, StoreError> {
+    let view = store.read()?;
+    Ok(view.first_session_start(site.id)?.is_some()
+        || !view.rolled_days(site.id, 0, u32::MAX)?.is_empty())
+}
+
+/// The view state of a URL whose period can't be shown: the rest of its
+/// state, with the custom range's dates as typed when they parse.
+fn fallback_state(req: &HttpRequest) -> ViewState {
+    let rest: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != "period")
+        .collect();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(rest)
+        .finish();
+    let mut state = ViewState::parse(&query).unwrap_or_default();
+    state.period = "custom".into();
+    state
+}
+
+/// `GET /sites/{domain}`: the overview; a site without data yet shows the
+/// tracking snippet and waits for its first pageview; a period that can't
+/// be shown (a custom range ending before it starts) is a 400 with the
+/// period picker and the reason.
 async fn overview(
     req: HttpRequest,
     m: Member,
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let started = Instant::now();
-    let (site, _) = m.site(&domain)?;
-    let state = view_state(&req)?;
-    let o = render_overview(m.state(), site.clone(), state.clone()).await?;
+    let (site, role) = m.site(&domain)?;
     let email = m.state().auth.email_of(&m.user.login.user);
     let frame = Frame {
         site: &site,
@@ -104,12 +137,38 @@ async fn overview(
             email: &email,
             csrf: m.user.csrf(),
         }),
-        member: true,
+        role: Some(role),
     };
+    let state = match view_state(&req) {
+        Ok(s) => s,
+        Err(DashError::BadRequest(why)) => {
+            let page = bad_period(frame, &fallback_state(&req), &why);
+            return Ok(html_page(StatusCode::BAD_REQUEST, &page));
+        }
+        Err(e) => return Err(e),
+    };
+    let (store, s2) = (m.state().store.clone(), site.clone());
+    if !web::block(move || has_data(&store, &s2)).await?? {
+        let status_url = format!("{}/status.json", frame.base);
+        let page = first_visit(frame, &settings::origin(&req), &status_url);
+        return Ok(timed(html_page(StatusCode::OK, &page), started));
+    }
+    let o = render_overview(m.state(), site.clone(), state.clone()).await?;
     Ok(timed(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
         started,
     ))
+}
+
+/// `GET /sites/{domain}/status.json`: `{"has_data": bool}`, whether the site
+/// has received anything yet (polled by a new site's overview).
+async fn status(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
+    let (site, _) = m.site(&domain)?;
+    let store = m.state().store.clone();
+    let has = web::block(move || has_data(&store, &site)).await??;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "has_data": has })))
 }
 
 #[derive(Deserialize)]
@@ -144,7 +203,7 @@ async fn shared(
         base: format!("/share/{}", site.domain),
         keep: Some(("auth", q.auth.clone())),
         user: None,
-        member: false,
+        role: None,
     };
     let mut resp = timed(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
@@ -160,7 +219,7 @@ async fn shared(
 
 /// `GET /sites/{domain}/realtime`
 async fn realtime_page(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
-    let (site, _) = m.site(&domain)?;
+    let (site, role) = m.site(&domain)?;
     let store = m.state().store.clone();
     let now = m.state().clock.now_ms();
     let id = site.id;
@@ -177,6 +236,7 @@ async fn realtime_page(m: Member, domain: web::Path<String>) -> Result<HttpRespo
                 csrf: m.user.csrf(),
             },
             &site,
+            role,
             &r,
         ),
     ))

@@ -80,8 +80,10 @@ fn render(
         .take(CONSENTS_SHOWN)
         .collect();
     let email = st.auth.email_of(&m.user.login.user);
+    let (_, role) = m.site(site.domain.as_str())?;
     let page = PrivacyPage {
         site,
+        role,
         error: o.error,
         notice: o.notice,
         found: o.found,

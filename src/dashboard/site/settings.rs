@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 
-fn origin(req: &HttpRequest) -> String {
+pub(super) fn origin(req: &HttpRequest) -> String {
     let ci = req.connection_info();
     format!("{}://{}", ci.scheme(), ci.host())
 }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use super::{
     layout::{Chrome, UserBar, page},
-    site::site_nav,
+    site_nav::{SitePage, site_nav, site_title},
 };
 use std::collections::BTreeMap;
 
@@ -14,6 +14,7 @@ use crate::{
         report::Report,
         revenue::{RevenueReport, TIME_BUCKET_LABELS},
     },
+    domain::Role,
     store::Site,
 };
 
@@ -52,6 +53,8 @@ fn revenue_section(r: &RevenueReport, labels: &BTreeMap<Key, String>) -> Markup 
 pub struct AttributionPage<'a> {
     /// The site.
     pub site: &'a Site,
+    /// The caller's role there (for the site's navigation).
+    pub role: Role,
     /// The report (or why there is none).
     pub report: Result<Report, String>,
     /// Models, in column order.
@@ -110,11 +113,11 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
     let (period, dim, kind, lookback) = m.chosen;
     page(
         &Chrome {
-            title: "Attribution",
+            title: &site_title(m.site, "Attribution"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(m.site, "Attribution"))
+            (site_nav(m.site, m.role, Some(SitePage::Attribution)))
             form.inline method="get" {
                 select name="period" aria-label="Period" { @for (v, l) in PERIODS { option value=(v) selected[v == period] { (l) } } }
                 select name="dimension" aria-label="Credit by" { @for (v, l) in DIMENSIONS { option value=(v) selected[v == dim] { (l) } } }

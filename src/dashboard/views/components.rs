@@ -1,9 +1,13 @@
-//! Small pieces shared by pages: number formats, ranked lists, tabs.
+//! Small pieces shared by pages: number formats, ranked lists, report
+//! cards with tabs, the tracking snippet.
 
 use maud::{Markup, html};
 
 use super::charts;
-use crate::stats::{Value, query::Metric};
+use crate::{
+    stats::{Value, query::Metric},
+    store::Site,
+};
 
 /// A count for people: exact with separators below 100,000, then compact.
 #[must_use]
@@ -103,14 +107,62 @@ fn fraction(n: u64, max: u64) -> f64 {
     n as f64 / max as f64
 }
 
-/// Tabs as links; `href` gives each tab's link.
+/// Tabs as links; `href` gives each tab's link; the `active` one is marked
+/// `aria-current="true"`.
 pub fn tabs(tabs: &[(&str, &str)], active: &str, href: impl Fn(&str) -> String) -> Markup {
+    tab_nav(None, tabs, active, href)
+}
+
+fn tab_nav(
+    name: Option<&str>,
+    tabs: &[(&str, &str)],
+    active: &str,
+    href: impl Fn(&str) -> String,
+) -> Markup {
     html! {
-        nav.tabs {
+        nav.tabs aria-label=[name] {
             @for (key, label) in tabs {
-                a.active[*key == active] href=(href(key)) { (label) }
+                @if *key == active {
+                    a.active href=(href(key)) aria-current="true" { (label) }
+                } @else {
+                    a href=(href(key)) { (label) }
+                }
             }
         }
+    }
+}
+
+/// A report card: a heading (`h2`, so the page's cards can be jumped
+/// between), its [`tabs`] in a `<nav>` named after it, then `body`.
+/// `tabs` are (key, label); `key` is the card's `data-panel`.
+pub fn report_card(
+    key: &str,
+    heading: &str,
+    tabs: &[(&str, &str)],
+    active: &str,
+    href: impl Fn(&str) -> String,
+    body: &Markup,
+) -> Markup {
+    let name = format!("{heading} views");
+    html! {
+        section.card data-panel=(key) aria-labelledby={ "panel-" (key) } {
+            h2.card-title id={ "panel-" (key) } { (heading) }
+            (tab_nav(Some(&name), tabs, active, href))
+            (body)
+        }
+    }
+}
+
+/// Where the tracking snippet goes, the snippet matching the site's consent
+/// mode ([`super::site::snippet`], with this server's `origin` such as
+/// `https://analytics.example.com`) as `pre#snippet`, and a copy button.
+/// The settings page and a new site's overview show the same one.
+#[must_use]
+pub fn snippet_block(site: &Site, origin: &str) -> Markup {
+    html! {
+        p { "Add this to the " code { "<head>" } " of every page of " strong { (site.domain) } ":" }
+        pre.snippet id="snippet" { (super::site::snippet(site, origin)) }
+        button.copy type="button" data-copy-target="snippet" { "Copy" }
     }
 }
 

@@ -5,14 +5,16 @@ use maud::{Markup, html};
 use super::{
     attribution::PERIODS,
     layout::{Chrome, UserBar, page},
-    site::site_nav,
+    site_nav::{SitePage, site_nav, site_title},
 };
-use crate::{stats::funnel::FunnelCounts, store::Site};
+use crate::{domain::Role, stats::funnel::FunnelCounts, store::Site};
 
 /// The page's model.
 pub struct FunnelsPage<'a> {
     /// The site.
     pub site: &'a Site,
+    /// The caller's role there (for the site's navigation).
+    pub role: Role,
     /// Steps as typed (one per line).
     pub steps_text: &'a str,
     /// Chosen period.
@@ -35,11 +37,11 @@ fn rate(n: u64, first: u64) -> String {
 pub fn funnels(bar: UserBar<'_>, m: &FunnelsPage<'_>) -> Markup {
     page(
         &Chrome {
-            title: "Funnels",
+            title: &site_title(m.site, "Funnels"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(m.site, "Funnels"))
+            (site_nav(m.site, m.role, Some(SitePage::Funnels)))
             form.stack method="get" {
                 label { "Steps, one per line: a page (" code { "/pricing" } ", " code { "*" } " matches anything) or " code { "event:Signup" }
                     textarea name="steps" rows="4" { (m.steps_text) } }

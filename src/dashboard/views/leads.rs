@@ -5,10 +5,11 @@ use maud::{Markup, html};
 use super::{
     fmt_time,
     layout::{Chrome, UserBar, page},
-    site::site_nav,
+    site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
     attribution::scoring::Score,
+    domain::Role,
     store::{Conversion, Site},
 };
 
@@ -52,6 +53,8 @@ pub struct Touchpoint {
 pub struct LeadProfile<'a> {
     /// The site.
     pub site: &'a Site,
+    /// The caller's role there (for the site's navigation).
+    pub role: Role,
     /// Lead id.
     pub id: &'a str,
     /// Email, when held and visible.
@@ -95,14 +98,20 @@ fn who(id: &str, email: Option<&str>, may_see: bool) -> String {
 
 /// `/sites/{d}/leads`
 #[must_use]
-pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], touching: Option<&str>) -> Markup {
+pub fn list(
+    bar: UserBar<'_>,
+    site: &Site,
+    role: Role,
+    rows: &[LeadRow],
+    touching: Option<&str>,
+) -> Markup {
     page(
         &Chrome {
-            title: "Leads",
+            title: &site_title(site, "Leads"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(site, "Leads"))
+            (site_nav(site, role, Some(SitePage::Leads)))
             @if let Some(v) = touching { p.notice { "Leads with a visit from " strong { (v) } ". " a href={ "/sites/" (site.domain) "/leads" } { "All leads" } } }
             @if rows.is_empty() { p.empty { "No leads yet. A lead appears when a visitor who accepted sends a form, or through the conversions API or Stripe." } }
             @else {
@@ -128,11 +137,11 @@ pub fn list(bar: UserBar<'_>, site: &Site, rows: &[LeadRow], touching: Option<&s
 pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
     page(
         &Chrome {
-            title: "Lead",
+            title: &site_title(m.site, "Lead"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(m.site, "Leads"))
+            (site_nav(m.site, m.role, Some(SitePage::Leads)))
             section.card {
                 h2 { (who(m.id, m.email, m.may_see_pii)) }
                 p.muted { "First seen " (fmt_time(m.first_ms)) ". " (m.conversions.len()) " conversions" @if !m.revenue.is_empty() { ", revenue " (m.revenue) } "." }

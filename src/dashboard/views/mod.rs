@@ -19,5 +19,6 @@ pub mod optout;
 pub mod overview;
 pub mod privacy;
 pub mod site;
+pub mod site_nav;
 pub mod timezone;
 pub mod workspace;

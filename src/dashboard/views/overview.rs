@@ -6,16 +6,18 @@ use maud::{Markup, html};
 
 use super::{
     charts::{self, Point},
-    components::{as_is, country_name, fmt_metric, ranked_list, tabs},
+    components::{as_is, country_name, fmt_metric, ranked_list, report_card, snippet_block},
     controls,
     conversions::{goals_card, ranked_rates},
-    layout::{Chrome, UserBar, page},
+    layout::{Chrome, UserBar, page, sentence},
+    site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
     dashboard::site::{
         params::ViewState,
         report::{Kpi, Overview, Panel},
     },
+    domain::Role,
     stats::{Value, query::Metric},
     store::Site,
 };
@@ -30,11 +32,32 @@ pub struct Frame<'a> {
     pub keep: Option<(&'static str, String)>,
     /// Logged-in user bar (none on shared links).
     pub user: Option<UserBar<'a>>,
-    /// Show links to settings, goals, realtime (not on shared links).
-    pub member: bool,
+    /// The member's role on the site, for the site's navigation and links to
+    /// its other pages; none on shared links, which show neither.
+    pub role: Option<Role>,
 }
 
 impl Frame<'_> {
+    /// The site's heading, with its navigation for a member.
+    fn head(&self) -> Markup {
+        match self.role {
+            Some(role) => site_nav(self.site, role, Some(SitePage::Overview)),
+            None => html! { div.site-head { h1 { (self.site.domain) } } },
+        }
+    }
+
+    /// The page around `body`, titled `Overview · example.com`.
+    fn page(self, body: &Markup) -> Markup {
+        let title = site_title(self.site, SitePage::Overview.label());
+        page(
+            &Chrome {
+                title: &title,
+                user: self.user,
+            },
+            body,
+        )
+    }
+
     /// A link to the overview in a changed state.
     #[must_use]
     pub fn link(&self, state: &ViewState, change: impl FnOnce(&mut ViewState)) -> String {
@@ -103,6 +126,11 @@ fn change_class(
     )
 }
 
+/// The toolbar of a view without a report (its custom dates as typed).
+fn toolbar(f: &Frame<'_>, s: &ViewState) -> Markup {
+    controls::toolbar(f, s, None)
+}
+
 /// A KPI's value as read: rates in percent, other metrics as formatted.
 fn kpi_text(k: &Kpi, v: Value) -> String {
     match (k.metric, v) {
@@ -150,19 +178,8 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
             value: *v,
         })
         .collect();
-    let title = f.site.domain.to_string();
     let body = html! {
-        div.site-head {
-            h1 { (f.site.domain) }
-            @if f.member {
-                nav.tabs {
-                    a.active href=(f.base) { "Overview" }
-                    a href={ (f.base) "/realtime" } { "Realtime" }
-                    a href={ (f.base) "/goals" } { "Goals" }
-                    a href={ (f.base) "/settings" } { "Settings" }
-                }
-            }
-        }
+        (f.head())
         (controls::toolbar(&f, s, Some(o.range)))
         p.muted { (o.range.0) " – " (o.range.1) " (" (f.site.timezone) ")" }
         div.kpis {
@@ -188,22 +205,68 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
         }
         div.grid {
             @for p in &o.panels {
-                section.card data-panel=(p.key) id={ "panel-" (p.key) } {
-                    // A tab keeps the page where it is: its link comes back to the card.
-                    (tabs(p.tabs, &p.tab, |t| format!("{}#panel-{}", f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); }), p.key)))
-                    (panel_rows(&f, s, p, o.converting))
-                }
+                @let body = panel_rows(&f, s, p, o.converting);
+                // A tab keeps the page where it is: its link comes back to the card.
+                (report_card(p.key, panel_heading(p.key), p.tabs, &p.tab, |t| format!("{}#panel-{}", f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); }), p.key), &body))
             }
             (goals_card(&f, s, o))
         }
     };
-    page(
-        &Chrome {
-            title: &title,
-            user: f.user,
-        },
-        &body,
-    )
+    f.page(&body)
+}
+
+/// A report card's heading from its panel's key.
+fn panel_heading(key: &str) -> &'static str {
+    match key {
+        "sources" => "Sources",
+        "pages" => "Pages",
+        "locations" => "Locations",
+        "devices" => "Devices",
+        _ => "Report",
+    }
+}
+
+/// The overview when its URL's period can't be shown (a custom range that
+/// ends before it starts, a malformed date): the site's navigation, the
+/// period picker filled in with `s` (the rest of the URL's state) and
+/// `message`, in place of the report.
+#[must_use]
+pub fn bad_period(f: Frame<'_>, s: &ViewState, message: &str) -> Markup {
+    let body = html! {
+        (f.head())
+        (toolbar(&f, s))
+        p.error role="alert" id="period-error" { (sentence(message)) " Choose another period above." }
+    };
+    f.page(&body)
+}
+
+/// A site without any data yet: the tracking snippet matching its consent
+/// mode (with this server's `origin`) and a "Waiting for the first
+/// pageview…" status that `app.js` polls at `status_url` (JSON
+/// `{"has_data": bool}`), reloading into the overview when data arrives.
+#[must_use]
+pub fn first_visit(f: Frame<'_>, origin: &str, status_url: &str) -> Markup {
+    let manage = f.role.is_some_and(Role::can_manage);
+    let body = html! {
+        (f.head())
+        section.card.first-visit aria-labelledby="first-visit-title" {
+            h2 id="first-visit-title" { "Start tracking " (f.site.domain) }
+            (snippet_block(f.site, origin))
+            p.muted {
+                "The snippet matches the site's consent mode, " code { (f.site.consent_mode.as_str()) } "."
+                @if manage { " " a href={ (f.base) "/settings" } { "Change it in Settings" } "." }
+            }
+            div.waiting role="status" aria-live="polite" data-waiting-url=(status_url) data-waiting-seconds="3" {
+                span.pulse aria-hidden="true" {}
+                span {
+                    strong.waiting-text { "Waiting for the first pageview…" }
+                    " Visit your site once the snippet is in place: this page turns into the dashboard as soon as it arrives."
+                    noscript { " (Reload this page to check.)" }
+                }
+            }
+        }
+    };
+    f.page(&body)
 }
 
 /// A value as the Stats API would print it (for `data-value`).

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use super::{
     fmt_time,
     layout::{Chrome, UserBar, csrf_field, page},
-    site::site_nav,
+    site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
     privacy::subject::Identifier,
@@ -29,6 +29,8 @@ pub struct Found<'a> {
 pub struct PrivacyPage<'a> {
     /// The site.
     pub site: &'a Site,
+    /// The caller's role there (for the site's navigation).
+    pub role: crate::domain::Role,
     /// Error of the last action.
     pub error: Option<&'a str>,
     /// Notice (an erasure receipt).
@@ -75,11 +77,11 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
     let base = format!("/sites/{}/privacy", m.site.domain);
     page(
         &Chrome {
-            title: "Privacy",
+            title: &site_title(m.site, "Privacy"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(m.site, "Privacy"))
+            (site_nav(m.site, m.role, Some(SitePage::Privacy)))
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             @if let Some(n) = m.notice { p.notice id="notice" { (n) } }
             section.card {

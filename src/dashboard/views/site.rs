@@ -4,10 +4,11 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::{
-    components::{as_is, country_name, fmt_number, ranked_list},
+    components::{as_is, country_name, fmt_number, ranked_list, snippet_block},
     controls::period_toolbar,
     layout::{Chrome, UserBar, csrf_field, page},
     overview::Frame,
+    site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
     dashboard::site::{
@@ -21,31 +22,16 @@ use crate::{
     store::{GoalKind, Site},
 };
 
-/// The site's heading and tabs.
-pub(super) fn site_nav(site: &Site, active: &str) -> Markup {
-    let base = format!("/sites/{}", site.domain);
-    html! {
-        div.site-head {
-            h1 { (site.domain) }
-            nav.tabs {
-                @for (path, label) in [("", "Overview"), ("/realtime", "Realtime"), ("/goals", "Goals"), ("/funnels", "Funnels"), ("/attribution", "Attribution"), ("/leads", "Leads"), ("/privacy", "Privacy"), ("/settings", "Settings")] {
-                    a.active[label == active] href={ (base) (path) } { (label) }
-                }
-            }
-        }
-    }
-}
-
 /// `/sites/{d}/realtime`
 #[must_use]
-pub fn realtime(bar: UserBar<'_>, site: &Site, r: &Realtime) -> Markup {
+pub fn realtime(bar: UserBar<'_>, site: &Site, role: Role, r: &Realtime) -> Markup {
     page(
         &Chrome {
-            title: "Realtime",
+            title: &site_title(site, "Realtime"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(site, "Realtime"))
+            (site_nav(site, role, Some(SitePage::Realtime)))
             div.realtime data-refresh-seconds="30" {
                 p { span.big id="current-visitors" { (r.visitors) } " current " (if r.visitors == 1 { "visitor" } else { "visitors" }) " (active in the last 5 minutes)" }
                 div.grid {
@@ -100,11 +86,11 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
     };
     page(
         &Chrome {
-            title: "Goals",
+            title: &site_title(m.site, "Goals"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(m.site, "Goals"))
+            (site_nav(m.site, m.role, Some(SitePage::Goals)))
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             (period_toolbar(&frame, m.state, m.range))
             p.muted { "Conversions from " (m.range.0) " to " (m.range.1) " (" (m.site.timezone) "). Choose a goal to see its sources." }
@@ -176,21 +162,18 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let site = m.site;
     let base = format!("/sites/{}", site.domain);
-    let snippet = snippet(site, m.origin);
     page(
         &Chrome {
-            title: "Site settings",
+            title: &site_title(site, "Settings"),
             user: Some(bar),
         },
         &html! {
-            (site_nav(site, "Settings"))
+            (site_nav(site, m.role, Some(SitePage::Settings)))
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             @if let Some(n) = m.notice { p.notice { (n) } }
             section.card {
                 h2 { "Tracking snippet" }
-                p { "Add this to the " code { "<head>" } " of every page:" }
-                pre.snippet id="snippet" { (snippet) }
-                button.copy type="button" data-copy-target="snippet" { "Copy" }
+                (snippet_block(site, m.origin))
             }
             section.card {
                 h2 { "General" }
