@@ -20,6 +20,7 @@ mod ingest;
 mod leads;
 mod members_ui;
 mod navigation;
+mod navigation_ui;
 mod ops;
 mod optout;
 mod privacy;

@@ -5,6 +5,7 @@
 mod attribution;
 pub mod conversions;
 pub mod converting;
+mod first_visit;
 mod funnels;
 mod integrations;
 mod leads;
@@ -25,21 +26,20 @@ use super::{
     login::Empty,
     views::{
         layout::UserBar,
-        overview::{Frame, bad_period, first_visit, overview as overview_view},
+        overview::{Frame, bad_period, first_visit as first_visit_view, overview as overview_view},
         site::{self as v, GoalsPage},
     },
     web::{Member, Posted, require},
 };
 use crate::{
     stats::{period::today, realtime},
-    store::{GoalKind, Site, StoreError},
+    store::{GoalKind, Site},
 };
 use params::ViewState;
 
 /// Routes under `/sites/{domain}` and `/share/{domain}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}", web::get().to(overview))
-        .route("/sites/{domain}/status.json", web::get().to(status))
         .route("/sites/{domain}/realtime", web::get().to(realtime_page))
         .route("/sites/{domain}/goals", web::get().to(goals))
         .route("/sites/{domain}/goals", web::post().to(add_goal))
@@ -53,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(attribution::routes)
         .configure(leads::routes)
         .configure(funnels::routes)
+        .configure(first_visit::routes)
         // Last: a mistyped page of a site is a 404 with the site's navigation.
         .route("/sites/{domain}/{rest:.*}", web::route().to(no_such_page));
 }
@@ -92,14 +93,6 @@ async fn render_overview(
 
 fn view_state(req: &HttpRequest) -> Result<ViewState, DashError> {
     ViewState::parse(req.query_string()).map_err(DashError::BadRequest)
-}
-
-/// Whether the site has any data: a stored visit, or a rolled-up day (whose
-/// visits retention may have purged).
-fn has_data(store: &crate::store::Store, site: &Site) -> Result<bool, StoreError> {
-    let view = store.read()?;
-    Ok(view.first_session_start(site.id)?.is_some()
-        || !view.rolled_days(site.id, 0, u32::MAX)?.is_empty())
 }
 
 /// The view state of a URL whose period can't be shown: the rest of its
@@ -148,9 +141,9 @@ async fn overview(
         Err(e) => return Err(e),
     };
     let (store, s2) = (m.state().store.clone(), site.clone());
-    if !web::block(move || has_data(&store, &s2)).await?? {
-        let status_url = format!("{}/status.json", frame.base);
-        let page = first_visit(frame, &settings::origin(&req), &status_url);
+    if !web::block(move || first_visit::has_data(&store, &s2)).await?? {
+        let status_url = first_visit::status_url(&site);
+        let page = first_visit_view(frame, &settings::origin(&req), &status_url);
         return Ok(timed(html_page(StatusCode::OK, &page), started));
     }
     let o = render_overview(m.state(), site.clone(), state.clone()).await?;
@@ -158,17 +151,6 @@ async fn overview(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
         started,
     ))
-}
-
-/// `GET /sites/{domain}/status.json`: `{"has_data": bool}`, whether the site
-/// has received anything yet (polled by a new site's overview).
-async fn status(m: Member, domain: web::Path<String>) -> Result<HttpResponse, DashError> {
-    let (site, _) = m.site(&domain)?;
-    let store = m.state().store.clone();
-    let has = web::block(move || has_data(&store, &site)).await??;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({ "has_data": has })))
 }
 
 #[derive(Deserialize)]
