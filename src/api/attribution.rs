@@ -164,7 +164,7 @@ pub async fn revenue(
         .ltv_by_first_touch
         .iter()
         .map(|(k, l)| {
-            let label = k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| "(no visit)".into());
+            let label = k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| crate::attribution::report::NO_VISIT.into());
             json!({"first_touch": label, "leads": l.leads, "revenue": round(l.revenue), "ltv": round(l.per_lead())})
         })
         .collect();

@@ -7,7 +7,7 @@
 //! (channel, source, a UTM field...). Without consent a visitor's id changes
 //! every day, so only conversions of consenting visitors have multi-day
 //! journeys; conversions from the API for people never seen on the site have
-//! no touchpoints and are credited to Direct.
+//! no touchpoints and are a row of their own, [`NO_VISIT`], under every model.
 //!
 //! Paths that did not convert (for the Markov model) are the visits, within
 //! the reported period, of consenting visitors without a conversion in it,
@@ -29,6 +29,14 @@ use crate::{
 
 /// Default lookback window: 90 days.
 pub const DEFAULT_LOOKBACK_DAYS: u64 = 90;
+
+/// The model a site's reports lead with unless it chose another (see the
+/// README's Attribution section for why).
+pub const DEFAULT_MODEL: Model = Model::LastNonDirect;
+
+/// The row of conversions without a visit in their window (people never
+/// seen on the site: the conversions API, Stripe), the same in every report.
+pub const NO_VISIT: &str = "(no visit)";
 
 /// What to report.
 #[derive(Debug, Clone)]
@@ -245,6 +253,16 @@ pub fn report(
             }
         }
     }
+    // Conversions without a visit are no channel's: a row of their own.
+    let mut unseen = Credit::default();
+    journeys.retain(|j| {
+        let none = j.conversions > 0.0 && j.touches.is_empty();
+        if none {
+            unseen.conversions += j.conversions;
+            unseen.value += j.value;
+        }
+        !none
+    });
     let direct: Key = if q.dimension == Dimension::Channel {
         u32::from(Channel::Direct.code())
     } else {
@@ -279,6 +297,12 @@ pub fn report(
                 .iter()
                 .map(|m| m.get(&k).copied().unwrap_or_default())
                 .collect(),
+        });
+    }
+    if unseen.conversions > 0.0 {
+        rows.push(ReportRow {
+            label: NO_VISIT.to_owned(),
+            credits: vec![unseen; q.models.len()],
         });
     }
     rows.sort_by(|a, b| {

@@ -1,5 +1,5 @@
-//! `site`, `user` and `apikey`: managing tenancy from the shell (the server
-//! must be stopped: the store has one owner process).
+//! `site`, `user`, `workspace` and `apikey`: managing tenancy from the
+//! shell (the server must be stopped: the store has one owner process).
 
 use std::{io::BufRead, sync::Arc};
 
@@ -42,13 +42,14 @@ fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
     Ok((store, auth))
 }
 
-/// `site add|list`.
+/// `site add|list|restore`.
 ///
 /// # Errors
-/// Bad input or storage errors, as one line.
+/// Bad input, an unknown or taken domain, or storage errors, as one line.
 pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
-    let store = Store::open(&settings.storage.data_dir)?;
+    let store = || Store::open(&settings.storage.data_dir);
     match action {
+        SiteAction::Restore { domain } => return site_restore(settings, &domain),
         SiteAction::Add {
             domain,
             timezone,
@@ -56,6 +57,7 @@ pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
         } => {
             let domain = Domain::parse(&domain)?;
             let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
+            let store = store()?;
             let ws = resolve_workspace(&store, workspace.as_deref())?;
             let site = store.add_site(ws, &domain, tz, Clock::System.now_ms())?;
             println!(
@@ -64,11 +66,49 @@ pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
             );
         }
         SiteAction::List => {
+            let store = store()?;
             for s in store.sites()? {
                 println!("{}\t{}\t{}", s.id, s.domain, s.timezone);
             }
+            let grace = privacy::retention::SITE_GRACE_DAYS * 86_400_000;
+            for s in store.deleted_sites()? {
+                let deleted = s.deleted_ms.unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t(deleted {}, purged after {})",
+                    s.id,
+                    s.domain,
+                    s.timezone,
+                    crate::domain::calendar::fmt_utc(deleted),
+                    crate::domain::calendar::fmt_utc(deleted + grace)
+                );
+            }
         }
     }
+    Ok(())
+}
+
+/// `site restore DOMAIN`: the most recently deleted site of that domain,
+/// audited in its workspace.
+fn site_restore(settings: &Settings, domain: &str) -> anyhow::Result<()> {
+    let (store, auth) = open(settings)?;
+    let site = store.restore_site(domain)?;
+    auth.audit(
+        &[site.workspace],
+        None,
+        "site_restored",
+        &format!("{} (from the command line)", site.domain),
+        Clock::System.now_ms(),
+    )?;
+    let hidden = !store.workspaces()?.iter().any(|w| w.id == site.workspace);
+    println!(
+        "restored {}{}",
+        site.domain,
+        if hidden {
+            " (its workspace is deleted too: restore that with `touchpoint workspace restore`)"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 

@@ -86,8 +86,13 @@ pub enum SiteAction {
         #[arg(long)]
         workspace: Option<String>,
     },
-    /// List sites.
+    /// List sites, deleted ones with the date they will be purged.
     List,
+    /// Bring back a deleted site, with all its data (before it is purged).
+    Restore {
+        /// Its domain.
+        domain: String,
+    },
 }
 
 /// `workspace` actions.

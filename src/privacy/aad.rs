@@ -53,6 +53,12 @@ pub fn lead_email(lead_hex: &str) -> Vec<u8> {
     format!("leads_v1:{lead_hex}:email").into_bytes()
 }
 
+/// A lead's name, attached by a site admin (the record is the lead id, hex).
+#[must_use]
+pub fn lead_name(lead_hex: &str) -> Vec<u8> {
+    format!("leads_v1:{lead_hex}:name").into_bytes()
+}
+
 /// A site's Stripe webhook signing secret.
 #[must_use]
 pub fn site_stripe_secret(site_id: u32) -> Vec<u8> {

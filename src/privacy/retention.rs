@@ -242,6 +242,7 @@ mod tests {
             stripe_secret_sealed: None,
             scoring: crate::attribution::scoring::Scoring::default(),
             lookback_days: None,
+            attribution_model: None,
             reporting_currency: None,
             exchange_rates: std::collections::BTreeMap::new(),
         }

@@ -10,7 +10,7 @@ use super::{
     rows::{all_rows, from_json, to_json},
     sites::{decode_site, drop_rollups},
     tables::{
-        API_KEYS, AUDIT, DAY_VERSIONS, GOALS, INVITES, MEMBERS, META, REQUESTS, SITE_DOMAINS,
+        API_KEYS, AUDIT, DAY_VERSIONS, FUNNELS, GOALS, INVITES, MEMBERS, META, REQUESTS, SITE_DOMAINS,
         SITES, WORKSPACES,
     },
 };
@@ -185,6 +185,8 @@ fn hard_delete_site(tx: &WriteTransaction, id: SiteId) -> Result<(), StoreError>
     tx.open_table(DAY_VERSIONS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
     tx.open_table(GOALS)?
+        .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+    tx.open_table(FUNNELS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
     tx.open_table(META)?
         .remove(super::retention::last_purge_key(id).as_str())?;

@@ -21,8 +21,12 @@ pub struct Lead {
     pub id: String,
     /// Keyed index of the phone, when known (hex).
     pub phone_index: Option<String>,
-    /// The email, sealed (hex), when it arrived in plain text (API, Stripe).
+    /// The email, sealed (hex), when it arrived in plain text (API, Stripe)
+    /// or a site admin attached it (checked against the lead's id).
     pub email_sealed: Option<String>,
+    /// A name a site admin attached, sealed (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_sealed: Option<String>,
     /// Consent subjects (hex) whose visits belong to it.
     pub subjects: Vec<String>,
     /// First seen, unix ms.
@@ -287,9 +291,12 @@ impl Store {
                         lead.first_ms = lead.first_ms.min(there.first_ms);
                         lead.last_ms = lead.last_ms.max(there.last_ms);
                     }
-                    // A sealed plain address belongs to the old email: dropped.
+                    // A sealed plain address belongs to the old email, and a
+                    // sealed name is bound to the old id: both dropped (the
+                    // caller may seal the name again under the new id).
                     if new_id.is_some() {
                         lead.email_sealed = None;
+                        lead.name_sealed = None;
                     }
                     t.insert((site.0, target.as_slice()), to_json(&lead)?.as_slice())?;
                     if lead.id != old_hex {

@@ -110,6 +110,7 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("workspaces_v1", TableClass::Operational),
     ("audit_v1", TableClass::Operational),
     ("goals_v1", TableClass::Operational),
+    ("funnels_v1", TableClass::Operational),
     ("requests_v1", TableClass::Operational),
 ];
 

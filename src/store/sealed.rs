@@ -25,7 +25,8 @@ pub enum SealedTable {
     Audit,
     /// Visitor-hash salts.
     Salts,
-    /// Leads' emails that arrived in plain text.
+    /// Leads' emails that arrived in plain text or were attached, and
+    /// attached names.
     Leads,
     /// Sites' Stripe webhook signing secrets.
     Sites,
@@ -216,10 +217,13 @@ impl Store {
                         .collect::<Result<_, StoreError>>()?;
                     for ((site, id), mut lead) in rows {
                         let aads = [aad::lead_email(&lead.id)];
-                        let changed = match lead.email_sealed.as_mut() {
+                        let mut changed = match lead.email_sealed.as_mut() {
                             Some(e) => field(f, &aads, e)?,
                             None => false,
                         };
+                        if let Some(name) = lead.name_sealed.as_mut() {
+                            changed |= field(f, &[aad::lead_name(&lead.id)], name)?;
+                        }
                         if changed {
                             n += 1;
                             table.insert((site, id.as_slice()), to_json(&lead)?.as_slice())?;

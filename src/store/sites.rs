@@ -65,6 +65,10 @@ pub struct Site {
     /// Attribution lookback window, days (`None`: 90).
     #[serde(default)]
     pub lookback_days: Option<u32>,
+    /// The attribution model reports lead with (its API name, e.g.
+    /// `last_non_direct`); `None`: [`crate::attribution::report::DEFAULT_MODEL`].
+    #[serde(default)]
+    pub attribution_model: Option<String>,
     /// Currency revenue is reported in (ISO 4217); `None`: the currency most
     /// revenue events of a report were in.
     #[serde(default)]
@@ -94,6 +98,15 @@ impl Site {
     pub fn lookback_days(&self) -> u64 {
         self.lookback_days
             .map_or(crate::attribution::report::DEFAULT_LOOKBACK_DAYS, u64::from)
+    }
+
+    /// The attribution model reports lead with.
+    #[must_use]
+    pub fn attribution_model(&self) -> crate::attribution::Model {
+        self.attribution_model
+            .as_deref()
+            .and_then(crate::attribution::Model::parse)
+            .unwrap_or(crate::attribution::report::DEFAULT_MODEL)
     }
 }
 
@@ -163,6 +176,7 @@ impl Store {
                 stripe_secret_sealed: None,
                 scoring: crate::attribution::scoring::Scoring::default(),
                 lookback_days: None,
+                attribution_model: None,
                 reporting_currency: None,
                 exchange_rates: std::collections::BTreeMap::new(),
             };

@@ -47,6 +47,8 @@ pub const INVITES: TableDefinition<&str, &[u8]> = TableDefinition::new("invites_
 pub const AUDIT: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("audit_v1");
 /// (site, goal id) → JSON `Goal`.
 pub const GOALS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("goals_v1");
+/// (site, funnel id) → JSON `SavedFunnel`: a named funnel's steps.
+pub const FUNNELS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("funnels_v1");
 
 /// (site, unix ms, sequence) → JSON `ConsentEntry`: every decision, kept as proof.
 pub const CONSENTS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::new("consents_v1");
@@ -88,6 +90,8 @@ pub const NEXT_AUDIT_SEQ: &str = "next_audit_seq";
 pub const NEXT_CONSENT_SEQ: &str = "next_consent_seq";
 /// Next goal id.
 pub const NEXT_GOAL_ID: &str = "next_goal_id";
+/// Next saved-funnel id.
+pub const NEXT_FUNNEL_ID: &str = "next_funnel_id";
 /// Next data-subject request id.
 pub const NEXT_REQUEST_ID: &str = "next_request_id";
 /// Next conversion sequence number.
@@ -116,6 +120,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(INVITES)?;
     tx.open_table(AUDIT)?;
     tx.open_table(GOALS)?;
+    tx.open_table(FUNNELS)?;
     tx.open_table(CONSENTS)?;
     tx.open_table(CONSENTED)?;
     tx.open_table(IDENTITIES)?;

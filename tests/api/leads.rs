@@ -183,7 +183,7 @@ async fn the_lookback_window_is_a_site_setting() {
         .post("/sites/example.com/lookback", &[("days", "1")])
         .await;
     assert_eq!(status, 200);
-    // The purchase on day 4 now has no visit within a day before it: Direct.
+    // The purchase on day 4 now has no visit within a day before it.
     let (_, body) = api(
         &app,
         "/api/v1/attribution",
@@ -193,7 +193,7 @@ async fn the_lookback_window_is_a_site_setting() {
     )
     .await;
     assert_eq!(body["meta"]["lookback_days"], 1);
-    assert_eq!(body["results"][0]["dimension"], "Direct / None", "{body}");
+    assert_eq!(body["results"][0]["dimension"], "(no visit)", "{body}");
 }
 
 #[tokio::test]
@@ -215,7 +215,7 @@ async fn an_attribution_row_drills_down_to_its_leads() {
         )
         .await;
     let (_, _, page) = analyst
-        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
+        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase&model=first_touch")
         .await;
     let link = "/sites/example.com/leads?dimension=visit:utm_campaign&amp;value=spring";
     assert!(page.contains(link), "{page}");
