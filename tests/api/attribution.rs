@@ -283,7 +283,7 @@ async fn the_attribution_page_shows_every_model_side_by_side() {
         )
         .await;
     let (status, _, page) = viewer
-        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
+        .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase&compare=1")
         .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<strong>1</strong> conversions"), "{page}");

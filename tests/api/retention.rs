@@ -168,7 +168,7 @@ async fn admins_set_retention_on_the_settings_page_and_see_the_last_purge() {
         page.contains("Last purge 2024-09-16") && page.contains("kept from 2024-03-16"),
         "{page}"
     );
-    assert!(page.contains("sessions_v1 3"), "{page}");
+    assert!(page.contains("visits 3"), "{page}");
 }
 
 #[tokio::test]

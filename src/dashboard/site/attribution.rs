@@ -1,9 +1,12 @@
 //! `GET /sites/{domain}/attribution` (viewers and up: aggregate credits, no
-//! personal data) and the public page documenting the models.
+//! personal data) and the public page documenting the models. The page leads
+//! with the site's model (`?model=` shows another, `?compare=1` all of
+//! them); periods are the Overview's.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
+use super::params::ViewState;
 use crate::{
     attribution::{
         Model,
@@ -14,16 +17,13 @@ use crate::{
     dashboard::{
         DashError, html_page,
         views::{
-            attribution::{self as v, AttributionPage, DIMENSIONS, KINDS, PERIODS},
+            attribution::{self as v, AttributionPage, DIMENSIONS, KINDS},
             layout::UserBar,
         },
         web::Member,
     },
     domain::calendar::dates_to_ms,
-    stats::{
-        period::{named_period, today},
-        query::Dimension,
-    },
+    stats::{period::today, query::Dimension},
     store::Site,
 };
 
@@ -36,13 +36,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize, Default)]
 struct Params {
     #[serde(default)]
-    period: String,
-    #[serde(default)]
     dimension: String,
     #[serde(default)]
     conversion: Option<String>,
     #[serde(default)]
     lookback: Option<u64>,
+    /// A model's API name; the site's model when absent or unknown.
+    #[serde(default)]
+    model: String,
+    /// Non-empty: every model, side by side.
+    #[serde(default)]
+    compare: String,
 }
 
 fn pick<'a>(options: &[(&'a str, &str)], asked: &str, default: &'a str) -> &'a str {
@@ -63,15 +67,11 @@ fn settle<T>(r: Result<T, ReportError>) -> Result<Result<T, String>, DashError> 
     }
 }
 
-/// A named period (`30d`...) of the site's calendar as unix ms `[from, to)`.
-pub(super) fn period_ms(site: &Site, period: &str, now_ms: u64) -> Result<(u64, u64), DashError> {
-    let (first, last) = named_period(
-        period,
-        today(now_ms, site.timezone),
-        today(site.created_ms, site.timezone),
-    )
-    .map_err(DashError::BadRequest)?;
-    Ok(dates_to_ms(first, last, site.timezone))
+/// The period of `view` (the Overview's periods and custom ranges) in the
+/// site's calendar, as unix ms `[from, to)`.
+pub(super) fn period_ms(site: &Site, view: &ViewState, now_ms: u64) -> (u64, u64) {
+    let (first, last) = view.range(today(now_ms, site.timezone));
+    dates_to_ms(first, last, site.timezone)
 }
 
 async fn show(
@@ -81,7 +81,7 @@ async fn show(
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
     let p = crate::dashboard::web::query_params::<Params>(&req);
-    let period = pick(&PERIODS, &p.period, "30d");
+    let view = ViewState::parse(req.query_string()).map_err(DashError::BadRequest)?;
     let dim = pick(&DIMENSIONS, &p.dimension, "visit:channel");
     let goals = m.state().store.goals(site.id)?;
     let asked = p.conversion.as_deref().unwrap_or("purchase");
@@ -97,14 +97,21 @@ async fn show(
         .lookback
         .unwrap_or_else(|| site.lookback_days())
         .clamp(1, 365);
+    let model = Model::parse(p.model.trim()).unwrap_or_else(|| site.attribution_model());
+    let compare = !p.compare.is_empty();
+    let models = if compare {
+        Model::ALL.to_vec()
+    } else {
+        vec![model]
+    };
     let st = m.state();
-    let (from_ms, to_ms) = period_ms(&site, period, st.clock.now_ms())?;
+    let (from_ms, to_ms) = period_ms(&site, &view, st.clock.now_ms());
     let q = ReportQuery {
         from_ms,
         to_ms,
         dimension: Dimension::parse(dim).unwrap_or(Dimension::Channel),
         lookback_ms: lookback * 86_400_000,
-        models: Model::ALL.to_vec(),
+        models: models.clone(),
         kind: choice.kind,
         goal: choice.goal,
     };
@@ -122,8 +129,11 @@ async fn show(
         site: &site,
         role,
         report: r,
-        models: &Model::ALL,
-        chosen: (period, dim, kind, lookback),
+        models: &models,
+        model,
+        compare,
+        view: &view,
+        chosen: (dim, kind, lookback),
         link_leads: role.can_see_pii(),
         revenue,
         goals: goals.iter().map(|g| g.name()).collect(),

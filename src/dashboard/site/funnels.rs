@@ -1,35 +1,49 @@
-//! `GET /sites/{domain}/funnels` (viewers and up: visit counts only).
+//! Funnels: `GET /sites/{domain}/funnels` (viewers and up: visit counts
+//! only) shows steps typed one per line or a saved funnel (`?funnel=ID`)
+//! over one of the Overview's periods; admins save named funnels
+//! (`POST /sites/{domain}/funnels`) and delete them
+//! (`POST /sites/{domain}/funnels/{id}/delete`), both audited.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
+use super::params::ViewState;
 use crate::{
     dashboard::{
         DashError, html_page,
         views::{
-            attribution::PERIODS,
             funnels::{self as v, FunnelsPage},
             layout::UserBar,
         },
-        web::Member,
+        web::{Member, Posted, require},
     },
     stats::{
         funnel::{MAX_STEPS, Step, funnel},
         query::Dimension,
     },
+    store::SavedFunnel,
 };
+
+/// Longest funnel name.
+const MAX_NAME: usize = 80;
 
 /// Routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sites/{domain}/funnels", web::get().to(show));
+    cfg.route("/sites/{domain}/funnels", web::get().to(show))
+        .route("/sites/{domain}/funnels", web::post().to(save))
+        .route(
+            "/sites/{domain}/funnels/{id}/delete",
+            web::post().to(delete),
+        );
 }
 
 #[derive(Deserialize, Default)]
 struct Params {
     #[serde(default)]
     steps: String,
+    /// A saved funnel's id.
     #[serde(default)]
-    period: String,
+    funnel: Option<u32>,
 }
 
 /// Steps from the box: `/path` lines are pages, `event:Name` lines events.
@@ -53,27 +67,44 @@ fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
     }
 }
 
-async fn show(
-    req: HttpRequest,
-    m: Member,
-    domain: web::Path<String>,
+/// The steps as one line each, blank lines and spaces around them dropped.
+fn tidy(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What the page shows besides the counts.
+struct Shown<'a> {
+    steps: String,
+    opened: Option<&'a SavedFunnel>,
+    status: StatusCode,
+    error: Option<String>,
+    name: String,
+}
+
+async fn render(
+    req: &HttpRequest,
+    m: &Member,
+    domain: &str,
+    shown: impl for<'s> FnOnce(&'s [SavedFunnel], &Params) -> Shown<'s>,
 ) -> Result<HttpResponse, DashError> {
-    let (site, role) = m.site(&domain)?;
-    let p = crate::dashboard::web::query_params::<Params>(&req);
-    let period = PERIODS
-        .iter()
-        .map(|(v, _)| *v)
-        .find(|v| *v == p.period)
-        .unwrap_or("30d");
+    let (site, role) = m.site(domain)?;
+    let p = crate::dashboard::web::query_params::<Params>(req);
+    let view = ViewState::parse(req.query_string()).map_err(DashError::BadRequest)?;
     let st = m.state();
-    let result = if p.steps.trim().is_empty() {
+    let saved = st.store.funnels(site.id)?;
+    let s = shown(&saved, &p);
+    let result = if s.steps.trim().is_empty() {
         None
     } else {
-        Some(match parse_steps(&p.steps) {
+        Some(match parse_steps(&s.steps) {
             Err(e) => Err(e),
             Ok(steps) => {
                 let (from_ms, to_ms) =
-                    super::attribution::period_ms(&site, period, st.clock.now_ms())?;
+                    super::attribution::period_ms(&site, &view, st.clock.now_ms());
                 let labels = steps
                     .iter()
                     .map(|s| match s {
@@ -101,12 +132,16 @@ async fn show(
     let page = FunnelsPage {
         site: &site,
         role,
-        steps_text: &p.steps,
-        period,
+        steps_text: &s.steps,
+        view: &view,
+        saved: &saved,
+        opened: s.opened,
+        name: &s.name,
+        error: s.error.as_deref(),
         result,
     };
     Ok(html_page(
-        StatusCode::OK,
+        s.status,
         &v::funnels(
             UserBar {
                 email: &email,
@@ -115,4 +150,112 @@ async fn show(
             &page,
         ),
     ))
+}
+
+/// `GET /sites/{domain}/funnels[?funnel=ID][&steps=…][&period=…]`
+async fn show(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    render(&req, &m, &domain, |saved, p| {
+        let opened = p.funnel.and_then(|id| saved.iter().find(|f| f.id == id));
+        // A saved funnel's steps, unless others were typed over them.
+        let steps = match opened {
+            Some(f) if p.steps.trim().is_empty() => f.steps.clone(),
+            _ => p.steps.clone(),
+        };
+        let opened = opened.filter(|f| tidy(&f.steps) == tidy(&steps));
+        Shown {
+            steps,
+            opened,
+            status: StatusCode::OK,
+            error: None,
+            name: String::new(),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SaveInput {
+    name: String,
+    steps: String,
+}
+
+/// `POST /sites/{domain}/funnels` (admin): saves the steps under a name.
+async fn save(
+    req: HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+    Posted(f): Posted<SaveInput>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let name = f.name.trim();
+    let steps = tidy(&f.steps);
+    let checked = if name.is_empty() || name.chars().count() > MAX_NAME {
+        Err(format!("a funnel's name has 1 to {MAX_NAME} characters"))
+    } else {
+        parse_steps(&steps).map(|_| ())
+    };
+    let st = m.state();
+    let added = checked.and_then(|()| {
+        st.store
+            .add_funnel(site.id, name, &steps)
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(m) => m,
+                other => other.to_string(),
+            })
+    });
+    match added {
+        Ok(saved) => {
+            st.auth.audit(
+                &[site.workspace],
+                Some(m.user.login.user.id),
+                "funnel_saved",
+                &format!("{}: funnel #{} {name:?}", site.domain, saved.id),
+                st.clock.now_ms(),
+            )?;
+            Err(DashError::Redirect(format!(
+                "/sites/{}/funnels?funnel={}",
+                site.domain, saved.id
+            )))
+        }
+        Err(e) => {
+            render(&req, &m, &domain, move |_, _| Shown {
+                steps,
+                opened: None,
+                status: StatusCode::BAD_REQUEST,
+                error: Some(e),
+                name: name.to_owned(),
+            })
+            .await
+        }
+    }
+}
+
+/// `POST /sites/{domain}/funnels/{id}/delete` (admin)
+async fn delete(
+    m: Member,
+    path: web::Path<(String, u32)>,
+    Posted(_): Posted<crate::dashboard::login::Empty>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&path.0)?;
+    require(role.can_manage())?;
+    let st = m.state();
+    if !st.store.delete_funnel(site.id, path.1)? {
+        return Err(DashError::NotFound);
+    }
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "funnel_deleted",
+        &format!("{} funnel #{}", site.domain, path.1),
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!(
+        "/sites/{}/funnels",
+        site.domain
+    )))
 }

@@ -1,10 +1,15 @@
-//! Site settings for attribution: the Stripe webhook's signing secret and
-//! the lead-scoring rules (admins).
+//! Site settings for attribution (admins): the Stripe webhook's signing
+//! secret, the lead-scoring rules, the lookback window and model, and the
+//! reporting currency.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use super::settings::{render, save_site};
+use super::{
+    scoring_form::{self, MAX_RULES},
+    settings::{render, save_site},
+};
+use crate::attribution::Model;
 use crate::domain::money::{code_str, parse_code, parse_rates};
 use crate::{
     dashboard::{
@@ -14,25 +19,22 @@ use crate::{
     privacy,
 };
 
-#[derive(Deserialize)]
-pub(super) struct ScoringInput {
-    scoring: String,
-}
-
-/// Most scoring rules per site.
-const MAX_RULES: usize = 50;
-
-/// `POST /sites/{domain}/scoring` (admin)
+/// `POST /sites/{domain}/scoring` (admin): the rules from the form's rows,
+/// or, when a non-empty `scoring` field is sent, from its JSON (advanced).
 pub(super) async fn scoring(
     req: HttpRequest,
     m: Member,
     domain: web::Path<String>,
-    Posted(f): Posted<ScoringInput>,
+    Posted(f): Posted<Vec<(String, String)>>,
 ) -> Result<HttpResponse, DashError> {
     let (mut site, role) = m.site(&domain)?;
     require(role.can_manage())?;
-    let parsed: Result<crate::attribution::scoring::Scoring, String> =
-        serde_json::from_str(f.scoring.trim())
+    let json = f
+        .iter()
+        .find(|(k, v)| k == "scoring" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim());
+    let parsed: Result<crate::attribution::scoring::Scoring, String> = match json {
+        Some(j) => serde_json::from_str(j)
             .map_err(|e| format!("the scoring rules are not valid: {e}"))
             .and_then(|s: crate::attribution::scoring::Scoring| {
                 if s.rules.len() > MAX_RULES {
@@ -40,7 +42,9 @@ pub(super) async fn scoring(
                 } else {
                     Ok(s)
                 }
-            });
+            }),
+        None => scoring_form::parse(&f),
+    };
     let rules = match parsed {
         Ok(s) => s,
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
@@ -85,9 +89,13 @@ pub(super) async fn stripe_secret(
 #[derive(Deserialize)]
 pub(super) struct LookbackInput {
     days: String,
+    /// The model reports lead with (absent: unchanged).
+    #[serde(default)]
+    model: Option<String>,
 }
 
-/// `POST /sites/{domain}/lookback` (admin): the attribution lookback window.
+/// `POST /sites/{domain}/lookback` (admin): the attribution lookback window
+/// and the model the Attribution page leads with.
 pub(super) async fn lookback(
     req: HttpRequest,
     m: Member,
@@ -103,13 +111,25 @@ pub(super) async fn lookback(
             return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(e), None);
         }
     };
+    // Absent (an older form): the model stays as it is, default included.
+    if let Some(name) = f.model.as_deref().map(str::trim) {
+        let Some(model) = Model::parse(name) else {
+            let e = "choose one of the attribution models offered";
+            return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(e), None);
+        };
+        site.attribution_model = Some(model.as_str().to_owned());
+    }
     site.lookback_days = Some(days);
     save_site(
         &req,
         &m,
         &site,
         "settings_changed",
-        &format!("{}: attribution lookback {days} days", site.domain),
+        &format!(
+            "{}: attribution lookback {days} days, model {}",
+            site.domain,
+            site.attribution_model().as_str()
+        ),
     )
 }
 

@@ -1,54 +1,73 @@
-//! Leads: the list and a lead's profile (journey, conversions, revenue).
-//! Emails are shown only to roles that may see personal data, and every
-//! showing is recorded in the audit log.
+//! Leads: the list (and the helpers the profile in `lead_profile` shares).
+//! Emails and attached names are shown only to roles that may see personal
+//! data, and every showing is recorded in the audit log.
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 
 use crate::domain::money::{Revenues, code_str, parse_code};
 use crate::{
     attribution::{
-        lead_facts::{lead_occurrences, leads_touching, occurrences},
+        lead_facts::{lead_occurrences, leads_touching},
         scoring::{Score, score},
     },
     dashboard::{
         DashError, html_page,
         views::{
             layout::UserBar,
-            leads::{self as v, LeadProfile, LeadRow, Touchpoint},
+            leads::{self as v, LeadRow},
         },
         web::{Member, require},
     },
-    privacy::{
-        aad,
-        subject::{self, Identifier},
-    },
-    stats::{query::Dimension, values::Texts, values::visit_raw},
+    privacy::aad,
+    stats::query::Dimension,
     store::{Conversion, Lead, Site},
 };
 
 /// Routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}/leads", web::get().to(list))
-        .route("/sites/{domain}/leads/{id}", web::get().to(profile));
+        .route(
+            "/sites/{domain}/leads/{id}",
+            web::get().to(super::lead_profile::profile),
+        )
+        .route(
+            "/sites/{domain}/leads/{id}/contact",
+            web::post().to(super::lead_profile::attach),
+        );
 }
 
-/// The lead's email, when held and the caller may see it.
-fn email_of(m: &Member, lead: &Lead, may_see: bool) -> Option<String> {
+/// A sealed field of a lead in clear, when held and the caller may see it.
+fn open_field(m: &Member, sealed: Option<&str>, aad: &[u8], may_see: bool) -> Option<String> {
     if !may_see {
         return None;
     }
-    let sealed = hex::decode(lead.email_sealed.as_deref()?).ok()?;
-    let plain = m
-        .state()
-        .auth
-        .keys
-        .open(&aad::lead_email(&lead.id), &sealed)
-        .ok()?;
+    let sealed = hex::decode(sealed?).ok()?;
+    let plain = m.state().auth.keys.open(aad, &sealed).ok()?;
     String::from_utf8(plain).ok()
 }
 
+/// The lead's email, when held and the caller may see it.
+pub(super) fn email_of(m: &Member, lead: &Lead, may_see: bool) -> Option<String> {
+    open_field(
+        m,
+        lead.email_sealed.as_deref(),
+        &aad::lead_email(&lead.id),
+        may_see,
+    )
+}
+
+/// The name an admin attached to the lead, when the caller may see it.
+pub(super) fn name_of(m: &Member, lead: &Lead, may_see: bool) -> Option<String> {
+    open_field(
+        m,
+        lead.name_sealed.as_deref(),
+        &aad::lead_name(&lead.id),
+        may_see,
+    )
+}
+
 /// Revenue of `cs` per currency, as text (`29.50 EUR + 5.00 USD`; empty for none).
-fn revenue(cs: &[&Conversion]) -> String {
+pub(super) fn revenue(cs: &[&Conversion]) -> String {
     let mut by = Revenues::default();
     for c in cs {
         if let Some(code) = c.currency.as_deref().and_then(parse_code)
@@ -64,14 +83,23 @@ fn revenue(cs: &[&Conversion]) -> String {
         .join(" + ")
 }
 
-fn audit_pii(m: &Member, site: &Site, shown: usize, what: &str) -> Result<(), DashError> {
+/// Audits personal data shown (`shown` names and emails) on `what`.
+pub(super) fn audit_pii(
+    m: &Member,
+    site: &Site,
+    shown: usize,
+    what: &str,
+) -> Result<(), DashError> {
     if shown > 0 {
         let st = m.state();
         st.auth.audit(
             &[site.workspace],
             Some(m.user.login.user.id),
             "lead_pii_viewed",
-            &format!("{}: {shown} email(s) shown on {what}", site.domain),
+            &format!(
+                "{}: {shown} email(s) or name(s) shown on {what}",
+                site.domain
+            ),
             st.clock.now_ms(),
         )?;
     }
@@ -161,6 +189,7 @@ async fn list(
             LeadRow {
                 id: l.id.clone(),
                 email: email_of(&m, l, role.can_see_pii()),
+                name: name_of(&m, l, role.can_see_pii()),
                 first_ms: l.first_ms,
                 last_ms: l.last_ms,
                 conversions: mine.len(),
@@ -174,7 +203,9 @@ async fn list(
     audit_pii(
         &m,
         &site,
-        rows.iter().filter(|r| r.email.is_some()).count(),
+        rows.iter()
+            .map(|r| usize::from(r.email.is_some()) + usize::from(r.name.is_some()))
+            .sum(),
         "the leads list",
     )?;
     let email = st.auth.email_of(&m.user.login.user);
@@ -189,88 +220,6 @@ async fn list(
             role,
             &rows,
             narrowed.as_deref(),
-        ),
-    ))
-}
-
-/// `GET /sites/{domain}/leads/{id}`
-async fn profile(m: Member, path: web::Path<(String, String)>) -> Result<HttpResponse, DashError> {
-    let (site, role) = m.site(&path.0)?;
-    require(role.can_see_pii())?;
-    let st = m.state();
-    let id = hex::decode(&path.1)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or(DashError::NotFound)?;
-    let lead = st.store.lead(site.id, &id)?.ok_or(DashError::NotFound)?;
-    let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
-    let data = web::block(move || -> Result<_, DashError> {
-        let k = subject::resolve(&store, &keys, &s2, &Identifier::Lead(id))?;
-        Ok(store.person_data(s2.id, &k)?)
-    })
-    .await??;
-    let view = st.store.read()?;
-    let texts = Texts::new(&view);
-    let mut journey = Vec::new();
-    for (key, rec) in &data.sessions {
-        let t = |d: &Dimension| texts.text(d, visit_raw(d, rec));
-        journey.push(Touchpoint {
-            at_ms: key.start_ms,
-            channel: t(&Dimension::Channel)?,
-            source: t(&Dimension::Source)?,
-            campaign: t(&Dimension::Utm(2))?,
-            landing: t(&Dimension::EntryPage)?,
-            pageviews: rec.pageviews(),
-        });
-    }
-    journey.sort_by_key(|t| t.at_ms);
-    // Another lead sharing a browser is not this person: only their own conversions.
-    let conversions: Vec<&Conversion> = data
-        .conversions
-        .iter()
-        .filter(|c| c.lead == lead.id)
-        .collect();
-    let email = email_of(&m, &lead, role.can_see_pii());
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
-        "lead_viewed",
-        &format!("{}: lead {}", site.domain, &lead.id[..12]),
-        st.clock.now_ms(),
-    )?;
-    audit_pii(&m, &site, usize::from(email.is_some()), "a lead profile")?;
-    // Scored from the visits already read for the journey.
-    let lead_score = if site.scoring.rules.is_empty() {
-        None
-    } else {
-        let mut occ = Vec::new();
-        for (key, rec) in &data.sessions {
-            occ.extend(occurrences(&texts, key.start_ms, rec)?);
-        }
-        occ.sort_by_key(|o| o.at_ms);
-        Some(score(&site.scoring, &occ, st.clock.now_ms()))
-    };
-    let page = LeadProfile {
-        site: &site,
-        role,
-        id: &lead.id,
-        email: email.as_deref(),
-        may_see_pii: role.can_see_pii(),
-        first_ms: lead.first_ms,
-        journey: &journey,
-        conversions: &conversions,
-        revenue: revenue(&conversions),
-        score: lead_score,
-    };
-    let me = st.auth.email_of(&m.user.login.user);
-    Ok(html_page(
-        StatusCode::OK,
-        &v::profile(
-            UserBar {
-                email: &me,
-                csrf: m.user.csrf(),
-            },
-            &page,
         ),
     ))
 }

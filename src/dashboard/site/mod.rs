@@ -2,18 +2,22 @@
 //! the snippet and waits for its first pageview), realtime, goals, privacy,
 //! settings; any other path under a site is a 404 in the site's frame.
 
+mod attached;
 mod attribution;
 pub mod conversions;
 pub mod converting;
 mod first_visit;
 mod funnels;
 mod integrations;
+mod lead_profile;
 mod leads;
 pub mod params;
 mod privacy;
 pub mod report;
+mod rectify;
 mod requests;
 mod series;
+pub mod scoring_form;
 mod settings;
 
 use std::time::Instant;

@@ -32,7 +32,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{domain}/privacy/lookup", web::post().to(lookup))
         .route("/sites/{domain}/privacy/export", web::post().to(export))
         .route("/sites/{domain}/privacy/erase", web::post().to(erase))
-        .route("/sites/{domain}/privacy/rectify", web::post().to(rectify))
+        .route(
+            "/sites/{domain}/privacy/rectify",
+            web::post().to(super::rectify::rectify),
+        )
         .configure(requests::routes);
 }
 
@@ -44,21 +47,21 @@ pub(super) fn site_for(m: &Member, domain: &str) -> Result<Site, DashError> {
 }
 
 #[derive(Deserialize, Default)]
-struct ConsentFilter {
+pub(super) struct ConsentFilter {
     #[serde(default)]
     decision: String,
     #[serde(default)]
     mechanism: String,
 }
 
-struct Outcome<'a> {
+pub(super) struct Outcome<'a> {
     status: StatusCode,
-    error: Option<&'a str>,
-    notice: Option<&'a str>,
+    pub(super) error: Option<&'a str>,
+    pub(super) notice: Option<&'a str>,
     found: Option<Found<'a>>,
 }
 
-fn render(
+pub(super) fn render(
     m: &Member,
     site: &Site,
     filter: &ConsentFilter,
@@ -105,7 +108,7 @@ fn render(
     ))
 }
 
-fn plain(status: StatusCode) -> Outcome<'static> {
+pub(super) fn plain(status: StatusCode) -> Outcome<'static> {
     Outcome {
         status,
         error: None,
@@ -126,22 +129,25 @@ async fn show(
 }
 
 #[derive(Deserialize)]
-struct PersonInput {
+pub(super) struct PersonInput {
     kind: String,
     value: String,
     #[serde(default)]
-    request: String,
+    pub(super) request: String,
     #[serde(default)]
     confirm: String,
     #[serde(default)]
-    new_email: String,
+    pub(super) new_email: String,
     #[serde(default)]
-    new_phone: String,
+    pub(super) new_phone: String,
+    /// A lookup logs an access request only when asked to ("1").
+    #[serde(default)]
+    log: String,
 }
 
 /// Resolves the person and runs `then` on their keys, off the async threads
 /// (lookups scan the site's visits).
-async fn with_person<T: Send + 'static>(
+pub(super) async fn with_person<T: Send + 'static>(
     m: &Member,
     site: &Site,
     who: &Identifier,
@@ -173,11 +179,13 @@ async fn find(
     .await
 }
 
-fn parse_who(f: &PersonInput) -> Result<Identifier, String> {
+pub(super) fn parse_who(f: &PersonInput) -> Result<Identifier, String> {
     Identifier::parse(f.kind.trim(), &f.value)
 }
 
-/// `POST /sites/{domain}/privacy/lookup`: shows what is held (an access request).
+/// `POST /sites/{domain}/privacy/lookup`: shows what is held. A lookup is
+/// audited but is not a request: it completes an access request only when
+/// one is chosen or "log this lookup as an access request" is ticked.
 async fn lookup(
     m: Member,
     domain: web::Path<String>,
@@ -194,19 +202,25 @@ async fn lookup(
         }
     };
     let (_, data) = find(&m, &site, &who).await?;
-    complete(
-        &m,
-        &site,
-        RequestKind::Access,
-        &who,
-        &f.request,
-        &counts_of(&data),
-    )?;
+    let as_request = !f.request.trim().is_empty() || !f.log.trim().is_empty();
+    let logged = if as_request {
+        let r = complete(
+            &m,
+            &site,
+            RequestKind::Access,
+            &who,
+            &f.request,
+            &counts_of(&data),
+        )?;
+        format!(", completing access request #{}", r.id)
+    } else {
+        String::new()
+    };
     m.state().auth.audit(
         &[site.workspace],
         Some(m.user.login.user.id),
-        "subject_access",
-        &format!("{}: looked up by {}", site.domain, who.kind()),
+        "subject_lookup",
+        &format!("{}: looked up by {}{logged}", site.domain, who.kind()),
         m.state().clock.now_ms(),
     )?;
     let view = m.state().store.read()?;
@@ -224,8 +238,10 @@ async fn lookup(
         counts: subject::summary(&data).to_vec(),
         visits,
     };
+    let notice = format!("Looked up{logged}.");
     let mut o = plain(StatusCode::OK);
     o.found = Some(found);
+    o.notice = as_request.then_some(notice.as_str());
     render(&m, &site, &filter, o)
 }
 
@@ -239,7 +255,8 @@ async fn export(
     let who = parse_who(&f).map_err(DashError::BadRequest)?;
     let (_, data) = find(&m, &site, &who).await?;
     let st = m.state();
-    let doc = subject::export(&st.store, &site, &who, &data, st.clock.now_ms())?;
+    let mut doc = subject::export(&st.store, &site, &who, &data, st.clock.now_ms())?;
+    super::attached::add_to_export(&mut doc, &data, &st.auth.keys);
     let r = complete(
         &m,
         &site,
@@ -311,79 +328,8 @@ async fn erase(
         "Erased. Receipt for request #{}: {} rows deleted ({}).",
         r.id,
         r.rows.values().sum::<u64>(),
-        r.rows
-            .iter()
-            .map(|(t, n)| format!("{t} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        v::receipt_rows(&r.rows)
     );
-    let mut o = plain(StatusCode::OK);
-    o.notice = Some(&notice);
-    render(&m, &site, &filter, o)
-}
-
-/// `POST /sites/{domain}/privacy/rectify`: replaces the person's kept email
-/// and/or phone (as keyed indexes, like everything else).
-async fn rectify(
-    m: Member,
-    domain: web::Path<String>,
-    Posted(f): Posted<PersonInput>,
-) -> Result<HttpResponse, DashError> {
-    let site = site_for(&m, &domain)?;
-    let filter = ConsentFilter::default();
-    let who = parse_who(&f).map_err(DashError::BadRequest)?;
-    let given = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (email, phone) = (given(&f.new_email), given(&f.new_phone));
-    let checked = email
-        .as_deref()
-        .map(|e| Identifier::parse("email", e))
-        .transpose()
-        .and_then(|_| {
-            phone
-                .as_deref()
-                .map(|p| Identifier::parse("phone", p))
-                .transpose()
-        });
-    if let Err(e) = checked.and_then(|_| {
-        if email.is_none() && phone.is_none() {
-            Err("enter the corrected email or phone".to_owned())
-        } else {
-            Ok(())
-        }
-    }) {
-        let mut o = plain(StatusCode::BAD_REQUEST);
-        o.error = Some(&e);
-        return render(&m, &site, &filter, o);
-    }
-    let st = m.state();
-    let n = with_person(&m, &site, &who, move |store, keys, site, k| {
-        subject::rectify(store, keys, site, k, email.as_deref(), phone.as_deref())
-    })
-    .await?;
-    let rows = [(crate::store::PersonTable::Identities, n)]
-        .into_iter()
-        .collect();
-    let r = complete(
-        &m,
-        &site,
-        RequestKind::Rectification,
-        &who,
-        &f.request,
-        &rows,
-    )?;
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
-        "subject_rectification",
-        &format!(
-            "{}: request #{} ({}), {n} lead records corrected",
-            site.domain,
-            r.id,
-            who.kind()
-        ),
-        st.clock.now_ms(),
-    )?;
-    let notice = format!("Corrected {n} lead record(s) (request #{}).", r.id);
     let mut o = plain(StatusCode::OK);
     o.notice = Some(&notice);
     render(&m, &site, &filter, o)

@@ -1,4 +1,6 @@
-//! Site settings (timezone, allowed hostnames), the shared link, deletion.
+//! Site settings (timezone, allowed hostnames, consent), the shared link,
+//! deletion. A save that changes the tracking snippet says so and shows the
+//! new one.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
@@ -55,6 +57,20 @@ pub(super) fn render(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<HttpResponse, DashError> {
+    render_with(req, m, site, status, error, notice, None)
+}
+
+/// The settings page; `snippet_was` is the tracking snippet before a save
+/// that may have changed it (the page warns when it did).
+fn render_with(
+    req: &HttpRequest,
+    m: &Member,
+    site: &Site,
+    status: StatusCode,
+    error: Option<&str>,
+    notice: Option<&str>,
+    snippet_was: Option<String>,
+) -> Result<HttpResponse, DashError> {
     let (_, role) = m.site(site.domain.as_str())?;
     let email = m.state().auth.email_of(&m.user.login.user);
     let origin = origin(req);
@@ -71,6 +87,7 @@ pub(super) fn render(
         notice,
         max_months: st.settings.privacy.retention_months,
         last_purge,
+        snippet_was,
     };
     Ok(html_page(
         status,
@@ -93,6 +110,12 @@ pub(super) fn save_site(
     action: &str,
     detail: &str,
 ) -> Result<HttpResponse, DashError> {
+    persist(m, site, action, detail)?;
+    render(req, m, site, StatusCode::OK, None, Some("Saved."))
+}
+
+/// Stores a changed site, reloads the ingest's site table and audits it.
+fn persist(m: &Member, site: &Site, action: &str, detail: &str) -> Result<(), DashError> {
     let st = m.state();
     st.store.update_site(site)?;
     st.reload_sites()?;
@@ -103,7 +126,7 @@ pub(super) fn save_site(
         detail,
         st.clock.now_ms(),
     )?;
-    render(req, m, site, StatusCode::OK, None, Some("Saved."))
+    Ok(())
 }
 
 /// `GET /sites/{domain}/settings` (admin)
@@ -198,6 +221,7 @@ async fn save(
         Ok(p) => p,
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
     };
+    let was = v::snippet(&site, &origin(&req));
     let dnt = f.respect_dnt.is_some();
     let detail = format!(
         "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}",
@@ -214,7 +238,16 @@ async fn save(
     site.forms = forms;
     site.respect_dnt = dnt;
     site.policy_version = policy;
-    save_site(&req, &m, &site, "settings_changed", &detail)
+    persist(&m, &site, "settings_changed", &detail)?;
+    render_with(
+        &req,
+        &m,
+        &site,
+        StatusCode::OK,
+        None,
+        Some("Saved."),
+        Some(was),
+    )
 }
 
 #[derive(Deserialize)]

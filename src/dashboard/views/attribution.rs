@@ -1,20 +1,25 @@
-//! The attribution page: every model side by side for one dimension.
+//! The attribution page: the site's model (or a chosen one) for one
+//! dimension, every model side by side on demand, and the revenue of the
+//! period's new leads; the public page defining the models.
 
 use maud::{Markup, html};
 
 use super::{
+    attribution_setup as setup,
     layout::{Chrome, UserBar, page},
+    period::{period_fields, period_label},
     site_nav::{SitePage, site_nav, site_title},
 };
 use std::collections::BTreeMap;
 
 use crate::{
     attribution::{
-        Key, Model,
-        report::Report,
+        Credit, Key, Model,
+        report::{NO_VISIT, Report, ReportRow},
         revenue::{RevenueReport, TIME_BUCKET_LABELS},
     },
-    domain::Role,
+    dashboard::site::params::ViewState,
+    domain::{ConsentMode, Role},
     store::Site,
 };
 
@@ -27,7 +32,7 @@ fn revenue_section(r: &RevenueReport, labels: &BTreeMap<Key, String>) -> Markup 
                 thead { tr { th { "First touch" } th.num { "Leads" } th.num { "Revenue" } th.num { "Per lead" } } }
                 tbody { @for (k, l) in &r.ltv_by_first_touch {
                     tr {
-                        td { (k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| "(no visit)".into())) }
+                        td { (k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| NO_VISIT.into())) }
                         td.num { (l.leads) } td.num { (format!("{:.2}", l.revenue)) } td.num { (format!("{:.2}", l.per_lead())) }
                     }
                 } }
@@ -55,12 +60,18 @@ pub struct AttributionPage<'a> {
     pub site: &'a Site,
     /// The caller's role there (for the site's navigation).
     pub role: Role,
-    /// The report (or why there is none).
+    /// The report (or why there is none), with a column per model of `models`.
     pub report: Result<Report, String>,
-    /// Models, in column order.
+    /// The report's models, in column order.
     pub models: &'a [Model],
-    /// Chosen values of the form: period, dimension, conversion kind, lookback days.
-    pub chosen: (&'a str, &'a str, &'a str, u64),
+    /// The model the page leads with (the site's, unless another was chosen).
+    pub model: Model,
+    /// Every model is shown, for comparison.
+    pub compare: bool,
+    /// The period.
+    pub view: &'a ViewState,
+    /// Chosen values of the form: dimension, conversion kind, lookback days.
+    pub chosen: (&'a str, &'a str, u64),
     /// Rows link to their leads (for roles that may see people).
     pub link_leads: bool,
     /// The revenue report of the period's new leads, by first touch of the
@@ -70,14 +81,6 @@ pub struct AttributionPage<'a> {
     pub goals: Vec<String>,
 }
 
-/// Periods offered.
-pub const PERIODS: [(&str, &str); 5] = [
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-    ("month", "This month"),
-    ("6mo", "Last 6 months"),
-    ("12mo", "Last 12 months"),
-];
 /// Dimensions offered.
 pub const DIMENSIONS: [(&str, &str); 6] = [
     ("visit:channel", "Channel"),
@@ -94,7 +97,9 @@ pub const KINDS: [(&str, &str); 3] = [
     ("", "All conversions"),
 ];
 
-fn label(m: Model) -> &'static str {
+/// A model's name for people.
+#[must_use]
+pub fn model_label(m: Model) -> &'static str {
     match m {
         Model::FirstTouch => "First touch",
         Model::LastTouch => "Last touch",
@@ -107,10 +112,124 @@ fn label(m: Model) -> &'static str {
     }
 }
 
+/// What a model credits, and what it needs from the data to say more than
+/// a simpler one.
+#[must_use]
+pub fn model_needs(m: Model) -> &'static str {
+    match m {
+        Model::FirstTouch => {
+            "Credits the visit that first brought the person. Works from a single visit."
+        }
+        Model::LastTouch => {
+            "Credits the last visit before the conversion. Works from a single visit."
+        }
+        Model::LastNonDirect => {
+            "Credits the last visit before the conversion that came from somewhere (a typed-in or bookmarked return doesn't take the credit). Works from a single visit."
+        }
+        Model::Linear => {
+            "Shares each conversion equally among its visits. Differs from first and last touch only when journeys have several visits, which needs visitors who accepted the first-party id."
+        }
+        Model::TimeDecay { .. } => {
+            "Shares each conversion among its visits, recent ones weighing more (7-day half-life). Needs journeys of several visits over several days (visitors who accepted the first-party id)."
+        }
+        Model::PositionBased => {
+            "40% to the first visit, 40% to the last, 20% shared by those between. Needs journeys of several visits (visitors who accepted the first-party id)."
+        }
+        Model::Markov => {
+            "Learns from the paths of converting and non-converting visitors how much each value adds. Needs several distinct multi-visit paths — dozens of conversions from visitors who accepted the first-party id; on a few it is unstable."
+        }
+        Model::Shapley => {
+            "Shares each conversion equally among the different values in its journey. Needs several distinct paths that combine different values; otherwise it equals the single-visit models."
+        }
+    }
+}
+
+fn cell(c: &Credit, chosen: bool) -> Markup {
+    html! {
+        td.num.chosen[chosen] data-conversions=(format!("{:.4}", c.conversions)) {
+            (format!("{:.2}", c.conversions))
+            @if c.value != 0.0 { br; span.muted { (format!("{:.2}", c.value)) } }
+        }
+    }
+}
+
+/// The rows worth showing (a credit under a shown model), the leading
+/// model's largest first.
+fn shown_rows(r: &Report, lead: usize) -> Vec<&ReportRow> {
+    let mut rows: Vec<&ReportRow> = r
+        .rows
+        .iter()
+        .filter(|row| {
+            row.credits
+                .iter()
+                .any(|c| c.conversions.abs() > 1e-9 || c.value.abs() > 1e-9)
+        })
+        .collect();
+    let of = |row: &ReportRow| row.credits.get(lead).map_or(0.0, |c| c.conversions);
+    rows.sort_by(|a, b| of(b).total_cmp(&of(a)).then_with(|| a.label.cmp(&b.label)));
+    rows
+}
+
+fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
+    let (dim, ..) = m.chosen;
+    let lead = m.models.iter().position(|x| *x == m.model).unwrap_or(0);
+    let several = m.models.len() > 1;
+    let rows = shown_rows(r, lead);
+    let same = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    let agree = several
+        && rows.iter().all(|row| {
+            row.credits.iter().all(|c| {
+                same(c.conversions, row.credits[0].conversions)
+                    && same(c.value, row.credits[0].value)
+            })
+        });
+    html! {
+        table.data id="attribution" {
+            thead { tr { th { "" } @for (i, md) in m.models.iter().enumerate() {
+                th.num.chosen[several && i == lead] { (model_label(*md)) @if several && i == lead { br; span.muted { "(leading)" } } }
+            } } }
+            tbody { @for row in &rows {
+                tr {
+                    td {
+                        @if m.link_leads && row.label != NO_VISIT {
+                            a href=(format!("/sites/{}/leads?dimension={}&value={}", m.site.domain, dim,
+                                url::form_urlencoded::byte_serialize(row.label.as_bytes()).collect::<String>())) { (row.label) }
+                        } @else { (row.label) }
+                    }
+                    @for (i, c) in row.credits.iter().enumerate() { (cell(c, several && i == lead)) }
+                }
+            } }
+        }
+        @if rows.iter().any(|row| row.label == NO_VISIT) {
+            p.muted id="no-visit-note" { (NO_VISIT) ": conversions with no visit in their lookback window — people never seen on the site (from the conversions API or Stripe), or a cookieless visitor who bought on another day. No model can credit them to a channel." }
+        }
+        @if agree {
+            p.notice id="models-agree" { "Every model gives the same credit here: the journeys in this period have a single visit (or a single value), so there is nothing for the models to weigh differently. Multi-visit journeys need visitors who accepted the first-party id." }
+        }
+    }
+}
+
+/// Notes on what the leading model needs, when the data is thin for it.
+fn caveats(m: &AttributionPage<'_>, r: &Report) -> Markup {
+    let multi = !matches!(
+        m.model,
+        Model::FirstTouch | Model::LastTouch | Model::LastNonDirect
+    );
+    html! {
+        @if multi && m.site.consent_mode == ConsentMode::Cookieless {
+            p.muted role="note" { "This site is in cookieless mode: a journey is one day's visits, so " (model_label(m.model)) " has little to weigh and mostly matches last touch." }
+        }
+        @if m.model == Model::Markov && r.conversions < 30 {
+            p.muted role="note" { "Only " (r.conversions) " conversions: Markov needs several distinct paths to learn from, and with so few its credits move a lot from one period to the next. Compare it with a simpler model." }
+        }
+    }
+}
+
 /// `/sites/{d}/attribution`
 #[must_use]
 pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
-    let (period, dim, kind, lookback) = m.chosen;
+    let (dim, kind, lookback) = m.chosen;
+    let site_model = m.site.attribution_model();
     page(
         &Chrome {
             title: &site_title(m.site, "Attribution"),
@@ -118,48 +237,43 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
         },
         &html! {
             (site_nav(m.site, m.role, Some(SitePage::Attribution)))
-            form.inline method="get" {
-                select name="period" aria-label="Period" { @for (v, l) in PERIODS { option value=(v) selected[v == period] { (l) } } }
+            form.inline method="get" id="attribution-form" {
+                (period_fields(m.view))
                 select name="dimension" aria-label="Credit by" { @for (v, l) in DIMENSIONS { option value=(v) selected[v == dim] { (l) } } }
                 select name="conversion" aria-label="Conversions" {
                     @for (v, l) in KINDS { option value=(v) selected[v == kind] { (l) } }
                     @for g in &m.goals { @let v = format!("goal:{g}"); option value=(v) selected[v == kind] { "Goal: " (g) } }
                 }
+                select name="model" aria-label="Model" {
+                    @for md in Model::ALL { option value=(md.as_str()) selected[md == m.model] { (model_label(md)) @if md == site_model { " (site's model)" } } }
+                }
                 label { "Lookback " input type="number" name="lookback" min="1" max="365" value=(lookback); " days" }
+                label { input type="checkbox" name="compare" value="1" checked[m.compare]; " Compare all models" }
                 button.secondary type="submit" { "Show" }
             }
-            p.muted { "Journeys span several days only for visitors who accepted the first-party id; others are credited to the visits of the day they converted on. Conversions without any visit (e.g. from the API for someone never seen) go to Direct. "
-                a href="/docs/attribution" { "How each model credits." } }
+            p.muted id="model-note" {
+                strong { (model_label(m.model)) }
+                @if m.model == site_model { " (this site's model)" }
+                ": " (model_needs(m.model)) " "
+                a href="/docs/attribution" { "How each model credits." }
+            }
             @match &m.report {
                 Err(e) => p.error role="alert" { (e) },
-                Ok(r) if r.rows.is_empty() => p.empty { "No conversions in this period." },
+                Ok(r) if shown_rows(r, 0).is_empty() => (setup::empty_state(m.site, m.role, kind, &m.goals, &period_label(m.view))),
                 Ok(r) => {
                     p { strong { (r.conversions) } " conversions, revenue " strong { (format!("{:.2}", r.revenue)) " " (r.currency.as_deref().unwrap_or("")) } }
                     @for (cur, v, n) in &r.not_converted {
                         p.muted role="note" { (n) " conversions in " (cur) " (" (format!("{v:.2}")) " " (cur) ") count above but their revenue is not in these values: no exchange rate to " (r.currency.as_deref().unwrap_or("")) " is set (site settings → Revenue)." }
                     }
-                    table.data id="attribution" {
-                        thead { tr { th { "" } @for md in m.models { th.num { (label(*md)) } } } }
-                        tbody { @for row in &r.rows {
-                            tr {
-                                td {
-                                    @if m.link_leads {
-                                        a href=(format!("/sites/{}/leads?dimension={}&value={}", m.site.domain, dim,
-                                            url::form_urlencoded::byte_serialize(row.label.as_bytes()).collect::<String>())) { (row.label) }
-                                    } @else { (row.label) }
-                                }
-                                @for c in &row.credits {
-                                    td.num data-conversions=(format!("{:.4}", c.conversions)) {
-                                        (format!("{:.2}", c.conversions))
-                                        @if c.value != 0.0 { br; span.muted { (format!("{:.2}", c.value)) } }
-                                    }
-                                }
-                            }
-                        } }
+                    (caveats(m, r))
+                    (table(m, r))
+                    @if m.compare {
+                        dl id="model-needs" { @for md in m.models { dt { (model_label(*md)) } dd { (model_needs(*md)) } } }
                     }
                 }
             }
             @match &m.revenue {
+                Ok((r, _)) if r.ltv_by_first_touch.is_empty() => {},
                 Ok((r, labels)) => (revenue_section(r, labels)),
                 Err(e) => p.error role="alert" { (e) },
             }
@@ -179,7 +293,7 @@ pub fn docs() -> Markup {
             section.card {
                 h1 { "How attribution credits conversions" }
                 p { "A conversion's " strong { "journey" } " is the visits of its lead — the visits of every first-party id linked to the lead — that started within the lookback window (90 days by default) before it, oldest first. Each visit is a touchpoint, keyed by its channel, source, campaign or other acquisition value. Every model below credits each conversion and its revenue in full: the credits of all rows add up to the conversions and the revenue." }
-                p { "Shared rules: a conversion with no visit in its window is credited to Direct. A value that appears in several visits counts once per visit in the position models (first, last, linear, time decay, position-based) and once per journey in Shapley." }
+                p { "Shared rules: a conversion with no visit in its window is no channel's: every model shows it as " (NO_VISIT) ". A value that appears in several visits counts once per visit in the position models (first, last, linear, time decay, position-based) and once per journey in Shapley." }
                 dl {
                     dt { "First touch" } dd { "Everything to the first touchpoint." }
                     dt { "Last touch" } dd { "Everything to the last touchpoint." }

@@ -1,10 +1,12 @@
-//! The leads list and a lead's profile.
+//! The leads list and a lead's profile. A lead identified in the browser is
+//! known only by a keyed hash of their address: the pages say so, show what
+//! can be shown, and let admins attach a name and email they know.
 
 use maud::{Markup, html};
 
 use super::{
     fmt_time,
-    layout::{Chrome, UserBar, page},
+    layout::{Chrome, UserBar, csrf_field, page},
     site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
@@ -19,6 +21,8 @@ pub struct LeadRow {
     pub id: String,
     /// Email, when held and the caller may see it.
     pub email: Option<String>,
+    /// Name an admin attached, when the caller may see it.
+    pub name: Option<String>,
     /// First seen.
     pub first_ms: u64,
     /// Last seen.
@@ -49,6 +53,18 @@ pub struct Touchpoint {
     pub pageviews: u64,
 }
 
+/// How a lead's address reached Touchpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identified {
+    /// In plain text (conversions API, Stripe, or attached by an admin):
+    /// kept sealed.
+    Plain,
+    /// Hashed in the visitor's browser (a form or `tp('identify')`).
+    Browser,
+    /// As a SHA-256 digest from a server (`email_sha256`).
+    Digest,
+}
+
 /// A lead's profile.
 pub struct LeadProfile<'a> {
     /// The site.
@@ -59,10 +75,16 @@ pub struct LeadProfile<'a> {
     pub id: &'a str,
     /// Email, when held and visible.
     pub email: Option<&'a str>,
+    /// Name an admin attached, when visible.
+    pub name: Option<&'a str>,
+    /// How the address arrived.
+    pub identified: Identified,
     /// Whether the caller may see personal data.
     pub may_see_pii: bool,
     /// First seen.
     pub first_ms: u64,
+    /// The form the lead came from (the lead event's `form` property).
+    pub form: Option<String>,
     /// Visits, oldest first.
     pub journey: &'a [Touchpoint],
     /// Conversions.
@@ -71,6 +93,8 @@ pub struct LeadProfile<'a> {
     pub revenue: String,
     /// Score, when the site has scoring rules.
     pub score: Option<Score>,
+    /// Why the last attach was refused.
+    pub error: Option<&'a str>,
 }
 
 fn score_text(s: &Score) -> String {
@@ -85,14 +109,17 @@ fn score_text(s: &Score) -> String {
     )
 }
 
-fn who(id: &str, email: Option<&str>, may_see: bool) -> String {
-    match email {
-        Some(e) => e.to_owned(),
-        None if may_see => format!("lead {}", &id[..12.min(id.len())]),
-        None => format!(
-            "lead {} (details hidden for your role)",
-            &id[..12.min(id.len())]
-        ),
+/// The first 12 digits of a lead id.
+fn short(id: &str) -> &str {
+    &id[..12.min(id.len())]
+}
+
+fn who(id: &str, name: Option<&str>, email: Option<&str>) -> String {
+    match (name, email) {
+        (Some(n), Some(e)) => format!("{n} ({e})"),
+        (Some(n), None) => n.to_owned(),
+        (None, Some(e)) => e.to_owned(),
+        (None, None) => format!("Hashed lead {}", short(id)),
     }
 }
 
@@ -119,7 +146,7 @@ pub fn list(
                     thead { tr { th { "Lead" } th { "First seen" } th { "Last seen" } th.num { "Conversions" } th.num { "Revenue" } th { "Score" } th { "Journey" } } }
                     tbody { @for r in rows {
                         tr {
-                            td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.email.as_deref(), true)) } }
+                            td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.name.as_deref(), r.email.as_deref())) } }
                             td { (fmt_time(r.first_ms)) } td { (fmt_time(r.last_ms)) }
                             td.num { (r.conversions) } td.num { (r.revenue) }
                             td.score { (r.score.as_ref().map(score_text).unwrap_or_default()) }
@@ -127,14 +154,70 @@ pub fn list(
                         }
                     } }
                 }
+                @if rows.iter().any(|r| r.email.is_none() && r.name.is_none()) {
+                    p.muted id="hashed-note" { "A “hashed lead” was identified in the visitor's browser, which hashed their email or phone before sending it: Touchpoint never saw the address and keeps only a keyed hash of it, so the lead is shown by the start of its id. Open one to see what is known about it" @if role.can_manage() { " and to attach a name and email you know" } "." }
+                }
             }
         },
     )
 }
 
+fn identified_text(m: &LeadProfile<'_>) -> &'static str {
+    match m.identified {
+        Identified::Plain => {
+            "By an email address that arrived in plain text (conversions API, Stripe) or was attached here; it is kept sealed."
+        }
+        Identified::Browser => {
+            "In the visitor's browser: their email or phone was hashed there (SHA-256) before it was sent, so Touchpoint never saw the address and keeps only a keyed hash of it."
+        }
+        Identified::Digest => {
+            "By a SHA-256 hash of the address sent from a server (email_sha256): Touchpoint never saw the address."
+        }
+    }
+}
+
+fn facts(m: &LeadProfile<'_>) -> Markup {
+    html! {
+        dl id="lead-facts" {
+            dt { "Identified" } dd id="identified" { (identified_text(m)) }
+            dt { "First seen" } dd { (fmt_time(m.first_ms)) }
+            dt { "First visit" } dd id="first-visit" {
+                @match m.journey.first() {
+                    Some(t) => {
+                        (if t.source.is_empty() { t.channel.as_str() } else { t.source.as_str() })
+                        @if !t.source.is_empty() && t.channel != t.source { " (" (t.channel) ")" }
+                        @if !t.campaign.is_empty() { ", campaign " (t.campaign) }
+                        ", " (fmt_time(t.at_ms))
+                    },
+                    None => "no visit linked",
+                }
+            }
+            @if let Some(f) = &m.form { dt { "Form" } dd id="form" { (f) } }
+            @if let Some(s) = &m.score { dt { "Score" } dd id="score" { (score_text(s)) } }
+            dt { "Conversions" } dd { (m.conversions.len()) @if !m.revenue.is_empty() { ", revenue " (m.revenue) } }
+        }
+    }
+}
+
+fn attach_form(m: &LeadProfile<'_>, csrf: &str) -> Markup {
+    html! {
+        section.card id="attach" {
+            h2 { "Attach what you know" }
+            p.muted { "If you know who this is — from your CRM, an email thread — attach their name and email. The email is checked: it must hash to this lead's id, so it can't be attached to someone else. Both are sealed at rest, shown only to analysts and up (audited), and exported and erased with the lead." }
+            form.stack method="post" action={ "/sites/" (m.site.domain) "/leads/" (m.id) "/contact" } {
+                (csrf_field(csrf))
+                label { "Name" input type="text" name="name" maxlength="200" autocomplete="off" value=(m.name.unwrap_or("")); }
+                label { "Email" input type="email" name="email" maxlength="320" autocomplete="off" value=(m.email.unwrap_or("")); }
+                button type="submit" { "Attach" }
+            }
+        }
+    }
+}
+
 /// `/sites/{d}/leads/{id}`
 #[must_use]
 pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
+    let csrf = bar.csrf;
     page(
         &Chrome {
             title: &site_title(m.site, "Lead"),
@@ -142,11 +225,12 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
         },
         &html! {
             (site_nav(m.site, m.role, Some(SitePage::Leads)))
+            @if let Some(e) = m.error { p.error role="alert" { (e) } }
             section.card {
-                h2 { (who(m.id, m.email, m.may_see_pii)) }
-                p.muted { "First seen " (fmt_time(m.first_ms)) ". " (m.conversions.len()) " conversions" @if !m.revenue.is_empty() { ", revenue " (m.revenue) } "." }
-                @if let Some(s) = &m.score { p id="score" { "Score " (score_text(s)) } }
+                h2 { (who(m.id, m.name, m.email)) @if !m.may_see_pii { " (details hidden for your role)" } }
+                (facts(m))
             }
+            @if m.role.can_manage() { (attach_form(m, csrf)) }
             section.card {
                 h2 { "Journey" }
                 @if m.journey.is_empty() { p.empty { "No visits linked (the person never accepted the first-party id on this site)." } }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod attribution;
+pub mod attribution_setup;
 pub mod auth;
 pub mod charts;
 pub mod layout;
@@ -17,8 +18,10 @@ pub mod conversions;
 pub mod funnels;
 pub mod optout;
 pub mod overview;
+pub mod period;
 pub mod privacy;
 pub mod site;
 pub mod site_nav;
+pub mod site_settings;
 pub mod timezone;
 pub mod workspace;

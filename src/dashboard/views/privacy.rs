@@ -10,8 +10,51 @@ use super::{
 };
 use crate::{
     privacy::subject::Identifier,
-    store::{ConsentEntry, RequestKind, Site, SubjectRequest},
+    store::{ConsentEntry, PersonTable, RequestKind, Site, SubjectRequest},
 };
+
+/// What a person-data table holds, in words (receipts, request rows, purges).
+#[must_use]
+pub fn person_table_label(t: PersonTable) -> &'static str {
+    match t {
+        PersonTable::Sessions => "visits",
+        PersonTable::Consents => "consent records",
+        PersonTable::Consented => "consent in force",
+        PersonTable::Identities => "lead identifiers",
+        PersonTable::Leads => "leads",
+        PersonTable::Conversions => "conversions",
+        PersonTable::OrderIds => "order ids",
+    }
+}
+
+/// A stored table name (`sessions_v1`) in words (`visits`); an unknown
+/// name as it is.
+#[must_use]
+pub fn table_label(name: &str) -> &str {
+    PersonTable::ALL
+        .into_iter()
+        .find(|t| t.table_name() == name)
+        .map_or(name, |t| person_table_label(t))
+}
+
+/// Rows per table, as stored by a request, in words and in the registry's
+/// order: `visits 1, consent records 1, …`.
+#[must_use]
+pub fn receipt_rows(rows: &std::collections::BTreeMap<String, u64>) -> String {
+    let rank = |name: &str| {
+        PersonTable::ALL
+            .iter()
+            .position(|t| t.table_name() == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut sorted: Vec<(&String, &u64)> = rows.iter().collect();
+    sorted.sort_by_key(|(t, _)| rank(t));
+    sorted
+        .iter()
+        .map(|(t, n)| format!("{} {n}", table_label(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A person found by a lookup.
 pub struct Found<'a> {
@@ -58,10 +101,16 @@ fn id_fields(f: &Found<'_>) -> Markup {
 
 /// Open requests of `kind` the form's action may complete.
 fn request_select(requests: &[SubjectRequest], kind: RequestKind) -> Markup {
+    // Only the actions are requests by themselves; a lookup is one if asked.
+    let none = if kind == RequestKind::Access {
+        "(none)"
+    } else {
+        "(log a new one)"
+    };
     html! {
         label { "Completes request"
             select name="request" {
-                option value="" { "(log a new one)" }
+                option value="" { (none) }
                 @for r in requests.iter().filter(|r| r.completed_ms.is_none() && r.kind == kind) {
                     option value=(r.id) { "#" (r.id) " " (r.kind.as_str()) " received " (fmt_time(r.received_ms)) }
                 }
@@ -93,7 +142,9 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         select name="kind" { @for k in Identifier::KINDS { option value=(k) { (k) } } }
                     }
                     label { "Value" input type="text" name="value" required maxlength="320" autocomplete="off"; }
+                    p.muted { "A lookup is written to the audit log but is not a data-subject request. To answer someone's access request, choose it below or tick the box." }
                     (request_select(m.requests, RequestKind::Access))
+                    label { input type="checkbox" name="log" value="1"; " Log this lookup as an access request" }
                     button type="submit" { "Look up" }
                 }
             }
@@ -141,7 +192,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                                 td { (fmt_time(r.received_ms)) }
                                 td.overdue[r.completed_ms.is_none() && r.due_ms() < m.now_ms] { (fmt_time(r.due_ms())) }
                                 td { @match r.completed_ms { Some(c) => (fmt_time(c)), None => "open" } }
-                                td { @for (t, n) in &r.rows { (t) " " (n) " " } }
+                                td { (receipt_rows(&r.rows)) }
                             }
                         } }
                     }

@@ -9,6 +9,7 @@ use super::{
     layout::{Chrome, UserBar, csrf_field, page},
     overview::Frame,
     site_nav::{SitePage, site_nav, site_title},
+    site_settings as cards,
 };
 use crate::{
     dashboard::site::{
@@ -154,6 +155,9 @@ pub struct SettingsPage<'a> {
     pub max_months: u32,
     /// The site's last purge.
     pub last_purge: Option<PurgeReceipt>,
+    /// The snippet before the save that just changed it (the page then warns
+    /// and shows the new one).
+    pub snippet_was: Option<String>,
 }
 
 /// `/sites/{d}/settings`
@@ -162,6 +166,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let site = m.site;
     let base = format!("/sites/{}", site.domain);
+    let snippet = snippet(site, m.origin);
     page(
         &Chrome {
             title: &site_title(site, "Settings"),
@@ -171,11 +176,12 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             (site_nav(site, m.role, Some(SitePage::Settings)))
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             @if let Some(n) = m.notice { p.notice { (n) } }
+            @if let Some(was) = m.snippet_was.as_deref().filter(|w| *w != snippet) { (cards::snippet_changed(was, &snippet)) }
             section.card {
                 h2 { "Tracking snippet" }
                 (snippet_block(site, m.origin))
             }
-            section.card {
+            section.card id="general" {
                 h2 { "General" }
                 form.stack method="post" action={ (base) "/settings" } {
                     (csrf_field(csrf))
@@ -187,7 +193,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                             @for c in ConsentMode::ALL { option value=(c.as_str()) selected[c == site.consent_mode] { (c.as_str()) } }
                         }
                     }
-                    p.muted { "cookieless: no cookie or storage, visitors can't be followed across days. require: nothing is sent until the visitor decides. cookieless-until-consent: counted cookieless until they accept. Identifiers (a first-party id, hashed lead fields) are only ever kept after an accept." }
+                    p.muted { "cookieless: no cookie or storage, visitors can't be followed across days. require: nothing is sent until the visitor decides. cookieless-until-consent: counted cookieless until they accept. Identifiers (a first-party id, hashed lead fields) are only ever kept after an accept. A different mode needs a different snippet: after saving, this page shows the new one." }
                     label { "Privacy policy version" input type="text" name="policy_version" value=(site.policy_version) required maxlength="32"; }
                     label { "Hash email and phone fields of"
                         select name="forms" {
@@ -199,14 +205,8 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                 }
             }
             (retention_card(m, csrf, &base))
-            section.card {
-                h2 { "Attribution" }
-                form.inline method="post" action={ (base) "/lookback" } {
-                    (csrf_field(csrf))
-                    label { "Visits up to " input type="number" name="days" min="1" max="365" value=(site.lookback_days()); " days before a conversion are its touchpoints" }
-                    button type="submit" { "Save" }
-                }
-            }
+            (cards::scripts_card(site, m.origin))
+            (cards::attribution_card(site, csrf, &base))
             section.card id="revenue" {
                 h2 { "Revenue" }
                 p.muted { "Revenue is kept in the currency it came in. Reports show it in the reporting currency (empty: the currency most purchases are in) and convert other currencies only at the rates given here — none are fetched; revenue without a rate is named beside the report, not summed." }
@@ -218,28 +218,8 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                     button type="submit" { "Save" }
                 }
             }
-            section.card {
-                h2 { "Lead scoring" }
-                p.muted { "Rules as JSON: " code { r#"{"rules": [{"heading": "engagement", "when": {"page": "/pricing*"}, "points": 10, "each_time": true}, {"heading": "fit", "when": {"prop": {"key": "plan", "value": "enterprise"}}, "points": 40}], "threshold": 60, "half_life_days": 30}"# }
-                    ". A rule looks for an " code { "event" } ", a " code { "page" } " (" code { "*" } " matches anything) or an event " code { "prop" } "; it counts once unless " code { "each_time" } ". Points fade with the half-life (0: never). A lead is qualified when its score first reaches the threshold." }
-                form.stack method="post" action={ (base) "/scoring" } {
-                    (csrf_field(csrf))
-                    textarea name="scoring" rows="6" { (serde_json::to_string_pretty(&site.scoring).unwrap_or_default()) }
-                    button type="submit" { "Save scoring" }
-                }
-            }
-            section.card {
-                h2 { "Stripe" }
-                p { "Paid checkouts and invoices become purchases of the lead with the customer's email; refunds reduce revenue. In Stripe, add a webhook endpoint for "
-                    code { "checkout.session.completed" } ", " code { "invoice.paid" } " and " code { "charge.refunded" } " at:" }
-                pre.secret id="stripe-url" { (m.origin) "/hooks/stripe/" (site.domain) }
-                form.inline method="post" action={ (base) "/stripe" } {
-                    (csrf_field(csrf))
-                    label { "Signing secret "
-                        input type="password" name="secret" autocomplete="off" placeholder=(if site.stripe_secret_sealed.is_some() { "set (paste to replace)" } else { "whsec_…" }); }
-                    button type="submit" { "Save secret" }
-                }
-            }
+            (cards::scoring_card(site, csrf, &base))
+            (cards::stripe_card(site, m.origin, csrf, &base))
             section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {
@@ -265,7 +245,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             @if m.role.is_owner() {
                 section.card {
                     h2 { "Delete site" }
-                    p { "The site disappears at once (events for it are no longer counted) and all of its data is deleted for good 14 days later. This can't be undone." }
+                    p { "The site disappears at once (events for it are no longer counted) and all of its data is deleted for good 14 days later. Until then the server's operator can bring it back with " code { "touchpoint site restore " (site.domain) } " (with the server stopped)." }
                     form.inline method="post" action={ (base) "/delete" } {
                         (csrf_field(csrf))
                         label { "Type " strong { (site.domain) } " to confirm " input type="text" name="confirm" required autocomplete="off"; }
@@ -331,7 +311,7 @@ fn retention_card(m: &SettingsPage<'_>, csrf: &str, base: &str) -> Markup {
                 Some(r) => p.muted id="last-purge" {
                     "Last purge " (super::fmt_time(r.ran_at_ms)) ": kept from " (r.kept_from) ", "
                     (r.total()) " rows deleted ("
-                    @for (i, (t, n)) in r.rows.iter().enumerate() { @if i > 0 { ", " } (t.table_name()) " " (n) }
+                    @for (i, (t, n)) in r.rows.iter().enumerate() { @if i > 0 { ", " } (super::privacy::person_table_label(*t)) " " (n) }
                     ", rollups " (r.rollups) ")."
                 },
                 None => p.muted id="last-purge" { "No purge has run yet; it runs nightly." },
