@@ -1,6 +1,7 @@
 //! One integration test binary: the real server on a random port, a real redb
 //! file in a temporary directory, real HTTP.
 
+mod accessibility_ui;
 mod accounts;
 mod attribution;
 mod attribution_ui;
@@ -23,9 +24,11 @@ mod navigation;
 mod navigation_ui;
 mod ops;
 mod optout;
+mod owner_journey_ui;
 mod owner_pages;
 mod owner_reports;
 mod owner_settings;
+mod owner_shop;
 mod privacy;
 mod process;
 mod rekey;
@@ -47,4 +50,5 @@ mod tracker_consent_ui;
 mod tracker_ui;
 mod two_factor;
 mod ui;
+mod ui_steps;
 mod web;

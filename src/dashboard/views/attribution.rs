@@ -27,7 +27,7 @@ fn revenue_section(r: &RevenueReport, labels: &BTreeMap<Key, String>) -> Markup 
     html! {
         section.card id="revenue" {
             h2 { "Revenue of the period's new leads" }
-            p { "Average order value " strong { (format!("{:.2}", r.average_order_value())) } " over " (r.purchases) " purchases; revenue from new leads " strong { (format!("{:.2}", r.new_lead_revenue)) } "." }
+            p { "Average order value " strong { (format!("{:.2}", r.average_order_value())) } " over " (r.purchases) (if r.purchases == 1 { " purchase" } else { " purchases" }) "; revenue from new leads " strong { (format!("{:.2}", r.new_lead_revenue)) } "." }
             table.data id="ltv" {
                 thead { tr { th { "First touch" } th.num { "Leads" } th.num { "Revenue" } th.num { "Per lead" } } }
                 tbody { @for (k, l) in &r.ltv_by_first_touch {
@@ -185,7 +185,7 @@ fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
         });
     html! {
         table.data id="attribution" {
-            thead { tr { th { "" } @for (i, md) in m.models.iter().enumerate() {
+            thead { tr { th { (DIMENSIONS.iter().find(|(v, _)| *v == dim).map_or("", |(_, l)| *l)) } @for (i, md) in m.models.iter().enumerate() {
                 th.num.chosen[several && i == lead] { (model_label(*md)) @if several && i == lead { br; span.muted { "(leading)" } } }
             } } }
             tbody { @for row in &rows {

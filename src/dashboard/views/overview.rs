@@ -76,7 +76,9 @@ impl Frame<'_> {
 }
 
 /// A KPI's change against the previous period, with its class: "new" when
-/// that period had nothing to compare with (`prev_empty`, or a zero count).
+/// that period had nothing to compare with (`prev_empty`, or a zero count),
+/// neutral: neither good nor bad news (a first day's 100% bounce rate isn't
+/// green).
 fn change_class(
     kpi_metric: Metric,
     now: Value,
@@ -88,7 +90,7 @@ fn change_class(
         return if a == 0.0 {
             ("flat", "0%".into())
         } else {
-            ("up", "new".into())
+            ("flat", "new".into())
         };
     }
     if kpi_metric == Metric::BounceRate {
@@ -109,7 +111,7 @@ fn change_class(
         return if a == 0.0 {
             ("flat", "0%".into())
         } else {
-            ("up", "new".into())
+            ("flat", "new".into())
         };
     }
     let pct = ((a - b) / b * 100.0).round();

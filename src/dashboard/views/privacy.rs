@@ -169,7 +169,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                     }
                     form.stack method="post" action={ (base) "/erase" } {
                         (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Erasure))
-                        label { "Type " code { "erase" } " to delete every row above, for good"
+                        label { span { "Type " code { "erase" } " to delete every row above, for good" }
                             input type="text" name="confirm" required autocomplete="off"; }
                         button.danger type="submit" { "Erase" }
                     }
@@ -179,8 +179,8 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                 h2 { "Requests" }
                 form.inline method="post" action={ (base) "/requests" } {
                     (csrf_field(csrf))
-                    select name="kind" { @for k in RequestKind::ALL { option value=(k.as_str()) { (k.as_str()) } } }
-                    input type="date" name="received" required;
+                    label { "Kind " select name="kind" { @for k in RequestKind::ALL { option value=(k.as_str()) { (k.as_str()) } } } }
+                    label { "received on " input type="date" name="received" required; }
                     button.secondary type="submit" { "Log a received request" }
                 }
                 @if m.requests.is_empty() { p.empty { "No requests yet." } } @else {
@@ -201,8 +201,8 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
             section.card {
                 h2 { "Consent log" }
                 form.inline method="get" action=(base) {
-                    select name="decision" { @for d in ["", "accept", "decline"] { option value=(d) selected[d == m.consent_filter.0] { (if d.is_empty() { "any decision" } else { d }) } } }
-                    select name="mechanism" { @for d in ["", "banner", "api", "gpc", "dnt", "optout"] { option value=(d) selected[d == m.consent_filter.1] { (if d.is_empty() { "any mechanism" } else { d }) } } }
+                    select name="decision" aria-label="Decision" { @for d in ["", "accept", "decline"] { option value=(d) selected[d == m.consent_filter.0] { (if d.is_empty() { "any decision" } else { d }) } } }
+                    select name="mechanism" aria-label="Mechanism" { @for d in ["", "banner", "api", "gpc", "dnt", "optout"] { option value=(d) selected[d == m.consent_filter.1] { (if d.is_empty() { "any mechanism" } else { d }) } } }
                     button.secondary type="submit" { "Filter" }
                     a href={ "/sites/" (m.site.domain) "/consents.csv" } { "Export all as CSV" }
                 }

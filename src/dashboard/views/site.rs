@@ -128,8 +128,8 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
                     h2 { "Add a goal" }
                     form.inline method="post" action=(base) {
                         (csrf_field(csrf))
-                        select name="kind" { option value="event" { "Custom event named" } option value="page" { "Pageview of path" } }
-                        input type="text" name="value" required placeholder="Signup or /pricing*" maxlength="200";
+                        select name="kind" aria-label="Kind of goal" { option value="event" { "Custom event named" } option value="page" { "Pageview of path" } }
+                        input type="text" name="value" required placeholder="Signup or /pricing*" maxlength="200" aria-label="Event name or page path";
                         button type="submit" { "Add goal" }
                     }
                     p.muted { "Paths may use * as a wildcard, e.g. /blog/*." }
@@ -213,7 +213,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                 form.stack method="post" action={ (base) "/currency" } {
                     (csrf_field(csrf))
                     label { "Reporting currency " input type="text" name="currency" maxlength="3" size="4" placeholder="EUR" value=(site.reporting_currency.as_deref().unwrap_or("")); }
-                    label { "Exchange rates (units of the reporting currency per unit of each, e.g. " code { "USD=0.92, GBP=1.17" } ")"
+                    label { span { "Exchange rates (units of the reporting currency per unit of each, e.g. " code { "USD=0.92, GBP=1.17" } ")" }
                         input type="text" name="rates" value=(site.exchange_rates.iter().map(|(c, r)| format!("{c}={r}")).collect::<Vec<_>>().join(", ")); }
                     button type="submit" { "Save" }
                 }

@@ -51,6 +51,10 @@ pub fn snippet_changed(was: &str, now: &str) -> Markup {
             p { strong { "The tracking snippet changed." } " Replace it on every page of the site: until then pages with the old one behave as before — " (effect) "." }
             pre.snippet id="snippet-new" { (now) }
             button.copy type="button" data-copy-target="snippet-new" { "Copy the new snippet" }
+            @if !now_core {
+                // Without something that asks, nobody accepts: no first-party id, no lead.
+                p id="snippet-asks" { "This snippet doesn't ask visitors by itself: add the " a href="#scripts" { "consent banner" } " beside it, or call " code { "tp('consent', 'accept' | 'decline')" } " from your own consent platform." }
+            }
         }
     }
 }
