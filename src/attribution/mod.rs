@@ -15,7 +15,9 @@ pub mod report;
 pub mod revenue;
 pub mod scoring;
 
-pub use models::{Model, attribute};
+/// The models by name (a domain type: sites store a model's name).
+pub use crate::domain::attribution::Model;
+pub use models::attribute;
 
 /// What a touchpoint is credited to (a channel code, an interned source...).
 pub type Key = u32;

@@ -17,8 +17,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Credit, Journey, Key, Model, Touch, attribute};
 use crate::{
-    domain::money::{CurrencyCode, Revenues, code_str, parse_code},
-    ingest::acquisition::Channel,
+    domain::{
+        channel::Channel,
+        money::{CurrencyCode, Revenues, code_str, parse_code},
+    },
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
@@ -27,12 +29,8 @@ use crate::{
     store::{Conversion, ConversionKind, Goal, Site, Store, StoreError, record::SessionRecord},
 };
 
-/// Default lookback window: 90 days.
-pub const DEFAULT_LOOKBACK_DAYS: u64 = 90;
-
-/// The model a site's reports lead with unless it chose another (see the
-/// README's Attribution section for why).
-pub const DEFAULT_MODEL: Model = Model::LastNonDirect;
+/// A site's attribution defaults (domain values: a site without a choice uses them).
+pub use crate::domain::attribution::{DEFAULT_LOOKBACK_DAYS, DEFAULT_MODEL};
 
 /// The row of conversions without a visit in their window (people never
 /// seen on the site: the conversions API, Stripe), the same in every report.

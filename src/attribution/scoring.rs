@@ -5,61 +5,9 @@
 //! from the first moment its score reaches the threshold.
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 
-/// Which score a rule adds to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Heading {
-    /// Who they are (plan, company size, country...).
-    Fit,
-    /// What they do.
-    Engagement,
-}
-
-/// What a rule looks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Condition {
-    /// A custom event by name.
-    Event(String),
-    /// A pageview of a path (`*` matches anything).
-    Page(String),
-    /// An event property with this value.
-    Prop {
-        /// Property key.
-        key: String,
-        /// Its value.
-        value: String,
-    },
-}
-
-/// One rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rule {
-    /// Fit or engagement.
-    pub heading: Heading,
-    /// What it looks for.
-    pub when: Condition,
-    /// Points (negative to take away).
-    pub points: i64,
-    /// Every occurrence counts (else only the first).
-    #[serde(default)]
-    pub each_time: bool,
-}
-
-/// A site's scoring setup.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Scoring {
-    /// Rules, applied in order.
-    pub rules: Vec<Rule>,
-    /// Score at which a lead is qualified (0 = no threshold).
-    #[serde(default)]
-    pub threshold: i64,
-    /// Half-life of points, days (0 = points never fade).
-    #[serde(default)]
-    pub half_life_days: u32,
-}
+/// A site's scoring rules (domain types: they are stored with the site).
+pub use crate::domain::scoring::{Condition, Heading, Rule, Scoring};
 
 /// An event of a lead's journey, as scoring sees it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,6 @@
-//! A site's privacy choices for its tracker: consent mode and form capture.
+//! Consent: a site's privacy choices for its tracker (consent mode and form
+//! capture) and a visitor's recorded decision (what and how). Decisions are
+//! stored in the consent log under these serialized names.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,58 @@ pub enum FormCapture {
     Marked,
     /// Every form.
     All,
+}
+
+/// A consent decision. Stored in consent records by its serialized name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Identifiers allowed.
+    Accept,
+    /// Cookieless only.
+    Decline,
+}
+
+/// How a decision was made. Stored in consent records by its serialized name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// The consent banner.
+    Banner,
+    /// The site's own consent platform through `tp('consent', ...)`.
+    Api,
+    /// The browser's Global Privacy Control signal.
+    Gpc,
+    /// The browser's Do Not Track signal (when the site honours it).
+    Dnt,
+    /// The site's public opt-out page (`/optout/{site}`).
+    #[serde(rename = "optout")]
+    OptOut,
+}
+
+impl Mechanism {
+    /// Its name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Banner => "banner",
+            Self::Api => "api",
+            Self::Gpc => "gpc",
+            Self::Dnt => "dnt",
+            Self::OptOut => "optout",
+        }
+    }
+}
+
+impl Decision {
+    /// Its name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Decline => "decline",
+        }
+    }
 }
 
 impl ConsentMode {
@@ -102,5 +156,34 @@ mod tests {
                 .contains("cookieless")
         );
         assert_eq!(ConsentMode::default(), ConsentMode::Cookieless);
+    }
+
+    /// Consent records store these names: renaming a variant must not change them.
+    #[test]
+    fn decisions_and_mechanisms_keep_their_stored_names() {
+        let decisions = [(Decision::Accept, "accept"), (Decision::Decline, "decline")];
+        for (d, name) in decisions {
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<Decision>(&format!("\"{name}\"")).unwrap(),
+                d
+            );
+            assert_eq!(d.as_str(), name);
+        }
+        let mechanisms = [
+            (Mechanism::Banner, "banner"),
+            (Mechanism::Api, "api"),
+            (Mechanism::Gpc, "gpc"),
+            (Mechanism::Dnt, "dnt"),
+            (Mechanism::OptOut, "optout"),
+        ];
+        for (m, name) in mechanisms {
+            assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<Mechanism>(&format!("\"{name}\"")).unwrap(),
+                m
+            );
+            assert_eq!(m.as_str(), name);
+        }
     }
 }

@@ -1,12 +1,19 @@
 //! Validated domain values. Once parsed, a value is valid everywhere downstream.
+//! Also the vocabulary ingest, the store, stats and attribution share (codes
+//! and names kept in stored rows), so the store needs nothing above it.
 
 mod account;
+pub mod attribution;
 pub mod calendar;
+pub mod channel;
 mod consent;
+pub mod device;
 pub mod money;
+pub mod scoring;
 mod site;
 pub mod text;
+pub mod visit;
 
 pub use account::{Email, Role, UserId, WorkspaceId};
-pub use consent::{ConsentMode, FormCapture};
+pub use consent::{ConsentMode, Decision, FormCapture, Mechanism};
 pub use site::{Domain, DomainError, SiteId, Timezone};

@@ -7,58 +7,8 @@
 use serde_json::{Map, Value};
 
 use super::payload::FieldErrors;
-
-/// A consent decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    /// Identifiers allowed.
-    Accept,
-    /// Cookieless only.
-    Decline,
-}
-
-/// How a decision was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mechanism {
-    /// The consent banner.
-    Banner,
-    /// The site's own consent platform through `tp('consent', ...)`.
-    Api,
-    /// The browser's Global Privacy Control signal.
-    Gpc,
-    /// The browser's Do Not Track signal (when the site honours it).
-    Dnt,
-    /// The site's public opt-out page (`/optout/{site}`).
-    #[serde(rename = "optout")]
-    OptOut,
-}
-
-impl Mechanism {
-    /// Its name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Banner => "banner",
-            Self::Api => "api",
-            Self::Gpc => "gpc",
-            Self::Dnt => "dnt",
-            Self::OptOut => "optout",
-        }
-    }
-}
-
-impl Decision {
-    /// Its name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accept => "accept",
-            Self::Decline => "decline",
-        }
-    }
-}
+/// The decision and mechanism a claim carries (domain types, also stored).
+pub use crate::domain::{Decision, Mechanism};
 
 /// A consent record claimed by the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,8 +17,8 @@ use crate::{
     },
 };
 
-/// Inactivity that ends a visit.
-pub const SESSION_TIMEOUT_MS: u64 = 30 * 60 * 1000;
+/// Inactivity that ends a visit (a domain value: reports use it too).
+pub use crate::domain::visit::SESSION_TIMEOUT_MS;
 /// A visit holds at most this many events; the next starts a new visit. It bounds
 /// the cost of rewriting a visit row on every event (runaway scripts, missed bots).
 pub const MAX_EVENTS_PER_SESSION: usize = 1000;

@@ -2,7 +2,6 @@
 //! everything else asks for what it needs by purpose — and the privacy
 //! lifecycle built on it (retention purges).
 
-pub mod aad;
 pub mod ids;
 mod keys;
 pub mod rekey;
@@ -10,6 +9,8 @@ pub mod retention;
 pub mod stripe;
 pub mod subject;
 
+/// The associated data of every sealed field (the store's, as it re-seals them).
+pub use crate::store::aad;
 pub use keys::{KeyError, Keys, Master, Purpose};
 
 use hmac::{Hmac, Mac};

@@ -240,7 +240,7 @@ mod tests {
             keep_aggregates: false,
             deleted_ms: None,
             stripe_secret_sealed: None,
-            scoring: crate::attribution::scoring::Scoring::default(),
+            scoring: crate::domain::scoring::Scoring::default(),
             lookback_days: None,
             attribution_model: None,
             reporting_currency: None,

@@ -9,8 +9,7 @@ use super::{
     values::{Texts, visit_raw},
 };
 use crate::{
-    domain::SiteId,
-    ingest::session::SESSION_TIMEOUT_MS,
+    domain::{SiteId, visit::SESSION_TIMEOUT_MS},
     store::{ReadView, StoreError, record::SessionRecord},
 };
 

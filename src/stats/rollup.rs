@@ -126,3 +126,31 @@ pub fn roll_up_all(store: &Store, now_ms: u64) -> Result<usize, StoreError> {
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, TEXT_ROLLUP_DIMS};
+
+    /// The store keeps the texts of [`TEXT_ROLLUP_DIMS`] alive: exactly the
+    /// rolled-up dimensions whose values are interned ids.
+    #[test]
+    fn the_text_rollup_dims_are_those_whose_values_are_interned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let batch = Batch {
+            strings: vec![(1, "example.com".to_owned())],
+            next_string_id: 2,
+            next_session_id: 1,
+            ..Batch::default()
+        };
+        store.commit_batch(&batch).unwrap();
+        let view = store.read().unwrap();
+        let texts = Texts::new(&view);
+        // Id 1 reads "example.com" exactly for the dimensions holding ids.
+        for (code, dim) in rollup_dims() {
+            let interned = texts.text(&dim, 1).unwrap() == "example.com";
+            assert_eq!(TEXT_ROLLUP_DIMS.contains(&code), interned, "{dim} ({code})");
+        }
+    }
+}

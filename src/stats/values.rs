@@ -11,10 +11,8 @@ use crate::{
     domain::{
         Timezone,
         calendar::{date_of_day, day_number, local_datetime, local_day},
-    },
-    ingest::{
-        acquisition::{Channel, ClickKind},
-        useragent::Device,
+        channel::{Channel, ClickKind},
+        device::Device,
     },
     store::{
         ReadView, StoreError,

@@ -6,7 +6,7 @@ use super::{
     ApiKeyRecord, Batch, GoalKind, SessionAppend, SessionKey, Store, StoreError, UserRecord,
     WorkspaceChoice, record::SessionRecord, tables,
 };
-use crate::domain::{Domain, Role, SiteId, Timezone, UserId, WorkspaceId};
+use crate::domain::{Decision, Domain, Mechanism, Role, SiteId, Timezone, UserId, WorkspaceId};
 
 fn user(id: UserId) -> UserRecord {
     UserRecord {
@@ -130,9 +130,9 @@ fn deleting_a_site_removes_its_visits_consent_goals_and_domain_only() {
     let entry = |subject: &[u8; 32]| crate::store::ConsentEntry {
         at_ms: 5,
         subject: hex::encode(subject),
-        decision: crate::ingest::identity::Decision::Accept,
+        decision: Decision::Accept,
         policy: "1".into(),
-        mechanism: crate::ingest::identity::Mechanism::Banner,
+        mechanism: Mechanism::Banner,
     };
     for s in [a.id, b.id] {
         let subject = [s.0 as u8; 32];

@@ -10,10 +10,7 @@ use super::{
     rows::{from_json, to_json},
     tables::{CONSENTED, CONSENTS, IDENTITIES, META, NEXT_CONSENT_SEQ},
 };
-use crate::{
-    domain::SiteId,
-    ingest::identity::{Decision, Mechanism},
-};
+use crate::domain::{Decision, Mechanism, SiteId};
 
 /// One recorded decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

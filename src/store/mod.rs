@@ -2,9 +2,10 @@
 //!
 //! Every table name carries a version (`sessions_v1`); the schema version lives in
 //! `meta_v1` and [`Store::open`] runs explicit migrations up to [`SCHEMA_VERSION`].
-//! Writes come from one writer thread ([`crate::ingest::writer`]) in batches;
+//! Writes come from one writer thread (ingest's writer) in batches;
 //! readers take MVCC snapshots and never block it.
 
+pub mod aad;
 #[cfg(test)]
 mod account_tests;
 mod accounts;

@@ -5,14 +5,13 @@
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::{
-    AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord,
+    AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
     tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS},
 };
 
 /// Marker in `meta_v1`: plain values from earlier versions have been sealed.
 const PLAIN_SEALED_KEY: &str = "plain_values_sealed";
-use crate::privacy::aad;
 
 /// A table with sealed fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,9 @@ use super::{
 };
 use crate::domain::{
     ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId,
+    attribution::{DEFAULT_LOOKBACK_DAYS, DEFAULT_MODEL, Model},
     money::{Money, parse_code},
+    scoring::Scoring,
 };
 
 /// A tracked site.
@@ -61,12 +63,12 @@ pub struct Site {
     pub stripe_secret_sealed: Option<String>,
     /// Lead-scoring rules.
     #[serde(default)]
-    pub scoring: crate::attribution::scoring::Scoring,
+    pub scoring: Scoring,
     /// Attribution lookback window, days (`None`: 90).
     #[serde(default)]
     pub lookback_days: Option<u32>,
     /// The attribution model reports lead with (its API name, e.g.
-    /// `last_non_direct`); `None`: [`crate::attribution::report::DEFAULT_MODEL`].
+    /// `last_non_direct`); `None`: [`DEFAULT_MODEL`].
     #[serde(default)]
     pub attribution_model: Option<String>,
     /// Currency revenue is reported in (ISO 4217); `None`: the currency most
@@ -96,17 +98,16 @@ impl Site {
     /// The attribution lookback window, days.
     #[must_use]
     pub fn lookback_days(&self) -> u64 {
-        self.lookback_days
-            .map_or(crate::attribution::report::DEFAULT_LOOKBACK_DAYS, u64::from)
+        self.lookback_days.map_or(DEFAULT_LOOKBACK_DAYS, u64::from)
     }
 
     /// The attribution model reports lead with.
     #[must_use]
-    pub fn attribution_model(&self) -> crate::attribution::Model {
+    pub fn attribution_model(&self) -> Model {
         self.attribution_model
             .as_deref()
-            .and_then(crate::attribution::Model::parse)
-            .unwrap_or(crate::attribution::report::DEFAULT_MODEL)
+            .and_then(Model::parse)
+            .unwrap_or(DEFAULT_MODEL)
     }
 }
 
@@ -174,7 +175,7 @@ impl Store {
                 keep_aggregates: false,
                 deleted_ms: None,
                 stripe_secret_sealed: None,
-                scoring: crate::attribution::scoring::Scoring::default(),
+                scoring: Scoring::default(),
                 lookback_days: None,
                 attribution_model: None,
                 reporting_currency: None,

@@ -51,8 +51,8 @@ use super::{
 
 /// Rollup dimension codes whose values are interned ids (page, name, entry
 /// and exit page, source, referrer, five UTM tags, browser, OS, region, city,
-/// hostname); the others hold codes and time buckets. A test checks this
-/// against `stats::rollup::rollup_dims`.
+/// hostname); the others hold codes and time buckets. A test of the rollup
+/// job checks this against the dimensions it rolls up.
 pub const TEXT_ROLLUP_DIMS: [u8; 16] = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 14, 15, 17, 18, 19];
 
 /// Texts deleted per transaction of an erasure's sweep.

@@ -4,7 +4,6 @@ use rustc_hash::FxHashSet;
 use super::*;
 use crate::{
     domain::SiteId,
-    stats::{rollup::rollup_dims, values::Texts},
     store::{SessionAppend, SessionKey},
 };
 
@@ -149,16 +148,4 @@ fn every_deletion_moves_the_generation_on() {
     assert!(after > before, "a writer must forget its cached ids");
     store.sweep_strings(None, 2).unwrap();
     assert_eq!(store.strings_guard().generation(), after, "nothing deleted");
-}
-
-#[test]
-fn the_text_rollup_dims_are_those_whose_values_are_interned() {
-    let (_dir, store) = fixture();
-    let view = store.read().unwrap();
-    let texts = Texts::new(&view);
-    // Id 1 reads "example.com" exactly for the dimensions holding ids.
-    for (code, dim) in rollup_dims() {
-        let interned = texts.text(&dim, 1).unwrap() == "example.com";
-        assert_eq!(TEXT_ROLLUP_DIMS.contains(&code), interned, "{dim} ({code})");
-    }
 }

@@ -7,92 +7,11 @@ mod sources;
 use sources::{Cat, category, lookup, norm_host, parse_referrer, rules, walk};
 use url::Url;
 
+/// The channel group and click id kinds (domain types: their codes are stored in visit rows).
+pub use crate::domain::channel::{Channel, ClickKind};
 use crate::domain::text;
 
-/// Declares a fieldless enum whose discriminant is its on-disk code.
-macro_rules! coded_enum {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal, $s:literal, $doc:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u8)]
-        pub enum $name { $(#[doc = $doc] $v = $code,)+ }
-
-        impl $name {
-            /// Every variant in code order, for pickers and exhaustive tests.
-            pub const ALL: [Self; [$($code),+].len()] = [$(Self::$v),+];
-
-            /// The name users see and filter on (for click ids, the query parameter itself).
-            #[must_use]
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s,)+ }
-            }
-
-            /// Stable code stored in session rows: never reuse or renumber, only append.
-            #[must_use]
-            pub fn code(self) -> u8 {
-                self as u8
-            }
-
-            /// Inverse of [`Self::code`]; `None` for 0 ("none") and codes from a newer build.
-            #[must_use]
-            pub fn from_code(c: u8) -> Option<Self> {
-                Self::ALL.into_iter().find(|v| v.code() == c)
-            }
-
-            /// Case-insensitive inverse of [`Self::as_str`], for API filters typed by people.
-            #[must_use]
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
-            }
-        }
-    };
-}
-
-coded_enum! {
-    /// GA4 default channel group.
-    Channel {
-        Direct = 1, "Direct", "No source, medium, campaign, click id or referrer.";
-        OrganicSearch = 2, "Organic Search", "Unpaid search engine results.";
-        PaidSearch = 3, "Paid Search", "Search ads.";
-        OrganicSocial = 4, "Organic Social", "Unpaid social networks.";
-        PaidSocial = 5, "Paid Social", "Social ads.";
-        Email = 6, "Email", "Newsletters and webmail.";
-        Referral = 7, "Referral", "Links from other sites.";
-        Display = 8, "Display", "Banner-style ads.";
-        Affiliates = 9, "Affiliates", "Affiliate programmes.";
-        PaidOther = 10, "Paid Other", "Paid, but no known search/social/video/shopping source.";
-        OrganicVideo = 11, "Organic Video", "Unpaid video platforms.";
-        PaidVideo = 12, "Paid Video", "Video ads.";
-        OrganicShopping = 13, "Organic Shopping", "Unpaid shopping sites and shop campaigns.";
-        PaidShopping = 14, "Paid Shopping", "Shopping ads.";
-        Sms = 15, "SMS", "Text messages.";
-        Audio = 16, "Audio", "Podcast and radio ads.";
-        MobilePushNotifications = 17, "Mobile Push Notifications", "App push notifications.";
-        CrossNetwork = 18, "Cross-network", "Campaigns across networks (Performance Max).";
-        Unassigned = 19, "Unassigned", "Tagged traffic no rule recognises.";
-    }
-}
-
-coded_enum! {
-    /// Which ad click id a landing URL carried.
-    ClickKind {
-        Gclid = 1, "gclid", "Google Ads.";
-        Gbraid = 2, "gbraid", "Google Ads, aggregated iOS measurement.";
-        Wbraid = 3, "wbraid", "Google Ads, aggregated iOS measurement.";
-        Dclid = 4, "dclid", "Google Display & Video 360 / Campaign Manager.";
-        Fbclid = 5, "fbclid", "Meta (Facebook, Instagram).";
-        Msclkid = 6, "msclkid", "Microsoft Advertising.";
-        Ttclid = 7, "ttclid", "TikTok Ads.";
-        LiFatId = 8, "li_fat_id", "LinkedIn Ads.";
-        Twclid = 9, "twclid", "X (Twitter) Ads.";
-        Epik = 10, "epik", "Pinterest Ads.";
-        RdtCid = 11, "rdt_cid", "Reddit Ads.";
-        ScCid = 12, "ScCid", "Snapchat Ads.";
-        Yclid = 13, "yclid", "Yandex Direct.";
-    }
-}
-
+// An inherent impl of the domain type, private to classification.
 impl ClickKind {
     /// The medium and source category the ad platform implies when the URL carries no utm_medium.
     fn hint(self, cat: Cat) -> (Cat, String) {

@@ -23,6 +23,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
+/// The device class (a domain type: its code is stored in visit rows).
+pub use crate::domain::device::Device;
+
 /// uap-core's `regexes.yaml` converted to JSON. Embedded so the binary needs no
 /// data files at run time; `'static` because `ua_parser::Regexes` borrows from it.
 static RAW_REGEXES: &str = include_str!("../../../assets/uap/regexes.json");
@@ -73,73 +76,6 @@ const ISBOT_EXCEPTIONS: &[(&str, &str)] = &[(
 /// store.
 const MAX_NAME_LEN: usize = 64;
 const MAX_VERSION_LEN: usize = 16;
-
-/// Device class as Plausible reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Device {
-    /// Anything that is neither a phone nor a tablet (desktops, laptops, TVs,
-    /// unknown devices).
-    Desktop,
-    /// Phones and other small handheld devices.
-    Mobile,
-    /// Tablets and e-readers.
-    Tablet,
-}
-
-impl Device {
-    /// Every variant, in code order, for building breakdowns that list all
-    /// classes including empty ones.
-    pub const ALL: [Device; 3] = [Device::Desktop, Device::Mobile, Device::Tablet];
-
-    /// The name Plausible shows and its API accepts.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Device::Desktop => "Desktop",
-            Device::Mobile => "Mobile",
-            Device::Tablet => "Tablet",
-        }
-    }
-
-    /// Compact code for storage. Stable: stored data depends on these values,
-    /// so never renumber them.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        match self {
-            Device::Desktop => 1,
-            Device::Mobile => 2,
-            Device::Tablet => 3,
-        }
-    }
-
-    /// Inverse of [`Device::code`]; `None` for an unknown code (e.g. data
-    /// written by a newer version).
-    #[must_use]
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            1 => Some(Device::Desktop),
-            2 => Some(Device::Mobile),
-            3 => Some(Device::Tablet),
-            _ => None,
-        }
-    }
-
-    /// Parses a device name case-insensitively (surrounding whitespace
-    /// ignored), as found in API filters such as `visit:device==mobile`.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Device::ALL
-            .into_iter()
-            .find(|d| d.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl fmt::Display for Device {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What is kept of a user agent: never the string itself.
 ///

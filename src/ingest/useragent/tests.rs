@@ -144,25 +144,6 @@ fn cache_is_bounded_and_consistent() {
 }
 
 #[test]
-fn device_codes_and_names_round_trip() {
-    for d in Device::ALL {
-        assert_eq!(Device::from_code(d.code()), Some(d));
-        assert_eq!(Device::parse(d.as_str()), Some(d));
-        assert_eq!(Device::parse(&d.as_str().to_uppercase()), Some(d));
-        assert_eq!(d.to_string(), d.as_str());
-    }
-    assert_eq!(
-        Device::ALL.map(Device::code),
-        [1, 2, 3],
-        "codes are stored on disk and must stay stable"
-    );
-    assert_eq!(Device::from_code(0), None);
-    assert_eq!(Device::from_code(4), None);
-    assert_eq!(Device::parse(" mobile "), Some(Device::Mobile));
-    assert_eq!(Device::parse("phone"), None);
-}
-
-#[test]
 fn classifier_is_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<UaClassifier>();

@@ -64,3 +64,41 @@ pub fn lead_name(lead_hex: &str) -> Vec<u8> {
 pub fn site_stripe_secret(site_id: u32) -> Vec<u8> {
     format!("sites_v1:{site_id}:stripe").into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sealed values stay bound to these bytes: changing one makes every
+    /// value sealed with it unreadable.
+    #[test]
+    fn associated_data_is_pinned() {
+        let got: Vec<Vec<u8>> = vec![
+            user_email(7),
+            user_totp(7),
+            user_totp_pending(7),
+            invite_email("ab"),
+            invite_email_legacy("ab"),
+            audit_detail(5, "login"),
+            AUDIT_DETAIL_LEGACY.to_vec(),
+            salt(20_000),
+            lead_email("0f"),
+            lead_name("0f"),
+            site_stripe_secret(3),
+        ];
+        let want: [&[u8]; 11] = [
+            b"user:7:email",
+            b"user:7:totp",
+            b"user:7:totp_pending",
+            b"invites_v1:ab",
+            b"ab",
+            b"audit_v1:5:login",
+            b"audit-detail",
+            b"salts_v1:20000",
+            b"leads_v1:0f:email",
+            b"leads_v1:0f:name",
+            b"sites_v1:3:stripe",
+        ];
+        assert_eq!(got, want);
+    }
+}
