@@ -76,6 +76,28 @@
     timer = setTimeout(check, every);
   }
 
+  // (g) <label class="date-field">: its caption repeats the date in ISO form
+  // (the browser shows the input in its own format); keep it in step.
+  document.addEventListener("input", (event) => {
+    const input = event.target;
+    if (!input.matches("label.date-field input[type=date]")) return;
+    const iso = input.closest("label.date-field").querySelector(".iso-date");
+    if (iso) iso.textContent = input.value;
+  });
+
+  // (h) A form's period select and its <details class="custom-range">:
+  // "Custom range" opens the dates, another period closes them, and a date
+  // set there chooses the custom range.
+  document.addEventListener("change", (event) => {
+    const field = event.target;
+    const form = field.form;
+    const range = form?.querySelector("details.custom-range");
+    const period = form?.querySelector("select[name=period]");
+    if (!range || !period) return;
+    if (field === period) range.open = period.value === "custom";
+    else if (range.contains(field) && field.value) period.value = "custom";
+  });
+
   // (c) [data-refresh-seconds="N"]: reload every N seconds while the tab is visible;
   // coming back to a tab whose data is older than N seconds reloads at once.
   const holder = document.querySelector("[data-refresh-seconds]");

@@ -10,6 +10,7 @@ use super::{
     web::{LoggedIn, Posted, clear_session_cookie},
 };
 use crate::auth::{Enrolment, password, totp};
+use crate::dashboard::views::words::count;
 
 /// Routes under `/account`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -181,8 +182,31 @@ async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpRespons
     let email = st.auth.email_of(&u.login.user);
     Ok(html_page(
         StatusCode::OK,
-        &v::recovery_codes(&email, u.csrf(), &codes),
+        &v::recovery_codes(&email, u.csrf(), &codes, &after_enrolment(&u)?),
     ))
+}
+
+/// Where Continue leads after enrolment: the user's site when they have
+/// exactly one (a new owner's, just made by the setup wizard), else the
+/// sites list.
+fn after_enrolment(u: &LoggedIn) -> Result<String, DashError> {
+    let st = &u.state;
+    let mine: Vec<_> = st
+        .store
+        .memberships(u.login.user.id)?
+        .into_iter()
+        .map(|(ws, _)| ws)
+        .collect();
+    let sites: Vec<_> = st
+        .store
+        .sites()?
+        .into_iter()
+        .filter(|s| mine.contains(&s.workspace))
+        .collect();
+    Ok(match sites.as_slice() {
+        [one] => format!("/sites/{}", one.domain),
+        _ => "/sites".to_owned(),
+    })
 }
 
 /// `POST /account/totp/new`: replaces the pending secret (before TOTP is on).
@@ -265,7 +289,7 @@ async fn logout_everywhere(
     st.auth.audit_user(
         u.login.user.id,
         "logout_everywhere",
-        &format!("{n} sessions ended"),
+        &count(n, "session ended", "sessions ended"),
         now,
     )?;
     let mut r = super::error::see_other("/login");

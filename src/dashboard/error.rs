@@ -39,7 +39,7 @@ pub enum DashError {
     #[error("{0}")]
     BadRequest(String),
     /// Throttled.
-    #[error("too many attempts; try again in {0} seconds")]
+    #[error("too many attempts; try again in {}", crate::dashboard::views::words::count(*.0, "second", "seconds"))]
     TooMany(u64),
     /// A bug or storage trouble; details go to the log only.
     #[error("something went wrong on our side")]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{
     DashError, html_page,
-    views::auth as v,
+    views::{auth as v, words::count},
     web::{
         Posted, agent_of, clear_session_cookie, login_of, network_of, prelogin_cookie,
         prelogin_token, session_cookie,
@@ -84,7 +84,10 @@ pub async fn login(
                 ),
                 LoginFailure::Locked(s) => (
                     actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                    format!("Too many failed attempts. Try again in {s} seconds."),
+                    format!(
+                        "Too many failed attempts. Try again in {}.",
+                        count(s, "second", "seconds")
+                    ),
                 ),
             };
             return Ok(prelogin_page(
@@ -192,7 +195,10 @@ pub async fn totp(
                 ),
                 LoginFailure::Locked(s) => (
                     actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                    format!("Too many failed attempts. Try again in {s} seconds."),
+                    format!(
+                        "Too many failed attempts. Try again in {}.",
+                        count(s, "second", "seconds")
+                    ),
                 ),
             };
             Ok(html_page(

@@ -286,7 +286,10 @@ async fn the_attribution_page_shows_every_model_side_by_side() {
         .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase&compare=1")
         .await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<strong>1</strong> conversions"), "{page}");
+    assert!(
+        page.contains("<strong>1</strong> conversion, revenue"),
+        "{page}"
+    );
     // The spring row: first touch 1, last touch 0, linear 0.5 (columns in Model::ALL order).
     let row = page
         .split("<td>spring</td>")

@@ -135,7 +135,7 @@ async fn settings_change_the_timezone_and_restrict_hostnames() {
             "Mars/Olympus",
             "",
             StatusCode::BAD_REQUEST,
-            "unknown timezone",
+            "unknown time zone",
         ),
         (
             "UTC",

@@ -308,7 +308,7 @@ async fn the_add_site_form_offers_the_zone_list_and_keeps_what_was_typed() {
 
 /// The page has the zone input `id` with `value`, tied to a datalist of
 /// zone names, marked for the browser's zone only when `fresh`.
-fn assert_zone_field(page: &str, id: &str, value: &str, fresh: bool) {
+pub(crate) fn assert_zone_field(page: &str, id: &str, value: &str, fresh: bool) {
     let input = capture(&format!(r#"(<input id="{id}"[^>]*>)"#), page);
     assert!(input.contains(&format!(r#"value="{value}""#)), "{input}");
     assert!(input.contains(&format!(r#"list="{id}-zones""#)), "{input}");
@@ -328,7 +328,7 @@ fn assert_zone_field(page: &str, id: &str, value: &str, fresh: bool) {
 
 /// Controls (inputs that aren't hidden, selects) not inside a `<label>` and
 /// not named by a `<label for>`.
-fn unlabelled(page: &str) -> Vec<String> {
+pub(crate) fn unlabelled(page: &str) -> Vec<String> {
     let control = regex::Regex::new(r#"<(input|select|textarea)\b[^>]*>"#).unwrap();
     let id = regex::Regex::new(r#"\bid="([^"]+)""#).unwrap();
     control

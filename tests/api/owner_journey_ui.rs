@@ -132,15 +132,9 @@ async fn a_new_owner_goes_from_the_setup_link_to_the_campaign_credited_with_a_le
     let key = api_key(&app, site.workspace);
     let consent_log = || app.state.store.consent_log(site.id).unwrap();
 
-    // 3. On to the site: it waits for its first pageview, with the snippet.
-    click(c, "main a[href='/sites']").await;
-    wait_for(
-        c,
-        "the sites list",
-        &format!("main a[href='/sites/{DOMAIN}']"),
-    )
-    .await;
-    click(c, &format!("main a[href='/sites/{DOMAIN}']")).await;
+    // 3. Continue leads to the one site: it waits for its first pageview,
+    // with the snippet.
+    click(c, &format!("#recovery-actions a[href='/sites/{DOMAIN}']")).await;
     wait_for(c, "the waiting overview", ".waiting").await;
     assert!(
         text_of(c, ".waiting")

@@ -25,7 +25,7 @@ pub(crate) async fn send(app: &TestApp, body: Value, ua: &str, ip: &str) {
 
 /// Cleo accepts, lands from a paid campaign and, two days later, leaves her
 /// email in the "newsletter" form: a lead known only by a hash.
-async fn browser_lead() -> (TestApp, String) {
+pub(crate) async fn browser_lead() -> (TestApp, String) {
     let app = spawn_app().await;
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let cleo = |n: &str, url: &str| json!({"n": n, "u": url, "d": "example.com", "uid": UID});
@@ -174,7 +174,7 @@ async fn an_admin_attaches_a_name_and_the_leads_own_email_sealed_audited_exporte
     assert!(
         actions(&app, "lead_pii_viewed")
             .iter()
-            .any(|d| d.contains("2 email(s) or name(s)"))
+            .any(|d| d.contains("2 emails or names shown"))
     );
 
     // Exported in clear, with the rest of the lead.

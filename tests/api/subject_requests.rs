@@ -355,7 +355,10 @@ async fn a_rectified_email_finds_the_person_and_the_old_one_no_longer_does() {
     form.push(("new_email", "Jane.Doe@Example.org"));
     let (status, _, page) = web.post("/sites/example.com/privacy/rectify", &form).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Corrected 1 lead record(s)"), "{page}");
+    assert!(
+        page.contains("Corrected 1 lead record (request #"),
+        "{page}"
+    );
     let (_, _, body) = web
         .post(
             "/sites/example.com/privacy/export",

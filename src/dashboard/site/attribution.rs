@@ -152,5 +152,8 @@ async fn show(
 
 /// `GET /docs/attribution`: the models' definitions, public.
 async fn docs() -> HttpResponse {
-    html_page(StatusCode::OK, &v::docs())
+    html_page(
+        StatusCode::OK,
+        &crate::dashboard::views::attribution_docs::docs(),
+    )
 }

@@ -10,6 +10,7 @@ use super::{
     settings::{render, save_site},
 };
 use crate::attribution::Model;
+use crate::dashboard::views::words::count;
 use crate::domain::money::{code_str, parse_code, parse_rates};
 use crate::{
     dashboard::{
@@ -55,7 +56,11 @@ pub(super) async fn scoring(
         &m,
         &site,
         "scoring_changed",
-        &format!("{}: {} rules", site.domain, site.scoring.rules.len()),
+        &format!(
+            "{}: {}",
+            site.domain,
+            count(site.scoring.rules.len(), "rule", "rules")
+        ),
     )
 }
 
@@ -126,8 +131,9 @@ pub(super) async fn lookback(
         &site,
         "settings_changed",
         &format!(
-            "{}: attribution lookback {days} days, model {}",
+            "{}: attribution lookback {}, model {}",
             site.domain,
+            count(days, "day", "days"),
             site.attribution_model().as_str()
         ),
     )

@@ -15,6 +15,7 @@ use crate::{
         views::{
             layout::UserBar,
             leads::{self as v, LeadRow},
+            words::count,
         },
         web::{Member, require},
     },
@@ -97,8 +98,9 @@ pub(super) fn audit_pii(
             Some(m.user.login.user.id),
             "lead_pii_viewed",
             &format!(
-                "{}: {shown} email(s) or name(s) shown on {what}",
-                site.domain
+                "{}: {} shown on {what}",
+                site.domain,
+                count(shown, "email or name", "emails or names")
             ),
             st.clock.now_ms(),
         )?;

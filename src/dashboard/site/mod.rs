@@ -13,12 +13,13 @@ mod lead_profile;
 mod leads;
 pub mod params;
 mod privacy;
-pub mod report;
 mod rectify;
+pub mod report;
 mod requests;
-mod series;
 pub mod scoring_form;
+mod series;
 mod settings;
+mod settings_input;
 
 use std::time::Instant;
 

@@ -12,7 +12,9 @@ use crate::{
         DashError, html_page,
         views::{
             layout::UserBar,
+            local_time::fmt_local,
             privacy::{self as v, Found, PrivacyPage},
+            words::count,
         },
         web::{Member, Posted, require},
     },
@@ -230,7 +232,7 @@ async fn lookup(
         for e in rec.events.iter().filter(|e| e.pageview) {
             pages.push(view.string(e.path)?);
         }
-        visits.push((crate::dashboard::views::fmt_time(key.start_ms), pages));
+        visits.push((fmt_local(key.start_ms, site.timezone), pages));
     }
     let found = Found {
         kind: f.kind.trim(),
@@ -325,9 +327,9 @@ async fn erase(
         st.clock.now_ms(),
     )?;
     let notice = format!(
-        "Erased. Receipt for request #{}: {} rows deleted ({}).",
+        "Erased. Receipt for request #{}: {} deleted ({}).",
         r.id,
-        r.rows.values().sum::<u64>(),
+        count(r.rows.values().sum::<u64>(), "row", "rows"),
         v::receipt_rows(&r.rows)
     );
     let mut o = plain(StatusCode::OK);

@@ -12,6 +12,7 @@ use super::{
 use crate::{
     dashboard::{
         DashError,
+        views::words::count,
         web::{Member, Posted},
     },
     privacy::subject::Identifier,
@@ -79,14 +80,19 @@ pub(super) async fn rectify(
         Some(m.user.login.user.id),
         "subject_rectification",
         &format!(
-            "{}: request #{} ({}), {n} lead records corrected",
+            "{}: request #{} ({}), {} corrected",
             site.domain,
             r.id,
-            who.kind()
+            who.kind(),
+            count(n, "lead record", "lead records")
         ),
         st.clock.now_ms(),
     )?;
-    let notice = format!("Corrected {n} lead record(s) (request #{}).", r.id);
+    let notice = format!(
+        "Corrected {} (request #{}).",
+        count(n, "lead record", "lead records"),
+        r.id
+    );
     let mut o = plain(StatusCode::OK);
     o.notice = Some(&notice);
     render(&m, &site, &filter, o)

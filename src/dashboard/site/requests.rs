@@ -110,7 +110,8 @@ async fn log_received(
     let kind = RequestKind::parse(f.kind.trim()).map_err(DashError::BadRequest)?;
     let date = chrono::NaiveDate::parse_from_str(f.received.trim(), "%Y-%m-%d")
         .map_err(|_| DashError::BadRequest("the received date must be YYYY-MM-DD".into()))?;
-    let received_ms = date_start_ms(date, crate::domain::Timezone::default());
+    // The date as the site's calendar has it: the page shows times in its zone.
+    let received_ms = date_start_ms(date, site.timezone);
     if received_ms > st.clock.now_ms() {
         return Err(DashError::BadRequest(
             "the received date is in the future".into(),

@@ -5,16 +5,19 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
+use super::settings_input::{SettingsInput, parse_hostnames, privacy_choices};
+
 use crate::{
     dashboard::{
         DashError, html_page,
         views::{
             layout::UserBar,
             site::{self as v, SettingsPage},
+            timezone::parse_zone,
+            words::count,
         },
         web::{Member, Posted, require},
     },
-    domain::{ConsentMode, Domain, FormCapture, Timezone},
     privacy,
     store::Site,
 };
@@ -57,11 +60,20 @@ pub(super) fn render(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<HttpResponse, DashError> {
-    render_with(req, m, site, status, error, notice, None)
+    render_with(req, m, site, status, error, notice, After::default())
 }
 
-/// The settings page; `snippet_was` is the tracking snippet before a save
-/// that may have changed it (the page warns when it did).
+/// What the page shows after a save of the general settings.
+#[derive(Default)]
+struct After {
+    /// The tracking snippet before a save that may have changed it (the
+    /// page warns when it did).
+    snippet_was: Option<String>,
+    /// The time zone typed in a refused save, shown back.
+    typed_zone: Option<String>,
+}
+
+/// The settings page, with what a save of the general settings left.
 fn render_with(
     req: &HttpRequest,
     m: &Member,
@@ -69,7 +81,7 @@ fn render_with(
     status: StatusCode,
     error: Option<&str>,
     notice: Option<&str>,
-    snippet_was: Option<String>,
+    after: After,
 ) -> Result<HttpResponse, DashError> {
     let (_, role) = m.site(site.domain.as_str())?;
     let email = m.state().auth.email_of(&m.user.login.user);
@@ -87,7 +99,8 @@ fn render_with(
         notice,
         max_months: st.settings.privacy.retention_months,
         last_purge,
-        snippet_was,
+        snippet_was: after.snippet_was,
+        typed_zone: after.typed_zone.as_deref(),
     };
     Ok(html_page(
         status,
@@ -140,67 +153,6 @@ async fn show(
     render(&req, &m, &site, StatusCode::OK, None, None)
 }
 
-#[derive(Deserialize)]
-struct SettingsInput {
-    timezone: String,
-    #[serde(default)]
-    hostnames: String,
-    #[serde(default)]
-    consent_mode: Option<String>,
-    #[serde(default)]
-    forms: Option<String>,
-    #[serde(default)]
-    respect_dnt: Option<String>,
-    #[serde(default)]
-    policy_version: Option<String>,
-}
-
-/// The privacy part of the settings form (absent fields keep their values).
-fn privacy_choices(
-    f: &SettingsInput,
-    site: &Site,
-) -> Result<(ConsentMode, FormCapture, String), String> {
-    let mode = f
-        .consent_mode
-        .as_deref()
-        .map_or(Ok(site.consent_mode), ConsentMode::parse)?;
-    let forms = f
-        .forms
-        .as_deref()
-        .map_or(Ok(site.forms), FormCapture::parse)?;
-    let policy = f
-        .policy_version
-        .as_deref()
-        .map_or(site.policy_version.as_str(), str::trim)
-        .to_owned();
-    if policy.is_empty()
-        || policy.len() > 32
-        || !policy
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
-        return Err("policy version must be 1 to 32 letters, digits, '.', '_' or '-'".into());
-    }
-    Ok((mode, forms, policy))
-}
-
-/// Parses the allowed-hostnames box: one per line, `*.` prefix allowed.
-fn parse_hostnames(text: &str) -> Result<Vec<String>, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (wild, rest) = l.strip_prefix("*.").map_or((false, l), |r| (true, r));
-            let d = Domain::parse(rest).map_err(|e| e.to_string())?;
-            Ok(if wild {
-                format!("*.{d}")
-            } else {
-                d.to_string()
-            })
-        })
-        .collect()
-}
-
 /// `POST /sites/{domain}/settings` (admin)
 async fn save(
     req: HttpRequest,
@@ -210,7 +162,7 @@ async fn save(
 ) -> Result<HttpResponse, DashError> {
     let (mut site, role) = m.site(&domain)?;
     require(role.can_manage())?;
-    let parsed = Timezone::parse(&f.timezone).and_then(|tz| {
+    let parsed = parse_zone(&f.timezone).and_then(|tz| {
         Ok((
             tz,
             parse_hostnames(&f.hostnames)?,
@@ -219,7 +171,22 @@ async fn save(
     });
     let (tz, hosts, (mode, forms, policy)) = match parsed {
         Ok(p) => p,
-        Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
+        Err(e) => {
+            let typed = Some(f.timezone.clone());
+            let after = After {
+                typed_zone: typed,
+                ..After::default()
+            };
+            return render_with(
+                &req,
+                &m,
+                &site,
+                StatusCode::BAD_REQUEST,
+                Some(&e),
+                None,
+                after,
+            );
+        }
     };
     let was = v::snippet(&site, &origin(&req));
     let dnt = f.respect_dnt.is_some();
@@ -246,7 +213,10 @@ async fn save(
         StatusCode::OK,
         None,
         Some("Saved."),
-        Some(was),
+        After {
+            snippet_was: Some(was),
+            ..After::default()
+        },
     )
 }
 
@@ -280,8 +250,9 @@ async fn retention(
     st.store.update_site(&site)?;
     st.reload_sites()?;
     let detail = format!(
-        "{}: retention {months} months, aggregates of purged days {}",
+        "{}: retention {}, aggregates of purged days {}",
         site.domain,
+        count(months, "month", "months"),
         if site.keep_aggregates {
             "kept"
         } else {

@@ -5,6 +5,7 @@ use maud::{Markup, PreEscaped, html};
 use super::{
     fmt_time,
     layout::{Chrome, UserBar, csrf_field, page},
+    words::count,
 };
 
 /// One login session in the list.
@@ -57,7 +58,7 @@ pub fn account(m: &AccountPage<'_>) -> Markup {
             section.card {
                 h2 { "Two-factor authentication" }
                 @if m.totp {
-                    p { "On. " (m.recovery_left) " recovery codes left." }
+                    p { "On. " (count(m.recovery_left, "recovery code", "recovery codes")) " left." }
                     form.inline method="post" action="/account/totp/disable" data-confirm="Turn off two-factor authentication?" {
                         (csrf_field(m.csrf))
                         label { "Password " input type="password" name="password" required autocomplete="current-password"; }
@@ -156,9 +157,10 @@ pub fn enrol(m: &EnrolPage<'_>) -> Markup {
     )
 }
 
-/// Shown once after enrolment.
+/// Shown once after enrolment; Continue goes to `next` (the owner's one
+/// site, else the sites list).
 #[must_use]
-pub fn recovery_codes(email: &str, csrf: &str, codes: &[String]) -> Markup {
+pub fn recovery_codes(email: &str, csrf: &str, codes: &[String], next: &str) -> Markup {
     page(
         &Chrome {
             title: "Recovery codes",
@@ -168,7 +170,10 @@ pub fn recovery_codes(email: &str, csrf: &str, codes: &[String]) -> Markup {
             h1 { "Two-factor authentication is on" }
             p { "Save these recovery codes somewhere safe. Each works once if you lose your authenticator. They are shown only now." }
             pre.secret id="recovery-codes" { @for c in codes { (c) "\n" } }
-            p { button.copy type="button" data-copy-target="recovery-codes" { "Copy" } " " a href="/sites" { "Continue" } }
+            div.actions id="recovery-actions" {
+                button.copy type="button" data-copy-target="recovery-codes" { "Copy" }
+                a.continue href=(next) { "Continue" }
+            }
         },
     )
 }

@@ -1,6 +1,9 @@
 //! The attribution page: the site's model (or a chosen one) for one
 //! dimension, every model side by side on demand, and the revenue of the
-//! period's new leads; the public page defining the models.
+//! period's new leads. Its controls are captioned, its cells say which number
+//! is conversions and which revenue (in the report's currency), and an
+//! Unassigned channel says how to tag links. The public page defining the
+//! models is `attribution_docs`.
 
 use maud::{Markup, html};
 
@@ -9,6 +12,7 @@ use super::{
     layout::{Chrome, UserBar, page},
     period::{period_fields, period_label},
     site_nav::{SitePage, site_nav, site_title},
+    words::{count, noun},
 };
 use std::collections::BTreeMap;
 
@@ -23,13 +27,19 @@ use crate::{
     store::Site,
 };
 
+/// ` (EUR)` after a money heading, when the report has a currency.
+fn in_currency(currency: Option<&str>) -> String {
+    currency.map_or_else(String::new, |c| format!(" ({c})"))
+}
+
 fn revenue_section(r: &RevenueReport, labels: &BTreeMap<Key, String>) -> Markup {
+    let cur = in_currency(r.currency.as_deref());
     html! {
         section.card id="revenue" {
             h2 { "Revenue of the period's new leads" }
-            p { "Average order value " strong { (format!("{:.2}", r.average_order_value())) } " over " (r.purchases) (if r.purchases == 1 { " purchase" } else { " purchases" }) "; revenue from new leads " strong { (format!("{:.2}", r.new_lead_revenue)) } "." }
+            p { "Average order value " strong { (format!("{:.2}", r.average_order_value())) " " (r.currency.as_deref().unwrap_or("")) } " over " (count(r.purchases, "purchase", "purchases")) "; revenue from new leads " strong { (format!("{:.2}", r.new_lead_revenue)) " " (r.currency.as_deref().unwrap_or("")) } "." }
             table.data id="ltv" {
-                thead { tr { th { "First touch" } th.num { "Leads" } th.num { "Revenue" } th.num { "Per lead" } } }
+                thead { tr { th { "First touch" } th.num { "Leads" } th.num { "Revenue" (cur) } th.num { "Per lead" (cur) } } }
                 tbody { @for (k, l) in &r.ltv_by_first_touch {
                     tr {
                         td { (k.and_then(|k| labels.get(&k).cloned()).unwrap_or_else(|| NO_VISIT.into())) }
@@ -144,11 +154,41 @@ pub fn model_needs(m: Model) -> &'static str {
     }
 }
 
-fn cell(c: &Credit, chosen: bool) -> Markup {
+/// A credit: conversions, and revenue below it when there is some; its
+/// title and accessible name say which number is which.
+fn cell(c: &Credit, chosen: bool, currency: Option<&str>) -> Markup {
+    let conversions = format!("{:.2}", c.conversions);
+    let revenue = format!("{:.2}", c.value);
+    let says = if c.value == 0.0 {
+        format!("conversions {conversions}")
+    } else {
+        format!(
+            "conversions {conversions} · revenue {revenue}{}",
+            currency.map_or_else(String::new, |c| format!(" {c}"))
+        )
+    };
     html! {
-        td.num.chosen[chosen] data-conversions=(format!("{:.4}", c.conversions)) {
-            (format!("{:.2}", c.conversions))
-            @if c.value != 0.0 { br; span.muted { (format!("{:.2}", c.value)) } }
+        td.num.chosen[chosen] data-conversions=(format!("{:.4}", c.conversions)) title=(says) aria-label=(says) {
+            (conversions)
+            @if c.value != 0.0 { br; span.muted { (revenue) } }
+        }
+    }
+}
+
+/// The channel of tagged visits no rule recognises (a `utm_source` without
+/// a `utm_medium`, say).
+pub const UNASSIGNED: &str = "Unassigned";
+
+/// Where a page with Unassigned visits says how to give them a channel.
+#[must_use]
+pub fn unassigned_note() -> Markup {
+    html! {
+        p.muted role="note" id="unassigned-note" {
+            strong { (UNASSIGNED) } ": visits from links tagged with "
+            code { "utm_source" } " but no " code { "utm_medium" }
+            " (or a medium no rule knows) get no channel. Add " code { "utm_medium" }
+            " to campaign links so they get a channel, e.g. " code { "utm_medium=email" } " for a newsletter. "
+            a href="/docs/attribution#channels" { "How visits get a channel." }
         }
     }
 }
@@ -183,8 +223,10 @@ fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
                     && same(c.value, row.credits[0].value)
             })
         });
+    let currency = r.currency.as_deref();
     html! {
         table.data id="attribution" {
+            caption.legend { "Each cell: " strong { "conversions" } " credited · " span.muted { "revenue" (in_currency(currency)) } " below" }
             thead { tr { th { (DIMENSIONS.iter().find(|(v, _)| *v == dim).map_or("", |(_, l)| *l)) } @for (i, md) in m.models.iter().enumerate() {
                 th.num.chosen[several && i == lead] { (model_label(*md)) @if several && i == lead { br; span.muted { "(leading)" } } }
             } } }
@@ -196,10 +238,11 @@ fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
                                 url::form_urlencoded::byte_serialize(row.label.as_bytes()).collect::<String>())) { (row.label) }
                         } @else { (row.label) }
                     }
-                    @for (i, c) in row.credits.iter().enumerate() { (cell(c, several && i == lead)) }
+                    @for (i, c) in row.credits.iter().enumerate() { (cell(c, several && i == lead, currency)) }
                 }
             } }
         }
+        @if dim == "visit:channel" && rows.iter().any(|row| row.label == UNASSIGNED) { (unassigned_note()) }
         @if rows.iter().any(|row| row.label == NO_VISIT) {
             p.muted id="no-visit-note" { (NO_VISIT) ": conversions with no visit in their lookback window — people never seen on the site (from the conversions API or Stripe), or a cookieless visitor who bought on another day. No model can credit them to a channel." }
         }
@@ -220,7 +263,7 @@ fn caveats(m: &AttributionPage<'_>, r: &Report) -> Markup {
             p.muted role="note" { "This site is in cookieless mode: a journey is one day's visits, so " (model_label(m.model)) " has little to weigh and mostly matches last touch." }
         }
         @if m.model == Model::Markov && r.conversions < 30 {
-            p.muted role="note" { "Only " (r.conversions) " conversions: Markov needs several distinct paths to learn from, and with so few its credits move a lot from one period to the next. Compare it with a simpler model." }
+            p.muted role="note" { "Only " (count(r.conversions, "conversion", "conversions")) ": Markov needs several distinct paths to learn from, and with so few its credits move a lot from one period to the next. Compare it with a simpler model." }
         }
     }
 }
@@ -237,18 +280,18 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
         },
         &html! {
             (site_nav(m.site, m.role, Some(SitePage::Attribution)))
-            form.inline method="get" id="attribution-form" {
+            form.controls method="get" id="attribution-form" {
                 (period_fields(m.view))
-                select name="dimension" aria-label="Credit by" { @for (v, l) in DIMENSIONS { option value=(v) selected[v == dim] { (l) } } }
-                select name="conversion" aria-label="Conversions" {
+                label.control { span.caption { "Credit by" } select name="dimension" { @for (v, l) in DIMENSIONS { option value=(v) selected[v == dim] { (l) } } } }
+                label.control { span.caption { "Conversions" } select name="conversion" {
                     @for (v, l) in KINDS { option value=(v) selected[v == kind] { (l) } }
                     @for g in &m.goals { @let v = format!("goal:{g}"); option value=(v) selected[v == kind] { "Goal: " (g) } }
-                }
-                select name="model" aria-label="Model" {
+                } }
+                label.control { span.caption { "Model" } select name="model" {
                     @for md in Model::ALL { option value=(md.as_str()) selected[md == m.model] { (model_label(md)) @if md == site_model { " (site's model)" } } }
-                }
-                label { "Lookback " input type="number" name="lookback" min="1" max="365" value=(lookback); " days" }
-                label { input type="checkbox" name="compare" value="1" checked[m.compare]; " Compare all models" }
+                } }
+                label.control { span.caption { "Lookback" } span { input type="number" name="lookback" min="1" max="365" value=(lookback); " days" } }
+                label.check { input type="checkbox" name="compare" value="1" checked[m.compare]; " Compare all models" }
                 button.secondary type="submit" { "Show" }
             }
             p.muted id="model-note" {
@@ -261,9 +304,9 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                 Err(e) => p.error role="alert" { (e) },
                 Ok(r) if shown_rows(r, 0).is_empty() => (setup::empty_state(m.site, m.role, kind, &m.goals, &period_label(m.view))),
                 Ok(r) => {
-                    p { strong { (r.conversions) } " conversions, revenue " strong { (format!("{:.2}", r.revenue)) " " (r.currency.as_deref().unwrap_or("")) } }
+                    p id="attribution-total" { strong { (r.conversions) } " " (noun(r.conversions, "conversion", "conversions")) ", revenue " strong { (format!("{:.2}", r.revenue)) " " (r.currency.as_deref().unwrap_or("")) } }
                     @for (cur, v, n) in &r.not_converted {
-                        p.muted role="note" { (n) " conversions in " (cur) " (" (format!("{v:.2}")) " " (cur) ") count above but their revenue is not in these values: no exchange rate to " (r.currency.as_deref().unwrap_or("")) " is set (site settings → Revenue)." }
+                        p.muted role="note" { (count(*n, "conversion", "conversions")) " in " (cur) " (" (format!("{v:.2}")) " " (cur) ") count above but their revenue is not in these values: no exchange rate to " (r.currency.as_deref().unwrap_or("")) " is set (site settings → Revenue)." }
                     }
                     (caveats(m, r))
                     (table(m, r))
@@ -276,34 +319,6 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                 Ok((r, _)) if r.ltv_by_first_touch.is_empty() => {},
                 Ok((r, labels)) => (revenue_section(r, labels)),
                 Err(e) => p.error role="alert" { (e) },
-            }
-        },
-    )
-}
-
-/// `/docs/attribution`: what each model does, exactly.
-#[must_use]
-pub fn docs() -> Markup {
-    page(
-        &Chrome {
-            title: "How attribution credits",
-            user: None,
-        },
-        &html! {
-            section.card {
-                h1 { "How attribution credits conversions" }
-                p { "A conversion's " strong { "journey" } " is the visits of its lead — the visits of every first-party id linked to the lead — that started within the lookback window (90 days by default) before it, oldest first. Each visit is a touchpoint, keyed by its channel, source, campaign or other acquisition value. Every model below credits each conversion and its revenue in full: the credits of all rows add up to the conversions and the revenue." }
-                p { "Shared rules: a conversion with no visit in its window is no channel's: every model shows it as " (NO_VISIT) ". A value that appears in several visits counts once per visit in the position models (first, last, linear, time decay, position-based) and once per journey in Shapley." }
-                dl {
-                    dt { "First touch" } dd { "Everything to the first touchpoint." }
-                    dt { "Last touch" } dd { "Everything to the last touchpoint." }
-                    dt { "Last non-direct" } dd { "Everything to the last touchpoint that isn't Direct; a journey of Direct visits only is credited to Direct." }
-                    dt { "Linear" } dd { "Equal shares to every touchpoint." }
-                    dt { "Time decay" } dd { "A touchpoint Δt before the conversion weighs 2^(−Δt / 7 days), so a visit a week earlier counts half as much; weights are scaled to add up to 1. A touchpoint at (or after) the conversion weighs 1." }
-                    dt { "Position-based" } dd { "40% to the first touchpoint, 40% to the last, the remaining 20% shared equally by those between. One touchpoint gets 100%, two get 50% each." }
-                    dt { "Markov chain" } dd { "Journeys — including the paths of visitors who did not convert — are read as a first-order Markov chain from start through the touchpoints to conversion or no conversion, with transition probabilities as observed. A value's removal effect is the share of conversion probability lost when its visits lead nowhere; it is computed exactly by solving the chain (no simulation). Conversions and revenue are shared in proportion to the removal effects." }
-                    dt { "Shapley value" } dd { "The game's worth of a set of values S is the conversions (or revenue) of journeys all of whose touchpoints lie in S. Its exact Shapley value gives each journey's conversion and revenue in equal parts to the distinct values in it (the game is a sum of unanimity games), so no coalition has to be enumerated." }
-                }
             }
         },
     )

@@ -1,12 +1,13 @@
 //! The report controls shared by the overview and the goals page: the period
-//! picker (with a custom range prefilled with the period shown), the
-//! comparison toggle and the filter chips. Every control is a link or a GET
-//! form that keeps the rest of the view's state.
+//! picker (with a custom range prefilled with the period shown, its dates
+//! also written in ISO form), the comparison toggle and the filter chips.
+//! Every control is a link or a GET form that keeps the rest of the view's
+//! state.
 
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
-use super::{components::country_name, overview::Frame};
+use super::{components::country_name, date_field::date_field, overview::Frame};
 use crate::dashboard::site::params::{PERIODS, ViewState};
 
 /// Query pairs the custom-range form keeps as hidden fields: the whole
@@ -60,8 +61,8 @@ fn bar(
                     input type="hidden" name="period" value="custom";
                     @if let Some((k, v)) = &f.keep { input type="hidden" name=(k) value=(v); }
                     @for (k, v) in kept_pairs(s) { input type="hidden" name=(k) value=(v); }
-                    input type="date" name="from" value=[from] aria-label="From" required;
-                    input type="date" name="to" value=[to] aria-label="To" required;
+                    (date_field("From", "from", from, true))
+                    (date_field("To", "to", to, true))
                     button.secondary type="submit" { "Apply" }
                 }
                 @if compare {

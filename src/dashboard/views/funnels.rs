@@ -8,6 +8,7 @@ use super::{
     layout::{Chrome, UserBar, csrf_field, page},
     period::{period_fields, period_label},
     site_nav::{SitePage, site_nav, site_title},
+    words::count,
 };
 use crate::{
     dashboard::site::params::ViewState,
@@ -81,7 +82,7 @@ fn saved_list(m: &FunnelsPage<'_>, csrf: &str, base: &str) -> Markup {
                 ul { @for f in m.saved {
                     li {
                         a href={ (base) "?funnel=" (f.id) } aria-current=[m.opened.filter(|o| o.id == f.id).map(|_| "true")] { (f.name) }
-                        " " span.muted { "(" (f.steps.lines().count()) " steps)" }
+                        " " span.muted { "(" (count(f.steps.lines().count(), "step", "steps")) ")" }
                         @if m.role.can_manage() {
                             " "
                             form.inline method="post" action={ (base) "/" (f.id) "/delete" } data-confirm="Delete this saved funnel?" {

@@ -1,17 +1,20 @@
 //! The leads list and a lead's profile. A lead identified in the browser is
 //! known only by a keyed hash of their address: the pages say so, show what
-//! can be shown, and let admins attach a name and email they know.
+//! can be shown, and let admins attach a name and email they know. Times
+//! are in the site's zone; a visit without a channel (Unassigned) says how
+//! to tag links so they get one.
 
 use maud::{Markup, html};
 
 use super::{
-    fmt_time,
+    attribution::{UNASSIGNED, unassigned_note},
     layout::{Chrome, UserBar, csrf_field, page},
+    local_time::fmt_local,
     site_nav::{SitePage, site_nav, site_title},
 };
 use crate::{
     attribution::scoring::Score,
-    domain::Role,
+    domain::{Role, Timezone},
     store::{Conversion, Site},
 };
 
@@ -97,10 +100,10 @@ pub struct LeadProfile<'a> {
     pub error: Option<&'a str>,
 }
 
-fn score_text(s: &Score) -> String {
-    let q = s
-        .qualified_at_ms
-        .map_or(String::new(), |t| format!(", qualified {}", fmt_time(t)));
+fn score_text(s: &Score, tz: Timezone) -> String {
+    let q = s.qualified_at_ms.map_or(String::new(), |t| {
+        format!(", qualified {}", fmt_local(t, tz))
+    });
     format!(
         "{:.0} (fit {:.0}, engagement {:.0}{q})",
         s.total(),
@@ -132,6 +135,7 @@ pub fn list(
     rows: &[LeadRow],
     touching: Option<&str>,
 ) -> Markup {
+    let tz = site.timezone;
     page(
         &Chrome {
             title: &site_title(site, "Leads"),
@@ -147,9 +151,9 @@ pub fn list(
                     tbody { @for r in rows {
                         tr {
                             td { a href={ "/sites/" (site.domain) "/leads/" (r.id) } { (who(&r.id, r.name.as_deref(), r.email.as_deref())) } }
-                            td { (fmt_time(r.first_ms)) } td { (fmt_time(r.last_ms)) }
+                            td { (fmt_local(r.first_ms, tz)) } td { (fmt_local(r.last_ms, tz)) }
                             td.num { (r.conversions) } td.num { (r.revenue) }
-                            td.score { (r.score.as_ref().map(score_text).unwrap_or_default()) }
+                            td.score { (r.score.as_ref().map(|s| score_text(s, tz)).unwrap_or_default()) }
                             td { (if r.identified { "across visits" } else { "none (not seen on the site)" }) }
                         }
                     } }
@@ -177,23 +181,24 @@ fn identified_text(m: &LeadProfile<'_>) -> &'static str {
 }
 
 fn facts(m: &LeadProfile<'_>) -> Markup {
+    let tz = m.site.timezone;
     html! {
         dl id="lead-facts" {
             dt { "Identified" } dd id="identified" { (identified_text(m)) }
-            dt { "First seen" } dd { (fmt_time(m.first_ms)) }
+            dt { "First seen" } dd { (fmt_local(m.first_ms, tz)) }
             dt { "First visit" } dd id="first-visit" {
                 @match m.journey.first() {
                     Some(t) => {
                         (if t.source.is_empty() { t.channel.as_str() } else { t.source.as_str() })
                         @if !t.source.is_empty() && t.channel != t.source { " (" (t.channel) ")" }
                         @if !t.campaign.is_empty() { ", campaign " (t.campaign) }
-                        ", " (fmt_time(t.at_ms))
+                        ", " (fmt_local(t.at_ms, tz))
                     },
                     None => "no visit linked",
                 }
             }
             @if let Some(f) = &m.form { dt { "Form" } dd id="form" { (f) } }
-            @if let Some(s) = &m.score { dt { "Score" } dd id="score" { (score_text(s)) } }
+            @if let Some(s) = &m.score { dt { "Score" } dd id="score" { (score_text(s, tz)) } }
             dt { "Conversions" } dd { (m.conversions.len()) @if !m.revenue.is_empty() { ", revenue " (m.revenue) } }
         }
     }
@@ -218,6 +223,7 @@ fn attach_form(m: &LeadProfile<'_>, csrf: &str) -> Markup {
 #[must_use]
 pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
     let csrf = bar.csrf;
+    let tz = m.site.timezone;
     page(
         &Chrome {
             title: &site_title(m.site, "Lead"),
@@ -229,6 +235,7 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
             section.card {
                 h2 { (who(m.id, m.name, m.email)) @if !m.may_see_pii { " (details hidden for your role)" } }
                 (facts(m))
+                @if m.journey.iter().any(|t| t.channel == UNASSIGNED) { (unassigned_note()) }
             }
             @if m.role.can_manage() { (attach_form(m, csrf)) }
             section.card {
@@ -238,7 +245,7 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
                     table.data id="journey" {
                         thead { tr { th { "Visit" } th { "Channel" } th { "Source" } th { "Campaign" } th { "Landing page" } th.num { "Pageviews" } } }
                         tbody { @for t in m.journey {
-                            tr { td { (fmt_time(t.at_ms)) } td { (t.channel) } td { (t.source) } td { (t.campaign) } td { (t.landing) } td.num { (t.pageviews) } }
+                            tr { td { (fmt_local(t.at_ms, tz)) } td { (t.channel) } td { (t.source) } td { (t.campaign) } td { (t.landing) } td.num { (t.pageviews) } }
                         } }
                     }
                 }
@@ -249,7 +256,7 @@ pub fn profile(bar: UserBar<'_>, m: &LeadProfile<'_>) -> Markup {
                     thead { tr { th { "When" } th { "Kind" } th.num { "Value" } th { "Order" } th { "From" } } }
                     tbody { @for c in m.conversions {
                         tr {
-                            td { (fmt_time(c.at_ms)) } td { (format!("{:?}", c.kind).to_lowercase()) }
+                            td { (fmt_local(c.at_ms, tz)) } td { (format!("{:?}", c.kind).to_lowercase()) }
                             td.num { @if c.value_micros != 0 { (format!("{:.2} {}", c.net_micros() as f64 / 1e6, c.currency.as_deref().unwrap_or(""))) } }
                             td { (c.order_id.as_deref().unwrap_or("")) } td { (c.source) }
                         }

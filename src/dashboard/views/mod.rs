@@ -4,17 +4,20 @@
 
 pub mod account;
 pub mod attribution;
+pub mod attribution_docs;
 pub mod attribution_setup;
 pub mod auth;
 pub mod charts;
 pub mod layout;
 pub mod leads;
+pub mod local_time;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
 pub mod controls;
-mod countries;
 pub mod conversions;
+mod countries;
+pub mod date_field;
 pub mod funnels;
 pub mod optout;
 pub mod overview;
@@ -24,4 +27,5 @@ pub mod site;
 pub mod site_nav;
 pub mod site_settings;
 pub mod timezone;
+pub mod words;
 pub mod workspace;

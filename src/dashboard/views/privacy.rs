@@ -1,14 +1,17 @@
 //! A site's privacy page: look a person up, export or erase their data, the
-//! request log with due dates, and the consent log.
+//! request log with due dates, and the consent log; times in the site's zone.
 
 use maud::{Markup, html};
 
 use super::{
-    fmt_time,
+    date_field::date_field,
     layout::{Chrome, UserBar, csrf_field, page},
+    local_time::fmt_local,
     site_nav::{SitePage, site_nav, site_title},
+    words::count,
 };
 use crate::{
+    domain::Timezone,
     privacy::subject::Identifier,
     store::{ConsentEntry, PersonTable, RequestKind, Site, SubjectRequest},
 };
@@ -99,8 +102,8 @@ fn id_fields(f: &Found<'_>) -> Markup {
     }
 }
 
-/// Open requests of `kind` the form's action may complete.
-fn request_select(requests: &[SubjectRequest], kind: RequestKind) -> Markup {
+/// Open requests of `kind` the form's action may complete (received times in `tz`).
+fn request_select(requests: &[SubjectRequest], kind: RequestKind, tz: Timezone) -> Markup {
     // Only the actions are requests by themselves; a lookup is one if asked.
     let none = if kind == RequestKind::Access {
         "(none)"
@@ -112,7 +115,7 @@ fn request_select(requests: &[SubjectRequest], kind: RequestKind) -> Markup {
             select name="request" {
                 option value="" { (none) }
                 @for r in requests.iter().filter(|r| r.completed_ms.is_none() && r.kind == kind) {
-                    option value=(r.id) { "#" (r.id) " " (r.kind.as_str()) " received " (fmt_time(r.received_ms)) }
+                    option value=(r.id) { "#" (r.id) " " (r.kind.as_str()) " received " (fmt_local(r.received_ms, tz)) }
                 }
             }
         }
@@ -124,6 +127,7 @@ fn request_select(requests: &[SubjectRequest], kind: RequestKind) -> Markup {
 pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
     let csrf = bar.csrf;
     let base = format!("/sites/{}/privacy", m.site.domain);
+    let tz = m.site.timezone;
     page(
         &Chrome {
             title: &site_title(m.site, "Privacy"),
@@ -143,7 +147,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                     }
                     label { "Value" input type="text" name="value" required maxlength="320" autocomplete="off"; }
                     p.muted { "A lookup is written to the audit log but is not a data-subject request. To answer someone's access request, choose it below or tick the box." }
-                    (request_select(m.requests, RequestKind::Access))
+                    (request_select(m.requests, RequestKind::Access, tz))
                     label { input type="checkbox" name="log" value="1"; " Log this lookup as an access request" }
                     button type="submit" { "Look up" }
                 }
@@ -158,17 +162,17 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         p { (start) ": " (pages.join(" → ")) }
                     }
                     form.inline method="post" action={ (base) "/export" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Export))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Export, tz))
                         button type="submit" { "Export as JSON" }
                     }
                     form.stack method="post" action={ (base) "/rectify" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Rectification))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Rectification, tz))
                         label { "Corrected email" input type="email" name="new_email" autocomplete="off"; }
                         label { "Corrected phone" input type="tel" name="new_phone" autocomplete="off"; }
                         button.secondary type="submit" { "Correct their details" }
                     }
                     form.stack method="post" action={ (base) "/erase" } {
-                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Erasure))
+                        (csrf_field(csrf)) (id_fields(f)) (request_select(m.requests, RequestKind::Erasure, tz))
                         label { span { "Type " code { "erase" } " to delete every row above, for good" }
                             input type="text" name="confirm" required autocomplete="off"; }
                         button.danger type="submit" { "Erase" }
@@ -180,7 +184,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                 form.inline method="post" action={ (base) "/requests" } {
                     (csrf_field(csrf))
                     label { "Kind " select name="kind" { @for k in RequestKind::ALL { option value=(k.as_str()) { (k.as_str()) } } } }
-                    label { "received on " input type="date" name="received" required; }
+                    (date_field("Received on", "received", None, true))
                     button.secondary type="submit" { "Log a received request" }
                 }
                 @if m.requests.is_empty() { p.empty { "No requests yet." } } @else {
@@ -189,9 +193,9 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                         tbody { @for r in m.requests {
                             tr {
                                 td { (r.id) } td { (r.kind.as_str()) } td { (r.identified_by) }
-                                td { (fmt_time(r.received_ms)) }
-                                td.overdue[r.completed_ms.is_none() && r.due_ms() < m.now_ms] { (fmt_time(r.due_ms())) }
-                                td { @match r.completed_ms { Some(c) => (fmt_time(c)), None => "open" } }
+                                td { (fmt_local(r.received_ms, tz)) }
+                                td.overdue[r.completed_ms.is_none() && r.due_ms() < m.now_ms] { (fmt_local(r.due_ms(), tz)) }
+                                td { @match r.completed_ms { Some(c) => (fmt_local(c, tz)), None => "open" } }
                                 td { (receipt_rows(&r.rows)) }
                             }
                         } }
@@ -210,7 +214,7 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
                 table.list id="consents" {
                     thead { tr { th { "time" } th { "decision" } th { "mechanism" } th { "policy" } th { "subject" } } }
                     tbody { @for c in m.consents {
-                        tr { td { (fmt_time(c.at_ms)) } td { (c.decision.as_str()) } td { (c.mechanism.as_str()) } td { (c.policy) } td { code { (c.subject.get(..12).unwrap_or_default()) "…" } } }
+                        tr { td { (fmt_local(c.at_ms, tz)) } td { (c.decision.as_str()) } td { (c.mechanism.as_str()) } td { (c.policy) } td { code { (c.subject.get(..12).unwrap_or_default()) "…" } } }
                     } }
                 }
             }
@@ -220,6 +224,9 @@ pub fn privacy(bar: UserBar<'_>, m: &PrivacyPage<'_>) -> Markup {
 
 impl PrivacyPage<'_> {
     fn consent_filter_shown(&self, shown: usize) -> String {
-        format!("{shown} shown of {} records.", self.consents_total)
+        format!(
+            "{shown} shown of {}.",
+            count(self.consents_total, "record", "records")
+        )
     }
 }

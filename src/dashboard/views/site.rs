@@ -7,9 +7,12 @@ use super::{
     components::{as_is, country_name, fmt_number, ranked_list, snippet_block},
     controls::period_toolbar,
     layout::{Chrome, UserBar, csrf_field, page},
+    local_time::fmt_local,
     overview::Frame,
     site_nav::{SitePage, site_nav, site_title},
     site_settings as cards,
+    timezone::{ZoneField, zone_field},
+    words::{count, noun},
 };
 use crate::{
     dashboard::site::{
@@ -34,7 +37,7 @@ pub fn realtime(bar: UserBar<'_>, site: &Site, role: Role, r: &Realtime) -> Mark
         &html! {
             (site_nav(site, role, Some(SitePage::Realtime)))
             div.realtime data-refresh-seconds="30" {
-                p { span.big id="current-visitors" { (r.visitors) } " current " (if r.visitors == 1 { "visitor" } else { "visitors" }) " (active in the last 5 minutes)" }
+                p { span.big id="current-visitors" { (r.visitors) } " current " (noun(r.visitors, "visitor", "visitors")) " (active in the last 5 minutes)" }
                 div.grid {
                     @for (title, rows, show) in [("Pages they are on", &r.pages, as_is as fn(&str) -> String), ("Sources", &r.sources, as_is), ("Countries", &r.countries, country_name)] {
                         section.card {
@@ -158,6 +161,9 @@ pub struct SettingsPage<'a> {
     /// The snippet before the save that just changed it (the page then warns
     /// and shows the new one).
     pub snippet_was: Option<String>,
+    /// The time zone typed in a save that was refused (shown back), else
+    /// the site's zone is shown.
+    pub typed_zone: Option<&'a str>,
 }
 
 /// `/sites/{d}/settings`
@@ -167,6 +173,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
     let site = m.site;
     let base = format!("/sites/{}", site.domain);
     let snippet = snippet(site, m.origin);
+    let zone = site.timezone.to_string();
     page(
         &Chrome {
             title: &site_title(site, "Settings"),
@@ -185,7 +192,13 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                 h2 { "General" }
                 form.stack method="post" action={ (base) "/settings" } {
                     (csrf_field(csrf))
-                    label { "Timezone (IANA name)" input type="text" name="timezone" value=(site.timezone) required; }
+                    (zone_field(&ZoneField {
+                        label: "Time zone (reports' days start at midnight there)",
+                        name: "timezone",
+                        id: "settings-timezone",
+                        value: m.typed_zone.unwrap_or(&zone),
+                        fresh: false,
+                    }))
                     label { "Allowed hostnames, one per line (empty = any; *.example.com allowed)"
                         textarea name="hostnames" rows="3" { (site.allowed_hostnames.join("\n")) } }
                     label { "Consent mode"
@@ -309,8 +322,8 @@ fn retention_card(m: &SettingsPage<'_>, csrf: &str, base: &str) -> Markup {
             }
             @match &m.last_purge {
                 Some(r) => p.muted id="last-purge" {
-                    "Last purge " (super::fmt_time(r.ran_at_ms)) ": kept from " (r.kept_from) ", "
-                    (r.total()) " rows deleted ("
+                    "Last purge " (fmt_local(r.ran_at_ms, site.timezone)) ": kept from " (r.kept_from) ", "
+                    (count(r.total(), "row", "rows")) " deleted ("
                     @for (i, (t, n)) in r.rows.iter().enumerate() { @if i > 0 { ", " } (super::privacy::person_table_label(*t)) " " (n) }
                     ", rollups " (r.rollups) ")."
                 },

@@ -1,8 +1,8 @@
 //! The time-zone field, for any form that asks for a site's zone (the setup
-//! wizard, "add site"; the site settings page can use it too): a text input
-//! offering chrono-tz's IANA names from a `<datalist>` (type "London" and
-//! the browser suggests Europe/London), and [`parse_zone`], which reads what
-//! was typed — an IANA name in any case, or a city that names one zone.
+//! wizard, "add site", the site's settings): a text input offering
+//! chrono-tz's IANA names from a `<datalist>` (type "London" and the browser
+//! suggests Europe/London), and [`parse_zone`], which reads what was typed —
+//! an IANA name in any case, or a city that names one zone.
 //! A fresh form says UTC; the dashboard's script replaces that with the
 //! browser's own zone (`data-browser-zone`), so without JavaScript it stays UTC.
 
