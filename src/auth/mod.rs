@@ -4,8 +4,8 @@
 
 mod accounts;
 mod enrolment;
-mod invites;
 pub mod flash;
+mod invites;
 pub mod password;
 pub mod ratelimit;
 mod second_factor;

@@ -10,8 +10,8 @@ use super::{
     rows::{all_rows, from_json, to_json},
     sites::{decode_site, drop_rollups},
     tables::{
-        API_KEYS, AUDIT, DAY_VERSIONS, FUNNELS, GOALS, INVITES, MEMBERS, META, REQUESTS, SITE_DOMAINS,
-        SITES, WORKSPACES,
+        API_KEYS, AUDIT, DAY_VERSIONS, FUNNELS, GOALS, INVITES, MEMBERS, META, REQUESTS,
+        SITE_DOMAINS, SITES, WORKSPACES,
     },
 };
 use crate::domain::{SiteId, WorkspaceId};
