@@ -1,5 +1,6 @@
 //! Workspace members: adding existing users, inviting new ones with a
-//! one-time link (absolute: see `public_url`), revoking invitations,
+//! one-time link (absolute: see `public_url`; shown by post/redirect/get
+//! through the session's flash, like a new API key), revoking invitations,
 //! changing roles, removing — owners only, and never the last owner.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -12,6 +13,7 @@ use super::{
     workspace::render,
 };
 use crate::{
+    auth::flash::{Flash, FlashKind},
     domain::{Email, Role, UserId},
     privacy,
     store::{Invite, StoreError, Workspace},
@@ -44,7 +46,9 @@ struct MemberInput {
 }
 
 /// `POST /workspaces/{ws}/members` (owner): adds an existing user, or makes
-/// a one-time invitation link for a new one.
+/// a one-time invitation link for a new one, leaves it in the session's
+/// flash and redirects to the workspace page, which shows it once (a reload
+/// neither shows it again nor makes another invitation).
 async fn add_member(
     req: HttpRequest,
     m: Member,
@@ -56,7 +60,7 @@ async fn add_member(
     let (email, new_role) = match (Email::parse(&f.email), Role::parse(&f.role)) {
         (Ok(e), Ok(r)) => (e, r),
         (Err(e), _) | (_, Err(e)) => {
-            return render(&m, &ws, role, StatusCode::BAD_REQUEST, None, Some(&e));
+            return render(&m, &ws, role, StatusCode::BAD_REQUEST, &[], Some(&e));
         }
     };
     let st = m.state();
@@ -74,7 +78,7 @@ async fn add_member(
                 &ws,
                 role,
                 StatusCode::BAD_REQUEST,
-                None,
+                &[],
                 Some("already a member; change their role in the list"),
             );
         }
@@ -114,7 +118,18 @@ async fn add_member(
     let label = format!(
         "Invitation link for {email} (shown once; it works once, for 7 days). Send it to them:"
     );
-    render(&m, &ws, role, StatusCode::OK, Some((&label, link)), None)
+    let page = format!("/workspaces/{}", ws.id);
+    st.auth.flashes.put(
+        &m.user.login.hash,
+        &page,
+        Flash {
+            kind: FlashKind::Invitation,
+            label,
+            value: link,
+        },
+        now,
+    );
+    Err(DashError::Redirect(page))
 }
 
 /// `POST /workspaces/{ws}/invites/{hash}/revoke` (owner): the link stops
@@ -170,7 +185,7 @@ fn change(
         Ok(true) => Ok(None),
         Ok(false) => Err(DashError::NotFound),
         Err(StoreError::Conflict(msg)) => {
-            render(m, ws, role, StatusCode::BAD_REQUEST, None, Some(&msg)).map(Some)
+            render(m, ws, role, StatusCode::BAD_REQUEST, &[], Some(&msg)).map(Some)
         }
         Err(e) => Err(e.into()),
     }

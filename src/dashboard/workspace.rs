@@ -1,7 +1,8 @@
 //! The sites list, workspaces, their sites, API keys and audit log.
-//! Members and invitations are in `members`. A new API key is shown by
-//! post/redirect/get: the POST leaves it in a one-time flash of the login
-//! session (`auth::flash`) and the workspace page shows it once.
+//! Members and invitations are in `members`. A new API key or invitation
+//! link is shown by post/redirect/get: the POST leaves it in a one-time
+//! flash of the login session (`auth::flash`) and the workspace page shows
+//! it once.
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use super::{
     web::{Member, Posted, require},
 };
 use crate::{
-    auth::flash::Flash,
+    auth::flash::{Flash, FlashKind},
     domain::{Domain, Role},
     store::{AuditEntry, Workspace},
 };
@@ -87,16 +88,16 @@ async fn create_workspace(
     Err(DashError::Redirect(format!("/workspaces/{}", ws.id)))
 }
 
-/// The workspace page, with a one-time value (label, value) or an error to show.
+/// The workspace page, with one-time values (flashes) or an error to show.
 pub(super) fn render(
     m: &Member,
     ws: &Workspace,
     role: Role,
     status: StatusCode,
-    secret: Option<(&str, String)>,
+    flashes: &[Flash],
     error: Option<&str>,
 ) -> Result<HttpResponse, DashError> {
-    render_with(m, ws, role, status, secret, error, SiteForm::default())
+    render_with(m, ws, role, status, flashes, error, SiteForm::default())
 }
 
 fn render_with(
@@ -104,7 +105,7 @@ fn render_with(
     ws: &Workspace,
     role: Role,
     status: StatusCode,
-    secret: Option<(&str, String)>,
+    flashes: &[Flash],
     error: Option<&str>,
     site_form: SiteForm<'_>,
 ) -> Result<HttpResponse, DashError> {
@@ -162,24 +163,23 @@ fn render_with(
         invites,
         site_form,
         keys,
-        secret,
+        flashes,
         error,
     };
     Ok(html_page(status, &v::workspace(bar(m, &email), &page)))
 }
 
-/// `GET /workspaces/{ws}`: shows a new API key waiting in this session's
-/// flash, once.
+/// `GET /workspaces/{ws}`: shows a new API key or invitation link waiting
+/// in this session's flash, once.
 async fn show(m: Member, ws: web::Path<u32>) -> Result<HttpResponse, DashError> {
     let (ws, role) = m.workspace(*ws)?;
     let st = m.state();
-    let flash = st.auth.flashes.take(
+    let flashes = st.auth.flashes.take(
         &m.user.login.hash,
         &format!("/workspaces/{}", ws.id),
         st.clock.now_ms(),
     );
-    let secret = flash.as_ref().map(|f| (f.label.as_str(), f.value.clone()));
-    render(&m, &ws, role, StatusCode::OK, secret, None)
+    render(&m, &ws, role, StatusCode::OK, &flashes, None)
 }
 
 #[derive(Deserialize)]
@@ -201,7 +201,7 @@ async fn add_site(
             domain: &f.domain,
             timezone: &f.timezone,
         };
-        render_with(&m, &ws, role, StatusCode::BAD_REQUEST, None, Some(&e), form)
+        render_with(&m, &ws, role, StatusCode::BAD_REQUEST, &[], Some(&e), form)
     };
     let domain = match Domain::parse(&f.domain) {
         Ok(d) => d,
@@ -257,7 +257,7 @@ async fn create_key(
                 &ws,
                 role,
                 StatusCode::BAD_REQUEST,
-                None,
+                &[],
                 Some(&e.to_string()),
             );
         }
@@ -274,6 +274,7 @@ async fn create_key(
         &m.user.login.hash,
         &page,
         Flash {
+            kind: FlashKind::ApiKey,
             label: format!(
                 "New API key \u{201c}{}\u{201d} (shown once; copy it now and use it as a Bearer token):",
                 rec.name
@@ -362,7 +363,7 @@ async fn delete(
             &ws,
             role,
             StatusCode::BAD_REQUEST,
-            None,
+            &[],
             Some("Type the workspace's name exactly to confirm deletion."),
         );
     }

@@ -262,12 +262,14 @@ async fn an_invitation_link_creates_the_member_once() {
         .await;
     let ws = format!("/workspaces/{}", app.acme());
     owner.get(&ws).await;
-    let (s, _, page) = owner
+    let (s, location, _) = owner
         .post(
             &format!("{ws}/members"),
             &[("email", "New.Person@example.com"), ("role", "analyst")],
         )
         .await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, ws.as_str()));
+    let (s, _, page) = owner.get(&location).await;
     assert_eq!(s, StatusCode::OK);
     let link = regex::Regex::new(r"(/invite/[0-9a-f]{64})")
         .unwrap()
@@ -302,12 +304,14 @@ async fn an_invitation_dies_with_its_senders_ownership() {
     let (mut second, other) = app.member("co@example.com", Role::Owner, app.acme()).await;
     let ws = format!("/workspaces/{}", app.acme());
     second.get(&ws).await;
-    let (_, _, page) = second
+    let (s, location, _) = second
         .post(
             &format!("{ws}/members"),
             &[("email", "guest@example.com"), ("role", "owner")],
         )
         .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = second.get(&location).await;
     let link = regex::Regex::new(r"(/invite/[0-9a-f]{64})")
         .unwrap()
         .captures(&page)

@@ -1,8 +1,9 @@
 //! A new owner's path through the workspace page (issue #12): invitation
 //! links that work as handed out (absolute: the configured public URL, else
 //! the address the owner used), pending invitations listed and revocable,
-//! a new API key shown once by post/redirect/get, the time-zone list on the
-//! setup wizard and the add-site form, and a label for every control.
+//! a new invitation link and a new API key each shown once by
+//! post/redirect/get, the time-zone list on the setup wizard and the
+//! add-site form, and a label for every control.
 
 use reqwest::StatusCode;
 use touchpoint::domain::Role;
@@ -15,18 +16,55 @@ use crate::{
 
 const INVITE: &str = r"(https?://[^\s<]+/invite/[0-9a-f]{64})";
 
-/// Invites `email` as a viewer of Acme; returns the page shown.
+/// Invites `email` as a viewer of Acme; returns the workspace page the
+/// POST redirects to (which shows the link once).
 async fn invite(app: &TestApp, owner: &mut WebClient, email: &str) -> String {
     let ws = format!("/workspaces/{}", app.acme());
     owner.get(&ws).await;
-    let (s, _, page) = owner
+    let (s, location, body) = owner
         .post(
             &format!("{ws}/members"),
             &[("email", email), ("role", "viewer")],
         )
         .await;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, ws.as_str()),
+        "{body}"
+    );
+    shown_after(owner, &ws).await
+}
+
+/// The page at `location` a members POST redirected to.
+async fn shown_after(owner: &mut WebClient, location: &str) -> String {
+    let (s, _, page) = owner.get(location).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     page
+}
+
+/// POSTs an invitation of `email` as `owner` with these extra headers (a
+/// proxy's), checks the 303, and returns the page it redirects to.
+async fn invite_with_headers(
+    app: &TestApp,
+    owner: &mut WebClient,
+    email: &str,
+    headers: &[(&str, &str)],
+) -> String {
+    let ws = format!("/workspaces/{}", app.acme());
+    owner.get(&ws).await;
+    let token = owner.csrf.clone().unwrap();
+    let mut request = owner.client.post(format!("{}{ws}/members", app.url));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let r = request
+        .form(&[("email", email), ("role", "viewer"), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], ws.as_str());
+    shown_after(owner, &ws).await
 }
 
 #[tokio::test]
@@ -44,9 +82,13 @@ async fn an_invitation_link_starts_with_the_address_the_owner_used() {
     );
     // What the Copy button copies is the whole link.
     assert_eq!(
-        capture(r#"<pre class="secret" id="one-time">([^<]*)</pre>"#, &page),
+        capture(
+            r#"<pre class="secret" id="one-time-invitation">([^<]*)</pre>"#,
+            &page
+        ),
         link
     );
+    assert!(page.contains(r#"data-copy-target="one-time-invitation""#));
     let (s, _, form) = WebClient::new(&app)
         .get(link.strip_prefix(&app.url).unwrap())
         .await;
@@ -55,24 +97,16 @@ async fn an_invitation_link_starts_with_the_address_the_owner_used() {
 
     // Behind a trusted proxy (the tests' loopback is one), its forwarded
     // scheme and host are the address people use.
-    let ws = format!("/workspaces/{}", app.acme());
-    let token = owner.csrf.clone().unwrap();
-    let page = owner
-        .client
-        .post(format!("{}{ws}/members", app.url))
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "analytics.example.com")
-        .form(&[
-            ("email", "proxied@example.com"),
-            ("role", "viewer"),
-            ("csrf", &token),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = invite_with_headers(
+        &app,
+        &mut owner,
+        "proxied@example.com",
+        &[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "analytics.example.com"),
+        ],
+    )
+    .await;
     assert!(
         capture(INVITE, &page).starts_with("https://analytics.example.com/invite/"),
         "{page}"
@@ -103,25 +137,16 @@ async fn forwarded_host_headers_from_an_untrusted_peer_are_ignored() {
     let (mut owner, _) = app
         .member("boss@example.com", Role::Owner, app.acme())
         .await;
-    let ws = format!("/workspaces/{}", app.acme());
-    owner.get(&ws).await;
-    let token = owner.csrf.clone().unwrap();
-    let page = owner
-        .client
-        .post(format!("{}{ws}/members", app.url))
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "evil.example")
-        .form(&[
-            ("email", "new@example.com"),
-            ("role", "viewer"),
-            ("csrf", &token),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = invite_with_headers(
+        &app,
+        &mut owner,
+        "new@example.com",
+        &[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "evil.example"),
+        ],
+    )
+    .await;
     let link = capture(INVITE, &page);
     assert!(link.starts_with(&format!("{}/invite/", app.url)), "{link}");
 }
@@ -181,6 +206,70 @@ async fn pending_invitations_are_listed_to_owners_and_a_revoked_link_stops_worki
     );
     let (_, _, log) = owner.get(&format!("{ws}/audit")).await;
     assert!(log.contains("invite_revoked") && log.contains("gone@example.com as viewer"));
+}
+
+#[tokio::test]
+async fn a_new_invitation_link_is_shown_once_after_a_redirect_and_a_reload_makes_no_other() {
+    let app = spawn_app().await;
+    let (mut owner, _) = app
+        .member("boss@example.com", Role::Owner, app.acme())
+        .await;
+    let ws = format!("/workspaces/{}", app.acme());
+    owner.get(&ws).await;
+    let count = || app.state.store.invites_of(app.acme()).unwrap().len();
+    assert_eq!(count(), 0);
+    let (s, location, body) = owner
+        .post(
+            &format!("{ws}/members"),
+            &[("email", "new@example.com"), ("role", "analyst")],
+        )
+        .await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, ws.as_str()));
+    assert!(
+        !body.contains("/invite/"),
+        "the link is not in the POST's answer"
+    );
+    assert!(!location.contains("/invite/"), "nor in the URL");
+    assert_eq!(count(), 1);
+
+    let (s, _, page) = owner.get(&ws).await;
+    assert_eq!(s, StatusCode::OK);
+    let link = capture(INVITE, &page);
+    assert!(link.starts_with(&format!("{}/invite/", app.url)), "{link}");
+    assert!(
+        page.contains("Invitation link for new@example.com"),
+        "{page}"
+    );
+    assert!(page.contains(r#"data-copy-target="one-time-invitation""#));
+
+    let (s, _, again) = owner.get(&ws).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!again.contains(&link), "shown once");
+    assert!(!again.contains(r#"id="one-time-invitation""#));
+    assert!(again.contains("new@example.com"), "still listed as waiting");
+    assert_eq!(count(), 1, "a reload makes no invitation");
+
+    // The link shown is the invitation made: accepting it adds the member.
+    let path = link.strip_prefix(&app.url).unwrap();
+    let mut guest = WebClient::new(&app);
+    assert_eq!(guest.get(path).await.0, StatusCode::OK);
+    let (s, location, _) = guest.post(path, &[("password", PASSWORD)]).await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/sites"));
+    let joined = app
+        .state
+        .auth
+        .user_by_email(&touchpoint::domain::Email::parse("new@example.com").unwrap())
+        .unwrap()
+        .expect("an account was made");
+    assert!(
+        app.state
+            .store
+            .members(app.acme())
+            .unwrap()
+            .contains(&(joined.id, Role::Analyst)),
+        "a member with the invited role"
+    );
+    assert_eq!(count(), 0, "used up");
 }
 
 #[tokio::test]

@@ -134,10 +134,11 @@ async fn no_email_phone_ip_or_plain_digest_reaches_the_data_dir() {
     assert_eq!(status, 401, "a failed login, audited");
     let ws = format!("/workspaces/{}/members", app.acme().0);
     owner.get(&format!("/workspaces/{}", app.acme().0)).await;
-    let (status, _, page) = owner
+    let (status, location, _) = owner
         .post(&ws, &[("email", accounts[3]), ("role", "viewer")])
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 303);
+    let (_, _, page) = owner.get(&location).await;
     assert!(page.contains("/invite/"), "an invitation was made");
     owner.get("/sites/example.com/privacy").await;
     let (status, _, _) = owner

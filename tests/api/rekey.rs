@@ -32,7 +32,7 @@ async fn seeded() -> TestApp {
             &[("email", "invitee@acme.test"), ("role", "viewer")],
         )
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 303, "an invitation was made");
     app
 }
 

@@ -8,6 +8,7 @@ use super::{
     timezone::{ZoneField, zone_field},
 };
 use crate::{
+    auth::flash::Flash,
     domain::Role,
     store::{ApiKeyRecord, AuditEntry, Site, Workspace},
 };
@@ -95,8 +96,9 @@ pub struct WorkspacePage<'a> {
     pub site_form: SiteForm<'a>,
     /// API keys with their hashes (admins).
     pub keys: Vec<(String, ApiKeyRecord)>,
-    /// A one-time value to show (new API key, invitation link) with a label.
-    pub secret: Option<(&'a str, String)>,
+    /// One-time values to show (a new API key, an invitation link), each
+    /// with its label and a Copy button.
+    pub flashes: &'a [Flash],
     /// Error of the last action.
     pub error: Option<&'a str>,
 }
@@ -114,8 +116,9 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
         &html! {
             h1 { (m.ws.name) " " span.badge { (m.role) } }
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
-            @if let Some((label, value)) = &m.secret {
-                div.notice { p { (label) } pre.secret id="one-time" { (value) } button.copy type="button" data-copy-target="one-time" { "Copy" } }
+            @for f in m.flashes {
+                @let id = f.kind.element_id();
+                div.notice { p { (f.label) } pre.secret id=(id) { (f.value) } button.copy type="button" data-copy-target=(id) { "Copy" } }
             }
             section.card {
                 h2 { "Sites" }
