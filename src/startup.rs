@@ -176,13 +176,20 @@ impl Application {
         }
     }
 
-    /// The one-time setup URL while the instance has no users.
+    /// The one-time setup URL while the instance has no users: on
+    /// `server.public_url` when configured, else on the listen address.
     #[must_use]
     pub fn setup_url(&self) -> Option<String> {
+        let base = self
+            .state
+            .settings
+            .server
+            .public_origin()
+            .map_or_else(|| self.url(), str::to_owned);
         self.state
             .auth
             .setup_token()
-            .map(|t| format!("{}/setup?token={t}", self.url()))
+            .map(|t| format!("{base}/setup?token={t}"))
     }
 
     /// A handle that stops the server gracefully (as SIGTERM would).

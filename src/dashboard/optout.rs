@@ -95,7 +95,7 @@ fn remembered(req: &HttpRequest) -> Cookie<'static> {
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(super::web::secure(req))
         .max_age(CookieDuration::days(395))
         .finish()
 }

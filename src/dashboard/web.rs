@@ -205,11 +205,12 @@ pub fn require(allowed: bool) -> Result<(), DashError> {
 pub struct Posted<T>(pub T);
 
 fn check_csrf(req: &HttpRequest, body: &[u8]) -> Result<(), DashError> {
-    // Browsers send Origin on POSTs; when present it must be this host.
+    // Browsers send Origin on POSTs; when present it must be this host (as
+    // the socket or a trusted proxy says, or `server.public_url`'s).
     if let Some(origin) = req.headers().get("origin").and_then(|o| o.to_str().ok()) {
-        let host = req.connection_info().host().to_owned();
+        let expected = super::public_url::expected_hosts(req, &state(req)?.settings.server);
         let origin_host = origin.split("://").nth(1).unwrap_or_default();
-        if origin != "null" && origin_host != host {
+        if origin != "null" && !expected.iter().any(|h| h == origin_host) {
             return Err(DashError::Csrf);
         }
     }
@@ -263,8 +264,10 @@ pub fn prelogin_token(req: &HttpRequest) -> String {
         .unwrap_or_else(privacy::random_token)
 }
 
-fn secure(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+/// Whether cookies set in reply to `req` get `Secure`: when the browser is on
+/// HTTPS, by the socket or a trusted proxy's `X-Forwarded-Proto`.
+pub(super) fn secure(req: &HttpRequest) -> bool {
+    state(req).is_ok_and(|st| super::public_url::is_https(req, &st.settings.server))
 }
 
 /// The pre-login CSRF cookie.

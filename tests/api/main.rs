@@ -15,6 +15,7 @@ mod dashboard;
 mod deletion;
 mod engagement;
 mod escaping;
+mod forwarded_headers;
 mod funnel;
 mod helpers;
 mod ingest;

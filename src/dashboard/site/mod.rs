@@ -148,7 +148,7 @@ async fn overview(
     let (store, s2) = (m.state().store.clone(), site.clone());
     if !web::block(move || first_visit::has_data(&store, &s2)).await?? {
         let status_url = first_visit::status_url(&site);
-        let page = first_visit_view(frame, &settings::origin(&req), &status_url);
+        let page = first_visit_view(frame, &settings::origin(&req, &m), &status_url);
         return Ok(timed(html_page(StatusCode::OK, &page), started));
     }
     let o = render_overview(m.state(), site.clone(), state.clone()).await?;

@@ -47,9 +47,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 
-pub(super) fn origin(req: &HttpRequest) -> String {
-    let ci = req.connection_info();
-    format!("{}://{}", ci.scheme(), ci.host())
+/// The origin the tracking snippet loads from: `server.public_url`, else the
+/// request's scheme and host (forwarded ones only from a trusted proxy).
+pub(super) fn origin(req: &HttpRequest, m: &Member) -> String {
+    crate::dashboard::public_url::public_origin(req, &m.state().settings.server)
 }
 
 pub(super) fn render(
@@ -85,7 +86,7 @@ fn render_with(
 ) -> Result<HttpResponse, DashError> {
     let (_, role) = m.site(site.domain.as_str())?;
     let email = m.state().auth.email_of(&m.user.login.user);
-    let origin = origin(req);
+    let origin = origin(req, m);
     let st = m.state();
     let last_purge = st
         .store
@@ -188,7 +189,7 @@ async fn save(
             );
         }
     };
-    let was = v::snippet(&site, &origin(&req));
+    let was = v::snippet(&site, &origin(&req, &m));
     let dnt = f.respect_dnt.is_some();
     let detail = format!(
         "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}",
