@@ -261,8 +261,10 @@ pub fn export(
         "generated_at": fmt_time(now_ms),
         "identified_by": who.kind(),
         "about": "Everything this Touchpoint instance holds about you on this site. \
-                  Emails and phone numbers are never stored, only keyed hashes of them \
-                  (the lead identifiers below); IP addresses are never stored.",
+                  Emails and phone numbers sent from your browser are kept only as keyed \
+                  hashes (the lead identifiers below); an address or name the site itself \
+                  gave (its server, its payment provider or its staff) is stored encrypted \
+                  and shown here in full. IP addresses are never stored.",
         "visits": visits,
         "consent_records": d.consents,
         "consents_in_force": d.consented.iter()
