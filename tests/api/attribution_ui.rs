@@ -4,7 +4,6 @@
 //! through Stripe (a signed webhook); the revenue is credited to the right
 //! campaigns under each model.
 
-use fantoccini::Locator;
 use serde_json::json;
 use touchpoint::{domain::ConsentMode, privacy::stripe::sign};
 
@@ -14,21 +13,11 @@ use crate::{
     helpers::{MIN, T0, spawn_app},
     tracker_consent_ui::FORM,
     tracker_ui::{js, site_with},
+    ui_steps::{click, stored, type_into},
 };
 
 const DAY: u64 = 24 * 60 * MIN;
 const SECRET: &str = "whsec_browser_test";
-
-/// Waits until `done` (events reach the test proxy before Touchpoint stores them).
-async fn stored<F: std::future::Future<Output = bool>>(done: impl Fn() -> F) {
-    for _ in 0..100 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("not stored in time");
-}
 
 #[tokio::test]
 async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns() {
@@ -66,7 +55,7 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
     js(c, "tp('consent', 'accept')").await;
     site.wait_for("consent", 1, |b| b["n"] == "consent").await;
     // The proxy saw it; the next page's id counts only once it is on record.
-    stored(|| async {
+    stored("what the page sent", || async {
         !app.state
             .store
             .consent_log(touchpoint::domain::SiteId(1))
@@ -79,7 +68,10 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
         .await;
 
     // The proxy saw it; wait until Touchpoint stored it before the clock moves.
-    stored(|| async { app.aggregate(&["pageviews"], json!("day")).await[0] == 2 }).await;
+    stored("what the page sent", || async {
+        app.aggregate(&["pageviews"], json!("day")).await[0] == 2
+    })
+    .await;
 
     // Day 2: from the newsletter; the form makes them a lead.
     app.clock.set_ms(T0 + 2 * DAY);
@@ -91,18 +83,8 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
     .unwrap();
     site.wait_for("second pageview with the id", 2, with_uid("pageview"))
         .await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("Ann@Example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#email", "Ann@Example.com").await;
+    click(c, "#send").await;
     site.wait_for("lead", 1, with_uid("lead")).await;
     assert!(
         site.rejected.lock().unwrap().is_empty(),
@@ -112,7 +94,7 @@ async fn a_stripe_purchase_after_a_tracked_journey_is_credited_to_its_campaigns(
     browser.close().await.unwrap();
 
     // Day 4: Stripe reports the payment.
-    stored(|| async {
+    stored("what the page sent", || async {
         !app.state
             .store
             .leads(touchpoint::domain::SiteId(1))

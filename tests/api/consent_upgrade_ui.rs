@@ -16,23 +16,13 @@ use crate::{
     helpers::{MIN, TestApp, spawn_app},
     tracker_consent_ui::FORM,
     tracker_ui::{js, site_with},
+    ui_steps::{click, stored, type_into},
 };
 
 const DAY: &str = "2024-03-15";
 const LANDING: &str = "/?utm_source=podcast&utm_medium=audio&utm_campaign=winter";
 /// Plain links to the site's other pages, before the marked form.
 const LINKS: &str = r#"<nav><a id="to-episodes" href="/episodes">Episodes</a> <a id="to-contact" href="/contact">Contact</a></nav>"#;
-
-/// Waits until `done` (events reach the test proxy before Touchpoint stores them).
-async fn stored<F: std::future::Future<Output = bool>>(done: impl Fn() -> F) {
-    for _ in 0..100 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("not stored in time");
-}
 
 /// How many `name` events Touchpoint has stored today.
 async fn count(app: &TestApp, name: &str) -> u64 {
@@ -48,7 +38,10 @@ async fn count(app: &TestApp, name: &str) -> u64 {
 /// Waits until Touchpoint stored `n` pageviews and `n` of the "Queued" event
 /// every page of the test site sends, so the clock can move on.
 async fn pages_stored(app: &TestApp, n: u64) {
-    stored(|| async { count(app, "pageview").await == n && count(app, "Queued").await == n }).await;
+    stored("what the page sent", || async {
+        count(app, "pageview").await == n && count(app, "Queued").await == n
+    })
+    .await;
 }
 
 fn lead_query(dim: &str) -> Value {
@@ -114,7 +107,10 @@ async fn accepting_the_banner_mid_visit_keeps_one_visitor_one_visit_and_the_land
         .expect("an id after accept")
         .to_owned();
     // The proxy saw it; the next page's id counts only once it is on record.
-    stored(|| async { !app.state.store.consent_log(SiteId(1)).unwrap().is_empty() }).await;
+    stored("what the page sent", || async {
+        !app.state.store.consent_log(SiteId(1)).unwrap().is_empty()
+    })
+    .await;
 
     // Two more pages, through the site's own links.
     for (n, link) in [(1, "to-episodes"), (2, "to-contact")] {
@@ -136,20 +132,13 @@ async fn accepting_the_banner_mid_visit_keeps_one_visitor_one_visit_and_the_land
 
     // The marked form makes them a lead.
     app.clock.advance_ms(MIN);
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("Mia@Example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#email", "Mia@Example.com").await;
+    click(c, "#send").await;
     site.wait_for("lead", 1, with_uid("lead")).await;
-    stored(|| async { !app.state.store.leads(SiteId(1)).unwrap().is_empty() }).await;
+    stored("what the page sent", || async {
+        !app.state.store.leads(SiteId(1)).unwrap().is_empty()
+    })
+    .await;
     let all = site.all();
     assert!(
         all.iter()
@@ -258,18 +247,8 @@ async fn identify_on_a_plain_http_page_sends_nothing_and_warns() {
         "{status}"
     );
     // The marked form takes the same path.
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("ann@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#email", "ann@example.com").await;
+    click(c, "#send").await;
     let warned = c.execute("return warned", vec![]).await.unwrap();
     assert_eq!(
         warned,

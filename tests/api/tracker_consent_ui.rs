@@ -13,6 +13,7 @@ use crate::{
     browser::Browser,
     helpers::spawn_app,
     tracker_ui::{js, site_with},
+    ui_steps::{click, type_into},
 };
 
 pub(crate) const FORM: &str = r#"<form id="contact" data-tp-form>
@@ -122,24 +123,9 @@ async fn require_mode_waits_for_a_decision_and_forms_leave_the_page_only_as_dige
     );
 
     // A marked form: typed values never leave the page, their digests do.
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("  Ada@Example.COM ")
-        .await
-        .unwrap();
-    c.find(Locator::Id("phone"))
-        .await
-        .unwrap()
-        .send_keys("+49 151 1234-5678")
-        .await
-        .unwrap();
-    c.find(Locator::Id("send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#email", "  Ada@Example.COM ").await;
+    type_into(c, "#phone", "+49 151 1234-5678").await;
+    click(c, "#send").await;
     let all = site.wait_for("lead", 1, |b| b["n"] == "lead").await;
     let lead = all.iter().find(|b| b["n"] == "lead").unwrap();
     assert_eq!(lead["l"]["e"], digest("ada@example.com"));

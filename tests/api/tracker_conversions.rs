@@ -27,6 +27,16 @@ fn purchases_query(dim: &str) -> Value {
         "dimension": dim, "conversion": "purchase"})
 }
 
+/// The attribution of the day's purchases by campaign.
+async fn by_campaign(app: &TestApp) -> (u16, Value) {
+    api(
+        app,
+        "/api/v1/attribution",
+        purchases_query("visit:utm_campaign"),
+    )
+    .await
+}
+
 async fn send(app: &TestApp, body: Value, ua: &str, ip: &str) {
     let r = app
         .post_raw(&body.to_string(), ua, &[("x-forwarded-for", ip)])
@@ -66,12 +76,7 @@ async fn a_cookieless_purchase_is_credited_to_the_visits_of_its_day() {
     )
     .await;
 
-    let (status, body) = api(
-        &app,
-        "/api/v1/attribution",
-        purchases_query("visit:utm_campaign"),
-    )
-    .await;
+    let (status, body) = by_campaign(&app).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["meta"]["conversions"], 2, "{body}");
     assert_eq!(body["meta"]["revenue"], 34.5, "{body}");
@@ -88,12 +93,7 @@ async fn a_cookieless_purchase_is_credited_to_the_visits_of_its_day() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["recorded"], false, "{body}");
-    let (_, body) = api(
-        &app,
-        "/api/v1/attribution",
-        purchases_query("visit:utm_campaign"),
-    )
-    .await;
+    let (_, body) = by_campaign(&app).await;
     assert_eq!(body["meta"]["conversions"], 2, "{body}");
 }
 
@@ -152,12 +152,7 @@ async fn an_identified_visitors_purchases_are_their_leads_before_and_after_ident
         purchases.iter().all(|c| &c.lead == lead_id),
         "both purchases are the lead's: {conversions:?}"
     );
-    let (_, body) = api(
-        &app,
-        "/api/v1/attribution",
-        purchases_query("visit:utm_campaign"),
-    )
-    .await;
+    let (_, body) = by_campaign(&app).await;
     assert_eq!(body["meta"]["conversions"], 2, "{body}");
     assert_eq!(credited(&body, "march", "first_touch"), (2.0, 29.5));
 
@@ -194,12 +189,7 @@ async fn purchases_in_two_currencies_keep_the_report_and_name_what_was_not_conve
         app.event(purchase(None, amount, currency), CHROME, ip)
             .await;
     }
-    let (status, body) = api(
-        &app,
-        "/api/v1/attribution",
-        purchases_query("visit:utm_campaign"),
-    )
-    .await;
+    let (status, body) = by_campaign(&app).await;
     assert_eq!(
         status, 200,
         "one USD order among EUR ones keeps the report: {body}"
@@ -221,12 +211,7 @@ async fn purchases_in_two_currencies_keep_the_report_and_name_what_was_not_conve
     app.edit_site(|s| {
         s.exchange_rates.insert("USD".into(), 0.5);
     });
-    let (_, body) = api(
-        &app,
-        "/api/v1/attribution",
-        purchases_query("visit:utm_campaign"),
-    )
-    .await;
+    let (_, body) = by_campaign(&app).await;
     assert_eq!(body["meta"]["revenue"], 56.0, "{body}");
     assert_eq!(credited(&body, "spring", "last_touch"), (1.0, 6.0));
     assert_eq!(body["meta"]["revenue_not_converted"], json!([]));
