@@ -338,3 +338,7 @@ fn env_value(current: &toml::Value, raw: &str) -> Result<toml::Value, String> {
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "config_docs_tests.rs"]
+mod docs_tests;
