@@ -63,6 +63,8 @@ pub struct Metrics {
     pub events_rejected: AtomicU64,
     /// Requests refused because the queue was full (503).
     pub events_overloaded: AtomicU64,
+    /// Writer batches that failed to commit (full disk, ClickHouse down).
+    pub commit_failures: AtomicU64,
     dropped: Mutex<BTreeMap<&'static str, u64>>,
     /// Events per committed batch.
     pub batch_size: Histogram,
@@ -76,6 +78,7 @@ impl Default for Metrics {
             events_accepted: AtomicU64::new(0),
             events_rejected: AtomicU64::new(0),
             events_overloaded: AtomicU64::new(0),
+            commit_failures: AtomicU64::new(0),
             dropped: Mutex::new(BTreeMap::new()),
             batch_size: Histogram::new(&[
                 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
@@ -125,6 +128,12 @@ impl Metrics {
             "touchpoint_events_overloaded_total",
             "Event requests refused with 503 because the queue was full.",
             self.events_overloaded.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "touchpoint_commit_failures_total",
+            "Writer batches not stored (full disk, events engine unreachable): their requests got 503.",
+            self.commit_failures.load(Relaxed),
         );
         let _ = writeln!(
             out,

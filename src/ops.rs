@@ -17,8 +17,11 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health probe failed");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "status": "store not writable" }))
+            let status = match e {
+                crate::store::StoreError::ClickHouse(_) => "events engine unreachable",
+                _ => "store not writable",
+            };
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": status }))
         }
         Err(_) => HttpResponse::ServiceUnavailable().finish(),
     }

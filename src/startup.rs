@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use crate::{
     auth::Auth,
     clock::Clock,
-    config::Settings,
+    config::{EventsEngine, Settings},
     geo::GeoLookup,
     ingest::{
         enrich::Enricher,
@@ -19,8 +19,34 @@ use crate::{
         writer::{self, WriterConfig, WriterHandle},
     },
     metrics::Metrics,
-    store::{Site, Store},
+    store::{Site, Store, clickhouse::ClickHouse},
 };
+
+/// Opens the store in the data directory and, with `events.engine =
+/// "clickhouse"`, connects it to ClickHouse (creating the database and
+/// applying migrations).
+///
+/// # Errors
+/// The store can't be opened, or ClickHouse can't be reached or migrated.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    use anyhow::Context;
+    let mut store = Store::open_with_cache(
+        &settings.storage.data_dir,
+        settings.storage.cache_mb.max(1) << 20,
+    )?;
+    if settings.events.engine == EventsEngine::Clickhouse {
+        let cfg = settings.clickhouse.to_config();
+        let ch = ClickHouse::connect(cfg.clone()).with_context(|| {
+            format!(
+                "events.engine is \"clickhouse\": cannot use database {} at {}",
+                cfg.database, cfg.url
+            )
+        })?;
+        tracing::info!(url = %cfg.url, database = %cfg.database, "visits and events on ClickHouse");
+        store.use_clickhouse(Arc::new(ch));
+    }
+    Ok(store)
+}
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -85,10 +111,7 @@ impl Application {
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         use anyhow::Context;
         let settings = Arc::new(settings);
-        let store = Store::open_with_cache(
-            &settings.storage.data_dir,
-            settings.storage.cache_mb.max(1) << 20,
-        )?;
+        let store = open_store(&settings)?;
         let keys = Arc::new(crate::privacy::rekey::open_keys(&settings, &store)?);
         let auth = Arc::new(Auth::new(
             store.clone(),
@@ -104,7 +127,13 @@ impl Application {
             &store,
             WriterConfig {
                 batch_size: settings.ingest.batch_size,
-                flush_interval: Duration::from_millis(settings.ingest.flush_interval_ms),
+                flush_interval: Duration::from_millis(match settings.events.engine {
+                    EventsEngine::Embedded => settings.ingest.flush_interval_ms,
+                    EventsEngine::Clickhouse => settings
+                        .ingest
+                        .flush_interval_ms
+                        .max(settings.clickhouse.flush_interval_ms),
+                }),
                 queue_capacity: settings.ingest.queue_capacity,
             },
             metrics.clone(),

@@ -36,7 +36,7 @@ fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<Worksp
 }
 
 fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
-    let store = Store::open(&settings.storage.data_dir)?;
+    let store = crate::startup::open_store(settings)?;
     let keys = Arc::new(privacy::rekey::open_keys(settings, &store)?);
     let auth = Auth::new(store.clone(), keys, settings.auth.clone())?;
     Ok((store, auth))
@@ -47,7 +47,7 @@ fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
 /// # Errors
 /// Bad input, an unknown or taken domain, or storage errors, as one line.
 pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
-    let store = || Store::open(&settings.storage.data_dir);
+    let store = || crate::startup::open_store(settings);
     match action {
         SiteAction::Restore { domain } => return site_restore(settings, &domain),
         SiteAction::Add {

@@ -170,12 +170,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !settings.privacy.master_key.trim().is_empty() {
                 crate::privacy::Master::from_base64(&settings.privacy.master_key)?;
             }
+            let clickhouse = check_clickhouse(&settings)?;
             let mut shown = settings.clone();
             if !shown.privacy.master_key.is_empty() {
                 shown.privacy.master_key = "(set, not shown)".into();
             }
+            if !shown.clickhouse.password.is_empty() {
+                shown.clickhouse.password = "(set, not shown)".into();
+            }
             println!("{}", toml::to_string(&shown).context("rendering settings")?);
             println!("# geolocation: {}", geo.description());
+            if let Some(line) = clickhouse {
+                println!("# events: {line}");
+            }
             println!("configuration OK");
             Ok(())
         }
@@ -186,6 +193,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),
     }
+}
+
+/// With `events.engine = "clickhouse"`: connects, and reads the server's
+/// version and the applied schema version (changing nothing).
+fn check_clickhouse(settings: &Settings) -> anyhow::Result<Option<String>> {
+    use crate::store::clickhouse::{ClickHouse, SCHEMA_VERSION};
+    if settings.events.engine != crate::config::EventsEngine::Clickhouse {
+        return Ok(None);
+    }
+    let cfg = settings.clickhouse.to_config();
+    let state = ClickHouse::new(cfg.clone())
+        .schema_state()
+        .with_context(|| format!("clickhouse: database {} at {}", cfg.database, cfg.url))?;
+    anyhow::ensure!(
+        state.applied <= SCHEMA_VERSION,
+        "clickhouse: schema version {} is newer than this build's {SCHEMA_VERSION}; upgrade Touchpoint",
+        state.applied
+    );
+    let schema = if state.applied == SCHEMA_VERSION {
+        format!("schema version {SCHEMA_VERSION}, current")
+    } else {
+        format!(
+            "schema version {} of {SCHEMA_VERSION}: migrated at the next start",
+            state.applied
+        )
+    };
+    Ok(Some(format!(
+        "ClickHouse {} at {}, database {}, {schema}",
+        state.server_version, cfg.url, cfg.database
+    )))
 }
 
 /// A plain HTTP/1.0 GET of `/healthz`, so the image needs no curl.

@@ -111,6 +111,9 @@ struct State {
     next_string: u32,
     /// The string gate's generation the interner's cache is valid for.
     strings_generation: u64,
+    /// A failed batch left the in-memory state ahead of the store and
+    /// reloading it failed too: reload before the next batch, or fail it.
+    stale: bool,
 }
 
 impl State {
@@ -131,6 +134,7 @@ impl State {
             last_evict_ms: now_ms,
             next_string,
             strings_generation: store.strings_guard().generation(),
+            stale: false,
         })
     }
 
@@ -140,6 +144,19 @@ impl State {
         // Held from resolving the batch's string ids until they are committed,
         // so a sweep of unused texts never deletes one in between (see
         // `store::strings`).
+        if self.stale {
+            let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+            match Self::load(&self.store, now) {
+                Ok(fresh) => *self = fresh,
+                Err(e) => {
+                    metrics
+                        .commit_failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::error!(error = %e, "writer state still can't be reloaded; batch refused");
+                    return Err(format!("storage error: {e}"));
+                }
+            }
+        }
         let store = self.store.clone();
         let mut gate = store.strings_guard();
         if gate.generation() != self.strings_generation {
@@ -174,12 +191,18 @@ impl State {
                 Ok(())
             }
             Err(e) => {
+                metrics
+                    .commit_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!(error = %e, events = events.len(), "batch commit failed");
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
                 drop(gate);
                 match Self::load(&self.store, now) {
                     Ok(fresh) => *self = fresh,
-                    Err(e2) => tracing::error!(error = %e2, "reloading writer state failed"),
+                    Err(e2) => {
+                        tracing::error!(error = %e2, "reloading writer state failed");
+                        self.stale = true;
+                    }
                 }
                 Err(format!("storage error: {e}"))
             }

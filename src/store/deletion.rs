@@ -51,6 +51,7 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn delete_site(&self, id: SiteId) -> Result<(), StoreError> {
+        self.delete_site_events(id)?;
         let tx = self.db.begin_write()?;
         hard_delete_site(&tx, id)?;
         tx.commit()?;
@@ -156,6 +157,7 @@ impl Store {
         {
             let tx = self.db.begin_write()?;
             for s in sites.iter().filter(|s| s.workspace == w.id) {
+                self.delete_site_events(s.id)?;
                 hard_delete_site(&tx, s.id)?;
             }
             hard_delete_workspace_rows(&tx, w.id)?;
@@ -163,6 +165,17 @@ impl Store {
             gone_ws.push(w.name.clone());
         }
         Ok((gone_sites, gone_ws))
+    }
+}
+
+impl Store {
+    /// Deletes a site's visits from ClickHouse when they live there (before
+    /// the site's redb rows go, so a failure leaves the site to retry).
+    fn delete_site_events(&self, id: SiteId) -> Result<(), StoreError> {
+        if let Some(ch) = &self.events {
+            ch.delete_site(id)?;
+        }
+        Ok(())
     }
 }
 

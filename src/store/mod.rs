@@ -10,6 +10,7 @@ pub mod aad;
 mod account_tests;
 mod accounts;
 mod audit;
+pub mod clickhouse;
 pub mod codec;
 mod consent;
 mod deletion;
@@ -106,6 +107,9 @@ pub enum StoreError {
     /// Anything redb reports.
     #[error("storage error: {0}")]
     Redb(String),
+    /// The ClickHouse engine failed (unreachable, refusing, timed out).
+    #[error(transparent)]
+    ClickHouse(#[from] clickhouse::ClickHouseError),
 }
 
 macro_rules! from_redb {
@@ -136,6 +140,8 @@ pub struct Store {
     path: Arc<Path>,
     /// Sweeps of interned texts and the writer meet here (see `strings`).
     strings: Arc<StringGate>,
+    /// Where visits live when not in redb (`[events] engine = "clickhouse"`).
+    events: Option<Arc<clickhouse::ClickHouse>>,
 }
 
 impl Store {
@@ -172,9 +178,22 @@ impl Store {
             db: Arc::new(db),
             path: path.into(),
             strings: Arc::default(),
+            events: None,
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Puts visits and events on ClickHouse from now on (at start, before the
+    /// writer runs; the redb file keeps everything else).
+    pub fn use_clickhouse(&mut self, ch: Arc<clickhouse::ClickHouse>) {
+        self.events = Some(ch);
+    }
+
+    /// The ClickHouse engine, when visits live there.
+    #[must_use]
+    pub fn clickhouse(&self) -> Option<&Arc<clickhouse::ClickHouse>> {
+        self.events.as_ref()
     }
 
     /// Size of the file on disk in bytes.
@@ -237,7 +256,7 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn read(&self) -> Result<ReadView, StoreError> {
-        Ok(ReadView::new(self.db.begin_read()?))
+        Ok(ReadView::new(self.db.begin_read()?, self.events.clone()))
     }
 
     /// The sealed keyring (see `privacy::keys`), if one was stored.
@@ -272,6 +291,9 @@ impl Store {
             meta.insert("health_probe", [1u8].as_slice())?;
         }
         tx.commit()?;
+        if let Some(ch) = &self.events {
+            ch.query("SELECT 1")?;
+        }
         Ok(())
     }
 }

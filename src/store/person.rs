@@ -201,6 +201,11 @@ impl Store {
         let mut out = PersonData::default();
         for table in PersonTable::ALL {
             match table {
+                PersonTable::Sessions if self.events.is_some() => {
+                    if let Some(ch) = &self.events {
+                        out.sessions = ch.visits_of(site, &who.visitors)?;
+                    }
+                }
                 PersonTable::Sessions => {
                     let t = tx.open_table(SESSIONS)?;
                     for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {

@@ -38,6 +38,15 @@ impl Store {
             };
             for table in PersonTable::ALL {
                 let n = match table {
+                    PersonTable::Sessions if self.events.is_some() => {
+                        let Some(ch) = &self.events else { continue };
+                        for (_, r) in ch.visits_of(site, &who.visitors)? {
+                            visit_ids(&r, &mut |id| {
+                                texts.insert(id);
+                            });
+                        }
+                        ch.erase_visitors(site, &who.visitors)?
+                    }
                     PersonTable::Sessions => {
                         let mut days = Vec::new();
                         let mut n = 0;

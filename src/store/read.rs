@@ -1,11 +1,12 @@
 //! Read snapshots: what reports and lookups see. A snapshot never blocks the writer.
 
-use std::{collections::BTreeSet, ops::ControlFlow};
+use std::{collections::BTreeSet, ops::ControlFlow, sync::Arc};
 
 use redb::{ReadTransaction, ReadableTableMetadata};
 
 use super::{
     RollupRow, SessionKey, Site, StoreError,
+    clickhouse::ClickHouse,
     tables::{
         DAY_VERSIONS, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS,
         WORKSPACES,
@@ -16,11 +17,19 @@ use crate::domain::{SiteId, WorkspaceId};
 /// A consistent view of the store at one moment.
 pub struct ReadView {
     tx: ReadTransaction,
+    events: Option<Arc<ClickHouse>>,
 }
 
 impl ReadView {
-    pub(super) fn new(tx: ReadTransaction) -> Self {
-        Self { tx }
+    pub(super) fn new(tx: ReadTransaction, events: Option<Arc<ClickHouse>>) -> Self {
+        Self { tx, events }
+    }
+
+    /// The ClickHouse engine, when visits live there (reports push their
+    /// aggregation down to it).
+    #[must_use]
+    pub fn clickhouse(&self) -> Option<&ClickHouse> {
+        self.events.as_deref()
     }
 
     /// Every site that is live: neither it nor its workspace deleted.
@@ -119,6 +128,9 @@ impl ReadView {
         if to_ms <= from_ms {
             return Ok(());
         }
+        if let Some(ch) = &self.events {
+            return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| f(key, &rec.encode()));
+        }
         let table = self.tx.open_table(SESSIONS)?;
         for row in table.range((site.0, from_ms, 0)..(site.0, to_ms, 0))? {
             let (k, v) = row?;
@@ -140,6 +152,9 @@ impl ReadView {
     /// # Errors
     /// Storage errors.
     pub fn first_session_start(&self, site: SiteId) -> Result<Option<u64>, StoreError> {
+        if let Some(ch) = &self.events {
+            return Ok(ch.first_visit_start(site)?);
+        }
         let table = self.tx.open_table(SESSIONS)?;
         let mut range = table.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?;
         Ok(match range.next() {
@@ -153,6 +168,9 @@ impl ReadView {
     /// # Errors
     /// Storage errors.
     pub fn session_count(&self) -> Result<u64, StoreError> {
+        if let Some(ch) = &self.events {
+            return Ok(ch.visit_count()?);
+        }
         Ok(self.tx.open_table(SESSIONS)?.len()?)
     }
 
@@ -180,7 +198,8 @@ impl ReadView {
     ) -> Result<BTreeSet<u32>, StoreError> {
         let table = self.tx.open_table(ROLLED_DAYS)?;
         let mut out = BTreeSet::new();
-        if from > to {
+        // ClickHouse aggregates every query itself: no rollups.
+        if from > to || self.events.is_some() {
             return Ok(out);
         }
         for row in table.range((site.0, from)..=(site.0, to))? {

@@ -53,6 +53,11 @@ impl Store {
         let limit = if dry_run { usize::MAX } else { limit };
         let tx = self.db.begin_write()?;
         let n = match table {
+            PersonTable::Sessions if self.events.is_some() => match &self.events {
+                Some(ch) => usize::try_from(ch.purge_before(c.site, c.before_ms, dry_run)?)
+                    .unwrap_or(usize::MAX),
+                None => 0,
+            },
             PersonTable::Sessions => {
                 let keys = purge_timed(
                     &mut tx.open_table(SESSIONS)?,

@@ -119,6 +119,9 @@ impl Store {
     /// # Errors
     /// Storage errors; nothing of the batch is then on disk.
     pub fn commit_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        if let Some(ch) = &self.events {
+            return self.commit_batch_clickhouse(ch, batch);
+        }
         let tx = self.db.begin_write()?;
         {
             let mut strings = tx.open_table(STRINGS)?;
@@ -198,6 +201,46 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::commit_batch`] with visits on ClickHouse: the texts and
+    /// counters are committed first (so no row ClickHouse holds ever names an
+    /// id redb could hand out again), then the events (acknowledged by
+    /// ClickHouse), then the batch's purchases. A failure at any step fails
+    /// the batch; its events are then not acknowledged.
+    fn commit_batch_clickhouse(
+        &self,
+        ch: &super::clickhouse::ClickHouse,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut strings = tx.open_table(STRINGS)?;
+            let mut ids = tx.open_table(STRING_IDS)?;
+            for (id, text) in &batch.strings {
+                strings.insert(*id, text.as_str())?;
+                ids.insert(text.as_str(), *id)?;
+            }
+            let mut meta = tx.open_table(META)?;
+            meta.insert(
+                NEXT_SESSION_ID,
+                batch.next_session_id.to_be_bytes().as_slice(),
+            )?;
+            meta.insert(
+                NEXT_STRING_ID,
+                u64::from(batch.next_string_id).to_be_bytes().as_slice(),
+            )?;
+        }
+        tx.commit()?;
+        ch.append(batch)?;
+        if !batch.conversions.is_empty() {
+            let tx = self.db.begin_write()?;
+            for (site, c) in &batch.conversions {
+                super::leads::insert_conversion(&tx, *site, c)?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
     /// The writer's starting counters: next string id and next visit id.
     ///
     /// # Errors
@@ -221,12 +264,21 @@ impl Store {
         since_ms: u64,
     ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
         let tx = self.db.begin_read()?;
-        let table = tx.open_table(SESSIONS)?;
         let mut out = Vec::new();
         let sites: Vec<u32> = super::sites::all_sites(&tx.open_table(super::tables::SITES)?)?
             .into_iter()
             .map(|s| s.id.0)
             .collect();
+        if let Some(ch) = &self.events {
+            for site in sites {
+                ch.read_visits(SiteId(site), since_ms, u64::MAX, "1", |k, r| {
+                    out.push((k, r.clone()));
+                    std::ops::ControlFlow::Continue(())
+                })?;
+            }
+            return Ok(out);
+        }
+        let table = tx.open_table(SESSIONS)?;
         for site in sites {
             for row in table.range((site, since_ms, 0)..=(site, u64::MAX, u64::MAX))? {
                 let (k, v) = row?;

@@ -268,6 +268,9 @@ impl Store {
                 Marks::All(vec![0; words])
             }
         };
+        if let Some(ch) = &self.events {
+            ch.used_text_ids(|id| marks.mark(id))?;
+        }
         let mut rec = SessionRecord::default();
         for row in tx.open_table(SESSIONS)?.iter()? {
             if marks.done() {

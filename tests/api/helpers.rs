@@ -29,6 +29,9 @@ pub struct TestApp {
     pub app_salts: std::sync::Arc<touchpoint::ingest::visitor::SaltKeeper>,
     pub api_key: String,
     pub data_dir: tempfile::TempDir,
+    /// The ClickHouse server holding the visits, when the app runs the
+    /// ClickHouse engine (see [`spawn_app_with`]).
+    pub clickhouse: Option<crate::clickhouse_server::ClickHouseServer>,
     handle: actix_web::dev::ServerHandle,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -80,9 +83,38 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The engine tests run on: `embedded` unless `TOUCHPOINT_TEST_ENGINE=clickhouse`
+/// (`.ci/run` runs the report, funnel, attribution, purge and erasure tests
+/// again that way).
+pub fn engine_from_env() -> &'static str {
+    match std::env::var("TOUCHPOINT_TEST_ENGINE").as_deref() {
+        Ok("clickhouse") => "clickhouse",
+        _ => "embedded",
+    }
+}
+
+/// An app with the given settings, on the engine of [`engine_from_env`].
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(engine_from_env(), extra).await
+}
+
+/// An app on `engine` (`embedded`, or `clickhouse` with a server of its own).
+pub async fn spawn_app_on(engine: &str, extra: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
-    let settings = test_settings(data_dir.path(), extra);
+    let clickhouse = (engine == "clickhouse").then(|| {
+        crate::clickhouse_server::ClickHouseServer::start()
+            .expect("a ClickHouse server for the test starts")
+    });
+    let ch_url = clickhouse.as_ref().map(|c| c.url()).unwrap_or_default();
+    let mut extra: Vec<(&str, &str)> = extra.to_vec();
+    if clickhouse.is_some() {
+        extra.extend([
+            ("TOUCHPOINT__EVENTS__ENGINE", "clickhouse"),
+            ("TOUCHPOINT__CLICKHOUSE__URL", ch_url.as_str()),
+            ("TOUCHPOINT__CLICKHOUSE__DATABASE", "touchpoint_test"),
+        ]);
+    }
+    let settings = test_settings(data_dir.path(), &extra);
     let clock = Clock::manual(T0);
     let app = Application::build_with_clock(settings, clock.clone()).expect("app builds");
     let state = app.state();
@@ -134,6 +166,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         app_salts,
         api_key,
         data_dir,
+        clickhouse,
         handle,
         task: Some(task),
     }

@@ -8,6 +8,8 @@ mod attribution_ui;
 mod authz;
 mod browser;
 mod classification;
+mod clickhouse;
+mod clickhouse_server;
 mod consent;
 mod consent_upgrade;
 mod consent_upgrade_ui;

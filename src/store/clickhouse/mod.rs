@@ -1,0 +1,356 @@
+//! The ClickHouse engine for visits and events (`[events] engine = "clickhouse"`).
+//!
+//! Accounts, sites, keys, goals, consent, leads, conversions and the interned
+//! texts stay in redb; the events of visits go to ClickHouse, one row per
+//! event, each carrying its visit's attributes (see `schema`). Rows hold only
+//! numbers: texts are the store's interned ids, so the server never holds a
+//! path, a referrer or a property value, and reports resolve texts exactly as
+//! the embedded engine does.
+//!
+//! The client speaks ClickHouse's HTTP interface with `TabSeparated` rows of
+//! numbers and arrays of numbers, which every server since 2018 (Debian's
+//! 18.16) and today's read and write alike.
+
+mod rows;
+mod schema;
+mod visits;
+
+use std::{
+    io::{BufRead, BufReader},
+    sync::Mutex,
+    time::Duration,
+};
+
+pub use schema::{SCHEMA_VERSION, SchemaState};
+pub use visits::{AliasRow, VisitCache};
+
+/// Where and how to reach ClickHouse (`[clickhouse]` in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClickHouseConfig {
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    /// Database, created if missing.
+    pub database: String,
+    /// User.
+    pub user: String,
+    /// Password (best from `TOUCHPOINT__CLICKHOUSE__PASSWORD`).
+    pub password: String,
+    /// Cluster name from the server's `remote_servers`; empty for one server.
+    /// With a name, tables are `ReplicatedMergeTree` created `ON CLUSTER`,
+    /// with `Distributed` tables over them.
+    pub cluster: String,
+    /// Longest wait for one request.
+    pub timeout: Duration,
+}
+
+/// What went wrong talking to ClickHouse.
+#[derive(Debug, thiserror::Error)]
+pub enum ClickHouseError {
+    /// No answer: refused, reset, timed out.
+    #[error("cannot reach ClickHouse at {url}")]
+    Unreachable {
+        /// The configured URL.
+        url: String,
+        /// Cause.
+        #[source]
+        source: ureq::Error,
+    },
+    /// The server answered with an error (SQL, authentication, too many parts...).
+    #[error("ClickHouse answered HTTP {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message, first line.
+        message: String,
+    },
+    /// An answer this build can't read.
+    #[error("unexpected answer from ClickHouse: {0}")]
+    Decode(String),
+    /// The database was migrated by a newer Touchpoint.
+    #[error(
+        "the ClickHouse schema has version {found}, newer than this build's {SCHEMA_VERSION}; upgrade Touchpoint"
+    )]
+    TooNew {
+        /// Version found in `schema_migrations`.
+        found: u32,
+    },
+    /// A mutation (erasure, purge) did not finish in time.
+    #[error("ClickHouse mutation on {table} not finished after {seconds} s")]
+    MutationTimeout {
+        /// Table.
+        table: String,
+        /// Seconds waited.
+        seconds: u64,
+    },
+}
+
+/// A connection to ClickHouse: cheap to share (one pooled HTTP agent).
+pub struct ClickHouse {
+    cfg: ClickHouseConfig,
+    agent: ureq::Agent,
+    /// Open visits' attributes, so appends need no read-back.
+    cache: Mutex<VisitCache>,
+}
+
+impl std::fmt::Debug for ClickHouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouse")
+            .field("url", &self.cfg.url)
+            .field("database", &self.cfg.database)
+            .field("cluster", &self.cfg.cluster)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClickHouse {
+    /// A client for `cfg`; nothing is sent until the first request.
+    #[must_use]
+    pub fn new(cfg: ClickHouseConfig) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(cfg.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            cfg,
+            agent,
+            cache: Mutex::new(VisitCache::default()),
+        }
+    }
+
+    /// Connects, creates the database if missing and applies pending migrations.
+    ///
+    /// # Errors
+    /// Unreachable server, SQL errors, or a schema newer than this build.
+    pub fn connect(cfg: ClickHouseConfig) -> Result<Self, ClickHouseError> {
+        let ch = Self::new(cfg);
+        schema::migrate(&ch)?;
+        Ok(ch)
+    }
+
+    /// The settings it was made with.
+    #[must_use]
+    pub fn config(&self) -> &ClickHouseConfig {
+        &self.cfg
+    }
+
+    /// The database name, quoted for SQL.
+    pub(crate) fn db(&self) -> String {
+        quote_ident(&self.cfg.database)
+    }
+
+    /// `ON CLUSTER name` when a cluster is configured, else empty.
+    pub(crate) fn on_cluster(&self) -> String {
+        if self.cfg.cluster.is_empty() {
+            String::new()
+        } else {
+            format!(" ON CLUSTER {}", quote_ident(&self.cfg.cluster))
+        }
+    }
+
+    /// Whether tables are distributed over a cluster.
+    pub(crate) fn clustered(&self) -> bool {
+        !self.cfg.cluster.is_empty()
+    }
+
+    fn request(
+        &self,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Result<ureq::http::Response<ureq::Body>, ClickHouseError> {
+        let mut url = self.cfg.url.trim_end_matches('/').to_owned();
+        url.push('/');
+        let mut req = self.agent.post(&url);
+        if let Some(q) = query {
+            req = req.query("query", q);
+        }
+        for (k, v) in self.settings() {
+            req = req.query(*k, *v);
+        }
+        let resp = req
+            .header("X-ClickHouse-User", &self.cfg.user)
+            .header("X-ClickHouse-Key", &self.cfg.password)
+            .send(body)
+            .map_err(|source| ClickHouseError::Unreachable {
+                url: self.cfg.url.clone(),
+                source,
+            })?;
+        let status = resp.status().as_u16();
+        if status == 200 {
+            return Ok(resp);
+        }
+        let mut resp = resp;
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        Err(ClickHouseError::Server {
+            status,
+            message: text.lines().next().unwrap_or("").trim().to_owned(),
+        })
+    }
+
+    /// Runs a statement that returns nothing (DDL, ALTER).
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`].
+    pub fn exec(&self, sql: &str) -> Result<(), ClickHouseError> {
+        self.request(None, sql.as_bytes()).map(drop)
+    }
+
+    /// Runs a query and returns its whole answer as text.
+    ///
+    /// # Errors
+    /// Unreachable server or an error answer.
+    pub fn query(&self, sql: &str) -> Result<String, ClickHouseError> {
+        let mut resp = self.request(None, sql.as_bytes())?;
+        resp.body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .map_err(|e| ClickHouseError::Decode(format!("reading the answer: {e}")))
+    }
+
+    /// Runs a query with `FORMAT TabSeparated` appended and calls `f` with
+    /// each row's fields, streaming.
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`], or the error `f` returns.
+    pub fn for_each_row<E: From<ClickHouseError>>(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&[&str]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let sql = format!("{sql} FORMAT TabSeparated");
+        let mut resp = self.request(None, sql.as_bytes())?;
+        let reader = BufReader::new(resp.body_mut().as_reader());
+        for line in reader.lines() {
+            let line =
+                line.map_err(|e| ClickHouseError::Decode(format!("reading the answer: {e}")))?;
+            // An error after the first rows arrives as text at the end of a
+            // 200 answer; rows here are only numbers, so it can't be a row.
+            if line.starts_with("Code: ") {
+                return Err(ClickHouseError::Server {
+                    status: 200,
+                    message: line,
+                }
+                .into());
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            f(&fields)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts TabSeparated rows into `table` (a name inside the database).
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`].
+    pub fn insert_tsv(
+        &self,
+        table: &str,
+        columns: &str,
+        rows: &[u8],
+    ) -> Result<(), ClickHouseError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let q = format!(
+            "INSERT INTO {}.{} ({columns}) FORMAT TabSeparated",
+            self.db(),
+            quote_ident(table)
+        );
+        self.request(Some(&q), rows).map(drop)
+    }
+
+    /// Extra URL settings of every request: a distributed insert is only
+    /// acknowledged once every shard holds its rows.
+    fn settings(&self) -> &'static [(&'static str, &'static str)] {
+        if self.clustered() {
+            &[("insert_distributed_sync", "1")]
+        } else {
+            &[]
+        }
+    }
+
+    /// The server's version string (`SELECT version()`).
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`].
+    pub fn version(&self) -> Result<String, ClickHouseError> {
+        Ok(self.query("SELECT version()")?.trim().to_owned())
+    }
+
+    /// Whether the server answers and the schema is this build's.
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`].
+    pub fn schema_state(&self) -> Result<SchemaState, ClickHouseError> {
+        schema::state(self)
+    }
+}
+
+/// A name quoted for ClickHouse SQL (backticks, with backticks and
+/// backslashes escaped).
+#[must_use]
+pub fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+}
+
+/// A string quoted for ClickHouse SQL.
+#[must_use]
+pub fn quote_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Parses one TabSeparated number field.
+///
+/// # Errors
+/// [`ClickHouseError::Decode`] naming the field.
+pub fn field<T: std::str::FromStr>(fields: &[&str], i: usize) -> Result<T, ClickHouseError> {
+    fields
+        .get(i)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ClickHouseError::Decode(format!("field {i} of {fields:?}")))
+}
+
+/// Parses a TabSeparated array of numbers (`[1,2,3]`).
+///
+/// # Errors
+/// [`ClickHouseError::Decode`].
+pub fn array_field(fields: &[&str], i: usize) -> Result<Vec<u32>, ClickHouseError> {
+    let bad = || ClickHouseError::Decode(format!("array field {i} of {fields:?}"));
+    let s = fields.get(i).ok_or_else(bad)?;
+    let inner = s
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .ok_or_else(bad)?;
+    if inner.is_empty() {
+        return Ok(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|v| v.parse().map_err(|_| bad()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_what_would_end_the_literal() {
+        assert_eq!(quote_ident("touch`point"), "`touch\\`point`");
+        assert_eq!(quote_str("it's \\ here"), "'it\\'s \\\\ here'");
+    }
+
+    #[test]
+    fn arrays_of_numbers_parse() {
+        assert_eq!(array_field(&["[]"], 0).unwrap(), Vec::<u32>::new());
+        assert_eq!(array_field(&["[1,22,3]"], 0).unwrap(), vec![1, 22, 3]);
+        assert!(array_field(&["1,2"], 0).is_err());
+        assert!(array_field(&["[1,x]"], 0).is_err());
+    }
+}

@@ -1,0 +1,521 @@
+//! Visits on ClickHouse: appending the writer's batches, reading visits
+//! back, and the privacy lifecycle (erasure, purge, site deletion).
+//!
+//! Rows are only ever inserted; the two rewrites the embedded store does in
+//! place are, here:
+//! - a consent upgrade (cookieless visits joining a consenting visitor) adds
+//!   rows to `visitor_aliases`, which every read applies;
+//! - erasure, retention purges and site deletion are `ALTER TABLE … DELETE`
+//!   mutations, waited for until the server reports them done.
+
+use std::{collections::HashMap, fmt::Write as _, ops::ControlFlow};
+
+use super::{
+    ClickHouse, ClickHouseError, field,
+    rows::{KIND_ENGAGEMENT, KIND_EVENT, READ_COLUMNS, RowKey, apply_row, push_row, row_key},
+    schema::EVENT_COLUMNS,
+};
+use crate::{
+    domain::{SiteId, visit::SESSION_TIMEOUT_MS},
+    store::{
+        Batch, SessionKey, StoreError,
+        record::{EventRecord, SessionRecord},
+    },
+};
+
+/// Longest wait for a mutation (erasure, purge) to finish.
+const MUTATION_WAIT_SECS: u64 = 300;
+
+/// What an append needs of an open visit: its attributes and which of its
+/// events are pageviews of which path (for engagement pings).
+#[derive(Debug, Clone, Default)]
+struct OpenVisit {
+    header: SessionRecord,
+    /// (path, pageview) of each event so far, by `seq`.
+    events: Vec<(u32, bool)>,
+    last_ms: u64,
+}
+
+/// Open visits by id. Bounded by time: visits idle for twice the visit
+/// timeout are dropped (a later event for one reads it back).
+#[derive(Debug, Default)]
+pub struct VisitCache {
+    open: HashMap<u64, OpenVisit>,
+    newest_ms: u64,
+}
+
+impl VisitCache {
+    fn prune(&mut self) {
+        let horizon = self.newest_ms.saturating_sub(2 * SESSION_TIMEOUT_MS);
+        self.open.retain(|_, v| v.last_ms >= horizon);
+    }
+}
+
+/// One consent upgrade as stored: cookieless `visitor` is `to_visitor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AliasRow {
+    /// Site.
+    pub site: SiteId,
+    /// Cookieless id.
+    pub visitor: u64,
+    /// Consenting id.
+    pub to_visitor: u64,
+}
+
+impl ClickHouse {
+    fn local(&self, table: &str) -> String {
+        if self.clustered() {
+            format!("{}.{table}_local", self.db())
+        } else {
+            format!("{}.{table}", self.db())
+        }
+    }
+
+    fn join(&self) -> &'static str {
+        // A distributed query runs the right side once, on the initiator.
+        if self.clustered() {
+            "GLOBAL ANY LEFT JOIN"
+        } else {
+            "ANY LEFT JOIN"
+        }
+    }
+
+    /// `FROM events` with the visitor aliases of `site` joined, for `READ_COLUMNS`.
+    pub(crate) fn events_from(&self, site: SiteId) -> String {
+        format!(
+            "{db}.events {join} (SELECT visitor, to_visitor FROM {db}.visitor_aliases \
+             WHERE site = {s}) AS va USING visitor",
+            db = self.db(),
+            join = self.join(),
+            s = site.0
+        )
+    }
+
+    /// Appends the visits of a writer batch and records its consent upgrades;
+    /// returns when ClickHouse has acknowledged both.
+    ///
+    /// # Errors
+    /// Unreachable or refusing server: nothing of the batch is acknowledged
+    /// (a retry may repeat rows the server did keep; see the README).
+    pub fn append(&self, batch: &Batch) -> Result<(), StoreError> {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let res = self.append_locked(&mut cache, batch);
+        if res.is_err() {
+            // The server may or may not hold part of it: read back next time.
+            cache.open.clear();
+        }
+        res
+    }
+
+    fn append_locked(&self, cache: &mut VisitCache, batch: &Batch) -> Result<(), StoreError> {
+        let mut text = String::new();
+        let mut changed: HashMap<u64, OpenVisit> = HashMap::new();
+        for a in &batch.sessions {
+            let id = a.key.id;
+            let mut v = match (changed.remove(&id), cache.open.get(&id), &a.header) {
+                (Some(v), _, _) => v,
+                (None, _, Some(h)) => OpenVisit {
+                    header: h.clone(),
+                    events: Vec::new(),
+                    last_ms: a.key.start_ms,
+                },
+                (None, Some(v), None) => v.clone(),
+                (None, None, None) => match self.read_visit(a.key)? {
+                    Some(rec) => OpenVisit {
+                        last_ms: a.key.start_ms + u64::from(rec.last_offset_ms()),
+                        events: rec.events.iter().map(|e| (e.path, e.pageview)).collect(),
+                        header: SessionRecord {
+                            events: Vec::new(),
+                            ..rec
+                        },
+                    },
+                    None => {
+                        tracing::info!(visit = id, "events for an erased visit dropped");
+                        continue;
+                    }
+                },
+            };
+            let key = |seq: usize, kind| RowKey {
+                site: a.key.site.0,
+                start_ms: a.key.start_ms,
+                visit: id,
+                seq: u32::try_from(seq).unwrap_or(u32::MAX),
+                kind,
+            };
+            for e in &a.events {
+                push_row(
+                    &mut text,
+                    key(v.events.len(), KIND_EVENT),
+                    &v.header,
+                    e,
+                    None,
+                );
+                v.events.push((e.path, e.pageview));
+                v.last_ms = v.last_ms.max(a.key.start_ms + u64::from(e.offset_ms));
+            }
+            for ping in &a.engagements {
+                let upto = (ping.upto as usize).min(v.events.len());
+                let Some(seq) = v.events[..upto]
+                    .iter()
+                    .rposition(|(p, pv)| *pv && *p == ping.path)
+                else {
+                    continue;
+                };
+                let pageview = EventRecord {
+                    path: ping.path,
+                    pageview: true,
+                    interactive: true,
+                    offset_ms: u32::try_from(v.last_ms.saturating_sub(a.key.start_ms))
+                        .unwrap_or(u32::MAX),
+                    ..EventRecord::default()
+                };
+                push_row(
+                    &mut text,
+                    key(seq, KIND_ENGAGEMENT),
+                    &v.header,
+                    &pageview,
+                    Some(ping.engagement),
+                );
+            }
+            changed.insert(id, v);
+        }
+        let mut aliases = String::new();
+        for up in &batch.upgrades {
+            for from in &up.from {
+                let _ = writeln!(aliases, "{}\t{from}\t{}", up.site.0, up.to);
+            }
+        }
+        // Aliases first: a retry after a failed events insert adds them again,
+        // which changes nothing.
+        self.insert_tsv(
+            "visitor_aliases",
+            "site, visitor, to_visitor",
+            aliases.as_bytes(),
+        )?;
+        self.insert_tsv("events", EVENT_COLUMNS, text.as_bytes())?;
+        for (id, v) in changed {
+            cache.newest_ms = cache.newest_ms.max(v.last_ms);
+            cache.open.insert(id, v);
+        }
+        for up in &batch.upgrades {
+            for v in cache.open.values_mut() {
+                if up.from.contains(&v.header.visitor) {
+                    v.header.visitor = up.to;
+                }
+            }
+        }
+        cache.prune();
+        Ok(())
+    }
+
+    fn read_visit(&self, key: SessionKey) -> Result<Option<SessionRecord>, StoreError> {
+        let mut found = None;
+        self.read_visits(
+            key.site,
+            key.start_ms,
+            key.start_ms + 1,
+            &format!("visit_id = {}", key.id),
+            |_, rec| {
+                found = Some(rec.clone());
+                ControlFlow::Continue(())
+            },
+        )?;
+        Ok(found)
+    }
+
+    /// Calls `f` with each visit of `site` started in `[from_ms, to_ms)` and
+    /// matching the SQL condition `extra` (`1` for all), in start order.
+    ///
+    /// # Errors
+    /// Server errors, or the error `f` breaks with.
+    pub(crate) fn read_visits(
+        &self,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+        extra: &str,
+        mut f: impl FnMut(SessionKey, &SessionRecord) -> ControlFlow<StoreError>,
+    ) -> Result<(), StoreError> {
+        if to_ms <= from_ms {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT {READ_COLUMNS} FROM {from} WHERE site = {s} AND visit_start_ms >= {from_ms} \
+             AND visit_start_ms < {to_ms} AND ({extra}) \
+             ORDER BY visit_start_ms, visit_id, seq, kind",
+            from = self.events_from(site),
+            s = site.0,
+        );
+        let mut rec = SessionRecord::default();
+        let mut current: Option<SessionKey> = None;
+        let mut stop: Option<StoreError> = None;
+        self.for_each_row::<StoreError>(&sql, |row| {
+            if stop.is_some() {
+                return Ok(());
+            }
+            let k = row_key(row)?;
+            let key = SessionKey {
+                site: SiteId(k.site),
+                start_ms: k.start_ms,
+                id: k.visit,
+            };
+            let first = current != Some(key);
+            if first
+                && let Some(prev) = current
+                && let ControlFlow::Break(e) = f(prev, &rec)
+            {
+                stop = Some(e);
+                return Ok(());
+            }
+            current = Some(key);
+            apply_row(&mut rec, row, first)?;
+            Ok(())
+        })?;
+        if let Some(e) = stop {
+            return Err(e);
+        }
+        if let Some(prev) = current
+            && let ControlFlow::Break(e) = f(prev, &rec)
+        {
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Start of the site's earliest visit.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub fn first_visit_start(&self, site: SiteId) -> Result<Option<u64>, ClickHouseError> {
+        let mut out = None;
+        self.for_each_row::<ClickHouseError>(
+            &format!(
+                "SELECT min(visit_start_ms), count() FROM {}.events WHERE site = {}",
+                self.db(),
+                site.0
+            ),
+            |f| {
+                let n: u64 = field(f, 1)?;
+                out = (n > 0).then(|| field(f, 0)).transpose()?;
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Visits stored (all sites).
+    ///
+    /// # Errors
+    /// Server errors.
+    pub fn visit_count(&self) -> Result<u64, ClickHouseError> {
+        let mut n = 0;
+        self.for_each_row::<ClickHouseError>(
+            &format!("SELECT uniqExact(visit_id) FROM {}.events", self.db()),
+            |f| {
+                n = field(f, 0)?;
+                Ok(())
+            },
+        )?;
+        Ok(n)
+    }
+
+    /// The cookieless ids aliased to any of `visitors` on `site`, with `visitors`.
+    fn with_aliases(&self, site: SiteId, visitors: &[u64]) -> Result<Vec<u64>, ClickHouseError> {
+        let mut all = visitors.to_vec();
+        if visitors.is_empty() {
+            return Ok(all);
+        }
+        self.for_each_row::<ClickHouseError>(
+            &format!(
+                "SELECT DISTINCT visitor FROM {}.visitor_aliases WHERE site = {} AND to_visitor IN ({})",
+                self.db(),
+                site.0,
+                list(visitors)
+            ),
+            |f| {
+                all.push(field(f, 0)?);
+                Ok(())
+            },
+        )?;
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
+    }
+
+    /// Visits of `site` whose visitor (after aliases) is one of `visitors`.
+    ///
+    /// # Errors
+    /// Server errors or a malformed row.
+    pub fn visits_of(
+        &self,
+        site: SiteId,
+        visitors: &[u64],
+    ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
+        let ids = self.with_aliases(site, visitors)?;
+        let mut out = Vec::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        self.read_visits(
+            site,
+            0,
+            u64::MAX,
+            &format!("visitor IN ({})", list(&ids)),
+            |k, r| {
+                out.push((k, r.clone()));
+                ControlFlow::Continue(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Deletes every row of `site` whose visitor (after aliases) is one of
+    /// `visitors`, and their aliases; returns the visits deleted.
+    ///
+    /// # Errors
+    /// Server errors or a mutation not done in time.
+    pub fn erase_visitors(&self, site: SiteId, visitors: &[u64]) -> Result<u64, ClickHouseError> {
+        let ids = self.with_aliases(site, visitors)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let cond = format!("site = {} AND visitor IN ({})", site.0, list(&ids));
+        let mut visits = 0;
+        self.for_each_row::<ClickHouseError>(
+            &format!(
+                "SELECT uniqExact(visit_id) FROM {}.events WHERE {cond}",
+                self.db()
+            ),
+            |f| {
+                visits = field(f, 0)?;
+                Ok(())
+            },
+        )?;
+        self.delete_where("events", &cond)?;
+        self.delete_where(
+            "visitor_aliases",
+            &format!(
+                "site = {} AND (visitor IN ({l}) OR to_visitor IN ({l}))",
+                site.0,
+                l = list(&ids)
+            ),
+        )?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.open.retain(|_, v| !ids.contains(&v.header.visitor));
+        Ok(visits)
+    }
+
+    /// Deletes the visits of `site` started before `before_ms`; with
+    /// `dry_run` only counts them. Returns the visits.
+    ///
+    /// # Errors
+    /// Server errors or a mutation not done in time.
+    pub fn purge_before(
+        &self,
+        site: SiteId,
+        before_ms: u64,
+        dry_run: bool,
+    ) -> Result<u64, ClickHouseError> {
+        let cond = format!("site = {} AND visit_start_ms < {before_ms}", site.0);
+        let mut visits = 0;
+        self.for_each_row::<ClickHouseError>(
+            &format!(
+                "SELECT uniqExact(visit_id) FROM {}.events WHERE {cond}",
+                self.db()
+            ),
+            |f| {
+                visits = field(f, 0)?;
+                Ok(())
+            },
+        )?;
+        if visits > 0 && !dry_run {
+            self.delete_where("events", &cond)?;
+        }
+        Ok(visits)
+    }
+
+    /// Deletes every row of a site (the site is being deleted).
+    ///
+    /// # Errors
+    /// Server errors or a mutation not done in time.
+    pub fn delete_site(&self, site: SiteId) -> Result<(), ClickHouseError> {
+        let cond = format!("site = {}", site.0);
+        self.delete_where("events", &cond)?;
+        self.delete_where("visitor_aliases", &cond)?;
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.open.clear();
+        Ok(())
+    }
+
+    /// Every interned text id the events use (for the sweep of unused texts).
+    ///
+    /// # Errors
+    /// Server errors.
+    pub fn used_text_ids(&self, mut mark: impl FnMut(u32)) -> Result<(), ClickHouseError> {
+        let sql = format!(
+            "SELECT DISTINCT arrayJoin(arrayConcat([name, path, hostname, referrer, source, \
+             utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id, region, city, \
+             browser, browser_version, os, os_version], prop_keys, prop_values)) AS id \
+             FROM {}.events",
+            self.db()
+        );
+        self.for_each_row::<ClickHouseError>(&sql, |f| {
+            mark(field(f, 0)?);
+            Ok(())
+        })
+    }
+
+    /// Runs `ALTER TABLE … DELETE WHERE cond` on the (local) table and waits
+    /// until the server reports no unfinished mutation on it.
+    fn delete_where(&self, table: &str, cond: &str) -> Result<(), ClickHouseError> {
+        self.exec(&format!(
+            "ALTER TABLE {}{} DELETE WHERE {cond}",
+            self.local(table),
+            self.on_cluster()
+        ))?;
+        let local = if self.clustered() {
+            format!("{table}_local")
+        } else {
+            table.to_owned()
+        };
+        let started = std::time::Instant::now();
+        loop {
+            let left = self.query(&format!(
+                "SELECT count() FROM system.mutations WHERE database = {} AND table = {} AND is_done = 0",
+                super::quote_str(&self.config().database),
+                super::quote_str(&local)
+            ))?;
+            if left.trim() == "0" {
+                return Ok(());
+            }
+            if started.elapsed().as_secs() > MUTATION_WAIT_SECS {
+                return Err(ClickHouseError::MutationTimeout {
+                    table: local,
+                    seconds: MUTATION_WAIT_SECS,
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// Numbers as a SQL list.
+fn list(v: &[u64]) -> String {
+    let mut s = String::with_capacity(v.len() * 20);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{x}");
+    }
+    s
+}

@@ -1,0 +1,217 @@
+//! The ClickHouse engine against a real server (Debian's 18.16, started per
+//! test): events land there, reports answer as the embedded engine does, a
+//! server that is down means 503 and an unhealthy probe — never a 202 that is
+//! later lost — and erasure and purges reach it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{CHROME, IPHONE, MIN, T0, TestApp, spawn_app_on};
+
+/// A small site's morning, sent identically to any app.
+async fn seed(app: &TestApp) {
+    let ev = |n: &str, path: &str, extra: Value| {
+        let mut b = json!({"n": n, "u": format!("https://example.com{path}"), "d": "example.com"});
+        if let (Some(o), Some(x)) = (b.as_object_mut(), extra.as_object()) {
+            o.extend(x.clone());
+        }
+        b
+    };
+    let visitors: [(&str, &str, &str); 4] = [
+        (
+            "203.0.113.1",
+            CHROME,
+            "/?utm_source=news&utm_campaign=winter",
+        ),
+        ("203.0.113.2", IPHONE, "/pricing"),
+        (
+            "203.0.113.3",
+            CHROME,
+            "/docs/start?utm_source=google&utm_medium=cpc",
+        ),
+        ("203.0.113.4", IPHONE, "/"),
+    ];
+    for (i, (ip, ua, landing)) in visitors.iter().enumerate() {
+        app.clock.set_ms(T0 + i as u64 * MIN);
+        let referrer = if i == 1 { "https://www.bing.com/" } else { "" };
+        app.event(ev("pageview", landing, json!({"r": referrer})), ua, ip)
+            .await;
+    }
+    // Visitor 1 reads on, signs up and buys; visitor 3 reads docs.
+    app.clock.set_ms(T0 + 5 * MIN);
+    app.pageview("/pricing", CHROME, "203.0.113.1").await;
+    app.event(
+        ev("engagement", "/pricing", json!({"e": 12_000, "sd": 70})),
+        CHROME,
+        "203.0.113.1",
+    )
+    .await;
+    app.clock.set_ms(T0 + 6 * MIN);
+    app.event(
+        ev(
+            "Signup",
+            "/pricing",
+            json!({"p": {"plan": "pro", "seats": "3"}}),
+        ),
+        CHROME,
+        "203.0.113.1",
+    )
+    .await;
+    app.event(
+        ev(
+            "Purchase",
+            "/checkout",
+            json!({"$": {"amount": "49.90", "currency": "EUR"}}),
+        ),
+        CHROME,
+        "203.0.113.1",
+    )
+    .await;
+    app.clock.set_ms(T0 + 7 * MIN);
+    app.pageview("/docs/install", CHROME, "203.0.113.3").await;
+    app.event(
+        ev(
+            "engagement",
+            "/docs/install",
+            json!({"e": 30_000, "sd": 100}),
+        ),
+        CHROME,
+        "203.0.113.3",
+    )
+    .await;
+    // Visitor 2 comes back the next day.
+    app.clock.set_ms(T0 + 24 * 60 * MIN);
+    app.pageview("/blog/launch", IPHONE, "203.0.113.2").await;
+}
+
+/// Queries whose answers both engines must share.
+fn queries() -> Vec<Value> {
+    let base = |metrics: Value, dims: Value, filters: Value| {
+        json!({"site_id": "example.com", "metrics": metrics, "dimensions": dims,
+               "filters": filters, "date_range": ["2024-03-14", "2024-03-17"]})
+    };
+    let all = json!([
+        "visitors",
+        "visits",
+        "pageviews",
+        "views_per_visit",
+        "bounce_rate",
+        "visit_duration",
+        "events"
+    ]);
+    vec![
+        base(all.clone(), json!([]), json!([])),
+        base(all.clone(), json!(["time:day"]), json!([])),
+        base(all.clone(), json!(["event:page"]), json!([])),
+        base(all.clone(), json!(["visit:source"]), json!([])),
+        base(all.clone(), json!(["visit:entry_page"]), json!([])),
+        base(
+            all.clone(),
+            json!(["visit:exit_page", "visit:device"]),
+            json!([]),
+        ),
+        base(all.clone(), json!(["event:name"]), json!([])),
+        base(
+            json!(["visitors", "events"]),
+            json!(["event:props:plan"]),
+            json!([]),
+        ),
+        base(
+            all.clone(),
+            json!(["visit:utm_campaign"]),
+            json!([["is", "visit:utm_source", ["news"]]]),
+        ),
+        base(
+            all.clone(),
+            json!(["event:page"]),
+            json!([["contains", "event:page", ["docs"]]]),
+        ),
+        base(
+            all.clone(),
+            json!(["visit:browser"]),
+            json!([["is_not", "event:page", ["/pricing"]]]),
+        ),
+        base(
+            json!(["visitors", "time_on_page", "scroll_depth"]),
+            json!(["event:page"]),
+            json!([]),
+        ),
+        base(
+            json!(["visitors", "total_revenue", "average_revenue"]),
+            json!(["visit:source"]),
+            json!([["is", "event:name", ["Purchase"]]]),
+        ),
+        base(
+            all,
+            json!(["time:hour"]),
+            json!([["matches", "event:page", ["^/(pricing|docs/.*)$"]]]),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn reports_on_clickhouse_answer_as_the_embedded_engine_does() {
+    let embedded = spawn_app_on("embedded", &[]).await;
+    let ch = spawn_app_on("clickhouse", &[]).await;
+    seed(&embedded).await;
+    seed(&ch).await;
+    let server = ch.clickhouse.as_ref().unwrap();
+    // The events are on the server, one row each (pings included).
+    assert_eq!(
+        server
+            .sql("SELECT count() FROM touchpoint_test.events WHERE kind = 0")
+            .trim(),
+        "9"
+    );
+    assert_eq!(
+        server
+            .sql("SELECT count() FROM touchpoint_test.events WHERE kind = 1")
+            .trim(),
+        "2"
+    );
+    for q in queries() {
+        let a = embedded.results(q.clone()).await;
+        let b = ch.results(q.clone()).await;
+        assert!(!a.is_empty(), "{q}: no rows to compare");
+        assert_eq!(a, b, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn clickhouse_down_means_503_and_an_unhealthy_probe_until_it_is_back() {
+    let mut app = spawn_app_on("clickhouse", &[]).await;
+    app.pageview("/", CHROME, "203.0.113.1").await;
+    app.clickhouse.as_mut().unwrap().kill();
+    let res = app
+        .post_raw(
+            &json!({"n": "pageview", "u": "https://example.com/lost?", "d": "example.com"})
+                .to_string(),
+            CHROME,
+            &[("x-forwarded-for", "203.0.113.2")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert!(res.headers().get("retry-after").is_some());
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status().as_u16(), 503);
+    assert_eq!(
+        health.json::<Value>().await.unwrap()["status"],
+        "events engine unreachable"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("touchpoint_commit_failures_total 1"),
+        "{metrics}"
+    );
+    app.clickhouse.as_mut().unwrap().restart().unwrap();
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
+    app.pageview("/back", CHROME, "203.0.113.2").await;
+    let pages: Vec<String> = app
+        .results(json!({"site_id": "example.com", "metrics": ["pageviews"],
+                        "dimensions": ["event:page"], "date_range": "day"}))
+        .await
+        .iter()
+        .map(|r| r["dimensions"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(!pages.iter().any(|p| p.contains("lost")), "{pages:?}");
+}
