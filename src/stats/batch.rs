@@ -57,6 +57,9 @@ pub(super) fn parts(view: &ReadView, qs: &[Query]) -> Result<Vec<Parts>, StatsEr
             "queries of one batch must share site, range and filter".into(),
         ));
     }
+    if let Some(ch) = view.clickhouse() {
+        return super::clickhouse::parts(view, ch, qs);
+    }
     let tz = q0.timezone;
     let mut out: Vec<Parts> = qs
         .iter()

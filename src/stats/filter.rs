@@ -233,6 +233,47 @@ impl<'t> Compiled<'t> {
     }
 }
 
+/// One comparison of a filter, decided on raw dimension values: for an
+/// engine that filters elsewhere (ClickHouse), which of the values it holds
+/// a leaf accepts — by the same rules, text normalisation and regexes as
+/// [`Compiled::eval`].
+pub struct RawLeaf<'t> {
+    leaf: Leaf,
+    texts: &'t Texts<'t>,
+}
+
+impl<'t> RawLeaf<'t> {
+    /// Compiles one leaf; `None` for an `And`/`Or`/`Not` node.
+    ///
+    /// # Errors
+    /// An invalid regex, or a storage error resolving a property key.
+    pub fn new(f: &Filter, texts: &'t Texts<'t>) -> Result<Option<Self>, FilterError> {
+        match compile(f, texts)? {
+            Node::Leaf(l) => Ok(Some(Self { leaf: *l, texts })),
+            _ => Ok(None),
+        }
+    }
+
+    /// The interned id of the property key a `Prop` leaf compares (0: never seen).
+    #[must_use]
+    pub fn prop_key(&self) -> u32 {
+        self.leaf.prop_key
+    }
+
+    /// Whether the leaf holds for a stored raw value (`u64::MAX`: no value).
+    ///
+    /// # Errors
+    /// Storage errors resolving the text.
+    pub fn accepts(&self, raw: u64) -> Result<bool, StoreError> {
+        let text = if raw == u64::MAX {
+            None
+        } else {
+            Some(self.texts.text(&self.leaf.dim, raw)?)
+        };
+        Ok(leaf_matches(&self.leaf, text.as_deref()))
+    }
+}
+
 fn leaf_matches(l: &Leaf, text: Option<&str>) -> bool {
     let Some(text) = text else {
         return matches!(l.op, Op::IsNot | Op::ContainsNot | Op::MatchesNot);

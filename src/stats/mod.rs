@@ -2,6 +2,7 @@
 //! rollups for rolled-up days and scan only the rest; anything else is one scan.
 
 mod batch;
+mod clickhouse;
 pub mod engine;
 pub mod filter;
 pub mod funnel;
@@ -68,6 +69,12 @@ pub enum StatsError {
     /// Storage trouble: a 500.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::store::clickhouse::ClickHouseError> for StatsError {
+    fn from(e: crate::store::clickhouse::ClickHouseError) -> Self {
+        Self::Store(StoreError::ClickHouse(e))
+    }
 }
 
 /// Runs a query against a snapshot.
