@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod classification;
 mod clickhouse;
+mod clickhouse_differential;
 mod clickhouse_server;
 mod consent;
 mod consent_upgrade;
