@@ -252,7 +252,7 @@ impl Scope<'_> {
         if !exprs.is_empty() {
             let select: Vec<String> = exprs
                 .iter()
-                .map(|e| format!("groupUniqArray(toUInt64({e}))"))
+                .map(|e| format!("arraySort(groupUniqArray(toUInt64({e})))"))
                 .collect();
             let sql = format!(
                 "SELECT {} FROM {}.events WHERE {} AND kind = 0",

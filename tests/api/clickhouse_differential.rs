@@ -397,12 +397,14 @@ fn both_engines_answer_a_generated_table_of_queries_identically() {
         timeout: std::time::Duration::from_secs(60),
     })
     .unwrap();
-    on_ch.use_clickhouse(Arc::new(ch));
+    let ch = Arc::new(ch);
+    on_ch.use_clickhouse(ch.clone());
     for b in batches() {
         embedded.commit_batch(&b).unwrap();
         on_ch.commit_batch(&b).unwrap();
     }
     let (va, vb) = (embedded.read().unwrap(), on_ch.read().unwrap());
+    ch.record(true);
     let zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"];
     let ranges = [
         (START, START + DAYS * DAY),                                // everything
@@ -468,4 +470,87 @@ fn both_engines_answer_a_generated_table_of_queries_identically() {
         all_dims.len(),
         "every dimension list was asked"
     );
+    same_on_a_current_engine(&server, &ch.recorded());
+}
+
+/// Runs a sample of the statements the reports sent on a current ClickHouse
+/// (chdb 26.x, in process, from the pinned venv `.ci/run` makes) over the
+/// same rows: each must run there and answer as 18.16 did.
+fn same_on_a_current_engine(server: &ClickHouseServer, statements: &[String]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("target/py/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run the README's test command (.ci/run), which installs chdb-core",
+        python.display()
+    );
+    let mut distinct: Vec<&String> = Vec::new();
+    for s in statements {
+        if !distinct.contains(&s) {
+            distinct.push(s);
+        }
+    }
+    // Every kind of statement is among the first (filter values, each
+    // dimension, revenue, engagement); then an even sample.
+    let step = (distinct.len() / 300).max(1);
+    let sample: Vec<&String> = distinct
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 150 || i % step == 0)
+        .map(|(_, s)| *s)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = serde_json::Map::new();
+    let mut ddl = vec!["CREATE DATABASE IF NOT EXISTS differential".to_owned()];
+    for table in ["events", "visitor_aliases"] {
+        let create = server.sql(&format!(
+            "SHOW CREATE TABLE differential.{table} FORMAT TSVRaw"
+        ));
+        ddl.push(create.trim().to_owned());
+        let path = dir.path().join(format!("{table}.tsv"));
+        std::fs::write(
+            &path,
+            server.sql(&format!(
+                "SELECT * FROM differential.{table} FORMAT TabSeparated"
+            )),
+        )
+        .unwrap();
+        data.insert(
+            format!("differential.{table}"),
+            serde_json::Value::String(path.display().to_string()),
+        );
+    }
+    let spec = serde_json::json!({"ddl": ddl, "data": data, "queries": sample});
+    let spec_path = dir.path().join("spec.json");
+    let out_path = dir.path().join("out.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let status = std::process::Command::new(&python)
+        .arg(root.join("tests/scripts/chdb_run.py"))
+        .arg(&spec_path)
+        .arg(&out_path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "chdb_run.py failed");
+    let out: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    let version = out["version"].as_str().unwrap_or("").to_owned();
+    assert!(version.starts_with("26."), "chdb runs ClickHouse {version}");
+    let sorted = |t: &str| {
+        let mut l: Vec<String> = t.lines().map(str::to_owned).collect();
+        l.sort();
+        l
+    };
+    let results = out["results"].as_array().unwrap();
+    assert_eq!(results.len(), sample.len());
+    for (q, r) in sample.iter().zip(results) {
+        let current = r["ok"]
+            .as_str()
+            .unwrap_or_else(|| panic!("ClickHouse {version} refused {q}: {}", r["error"]));
+        assert_eq!(sorted(current), sorted(&server.sql(q)), "{q}");
+    }
+    eprintln!(
+        "{} statements also answer the same on ClickHouse {version}",
+        sample.len()
+    );
+    assert!(sample.len() >= 100, "{} statements checked", sample.len());
 }

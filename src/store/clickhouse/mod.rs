@@ -39,7 +39,8 @@ pub struct ClickHouseConfig {
     /// With a name, tables are `ReplicatedMergeTree` created `ON CLUSTER`,
     /// with `Distributed` tables over them.
     pub cluster: String,
-    /// Longest wait for one request.
+    /// Longest wait to connect, and for each read or write of a request
+    /// (an insert's acknowledgement, a query's next bytes).
     pub timeout: Duration,
 }
 
@@ -90,6 +91,8 @@ pub struct ClickHouse {
     agent: ureq::Agent,
     /// Open visits' attributes, so appends need no read-back.
     cache: Mutex<VisitCache>,
+    /// `SELECT` statements sent, while recording (see [`ClickHouse::record`]).
+    recorded: Mutex<Option<Vec<String>>>,
 }
 
 impl std::fmt::Debug for ClickHouse {
@@ -106,8 +109,12 @@ impl ClickHouse {
     /// A client for `cfg`; nothing is sent until the first request.
     #[must_use]
     pub fn new(cfg: ClickHouseConfig) -> Self {
+        // Timeouts per step and per read, not for a whole answer: a long
+        // streamed read is fine as long as bytes keep coming.
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(cfg.timeout))
+            .timeout_connect(Some(cfg.timeout))
+            .timeout_per_read(Some(cfg.timeout))
+            .timeout_per_write(Some(cfg.timeout))
             .http_status_as_error(false)
             .build()
             .into();
@@ -115,7 +122,27 @@ impl ClickHouse {
             cfg,
             agent,
             cache: Mutex::new(VisitCache::default()),
+            recorded: Mutex::new(None),
         }
+    }
+
+    /// Starts (or stops) keeping every `SELECT` statement sent, so a test can
+    /// run the same statements on another ClickHouse version.
+    pub fn record(&self, on: bool) {
+        *self
+            .recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = on.then(Vec::new);
+    }
+
+    /// The statements kept since [`ClickHouse::record`] was turned on.
+    #[must_use]
+    pub fn recorded(&self) -> Vec<String> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Connects, creates the database if missing and applies pending migrations.
@@ -158,6 +185,16 @@ impl ClickHouse {
         query: Option<&str>,
         body: &[u8],
     ) -> Result<ureq::http::Response<ureq::Body>, ClickHouseError> {
+        if query.is_none()
+            && body.starts_with(b"SELECT")
+            && let Some(v) = self
+                .recorded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+        {
+            v.push(String::from_utf8_lossy(body).into_owned());
+        }
         let mut url = self.cfg.url.trim_end_matches('/').to_owned();
         url.push('/');
         let mut req = self.agent.post(&url);

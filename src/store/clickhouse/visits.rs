@@ -475,26 +475,40 @@ impl ClickHouse {
     }
 
     /// Runs `ALTER TABLE … DELETE WHERE cond` on the (local) table and waits
-    /// until the server reports no unfinished mutation on it.
+    /// until the server reports the mutations it started done (mutations
+    /// older than it, even a stuck one, don't hold it up).
     fn delete_where(&self, table: &str, cond: &str) -> Result<(), ClickHouseError> {
-        self.exec(&format!(
-            "ALTER TABLE {}{} DELETE WHERE {cond}",
-            self.local(table),
-            self.on_cluster()
-        ))?;
         let local = if self.clustered() {
             format!("{table}_local")
         } else {
             table.to_owned()
         };
+        let mutations = format!(
+            "SELECT mutation_id, is_done FROM system.mutations WHERE database = {} AND table = {}",
+            super::quote_str(&self.config().database),
+            super::quote_str(&local)
+        );
+        let ids = || -> Result<Vec<(String, bool)>, ClickHouseError> {
+            let mut v = Vec::new();
+            self.for_each_row::<ClickHouseError>(&mutations, |f| {
+                let done = f.get(1).is_some_and(|d| *d == "1");
+                v.push(((*f.first().unwrap_or(&"")).to_owned(), done));
+                Ok(())
+            })?;
+            Ok(v)
+        };
+        let before: Vec<String> = ids()?.into_iter().map(|(id, _)| id).collect();
+        self.exec(&format!(
+            "ALTER TABLE {}{} DELETE WHERE {cond}",
+            self.local(table),
+            self.on_cluster()
+        ))?;
         let started = std::time::Instant::now();
         loop {
-            let left = self.query(&format!(
-                "SELECT count() FROM system.mutations WHERE database = {} AND table = {} AND is_done = 0",
-                super::quote_str(&self.config().database),
-                super::quote_str(&local)
-            ))?;
-            if left.trim() == "0" {
+            let pending = ids()?
+                .into_iter()
+                .any(|(id, done)| !done && !before.contains(&id));
+            if !pending {
                 return Ok(());
             }
             if started.elapsed().as_secs() > MUTATION_WAIT_SECS {
