@@ -5,52 +5,17 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::query;
 use touchpoint::{
     domain::{SiteId, calendar::local_day},
     ingest::visitor::DAY_MS,
-    stats::{
-        self,
-        query::{Dimension, Filter, Op, Query},
-    },
+    stats::{self},
     store::{Batch, VisitorUpgrade},
 };
 
 fn bench(c: &mut Criterion) {
     let events = support::bench_events();
     let (_dir, store) = support::cached_store(events);
-    let us = Filter::Leaf {
-        op: Op::Is,
-        dim: Dimension::Country,
-        values: vec!["US".into()],
-        case_sensitive: true,
-    };
-    let cases: Vec<(&str, Query)> = vec![
-        ("aggregate_30d", query(vec![], None)),
-        ("timeseries_30d_by_day", query(vec![Dimension::Day], None)),
-        ("breakdown_pages_30d", query(vec![Dimension::Page], None)),
-        (
-            "breakdown_sources_30d",
-            query(vec![Dimension::Source], None),
-        ),
-        (
-            "breakdown_pages_30d_filtered_country",
-            query(vec![Dimension::Page], Some(us.clone())),
-        ),
-        (
-            "breakdown_sources_30d_filtered_page",
-            query(
-                vec![Dimension::Source],
-                Some(Filter::Leaf {
-                    op: Op::Is,
-                    dim: Dimension::Page,
-                    values: vec!["/docs/page-3".into()],
-                    case_sensitive: true,
-                }),
-            ),
-        ),
-        ("aggregate_30d_filtered_country", query(vec![], Some(us))),
-    ];
+    let cases = support::query_table();
     let mut g = c.benchmark_group(format!("stats_{events}"));
     g.sample_size(10);
     for (name, q) in cases {

@@ -27,7 +27,7 @@ use touchpoint::{
     },
     metrics::Metrics,
     stats::{
-        query::{Dimension, Filter, Metric, Query},
+        query::{Dimension, Filter, Metric, Op, Query},
         rollup,
     },
     store::Store,
@@ -329,4 +329,41 @@ pub fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
         offset: 0,
         money: Default::default(),
     }
+}
+
+/// The report table both engines are measured on: unfiltered aggregate,
+/// timeseries and breakdowns, and filtered views.
+pub fn query_table() -> Vec<(&'static str, Query)> {
+    let us = Filter::Leaf {
+        op: Op::Is,
+        dim: Dimension::Country,
+        values: vec!["US".into()],
+        case_sensitive: true,
+    };
+    vec![
+        ("aggregate_30d", query(vec![], None)),
+        ("timeseries_30d_by_day", query(vec![Dimension::Day], None)),
+        ("breakdown_pages_30d", query(vec![Dimension::Page], None)),
+        (
+            "breakdown_sources_30d",
+            query(vec![Dimension::Source], None),
+        ),
+        (
+            "breakdown_pages_30d_filtered_country",
+            query(vec![Dimension::Page], Some(us.clone())),
+        ),
+        (
+            "breakdown_sources_30d_filtered_page",
+            query(
+                vec![Dimension::Source],
+                Some(Filter::Leaf {
+                    op: Op::Is,
+                    dim: Dimension::Page,
+                    values: vec!["/docs/page-3".into()],
+                    case_sensitive: true,
+                }),
+            ),
+        ),
+        ("aggregate_30d_filtered_country", query(vec![], Some(us))),
+    ]
 }

@@ -215,3 +215,152 @@ async fn clickhouse_down_means_503_and_an_unhealthy_probe_until_it_is_back() {
     assert_eq!(pages.len(), 2, "{pages:?}");
     assert!(!pages.iter().any(|p| p.contains("lost")), "{pages:?}");
 }
+
+#[tokio::test]
+async fn killing_clickhouse_mid_stream_loses_no_acknowledged_event() {
+    let mut app = spawn_app_on("clickhouse", &[]).await;
+    // Eight clients send pageviews of distinct pages while the server is
+    // killed (kill -9) and, a moment later, started again.
+    let mut senders = Vec::new();
+    for c in 0..8u32 {
+        let (client, url) = (app.client.clone(), app.url.clone());
+        senders.push(tokio::spawn(async move {
+            let (mut acked, mut refused) = (Vec::new(), 0);
+            for i in 0..120u32 {
+                let path = format!("/p/{c}/{i}");
+                let res = client
+                    .post(format!("{url}/api/event"))
+                    .header("user-agent", CHROME)
+                    .header("content-type", "text/plain")
+                    .header("x-forwarded-for", format!("203.0.113.{}", c * 20 + i % 20))
+                    .body(
+                        json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"})
+                            .to_string(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                match res.status().as_u16() {
+                    202 => acked.push(path),
+                    503 => refused += 1,
+                    s => panic!("{path}: {s}"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            (acked, refused)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.clickhouse.as_mut().unwrap().kill();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.clickhouse.as_mut().unwrap().restart().unwrap();
+    let (mut acked, mut refused) = (Vec::new(), 0);
+    for s in senders {
+        let (a, r) = s.await.unwrap();
+        acked.extend(a);
+        refused += r;
+    }
+    assert!(refused > 0, "the outage was seen");
+    assert!(acked.len() > 200, "{} acknowledged", acked.len());
+    let stored: std::collections::HashSet<String> = app
+        .results(json!({"site_id": "example.com", "metrics": ["pageviews"],
+                        "dimensions": ["event:page"], "date_range": "day",
+                        "pagination": {"limit": 10000}}))
+        .await
+        .iter()
+        .map(|r| r["dimensions"][0].as_str().unwrap().to_owned())
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|p| !stored.contains(*p)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    // Ingestion resumed after the restart: the last pages are there.
+    assert!(stored.contains("/p/0/119"), "{} stored", stored.len());
+}
+
+/// `<yandex>` settings of one node of a two-shard cluster `tp_cluster`
+/// (one replica each) whose nodes listen on `tcp` ports.
+fn cluster_xml(tcp: [u16; 2], shard: usize, zk: u16) -> String {
+    let shards: String = tcp
+        .iter()
+        .map(|p| {
+            format!(
+                "<shard><internal_replication>true</internal_replication>\
+                 <replica><host>127.0.0.1</host><port>{p}</port></replica></shard>"
+            )
+        })
+        .collect();
+    format!(
+        "<remote_servers><tp_cluster>{shards}</tp_cluster></remote_servers>\
+         <zookeeper><node><host>127.0.0.1</host><port>{zk}</port></node>\
+         <session_timeout_ms>30000</session_timeout_ms></zookeeper>\
+         <macros><shard>0{}</shard><replica>r1</replica></macros>\
+         <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>",
+        shard + 1
+    )
+}
+
+#[tokio::test]
+async fn a_two_shard_cluster_answers_as_one_server_does() {
+    use crate::clickhouse_server::{ClickHouseServer, ZooKeeper};
+    let zk = ZooKeeper::start().expect("ZooKeeper starts");
+    let ports = [
+        ClickHouseServer::reserve_ports(),
+        ClickHouseServer::reserve_ports(),
+    ];
+    let tcp = [ports[0][1], ports[1][1]];
+    let nodes: Vec<ClickHouseServer> = (0..2)
+        .map(|i| {
+            ClickHouseServer::start_on(ports[i], &cluster_xml(tcp, i, zk.port))
+                .expect("a cluster node starts")
+        })
+        .collect();
+    let url = nodes[0].url();
+    // A node whose ZooKeeper session is not up yet crashes on its first
+    // ON CLUSTER statement (18.16): wait until both nodes can read ZooKeeper.
+    let started = std::time::Instant::now();
+    for n in &nodes {
+        while let Err(e) = n.try_sql("SELECT count() FROM system.zookeeper WHERE path = '/'") {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "a node can't reach ZooKeeper: {e}\n{}",
+                n.error_log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    let cluster = spawn_app_on(
+        "embedded",
+        &[
+            ("TOUCHPOINT__EVENTS__ENGINE", "clickhouse"),
+            ("TOUCHPOINT__CLICKHOUSE__URL", url.as_str()),
+            ("TOUCHPOINT__CLICKHOUSE__DATABASE", "touchpoint_test"),
+            ("TOUCHPOINT__CLICKHOUSE__CLUSTER", "tp_cluster"),
+        ],
+    )
+    .await;
+    let single = spawn_app_on("clickhouse", &[]).await;
+    seed(&cluster).await;
+    seed(&single).await;
+    // Both shards hold some of the visits, in replicated local tables.
+    let mut total = 0;
+    for n in &nodes {
+        let engine = n.sql(
+            "SELECT engine FROM system.tables WHERE database = 'touchpoint_test' AND name = 'events_local' FORMAT TabSeparated",
+        );
+        assert_eq!(engine.trim(), "ReplicatedMergeTree");
+        let rows: u64 = n
+            .sql("SELECT count() FROM touchpoint_test.events_local")
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(rows > 0, "a shard without rows");
+        total += rows;
+    }
+    assert_eq!(total, 11, "9 events and 2 pings over both shards");
+    for q in queries() {
+        assert_eq!(
+            single.results(q.clone()).await,
+            cluster.results(q.clone()).await,
+            "{q}"
+        );
+    }
+}

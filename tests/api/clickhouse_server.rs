@@ -19,7 +19,6 @@ const BINARIES: [&str; 3] = [
 
 pub struct ClickHouseServer {
     pub http_port: u16,
-    pub tcp_port: u16,
     dir: tempfile::TempDir,
     watchdog: Option<Child>,
 }
@@ -46,10 +45,20 @@ fn binary() -> anyhow::Result<PathBuf> {
 }
 
 impl ClickHouseServer {
+    /// Free ports for a server: HTTP, native TCP, interserver.
+    pub fn reserve_ports() -> [u16; 3] {
+        [free_port(), free_port(), free_port()]
+    }
+
     /// Starts a server with `extra` XML inside `<yandex>` (clusters, macros).
     pub fn start_with(extra: &str) -> anyhow::Result<Self> {
+        Self::start_on(Self::reserve_ports(), extra)
+    }
+
+    /// Starts a server on the given ports (see [`ClickHouseServer::reserve_ports`]).
+    pub fn start_on(ports: [u16; 3], extra: &str) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let (http_port, tcp_port, inter) = (free_port(), free_port(), free_port());
+        let [http_port, tcp_port, inter] = ports;
         let d = dir.path().display().to_string();
         for sub in ["data", "tmp", "user_files", "format_schemas", "log"] {
             std::fs::create_dir_all(dir.path().join(sub))?;
@@ -103,7 +112,6 @@ impl ClickHouseServer {
         )?;
         let mut me = Self {
             http_port,
-            tcp_port,
             dir,
             watchdog: None,
         };
@@ -168,6 +176,11 @@ wait $ch
         self.dir.path().join("data")
     }
 
+    /// The server's error log.
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log/server.err.log")).unwrap_or_default()
+    }
+
     /// Kills the server at once (`kill -9`), as a crash would.
     pub fn kill(&mut self) {
         if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("server.pid")) {
@@ -191,6 +204,15 @@ wait $ch
                 .args(["-TERM", &w.id().to_string()])
                 .status();
             let _ = w.wait();
+        }
+    }
+
+    /// Runs SQL over HTTP: the answer's body, or the error answer's.
+    pub fn try_sql(&self, sql: &str) -> Result<String, String> {
+        match http(self.http_port, "POST", "/", sql) {
+            Ok((200, body)) => Ok(body),
+            Ok((status, body)) => Err(format!("{status}: {body}")),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -233,4 +255,85 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16
         status,
         out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned(),
     ))
+}
+
+/// A ZooKeeper server (Debian's `zookeeper`) for a cluster test: ClickHouse
+/// needs it for `ON CLUSTER` statements and replicated tables. Stops when
+/// dropped; a watchdog stops it if the test process dies first.
+pub struct ZooKeeper {
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    watchdog: Child,
+}
+
+impl ZooKeeper {
+    pub fn start() -> anyhow::Result<Self> {
+        let jar = Path::new("/usr/share/java/zookeeper.jar");
+        anyhow::ensure!(
+            jar.exists(),
+            "ZooKeeper is not installed: run the README's test command (.ci/run), which installs Debian's zookeeper"
+        );
+        let dir = tempfile::tempdir()?;
+        let port = free_port();
+        let d = dir.path().display().to_string();
+        std::fs::create_dir_all(dir.path().join("data"))?;
+        std::fs::write(
+            dir.path().join("zoo.cfg"),
+            format!(
+                "tickTime=2000\ndataDir={d}/data\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+                 admin.enableServer=false\nmaxClientCnxns=0\n4lw.commands.whitelist=ruok,srvr\n"
+            ),
+        )?;
+        let script = r#"
+java -Xmx256m -cp "$1" org.apache.zookeeper.server.quorum.QuorumPeerMain "$2/zoo.cfg" >"$2/zk.log" 2>&1 &
+zk=$!
+trap 'kill -TERM $zk 2>/dev/null; wait $zk; exit 0' TERM
+while kill -0 "$3" 2>/dev/null && kill -0 $zk 2>/dev/null; do sleep 0.2; done
+kill -TERM $zk 2>/dev/null
+wait $zk
+"#;
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("sh")
+            .arg(jar)
+            .arg(dir.path())
+            .arg(std::process::id().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let me = Self {
+            port,
+            _dir: dir,
+            watchdog,
+        };
+        let started = Instant::now();
+        loop {
+            use std::io::{Read, Write};
+            // `srvr` names the mode only once the server serves requests
+            // (`ruok` answers `imok` before that).
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(b"srvr");
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                if out.contains("Mode: standalone") {
+                    return Ok(me);
+                }
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                anyhow::bail!("ZooKeeper did not serve within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for ZooKeeper {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.watchdog.id().to_string()])
+            .status();
+        let _ = self.watchdog.wait();
+    }
 }

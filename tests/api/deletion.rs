@@ -4,7 +4,7 @@
 //! be restored from the command line.
 
 use serde_json::json;
-use touchpoint::{domain::Role, privacy::retention, store::Store};
+use touchpoint::{domain::Role, privacy::retention};
 
 use crate::helpers::{CHROME, MIN, T0, TestApp, spawn_app};
 
@@ -129,11 +129,11 @@ async fn a_deleted_workspace_locks_everyone_out_can_be_restored_and_is_purged_af
 
     // Restored from the command line (the server stopped: one process owns the store).
     let dir = app.stop().await;
-    let out = crate::process::run_ok(dir.path(), &["workspace", "list"]);
+    let out = dir.run_ok(&["workspace", "list"]);
     assert!(out.contains("Acme (deleted 2024-03-15"), "{out}");
-    let out = crate::process::run_ok(dir.path(), &["workspace", "restore", "acme"]);
+    let out = dir.run_ok(&["workspace", "restore", "acme"]);
     assert!(out.contains("restored Acme"), "{out}");
-    let store = Store::open(dir.path()).unwrap();
+    let store = dir.store();
     assert!(store.workspaces().unwrap().iter().any(|w| w.name == "Acme"));
     assert!(
         store

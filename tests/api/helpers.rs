@@ -36,6 +36,20 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// Every byte of every file under `dir`.
+pub fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_bytes(&p));
+        } else {
+            out.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -173,6 +187,29 @@ pub async fn spawn_app_on(engine: &str, extra: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
+    /// With the ClickHouse engine: every byte of the server's data directory
+    /// and every row of Touchpoint's tables there as text (the twin of a scan
+    /// of the data dir); empty with the embedded engine.
+    pub fn clickhouse_bytes(&self) -> Vec<u8> {
+        let Some(ch) = &self.clickhouse else {
+            return Vec::new();
+        };
+        let mut out = all_bytes(&ch.data_dir());
+        let tables = ch.sql(
+            "SELECT name FROM system.tables WHERE database = 'touchpoint_test' FORMAT TabSeparated",
+        );
+        for t in tables.lines() {
+            out.extend(
+                ch.sql(&format!(
+                    "SELECT * FROM touchpoint_test.`{t}` FORMAT TabSeparated"
+                ))
+                .into_bytes(),
+            );
+        }
+        assert!(out.len() > 1000, "the ClickHouse data was read");
+        out
+    }
+
     /// POSTs a raw body to /api/event.
     pub async fn post_raw(
         &self,
@@ -266,7 +303,7 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits for the writer to drain.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    pub async fn stop(mut self) -> Stopped {
         self.handle.stop(true).await;
         if let Some(t) = self.task.take() {
             t.await.unwrap().unwrap();
@@ -275,6 +312,7 @@ impl TestApp {
             data_dir,
             state,
             app_salts,
+            clickhouse,
             ..
         } = self;
         drop((state, app_salts));
@@ -288,6 +326,73 @@ impl TestApp {
                 _ => break,
             }
         }
-        data_dir
+        Stopped {
+            dir: data_dir,
+            clickhouse,
+        }
+    }
+}
+
+/// What a stopped app leaves: its data dir and, with the ClickHouse engine,
+/// the still running server holding its visits.
+pub struct Stopped {
+    pub dir: tempfile::TempDir,
+    pub clickhouse: Option<crate::clickhouse_server::ClickHouseServer>,
+}
+
+impl std::ops::Deref for Stopped {
+    type Target = tempfile::TempDir;
+    fn deref(&self) -> &tempfile::TempDir {
+        &self.dir
+    }
+}
+
+impl Stopped {
+    /// The store, on the app's engine.
+    pub fn store(&self) -> touchpoint::store::Store {
+        let mut store = touchpoint::store::Store::open(self.dir.path()).unwrap();
+        if let Some(ch) = &self.clickhouse {
+            store.use_clickhouse(std::sync::Arc::new(
+                touchpoint::store::clickhouse::ClickHouse::connect(
+                    touchpoint::store::clickhouse::ClickHouseConfig {
+                        url: ch.url(),
+                        database: "touchpoint_test".into(),
+                        user: "default".into(),
+                        password: String::new(),
+                        cluster: String::new(),
+                        timeout: std::time::Duration::from_secs(30),
+                    },
+                )
+                .unwrap(),
+            ));
+        }
+        store
+    }
+
+    /// The environment a command needs to use the app's engine.
+    pub fn engine_env(&self) -> Vec<(&'static str, String)> {
+        match &self.clickhouse {
+            Some(ch) => vec![
+                ("TOUCHPOINT__EVENTS__ENGINE", "clickhouse".into()),
+                ("TOUCHPOINT__CLICKHOUSE__URL", ch.url()),
+                ("TOUCHPOINT__CLICKHOUSE__DATABASE", "touchpoint_test".into()),
+            ],
+            None => Vec::new(),
+        }
+    }
+
+    /// Runs a command of the binary on the data dir and engine; its stdout.
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        let out = crate::process::cmd(self.dir.path())
+            .envs(self.engine_env())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 }

@@ -45,7 +45,8 @@ async fn a_graceful_stop_commits_everything_that_was_acknowledged() {
             .await;
     }
     let state = app.state.clone();
-    app.stop().await;
+    // Kept until the end: with the ClickHouse engine it holds the server.
+    let _stopped = app.stop().await;
     let view = state.store.read().unwrap();
     assert_eq!(view.session_count().unwrap(), 1);
 }

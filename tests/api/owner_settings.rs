@@ -7,12 +7,11 @@
 use touchpoint::{
     attribution::scoring::{Condition, Heading},
     domain::{Role, SiteId},
-    store::Store,
 };
 
 use crate::{
     helpers::{CHROME, MIN, T0, spawn_app},
-    process::{cmd, run_ok},
+    process::cmd,
 };
 
 fn snippet_warning(page: &str) -> Option<&str> {
@@ -221,7 +220,7 @@ async fn a_deleted_site_is_listed_with_its_purge_date_and_restored_from_the_comm
     assert_eq!(status, 303);
     app.clock.set_ms(T0 + 60 * MIN);
     let dir = app.stop().await;
-    let list = run_ok(dir.path(), &["site", "list"]);
+    let list = dir.run_ok(&["site", "list"]);
     assert!(list.contains("other.example\tAmerica/New_York\n"), "{list}");
     assert!(
         list.contains(
@@ -229,10 +228,10 @@ async fn a_deleted_site_is_listed_with_its_purge_date_and_restored_from_the_comm
         ),
         "{list}"
     );
-    let out = run_ok(dir.path(), &["site", "restore", "example.com"]);
+    let out = dir.run_ok(&["site", "restore", "example.com"]);
     assert_eq!(out.trim(), "restored example.com");
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = dir.store();
         let site = store
             .read()
             .unwrap()
@@ -264,6 +263,7 @@ async fn a_deleted_site_is_listed_with_its_purge_date_and_restored_from_the_comm
             .unwrap();
     }
     let taken = cmd(dir.path())
+        .envs(dir.engine_env())
         .args(["site", "restore", "example.com"])
         .output()
         .unwrap();
@@ -271,6 +271,7 @@ async fn a_deleted_site_is_listed_with_its_purge_date_and_restored_from_the_comm
     let err = String::from_utf8_lossy(&taken.stderr);
     assert!(err.contains("is now used by another site"), "{err}");
     let none = cmd(dir.path())
+        .envs(dir.engine_env())
         .args(["site", "restore", "nope.example"])
         .output()
         .unwrap();

@@ -115,6 +115,10 @@ impl ClickHouse {
             .timeout_connect(Some(cfg.timeout))
             .timeout_per_read(Some(cfg.timeout))
             .timeout_per_write(Some(cfg.timeout))
+            // ClickHouse closes an idle connection after `keep_alive_timeout`
+            // (3 s on old servers): reusing one it is closing fails the
+            // request, so idle connections are dropped well before that.
+            .max_idle_age(Duration::from_secs(1))
             .http_status_as_error(false)
             .build()
             .into();
