@@ -364,3 +364,56 @@ async fn a_two_shard_cluster_answers_as_one_server_does() {
         );
     }
 }
+
+#[test]
+fn check_config_connects_and_reports_the_schema_version() {
+    use touchpoint::store::clickhouse::{ClickHouse, ClickHouseConfig};
+    let server = crate::clickhouse_server::ClickHouseServer::start().expect("ClickHouse starts");
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url();
+    let check = |url: &str, password: &str| {
+        crate::process::cmd(dir.path())
+            .arg("check-config")
+            .env("TOUCHPOINT__EVENTS__ENGINE", "clickhouse")
+            .env("TOUCHPOINT__CLICKHOUSE__URL", url)
+            .env("TOUCHPOINT__CLICKHOUSE__DATABASE", "checked")
+            .env("TOUCHPOINT__CLICKHOUSE__PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let out = check(&url, "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains(&format!(
+            "# events: ClickHouse 18.16.1 at {url}, database checked, schema version 0 of 1: migrated at the next start"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("configuration OK"), "{text}");
+    // check-config changed nothing; a start migrates.
+    assert!(!server.sql("SHOW DATABASES").lines().any(|l| l == "checked"));
+    ClickHouse::connect(ClickHouseConfig {
+        url: url.clone(),
+        database: "checked".into(),
+        user: "default".into(),
+        password: String::new(),
+        cluster: String::new(),
+        timeout: std::time::Duration::from_secs(10),
+    })
+    .unwrap();
+    let text = String::from_utf8_lossy(&check(&url, "").stdout).into_owned();
+    assert!(text.contains("schema version 1, current"), "{text}");
+    // A wrong password and an unreachable server fail, naming the server and
+    // never the password.
+    let out = check(&url, "s3cret-value");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains(&format!("clickhouse: database checked at {url}")), "{err}");
+    assert!(err.contains("HTTP 401") || err.contains("HTTP 403") || err.contains("516"), "{err}");
+    assert!(!err.contains("s3cret-value"), "{err}");
+    let out = check("http://127.0.0.1:9", "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("cannot reach ClickHouse at http://127.0.0.1:9"), "{err}");
+}
