@@ -387,6 +387,81 @@ impl Scope<'_> {
                 }
             }
         }
+        // Visit-level groupings, filters and metrics need no events one by
+        // one: a visit's counts are enough.
+        let whole_visits = !self.revenue
+            && !self.engagement
+            && dims.iter().all(|d| !d.is_event_level())
+            && q.filter.as_ref().is_none_or(|f| !f.has_event_leaf());
+        let level5 = if whole_visits {
+            self.visit_level_sql(dims, filter, l1)
+        } else {
+            self.event_level_sql(dims, filter, l1, arrays)
+        };
+        let mut out: Groups = HashMap::new();
+        let n = dims.len();
+        let tz = q.timezone;
+        tracing::debug!(sql = %level5, "ClickHouse report query");
+        self.ch.for_each_row::<StatsError>(&level5, |row| {
+            let visits: u64 = field(row, n + 1)?;
+            if visits == 0 {
+                return Ok(());
+            }
+            let mn: u64 = field(row, n + 6)?;
+            let mut key = [0u64; 4];
+            for (i, d) in dims.iter().enumerate() {
+                key[i] = if d.is_time() {
+                    time_bucket(d, mn, tz)
+                } else {
+                    field(row, i)?
+                };
+            }
+            let mut s = RollupSums {
+                visitors: field(row, n)?,
+                visits,
+                bounces: field(row, n + 2)?,
+                duration_ms: field(row, n + 3)?,
+                events: field(row, n + 4)?,
+                pageviews: field(row, n + 5)?,
+                ..RollupSums::default()
+            };
+            let mut at = n + 7;
+            if self.revenue {
+                let cur = u64_array(row, at)?;
+                let sums = i64_array(row, at + 1)?;
+                let counts = i64_array(row, at + 2)?;
+                for ((c, m), e) in cur.iter().zip(&sums).zip(&counts) {
+                    let b = u32::try_from(*c).unwrap_or(0).to_be_bytes();
+                    s.revenue.add(
+                        [b[1], b[2], b[3]],
+                        *m,
+                        u32::try_from(*e).unwrap_or(u32::MAX),
+                    );
+                }
+                at += 3;
+            }
+            if self.engagement {
+                s.engaged_ms = field(row, at)?;
+                s.engaged_views = field(row, at + 1)?;
+                s.scroll_views = field(row, at + 2)?;
+                s.scroll_sum = field(row, at + 3)?;
+            }
+            out.entry(key).or_default().add(&s);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Levels 2 to 5 over events one by one (`ARRAY JOIN`), for event-level
+    /// groupings, filters on events, revenue and engagement.
+    fn event_level_sql(
+        &self,
+        dims: &[Dimension],
+        filter: Option<&str>,
+        mut l1: Vec<String>,
+        mut arrays: Vec<(&'static str, &'static str, &'static str)>,
+    ) -> String {
+        let q = self.q;
         if self.revenue {
             for a in [
                 ("e_cur", "x_cur", "revenue_currency"),
@@ -541,58 +616,56 @@ impl Scope<'_> {
                 format!(" GROUP BY {k}")
             }
         );
-        let mut out: Groups = HashMap::new();
-        let n = dims.len();
-        let tz = q.timezone;
-        tracing::debug!(sql = %level5, "ClickHouse report query");
-        self.ch.for_each_row::<StatsError>(&level5, |row| {
-            let visits: u64 = field(row, n + 1)?;
-            if visits == 0 {
-                return Ok(());
-            }
-            let mn: u64 = field(row, n + 6)?;
-            let mut key = [0u64; 4];
-            for (i, d) in dims.iter().enumerate() {
-                key[i] = if d.is_time() {
-                    time_bucket(d, mn, tz)
+        level5
+    }
+
+    /// The statement for groupings, filters and metrics of whole visits:
+    /// per visit, then per group and local day, then per group.
+    fn visit_level_sql(&self, dims: &[Dimension], filter: Option<&str>, mut l1: Vec<String>) -> String {
+        let q = self.q;
+        l1.push("countIf(kind = 0) AS a_ev".into());
+        l1.push("countIf(kind = 0 AND pageview = 1) AS a_pv".into());
+        let level1 = format!(
+            "SELECT {} FROM {} WHERE {} GROUP BY visit_id",
+            l1.join(", "),
+            self.ch.events_from(q.site),
+            self.range_sql()
+        );
+        let mut keys: Vec<String> = dims
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let e = if d.is_time() {
+                    self.time_key(d)
                 } else {
-                    field(row, i)?
+                    raw_expr(d, 0)
                 };
+                format!("{e} AS k{i}")
+            })
+            .collect();
+        let names: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
+        let k = names.join(", ");
+        let kc = if k.is_empty() { String::new() } else { format!("{k}, ") };
+        keys.push(format!(
+            "intDiv(toInt64(a_vs) + {}, 86400000) AS d",
+            self.offset_sql()
+        ));
+        let level4 = format!(
+            "SELECT {}, uniqExact(a_vis) AS v, count() AS n, sum(a_bounce) AS b, sum(a_dur) AS du, \
+             sum(a_ev) AS ev, sum(a_pv) AS pv, min(a_vs) AS mn FROM ({level1}){} GROUP BY {kc}d",
+            keys.join(", "),
+            filter.map_or_else(String::new, |f| format!(" WHERE {f}"))
+        );
+        format!(
+            "SELECT {kc}v, n, b, du, ev, pv, mn FROM (\
+             SELECT {kc}sum(v) AS v, sum(n) AS n, sum(b) AS b, sum(du) AS du, sum(ev) AS ev, \
+             sum(pv) AS pv, min(mn) AS mn FROM ({level4}){})",
+            if k.is_empty() {
+                String::new()
+            } else {
+                format!(" GROUP BY {k}")
             }
-            let mut s = RollupSums {
-                visitors: field(row, n)?,
-                visits,
-                bounces: field(row, n + 2)?,
-                duration_ms: field(row, n + 3)?,
-                events: field(row, n + 4)?,
-                pageviews: field(row, n + 5)?,
-                ..RollupSums::default()
-            };
-            let mut at = n + 7;
-            if self.revenue {
-                let cur = u64_array(row, at)?;
-                let sums = i64_array(row, at + 1)?;
-                let counts = i64_array(row, at + 2)?;
-                for ((c, m), e) in cur.iter().zip(&sums).zip(&counts) {
-                    let b = u32::try_from(*c).unwrap_or(0).to_be_bytes();
-                    s.revenue.add(
-                        [b[1], b[2], b[3]],
-                        *m,
-                        u32::try_from(*e).unwrap_or(u32::MAX),
-                    );
-                }
-                at += 3;
-            }
-            if self.engagement {
-                s.engaged_ms = field(row, at)?;
-                s.engaged_views = field(row, at + 1)?;
-                s.scroll_views = field(row, at + 2)?;
-                s.scroll_sum = field(row, at + 3)?;
-            }
-            out.entry(key).or_default().add(&s);
-            Ok(())
-        })?;
-        Ok(out)
+        )
     }
 
     fn prop_key_of(&self, d: &Dimension) -> u32 {

@@ -1,9 +1,27 @@
-//! The only module that touches redb. One file, `touchpoint.redb`, in the data dir.
+//! The only module that touches redb (and ClickHouse). One file,
+//! `touchpoint.redb`, in the data dir.
 //!
 //! Every table name carries a version (`sessions_v1`); the schema version lives in
 //! `meta_v1` and [`Store::open`] runs explicit migrations up to [`SCHEMA_VERSION`].
 //! Writes come from one writer thread (ingest's writer) in batches;
 //! readers take MVCC snapshots and never block it.
+//!
+//! **The event-store boundary.** Visits and their events have two engines:
+//! the `sessions_v1` table here (embedded, the default) or ClickHouse
+//! ([`clickhouse`], after [`Store::use_clickhouse`]). Everything that touches
+//! visits goes through these methods, each answering from whichever engine
+//! holds them — so nothing above `store/` knows which runs:
+//! - append: [`Store::commit_batch`] (the writer's batches, consent upgrades);
+//! - read: [`ReadView::for_each_session`], [`ReadView::first_session_start`],
+//!   [`ReadView::session_count`], [`Store::sessions_since`];
+//! - a person: [`Store::person_data`] (export), [`Store::erase_person`];
+//! - lifecycle: [`Store::purge_old`] (retention), [`Store::delete_site`],
+//!   [`Store::purge_deleted`], and the texts sweep ([`Store::sweep_strings`]).
+//!
+//! Reports push their aggregation down: with ClickHouse, `stats` asks
+//! [`ReadView::clickhouse`] for it and runs one SQL statement per grouping;
+//! rollups exist on the embedded engine only. Accounts, sites, keys, goals,
+//! consent, leads, conversions and the interned texts always stay in redb.
 
 pub mod aad;
 #[cfg(test)]
