@@ -472,16 +472,6 @@ impl Scope<'_> {
                 }
             }
         }
-        // Without engagement, events are read as rows and joined to their
-        // visit's aggregates; engagement pings are matched to their pageview
-        // inside the visit's arrays.
-        let joined = !self.engagement;
-        let visits_sql = format!(
-            "SELECT {} FROM {} WHERE {} GROUP BY visit_id",
-            l1.join(", "),
-            self.ch.events_from(q.site),
-            self.range_sql()
-        );
         for (arr, _, col) in &arrays {
             if *col == "seq" {
                 l1.push(format!("arraySort(groupArrayIf(seq, kind = 0)) AS {arr}"));
@@ -560,28 +550,10 @@ impl Scope<'_> {
                 conds.push(format!("{} != 0", raw_expr(d, self.prop_key_of(d))));
             }
         }
-        // `ALL`: one aggregate row per visit, so each event row once. (`ANY
-        // INNER` keeps one row per key of both sides on current servers.)
-        let from = if joined {
-            let mut cols = vec!["visit_id AS a_id".to_owned()];
-            cols.extend(
-                arrays
-                    .iter()
-                    .filter(|(_, _, col)| *col != "seq")
-                    .map(|(_, el, col)| format!("{col} AS {el}")),
-            );
-            format!(
-                "(SELECT {} FROM {}.events WHERE {} AND kind = 0) AS e ALL INNER JOIN ({visits_sql}) AS v USING a_id",
-                cols.join(", "),
-                self.ch.db(),
-                self.range_sql()
-            )
-        } else {
-            format!("({level1}) ARRAY JOIN {}", joins.join(", "))
-        };
         let level2 = format!(
-            "SELECT {} FROM {from}{}",
+            "SELECT {} FROM ({level1}) ARRAY JOIN {}{}",
             l2.join(", "),
+            joins.join(", "),
             if conds.is_empty() {
                 String::new()
             } else {
@@ -649,12 +621,7 @@ impl Scope<'_> {
 
     /// The statement for groupings, filters and metrics of whole visits:
     /// per visit, then per group and local day, then per group.
-    fn visit_level_sql(
-        &self,
-        dims: &[Dimension],
-        filter: Option<&str>,
-        mut l1: Vec<String>,
-    ) -> String {
+    fn visit_level_sql(&self, dims: &[Dimension], filter: Option<&str>, mut l1: Vec<String>) -> String {
         let q = self.q;
         l1.push("countIf(kind = 0) AS a_ev".into());
         l1.push("countIf(kind = 0 AND pageview = 1) AS a_pv".into());
@@ -678,11 +645,7 @@ impl Scope<'_> {
             .collect();
         let names: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
         let k = names.join(", ");
-        let kc = if k.is_empty() {
-            String::new()
-        } else {
-            format!("{k}, ")
-        };
+        let kc = if k.is_empty() { String::new() } else { format!("{k}, ") };
         keys.push(format!(
             "intDiv(toInt64(a_vs) + {}, 86400000) AS d",
             self.offset_sql()
