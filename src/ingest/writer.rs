@@ -141,9 +141,6 @@ impl State {
     /// Applies and commits one batch; on failure reloads from the store so the
     /// in-memory state never runs ahead of what is on disk.
     fn commit(&mut self, events: &[&Enriched], metrics: &Metrics) -> Result<(), String> {
-        // Held from resolving the batch's string ids until they are committed,
-        // so a sweep of unused texts never deletes one in between (see
-        // `store::strings`).
         if self.stale {
             let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
             match Self::load(&self.store, now) {
@@ -157,6 +154,9 @@ impl State {
                 }
             }
         }
+        // Held from resolving the batch's string ids until they are committed,
+        // so a sweep of unused texts never deletes one in between (see
+        // `store::strings`).
         let store = self.store.clone();
         let mut gate = store.strings_guard();
         if gate.generation() != self.strings_generation {

@@ -621,7 +621,12 @@ impl Scope<'_> {
 
     /// The statement for groupings, filters and metrics of whole visits:
     /// per visit, then per group and local day, then per group.
-    fn visit_level_sql(&self, dims: &[Dimension], filter: Option<&str>, mut l1: Vec<String>) -> String {
+    fn visit_level_sql(
+        &self,
+        dims: &[Dimension],
+        filter: Option<&str>,
+        mut l1: Vec<String>,
+    ) -> String {
         let q = self.q;
         l1.push("countIf(kind = 0) AS a_ev".into());
         l1.push("countIf(kind = 0 AND pageview = 1) AS a_pv".into());
@@ -645,7 +650,11 @@ impl Scope<'_> {
             .collect();
         let names: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
         let k = names.join(", ");
-        let kc = if k.is_empty() { String::new() } else { format!("{k}, ") };
+        let kc = if k.is_empty() {
+            String::new()
+        } else {
+            format!("{k}, ")
+        };
         keys.push(format!(
             "intDiv(toInt64(a_vs) + {}, 86400000) AS d",
             self.offset_sql()

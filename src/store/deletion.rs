@@ -155,9 +155,11 @@ impl Store {
             .iter()
             .filter(|w| w.deleted_ms.is_some_and(|d| d < workspaces_before_ms))
         {
-            let tx = self.db.begin_write()?;
             for s in sites.iter().filter(|s| s.workspace == w.id) {
                 self.delete_site_events(s.id)?;
+            }
+            let tx = self.db.begin_write()?;
+            for s in sites.iter().filter(|s| s.workspace == w.id) {
                 hard_delete_site(&tx, s.id)?;
             }
             hard_delete_workspace_rows(&tx, w.id)?;
@@ -169,8 +171,10 @@ impl Store {
 }
 
 impl Store {
-    /// Deletes a site's visits from ClickHouse when they live there (before
-    /// the site's redb rows go, so a failure leaves the site to retry).
+    /// Deletes a site's visits from ClickHouse when they live there: before
+    /// the site's redb rows go (a failure leaves the site to retry), and
+    /// outside any write transaction (the writer keeps committing while the
+    /// mutation runs).
     fn delete_site_events(&self, id: SiteId) -> Result<(), StoreError> {
         if let Some(ch) = &self.events {
             ch.delete_site(id)?;

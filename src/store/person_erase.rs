@@ -28,9 +28,21 @@ impl Store {
     /// Storage errors; nothing is then deleted (or, when the texts' sweep
     /// fails, the rows are deleted and the texts go with the next purge).
     pub fn erase_person(&self, site: SiteId, who: &PersonKeys) -> Result<RowCounts, StoreError> {
+        let mut texts = rustc_hash::FxHashSet::default();
+        // Visits on ClickHouse go first, by a mutation waited for outside the
+        // write transaction (the writer keeps committing meanwhile); a failure
+        // leaves the redb rows for a retry.
+        let mut erased_on_clickhouse = 0;
+        if let Some(ch) = &self.events {
+            for (_, r) in ch.visits_of(site, &who.visitors)? {
+                visit_ids(&r, &mut |id| {
+                    texts.insert(id);
+                });
+            }
+            erased_on_clickhouse = ch.erase_visitors(site, &who.visitors)?;
+        }
         let tx = self.db.begin_write()?;
         let mut counts = RowCounts::new();
-        let mut texts = rustc_hash::FxHashSet::default();
         {
             let tz = match tx.open_table(SITES)?.get(site.0)? {
                 Some(v) => decode_site(v.value())?.timezone,
@@ -38,15 +50,7 @@ impl Store {
             };
             for table in PersonTable::ALL {
                 let n = match table {
-                    PersonTable::Sessions if self.events.is_some() => {
-                        let Some(ch) = &self.events else { continue };
-                        for (_, r) in ch.visits_of(site, &who.visitors)? {
-                            visit_ids(&r, &mut |id| {
-                                texts.insert(id);
-                            });
-                        }
-                        ch.erase_visitors(site, &who.visitors)?
-                    }
+                    PersonTable::Sessions if self.events.is_some() => erased_on_clickhouse,
                     PersonTable::Sessions => {
                         let mut days = Vec::new();
                         let mut n = 0;

@@ -383,7 +383,11 @@ fn check_config_connects_and_reports_the_schema_version() {
     };
     let out = check(&url, "");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text.contains(&format!(
             "# events: ClickHouse 18.16.1 at {url}, database checked, schema version 0 of 1: migrated at the next start"
@@ -409,11 +413,20 @@ fn check_config_connects_and_reports_the_schema_version() {
     let out = check(&url, "s3cret-value");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains(&format!("clickhouse: database checked at {url}")), "{err}");
-    assert!(err.contains("HTTP 401") || err.contains("HTTP 403") || err.contains("516"), "{err}");
+    assert!(
+        err.contains(&format!("clickhouse: database checked at {url}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("HTTP 401") || err.contains("HTTP 403") || err.contains("516"),
+        "{err}"
+    );
     assert!(!err.contains("s3cret-value"), "{err}");
     let out = check("http://127.0.0.1:9", "");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("cannot reach ClickHouse at http://127.0.0.1:9"), "{err}");
+    assert!(
+        err.contains("cannot reach ClickHouse at http://127.0.0.1:9"),
+        "{err}"
+    );
 }
