@@ -102,6 +102,32 @@ fn invalid_settings_are_reported_clearly_naming_the_key() {
         assert!(err.contains(want), "{k}={v}: got {err:?}, wanted {want:?}");
         assert!(!err.contains('\n'), "{k}={v}: one line, got {err:?}");
     }
+    // The engine's name, and ClickHouse's address once that engine is chosen.
+    let engine = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![("TOUCHPOINT__EVENTS__ENGINE", "clickhouse")];
+        pairs.extend_from_slice(extra);
+        Settings::load(None, env(&pairs)).map_err(|e| e.to_string())
+    };
+    let err = Settings::load(None, env(&[("TOUCHPOINT__EVENTS__ENGINE", "postgres")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("events.engine: unknown variant `postgres`"),
+        "{err}"
+    );
+    let err = engine(&[("TOUCHPOINT__CLICKHOUSE__URL", "127.0.0.1:8123")]).unwrap_err();
+    assert!(
+        err.contains("clickhouse.url: \"127.0.0.1:8123\" is not an http(s) URL"),
+        "{err}"
+    );
+    let err = engine(&[("TOUCHPOINT__CLICKHOUSE__DATABASE", " ")]).unwrap_err();
+    assert!(
+        err.contains("clickhouse.database must not be empty"),
+        "{err}"
+    );
+    assert!(engine(&[]).is_ok());
+    // Not checked while the embedded engine runs.
+    assert!(Settings::load(None, env(&[("TOUCHPOINT__CLICKHOUSE__URL", "nope")])).is_ok());
 }
 
 #[test]

@@ -123,13 +123,8 @@ impl Store {
             return self.commit_batch_clickhouse(ch, batch);
         }
         let tx = self.db.begin_write()?;
+        write_strings(&tx, batch)?;
         {
-            let mut strings = tx.open_table(STRINGS)?;
-            let mut ids = tx.open_table(STRING_IDS)?;
-            for (id, text) in &batch.strings {
-                strings.insert(*id, text.as_str())?;
-                ids.insert(text.as_str(), *id)?;
-            }
             let mut sessions = tx.open_table(SESSIONS)?;
             let mut rolled = tx.open_table(ROLLED_DAYS)?;
             let mut rec = SessionRecord::default();
@@ -187,16 +182,8 @@ impl Store {
                 let v = versions.get(day)?.map_or(0, |v| v.value());
                 versions.insert(day, v + 1)?;
             }
-            let mut meta = tx.open_table(META)?;
-            meta.insert(
-                NEXT_SESSION_ID,
-                batch.next_session_id.to_be_bytes().as_slice(),
-            )?;
-            meta.insert(
-                NEXT_STRING_ID,
-                u64::from(batch.next_string_id).to_be_bytes().as_slice(),
-            )?;
         }
+        write_counters(&tx, batch)?;
         tx.commit()?;
         Ok(())
     }
@@ -212,23 +199,8 @@ impl Store {
         batch: &Batch,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
-        {
-            let mut strings = tx.open_table(STRINGS)?;
-            let mut ids = tx.open_table(STRING_IDS)?;
-            for (id, text) in &batch.strings {
-                strings.insert(*id, text.as_str())?;
-                ids.insert(text.as_str(), *id)?;
-            }
-            let mut meta = tx.open_table(META)?;
-            meta.insert(
-                NEXT_SESSION_ID,
-                batch.next_session_id.to_be_bytes().as_slice(),
-            )?;
-            meta.insert(
-                NEXT_STRING_ID,
-                u64::from(batch.next_string_id).to_be_bytes().as_slice(),
-            )?;
-        }
+        write_strings(&tx, batch)?;
+        write_counters(&tx, batch)?;
         tx.commit()?;
         ch.append(batch)?;
         if !batch.conversions.is_empty() {
@@ -295,4 +267,29 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The batch's newly interned texts, both ways.
+fn write_strings(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
+    let mut strings = tx.open_table(STRINGS)?;
+    let mut ids = tx.open_table(STRING_IDS)?;
+    for (id, text) in &batch.strings {
+        strings.insert(*id, text.as_str())?;
+        ids.insert(text.as_str(), *id)?;
+    }
+    Ok(())
+}
+
+/// The writer's counters after the batch.
+fn write_counters(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
+    let mut meta = tx.open_table(META)?;
+    meta.insert(
+        NEXT_SESSION_ID,
+        batch.next_session_id.to_be_bytes().as_slice(),
+    )?;
+    meta.insert(
+        NEXT_STRING_ID,
+        u64::from(batch.next_string_id).to_be_bytes().as_slice(),
+    )?;
+    Ok(())
 }

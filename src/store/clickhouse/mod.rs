@@ -11,6 +11,7 @@
 //! numbers and arrays of numbers, which every server since 2018 (Debian's
 //! 18.16) and today's read and write alike.
 
+mod lifecycle;
 mod rows;
 mod schema;
 mod visits;
@@ -285,6 +286,21 @@ impl ClickHouse {
         Ok(())
     }
 
+    /// The first field of a query's one-row answer.
+    ///
+    /// # Errors
+    /// As [`ClickHouse::query`], or [`ClickHouseError::Decode`] for no row.
+    pub fn scalar<T: std::str::FromStr>(&self, sql: &str) -> Result<T, ClickHouseError> {
+        let mut out = None;
+        self.for_each_row::<ClickHouseError>(sql, |f| {
+            if out.is_none() {
+                out = Some(field(f, 0)?);
+            }
+            Ok(())
+        })?;
+        out.ok_or_else(|| ClickHouseError::Decode(format!("no row answers {sql}")))
+    }
+
     /// Inserts TabSeparated rows into `table` (a name inside the database).
     ///
     /// # Errors
@@ -361,7 +377,10 @@ pub fn field<T: std::str::FromStr>(fields: &[&str], i: usize) -> Result<T, Click
 ///
 /// # Errors
 /// [`ClickHouseError::Decode`].
-pub fn array_field(fields: &[&str], i: usize) -> Result<Vec<u32>, ClickHouseError> {
+pub fn array_field<T: std::str::FromStr>(
+    fields: &[&str],
+    i: usize,
+) -> Result<Vec<T>, ClickHouseError> {
     let bad = || ClickHouseError::Decode(format!("array field {i} of {fields:?}"));
     let s = fields.get(i).ok_or_else(bad)?;
     let inner = s
@@ -389,9 +408,12 @@ mod tests {
 
     #[test]
     fn arrays_of_numbers_parse() {
-        assert_eq!(array_field(&["[]"], 0).unwrap(), Vec::<u32>::new());
-        assert_eq!(array_field(&["[1,22,3]"], 0).unwrap(), vec![1, 22, 3]);
-        assert!(array_field(&["1,2"], 0).is_err());
-        assert!(array_field(&["[1,x]"], 0).is_err());
+        assert_eq!(array_field::<u32>(&["[]"], 0).unwrap(), Vec::<u32>::new());
+        assert_eq!(
+            array_field::<u32>(&["[1,22,3]"], 0).unwrap(),
+            vec![1, 22, 3]
+        );
+        assert!(array_field::<u32>(&["1,2"], 0).is_err());
+        assert!(array_field::<i64>(&["[1,x]"], 0).is_err());
     }
 }

@@ -13,7 +13,7 @@
 //! `visitor_aliases` are `Distributed` tables over them, sharded by visit
 //! (a visit's rows stay on one shard).
 
-use super::{ClickHouse, ClickHouseError, field, quote_str};
+use super::{ClickHouse, ClickHouseError, quote_str};
 
 /// Schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -106,15 +106,10 @@ fn applied(ch: &ClickHouse) -> Result<u32, ClickHouseError> {
     if exists.trim() == "0" {
         return Ok(0);
     }
-    let mut v = 0;
-    ch.for_each_row::<ClickHouseError>(
-        &format!("SELECT max(version) FROM {}.schema_migrations", ch.db()),
-        |f| {
-            v = field(f, 0)?;
-            Ok(())
-        },
-    )?;
-    Ok(v)
+    ch.scalar(&format!(
+        "SELECT max(version) FROM {}.schema_migrations",
+        ch.db()
+    ))
 }
 
 /// Creates the database if missing and applies migrations above the applied one.
