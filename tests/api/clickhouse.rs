@@ -363,6 +363,32 @@ async fn a_two_shard_cluster_answers_as_one_server_does() {
             "{q}"
         );
     }
+    // An erasure is done on every shard when it returns.
+    let visitors: Vec<u64> = cluster
+        .state
+        .store
+        .sessions_since(0)
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.visitor)
+        .collect();
+    let keys = touchpoint::store::PersonKeys {
+        visitors,
+        ..Default::default()
+    };
+    cluster
+        .state
+        .store
+        .erase_person(touchpoint::domain::SiteId(1), &keys)
+        .unwrap();
+    for n in &nodes {
+        assert_eq!(
+            n.sql("SELECT count() FROM touchpoint_test.events_local")
+                .trim(),
+            "0",
+            "rows left on a shard"
+        );
+    }
 }
 
 #[test]

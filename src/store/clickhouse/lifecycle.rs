@@ -162,16 +162,45 @@ impl ClickHouse {
     }
 
     /// Runs `ALTER TABLE … DELETE WHERE cond` on the (local) table and waits
-    /// until the server reports the mutations it started done (mutations
-    /// older than it, even a stuck one, don't hold it up).
+    /// until the server — with a cluster, every node — reports the mutations
+    /// it started done (mutations older than it, even a stuck one, don't
+    /// hold it up).
     fn delete_where(&self, table: &str, cond: &str) -> Result<(), ClickHouseError> {
         let local = if self.clustered() {
             format!("{table}_local")
         } else {
             table.to_owned()
         };
+        // With a cluster, the mutations of every node: an erasure is done
+        // when it is done everywhere.
+        let source = if self.clustered() {
+            let mut nodes = Vec::new();
+            self.for_each_row::<ClickHouseError>(
+                &format!(
+                    "SELECT host_address, port FROM system.clusters WHERE cluster = {}",
+                    super::quote_str(&self.config().cluster)
+                ),
+                |f| {
+                    nodes.push(format!(
+                        "{}:{}",
+                        f.first().unwrap_or(&""),
+                        f.get(1).unwrap_or(&"")
+                    ));
+                    Ok(())
+                },
+            )?;
+            format!(
+                "remote({}, system, mutations, {}, {})",
+                super::quote_str(&nodes.join(",")),
+                super::quote_str(&self.config().user),
+                super::quote_str(&self.config().password)
+            )
+        } else {
+            "system.mutations".to_owned()
+        };
         let mutations = format!(
-            "SELECT mutation_id, is_done FROM system.mutations WHERE database = {} AND table = {}",
+            "SELECT concat(hostName(), ' ', mutation_id), is_done FROM {source} \
+             WHERE database = {} AND table = {}",
             super::quote_str(&self.config().database),
             super::quote_str(&local)
         );
