@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
             password: String::new(),
             cluster: String::new(),
             timeout: std::time::Duration::from_secs(600),
+            query_timeout: std::time::Duration::from_secs(600),
         })
         .expect("connect"),
     );

@@ -37,8 +37,10 @@ pub struct ClickHouseSettings {
     pub password: String,
     /// Cluster name (`remote_servers`); empty for one server.
     pub cluster: String,
-    /// Longest wait for one request, in milliseconds.
+    /// Longest wait to connect and for an insert's acknowledgement, in milliseconds.
     pub timeout_ms: u64,
+    /// Longest a report query or a mutation may run, in milliseconds.
+    pub query_timeout_ms: u64,
     /// Least time a writer batch gathers events before it is inserted, in
     /// milliseconds (ClickHouse prefers a few large inserts to many small).
     pub flush_interval_ms: u64,
@@ -55,6 +57,7 @@ impl ClickHouseSettings {
             password: self.password.clone(),
             cluster: self.cluster.trim().to_owned(),
             timeout: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+            query_timeout: std::time::Duration::from_millis(self.query_timeout_ms.max(1)),
         }
     }
 }
@@ -68,6 +71,11 @@ pub(super) fn check(s: &Settings) -> Result<(), ConfigError> {
                 s.clickhouse.url
             ))
         })?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(ConfigError::Invalid(
+                "clickhouse.url: give the user and password as clickhouse.user and clickhouse.password, not in the URL".into(),
+            ));
+        }
         if !matches!(u.scheme(), "http" | "https") {
             return Err(ConfigError::Invalid(format!(
                 "clickhouse.url: {:?} is not an http(s) URL like http://127.0.0.1:8123",

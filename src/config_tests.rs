@@ -120,6 +120,15 @@ fn invalid_settings_are_reported_clearly_naming_the_key() {
         err.contains("clickhouse.url: \"127.0.0.1:8123\" is not an http(s) URL"),
         "{err}"
     );
+    let err = engine(&[(
+        "TOUCHPOINT__CLICKHOUSE__URL",
+        "http://user:secret@127.0.0.1:8123",
+    )])
+    .unwrap_err();
+    assert!(
+        err.contains("not in the URL") && !err.contains("secret"),
+        "{err}"
+    );
     let err = engine(&[("TOUCHPOINT__CLICKHOUSE__DATABASE", " ")]).unwrap_err();
     assert!(
         err.contains("clickhouse.database must not be empty"),

@@ -430,6 +430,7 @@ fn check_config_connects_and_reports_the_schema_version() {
         password: String::new(),
         cluster: String::new(),
         timeout: std::time::Duration::from_secs(10),
+        query_timeout: std::time::Duration::from_secs(600),
     })
     .unwrap();
     let text = String::from_utf8_lossy(&check(&url, "").stdout).into_owned();

@@ -361,6 +361,7 @@ impl Stopped {
                         password: String::new(),
                         cluster: String::new(),
                         timeout: std::time::Duration::from_secs(30),
+                        query_timeout: std::time::Duration::from_secs(600),
                     },
                 )
                 .unwrap(),

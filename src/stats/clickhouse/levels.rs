@@ -150,7 +150,7 @@ impl Scope<'_> {
              sum(pv) AS pv, min(mn) AS mn{rev45}{eng45} FROM ({level3}) GROUP BY {kc}d"
         );
         let out_rev = if self.revenue {
-            ", tupleElement(rs, 1), tupleElement(rs, 2), tupleElement(rc, 2)"
+            ", tupleElement(rs, 1), tupleElement(rs, 2), tupleElement(rc, 1), tupleElement(rc, 2)"
         } else {
             ""
         };

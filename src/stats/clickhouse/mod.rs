@@ -305,18 +305,27 @@ impl Scope<'_> {
             };
             let mut at = n + 7;
             if self.revenue {
-                let cur = array_field::<u64>(row, at)?;
+                // `sumMap` leaves out keys whose sum is 0: the sums are
+                // matched to the counts (never 0) by currency.
+                let sum_keys = array_field::<u64>(row, at)?;
                 let sums = array_field::<i64>(row, at + 1)?;
-                let counts = array_field::<i64>(row, at + 2)?;
-                for ((c, m), e) in cur.iter().zip(&sums).zip(&counts) {
+                let count_keys = array_field::<u64>(row, at + 2)?;
+                let counts = array_field::<i64>(row, at + 3)?;
+                for (c, e) in count_keys.iter().zip(&counts) {
+                    let micros = sum_keys
+                        .iter()
+                        .position(|k| k == c)
+                        .and_then(|i| sums.get(i))
+                        .copied()
+                        .unwrap_or(0);
                     let b = u32::try_from(*c).unwrap_or(0).to_be_bytes();
                     s.revenue.add(
                         [b[1], b[2], b[3]],
-                        *m,
+                        micros,
                         u32::try_from(*e).unwrap_or(u32::MAX),
                     );
                 }
-                at += 3;
+                at += 4;
             }
             if self.engagement {
                 s.engaged_ms = field(row, at)?;

@@ -84,11 +84,29 @@ impl ClickHouse {
             return Ok(0);
         }
         let cond = format!("site = {} AND visitor IN ({})", site.0, list(&ids));
-        let visits: u64 = self.scalar(&format!(
-            "SELECT uniqExact(visit_id) FROM {}.events WHERE {cond}",
-            self.db()
-        ))?;
-        self.delete_where("events", &cond)?;
+        let mut visits: Vec<u64> = Vec::new();
+        self.for_each_row::<ClickHouseError>(
+            &format!(
+                "SELECT DISTINCT visit_id FROM {}.events WHERE {cond}",
+                self.db()
+            ),
+            |f| {
+                visits.push(field(f, 0)?);
+                Ok(())
+            },
+        )?;
+        // Before the mutation is issued: an event the writer appends to
+        // these visits from now on is dropped, not left behind.
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .erase(&visits, &ids);
+        if visits.is_empty() {
+            self.delete_where("events", &cond)?;
+        } else {
+            let wait = format!("site = {} AND visit_id IN ({})", site.0, list(&visits));
+            self.delete_waiting_for("events", &cond, &wait)?;
+        }
         self.delete_where(
             "visitor_aliases",
             &format!(
@@ -97,12 +115,7 @@ impl ClickHouse {
                 l = list(&ids)
             ),
         )?;
-        let mut cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.forget_visitors(&ids);
-        Ok(visits)
+        Ok(visits.len() as u64)
     }
 
     /// Deletes the visits of `site` started before `before_ms`; with
@@ -162,79 +175,38 @@ impl ClickHouse {
     }
 
     /// Runs `ALTER TABLE … DELETE WHERE cond` on the (local) table and waits
-    /// until the server — with a cluster, every node — reports the mutations
-    /// it started done (mutations older than it, even a stuck one, don't
-    /// hold it up).
+    /// until no row matches `cond` — through the `Distributed` table with a
+    /// cluster, so on every shard. (18.16 has no synchronous mutations.)
     fn delete_where(&self, table: &str, cond: &str) -> Result<(), ClickHouseError> {
-        let local = if self.clustered() {
-            format!("{table}_local")
-        } else {
-            table.to_owned()
-        };
-        // With a cluster, the mutations of every node: an erasure is done
-        // when it is done everywhere.
-        let source = if self.clustered() {
-            let mut nodes = Vec::new();
-            self.for_each_row::<ClickHouseError>(
-                &format!(
-                    "SELECT host_address, port FROM system.clusters WHERE cluster = {}",
-                    super::quote_str(&self.config().cluster)
-                ),
-                |f| {
-                    nodes.push(format!(
-                        "{}:{}",
-                        f.first().unwrap_or(&""),
-                        f.get(1).unwrap_or(&"")
-                    ));
-                    Ok(())
-                },
-            )?;
-            format!(
-                "remote({}, system, mutations, {}, {})",
-                super::quote_str(&nodes.join(",")),
-                super::quote_str(&self.config().user),
-                super::quote_str(&self.config().password)
-            )
-        } else {
-            "system.mutations".to_owned()
-        };
-        let mutations = format!(
-            "SELECT concat(hostName(), ' ', mutation_id), is_done FROM {source} \
-             WHERE database = {} AND table = {}",
-            super::quote_str(&self.config().database),
-            super::quote_str(&local)
-        );
-        let ids = || -> Result<Vec<(String, bool)>, ClickHouseError> {
-            let mut v = Vec::new();
-            self.for_each_row::<ClickHouseError>(&mutations, |f| {
-                let done = f.get(1).is_some_and(|d| *d == "1");
-                v.push(((*f.first().unwrap_or(&"")).to_owned(), done));
-                Ok(())
-            })?;
-            Ok(v)
-        };
-        let before: Vec<String> = ids()?.into_iter().map(|(id, _)| id).collect();
+        self.delete_waiting_for(table, cond, cond)
+    }
+
+    /// [`Self::delete_where`], waiting until no row matches `wait`: the
+    /// rows that existed when it was issued, when rows matching `cond` may
+    /// keep coming (a person erased while they browse on).
+    fn delete_waiting_for(
+        &self,
+        table: &str,
+        cond: &str,
+        wait: &str,
+    ) -> Result<(), ClickHouseError> {
         self.exec(&format!(
             "ALTER TABLE {}{} DELETE WHERE {cond}",
             self.local(table),
             self.on_cluster()
         ))?;
+        let left = format!("SELECT count() FROM {}.{table} WHERE {wait}", self.db());
         let started = std::time::Instant::now();
-        loop {
-            let pending = ids()?
-                .into_iter()
-                .any(|(id, done)| !done && !before.contains(&id));
-            if !pending {
-                return Ok(());
-            }
+        while self.scalar::<u64>(&left)? > 0 {
             if started.elapsed().as_secs() > MUTATION_WAIT_SECS {
                 return Err(ClickHouseError::MutationTimeout {
-                    table: local,
+                    table: table.to_owned(),
                     seconds: MUTATION_WAIT_SECS,
                 });
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        Ok(())
     }
 }
 

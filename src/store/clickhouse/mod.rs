@@ -42,9 +42,12 @@ pub struct ClickHouseConfig {
     /// With a name, tables are `ReplicatedMergeTree` created `ON CLUSTER`,
     /// with `Distributed` tables over them.
     pub cluster: String,
-    /// Longest wait to connect, and for each read or write of a request
-    /// (an insert's acknowledgement, a query's next bytes).
+    /// Longest wait to connect, and for each read or write of an insert
+    /// (its acknowledgement).
     pub timeout: Duration,
+    /// Longest a query, DDL statement or mutation may run: the wait for
+    /// each read of its answer, and the server's `max_execution_time`.
+    pub query_timeout: Duration,
 }
 
 /// What went wrong talking to ClickHouse.
@@ -207,6 +210,17 @@ impl ClickHouse {
         let mut req = self.agent.post(&url);
         if let Some(q) = query {
             req = req.query("query", q);
+        } else {
+            // A report may take a while before its first byte; the server
+            // stops it at the same limit. Filters send lists of ids, which
+            // can be longer than the default 256 KiB query.
+            let secs = self.cfg.query_timeout.as_secs().max(1);
+            req = req
+                .query("max_execution_time", secs.to_string())
+                .query("max_query_size", "104857600")
+                .config()
+                .timeout_per_read(Some(self.cfg.query_timeout.max(self.cfg.timeout)))
+                .build();
         }
         for (k, v) in self.settings() {
             req = req.query(*k, *v);

@@ -39,12 +39,28 @@ struct OpenVisit {
 pub struct VisitCache {
     open: HashMap<u64, OpenVisit>,
     newest_ms: u64,
+    /// Visits being or just erased, with the newest time seen when they were
+    /// marked: their later events are dropped, as the embedded engine drops
+    /// events for a visit row that is gone.
+    erased: HashMap<u64, u64>,
 }
 
 impl VisitCache {
-    /// Forgets the open visits of these visitors (they were erased).
-    pub(super) fn forget_visitors(&mut self, ids: &[u64]) {
-        self.open.retain(|_, v| !ids.contains(&v.header.visitor));
+    /// Marks `visits`, and the open visits of `visitors`, erased: from now
+    /// on their events are dropped (an `ALTER … DELETE` removes only rows
+    /// that exist when it is issued).
+    pub(super) fn erase(&mut self, visits: &[u64], visitors: &[u64]) {
+        let now = self.newest_ms;
+        let open: Vec<u64> = self
+            .open
+            .iter()
+            .filter(|(_, v)| visitors.contains(&v.header.visitor))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in visits.iter().chain(&open) {
+            self.open.remove(id);
+            self.erased.insert(*id, now);
+        }
     }
 
     /// Forgets every open visit (read back when more events come).
@@ -55,6 +71,7 @@ impl VisitCache {
     fn prune(&mut self) {
         let horizon = self.newest_ms.saturating_sub(2 * SESSION_TIMEOUT_MS);
         self.open.retain(|_, v| v.last_ms >= horizon);
+        self.erased.retain(|_, at| *at >= horizon);
     }
 }
 
@@ -114,6 +131,10 @@ impl ClickHouse {
         let mut changed: HashMap<u64, OpenVisit> = HashMap::new();
         for a in &batch.sessions {
             let id = a.key.id;
+            if cache.erased.contains_key(&id) {
+                tracing::info!(visit = id, "events for an erased visit dropped");
+                continue;
+            }
             let mut v = match (changed.remove(&id), cache.open.get(&id), &a.header) {
                 (Some(v), _, _) => v,
                 (None, _, Some(h)) => OpenVisit {
