@@ -211,7 +211,7 @@ impl ClickHouse {
 }
 
 /// Numbers as a SQL list.
-fn list(v: &[u64]) -> String {
+pub(super) fn list(v: &[u64]) -> String {
     let mut s = String::with_capacity(v.len() * 20);
     for (i, x) in v.iter().enumerate() {
         if i > 0 {

@@ -129,6 +129,7 @@ impl ClickHouse {
     fn append_locked(&self, cache: &mut VisitCache, batch: &Batch) -> Result<(), StoreError> {
         let mut text = String::new();
         let mut changed: HashMap<u64, OpenVisit> = HashMap::new();
+        let mut fetched = self.read_back(cache, batch)?;
         for a in &batch.sessions {
             let id = a.key.id;
             if cache.erased.contains_key(&id) {
@@ -143,7 +144,7 @@ impl ClickHouse {
                     last_ms: a.key.start_ms,
                 },
                 (None, Some(v), None) => v.clone(),
-                (None, None, None) => match self.read_visit(a.key)? {
+                (None, None, None) => match fetched.remove(&id) {
                     Some(rec) => OpenVisit {
                         last_ms: a.key.start_ms + u64::from(rec.last_offset_ms()),
                         events: rec.events.iter().map(|e| (e.path, e.pageview)).collect(),
@@ -231,19 +232,43 @@ impl ClickHouse {
         Ok(())
     }
 
-    fn read_visit(&self, key: SessionKey) -> Result<Option<SessionRecord>, StoreError> {
-        let mut found = None;
-        self.read_visits(
-            key.site,
-            key.start_ms,
-            key.start_ms + 1,
-            &format!("visit_id = {}", key.id),
-            |_, rec| {
-                found = Some(rec.clone());
-                ControlFlow::Continue(())
-            },
-        )?;
-        Ok(found)
+    /// The visits a batch continues whose attributes are not cached (after
+    /// a restart or a failed insert), read back in one query per site; a
+    /// visit missing from the answer was erased.
+    fn read_back(
+        &self,
+        cache: &VisitCache,
+        batch: &Batch,
+    ) -> Result<HashMap<u64, SessionRecord>, StoreError> {
+        let mut wanted: HashMap<SiteId, (u64, u64, Vec<u64>)> = HashMap::new();
+        for a in &batch.sessions {
+            let id = a.key.id;
+            if a.header.is_none()
+                && !cache.open.contains_key(&id)
+                && !cache.erased.contains_key(&id)
+            {
+                let w = wanted
+                    .entry(a.key.site)
+                    .or_insert((u64::MAX, 0, Vec::new()));
+                w.0 = w.0.min(a.key.start_ms);
+                w.1 = w.1.max(a.key.start_ms + 1);
+                w.2.push(id);
+            }
+        }
+        let mut out = HashMap::new();
+        for (site, (from, to, ids)) in wanted {
+            self.read_visits(
+                site,
+                from,
+                to,
+                &format!("visit_id IN ({})", super::lifecycle::list(&ids)),
+                |k, rec| {
+                    out.insert(k.id, rec.clone());
+                    ControlFlow::Continue(())
+                },
+            )?;
+        }
+        Ok(out)
     }
 
     /// Calls `f` with each visit of `site` started in `[from_ms, to_ms)` and
