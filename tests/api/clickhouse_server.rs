@@ -127,29 +127,15 @@ impl ClickHouseServer {
     fn launch(&mut self) -> anyhow::Result<()> {
         let bin = binary()?;
         let d = self.dir.path();
-        // The shell starts the server, stops it on TERM, and stops it when
-        // the test process (its second argument) is gone.
-        let script = r#"
-"$1" --config-file="$2" >"$3/log/stdout.log" 2>&1 &
-ch=$!
-echo $ch >"$3/server.pid"
-trap 'kill -TERM $ch 2>/dev/null; wait $ch; exit 0' TERM
-while kill -0 "$4" 2>/dev/null && kill -0 $ch 2>/dev/null; do sleep 0.2; done
-kill -TERM $ch 2>/dev/null
-wait $ch
-"#;
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("sh")
-            .arg(&bin)
-            .arg(d.join("config.xml"))
-            .arg(d)
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let child = guarded(
+            r#""$1" --config-file="$2" >"$3/log/stdout.log" 2>&1"#,
+            &[
+                bin.as_os_str(),
+                d.join("config.xml").as_os_str(),
+                d.as_os_str(),
+            ],
+            &d.join("server.pid"),
+        )?;
         self.watchdog = Some(child);
         let started = Instant::now();
         loop {
@@ -284,25 +270,11 @@ impl ZooKeeper {
                  admin.enableServer=false\nmaxClientCnxns=0\n4lw.commands.whitelist=ruok,srvr\n"
             ),
         )?;
-        let script = r#"
-java -Xmx256m -cp "$1" org.apache.zookeeper.server.quorum.QuorumPeerMain "$2/zoo.cfg" >"$2/zk.log" 2>&1 &
-zk=$!
-trap 'kill -TERM $zk 2>/dev/null; wait $zk; exit 0' TERM
-while kill -0 "$3" 2>/dev/null && kill -0 $zk 2>/dev/null; do sleep 0.2; done
-kill -TERM $zk 2>/dev/null
-wait $zk
-"#;
-        let watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("sh")
-            .arg(jar)
-            .arg(dir.path())
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let watchdog = guarded(
+            r#"java -Xmx256m -cp "$1" org.apache.zookeeper.server.quorum.QuorumPeerMain "$2/zoo.cfg" >"$2/zk.log" 2>&1"#,
+            &[jar.as_os_str(), dir.path().as_os_str()],
+            &dir.path().join("zk.pid"),
+        )?;
         let me = Self {
             port,
             _dir: dir,
@@ -336,4 +308,32 @@ impl Drop for ZooKeeper {
             .status();
         let _ = self.watchdog.wait();
     }
+}
+
+/// Runs the shell command `start` (its arguments `args`, as `$1`...) under a
+/// watchdog shell that writes the command's pid to `pid_file`, stops it on
+/// TERM, and stops it when the test process is gone — so nothing a test
+/// starts outlives it.
+fn guarded(start: &str, args: &[&std::ffi::OsStr], pid_file: &Path) -> std::io::Result<Child> {
+    let script = format!(
+        r#"{start} &
+child=$!
+echo $child >"$TP_PID_FILE"
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM
+while kill -0 "$TP_WATCH_PID" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done
+kill -TERM $child 2>/dev/null
+wait $child
+"#
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .args(args)
+        .env("TP_PID_FILE", pid_file)
+        .env("TP_WATCH_PID", std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
 }

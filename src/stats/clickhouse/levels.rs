@@ -5,6 +5,31 @@ use super::{Scope, raw_expr};
 use crate::stats::query::Dimension;
 
 impl Scope<'_> {
+    /// The grouping's keys: `expr AS k0`... and their names `k0`...
+    fn key_columns(&self, dims: &[Dimension]) -> (Vec<String>, Vec<String>) {
+        dims.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let e = if d.is_time() {
+                    self.time_key(d)
+                } else {
+                    raw_expr(d, self.prop_key_of(d))
+                };
+                (format!("{e} AS k{i}"), format!("k{i}"))
+            })
+            .unzip()
+    }
+
+    /// Level 1: the columns `l1` per visit of the range.
+    fn per_visit_sql(&self, l1: &[String]) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {} GROUP BY visit_id",
+            l1.join(", "),
+            self.ch.events_from(self.q.site),
+            self.range_sql()
+        )
+    }
+
     /// Levels 2 to 5 over events one by one (`ARRAY JOIN`), for event-level
     /// groupings, filters on events, revenue and engagement.
     pub(super) fn event_level_sql(
@@ -14,7 +39,6 @@ impl Scope<'_> {
         mut l1: Vec<String>,
         mut arrays: Vec<(&'static str, &'static str, &'static str)>,
     ) -> String {
-        let q = self.q;
         if self.revenue {
             for a in [
                 ("e_cur", "x_cur", "revenue_currency"),
@@ -39,29 +63,9 @@ impl Scope<'_> {
             l1.push("groupArrayIf(engaged_ms, kind = 1) AS g_ms".into());
             l1.push("groupArrayIf(scroll, kind = 1) AS g_sc".into());
         }
-        let level1 = format!(
-            "SELECT {} FROM {} WHERE {} GROUP BY visit_id",
-            l1.join(", "),
-            self.ch.events_from(q.site),
-            self.range_sql()
-        );
+        let level1 = self.per_visit_sql(&l1);
         // Level 2: per event.
-        let keys: Vec<String> = dims
-            .iter()
-            .map(|d| {
-                if d.is_time() {
-                    self.time_key(d)
-                } else {
-                    raw_expr(d, self.prop_key_of(d))
-                }
-            })
-            .collect();
-        let key_names: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
-        let mut l2: Vec<String> = keys
-            .iter()
-            .zip(&key_names)
-            .map(|(e, n)| format!("{e} AS {n}"))
-            .collect();
+        let (mut l2, key_names) = self.key_columns(dims);
         l2.push(format!(
             "intDiv(toInt64(a_vs) + {}, 86400000) AS d",
             self.offset_sql()
@@ -180,28 +184,10 @@ impl Scope<'_> {
         filter: Option<&str>,
         mut l1: Vec<String>,
     ) -> String {
-        let q = self.q;
         l1.push("countIf(kind = 0) AS a_ev".into());
         l1.push("countIf(kind = 0 AND pageview = 1) AS a_pv".into());
-        let level1 = format!(
-            "SELECT {} FROM {} WHERE {} GROUP BY visit_id",
-            l1.join(", "),
-            self.ch.events_from(q.site),
-            self.range_sql()
-        );
-        let mut keys: Vec<String> = dims
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let e = if d.is_time() {
-                    self.time_key(d)
-                } else {
-                    raw_expr(d, 0)
-                };
-                format!("{e} AS k{i}")
-            })
-            .collect();
-        let names: Vec<String> = (0..dims.len()).map(|i| format!("k{i}")).collect();
+        let level1 = self.per_visit_sql(&l1);
+        let (mut keys, names) = self.key_columns(dims);
         let k = names.join(", ");
         let kc = if k.is_empty() {
             String::new()
