@@ -95,11 +95,19 @@ pub async fn start(
             tracing::error!(error = %e, "retention purge failed");
         }
     });
-    let c3 = clock.clone();
-    let cleanup: Body = Arc::new(move || match auth.purge_expired_sessions(c3.now_ms()) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(sessions = n, "expired login sessions deleted"),
-        Err(e) => tracing::error!(error = %e, "login cleanup failed"),
+    let (c3, st3) = (clock.clone(), store.clone());
+    // Expired login sessions, and message ids older than their day of
+    // de-duplication (`store::MESSAGE_ID_TTL_MS`).
+    let cleanup: Body = Arc::new(move || {
+        match auth.purge_expired_sessions(c3.now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired login sessions deleted"),
+            Err(e) => tracing::error!(error = %e, "login cleanup failed"),
+        }
+        let before = c3.now_ms().saturating_sub(crate::store::MESSAGE_ID_TTL_MS);
+        if let Err(e) = st3.purge_message_ids(before) {
+            tracing::error!(error = %e, "message id cleanup failed");
+        }
     });
     let roll: Body = Arc::new(move || match rollup::roll_up_all(&store, clock.now_ms()) {
         Ok(0) => {}

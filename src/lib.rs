@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod ops;
 pub mod privacy;
+pub mod segment;
 pub mod startup;
 pub mod static_file;
 pub mod stats;

@@ -74,9 +74,7 @@ impl AppState {
     /// # Errors
     /// Storage errors.
     pub fn reload_sites(&self) -> Result<(), crate::store::StoreError> {
-        let map = self
-            .store
-            .sites()?
+        let map = crate::segment::ensure_write_keys(&self.store)?
             .into_iter()
             .map(|s| (s.domain.as_str().to_owned(), s))
             .collect();
@@ -171,6 +169,7 @@ impl Application {
                         .add(("X-Frame-Options", "DENY")),
                 )
                 .configure(crate::tracker::routes)
+                .configure(crate::segment::routes)
                 .configure(crate::dashboard::routes)
                 .configure(crate::api::routes)
                 .configure(crate::hooks::routes)

@@ -115,6 +115,8 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
         site: SiteId(1),
         timezone: Timezone::default(),
         ts_ms,
+        timed: false,
+        message_id: None,
         visitor: VisitorHashes {
             current: visitor,
             previous: None,

@@ -27,8 +27,16 @@ pub struct Enriched {
     pub site: SiteId,
     /// The site's zone (for the visit's local day).
     pub timezone: Timezone,
-    /// Server receive time, unix ms.
+    /// When it happened, unix ms: the server's receive time for the tracker;
+    /// the event's own time for a [`Enriched::timed`] one.
     pub ts_ms: u64,
+    /// The event carries its own time (a server-side source, an import): it
+    /// may be older than the visitor's open visit, and then joins or starts a
+    /// visit of its own time instead (see `session::Sessionizer::apply`).
+    pub timed: bool,
+    /// The source's id of the message (Segment's `messageId`): a message
+    /// stored once is not stored again within a day.
+    pub message_id: Option<crate::store::MessageId>,
     /// Visitor hashes under the current and previous salt, or a consenting
     /// visitor's stable id (then `previous` is `None`).
     pub visitor: VisitorHashes,
@@ -132,6 +140,8 @@ impl Enricher {
             site: first_site,
             timezone: first_tz,
             ts_ms: now_ms,
+            timed: false,
+            message_id: None,
             visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
             cookieless: None,
             lead: None,
@@ -166,7 +176,7 @@ impl Enricher {
 /// Properties as stored: keys and values normalised and redacted; a property
 /// left without key or value, or repeating a key, is dropped, and so is an
 /// order id holding personal data (see [`text::order_id`]).
-fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
+pub(super) fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(raw.len());
     for (k, v) in raw {
         let (k, v) = (

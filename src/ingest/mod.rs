@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod identity;
 pub mod payload;
 pub mod session;
+pub mod timed;
 pub mod useragent;
 pub mod visitor;
 pub mod writer;

@@ -118,6 +118,10 @@ pub struct Sessionizer {
     upgrades: Vec<VisitorUpgrade>,
     /// Purchases since the last drain.
     conversions: Vec<(SiteId, Conversion)>,
+    /// Visits of timed events older than their visitor's open visit (an
+    /// offline queue flushed late): kept apart so the open visit goes on.
+    /// Emptied with [`Sessionizer::evict_idle`].
+    past: HashMap<(u32, u64), Open, FxBuildHasher>,
 }
 
 impl Sessionizer {
@@ -163,11 +167,37 @@ impl Sessionizer {
     ///
     /// # Errors
     /// Storage errors from the interner.
+    ///
+    /// A [timed](Enriched::timed) event older than the start of its visitor's
+    /// open visit joins (or starts) a visit of its own time, kept beside the
+    /// open one, which goes on undisturbed.
     pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
+        let slot = (e.site.0, e.visitor.current);
+        if e.timed
+            && let Some(later) = self.open.remove(&slot)
+        {
+            if e.ts_ms >= later.key.start_ms {
+                self.open.insert(slot, later);
+            } else {
+                if let Some(past) = self.past.remove(&slot) {
+                    self.open.insert(slot, past);
+                }
+                let res = self.apply_in_order(e, strings);
+                if let Some(past) = self.open.insert(slot, later) {
+                    self.past.insert(slot, past);
+                }
+                return res;
+            }
+        }
+        self.apply_in_order(e, strings)
+    }
+
+    fn apply_in_order(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
         let site = e.site.0;
         let live = |o: &Open| {
             e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
                 && (o.events as usize) < MAX_EVENTS_PER_SESSION
+                && (!e.timed || e.ts_ms >= o.key.start_ms)
         };
         let slot = (site, e.visitor.current);
         if !self.open.get(&slot).is_some_and(live) {
@@ -299,6 +329,7 @@ impl Sessionizer {
     pub fn evict_idle(&mut self, now_ms: u64) {
         self.open
             .retain(|_, o| o.last_ms + SESSION_TIMEOUT_MS >= now_ms);
+        self.past.clear();
     }
 }
 

@@ -30,6 +30,8 @@ pub type Ack = Result<(), String>;
 /// acknowledged together, so a request is stored entirely or not at all.
 struct Job {
     events: Vec<Enriched>,
+    /// When the request arrived, unix ms (stamps message ids).
+    received_ms: u64,
     ack: oneshot::Sender<Ack>,
 }
 
@@ -67,11 +69,30 @@ impl WriterHandle {
         &self,
         events: Vec<Enriched>,
     ) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
+        let received_ms = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+        self.enqueue_received(events, received_ms)
+    }
+
+    /// [`WriterHandle::enqueue_all`] for events that carry their own time
+    /// ([`Enriched::timed`]), received at `received_ms`. An event whose
+    /// message id was stored within the last day is left out.
+    ///
+    /// # Errors
+    /// [`EnqueueError::Full`] when the bounded queue is full (nothing queued).
+    pub fn enqueue_received(
+        &self,
+        events: Vec<Enriched>,
+        received_ms: u64,
+    ) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
         let (ack, rx) = oneshot::channel();
         let Some(tx) = self.tx.load_full() else {
             return Err(EnqueueError::Closed);
         };
-        match tx.try_send(Job { events, ack }) {
+        match tx.try_send(Job {
+            events,
+            received_ms,
+            ack,
+        }) {
             Ok(()) => Ok(rx),
             Err(TrySendError::Full(_)) => Err(EnqueueError::Full),
             Err(TrySendError::Disconnected(_)) => Err(EnqueueError::Closed),
@@ -140,7 +161,12 @@ impl State {
 
     /// Applies and commits one batch; on failure reloads from the store so the
     /// in-memory state never runs ahead of what is on disk.
-    fn commit(&mut self, events: &[&Enriched], metrics: &Metrics) -> Result<(), String> {
+    fn commit(
+        &mut self,
+        events: &[&Enriched],
+        now_ms: u64,
+        metrics: &Metrics,
+    ) -> Result<(), String> {
         if self.stale {
             let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
             match Self::load(&self.store, now) {
@@ -164,10 +190,15 @@ impl State {
             self.strings = Interner::new(store.clone(), self.next_string, INTERNER_CACHE_MAX);
             self.strings_generation = gate.generation();
         }
-        let applied = events
-            .iter()
-            .try_for_each(|e| self.sessions.apply(e, &mut self.strings));
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            now_ms,
+            ..Batch::default()
+        };
+        let applied = self.unseen(events, &mut batch).and_then(|events| {
+            events
+                .iter()
+                .try_for_each(|e| self.sessions.apply(e, &mut self.strings))
+        });
         self.sessions.drain_into(&mut batch, &mut self.strings);
         let started = Instant::now();
         let res = applied.and_then(|()| self.store.commit_batch(&batch));
@@ -207,6 +238,45 @@ impl State {
                 Err(format!("storage error: {e}"))
             }
         }
+    }
+}
+
+impl State {
+    /// The events not stored before: those without a message id, and the
+    /// first of each message id not yet on record (whose ids go in `batch`).
+    fn unseen<'e>(
+        &self,
+        events: &[&'e Enriched],
+        batch: &mut Batch,
+    ) -> Result<Vec<&'e Enriched>, StoreError> {
+        if events.iter().all(|e| e.message_id.is_none()) {
+            return Ok(events.to_vec());
+        }
+        let mut by_site: std::collections::HashMap<_, Vec<_>> = std::collections::HashMap::new();
+        for e in events {
+            if let Some(id) = e.message_id {
+                by_site.entry(e.site).or_default().push(id);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (site, ids) in by_site {
+            for id in self.store.seen_message_ids(site, &ids)? {
+                seen.insert((site, id));
+            }
+        }
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            match e.message_id {
+                None => out.push(*e),
+                Some(id) => {
+                    if seen.insert((e.site, id)) {
+                        batch.message_ids.push((e.site, id));
+                        out.push(*e);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -256,7 +326,8 @@ fn run(rx: &Receiver<Job>, state: &mut State, cfg: WriterConfig, metrics: &Metri
             }
         }
         let events: Vec<&Enriched> = jobs.iter().flat_map(|j| &j.events).collect();
-        let res = state.commit(&events, metrics);
+        let now_ms = jobs.iter().map(|j| j.received_ms).max().unwrap_or(0);
+        let res = state.commit(&events, now_ms, metrics);
         for job in jobs.drain(..) {
             // The requester may have gone away (client disconnect); the event
             // is stored regardless.

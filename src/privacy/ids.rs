@@ -15,6 +15,24 @@ pub fn consent_subject(keys: &Keys, site: SiteId, uid: &str) -> [u8; 32] {
     )
 }
 
+/// The subject of a server-side source's own id for a person (`kind`:
+/// `anonymous` or `user` for Segment's `anonymousId` and `userId`): the
+/// stable visitor of their events is [`uid_visitor`] of it, and an
+/// identified one is linked to their lead like a consenting visitor.
+#[must_use]
+pub fn source_subject(keys: &Keys, site: SiteId, kind: &str, id: &str) -> [u8; 32] {
+    keys.blind_index(
+        "source-subject",
+        &[
+            &site.0.to_be_bytes()[..],
+            kind.as_bytes(),
+            b"\0",
+            id.as_bytes(),
+        ]
+        .concat(),
+    )
+}
+
 /// The consent subject of a decision made without a first-party id (keyed
 /// on the day's visitor hash).
 #[must_use]

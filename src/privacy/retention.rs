@@ -245,6 +245,7 @@ mod tests {
             attribution_model: None,
             reporting_currency: None,
             exchange_rates: std::collections::BTreeMap::new(),
+            segment_write_key: None,
         }
     }
 

@@ -112,6 +112,8 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("goals_v1", TableClass::Operational),
     ("funnels_v1", TableClass::Operational),
     ("requests_v1", TableClass::Operational),
+    // Truncated hashes of Segment message ids, forgotten after a day.
+    ("message_ids_v1", TableClass::Operational),
 ];
 
 /// Rows deleted (or that would be), per person-data table.

@@ -2,6 +2,7 @@
 
 use redb::{ReadableDatabase, ReadableTable};
 
+use super::messages::{MessageId, write_message_ids};
 use super::{
     Store, StoreError, read_counter,
     record::{Engagement, EventRecord, SessionRecord},
@@ -107,6 +108,11 @@ pub struct Batch {
     /// Purchases the events of this batch make (a repeated order id is
     /// recorded once, with what the conversions API or Stripe sent).
     pub conversions: Vec<(SiteId, super::Conversion)>,
+    /// Message ids of the batch's events from sources that send them
+    /// (Segment's `messageId`), so a retried message is stored once.
+    pub message_ids: Vec<(SiteId, MessageId)>,
+    /// When the batch was made (writer time), unix ms: stamps the message ids.
+    pub now_ms: u64,
     /// Counter values after this batch.
     pub next_session_id: u64,
     /// Counter values after this batch.
@@ -183,6 +189,7 @@ impl Store {
                 versions.insert(day, v + 1)?;
             }
         }
+        write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
         write_counters(&tx, batch)?;
         tx.commit()?;
         Ok(())
@@ -203,11 +210,14 @@ impl Store {
         write_counters(&tx, batch)?;
         tx.commit()?;
         ch.append(batch)?;
-        if !batch.conversions.is_empty() {
+        // Message ids only once ClickHouse has the events: a retry of a
+        // failed insert is then stored, not taken for a duplicate.
+        if !batch.conversions.is_empty() || !batch.message_ids.is_empty() {
             let tx = self.db.begin_write()?;
             for (site, c) in &batch.conversions {
                 super::leads::insert_conversion(&tx, *site, c)?;
             }
+            write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
             tx.commit()?;
         }
         Ok(())

@@ -79,6 +79,10 @@ pub struct Site {
     /// site's admins gave them (no rates are fetched).
     #[serde(default)]
     pub exchange_rates: std::collections::BTreeMap<String, f64>,
+    /// The write key Segment-format sources send with (`None` until one is
+    /// made, at the next reload of sites).
+    #[serde(default)]
+    pub segment_write_key: Option<String>,
 }
 
 impl Site {
@@ -180,6 +184,7 @@ impl Store {
                 attribution_model: None,
                 reporting_currency: None,
                 exchange_rates: std::collections::BTreeMap::new(),
+                segment_write_key: None,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

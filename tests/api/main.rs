@@ -44,6 +44,7 @@ mod reports_ui;
 mod retention;
 mod revenue;
 mod scenario;
+mod segment;
 mod sessions;
 mod stats_api;
 mod stats_batch;
