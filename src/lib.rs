@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod ops;
 pub mod privacy;
 pub mod segment;
+pub mod sites;
 pub mod startup;
 pub mod static_file;
 pub mod stats;

@@ -4,6 +4,7 @@
 mod attribution;
 mod conversions;
 mod funnel;
+mod sites;
 mod v1;
 mod v2;
 
@@ -31,7 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/conversions", web::post().to(conversions::record))
         .route("/api/v1/attribution", web::post().to(attribution::query))
         .route("/api/v1/revenue", web::post().to(attribution::revenue))
-        .route("/api/v1/funnel", web::post().to(funnel::query));
+        .route("/api/v1/funnel", web::post().to(funnel::query))
+        .configure(sites::routes);
 }
 
 /// An API failure, rendered as Plausible renders them: `{"error": "..."}`.

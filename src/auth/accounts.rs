@@ -7,7 +7,10 @@ use crate::{
     config::AuthSettings,
     domain::{Email, Role, UserId, WorkspaceId},
     privacy::{self, Keys, aad},
-    store::{ApiKeyRecord, AuditEntry, Store, StoreError, UserRecord, Workspace, WorkspaceChoice},
+    store::{
+        ApiKeyRecord, AuditEntry, KeyScopes, Store, StoreError, UserRecord, Workspace,
+        WorkspaceChoice,
+    },
 };
 
 /// Why an account operation failed.
@@ -320,7 +323,7 @@ impl Auth {
         &self,
         workspace: WorkspaceId,
         name: &str,
-        conversions: bool,
+        scopes: KeyScopes,
         now_ms: u64,
     ) -> Result<(String, ApiKeyRecord), AuthError> {
         let name = name.trim();
@@ -335,7 +338,8 @@ impl Auth {
             prefix: key[..9].to_owned(),
             created_ms: now_ms,
             workspace,
-            conversions,
+            conversions: scopes.conversions,
+            sites: scopes.sites,
         };
         self.store
             .add_api_key(&privacy::sha256_hex(key.as_bytes()), &record)?;

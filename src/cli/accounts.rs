@@ -186,10 +186,16 @@ pub fn apikey(settings: &Settings, action: KeyAction) -> anyhow::Result<()> {
         name,
         workspace,
         conversions,
+        sites,
     } = action;
     let (store, auth) = open(settings)?;
     let ws = resolve_workspace(&store, workspace.as_deref())?;
-    let (key, record) = auth.create_api_key(ws, &name, conversions, Clock::System.now_ms())?;
+    let (key, record) = auth.create_api_key(
+        ws,
+        &name,
+        crate::store::KeyScopes { conversions, sites },
+        Clock::System.now_ms(),
+    )?;
     println!("created API key {:?}; it is shown only once:", record.name);
     println!("{key}");
     Ok(())

@@ -121,6 +121,9 @@ pub enum KeyAction {
         /// It may also record conversions (POST /api/v1/conversions).
         #[arg(long)]
         conversions: bool,
+        /// It may also manage sites (the Sites API).
+        #[arg(long)]
+        sites: bool,
     },
 }
 

@@ -9,7 +9,7 @@ mod error;
 mod login;
 mod members;
 mod optout;
-mod public_url;
+pub mod public_url;
 mod setup;
 pub mod site;
 pub mod views;

@@ -232,6 +232,8 @@ struct KeyInput {
     name: String,
     #[serde(default)]
     conversions: Option<String>,
+    #[serde(default)]
+    sites: Option<String>,
 }
 
 /// `POST /workspaces/{ws}/keys` (admin): makes the key, leaves it in the
@@ -246,10 +248,15 @@ async fn create_key(
     require(role.can_manage())?;
     let st = m.state();
     let now = st.clock.now_ms();
-    let (key, rec) = match st
-        .auth
-        .create_api_key(ws.id, &f.name, f.conversions.is_some(), now)
-    {
+    let (key, rec) = match st.auth.create_api_key(
+        ws.id,
+        &f.name,
+        crate::store::KeyScopes {
+            conversions: f.conversions.is_some(),
+            sites: f.sites.is_some(),
+        },
+        now,
+    ) {
         Ok(k) => k,
         Err(e) => {
             return render(

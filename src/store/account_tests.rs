@@ -196,6 +196,7 @@ fn a_schema_1_store_moves_its_sites_and_keys_into_a_default_workspace() {
                     created_ms: 1,
                     workspace: ws,
                     conversions: false,
+                    sites: false,
                 },
             )
             .unwrap();

@@ -27,6 +27,19 @@ pub struct ApiKeyRecord {
     /// only read by default.
     #[serde(default)]
     pub conversions: bool,
+    /// It may also manage the workspace's sites (the Sites API: create,
+    /// change and delete sites, goals and shared links).
+    #[serde(default)]
+    pub sites: bool,
+}
+
+/// What a key may do beyond reading statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyScopes {
+    /// Record conversions.
+    pub conversions: bool,
+    /// Manage sites.
+    pub sites: bool,
 }
 
 impl Store {

@@ -67,7 +67,7 @@ pub use audit::AuditEntry;
 pub use consent::{ConsentEntry, LeadIdentity};
 pub use funnels::SavedFunnel;
 pub use goals::{Goal, GoalKind};
-pub use keys::ApiKeyRecord;
+pub use keys::{ApiKeyRecord, KeyScopes};
 pub use leads::{Conversion, ConversionKind, Lead};
 pub use logins::{Invite, LoginSession, LoginStage};
 pub use messages::{MESSAGE_ID_TTL_MS, MessageId};

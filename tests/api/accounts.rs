@@ -282,7 +282,12 @@ async fn api_keys_are_shown_once_scoped_to_their_workspace_and_revocable() {
     let (other_key, _) = app
         .state
         .auth
-        .create_api_key(other.id, "theirs", false, 0)
+        .create_api_key(
+            other.id,
+            "theirs",
+            touchpoint::store::KeyScopes::default(),
+            0,
+        )
         .unwrap();
     assert_eq!(ask(other_key, q.clone()).await, StatusCode::NOT_FOUND);
     let hash = touchpoint::privacy::sha256_hex(key.as_bytes());

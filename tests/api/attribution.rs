@@ -342,8 +342,25 @@ async fn only_keys_allowed_to_may_record_conversions() {
         }
     };
     let auth = &app.state.auth;
-    let (read_only, _) = auth.create_api_key(app.acme(), "stats", false, T0).unwrap();
-    let (writer, rec) = auth.create_api_key(app.acme(), "crm", true, T0).unwrap();
+    let (read_only, _) = auth
+        .create_api_key(
+            app.acme(),
+            "stats",
+            touchpoint::store::KeyScopes::default(),
+            T0,
+        )
+        .unwrap();
+    let (writer, rec) = auth
+        .create_api_key(
+            app.acme(),
+            "crm",
+            touchpoint::store::KeyScopes {
+                conversions: true,
+                sites: false,
+            },
+            T0,
+        )
+        .unwrap();
     assert!(rec.conversions);
     assert_eq!(post(read_only.clone()).await, 403);
     assert_eq!(post(writer).await, 200);

@@ -160,6 +160,8 @@ pub async fn spawn_app_on(engine: &str, extra: &[(&str, &str)]) -> TestApp {
                 workspace: ws,
                 // The test key also records conversions.
                 conversions: true,
+                // ...and manages sites.
+                sites: true,
             },
         )
         .unwrap();

@@ -46,6 +46,7 @@ mod revenue;
 mod scenario;
 mod segment;
 mod sessions;
+mod sites_api;
 mod stats_api;
 mod stats_batch;
 mod stats_filters;

@@ -65,6 +65,7 @@ pub(crate) fn api_key(app: &TestApp, ws: WorkspaceId) -> String {
         created_ms: app.clock.now_ms(),
         workspace: ws,
         conversions: false,
+        sites: false,
     };
     app.state
         .store

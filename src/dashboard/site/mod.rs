@@ -38,7 +38,7 @@ use super::{
 };
 use crate::{
     stats::{period::today, realtime},
-    store::{GoalKind, Site},
+    store::Site,
 };
 use params::ViewState;
 
@@ -314,18 +314,7 @@ async fn add_goal(
     let (site, role) = m.site(&domain)?;
     require(role.can_manage())?;
     let value = f.value.trim();
-    let kind = match f.kind.as_str() {
-        _ if value.is_empty() || value.chars().count() > 200 => {
-            Err("a goal needs a name or path of 1 to 200 characters")
-        }
-        "event" if value == "pageview" => {
-            Err("\"pageview\" is not a custom event; use a pageview goal")
-        }
-        "event" => Ok(GoalKind::Event(value.to_owned())),
-        "page" if !value.starts_with('/') => Err("a page path starts with /"),
-        "page" => Ok(GoalKind::Page(value.to_owned())),
-        _ => Err("choose a custom event or a pageview goal"),
-    };
+    let kind = crate::sites::goal_kind(&f.kind, value);
     let kind = match kind {
         Ok(k) => k,
         Err(e) => return goals_page(&req, &m, &domain, StatusCode::BAD_REQUEST, Some(e)).await,

@@ -166,7 +166,7 @@ async fn save(
     let parsed = parse_zone(&f.timezone).and_then(|tz| {
         Ok((
             tz,
-            parse_hostnames(&f.hostnames)?,
+            parse_hostnames(f.hostnames.as_deref(), &site)?,
             privacy_choices(&f, &site)?,
         ))
     });

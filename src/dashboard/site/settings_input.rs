@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::{
-    domain::{ConsentMode, Domain, FormCapture},
+    domain::{ConsentMode, FormCapture},
     store::Site,
 };
 
@@ -13,8 +13,9 @@ use crate::{
 pub(super) struct SettingsInput {
     /// A zone as typed (an IANA name, or a city naming one).
     pub(super) timezone: String,
+    /// Absent (a form without the box): the allowlist is left alone.
     #[serde(default)]
-    pub(super) hostnames: String,
+    pub(super) hostnames: Option<String>,
     #[serde(default)]
     pub(super) consent_mode: Option<String>,
     #[serde(default)]
@@ -38,35 +39,22 @@ pub(super) fn privacy_choices(
         .forms
         .as_deref()
         .map_or(Ok(site.forms), FormCapture::parse)?;
-    let policy = f
-        .policy_version
-        .as_deref()
-        .map_or(site.policy_version.as_str(), str::trim)
-        .to_owned();
-    if policy.is_empty()
-        || policy.len() > 32
-        || !policy
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
-        return Err("policy version must be 1 to 32 letters, digits, '.', '_' or '-'".into());
-    }
+    let policy = match f.policy_version.as_deref() {
+        Some(v) => crate::sites::check_policy_version(v)?,
+        None => site.policy_version.clone(),
+    };
     Ok((mode, forms, policy))
 }
 
-/// Parses the allowed-hostnames box: one per line, `*.` prefix allowed.
-pub(super) fn parse_hostnames(text: &str) -> Result<Vec<String>, String> {
+/// Parses the allowed-hostnames box (one per line, `*.` prefix allowed);
+/// without the box, the site's list stays.
+pub(super) fn parse_hostnames(text: Option<&str>, site: &Site) -> Result<Vec<String>, String> {
+    let Some(text) = text else {
+        return Ok(site.allowed_hostnames.clone());
+    };
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (wild, rest) = l.strip_prefix("*.").map_or((false, l), |r| (true, r));
-            let d = Domain::parse(rest).map_err(|e| e.to_string())?;
-            Ok(if wild {
-                format!("*.{d}")
-            } else {
-                d.to_string()
-            })
-        })
+        .map(crate::sites::parse_hostname)
         .collect()
 }

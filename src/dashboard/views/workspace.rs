@@ -211,7 +211,7 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                         tbody { @for (hash, k) in &m.keys {
                             tr {
                                 td { (k.name) }
-                                td { code { (k.prefix) "…" } @if k.conversions { " " span.badge { "conversions" } } }
+                                td { code { (k.prefix) "…" } @if k.conversions { " " span.badge { "conversions" } } @if k.sites { " " span.badge { "sites" } } }
                                 td { (fmt_time(k.created_ms)) }
                                 td {
                                     form.inline method="post" action={ (base) "/keys/" (hash) "/revoke" } data-confirm="Revoke this key? Apps using it stop working." {
@@ -227,6 +227,7 @@ pub fn workspace(bar: UserBar<'_>, m: &WorkspacePage<'_>) -> Markup {
                         label for="key-name" { "Key name" }
                         input id="key-name" type="text" name="name" required placeholder="spreadsheet" maxlength="100";
                         label { input type="checkbox" name="conversions" value="1"; " may also record conversions" }
+                        label { input type="checkbox" name="sites" value="1"; " may also manage sites (Sites API)" }
                         button type="submit" { "Create key" }
                     }
                 }
