@@ -174,10 +174,22 @@ impl Application {
                 .configure(crate::api::routes)
                 .configure(crate::hooks::routes)
                 .configure(crate::ops::routes)
+                .configure(crate::cli::admin::routes)
         })
         .shutdown_timeout(10)
-        .listen(listener)?
-        .run();
+        .listen(listener)?;
+        // `site`, `goal`, `apikey` and `workspace` commands reach the running
+        // server here (see `cli::admin`).
+        #[cfg(unix)]
+        let server = {
+            let path = crate::cli::admin::prepare_socket(&settings.storage.data_dir)?;
+            let server = server
+                .bind_uds(&path)
+                .with_context(|| format!("cannot make the admin socket {}", path.display()))?;
+            crate::cli::admin::restrict(&path)?;
+            server
+        };
+        let server = server.run();
         Ok(Self {
             port: addr.port(),
             host: addr.ip().to_string(),

@@ -1,23 +1,23 @@
-//! `site`, `user`, `workspace` and `apikey`: managing tenancy from the
-//! shell (the server must be stopped: the store has one owner process).
+//! `user`, `purge` and `rekey`: run on the store directly (the server must
+//! be stopped: the store has one owner process).
 
 use std::{io::BufRead, sync::Arc};
 
 use anyhow::Context;
 
-use super::{KeyAction, SiteAction, UserAction, WorkspaceAction};
+use super::UserAction;
 use crate::{
     auth::Auth,
     clock::Clock,
     config::Settings,
-    domain::{Domain, Email, Role, Timezone, WorkspaceId},
+    domain::{Email, Role, WorkspaceId},
     privacy,
     store::{Store, WorkspaceChoice},
 };
 
 /// Finds a workspace by name; without a name, the only one there is (made,
 /// as "Default", when there are none).
-fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<WorkspaceId> {
+pub(super) fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<WorkspaceId> {
     let all = store.workspaces()?;
     match name {
         Some(n) => all
@@ -35,81 +35,11 @@ fn resolve_workspace(store: &Store, name: Option<&str>) -> anyhow::Result<Worksp
     }
 }
 
-fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
+pub(super) fn open(settings: &Settings) -> anyhow::Result<(Store, Auth)> {
     let store = crate::startup::open_store(settings)?;
     let keys = Arc::new(privacy::rekey::open_keys(settings, &store)?);
     let auth = Auth::new(store.clone(), keys, settings.auth.clone())?;
     Ok((store, auth))
-}
-
-/// `site add|list|restore`.
-///
-/// # Errors
-/// Bad input, an unknown or taken domain, or storage errors, as one line.
-pub fn site(settings: &Settings, action: SiteAction) -> anyhow::Result<()> {
-    let store = || crate::startup::open_store(settings);
-    match action {
-        SiteAction::Restore { domain } => return site_restore(settings, &domain),
-        SiteAction::Add {
-            domain,
-            timezone,
-            workspace,
-        } => {
-            let domain = Domain::parse(&domain)?;
-            let tz = Timezone::parse(&timezone).map_err(anyhow::Error::msg)?;
-            let store = store()?;
-            let ws = resolve_workspace(&store, workspace.as_deref())?;
-            let site = store.add_site(ws, &domain, tz, Clock::System.now_ms())?;
-            println!(
-                "added site {} (id {}, timezone {})",
-                site.domain, site.id, site.timezone
-            );
-        }
-        SiteAction::List => {
-            let store = store()?;
-            for s in store.sites()? {
-                println!("{}\t{}\t{}", s.id, s.domain, s.timezone);
-            }
-            let grace = privacy::retention::SITE_GRACE_DAYS * 86_400_000;
-            for s in store.deleted_sites()? {
-                let deleted = s.deleted_ms.unwrap_or_default();
-                println!(
-                    "{}\t{}\t{}\t(deleted {}, purged after {})",
-                    s.id,
-                    s.domain,
-                    s.timezone,
-                    crate::domain::calendar::fmt_utc(deleted),
-                    crate::domain::calendar::fmt_utc(deleted + grace)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `site restore DOMAIN`: the most recently deleted site of that domain,
-/// audited in its workspace.
-fn site_restore(settings: &Settings, domain: &str) -> anyhow::Result<()> {
-    let (store, auth) = open(settings)?;
-    let site = store.restore_site(domain)?;
-    auth.audit(
-        &[site.workspace],
-        None,
-        "site_restored",
-        &format!("{} (from the command line)", site.domain),
-        Clock::System.now_ms(),
-    )?;
-    let hidden = !store.workspaces()?.iter().any(|w| w.id == site.workspace);
-    println!(
-        "restored {}{}",
-        site.domain,
-        if hidden {
-            " (its workspace is deleted too: restore that with `touchpoint workspace restore`)"
-        } else {
-            ""
-        }
-    );
-    Ok(())
 }
 
 /// `user add`.
@@ -177,30 +107,6 @@ pub fn user(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `apikey create`.
-///
-/// # Errors
-/// Bad input or storage errors, as one line.
-pub fn apikey(settings: &Settings, action: KeyAction) -> anyhow::Result<()> {
-    let KeyAction::Create {
-        name,
-        workspace,
-        conversions,
-        sites,
-    } = action;
-    let (store, auth) = open(settings)?;
-    let ws = resolve_workspace(&store, workspace.as_deref())?;
-    let (key, record) = auth.create_api_key(
-        ws,
-        &name,
-        crate::store::KeyScopes { conversions, sites },
-        Clock::System.now_ms(),
-    )?;
-    println!("created API key {:?}; it is shown only once:", record.name);
-    println!("{key}");
-    Ok(())
-}
-
 /// `purge [--dry-run]`: one line per site and table.
 ///
 /// # Errors
@@ -233,48 +139,6 @@ pub fn purge(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
     }
     if receipts.is_empty() {
         println!("no sites");
-    }
-    Ok(())
-}
-
-/// `workspace list|restore`.
-///
-/// # Errors
-/// An unknown workspace or storage errors, as one line.
-pub fn workspace(settings: &Settings, action: WorkspaceAction) -> anyhow::Result<()> {
-    let (store, auth) = open(settings)?;
-    let grace = privacy::retention::WORKSPACE_GRACE_DAYS * 86_400_000;
-    match action {
-        WorkspaceAction::List => {
-            for w in store.workspaces()? {
-                println!("{}", w.name);
-            }
-            for w in store.deleted_workspaces()? {
-                let deleted = w.deleted_ms.unwrap_or_default();
-                println!(
-                    "{} (deleted {}, purged after {})",
-                    w.name,
-                    crate::domain::calendar::fmt_utc(deleted),
-                    crate::domain::calendar::fmt_utc(deleted + grace)
-                );
-            }
-        }
-        WorkspaceAction::Restore { name } => {
-            let w = store
-                .deleted_workspaces()?
-                .into_iter()
-                .find(|w| w.name.eq_ignore_ascii_case(name.trim()))
-                .with_context(|| format!("no deleted workspace named {name:?}"))?;
-            store.restore_workspace(w.id)?;
-            auth.audit(
-                &[w.id, WorkspaceId(0)],
-                None,
-                "workspace_restored",
-                &format!("{} (from the command line)", w.name),
-                Clock::System.now_ms(),
-            )?;
-            println!("restored {}", w.name);
-        }
     }
     Ok(())
 }

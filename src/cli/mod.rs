@@ -1,7 +1,13 @@
-//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `user`,
-//! `workspace`, `apikey`, `purge`, `rekey`.
+//! Command line: `serve`, `healthcheck`, `check-config`, `site`, `goal`,
+//! `user`, `workspace`, `apikey`, `purge`, `rekey`.
+//!
+//! `site`, `goal`, `apikey` and `workspace` also work while the server runs:
+//! the store then belongs to the server, so the command is handed to it
+//! over its admin socket (see [`admin`]) and runs there.
 
 mod accounts;
+pub mod admin;
+mod manage;
 
 use std::{io::Write, path::PathBuf};
 
@@ -36,6 +42,12 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: SiteAction,
+    },
+    /// Manage a site's goals.
+    Goal {
+        /// Action.
+        #[command(subcommand)]
+        action: GoalAction,
     },
     /// Manage users.
     User {
@@ -88,10 +100,123 @@ pub enum SiteAction {
     },
     /// List sites, deleted ones with the date they will be purged.
     List,
+    /// Print a site's settings as `key: value` lines (its Segment write key
+    /// among them).
+    Show {
+        /// Its domain.
+        domain: String,
+    },
+    /// Change some of a site's settings; those not given stay.
+    Set {
+        /// Its domain.
+        domain: String,
+        /// The settings to change.
+        #[command(flatten)]
+        settings: Box<SiteSettings>,
+    },
     /// Bring back a deleted site, with all its data (before it is purged).
     Restore {
         /// Its domain.
         domain: String,
+    },
+}
+
+/// Settings `site set` changes, by the names of the settings API
+/// (`crate::sites::FIELDS`); values as text (lists comma-separated, booleans
+/// true/false, `none` clears the currency or the Stripe secret, scoring as JSON).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SiteSettings {
+    /// IANA time zone, e.g. Europe/Berlin.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Hostnames allowed to send events, comma-separated (`*.` allowed); empty: any.
+    #[arg(long)]
+    pub allowed_hostnames: Option<String>,
+    /// cookieless, require or cookieless-until-consent.
+    #[arg(long)]
+    pub consent_mode: Option<String>,
+    /// Which forms lead fields are hashed from: off, marked or all.
+    #[arg(long)]
+    pub forms: Option<String>,
+    /// Treat Do Not Track as a decline: true or false.
+    #[arg(long)]
+    pub respect_dnt: Option<String>,
+    /// The privacy policy version consent is asked for.
+    #[arg(long)]
+    pub policy_version: Option<String>,
+    /// Months of visitor data kept.
+    #[arg(long)]
+    pub retention_months: Option<String>,
+    /// Keep anonymous daily totals of purged days: true or false.
+    #[arg(long)]
+    pub keep_aggregates: Option<String>,
+    /// Attribution lookback window, days.
+    #[arg(long)]
+    pub lookback_days: Option<String>,
+    /// The attribution model reports lead with, e.g. last_non_direct.
+    #[arg(long)]
+    pub attribution_model: Option<String>,
+    /// Reporting currency (ISO 4217), or none for automatic.
+    #[arg(long)]
+    pub reporting_currency: Option<String>,
+    /// Stripe's webhook signing secret (whsec_…), or none.
+    #[arg(long)]
+    pub stripe_secret: Option<String>,
+    /// Lead-scoring rules as JSON.
+    #[arg(long)]
+    pub scoring: Option<String>,
+}
+
+impl SiteSettings {
+    /// The settings given, by name.
+    #[must_use]
+    pub fn given(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("timezone", &self.timezone),
+            ("allowed_hostnames", &self.allowed_hostnames),
+            ("consent_mode", &self.consent_mode),
+            ("forms", &self.forms),
+            ("respect_dnt", &self.respect_dnt),
+            ("policy_version", &self.policy_version),
+            ("retention_months", &self.retention_months),
+            ("keep_aggregates", &self.keep_aggregates),
+            ("lookback_days", &self.lookback_days),
+            ("attribution_model", &self.attribution_model),
+            ("reporting_currency", &self.reporting_currency),
+            ("stripe_secret", &self.stripe_secret),
+            ("scoring", &self.scoring),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_deref()?)))
+        .collect()
+    }
+}
+
+/// `goal` actions.
+#[derive(Debug, Subcommand)]
+pub enum GoalAction {
+    /// List a site's goals: id, type and name.
+    List {
+        /// The site's domain.
+        domain: String,
+    },
+    /// Add a goal (an existing identical one is kept).
+    Add {
+        /// The site's domain.
+        domain: String,
+        /// A custom event's name.
+        #[arg(long, conflicts_with = "page", required_unless_present = "page")]
+        event: Option<String>,
+        /// A page path (`*` matches anything).
+        #[arg(long)]
+        page: Option<String>,
+    },
+    /// Delete a goal by id.
+    Delete {
+        /// The site's domain.
+        domain: String,
+        /// The goal's id (from `goal list`).
+        id: u32,
     },
 }
 
@@ -189,10 +314,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("configuration OK");
             Ok(())
         }
-        Command::Site { action } => accounts::site(&settings, action),
+        Command::Site { action } => manage::local(&settings, manage::Managed::Site(action)),
+        Command::Goal { action } => manage::local(&settings, manage::Managed::Goal(action)),
+        Command::Apikey { action } => manage::local(&settings, manage::Managed::Apikey(action)),
+        Command::Workspace { action } => {
+            manage::local(&settings, manage::Managed::Workspace(action))
+        }
         Command::User { action } => accounts::user(&settings, action),
-        Command::Apikey { action } => accounts::apikey(&settings, action),
-        Command::Workspace { action } => accounts::workspace(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),
     }
