@@ -23,6 +23,9 @@ pub struct GeoInfo {
     pub region: Option<String>,
     /// City name in English.
     pub city: Option<String>,
+    /// The subdivision's English name, when the database gives one beside
+    /// its code (MaxMind's), e.g. `England` for `GB-ENG`.
+    pub region_name: Option<String>,
 }
 
 /// The database could not be used.
@@ -123,11 +126,18 @@ fn decode<S: AsRef<[u8]>>(r: &Reader<S>, ip: IpAddr) -> Result<GeoInfo, maxmindd
             .then(|| [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()])
     });
     let sub: Option<String> = res.decode_path(&[Key("subdivisions"), Index(0), Key("iso_code")])?;
-    let region = match (country, sub) {
-        (Some(c), Some(s)) if !s.is_empty() => Some(format!("{}-{s}", String::from_utf8_lossy(&c))),
-        _ => res
-            .decode_path::<String>(&[Key("state1")])?
-            .filter(|s| !s.is_empty()),
+    let (region, region_name) = match (country, sub) {
+        (Some(c), Some(s)) if !s.is_empty() => (
+            Some(format!("{}-{s}", String::from_utf8_lossy(&c))),
+            res.decode_path::<String>(&[Key("subdivisions"), Index(0), Key("names"), Key("en")])?
+                .filter(|n| !n.is_empty()),
+        ),
+        // ip-location-db names the region itself.
+        _ => (
+            res.decode_path::<String>(&[Key("state1")])?
+                .filter(|s| !s.is_empty()),
+            None,
+        ),
     };
     let city = match res.decode_path::<String>(&[Key("city"), Key("names"), Key("en")]) {
         Ok(Some(c)) => Some(c),
@@ -139,6 +149,7 @@ fn decode<S: AsRef<[u8]>>(r: &Reader<S>, ip: IpAddr) -> Result<GeoInfo, maxmindd
         country,
         region,
         city,
+        region_name,
     })
 }
 
@@ -163,6 +174,7 @@ mod tests {
         let london = g.lookup("81.2.69.142".parse().unwrap());
         assert_eq!(london.country, Some(*b"GB"));
         assert_eq!(london.region.as_deref(), Some("GB-ENG"));
+        assert_eq!(london.region_name.as_deref(), Some("England"));
         assert_eq!(london.city.as_deref(), Some("London"));
         let se = g.lookup("89.160.20.112".parse().unwrap());
         assert_eq!(se.city.as_deref(), Some("Linköping"));

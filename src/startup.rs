@@ -265,6 +265,12 @@ impl Application {
         )
         .await?;
         let res = self.server.await;
+        // The admin socket goes with the server (a killed one leaves it;
+        // the next start replaces it).
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(crate::cli::admin::socket_path(
+            &self.state.settings.storage.data_dir,
+        ));
         sched.shutdown().await.ok();
         self.state.writer.close();
         let writer = self.writer_thread;

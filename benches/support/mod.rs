@@ -151,6 +151,7 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
         geo: GeoInfo {
             country: Some(*COUNTRIES[first.country]),
             region: None,
+            region_name: None,
             city: None,
         },
         ua: UaInfo {

@@ -7,6 +7,8 @@ mod funnel;
 mod sites;
 mod v1;
 mod v2;
+mod v2_input;
+mod v2_names;
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 use serde_json::json;
@@ -121,7 +123,7 @@ fn scoped(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<Scoped, Ap
         body.get("site_id").and_then(serde_json::Value::as_str),
     )?;
     let (from_ms, to_ms, range) =
-        v2::date_range(body.get("date_range"), &view, &site, state.clock.now_ms())?;
+        v2_input::date_range(body.get("date_range"), &view, &site, state.clock.now_ms())?;
     Ok(Scoped {
         body,
         site,
@@ -192,6 +194,12 @@ async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> 
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// `meta.imports_included` and `meta.imports_skip_reason` for
+/// `"include": {"imports": true}`: no imported data exists for this site yet.
+fn imports_meta(_state: &AppState, _site: &Site) -> Result<(bool, Option<&'static str>), ApiError> {
+    Ok((false, Some("no_imported_data")))
 }
 
 /// Earliest date with data for `all` periods.

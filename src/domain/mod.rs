@@ -9,6 +9,7 @@ pub mod channel;
 mod consent;
 pub mod device;
 pub mod money;
+pub mod places;
 pub mod redact;
 pub mod scoring;
 mod site;

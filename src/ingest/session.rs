@@ -122,6 +122,10 @@ pub struct Sessionizer {
     /// offline queue flushed late): kept apart so the open visit goes on.
     /// Emptied with [`Sessionizer::evict_idle`].
     past: HashMap<(u32, u64), Open, FxBuildHasher>,
+    /// Region codes whose names this writer has stored (or is storing).
+    named_regions: std::collections::HashSet<String, FxBuildHasher>,
+    /// Region names new since the last drain.
+    region_names: Vec<(String, String)>,
 }
 
 impl Sessionizer {
@@ -266,6 +270,12 @@ impl Sessionizer {
                 events: 0,
             };
             self.open.insert(slot, open);
+            if let (Some(code), Some(name)) = (&e.geo.region, &e.geo.region_name)
+                && !self.named_regions.contains(code)
+            {
+                self.named_regions.insert(code.clone());
+                self.region_names.push((code.clone(), name.clone()));
+            }
             self.pending.insert(
                 key,
                 SessionAppend {
@@ -321,6 +331,7 @@ impl Sessionizer {
         batch.sessions.extend(self.pending.drain().map(|(_, a)| a));
         batch.upgrades.append(&mut self.upgrades);
         batch.conversions.append(&mut self.conversions);
+        batch.region_names.append(&mut self.region_names);
         strings.drain_into(batch);
         batch.next_session_id = self.next_id;
     }

@@ -83,6 +83,7 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    HasDone(Box<Node>),
 }
 
 /// A filter ready to evaluate.
@@ -160,6 +161,7 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                 .collect::<Result<_, _>>()?,
         ),
         Filter::Not(f) => Node::Not(Box::new(compile(f, texts)?)),
+        Filter::HasDone(f) => Node::HasDone(Box::new(compile(f, texts)?)),
     })
 }
 
@@ -174,7 +176,7 @@ impl<'t> Compiled<'t> {
             texts,
             has_event_leaf: f.has_event_leaf(),
             needs_events: f.needs_events(),
-            names_events: f.mentions(&Dimension::Name),
+            names_events: f.names_events(),
         })
     }
 
@@ -211,6 +213,14 @@ impl<'t> Compiled<'t> {
                 false
             }
             Node::Not(c) => !self.node(c, s, e)?,
+            Node::HasDone(c) => {
+                for ev in &s.events {
+                    if self.node(c, s, Some(ev))? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
             Node::Leaf(l) => {
                 let raw = match (l.dim.is_event_level(), e) {
                     (true, Some(e)) => event_raw(&l.dim, e, s, l.prop_key),

@@ -285,6 +285,10 @@ pub enum Filter {
     Or(Vec<Filter>),
     /// Must not hold.
     Not(Box<Filter>),
+    /// Plausible's behavioural `has_done`: the visit has an event (in the
+    /// range) for which the inner filter, of event dimensions only, holds.
+    /// `has_not_done` is its `Not`.
+    HasDone(Box<Filter>),
 }
 
 impl Filter {
@@ -298,6 +302,7 @@ impl Filter {
             }
             Self::And(v) | Self::Or(v) => v.iter().any(Self::needs_events),
             Self::Not(f) => f.needs_events(),
+            Self::HasDone(_) => true,
         }
     }
 
@@ -307,7 +312,20 @@ impl Filter {
         match self {
             Self::Leaf { dim: d, .. } => d == dim,
             Self::And(v) | Self::Or(v) => v.iter().any(|f| f.mentions(dim)),
-            Self::Not(f) => f.mentions(dim),
+            Self::Not(f) | Self::HasDone(f) => f.mentions(dim),
+        }
+    }
+
+    /// True if some leaf picks events by name, so the events it picks count
+    /// in a page breakdown where they happened (a behavioural filter picks
+    /// visits, not events).
+    #[must_use]
+    pub fn names_events(&self) -> bool {
+        match self {
+            Self::Leaf { dim, .. } => *dim == Dimension::Name,
+            Self::And(v) | Self::Or(v) => v.iter().any(Self::names_events),
+            Self::Not(f) => f.names_events(),
+            Self::HasDone(_) => false,
         }
     }
 
@@ -318,6 +336,8 @@ impl Filter {
             Self::Leaf { dim, .. } => dim.is_event_level(),
             Self::And(v) | Self::Or(v) => v.iter().any(Self::has_event_leaf),
             Self::Not(f) => f.has_event_leaf(),
+            // Decided per visit.
+            Self::HasDone(_) => false,
         }
     }
 }

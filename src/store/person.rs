@@ -114,6 +114,8 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("requests_v1", TableClass::Operational),
     // Truncated hashes of Segment message ids, forgotten after a day.
     ("message_ids_v1", TableClass::Operational),
+    // Names of regions (places, not people), from the geolocation database.
+    ("region_names_v1", TableClass::Operational),
 ];
 
 /// Rows deleted (or that would be), per person-data table.

@@ -101,6 +101,21 @@ impl ReadView {
             .unwrap_or_default())
     }
 
+    /// Every region code the geolocation database named, with its English
+    /// name (`GB-ENG` → England).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn region_names(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let t = self.tx.open_table(super::tables::REGION_NAMES)?;
+        let mut out = std::collections::HashMap::new();
+        for row in redb::ReadableTable::iter(&t)? {
+            let (k, v) = row?;
+            out.insert(k.value().to_owned(), v.value().to_owned());
+        }
+        Ok(out)
+    }
+
     /// Id of an interned string, if it was ever seen.
     ///
     /// # Errors

@@ -111,6 +111,8 @@ pub struct Batch {
     /// Message ids of the batch's events from sources that send them
     /// (Segment's `messageId`), so a retried message is stored once.
     pub message_ids: Vec<(SiteId, MessageId)>,
+    /// Regions first seen in this batch: (code, English name).
+    pub region_names: Vec<(String, String)>,
     /// When the batch was made (writer time), unix ms: stamps the message ids.
     pub now_ms: u64,
     /// Counter values after this batch.
@@ -286,6 +288,12 @@ fn write_strings(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), Store
     for (id, text) in &batch.strings {
         strings.insert(*id, text.as_str())?;
         ids.insert(text.as_str(), *id)?;
+    }
+    if !batch.region_names.is_empty() {
+        let mut names = tx.open_table(super::tables::REGION_NAMES)?;
+        for (code, name) in &batch.region_names {
+            names.insert(code.as_str(), name.as_str())?;
+        }
     }
     Ok(())
 }

@@ -55,6 +55,9 @@ pub const CONSENTS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::n
 /// (site, subject) → the policy version of the accept in force; a decline
 /// removes the row. The subject is a keyed hash of the visitor's first-party id.
 pub const CONSENTED: TableDefinition<(u32, &[u8]), &str> = TableDefinition::new("consented_v2");
+/// Region code (ISO 3166-2, as the geolocation database gives it) → its
+/// English name from the same database: `visit:region_name`'s dictionary.
+pub const REGION_NAMES: TableDefinition<&str, &str> = TableDefinition::new("region_names_v1");
 /// (site, first 16 bytes of SHA-256 of a Segment `messageId`) → unix ms it
 /// was stored: the messages of the last day, for de-duplication.
 pub const MESSAGE_IDS: TableDefinition<(u32, &[u8]), u64> = TableDefinition::new("message_ids_v1");
@@ -132,5 +135,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(CONVERSIONS)?;
     tx.open_table(ORDER_IDS)?;
     tx.open_table(MESSAGE_IDS)?;
+    tx.open_table(REGION_NAMES)?;
     Ok(())
 }

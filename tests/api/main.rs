@@ -51,6 +51,7 @@ mod stats_api;
 mod stats_batch;
 mod stats_filters;
 mod stats_v1;
+mod stats_v2_parity;
 mod stripe;
 mod subject_requests;
 mod text_normalisation;

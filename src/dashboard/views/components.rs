@@ -99,7 +99,7 @@ pub fn as_is(s: &str) -> String {
 /// United Kingdom); unknown codes stay codes.
 #[must_use]
 pub fn country_name(code: &str) -> String {
-    super::countries::country_name(code)
+    crate::domain::places::country_name(code)
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -16,7 +16,6 @@ pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;
 pub mod controls;
 pub mod conversions;
-mod countries;
 pub mod date_field;
 pub mod funnels;
 pub mod optout;

@@ -51,7 +51,7 @@ impl Scope<'_> {
             })?;
         }
         let mut leaves = leaves.into_iter();
-        self.node_sql(f, &mut leaves, &held)
+        self.node_sql(f, &mut leaves, &held, false)
     }
 
     pub(super) fn node_sql<'t>(
@@ -59,6 +59,7 @@ impl Scope<'_> {
         f: &Filter,
         leaves: &mut std::vec::IntoIter<(&Dimension, RawLeaf<'t>)>,
         held: &HashMap<String, Vec<u64>>,
+        base: bool,
     ) -> Result<String, StatsError> {
         Ok(match f {
             Filter::Leaf { .. } => {
@@ -77,7 +78,12 @@ impl Scope<'_> {
                         no.push(v);
                     }
                 }
-                let e = raw_expr(dim, leaf.prop_key());
+                // On exploded rows, or (inside `has_done`) on rows of `events`.
+                let e = if base {
+                    base_expr(dim, leaf.prop_key())
+                } else {
+                    raw_expr(dim, leaf.prop_key())
+                };
                 if yes.is_empty() {
                     "0".into()
                 } else if no.is_empty() {
@@ -98,11 +104,17 @@ impl Scope<'_> {
                 };
                 let parts = v
                     .iter()
-                    .map(|c| self.node_sql(c, leaves, held))
+                    .map(|c| self.node_sql(c, leaves, held, base))
                     .collect::<Result<Vec<_>, _>>()?;
                 format!("({})", parts.join(op))
             }
-            Filter::Not(c) => format!("NOT ({})", self.node_sql(c, leaves, held)?),
+            Filter::Not(c) => format!("NOT ({})", self.node_sql(c, leaves, held, base)?),
+            Filter::HasDone(c) => format!(
+                "a_id IN (SELECT visit_id FROM {}.events WHERE {} AND kind = 0 AND {})",
+                self.ch.db(),
+                self.range_sql(),
+                self.node_sql(c, leaves, held, true)?
+            ),
         })
     }
 }
@@ -124,7 +136,7 @@ fn collect_leaves<'f, 't>(
                 collect_leaves(c, texts, out)?;
             }
         }
-        Filter::Not(c) => collect_leaves(c, texts, out)?,
+        Filter::Not(c) | Filter::HasDone(c) => collect_leaves(c, texts, out)?,
     }
     Ok(())
 }

@@ -79,10 +79,7 @@ pub(super) fn parts(
             .iter()
             .flat_map(|q| &q.metrics)
             .any(|m| m.is_engagement()),
-        names_events: q0
-            .filter
-            .as_ref()
-            .is_some_and(|f| f.mentions(&Dimension::Name)),
+        names_events: q0.filter.as_ref().is_some_and(Filter::names_events),
     };
     let filter = match &q0.filter {
         Some(f) => Some(scope.filter_sql(f, &texts)?),
@@ -212,6 +209,8 @@ fn collect_dims<'f>(f: &'f Filter, out: &mut Vec<&'f Dimension>) {
         Filter::Leaf { dim, .. } => out.push(dim),
         Filter::And(v) | Filter::Or(v) => v.iter().for_each(|c| collect_dims(c, out)),
         Filter::Not(c) => collect_dims(c, out),
+        // Decided by a subquery on the events table, not on these rows.
+        Filter::HasDone(_) => {}
     }
 }
 

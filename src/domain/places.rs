@@ -1,6 +1,7 @@
 //! Country names as people say them: ISO 3166's English names (through
 //! isocountry) except where the official name is not the one in common use
 //! ("United Kingdom of Great Britain and Northern Ireland", "Viet Nam"...).
+//! Region names come from the geolocation database (see `store::places`).
 
 /// Common short names, by alpha-2 code, where they differ from ISO's.
 const COMMON: [(&str, &str); 33] = [
@@ -50,6 +51,11 @@ pub fn country_name(code: &str) -> String {
         .map_or_else(|_| code.to_owned(), |c| c.name().to_owned())
 }
 
+/// Every ISO 3166-1 alpha-2 code.
+pub fn country_codes() -> impl Iterator<Item = &'static str> {
+    isocountry::CountryCode::iter().map(|c| c.alpha2())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +78,12 @@ mod tests {
         ] {
             assert_eq!(country_name(code), name, "{code}");
         }
+    }
+
+    #[test]
+    fn every_country_code_is_listed() {
+        assert!(country_codes().any(|c| c == "EE"));
+        assert!(country_codes().count() > 240);
     }
 
     #[test]
