@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod domain;
+pub mod exchange;
 pub mod geo;
 pub mod hooks;
 pub mod ingest;

@@ -3,6 +3,7 @@
 
 mod attribution;
 mod conversions;
+mod exchange;
 mod funnel;
 mod sites;
 mod v1;
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/attribution", web::post().to(attribution::query))
         .route("/api/v1/revenue", web::post().to(attribution::revenue))
         .route("/api/v1/funnel", web::post().to(funnel::query))
+        .configure(exchange::routes)
         .configure(sites::routes);
 }
 
@@ -196,10 +198,23 @@ async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> 
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-/// `meta.imports_included` and `meta.imports_skip_reason` for
-/// `"include": {"imports": true}`: no imported data exists for this site yet.
-fn imports_meta(_state: &AppState, _site: &Site) -> Result<(bool, Option<&'static str>), ApiError> {
-    Ok((false, Some("no_imported_data")))
+/// [`execute`], with the site's imported statistics added when `imports`
+/// (then also why they weren't, if they weren't).
+async fn execute_imports(
+    state: &AppState,
+    q: Query,
+    imports: bool,
+) -> Result<(stats::Output, Option<stats::imported::Skip>), ApiError> {
+    if !imports {
+        return Ok((execute(state, q).await?, None));
+    }
+    let store = state.store.clone();
+    web::block(move || -> Result<_, ApiError> {
+        let view = store.read()?;
+        Ok(stats::run_with_imports(&view, &q)?)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// Earliest date with data for `all` periods.

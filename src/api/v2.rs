@@ -18,7 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
 use super::{
-    ApiError, authenticate, execute, json_object, site,
+    ApiError, authenticate, execute_imports, json_object, site,
     v2_input::{date_range, parse_filter, parse_order},
     v2_names::{Names, Place, name_dimension},
 };
@@ -255,7 +255,7 @@ pub async fn query(
         money: site.money(),
     };
     let base = q.clone();
-    let out = execute(&state, q).await?;
+    let (out, skipped) = execute_imports(&state, q, include.imports).await?;
 
     // Denominators of the rates: the query without goal and property filters.
     let visitors_at = metrics.iter().position(|m| *m == Metric::Visitors);
@@ -276,7 +276,9 @@ pub async fn query(
         })
     };
     let total = if asked.contains(&Asked::ConversionRate) {
-        let t = execute(&state, unfiltered(Vec::new())?).await?;
+        let t = execute_imports(&state, unfiltered(Vec::new())?, include.imports)
+            .await?
+            .0;
         t.rows.first().map_or(0.0, |r| count(&r.metrics[0]))
     } else {
         0.0
@@ -286,8 +288,9 @@ pub async fn query(
         .collect();
     let per_group: HashMap<Vec<String>, f64> = if asked.contains(&Asked::GroupConversionRate) {
         let dims = group_dims.iter().map(|i| dimensions[*i].clone()).collect();
-        execute(&state, unfiltered(dims)?)
+        execute_imports(&state, unfiltered(dims)?, include.imports)
             .await?
+            .0
             .rows
             .iter()
             .map(|r| (r.dimensions.clone(), count(&r.metrics[0])))
@@ -348,10 +351,12 @@ pub async fn query(
             .collect();
     }
     if include.imports {
-        let (included, reason) = super::imports_meta(&state, &site)?;
-        meta["imports_included"] = json!(included);
-        if let Some(r) = reason {
-            meta["imports_skip_reason"] = json!(r);
+        meta["imports_included"] = json!(skipped.is_none());
+        if let Some(skip) = skipped {
+            meta["imports_skip_reason"] = json!(skip.as_str());
+            if let Some(w) = skip.warning() {
+                meta["imports_warning"] = json!(w);
+            }
         }
     }
     if !out.not_converted.is_empty() {

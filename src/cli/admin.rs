@@ -38,12 +38,11 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 /// # Errors
 /// The command's own failure (as the server reports it), or a broken answer.
 #[cfg(unix)]
-pub fn forward(settings: &Settings) -> anyhow::Result<Option<String>> {
+pub fn forward(settings: &Settings, args: &[String]) -> anyhow::Result<Option<String>> {
     let path = socket_path(&settings.storage.data_dir);
     let Ok(mut conn) = std::os::unix::net::UnixStream::connect(&path) else {
         return Ok(None);
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let body = json!({ "args": args }).to_string();
     write!(
         conn,
@@ -71,7 +70,7 @@ pub fn forward(settings: &Settings) -> anyhow::Result<Option<String>> {
 /// # Errors
 /// Never.
 #[cfg(not(unix))]
-pub fn forward(_settings: &Settings) -> anyhow::Result<Option<String>> {
+pub fn forward(_settings: &Settings, _args: &[String]) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
@@ -102,9 +101,25 @@ async fn command(
             Command::Goal { action } => manage::Managed::Goal(action),
             Command::Apikey { action } => manage::Managed::Apikey(action),
             Command::Workspace { action } => manage::Managed::Workspace(action),
+            Command::Export {
+                domain,
+                format,
+                output,
+                from,
+                to,
+            } => manage::Managed::Export(super::exchange::Export {
+                domain,
+                format,
+                output,
+                from,
+                to,
+            }),
+            Command::Import { domain, files } => {
+                manage::Managed::Import(super::exchange::Import { domain, files })
+            }
             _ => {
                 return HttpResponse::BadRequest().json(json!({"output": "",
-                    "error": "only site, goal, apikey and workspace commands run while the server runs; stop it for this one"}));
+                    "error": "only site, goal, apikey, workspace, export and import commands run while the server runs; stop it for this one"}));
             }
         },
         Err(e) => {

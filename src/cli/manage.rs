@@ -31,6 +31,21 @@ pub enum Managed {
     Apikey(KeyAction),
     /// `workspace …`
     Workspace(WorkspaceAction),
+    /// `export …`
+    Export(super::exchange::Export),
+    /// `import …`
+    Import(super::exchange::Import),
+}
+
+impl Managed {
+    /// The command line that makes this command (handed to a running server).
+    fn args(&self) -> Vec<String> {
+        match self {
+            Self::Export(e) => e.args(),
+            Self::Import(i) => i.args(),
+            _ => std::env::args().skip(1).collect(),
+        }
+    }
 }
 
 /// Where a command runs.
@@ -46,7 +61,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         self.state
             .as_ref()
             .map_or_else(|| Clock::System.now_ms(), |s| s.clock.now_ms())
@@ -54,7 +69,7 @@ impl Ctx {
 
     /// After sites changed: the running server takes them at once; a store
     /// opened here gives new sites their write keys now.
-    fn sites_changed(&self) -> anyhow::Result<()> {
+    pub(super) fn sites_changed(&self) -> anyhow::Result<()> {
         match &self.state {
             Some(s) => s.reload_sites()?,
             None => drop(crate::segment::ensure_write_keys(&self.store)?),
@@ -62,7 +77,8 @@ impl Ctx {
         Ok(())
     }
 
-    fn site(&self, domain: &str) -> anyhow::Result<Site> {
+    /// The live site of a domain.
+    pub(super) fn site(&self, domain: &str) -> anyhow::Result<Site> {
         let d = Domain::parse(domain)?;
         self.store
             .read()?
@@ -77,7 +93,7 @@ impl Ctx {
 /// # Errors
 /// What stopped the command, as one line.
 pub fn local(settings: &Settings, cmd: Managed) -> anyhow::Result<()> {
-    if let Some(output) = super::admin::forward(settings)? {
+    if let Some(output) = super::admin::forward(settings, &cmd.args())? {
         print!("{output}");
         return Ok(());
     }
@@ -104,6 +120,8 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Goal(a) => goal(ctx, a, out),
         Managed::Apikey(a) => apikey(ctx, a, out),
         Managed::Workspace(a) => workspace(ctx, a, out),
+        Managed::Export(e) => super::exchange::export(ctx, &e, out),
+        Managed::Import(i) => super::exchange::import(ctx, &i, out),
     }
 }
 

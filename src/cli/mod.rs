@@ -7,6 +7,7 @@
 
 mod accounts;
 pub mod admin;
+mod exchange;
 mod manage;
 
 use std::{io::Write, path::PathBuf};
@@ -48,6 +49,33 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: GoalAction,
+    },
+    /// Export a site's statistics: Plausible's CSV export zip
+    /// (`--format plausible-csv`), or its events as CSV or NDJSON.
+    Export {
+        /// The site's domain.
+        domain: String,
+        /// plausible-csv, csv or ndjson.
+        #[arg(long, default_value = "plausible-csv")]
+        format: String,
+        /// The file to write (`-` for standard output, events only).
+        #[arg(long)]
+        output: PathBuf,
+        /// First date (YYYY-MM-DD, the site's zone); default: its first day with data.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last date; default: today.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Import Plausible's CSV export (its zip, or its CSV files) into a site,
+    /// as one import for the days before the site's own data.
+    Import {
+        /// The site's domain.
+        domain: String,
+        /// The zip, or CSV files named as Plausible names them.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Manage users.
     User {
@@ -320,10 +348,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspace { action } => {
             manage::local(&settings, manage::Managed::Workspace(action))
         }
+        Command::Export {
+            domain,
+            format,
+            output,
+            from,
+            to,
+        } => manage::local(
+            &settings,
+            manage::Managed::Export(exchange::Export {
+                domain,
+                format,
+                output: absolute(output)?,
+                from,
+                to,
+            }),
+        ),
+        Command::Import { domain, files } => manage::local(
+            &settings,
+            manage::Managed::Import(exchange::Import {
+                domain,
+                files: files.into_iter().map(absolute).collect::<Result<_, _>>()?,
+            }),
+        ),
         Command::User { action } => accounts::user(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),
     }
+}
+
+/// A path as the server would read it (the command may run there).
+fn absolute(p: PathBuf) -> anyhow::Result<PathBuf> {
+    if p.as_os_str() == "-" || p.is_absolute() {
+        return Ok(p);
+    }
+    Ok(std::env::current_dir()
+        .context("reading the current directory")?
+        .join(p))
 }
 
 /// With `events.engine = "clickhouse"`: connects, and reads the server's

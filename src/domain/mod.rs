@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod channel;
 mod consent;
 pub mod device;
+pub mod imported;
 pub mod money;
 pub mod places;
 pub mod redact;

@@ -145,7 +145,22 @@ pub fn parse_code(s: &str) -> Option<CurrencyCode> {
         .then(|| [b[0], b[1], b[2]].map(|c| c.to_ascii_uppercase()))
 }
 
-/// A code as text.
+/// An amount in micro-units as exact decimal text (`120000000` → `120`,
+/// `-1234500` → `-1.2345`).
+#[must_use]
+pub fn micros_to_decimal(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let (units, frac) = (m / 1_000_000, m % 1_000_000);
+    if frac == 0 {
+        format!("{sign}{units}")
+    } else {
+        let f = format!("{frac:06}");
+        format!("{sign}{units}.{}", f.trim_end_matches('0'))
+    }
+}
+
+/// A currency code as text.
 #[must_use]
 pub fn code_str(c: CurrencyCode) -> String {
     String::from_utf8_lossy(&c).into_owned()

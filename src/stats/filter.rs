@@ -282,6 +282,18 @@ impl<'t> RawLeaf<'t> {
         };
         Ok(leaf_matches(&self.leaf, text.as_deref()))
     }
+
+    /// Whether the leaf holds for a text (`None` or empty: no value).
+    #[must_use]
+    pub fn accepts_text(&self, text: Option<&str>) -> bool {
+        leaf_matches(&self.leaf, text.filter(|t| !t.is_empty()))
+    }
+
+    /// The dimension it compares.
+    #[must_use]
+    pub fn dimension(&self) -> &Dimension {
+        &self.leaf.dim
+    }
 }
 
 fn leaf_matches(l: &Leaf, text: Option<&str>) -> bool {

@@ -6,6 +6,7 @@ mod clickhouse;
 pub mod engine;
 pub mod filter;
 pub mod funnel;
+pub mod imported;
 mod metrics;
 pub mod period;
 pub mod props;
@@ -98,6 +99,21 @@ pub fn run_many(view: &ReadView, qs: &[Query]) -> Result<Vec<Output>, StatsError
         .zip(qs)
         .map(|(p, q)| output(&texts, q, p))
         .collect()
+}
+
+/// Runs a query with the site's imported statistics added where they can
+/// be (see [`imported`]); also says why they were left out, if they were.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_imports(
+    view: &ReadView,
+    q: &Query,
+) -> Result<(Output, Option<imported::Skip>), StatsError> {
+    let texts = Texts::new(view);
+    let mut p = batch::parts(view, std::slice::from_ref(q))?.remove(0);
+    let skip = imported::add(view, &texts, q, &mut p)?;
+    Ok((output(&texts, q, p)?, skip))
 }
 
 /// Rows of one query from its groups: texts, metrics, order, page.

@@ -261,6 +261,9 @@ pub fn time_buckets(dim: &Dimension, from_ms: u64, to_ms: u64, tz: Timezone) -> 
 pub struct Texts<'a> {
     view: &'a ReadView,
     cache: RefCell<HashMap<u32, String>>,
+    /// Texts no visit has (imported ones), under ids counted down from
+    /// `u32::MAX`, far from the interned ids counted up from 1.
+    extra: RefCell<HashMap<String, u32>>,
 }
 
 impl<'a> Texts<'a> {
@@ -270,6 +273,7 @@ impl<'a> Texts<'a> {
         Self {
             view,
             cache: RefCell::new(HashMap::new()),
+            extra: RefCell::new(HashMap::new()),
         }
     }
 
@@ -284,6 +288,29 @@ impl<'a> Texts<'a> {
         let s = self.view.string(id)?;
         self.cache.borrow_mut().insert(id, s.clone());
         Ok(s)
+    }
+
+    /// The raw value of a text of a string dimension: its interned id, or
+    /// (for a text no visit has, e.g. an imported one) an id valid for this
+    /// `Texts` only; 0 for the empty text.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn raw_of(&self, text: &str) -> Result<u64, StoreError> {
+        if text.is_empty() {
+            return Ok(0);
+        }
+        if let Some(id) = self.extra.borrow().get(text) {
+            return Ok(u64::from(*id));
+        }
+        if let Some(id) = self.view.string_id(text)? {
+            return Ok(u64::from(id));
+        }
+        let mut extra = self.extra.borrow_mut();
+        let id = u32::MAX - u32::try_from(extra.len()).unwrap_or(u32::MAX - 1);
+        extra.insert(text.to_owned(), id);
+        self.cache.borrow_mut().insert(id, text.to_owned());
+        Ok(u64::from(id))
     }
 
     /// Interned id of a text, if any visit ever had it.

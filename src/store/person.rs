@@ -98,6 +98,9 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("rollups_v1", TableClass::Aggregate),
     ("rolled_days_v1", TableClass::Aggregate),
     ("day_versions_v1", TableClass::Aggregate),
+    // Daily aggregates imported from another tool (no visitor ids).
+    ("imports_v1", TableClass::Aggregate),
+    ("imported_v1", TableClass::Aggregate),
     ("meta_v1", TableClass::Operational),
     ("sites_v1", TableClass::Operational),
     ("site_domains_v1", TableClass::Operational),

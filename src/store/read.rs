@@ -101,6 +101,29 @@ impl ReadView {
             .unwrap_or_default())
     }
 
+    /// A site's imports of statistics, oldest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn imports(&self, site: SiteId) -> Result<Vec<super::ImportRecord>, StoreError> {
+        super::imports::list(&self.tx, site)
+    }
+
+    /// Calls `f` with (local day, row) for each imported row of `table`
+    /// (see `exchange::tables`) on local days `first..=last`.
+    ///
+    /// # Errors
+    /// Storage errors or a corrupt row.
+    pub fn for_each_imported(
+        &self,
+        site: SiteId,
+        table: u8,
+        days: (u32, u32),
+        mut f: impl FnMut(u32, super::ImportedRow),
+    ) -> Result<(), StoreError> {
+        super::imports::each(&self.tx, site, table, days, &mut f)
+    }
+
     /// Every region code the geolocation database named, with its English
     /// name (`GB-ENG` → England).
     ///

@@ -55,6 +55,12 @@ pub const CONSENTS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::n
 /// (site, subject) → the policy version of the accept in force; a decline
 /// removes the row. The subject is a keyed hash of the visitor's first-party id.
 pub const CONSENTED: TableDefinition<(u32, &[u8]), &str> = TableDefinition::new("consented_v2");
+/// (site, import id) → JSON `ImportRecord`.
+pub const IMPORTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("imports_v1");
+/// (site, import id, imported table code, local day, sequence) → JSON
+/// `ImportedRow`: imported daily aggregates.
+pub const IMPORTED: TableDefinition<(u32, u32, u8, u32, u32), &[u8]> =
+    TableDefinition::new("imported_v1");
 /// Region code (ISO 3166-2, as the geolocation database gives it) → its
 /// English name from the same database: `visit:region_name`'s dictionary.
 pub const REGION_NAMES: TableDefinition<&str, &str> = TableDefinition::new("region_names_v1");
@@ -136,5 +142,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ORDER_IDS)?;
     tx.open_table(MESSAGE_IDS)?;
     tx.open_table(REGION_NAMES)?;
+    tx.open_table(IMPORTS)?;
+    tx.open_table(IMPORTED)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ mod dashboard;
 mod deletion;
 mod engagement;
 mod escaping;
+mod exchange;
 mod forwarded_headers;
 mod funnel;
 mod helpers;

@@ -7,7 +7,7 @@ use touchpoint::{domain::Role, store::KeyScopes};
 
 use crate::helpers::{T0, TestApp, spawn_app};
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     key: &str,
     method: &str,
