@@ -73,6 +73,7 @@ fn bench(c: &mut Criterion) {
                     keep: None,
                     user: None,
                     role: Some(touchpoint::domain::Role::Owner),
+                    imports: false,
                 };
                 let html = overview(frame, &state, &o).into_string();
                 assert!(html.len() > 1000);

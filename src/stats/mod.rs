@@ -101,6 +101,30 @@ pub fn run_many(view: &ReadView, qs: &[Query]) -> Result<Vec<Output>, StatsError
         .collect()
 }
 
+/// [`run_many`], with the site's imported statistics added to each query
+/// that can use them when `imports` (the dashboard's toggle).
+///
+/// # Errors
+/// As [`run_many`].
+pub fn run_many_with(
+    view: &ReadView,
+    qs: &[Query],
+    imports: bool,
+) -> Result<Vec<Output>, StatsError> {
+    if !imports {
+        return run_many(view, qs);
+    }
+    let texts = Texts::new(view);
+    batch::parts(view, qs)?
+        .into_iter()
+        .zip(qs)
+        .map(|(mut p, q)| {
+            imported::add(view, &texts, q, &mut p)?;
+            output(&texts, q, p)
+        })
+        .collect()
+}
+
 /// Runs a query with the site's imported statistics added where they can
 /// be (see [`imported`]); also says why they were left out, if they were.
 ///

@@ -42,6 +42,7 @@ const ROUTES: &[&str] = &[
     "GET  /sites/example.com/settings            |                                       | admin  | 200",
     "GET  /sites/example.com/privacy             |                                       | admin  | 200",
     "GET  /sites/example.com/consents.csv        |                                       | admin  | 200",
+    "GET  /sites/example.com/export              |                                       | admin  | 200",
     "POST /sites/example.com/privacy/lookup      | kind=uid&value=someone                | admin  | 200",
     "POST /workspaces/{A}/sites                  | domain=new-site.example&timezone=UTC  | admin  | 303 /sites/new-site.example/settings",
     "POST /workspaces/{A}/members                | email=invitee%40acme.test&role=viewer | owner  | 303 /workspaces/{A}",

@@ -28,7 +28,8 @@ pub fn status_url(site: &Site) -> String {
 pub fn has_data(store: &Store, site: &Site) -> Result<bool, StoreError> {
     let view = store.read()?;
     Ok(view.first_session_start(site.id)?.is_some()
-        || !view.rolled_days(site.id, 0, u32::MAX)?.is_empty())
+        || !view.rolled_days(site.id, 0, u32::MAX)?.is_empty()
+        || !view.imports(site.id)?.is_empty())
 }
 
 /// `GET /sites/{domain}/status.json` (any member): `{"has_data": bool}`,

@@ -6,6 +6,7 @@ mod attached;
 mod attribution;
 pub mod conversions;
 pub mod converting;
+mod data;
 mod first_visit;
 mod funnels;
 mod integrations;
@@ -136,6 +137,7 @@ async fn overview(
             csrf: m.user.csrf(),
         }),
         role: Some(role),
+        imports: !m.state().store.imports(site.id)?.is_empty(),
     };
     let state = match view_state(&req) {
         Ok(s) => s,
@@ -191,6 +193,7 @@ async fn shared(
         keep: Some(("auth", q.auth.clone())),
         user: None,
         role: None,
+        imports: !st.store.imports(site.id)?.is_empty(),
     };
     let mut resp = timed(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),

@@ -125,6 +125,8 @@ pub struct ViewState {
     pub tabs: Vec<(String, String)>,
     /// The custom property broken down, when one was chosen.
     pub prop: Option<String>,
+    /// Add the site's imported statistics (on unless `imports=off`).
+    pub imports: bool,
 }
 
 impl Default for ViewState {
@@ -138,6 +140,7 @@ impl Default for ViewState {
             filters: Vec::new(),
             tabs: Vec::new(),
             prop: None,
+            imports: true,
         }
     }
 }
@@ -173,6 +176,7 @@ impl ViewState {
                     }
                 }
                 "compare" => s.compare = v != "off",
+                "imports" => s.imports = v != "off",
                 "metric"
                     if KPI_METRICS
                         .iter()
@@ -237,6 +241,9 @@ impl ViewState {
         }
         if !self.compare {
             q.append_pair("compare", "off");
+        }
+        if !self.imports {
+            q.append_pair("imports", "off");
         }
         if self.metric != "visitors" {
             q.append_pair("metric", &self.metric);

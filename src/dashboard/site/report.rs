@@ -231,14 +231,14 @@ pub fn overview(
             PANEL_ROWS,
         ));
     }
-    let mut now = stats::run_many(view, &now_qs)?.into_iter();
+    let mut now = stats::run_many_with(view, &now_qs, state.imports)?.into_iter();
     let (totals, chart_out, names) = (next(&mut now)?, next(&mut now)?, next(&mut now)?);
     let before = if state.compare {
         let qs = [
             ask.query(prev, totals_metrics, Vec::new(), None, 1),
             series::query(&ask, prev, metric),
         ];
-        let mut out = stats::run_many(view, &qs)?.into_iter();
+        let mut out = stats::run_many_with(view, &qs, state.imports)?.into_iter();
         Some((next(&mut out)?, next(&mut out)?))
     } else {
         None

@@ -44,6 +44,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/sites/{domain}/lookback",
             web::post().to(super::integrations::lookback),
         )
+        .route("/sites/{domain}/export", web::get().to(super::data::export))
+        .route(
+            "/sites/{domain}/imports/{id}/delete",
+            web::post().to(super::data::delete_import),
+        )
         .route("/sites/{domain}/delete", web::post().to(delete));
 }
 
@@ -53,6 +58,7 @@ pub(super) fn origin(req: &HttpRequest, m: &Member) -> String {
     crate::dashboard::public_url::public_origin(req, &m.state().settings.server)
 }
 
+/// The settings page with a notice (or an error) after an action.
 pub(super) fn render(
     req: &HttpRequest,
     m: &Member,
@@ -92,6 +98,7 @@ fn render_with(
         .store
         .last_purge(site.id)?
         .and_then(|j| serde_json::from_str(&j).ok());
+    let imports = st.store.imports(site.id)?;
     let page = SettingsPage {
         site,
         role,
@@ -102,6 +109,7 @@ fn render_with(
         last_purge,
         snippet_was: after.snippet_was,
         typed_zone: after.typed_zone.as_deref(),
+        imports: &imports,
     };
     Ok(html_page(
         status,

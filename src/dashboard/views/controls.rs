@@ -65,6 +65,13 @@ fn bar(
                     (date_field("To", "to", to, true))
                     button.secondary type="submit" { "Apply" }
                 }
+                @if f.imports {
+                    a.imports.active[s.imports] role="button" aria-pressed=(s.imports)
+                        href=(f.link(s, |x| x.imports = !x.imports))
+                        title=(if s.imports { "Including imported statistics (days before this site's own data): click to leave them out" } else { "Include imported statistics" }) {
+                        "Imported data"
+                    }
+                }
                 @if compare {
                     a.compare.active[s.compare] role="button" aria-pressed=(s.compare)
                         href=(f.link(s, |x| x.compare = !x.compare))

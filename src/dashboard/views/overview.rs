@@ -35,6 +35,8 @@ pub struct Frame<'a> {
     /// The member's role on the site, for the site's navigation and links to
     /// its other pages; none on shared links, which show neither.
     pub role: Option<Role>,
+    /// The site has imported statistics (the toolbar offers to leave them out).
+    pub imports: bool,
 }
 
 impl Frame<'_> {

@@ -87,6 +87,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
         keep: m.chosen.map(|id| ("goal", id.to_string())),
         user: None,
         role: Some(m.role),
+        imports: false,
     };
     page(
         &Chrome {
@@ -164,6 +165,8 @@ pub struct SettingsPage<'a> {
     /// The time zone typed in a save that was refused (shown back), else
     /// the site's zone is shown.
     pub typed_zone: Option<&'a str>,
+    /// The site's imports of statistics.
+    pub imports: &'a [crate::store::ImportRecord],
 }
 
 /// `/sites/{d}/settings`
@@ -233,6 +236,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             }
             (cards::scoring_card(site, csrf, &base))
             (cards::stripe_card(site, m.origin, csrf, &base))
+            (cards::data_card(site, m.origin, m.imports, csrf, &base))
             section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {

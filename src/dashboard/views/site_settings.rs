@@ -195,3 +195,53 @@ pub fn stripe_card(site: &Site, origin: &str, csrf: &str, base: &str) -> Markup 
         }
     }
 }
+
+/// Data in and out: the Segment write key, Plausible's CSV export, and the
+/// site's imports (each deletable).
+#[must_use]
+pub fn data_card(
+    site: &Site,
+    origin: &str,
+    imports: &[crate::store::ImportRecord],
+    csrf: &str,
+    base: &str,
+) -> Markup {
+    use crate::domain::calendar::date_of_day;
+    html! {
+        section.card id="data" {
+            h2 { "Data in and out" }
+            h3 { "Segment" }
+            p { "Segment's libraries (and anything sending Segment's format) send here with their " code { "host" } " set to " code { (origin) } " and this write key:" }
+            pre.secret id="segment-write-key" { (site.segment_write_key.as_deref().unwrap_or("")) }
+            button.copy type="button" data-copy-target="segment-write-key" { "Copy" }
+            h3 { "Export" }
+            p { a.button href={ (base) "/export" } download { "Download Plausible CSV export (zip)" }
+                " — the ten files of Plausible's export, for any tool that imports them. Events one by one: "
+                code { "touchpoint export " (site.domain) " --format csv --output events.csv" } "." }
+            h3 { "Imported statistics" }
+            @if imports.is_empty() {
+                p.muted { "None. Import a Plausible export with " code { "touchpoint import " (site.domain) " FILE.zip" }
+                    " or " code { "POST /api/v1/sites/" (site.domain) "/imports" } "; imported days before this site's own data show in its reports." }
+            } @else {
+                table {
+                    thead { tr { th { "Import" } th { "Days" } th.num { "Rows" } th { span.visually-hidden { "Action" } } } }
+                    tbody {
+                        @for i in imports {
+                            tr {
+                                td { "CSV #" (i.id) }
+                                td { (date_of_day(i.first_day)) " to " (date_of_day(i.last_day)) }
+                                td.num { (i.rows.values().sum::<u64>()) }
+                                td {
+                                    form.inline method="post" action={ (base) "/imports/" (i.id) "/delete" } {
+                                        (csrf_field(csrf))
+                                        button.danger type="submit" { "Delete" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
