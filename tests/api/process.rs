@@ -272,6 +272,49 @@ async fn while_the_server_runs_sites_goals_and_keys_are_managed_from_the_command
 }
 
 #[tokio::test]
+async fn export_and_import_run_from_the_command_line_with_the_server_up_or_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let (mut child, url) = serve(dir.path());
+    let client = reqwest::Client::new();
+    for i in 0..3 {
+        let r = client
+            .post(format!("{url}/api/event"))
+            .header("user-agent", CHROME)
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .body(event(i))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+    }
+    let zip = files.path().join("export.zip");
+    let out = run_ok(
+        dir.path(),
+        &["export", "example.com", "--format", "plausible-csv", "--output", zip.to_str().unwrap()],
+    );
+    assert!(out.contains("exported example.com") && zip.exists(), "{out}");
+    run_ok(dir.path(), &["site", "add", "copy.example"]);
+    let out = run_ok(dir.path(), &["import", "copy.example", zip.to_str().unwrap()]);
+    assert!(out.contains("into copy.example as import 1"), "{out}");
+    let bad = cmd(dir.path())
+        .args(["import", "copy.example", dir.path().join("missing.zip").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("missing.zip"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Stopped: the commands open the store themselves; events go to stdout.
+    let csv = run_ok(dir.path(), &["export", "example.com", "--format", "csv", "--output", "-"]);
+    assert!(csv.starts_with("timestamp,visit,name,"), "{csv}");
+    assert_eq!(csv.lines().count(), 4);
+    let out = run_ok(dir.path(), &["import", "copy.example", zip.to_str().unwrap()]);
+    assert!(out.contains("as import 2"), "{out}");
+}
+
+#[tokio::test]
 async fn a_restart_after_sigterm_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let key = setup(dir.path());
