@@ -165,6 +165,14 @@ async fn while_the_server_runs_sites_goals_and_keys_are_managed_from_the_command
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
     let (mut child, url) = serve(dir.path());
+    // The admin endpoint answers on the socket only, never over TCP.
+    let r = reqwest::Client::new()
+        .post(format!("{url}/admin/cli"))
+        .json(&json!({"args": ["apikey", "create", "--name", "sneaky"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     // Run inside the server (it holds the store), with the same output.
     assert!(run_ok(dir.path(), &["site", "list"]).contains("example.com\tEurope/London"));
     let out = run_ok(
