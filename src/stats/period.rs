@@ -54,12 +54,35 @@ pub fn named_period(
             NaiveDate::from_ymd_opt(date.year(), 12, 31).unwrap_or(date),
         ),
         "all" => (earliest.min(date), date),
+        // Any number of days (1 to 5000) or months (1 to 100), as Plausible's
+        // query parser takes them: `14d`, `3mo`.
+        other if parse_count(other, "d", 5000).is_some() => {
+            let n = parse_count(other, "d", 5000).unwrap_or(1);
+            (back(n - 1), date)
+        }
+        other if parse_count(other, "mo", 100).is_some() => {
+            let n = u32::try_from(parse_count(other, "mo", 100).unwrap_or(1)).unwrap_or(1);
+            (
+                month_start
+                    .checked_sub_months(Months::new(n - 1))
+                    .unwrap_or(month_start),
+                month_end(date),
+            )
+        }
         other => {
             return Err(format!(
-                "invalid date_range {other:?}: expected day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or [from, to]"
+                "invalid date_range {other:?}: expected day, 7d, 28d, 30d, 91d, <n>d, month, 6mo, 12mo, <n>mo, year, all, or [from, to]"
             ));
         }
     })
+}
+
+/// `n` of `<n><unit>` when `1 <= n <= max`.
+fn parse_count(name: &str, unit: &str, max: u64) -> Option<u64> {
+    name.strip_suffix(unit)?
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
 }
 
 #[cfg(test)]
@@ -83,6 +106,9 @@ mod tests {
             ("12mo", ("2023-04-01", "2024-03-31")),
             ("year", ("2024-01-01", "2024-12-31")),
             ("all", ("2020-01-01", "2024-03-15")),
+            ("14d", ("2024-03-02", "2024-03-15")),
+            ("1d", ("2024-03-15", "2024-03-15")),
+            ("3mo", ("2024-01-01", "2024-03-31")),
         ] {
             assert_eq!(
                 named_period(name, today, e).unwrap(),
@@ -90,10 +116,11 @@ mod tests {
                 "{name}"
             );
         }
-        assert!(
-            named_period("fortnight", today, e)
-                .unwrap_err()
-                .contains("fortnight")
-        );
+        for bad in ["fortnight", "0d", "5001d", "101mo", "d", "-3d"] {
+            assert!(
+                named_period(bad, today, e).unwrap_err().contains(bad),
+                "{bad}"
+            );
+        }
     }
 }

@@ -173,7 +173,11 @@ impl Dimension {
         Some(match s {
             "event:page" => Self::Page,
             "event:name" | "event:goal" => Self::Name,
-            "event:hostname" => Self::Hostname,
+            // A visit has one hostname (its first event's), so its entry and
+            // exit pages' hostnames are that one.
+            "event:hostname" | "visit:entry_page_hostname" | "visit:exit_page_hostname" => {
+                Self::Hostname
+            }
             "visit:entry_page" => Self::EntryPage,
             "visit:exit_page" => Self::ExitPage,
             "visit:source" => Self::Source,
@@ -181,7 +185,8 @@ impl Dimension {
             "visit:channel" => Self::Channel,
             "visit:click_id" => Self::ClickId,
             "event:currency" => Self::Currency,
-            "visit:device" => Self::Device,
+            // Plausible's older name of the device class.
+            "visit:device" | "visit:screen" => Self::Device,
             "visit:browser" => Self::Browser,
             "visit:browser_version" => Self::BrowserVersion,
             "visit:os" => Self::Os,

@@ -145,6 +145,24 @@ async fn the_last_24_hours_and_date_time_ranges_are_instants() {
             "date_range": ["2024-03-14T08:00:00Z", "2024-03-14T09:30:00+00:00"]})))
         .await;
     assert_eq!(r[0]["metrics"], json!([1]), "the 08:00 visit only");
+    // Any number of days, as Plausible's parser takes them: 2d is yesterday and today.
+    let r = app
+        .results(q(json!({"metrics": ["visitors"], "date_range": "2d"})))
+        .await;
+    assert_eq!(r[0]["metrics"], json!([2]));
+    let r = app
+        .results(q(json!({"metrics": ["visitors"], "date_range": "1d"})))
+        .await;
+    assert_eq!(r[0]["metrics"], json!([1]));
+    // Plausible's other names of the device class and the hostname.
+    let r = app
+        .results(q(json!({"metrics": ["visitors"], "date_range": "2d",
+            "dimensions": ["visit:screen", "visit:entry_page_hostname"]})))
+        .await;
+    assert_eq!(
+        r,
+        vec![json!({"dimensions": ["Desktop", "example.com"], "metrics": [2]})]
+    );
 }
 
 #[tokio::test]
