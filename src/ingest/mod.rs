@@ -5,6 +5,7 @@ pub mod acquisition;
 pub mod client_ip;
 pub mod enrich;
 pub mod identity;
+pub mod interner;
 pub mod payload;
 pub mod session;
 pub mod timed;

@@ -15,7 +15,8 @@ use tokio::sync::oneshot;
 
 use super::{
     enrich::Enriched,
-    session::{INTERNER_CACHE_MAX, Interner, Sessionizer},
+    interner::{INTERNER_CACHE_MAX, Interner},
+    session::Sessionizer,
 };
 use crate::{
     domain::Timezone,

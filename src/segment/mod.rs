@@ -17,6 +17,7 @@
 
 pub mod apply;
 pub mod message;
+mod page;
 
 use actix_web::{
     HttpRequest, HttpResponse,

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::{SiteId, WorkspaceId};
+use serde_json::json;
 
 fn site() -> Site {
     let mut s: Site = serde_json::from_value(json!({

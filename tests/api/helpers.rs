@@ -158,9 +158,8 @@ pub async fn spawn_app_on(engine: &str, extra: &[(&str, &str)]) -> TestApp {
                 prefix: "tp_test".into(),
                 created_ms: T0,
                 workspace: ws,
-                // The test key also records conversions.
+                // The test key also records conversions and manages sites.
                 conversions: true,
-                // ...and manages sites.
                 sites: true,
             },
         )

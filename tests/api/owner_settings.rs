@@ -277,3 +277,32 @@ async fn a_deleted_site_is_listed_with_its_purge_date_and_restored_from_the_comm
         .unwrap();
     assert!(String::from_utf8_lossy(&none.stderr).contains("no deleted site"));
 }
+
+#[tokio::test]
+async fn the_settings_form_leaves_the_allowed_hostnames_alone_when_it_doesnt_post_them() {
+    let app = spawn_app().await;
+    app.edit_site(|s| s.allowed_hostnames = vec!["shop.example.com".into()]);
+    let (mut admin, _) = app.member("adam@acme.test", Role::Admin, app.acme()).await;
+    let (status, _, _) = admin
+        .post(
+            "/sites/example.com/settings",
+            &[("timezone", "UTC"), ("consent_mode", "require")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let site = app.state.sites.load()["example.com"].clone();
+    assert_eq!(site.allowed_hostnames, vec!["shop.example.com"]);
+    assert_eq!(site.consent_mode, touchpoint::domain::ConsentMode::Require);
+    // Posted empty, the box clears the list.
+    admin
+        .post(
+            "/sites/example.com/settings",
+            &[("timezone", "UTC"), ("hostnames", "")],
+        )
+        .await;
+    assert!(
+        app.state.sites.load()["example.com"]
+            .allowed_hostnames
+            .is_empty()
+    );
+}

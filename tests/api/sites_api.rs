@@ -3,7 +3,7 @@
 //! form leaves what it doesn't post alone.
 
 use serde_json::{Value, json};
-use touchpoint::{domain::Role, store::KeyScopes};
+use touchpoint::store::KeyScopes;
 
 use crate::helpers::{T0, TestApp, spawn_app};
 
@@ -370,33 +370,4 @@ async fn a_key_that_only_reads_cant_manage_and_another_workspace_is_not_found() 
     assert_eq!((s, b["sites"].as_array().unwrap().len()), (200, 0));
     let (s, _) = call(&app, "tp_wrong", "GET", "/api/v1/sites", None).await;
     assert_eq!(s, 401);
-}
-
-#[tokio::test]
-async fn the_settings_form_leaves_the_allowed_hostnames_alone_when_it_doesnt_post_them() {
-    let app = spawn_app().await;
-    app.edit_site(|s| s.allowed_hostnames = vec!["shop.example.com".into()]);
-    let (mut admin, _) = app.member("adam@acme.test", Role::Admin, app.acme()).await;
-    let (status, _, _) = admin
-        .post(
-            "/sites/example.com/settings",
-            &[("timezone", "UTC"), ("consent_mode", "require")],
-        )
-        .await;
-    assert_eq!(status, 200);
-    let site = app.state.sites.load()["example.com"].clone();
-    assert_eq!(site.allowed_hostnames, vec!["shop.example.com"]);
-    assert_eq!(site.consent_mode, touchpoint::domain::ConsentMode::Require);
-    // Posted empty, the box clears the list.
-    admin
-        .post(
-            "/sites/example.com/settings",
-            &[("timezone", "UTC"), ("hostnames", "")],
-        )
-        .await;
-    assert!(
-        app.state.sites.load()["example.com"]
-            .allowed_hostnames
-            .is_empty()
-    );
 }

@@ -20,6 +20,8 @@
 //! Plausible's: `limit` (1 to 100, else 100), opaque `after`/`before`
 //! cursors, and `meta: {after, before, limit}`.
 
+mod goals;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
@@ -28,20 +30,23 @@ use crate::{
     domain::{Domain, Timezone},
     privacy, sites,
     startup::AppState,
-    store::{ApiKeyRecord, Goal, GoalKind, Site, StoreError},
+    store::{ApiKeyRecord, Site, StoreError},
 };
 
 /// Routes of the Sites API (fixed paths before `{site_id}`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sites", web::get().to(list))
         .route("/api/v1/sites", web::post().to(create))
-        .route("/api/v1/sites/goals", web::get().to(goals))
-        .route("/api/v1/sites/goals", web::put().to(put_goal))
+        .route("/api/v1/sites/goals", web::get().to(goals::list))
+        .route("/api/v1/sites/goals", web::put().to(goals::put))
         .route(
             "/api/v1/sites/goals/{goal_id}",
-            web::delete().to(delete_goal),
+            web::delete().to(goals::delete),
         )
-        .route("/api/v1/sites/shared-links", web::put().to(shared_link))
+        .route(
+            "/api/v1/sites/shared-links",
+            web::put().to(goals::shared_link),
+        )
         .route("/api/v1/sites/{site_id}/settings", web::get().to(settings))
         .route(
             "/api/v1/sites/{site_id}/settings",
@@ -52,12 +57,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/sites/{site_id}", web::delete().to(delete));
 }
 
-fn bad(m: impl Into<String>) -> ApiError {
+pub(super) fn bad(m: impl Into<String>) -> ApiError {
     ApiError::BadRequest(m.into())
 }
 
 /// The key, which must be allowed to manage sites.
-fn manager(req: &HttpRequest, state: &AppState) -> Result<ApiKeyRecord, ApiError> {
+pub(super) fn manager(req: &HttpRequest, state: &AppState) -> Result<ApiKeyRecord, ApiError> {
     let key = authenticate_key(req, state)?;
     if !key.sites {
         return Err(ApiError::Forbidden(
@@ -70,7 +75,7 @@ fn manager(req: &HttpRequest, state: &AppState) -> Result<ApiKeyRecord, ApiError
 
 /// Parameters from the query string and, for writes, a JSON body (Plausible
 /// takes them from either).
-fn params(req: &HttpRequest, body: &[u8]) -> Result<Map<String, Json>, ApiError> {
+pub(super) fn params(req: &HttpRequest, body: &[u8]) -> Result<Map<String, Json>, ApiError> {
     let mut out = Map::new();
     for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         out.insert(k.into_owned(), Json::String(v.into_owned()));
@@ -81,7 +86,7 @@ fn params(req: &HttpRequest, body: &[u8]) -> Result<Map<String, Json>, ApiError>
     Ok(out)
 }
 
-fn text<'a>(p: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(p: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
     p.get(k)
         .and_then(Json::as_str)
         .map(str::trim)
@@ -97,29 +102,9 @@ fn site_json(s: &Site) -> Json {
     })
 }
 
-/// A goal as Plausible's Sites API shows it.
-fn goal_json(g: &Goal, domain: Option<&str>) -> Json {
-    let (goal_type, event_name, page_path) = match &g.kind {
-        GoalKind::Event(n) => ("event", Some(n.as_str()), None),
-        GoalKind::Page(p) => ("page", None, Some(p.as_str())),
-    };
-    let mut out = json!({
-        "id": g.id,
-        "display_name": g.name(),
-        "goal_type": goal_type,
-        "event_name": event_name,
-        "page_path": page_path,
-        "custom_props": {},
-    });
-    if let Some(d) = domain {
-        out["domain"] = json!(d);
-    }
-    out
-}
-
 /// Plausible's cursor pagination over items with ascending ids, shown
 /// newest (largest id) first. Cursors are the ids, base64.
-fn paginate<T>(req: &HttpRequest, mut items: Vec<(u32, T)>) -> Result<(Vec<T>, Json), ApiError> {
+pub(super) fn paginate<T>(req: &HttpRequest, mut items: Vec<(u32, T)>) -> Result<(Vec<T>, Json), ApiError> {
     let q: Map<String, Json> = params(req, b"")?;
     let limit = text(&q, "limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -181,7 +166,7 @@ fn paginate<T>(req: &HttpRequest, mut items: Vec<(u32, T)>) -> Result<(Vec<T>, J
 }
 
 /// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(f)
@@ -247,7 +232,7 @@ async fn create(
 }
 
 /// The site `site_id` names among the key's workspace's.
-fn named(
+pub(super) fn named(
     state: &AppState,
     ws: crate::domain::WorkspaceId,
     site_id: &str,
@@ -303,7 +288,7 @@ async fn update(
     Ok(HttpResponse::Ok().json(site_json(&site)))
 }
 
-async fn save(
+pub(super) async fn save(
     state: &web::Data<AppState>,
     key: &ApiKeyRecord,
     site: Site,
@@ -354,139 +339,6 @@ async fn delete(
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({"deleted": true})))
-}
-
-fn required_site(p: &Map<String, Json>, what: &str) -> Result<String, ApiError> {
-    text(p, "site_id")
-        .map(str::to_owned)
-        .ok_or_else(|| bad(format!("Parameter `site_id` is required to {what}")))
-}
-
-/// `GET /api/v1/sites/goals?site_id=`
-async fn goals(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let ws = authenticate_key(&req, &state)?.workspace;
-    let p = params(&req, b"")?;
-    let site = named(&state, ws, &required_site(&p, "list goals")?)?;
-    let goals: Vec<(u32, Json)> = state
-        .store
-        .goals(site.id)?
-        .iter()
-        .map(|g| (g.id, goal_json(g, None)))
-        .collect();
-    let (page, meta) = paginate(&req, goals)?;
-    Ok(HttpResponse::Ok().json(json!({"goals": page, "meta": meta})))
-}
-
-/// `PUT /api/v1/sites/goals`: the same goal again answers with its id.
-async fn put_goal(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let key = manager(&req, &state)?;
-    let p = params(&req, &body)?;
-    let site = named(&state, key.workspace, &required_site(&p, "create a goal")?)?;
-    let goal_type = text(&p, "goal_type")
-        .ok_or_else(|| bad("Parameter `goal_type` is required to create a goal"))?;
-    let value = match goal_type {
-        "event" => text(&p, "event_name")
-            .ok_or_else(|| bad("Parameter `event_name` is required to create a goal"))?,
-        "page" => text(&p, "page_path")
-            .ok_or_else(|| bad("Parameter `page_path` is required to create a goal"))?,
-        _ => return Err(bad("goal_type: must be event or page")),
-    };
-    let kind = sites::goal_kind(goal_type, value).map_err(bad)?;
-    let st = state.clone();
-    let domain = site.domain.clone();
-    let goal = blocking(move || {
-        if let Some(g) = st
-            .store
-            .goals(site.id)?
-            .into_iter()
-            .find(|g| g.kind == kind)
-        {
-            return Ok(g);
-        }
-        let g = st.store.add_goal(site.id, kind)?;
-        st.auth.audit(
-            &[key.workspace],
-            None,
-            "goal_added",
-            &format!("{}: {} (Sites API key {})", site.domain, g.name(), key.name),
-            st.clock.now_ms(),
-        )?;
-        Ok(g)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(goal_json(&goal, Some(domain.as_str()))))
-}
-
-/// `DELETE /api/v1/sites/goals/{goal_id}`
-async fn delete_goal(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    goal_id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let key = manager(&req, &state)?;
-    let p = params(&req, &body)?;
-    let site = named(&state, key.workspace, &required_site(&p, "delete a goal")?)?;
-    let not_found = || ApiError::NotFound("Goal could not be found".into());
-    let id: u32 = goal_id.parse().map_err(|_| not_found())?;
-    let st = state.clone();
-    let deleted = blocking(move || {
-        let gone = st.store.delete_goal(site.id, id)?;
-        if gone {
-            st.auth.audit(
-                &[key.workspace],
-                None,
-                "goal_deleted",
-                &format!("{}: goal {id} (Sites API key {})", site.domain, key.name),
-                st.clock.now_ms(),
-            )?;
-        }
-        Ok(gone)
-    })
-    .await?;
-    if !deleted {
-        return Err(not_found());
-    }
-    Ok(HttpResponse::Ok().json(json!({"deleted": true})))
-}
-
-/// `PUT /api/v1/sites/shared-links`: a site has one shared link; it is made
-/// when missing, and `name` is echoed.
-async fn shared_link(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let key = manager(&req, &state)?;
-    let p = params(&req, &body)?;
-    let mut site = named(
-        &state,
-        key.workspace,
-        &required_site(&p, "create a shared link")?,
-    )?;
-    let name = text(&p, "name").unwrap_or("Shared link").to_owned();
-    if site.share_token.is_none() {
-        site.share_token = Some(privacy::random_token()[..32].to_owned());
-        save(
-            &state,
-            &key,
-            site.clone(),
-            "shared_link_created",
-            site.domain.as_str(),
-        )
-        .await?;
-    }
-    let origin = crate::dashboard::public_url::public_origin(&req, &state.settings.server);
-    let url = format!(
-        "{origin}/share/{}?auth={}",
-        site.domain,
-        site.share_token.as_deref().unwrap_or_default()
-    );
-    Ok(HttpResponse::Ok().json(json!({"name": name, "url": url})))
 }
 
 /// `GET /api/v1/sites/{site_id}/settings`
