@@ -22,9 +22,10 @@ use super::tables::{
     BROWSER_TABLE, CUSTOM_EVENTS, Col, DEVICE_TABLE, ENTRY_PAGES, EXIT_PAGES, LOCATION_TABLE,
     OS_TABLE, PAGES, SOURCES, TABLES, Table, VISITORS,
 };
+use rustc_hash::FxBuildHasher;
+
 use crate::{
     domain::{
-        Timezone,
         calendar::{date_of_day, days_to_ms, local_day},
         device::Device,
     },
@@ -57,24 +58,32 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
+/// A group: a table's dimension values as raw values (interned text ids;
+/// a country's two bytes; a device's code + 1), at most seven.
+type Key = [u64; 7];
+
+/// Indexes of [`Agg::sums`].
+const DURATION: usize = 0;
+const BOUNCES: usize = 1;
+const PAGEVIEWS: usize = 2;
+const EVENTS: usize = 3;
+const SCROLL: usize = 4;
+const SCROLL_VISITS: usize = 5;
+const TIME_MS: usize = 6;
+const TIME_VISITS: usize = 7;
+
 /// One group's running sums.
 #[derive(Default)]
 struct Agg {
-    visitors: HashSet<u64>,
-    visits: HashSet<u64>,
-    sums: HashMap<&'static str, u64>,
-    /// First hostname seen (pages).
-    hostname: Option<String>,
+    visitors: HashSet<u64, FxBuildHasher>,
+    visits: HashSet<u64, FxBuildHasher>,
+    sums: [u64; 8],
+    /// First hostname seen (pages), an interned id.
+    hostname: u32,
 }
 
-impl Agg {
-    fn add(&mut self, k: &'static str, v: u64) {
-        *self.sums.entry(k).or_default() += v;
-    }
-}
-
-/// One day's groups per table.
-type Day = BTreeMap<u8, BTreeMap<Vec<String>, Agg>>;
+/// One day's groups, by table code.
+type Day = BTreeMap<u8, HashMap<Key, Agg, FxBuildHasher>>;
 
 /// The rows of every table: (table code, local date, texts, counts).
 pub type Rows = Vec<(u8, NaiveDate, Vec<String>, Vec<u64>)>;
@@ -96,6 +105,27 @@ impl Names<'_> {
         let s = self.view.string(id)?;
         self.cache.insert(id, s.clone());
         Ok(s)
+    }
+}
+
+/// Ids of the texts the custom events table looks for (0: never stored).
+struct Special {
+    with_url: Vec<u32>,
+    with_path: Vec<u32>,
+    url: u32,
+    path: u32,
+}
+
+impl Special {
+    fn new(view: &ReadView) -> Result<Self, StoreError> {
+        let id = |t: &str| view.string_id(t).map(Option::unwrap_or_default);
+        let ids = |ts: &[&str]| ts.iter().map(|t| id(t)).collect::<Result<Vec<_>, _>>();
+        Ok(Self {
+            with_url: ids(&GOALS_WITH_URL)?,
+            with_path: ids(&GOALS_WITH_PATH)?,
+            url: id("url")?,
+            path: id("path")?,
+        })
     }
 }
 
@@ -138,6 +168,7 @@ pub fn rows(
         view,
         cache: HashMap::new(),
     };
+    let special = Special::new(view)?;
     let mut out: Rows = Vec::new();
     let mut day: Day = BTreeMap::new();
     let mut current: Option<u32> = None;
@@ -148,71 +179,62 @@ pub fn rows(
             return ControlFlow::Break(e.into());
         }
         let d = local_day(key.start_ms, tz);
-        if current.is_some_and(|c| c != d) {
-            flush(&mut day, date_of_day(current.unwrap_or(d)), &mut out);
-        }
-        current = Some(d);
-        if let Err(e) = add_visit(&mut day, &mut names, &rec, key.id, tz) {
+        if let Some(c) = current.filter(|c| *c != d)
+            && let Err(e) = flush(&mut day, date_of_day(c), &mut names, &mut out)
+        {
             failure = Some(e);
             return ControlFlow::Break(StoreError::Conflict("export stopped".into()));
         }
+        current = Some(d);
+        add_visit(&mut day, &special, &rec, key.id);
         ControlFlow::Continue(())
     })
     .or_else(|e| failure.take().map_or(Err(e), Err))?;
     if let Some(c) = current {
-        flush(&mut day, date_of_day(c), &mut out);
+        flush(&mut day, date_of_day(c), &mut names, &mut out)?;
     }
     Ok(out)
 }
 
-fn add_visit(
-    day: &mut Day,
-    names: &mut Names<'_>,
-    rec: &SessionRecord,
-    visit: u64,
-    _tz: Timezone,
-) -> Result<(), StoreError> {
+fn add_visit(day: &mut Day, special: &Special, rec: &SessionRecord, visit: u64) {
     let seconds = rec.duration_ms() / 1000;
     let bounce = u64::from(rec.is_bounce());
     let pageviews = rec.pageviews();
-    let mut visit_group = |table: u8, key: Vec<String>| {
+    let mut visit_group = |table: u8, key: Key| {
         let a = day.entry(table).or_default().entry(key).or_default();
         a.visitors.insert(rec.visitor);
         a.visits.insert(visit);
-        a.add("visit_duration", seconds);
-        a.add("bounces", bounce);
-        a.add("pageviews", pageviews);
+        a.sums[DURATION] += seconds;
+        a.sums[BOUNCES] += bounce;
+        a.sums[PAGEVIEWS] += pageviews;
     };
-    visit_group(VISITORS, Vec::new());
-    // Plausible's order: source, medium, campaign, content, term.
-    let mut sources = vec![names.get(rec.source)?, names.get(rec.referrer)?];
-    for i in [0, 1, 2, 4, 3] {
-        sources.push(names.get(rec.utm[i])?);
-    }
-    visit_group(SOURCES, sources);
-    visit_group(ENTRY_PAGES, vec![names.get(rec.entry_path())?]);
-    visit_group(EXIT_PAGES, vec![names.get(rec.exit_path())?]);
-    let country = if rec.country == [0, 0] {
-        String::new()
-    } else {
-        String::from_utf8_lossy(&rec.country).into_owned()
-    };
+    let id = u64::from;
+    visit_group(VISITORS, [0; 7]);
+    // Plausible's order: source, referrer, medium, campaign, content, term.
+    let u = &rec.utm;
     visit_group(
-        LOCATION_TABLE,
-        vec![country, names.get(rec.region)?, "0".into()],
+        SOURCES,
+        [
+            id(rec.source),
+            id(rec.referrer),
+            id(u[0]),
+            id(u[1]),
+            id(u[2]),
+            id(u[4]),
+            id(u[3]),
+        ],
     );
-    let device = Device::from_code(rec.device).map_or("", Device::as_str);
-    visit_group(DEVICE_TABLE, vec![device.to_owned()]);
+    visit_group(ENTRY_PAGES, [id(rec.entry_path()), 0, 0, 0, 0, 0, 0]);
+    visit_group(EXIT_PAGES, [id(rec.exit_path()), 0, 0, 0, 0, 0, 0]);
+    let country = u64::from(u16::from_be_bytes(rec.country));
+    visit_group(LOCATION_TABLE, [country, id(rec.region), 0, 0, 0, 0, 0]);
+    visit_group(DEVICE_TABLE, [u64::from(rec.device) + 1, 0, 0, 0, 0, 0, 0]);
     visit_group(
         BROWSER_TABLE,
-        vec![names.get(rec.browser)?, names.get(rec.browser_version)?],
+        [id(rec.browser), id(rec.browser_version), 0, 0, 0, 0, 0],
     );
-    visit_group(
-        OS_TABLE,
-        vec![names.get(rec.os)?, names.get(rec.os_version)?],
-    );
+    visit_group(OS_TABLE, [id(rec.os), id(rec.os_version), 0, 0, 0, 0, 0]);
 
-    let hostname = names.get(rec.hostname)?;
     // Pages: per page of the visit, its pageviews, deepest scroll and time.
     let mut pages: BTreeMap<u32, (u64, Option<u8>, u64, bool)> = BTreeMap::new();
     for e in rec.events.iter().filter(|e| e.pageview) {
@@ -224,80 +246,118 @@ fn add_visit(
             p.3 = true;
         }
     }
+    let groups = day.entry(PAGES).or_default();
     for (path, (views, scroll, engaged_ms, engaged)) in pages {
-        let a = day
-            .entry(PAGES)
-            .or_default()
-            .entry(vec![names.get(path)?])
-            .or_default();
-        a.hostname.get_or_insert_with(|| hostname.clone());
+        let a = groups.entry([id(path), 0, 0, 0, 0, 0, 0]).or_default();
+        if a.hostname == 0 {
+            a.hostname = rec.hostname;
+        }
         a.visitors.insert(rec.visitor);
         a.visits.insert(visit);
-        a.add("pageviews", views);
+        a.sums[PAGEVIEWS] += views;
         if let Some(s) = scroll {
-            a.add("total_scroll_depth", u64::from(s));
-            a.add("total_scroll_depth_visits", 1);
+            a.sums[SCROLL] += u64::from(s);
+            a.sums[SCROLL_VISITS] += 1;
         }
         if engaged {
-            a.add("total_time_on_page_ms", engaged_ms);
-            a.add("total_time_on_page_visits", 1);
+            a.sums[TIME_MS] += engaged_ms;
+            a.sums[TIME_VISITS] += 1;
         }
     }
+    let groups = day.entry(CUSTOM_EVENTS).or_default();
     for e in rec.events.iter().filter(|e| !e.pageview) {
-        let name = names.get(e.name)?;
-        let prop = |names: &mut Names<'_>, key: &str| -> Result<String, StoreError> {
-            for (k, v) in &e.props {
-                if names.get(*k)? == key {
-                    return names.get(*v);
-                }
-            }
-            Ok(String::new())
+        let prop = |key: u32| {
+            e.props
+                .iter()
+                .find(|(k, _)| key != 0 && *k == key)
+                .map_or(0, |(_, v)| id(*v))
         };
-        let link = if GOALS_WITH_URL.contains(&name.as_str()) {
-            prop(names, "url")?
+        let link = if special.with_url.contains(&e.name) {
+            prop(special.url)
         } else {
-            String::new()
+            0
         };
-        let path = if GOALS_WITH_PATH.contains(&name.as_str()) {
-            prop(names, "path")?
+        let path = if special.with_path.contains(&e.name) {
+            prop(special.path)
         } else {
-            String::new()
+            0
         };
-        let a = day
-            .entry(CUSTOM_EVENTS)
-            .or_default()
-            .entry(vec![name, link, path])
+        let a = groups
+            .entry([id(e.name), link, path, 0, 0, 0, 0])
             .or_default();
         a.visitors.insert(rec.visitor);
-        a.add("events", 1);
+        a.sums[EVENTS] += 1;
     }
-    Ok(())
+}
+
+/// The text of a raw value in a table's column.
+fn text_of(names: &mut Names<'_>, code: u8, col: usize, raw: u64) -> Result<String, StoreError> {
+    Ok(match (code, col) {
+        (LOCATION_TABLE, 0) => {
+            let b = u16::try_from(raw).unwrap_or(0).to_be_bytes();
+            if b == [0, 0] {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&b).into_owned()
+            }
+        }
+        // Cities are GeoNames ids in Plausible's files; Touchpoint keeps names.
+        (LOCATION_TABLE, 2) => "0".to_owned(),
+        (DEVICE_TABLE, 0) => u8::try_from(raw)
+            .ok()
+            .and_then(|c| c.checked_sub(1))
+            .and_then(Device::from_code)
+            .map_or_else(String::new, |d| d.as_str().to_owned()),
+        _ => names.get(u32::try_from(raw).unwrap_or(0))?,
+    })
 }
 
 /// Turns a day's groups into rows.
-fn flush(day: &mut Day, date: NaiveDate, out: &mut Rows) {
+fn flush(
+    day: &mut Day,
+    date: NaiveDate,
+    names: &mut Names<'_>,
+    out: &mut Rows,
+) -> Result<(), StoreError> {
     for (code, groups) in std::mem::take(day) {
         let Some(table) = Table::of(code) else {
             continue;
         };
-        for (mut texts, a) in groups {
+        let width = table.names(Col::Text).count();
+        let mut rows: Vec<(Vec<String>, Vec<u64>)> = Vec::with_capacity(groups.len());
+        for (key, a) in groups {
+            let mut texts = Vec::with_capacity(width);
             if code == PAGES {
-                texts.insert(0, a.hostname.clone().unwrap_or_default());
+                texts.push(names.get(a.hostname)?);
+                texts.push(names.get(u32::try_from(key[0]).unwrap_or(0))?);
+            } else {
+                for (col, raw) in key.iter().enumerate().take(width) {
+                    texts.push(text_of(names, code, col, *raw)?);
+                }
             }
             let counts = table
                 .names(Col::Count)
                 .map(|c| match c {
                     "visitors" => a.visitors.len() as u64,
                     "visits" | "entrances" | "exits" => a.visits.len() as u64,
-                    "total_time_on_page" => {
-                        a.sums.get("total_time_on_page_ms").copied().unwrap_or(0) / 1000
-                    }
-                    other => a.sums.get(other).copied().unwrap_or(0),
+                    "visit_duration" => a.sums[DURATION],
+                    "bounces" => a.sums[BOUNCES],
+                    "pageviews" => a.sums[PAGEVIEWS],
+                    "events" => a.sums[EVENTS],
+                    "total_scroll_depth" => a.sums[SCROLL],
+                    "total_scroll_depth_visits" => a.sums[SCROLL_VISITS],
+                    "total_time_on_page" => a.sums[TIME_MS] / 1000,
+                    "total_time_on_page_visits" => a.sums[TIME_VISITS],
+                    _ => 0,
                 })
                 .collect();
-            out.push((code, date, texts, counts));
+            rows.push((texts, counts));
         }
+        // Stable files: groups in text order.
+        rows.sort();
+        out.extend(rows.into_iter().map(|(t, c)| (code, date, t, c)));
     }
+    Ok(())
 }
 
 /// Writes `rows` as Plausible's export zip: the ten files, each named for
