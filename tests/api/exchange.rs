@@ -11,7 +11,12 @@ use crate::helpers::{CHROME, IPHONE, MIN, T0, TestApp, spawn_app};
 
 const DAY: u64 = 24 * 60 * MIN;
 
-pub(crate) async fn api(app: &TestApp, method: &str, path: &str, body: Option<Vec<u8>>) -> reqwest::Response {
+pub(crate) async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> reqwest::Response {
     let mut req = app
         .client
         .request(method.parse().unwrap(), format!("{}{path}", app.url))

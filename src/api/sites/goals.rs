@@ -38,7 +38,10 @@ fn required_site(p: &Map<String, Json>, what: &str) -> Result<String, ApiError> 
 }
 
 /// `GET /api/v1/sites/goals?site_id=`
-pub(super) async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let ws = authenticate_key(&req, &state)?.workspace;
     let p = params(&req, b"")?;
     let site = named(&state, ws, &required_site(&p, "list goals")?)?;
@@ -163,4 +166,3 @@ pub(super) async fn shared_link(
     );
     Ok(HttpResponse::Ok().json(json!({"name": name, "url": url})))
 }
-

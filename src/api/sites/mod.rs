@@ -104,7 +104,10 @@ fn site_json(s: &Site) -> Json {
 
 /// Plausible's cursor pagination over items with ascending ids, shown
 /// newest (largest id) first. Cursors are the ids, base64.
-pub(super) fn paginate<T>(req: &HttpRequest, mut items: Vec<(u32, T)>) -> Result<(Vec<T>, Json), ApiError> {
+pub(super) fn paginate<T>(
+    req: &HttpRequest,
+    mut items: Vec<(u32, T)>,
+) -> Result<(Vec<T>, Json), ApiError> {
     let q: Map<String, Json> = params(req, b"")?;
     let limit = text(&q, "limit")
         .and_then(|l| l.parse::<usize>().ok())
