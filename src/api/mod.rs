@@ -5,6 +5,7 @@ mod attribution;
 mod conversions;
 mod exchange;
 mod funnel;
+mod openapi;
 mod sites;
 mod v1;
 mod v2;
@@ -25,6 +26,7 @@ use crate::{
 /// Routes under `/api/v1/stats` and `/api/v2`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v2/query", web::post().to(v2::query))
+        .route("/api/openapi.json", web::get().to(openapi::document))
         .route(
             "/api/v1/stats/realtime/visitors",
             web::get().to(v1::realtime),

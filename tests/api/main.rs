@@ -28,6 +28,7 @@ mod leads;
 mod members_ui;
 mod navigation;
 mod navigation_ui;
+mod openapi;
 mod ops;
 mod optout;
 mod owner_edges_pages;
