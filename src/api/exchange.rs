@@ -280,13 +280,15 @@ async fn upload(
 async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(String, u32)>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, id) = path.into_inner();
     let (key, site) = keyed_site(&req, &state, &site_id)?;
     managing(&key)?;
+    let not_found = || ApiError::NotFound("Import could not be found".into());
+    let id: u32 = id.parse().map_err(|_| not_found())?;
     if !state.store.delete_import(site.id, id)? {
-        return Err(ApiError::NotFound("Import could not be found".into()));
+        return Err(not_found());
     }
     state.auth.audit(
         &[site.workspace],

@@ -13,6 +13,9 @@ use crate::{
     },
 };
 
+/// Longest custom range, days (ten years, as the v1 endpoints allow).
+pub(super) const MAX_RANGE_DAYS: i64 = 3660;
+
 fn bad(m: impl Into<String>) -> ApiError {
     ApiError::BadRequest(m.into())
 }
@@ -58,9 +61,17 @@ pub(super) fn custom_range(
     b: &str,
     tz: crate::domain::Timezone,
 ) -> Result<(u64, u64), ApiError> {
+    let too_long = || {
+        bad(format!(
+            "#/date_range: the range is longer than {MAX_RANGE_DAYS} days; query it in parts"
+        ))
+    };
     if let (Ok(a), Ok(b)) = (a.parse::<NaiveDate>(), b.parse::<NaiveDate>()) {
         if b < a {
             return Err(bad("#/date_range: the end is before the start"));
+        }
+        if (b - a).num_days() > MAX_RANGE_DAYS {
+            return Err(too_long());
         }
         return Ok(dates_to_ms(a, b, tz));
     }
@@ -76,6 +87,9 @@ pub(super) fn custom_range(
     let (f, t) = (dt(a)?, dt(b)? + 1);
     if t <= f {
         return Err(bad("#/date_range: the end is before the start"));
+    }
+    if t - f > u64::try_from(MAX_RANGE_DAYS).unwrap_or(0) * 86_400_000 {
+        return Err(too_long());
     }
     Ok((f, t))
 }

@@ -30,42 +30,21 @@ pub struct Table {
 
 use Col::{Count, Date, Text};
 
-/// The five visit counts of the visit-grouped tables, in Plausible's order.
-const VISIT_COUNTS: [(&str, Col); 5] = [
-    ("visitors", Count),
-    ("visits", Count),
-    ("visit_duration", Count),
-    ("bounces", Count),
-    ("pageviews", Count),
-];
-
-const fn with_visit_counts<const N: usize>(
-    texts: [(&'static str, Col); N],
-) -> [(&'static str, Col); 11] {
-    let mut out = [("", Count); 11];
-    out[0] = ("date", Date);
-    let mut i = 0;
-    while i < N {
-        out[1 + i] = texts[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < 5 {
-        out[1 + N + j] = VISIT_COUNTS[j];
-        j += 1;
-    }
-    out
+/// The columns of a table grouped by visits: the date, its texts, then the
+/// five visit counts in Plausible's order.
+macro_rules! visit_table {
+    ($($text:literal),+) => {
+        &[
+            ("date", Date),
+            $(($text, Text),)+
+            ("visitors", Count),
+            ("visits", Count),
+            ("visit_duration", Count),
+            ("bounces", Count),
+            ("pageviews", Count),
+        ]
+    };
 }
-
-const LOCATIONS: [(&str, Col); 11] =
-    with_visit_counts([("country", Text), ("region", Text), ("city", Text)]);
-const DEVICES: [(&str, Col); 11] = with_visit_counts([("device", Text)]);
-const BROWSERS: [(&str, Col); 11] =
-    with_visit_counts([("browser", Text), ("browser_version", Text)]);
-const SYSTEMS: [(&str, Col); 11] = with_visit_counts([
-    ("operating_system", Text),
-    ("operating_system_version", Text),
-]);
 
 /// Table codes, in export order.
 pub const VISITORS: u8 = 1;
@@ -178,22 +157,22 @@ pub static TABLES: [Table; 10] = [
     Table {
         code: LOCATION_TABLE,
         name: "imported_locations",
-        columns: &LOCATIONS,
+        columns: visit_table!("country", "region", "city"),
     },
     Table {
         code: DEVICE_TABLE,
         name: "imported_devices",
-        columns: &DEVICES,
+        columns: visit_table!("device"),
     },
     Table {
         code: BROWSER_TABLE,
         name: "imported_browsers",
-        columns: &BROWSERS,
+        columns: visit_table!("browser", "browser_version"),
     },
     Table {
         code: OS_TABLE,
         name: "imported_operating_systems",
-        columns: &SYSTEMS,
+        columns: visit_table!("operating_system", "operating_system_version"),
     },
 ];
 
@@ -286,6 +265,14 @@ mod tests {
         assert_eq!(
             header(LOCATION_TABLE),
             "date,country,region,city,visitors,visits,visit_duration,bounces,pageviews"
+        );
+        assert_eq!(
+            header(DEVICE_TABLE),
+            "date,device,visitors,visits,visit_duration,bounces,pageviews"
+        );
+        assert_eq!(
+            header(BROWSER_TABLE),
+            "date,browser,browser_version,visitors,visits,visit_duration,bounces,pageviews"
         );
         assert_eq!(
             header(OS_TABLE),

@@ -22,6 +22,9 @@ use crate::{
     startup::AppState,
 };
 
+/// The type of the 202's `ok`, as Plausible sends it.
+const TEXT: &str = "text/plain; charset=utf-8";
+
 /// Header naming why a valid event was not recorded.
 pub const DROPPED_HEADER: &str = "x-touchpoint-dropped";
 
@@ -86,6 +89,7 @@ fn dropped(state: &AppState, reason: DropReason) -> HttpResponse {
     cors(
         HttpResponse::Accepted()
             .insert_header((DROPPED_HEADER, reason.as_str()))
+            .content_type(TEXT)
             .body("ok"),
     )
 }
@@ -163,7 +167,9 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         .await;
         match kept {
             Ok(Ok(Some(kept))) => kept,
-            Ok(Ok(None)) => return cors(HttpResponse::Accepted().body("ok")),
+            Ok(Ok(None)) => {
+                return cors(HttpResponse::Accepted().content_type(TEXT).body("ok"));
+            }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "identity not stored");
                 return unavailable("5", "storage unavailable");
@@ -196,5 +202,5 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     if !refused.is_empty() {
         ok.insert_header((identity::REFUSED_HEADER, refused.join(", ")));
     }
-    cors(ok.body("ok"))
+    cors(ok.content_type(TEXT).body("ok"))
 }

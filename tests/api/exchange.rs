@@ -131,6 +131,57 @@ async fn an_export_imported_into_a_new_site_answers_the_same_totals_and_breakdow
             "{t}: {names:?}"
         );
     }
+    // Plausible's headers, exactly (lib/plausible/exports.ex).
+    for (t, header) in [
+        (
+            "visitors",
+            r#""date","visitors","pageviews","bounces","visits","visit_duration""#,
+        ),
+        (
+            "sources",
+            r#""date","source","referrer","utm_source","utm_medium","utm_campaign","utm_content","utm_term","pageviews","visitors","visits","visit_duration","bounces""#,
+        ),
+        (
+            "pages",
+            r#""date","hostname","page","visits","visitors","pageviews","total_scroll_depth","total_scroll_depth_visits","total_time_on_page","total_time_on_page_visits""#,
+        ),
+        (
+            "entry_pages",
+            r#""date","entry_page","visitors","entrances","visit_duration","bounces","pageviews""#,
+        ),
+        (
+            "exit_pages",
+            r#""date","exit_page","visitors","visit_duration","exits","bounces","pageviews""#,
+        ),
+        (
+            "custom_events",
+            r#""date","name","link_url","path","visitors","events""#,
+        ),
+        (
+            "locations",
+            r#""date","country","region","city","visitors","visits","visit_duration","bounces","pageviews""#,
+        ),
+        (
+            "devices",
+            r#""date","device","visitors","visits","visit_duration","bounces","pageviews""#,
+        ),
+        (
+            "browsers",
+            r#""date","browser","browser_version","visitors","visits","visit_duration","bounces","pageviews""#,
+        ),
+        (
+            "operating_systems",
+            r#""date","operating_system","operating_system_version","visitors","visits","visit_duration","bounces","pageviews""#,
+        ),
+    ] {
+        let name = format!("imported_{t}_20240312_20240315.csv");
+        let body = &files.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert_eq!(body.lines().next(), Some(header), "{name}");
+        let columns = header.split(',').count();
+        for line in body.lines().skip(1) {
+            assert_eq!(line.split(',').count(), columns, "{name}: {line}");
+        }
+    }
     let visitors = &files
         .iter()
         .find(|(n, _)| n.starts_with("imported_visitors"))

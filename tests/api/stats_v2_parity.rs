@@ -145,6 +145,20 @@ async fn the_last_24_hours_and_date_time_ranges_are_instants() {
             "date_range": ["2024-03-14T08:00:00Z", "2024-03-14T09:30:00+00:00"]})))
         .await;
     assert_eq!(r[0]["metrics"], json!([1]), "the 08:00 visit only");
+    // Ten years at most, as v1 allows.
+    let (status, body) = app
+        .query(q(
+            json!({"metrics": ["visitors"], "date_range": ["1970-01-01", "2199-12-31"]}),
+        ))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 3660 days"),
+        "{body}"
+    );
     // Any number of days, as Plausible's parser takes them: 2d is yesterday and today.
     let r = app
         .results(q(json!({"metrics": ["visitors"], "date_range": "2d"})))
