@@ -57,6 +57,10 @@ pub struct ServerSettings {
     /// used for links given out (invitations); empty = taken from each request.
     /// Checked at load: http(s), a host, no path, query or fragment.
     pub public_url: String,
+    /// Bearer token `/metrics` asks for; empty = `/metrics` is open (it shows
+    /// event counts, queue depth and store size, no personal data).
+    #[serde(default)]
+    pub metrics_token: String,
 }
 
 impl ServerSettings {

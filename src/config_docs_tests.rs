@@ -126,6 +126,12 @@ fn every_documented_example_loads() {
         ("server", "public_url", "\"\"", ""),
         (
             "server",
+            "metrics_token",
+            "\"s3cret-token\"",
+            "s3cret-token",
+        ),
+        (
+            "server",
             "public_url",
             "\"https://analytics.example.com\"",
             "https://analytics.example.com",

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod ops;
 pub mod privacy;
+pub mod security_headers;
 pub mod segment;
 pub mod sites;
 pub mod startup;

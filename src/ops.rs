@@ -27,7 +27,25 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// The Prometheus text; with `server.metrics_token` set, only for a request
+/// bearing it (401 otherwise).
+async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let token = state.settings.server.metrics_token.trim();
+    if !token.is_empty() {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .trim();
+        if !crate::privacy::constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return HttpResponse::Unauthorized()
+                .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"))
+                .content_type("text/plain; charset=utf-8")
+                .body("/metrics needs the token set in server.metrics_token\n");
+        }
+    }
     let body = state
         .metrics
         .render(state.writer.depth(), state.store.file_size());

@@ -162,6 +162,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(middleware::from_fn(crate::dashboard::in_context))
+                .wrap(middleware::from_fn(crate::security_headers::add))
                 .wrap(
                     middleware::DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -266,6 +266,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !shown.clickhouse.password.is_empty() {
                 shown.clickhouse.password = "(set, not shown)".into();
             }
+            if !shown.server.metrics_token.is_empty() {
+                shown.server.metrics_token = "(set, not shown)".into();
+            }
             println!("{}", toml::to_string(&shown).context("rendering settings")?);
             println!("# geolocation: {}", geo.description());
             if let Some(line) = clickhouse {

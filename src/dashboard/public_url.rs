@@ -118,6 +118,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
             public_url: public_url.to_owned(),
+            metrics_token: String::new(),
         }
     }
 

@@ -48,6 +48,7 @@ mod reports_ui;
 mod retention;
 mod revenue;
 mod scenario;
+mod security_headers;
 mod segment;
 mod segment_privacy;
 mod sessions;
