@@ -83,3 +83,104 @@ mod tests {
         assert!(out.contains("from this module"), "{out}");
     }
 }
+
+/// An error with its causes, outermost first, as one line for the log:
+/// `storage error: … : No space left on device (os error 28)`.
+#[must_use]
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(c) = next {
+        let text = c.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = c.source();
+    }
+    out
+}
+
+/// At most one log line a second for a repeated failure (every refused
+/// event of a full disk would otherwise be a line): [`Throttle::pass`] says
+/// whether to log now, and how many were held back since the last line.
+pub struct Throttle {
+    last_s: std::sync::atomic::AtomicU64,
+    held: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    /// A throttle that lets the first line through.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            last_s: std::sync::atomic::AtomicU64::new(0),
+            held: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(held back since the last line)` when a line may be logged at
+    /// `now_s` (unix seconds), else `None` (and this one is held back).
+    pub fn pass(&self, now_s: u64) -> Option<u64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.last_s.load(Relaxed);
+        if now_s > last
+            && self
+                .last_s
+                .compare_exchange(last, now_s, Relaxed, Relaxed)
+                .is_ok()
+        {
+            Some(self.held.swap(0, Relaxed))
+        } else {
+            self.held.fetch_add(1, Relaxed);
+            None
+        }
+    }
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Logs a failure to store what a request sent, at most once a second,
+/// with its causes and how many like it were not logged.
+pub fn not_stored(what: &'static str, e: &(dyn std::error::Error + 'static)) {
+    static THROTTLE: Throttle = Throttle::new();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if let Some(held) = THROTTLE.pass(now_s) {
+        tracing::error!(error = %causes(e), also_failed_since_last_line = held, "{what} not stored");
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_failure_is_logged_once_a_second_with_the_count_held_back() {
+        let t = Throttle::new();
+        assert_eq!(t.pass(100), Some(0));
+        assert_eq!(t.pass(100), None);
+        assert_eq!(t.pass(100), None);
+        assert_eq!(t.pass(101), Some(2));
+        assert_eq!(t.pass(101), None);
+        assert_eq!(t.pass(105), Some(1));
+    }
+
+    #[test]
+    fn causes_are_listed_outermost_first() {
+        let io = std::io::Error::other("No space left on device");
+        let e = crate::store::StoreError::Thread {
+            what: "writer",
+            source: io,
+        };
+        assert_eq!(
+            causes(&e),
+            "cannot start the writer thread: No space left on device"
+        );
+    }
+}

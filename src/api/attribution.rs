@@ -93,7 +93,7 @@ pub async fn query(
     let (store, keys) = (state.store.clone(), state.auth.keys.clone());
     let r = web::block(move || report(&store, &keys, &site, &q))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| match e {
             ReportError::Invalid(m) => bad(m),
             ReportError::Store(s) => s.into(),
@@ -155,7 +155,7 @@ pub async fn revenue(
         crate::attribution::lead_facts::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.into()))?
     .map_err(|e| match e {
         ReportError::Invalid(m) => bad(m),
         ReportError::Store(s) => s.into(),

@@ -201,6 +201,6 @@ pub async fn record(
         Ok(json!({ "lead_id": lead.id, "recorded": recorded }))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(HttpResponse::Ok().json(out))
 }

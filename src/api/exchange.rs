@@ -118,10 +118,10 @@ async fn export_zip(
         let rows = export::rows(&store.read()?, &site, first, last)?;
         export::write_zip(std::io::Cursor::new(Vec::new()), &rows, first, last)
             .map(std::io::Cursor::into_inner)
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| ApiError::Internal(e.into()))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
@@ -272,7 +272,7 @@ async fn upload(
         Ok(record)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(HttpResponse::Ok().json(import_json(&record)))
 }
 

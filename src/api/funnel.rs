@@ -111,7 +111,7 @@ pub async fn query(
         )?)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ApiError::Internal(e.into()))??;
     let mut rows: Vec<(String, Vec<u64>)> = per.into_iter().collect();
     rows.sort_by(|a, b| b.1.first().cmp(&a.1.first()).then_with(|| a.0.cmp(&b.0)));
     let breakdown: Vec<Json> = rows

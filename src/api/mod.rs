@@ -57,9 +57,9 @@ pub enum ApiError {
     /// 404
     #[error("{0}")]
     NotFound(String),
-    /// 500; the detail goes to the log, not the client.
+    /// 500; the cause goes to the log, not the client.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ResponseError for ApiError {
@@ -74,8 +74,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(detail) = self {
-            tracing::error!(error = %detail, "stats API failure");
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = %crate::telemetry::causes(cause.as_ref()), "API failure");
         }
         HttpResponse::build(self.status_code()).json(json!({ "error": self.to_string() }))
     }
@@ -83,7 +83,7 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        Self::Internal(Box::new(e))
     }
 }
 
@@ -197,7 +197,7 @@ async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> 
         Ok(stats::run(&view, &q)?)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.into()))?
 }
 
 /// [`execute`], with the site's imported statistics added when `imports`
@@ -216,7 +216,7 @@ async fn execute_imports(
         Ok(stats::run_with_imports(&view, &q)?)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.into()))?
 }
 
 /// Earliest date with data for `all` periods.

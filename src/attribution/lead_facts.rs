@@ -172,7 +172,7 @@ pub fn lead_occurrences(
             Ok(o) => out[i].extend(o),
             Err(e) => {
                 failed = Some(e);
-                return std::ops::ControlFlow::Break(StoreError::Redb("scoring".into()));
+                return std::ops::ControlFlow::Break(StoreError::Stopped("scoring"));
             }
         }
         std::ops::ControlFlow::Continue(())
@@ -256,7 +256,7 @@ pub fn leads_touching(
                 }
                 Err(e) => {
                     failed = Some(e);
-                    return std::ops::ControlFlow::Break(StoreError::Redb("drill-down".into()));
+                    return std::ops::ControlFlow::Break(StoreError::Stopped("drill-down"));
                 }
             },
         };

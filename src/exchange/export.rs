@@ -183,7 +183,7 @@ pub fn rows(
             && let Err(e) = flush(&mut day, date_of_day(c), &mut names, &mut out)
         {
             failure = Some(e);
-            return ControlFlow::Break(StoreError::Conflict("export stopped".into()));
+            return ControlFlow::Break(StoreError::Stopped("export"));
         }
         current = Some(d);
         add_visit(&mut day, &special, &rec, key.id);

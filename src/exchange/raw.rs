@@ -198,7 +198,7 @@ pub fn write(
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 failure = Some(e);
-                ControlFlow::Break(StoreError::Conflict("raw export stopped".into()))
+                ControlFlow::Break(StoreError::Stopped("raw export"))
             }
         }
     })

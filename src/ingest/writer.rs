@@ -24,8 +24,9 @@ use crate::{
     store::{Batch, Store, StoreError},
 };
 
-/// Result sent back to the request that queued an event.
-pub type Ack = Result<(), String>;
+/// Result sent back to the request that queued an event: the store's error,
+/// its causes kept (shared by every request of the failed batch).
+pub type Ack = Result<(), Arc<StoreError>>;
 
 /// One request's events (one per site it names): queued, committed and
 /// acknowledged together, so a request is stored entirely or not at all.
@@ -162,12 +163,7 @@ impl State {
 
     /// Applies and commits one batch; on failure reloads from the store so the
     /// in-memory state never runs ahead of what is on disk.
-    fn commit(
-        &mut self,
-        events: &[&Enriched],
-        now_ms: u64,
-        metrics: &Metrics,
-    ) -> Result<(), String> {
+    fn commit(&mut self, events: &[&Enriched], now_ms: u64, metrics: &Metrics) -> Ack {
         if self.stale {
             let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
             match Self::load(&self.store, now) {
@@ -176,8 +172,11 @@ impl State {
                     metrics
                         .commit_failures
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tracing::error!(error = %e, "writer state still can't be reloaded; batch refused");
-                    return Err(format!("storage error: {e}"));
+                    tracing::error!(
+                        error = %crate::telemetry::causes(&e),
+                        "writer state still can't be reloaded; batch refused"
+                    );
+                    return Err(Arc::new(e));
                 }
             }
         }
@@ -226,17 +225,24 @@ impl State {
                 metrics
                     .commit_failures
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!(error = %e, events = events.len(), "batch commit failed");
+                tracing::error!(
+                    error = %crate::telemetry::causes(&e),
+                    events = events.len(),
+                    "batch commit failed"
+                );
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
                 drop(gate);
                 match Self::load(&self.store, now) {
                     Ok(fresh) => *self = fresh,
                     Err(e2) => {
-                        tracing::error!(error = %e2, "reloading writer state failed");
+                        tracing::error!(
+                            error = %crate::telemetry::causes(&e2),
+                            "reloading writer state failed"
+                        );
                         self.stale = true;
                     }
                 }
-                Err(format!("storage error: {e}"))
+                Err(Arc::new(e))
             }
         }
     }
@@ -297,7 +303,10 @@ pub fn spawn(
     let join = std::thread::Builder::new()
         .name("touchpoint-writer".into())
         .spawn(move || run(&rx, &mut state, cfg, &metrics))
-        .map_err(|e| StoreError::Redb(format!("cannot start writer thread: {e}")))?;
+        .map_err(|source| StoreError::Thread {
+            what: "writer",
+            source,
+        })?;
     Ok((
         WriterHandle {
             tx: Arc::new(ArcSwapOption::from_pointee(tx)),

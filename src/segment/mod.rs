@@ -242,7 +242,7 @@ async fn receive(
             return error(StatusCode::BAD_REQUEST, &m);
         }
         Ok(Err(apply::ApplyError::Store(e))) => {
-            tracing::error!(error = %e, "Segment messages not stored");
+            crate::telemetry::not_stored("Segment messages", &e);
             return unavailable("5", "storage unavailable");
         }
         Err(_) => return unavailable("5", "storage unavailable"),
@@ -265,7 +265,7 @@ async fn receive(
         match rx.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "Segment events not stored");
+                crate::telemetry::not_stored("Segment events", e.as_ref());
                 return unavailable("5", "storage unavailable");
             }
             Err(_) => return unavailable("5", "writer stopped"),

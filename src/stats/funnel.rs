@@ -123,7 +123,7 @@ pub fn funnel(
             Ok(k) => k,
             Err(e) => {
                 failed = Some(e);
-                return std::ops::ControlFlow::Break(StoreError::Redb("funnel".into()));
+                return std::ops::ControlFlow::Break(StoreError::Stopped("funnel"));
             }
         };
         for t in total.iter_mut().take(k) {

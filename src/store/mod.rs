@@ -126,9 +126,38 @@ pub enum StoreError {
     /// A caller's request conflicts with what is stored (duplicate domain...).
     #[error("{0}")]
     Conflict(String),
-    /// Anything redb reports.
+    /// Anything redb reports, its cause kept: an I/O error (a full disk, a
+    /// failing device), a corrupt page, a storage limit...
     #[error("storage error: {0}")]
-    Redb(String),
+    Redb(#[source] redb::Error),
+    /// The store file could not be opened.
+    #[error("cannot open the store {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Cause.
+        #[source]
+        source: redb::DatabaseError,
+    },
+    /// A row could not be encoded.
+    #[error("cannot encode a row: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// A counter ran out of values.
+    #[error("the {0} counter has no values left")]
+    Exhausted(&'static str),
+    /// A thread the store needs could not start.
+    #[error("cannot start the {what} thread: {source}")]
+    Thread {
+        /// Which.
+        what: &'static str,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A walk over visits was stopped by its caller, whose own error says why
+    /// (never shown: the caller reports that one instead).
+    #[error("{0} stopped")]
+    Stopped(&'static str),
     /// The ClickHouse engine failed (unreachable, refusing, timed out).
     #[error(transparent)]
     ClickHouse(#[from] clickhouse::ClickHouseError),
@@ -137,7 +166,7 @@ pub enum StoreError {
 macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Redb(e.to_string()) }
+            fn from(e: $t) -> Self { StoreError::Redb(e.into()) }
         }
     )*};
 }
@@ -151,7 +180,7 @@ from_redb!(
 
 impl From<redb::DatabaseError> for StoreError {
     fn from(e: redb::DatabaseError) -> Self {
-        StoreError::Redb(e.to_string())
+        StoreError::Redb(e.into())
     }
 }
 
@@ -194,7 +223,10 @@ impl Store {
                 redb::DatabaseError::DatabaseAlreadyOpen => {
                     StoreError::Locked(path.display().to_string())
                 }
-                other => StoreError::Redb(format!("{}: {other}", path.display())),
+                source => StoreError::Open {
+                    path: path.display().to_string(),
+                    source,
+                },
             })?;
         let store = Self {
             db: Arc::new(db),
@@ -258,7 +290,7 @@ impl Store {
         let db = Arc::get_mut(&mut self.db).ok_or_else(|| {
             StoreError::Conflict("the store is in use; stop the server to compact".into())
         })?;
-        db.compact().map_err(|e| StoreError::Redb(e.to_string()))
+        db.compact().map_err(|e| StoreError::Redb(e.into()))
     }
 
     /// Bytes used by table data and metadata, ignoring free pages.

@@ -8,7 +8,7 @@ use super::{StoreError, codec::CodecError, read_counter};
 
 /// Encodes a row.
 pub(super) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Redb(e.to_string()))
+    serde_json::to_vec(v).map_err(StoreError::Encode)
 }
 
 /// Decodes a row; `what` names it in the corruption error.

@@ -233,7 +233,7 @@ impl Store {
         let tx = self.db.begin_read()?;
         let meta = tx.open_table(META)?;
         let next_string = u32::try_from(read_counter(&meta, NEXT_STRING_ID)?.max(1))
-            .map_err(|_| StoreError::Redb("string id counter overflow".into()))?;
+            .map_err(|_| StoreError::Exhausted("string id"))?;
         let next_session = read_counter(&meta, NEXT_SESSION_ID)?.max(1);
         Ok((next_string, next_session))
     }

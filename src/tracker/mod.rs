@@ -171,7 +171,7 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
                 return cors(HttpResponse::Accepted().content_type(TEXT).body("ok"));
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "identity not stored");
+                crate::telemetry::not_stored("identity", &e);
                 return unavailable("5", "storage unavailable");
             }
             Err(_) => return unavailable("5", "storage unavailable"),
@@ -193,7 +193,7 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     match rx.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "event not stored");
+            crate::telemetry::not_stored("event", e.as_ref());
             return unavailable("5", "storage unavailable");
         }
         Err(_) => return unavailable("5", "writer stopped"),

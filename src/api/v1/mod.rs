@@ -49,7 +49,7 @@ pub async fn realtime(
         Ok(crate::stats::realtime::current(&view, site.id, now)?.visitors)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    .map_err(|e| ApiError::Internal(e.into()))??;
     Ok(HttpResponse::Ok().json(n))
 }
 
