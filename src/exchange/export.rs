@@ -12,7 +12,6 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    io::{Seek, Write},
     ops::ControlFlow,
 };
 
@@ -20,7 +19,7 @@ use chrono::NaiveDate;
 
 use super::tables::{
     BROWSER_TABLE, CUSTOM_EVENTS, Col, DEVICE_TABLE, ENTRY_PAGES, EXIT_PAGES, LOCATION_TABLE,
-    OS_TABLE, PAGES, SOURCES, TABLES, Table, VISITORS,
+    OS_TABLE, PAGES, SOURCES, Table, VISITORS,
 };
 use rustc_hash::FxBuildHasher;
 
@@ -40,6 +39,8 @@ const GOALS_WITH_URL: [&str; 3] = [
 ];
 /// Goals whose rows carry the `path` property.
 const GOALS_WITH_PATH: [&str; 2] = ["404", "WP Form Completions"];
+
+pub use super::archive::{archive_name, write_zip};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -358,53 +359,4 @@ fn flush(
         out.extend(rows.into_iter().map(|(t, c)| (code, date, t, c)));
     }
     Ok(())
-}
-
-/// Writes `rows` as Plausible's export zip: the ten files, each named for
-/// `first..=last`, stored uncompressed as Plausible stores them.
-///
-/// # Errors
-/// Write failures.
-pub fn write_zip<W: Write + Seek>(
-    w: W,
-    rows: &Rows,
-    first: NaiveDate,
-    last: NaiveDate,
-) -> Result<W, ExportError> {
-    let mut zip = zip::ZipWriter::new(w);
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for table in &TABLES {
-        zip.start_file(table.file_name(first, last), opts)?;
-        let mut csv = csv::WriterBuilder::new()
-            .quote_style(csv::QuoteStyle::NonNumeric)
-            .from_writer(Vec::new());
-        csv.write_record(table.columns.iter().map(|(n, _)| *n))?;
-        for (_, date, texts, counts) in rows.iter().filter(|r| r.0 == table.code) {
-            let mut record: Vec<String> = vec![date.to_string()];
-            let (mut t, mut c) = (texts.iter(), counts.iter());
-            for (_, kind) in &table.columns[1..] {
-                record.push(match kind {
-                    Col::Text => t.next().cloned().unwrap_or_default(),
-                    _ => c.next().map(u64::to_string).unwrap_or_default(),
-                });
-            }
-            csv.write_record(&record)?;
-        }
-        let bytes = csv
-            .into_inner()
-            .map_err(|e| ExportError::Io(e.into_error()))?;
-        zip.write_all(&bytes)?;
-    }
-    Ok(zip.finish()?)
-}
-
-/// The archive's name, as Plausible names it: `example_com_20241231.zip`.
-#[must_use]
-pub fn archive_name(site: &Site, today: NaiveDate) -> String {
-    format!(
-        "{}_{}.zip",
-        site.domain.as_str().replace('.', "_"),
-        today.format("%Y%m%d")
-    )
 }

@@ -2,6 +2,7 @@
 //! ([`export`]) and import ([`import`]) of daily aggregates, and a site's
 //! raw events ([`raw`]).
 
+mod archive;
 pub mod export;
 pub mod import;
 pub mod raw;
