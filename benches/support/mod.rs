@@ -117,6 +117,7 @@ fn event(rng: &mut Rng, ts_ms: u64, visitor: u64, path: u64, first: &SessionTrai
         ts_ms,
         timed: false,
         message_id: None,
+        source: "tracker",
         visitor: VisitorHashes {
             current: visitor,
             previous: None,

@@ -37,6 +37,8 @@ pub struct Enriched {
     /// The source's id of the message (Segment's `messageId`): a message
     /// stored once is not stored again within a day.
     pub message_id: Option<crate::store::MessageId>,
+    /// What sent it (`tracker`, `segment`): a purchase's conversion names it.
+    pub source: &'static str,
     /// Visitor hashes under the current and previous salt, or a consenting
     /// visitor's stable id (then `previous` is `None`).
     pub visitor: VisitorHashes,
@@ -142,6 +144,7 @@ impl Enricher {
             ts_ms: now_ms,
             timed: false,
             message_id: None,
+            source: "tracker",
             visitor: self.salts.hashes(now_ms, first_site, ip, user_agent),
             cookieless: None,
             lead: None,

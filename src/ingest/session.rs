@@ -289,7 +289,7 @@ fn purchase(e: &Enriched, r: Revenue) -> Conversion {
             .iter()
             .find(|(k, v)| k == ORDER_ID_PROP && !v.is_empty())
             .map(|(_, v)| v.clone()),
-        source: "tracker".to_owned(),
+        source: e.source.to_owned(),
         refunded_micros: 0,
         visitor: Some(e.visitor.current),
     }

@@ -72,6 +72,8 @@ pub struct TimedEvent {
     pub ua: Option<UaInfo>,
     /// The source's message id (de-duplicated for a day).
     pub message_id: Option<MessageId>,
+    /// What sent it (`segment`): a purchase's conversion names it.
+    pub source: &'static str,
 }
 
 /// Why an event's time is refused.
@@ -122,6 +124,7 @@ impl Enricher {
             ts_ms: e.ts_ms,
             timed: true,
             message_id: e.message_id,
+            source: e.source,
             visitor: VisitorHashes {
                 current: e.visitor,
                 previous: None,

@@ -218,6 +218,7 @@ pub fn apply(cx: &Context<'_>, mut messages: Vec<Message>) -> Result<Applied, Ap
                 .or(cx.client_ip),
             ua,
             message_id: m.message_id.as_deref().map(message_id),
+            source: "segment",
         };
         out.events.push(cx.enricher.enrich_timed(event));
     }

@@ -52,6 +52,13 @@ async fn a_person_identified_through_segment_is_exported_and_erased_by_email() {
         2,
         "lead and purchase"
     );
+    let sources: Vec<&str> = doc["conversions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, vec!["segment", "segment"], "what recorded them");
     let mut confirmed = who.to_vec();
     confirmed.push(("confirm", "erase"));
     let (status, _, page) = web
