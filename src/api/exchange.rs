@@ -220,14 +220,15 @@ async fn list(
     Ok(HttpResponse::Ok().json(json!({ "imports": imports })))
 }
 
-fn managing(key: &ApiKeyRecord) -> Result<(), ApiError> {
-    if key.sites {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "This API key may not manage sites; create one that may.".into(),
-        ))
-    }
+/// [`keyed_site`] for a key allowed to manage sites (403 otherwise).
+fn managed_site(
+    req: &HttpRequest,
+    state: &AppState,
+    site_id: &str,
+) -> Result<(ApiKeyRecord, Site), ApiError> {
+    let key = super::sites::manager(req, state)?;
+    let site = find_site(&state.store.read()?, key.workspace, Some(site_id))?;
+    Ok((key, site))
 }
 
 /// `POST /api/v1/sites/{site_id}/imports`
@@ -237,8 +238,7 @@ async fn upload(
     site_id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (key, site) = keyed_site(&req, &state, &site_id)?;
-    managing(&key)?;
+    let (key, site) = managed_site(&req, &state, &site_id)?;
     let files = if body.starts_with(b"PK") {
         import::unzip(&body).map_err(|e| bad(e.to_string()))?
     } else {
@@ -283,8 +283,7 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, id) = path.into_inner();
-    let (key, site) = keyed_site(&req, &state, &site_id)?;
-    managing(&key)?;
+    let (key, site) = managed_site(&req, &state, &site_id)?;
     let not_found = || ApiError::NotFound("Import could not be found".into());
     let id: u32 = id.parse().map_err(|_| not_found())?;
     if !state.store.delete_import(site.id, id)? {

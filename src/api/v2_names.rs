@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 
-use regex::RegexBuilder;
 use serde_json::{Value as Json, json};
 
 use super::ApiError;
@@ -146,18 +145,8 @@ impl Names {
                     }
                 };
                 let regexes = if positive == "matches" {
-                    values
-                        .iter()
-                        .map(|v| {
-                            RegexBuilder::new(v)
-                                .case_insensitive(!case_sensitive)
-                                .size_limit(1 << 20)
-                                .build()
-                                .map_err(|e| {
-                                    bad(format!("#/filters: invalid regular expression {v:?}: {e}"))
-                                })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?
+                    crate::stats::filter::regexes(&values, case_sensitive)
+                        .map_err(|e| bad(format!("#/filters: {e}")))?
                 } else {
                     Vec::new()
                 };

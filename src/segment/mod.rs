@@ -21,10 +21,7 @@ mod page;
 
 use actix_web::{
     HttpRequest, HttpResponse,
-    http::{
-        Method,
-        header::{self, HeaderValue},
-    },
+    http::{Method, header},
     web,
 };
 use base64::Engine;
@@ -85,29 +82,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-fn cors(mut res: HttpResponse) -> HttpResponse {
-    let h = res.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type, Authorization"),
-    );
-    res
+fn cors(res: HttpResponse) -> HttpResponse {
+    crate::tracker::open_cors(res, "Content-Type, Authorization")
 }
 
 async fn preflight() -> HttpResponse {
-    cors(
-        HttpResponse::NoContent()
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
-            .finish(),
-    )
+    cors(crate::tracker::preflight_answer())
 }
 
 fn error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {

@@ -65,6 +65,24 @@ pub fn filter_values(op: Op, dim: &Dimension, values: &[String]) -> Vec<String> 
     }
 }
 
+/// A `matches` filter's patterns, compiled as filters compile them (size
+/// bounded, case folded unless `case_sensitive`).
+///
+/// # Errors
+/// The first invalid pattern, as a message.
+pub fn regexes(values: &[String], case_sensitive: bool) -> Result<Vec<Regex>, String> {
+    values
+        .iter()
+        .map(|v| {
+            RegexBuilder::new(v)
+                .case_insensitive(!case_sensitive)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("invalid regular expression {v:?}: {e}"))
+        })
+        .collect()
+}
+
 /// The filter value that matches a missing value.
 const NONE: &str = "(none)";
 
@@ -113,18 +131,7 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
             case_sensitive,
         } => {
             let regexes = if matches!(op, Op::Matches | Op::MatchesNot) {
-                values
-                    .iter()
-                    .map(|v| {
-                        RegexBuilder::new(v)
-                            .case_insensitive(!case_sensitive)
-                            .size_limit(1 << 20)
-                            .build()
-                            .map_err(|e| {
-                                FilterError(format!("invalid regular expression {v:?}: {e}"))
-                            })
-                    })
-                    .collect::<Result<_, _>>()?
+                regexes(values, *case_sensitive).map_err(FilterError)?
             } else {
                 Vec::new()
             };

@@ -38,7 +38,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn cors(mut res: HttpResponse) -> HttpResponse {
+fn cors(res: HttpResponse) -> HttpResponse {
+    open_cors(res, "Content-Type")
+}
+
+async fn preflight() -> HttpResponse {
+    cors(preflight_answer())
+}
+
+/// Open CORS for a collection endpoint browsers post to from any site
+/// (the tracker's, Segment's browser library): any origin, `POST`, the
+/// request headers `allow_headers`, and Touchpoint's answer headers exposed.
+pub(crate) fn open_cors(mut res: HttpResponse, allow_headers: &'static str) -> HttpResponse {
     let h = res.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -50,7 +61,7 @@ fn cors(mut res: HttpResponse) -> HttpResponse {
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type"),
+        HeaderValue::from_static(allow_headers),
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -59,12 +70,11 @@ fn cors(mut res: HttpResponse) -> HttpResponse {
     res
 }
 
-async fn preflight() -> HttpResponse {
-    cors(
-        HttpResponse::NoContent()
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
-            .finish(),
-    )
+/// The answer to a CORS preflight (cached a day), before its CORS headers.
+pub(crate) fn preflight_answer() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
 }
 
 fn rejected(state: &AppState, errors: &FieldErrors) -> HttpResponse {
