@@ -5,6 +5,14 @@
 //! {"site_id": "example.com", "date_range": "30d", "dimension": "visit:utm_campaign",
 //!  "models": ["first_touch", "markov"], "lookback_days": 90, "conversion": "purchase"}
 //! ```
+//! Each row carries `spend` (the period's ad spend on it, see
+//! `attribution::spend`; `null` for dimensions spend doesn't join) and, per
+//! model, `conversions`, `revenue`, `leads` (new leads credited) and, when
+//! spend joins, `roas` (revenue ÷ spend), `cac` (spend ÷ leads) and
+//! `cost_per_conversion` (`null` where the divisor is 0); `meta.spend` has
+//! the period's total, the spend that joined no row, the overall ROAS and
+//! spend in currencies without a rate.
+//!
 //! `dimension` defaults to `visit:channel`, `models` to all eight,
 //! `lookback_days` to the site's setting (90 days unless changed; 1–365),
 //! `conversion` to every kind (`lead`, `purchase`, `custom`, or `goal:NAME` for
@@ -20,6 +28,7 @@ use crate::{
         Model,
         goals::{Choice, parse_choice},
         report::{ReportError, ReportQuery, report, supports},
+        spend::ratio,
     },
     startup::AppState,
     stats::query::Dimension,
@@ -104,14 +113,31 @@ pub async fn query(
         .map(|row| {
             let mut per = Map::new();
             for (m, c) in models.iter().zip(&row.credits) {
-                per.insert(
-                    m.as_str().to_owned(),
-                    json!({"conversions": round(c.conversions), "revenue": round(c.value)}),
-                );
+                let mut credit = json!({
+                    "conversions": round(c.conversions),
+                    "revenue": round(c.value),
+                    "leads": round(c.leads),
+                });
+                if let Some(spend) = row.spend {
+                    credit["roas"] = json!(ratio(c.value, spend).map(round));
+                    credit["cac"] = json!(ratio(spend, c.leads).map(round));
+                    credit["cost_per_conversion"] = json!(ratio(spend, c.conversions).map(round));
+                }
+                per.insert(m.as_str().to_owned(), credit);
             }
-            json!({"dimension": row.label, "models": per})
+            json!({"dimension": row.label, "spend": row.spend.map(round), "models": per})
         })
         .collect();
+    let spend = r.spend.as_ref().map(|s| {
+        json!({
+            "total": round(s.total),
+            "unmatched": round(s.unmatched),
+            "roas": ratio(r.revenue, s.total).map(round),
+            "not_converted": s.not_converted.iter()
+                .map(|(c, v)| json!({"currency": c, "spend": round(*v)}))
+                .collect::<Vec<_>>(),
+        })
+    });
     Ok(HttpResponse::Ok().json(json!({
         "results": results,
         "meta": {
@@ -122,6 +148,7 @@ pub async fn query(
                 .map(|(c, v, n)| json!({"currency": c, "revenue": round(*v), "conversions": n}))
                 .collect::<Vec<_>>(),
             "lookback_days": lookback_days,
+            "spend": spend,
         },
         "query": {"dimension": dimension.to_string(), "date_range": range,
                   "models": models.iter().map(|m| m.as_str()).collect::<Vec<_>>()},

@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, authenticate_key, json_object, site};
+use super::{ApiError, json_object, recording_key, site};
 use crate::{
     attribution::leads::identify,
     ingest::payload::parse_decimal_micros,
@@ -136,13 +136,7 @@ pub async fn record(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let key = authenticate_key(&req, &state)?;
-    if !key.conversions {
-        return Err(ApiError::Forbidden(
-            "This API key may only read statistics; create one that may record conversions.".into(),
-        ));
-    }
-    let ws = key.workspace;
+    let ws = recording_key(&req, &state)?.workspace;
     let input = parse(&body, state.clock.now_ms())?;
     let (store, keys) = (state.store.clone(), state.auth.keys.clone());
     let out = web::block(move || -> Result<Json, ApiError> {

@@ -7,6 +7,7 @@ mod exchange;
 mod funnel;
 mod openapi;
 mod sites;
+mod spend;
 mod v1;
 mod v2;
 mod v2_input;
@@ -39,7 +40,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/revenue", web::post().to(attribution::revenue))
         .route("/api/v1/funnel", web::post().to(funnel::query))
         .configure(exchange::routes)
-        .configure(sites::routes);
+        .configure(sites::routes)
+        .configure(spend::routes);
 }
 
 /// An API failure, rendered as Plausible renders them: `{"error": "..."}`.
@@ -140,6 +142,21 @@ fn scoped(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<Scoped, Ap
 /// Checks the Bearer key; the answer is the workspace it reads.
 fn authenticate(req: &HttpRequest, state: &AppState) -> Result<WorkspaceId, ApiError> {
     authenticate_key(req, state).map(|k| k.workspace)
+}
+
+/// Checks the Bearer key and that it may record data (conversions, spend).
+fn recording_key(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<crate::store::ApiKeyRecord, ApiError> {
+    let key = authenticate_key(req, state)?;
+    if key.conversions {
+        Ok(key)
+    } else {
+        Err(ApiError::Forbidden(
+            "This API key may only read statistics; create one that may record conversions.".into(),
+        ))
+    }
 }
 
 /// Checks the Bearer key; the answer is its record.

@@ -52,6 +52,7 @@ mod tests {
         "/api/v1/attribution",
         "/api/v1/revenue",
         "/api/v1/funnel",
+        "/api/v1/spend",
         "/api/v1/sites",
         "/api/v1/sites/goals",
         "/api/v1/sites/goals/{goal_id}",

@@ -56,7 +56,7 @@ pub(super) fn attribute(journeys: &[Journey], out: &mut BTreeMap<Key, Credit>) {
     let m = keys.len() + 1;
     let (conv, null) = (m, m + 1);
     let mut counts = vec![0.0f64; m * (m + 2)];
-    let (mut total_conv, mut total_value) = (0.0, 0.0);
+    let (mut total_conv, mut total_value, mut total_leads) = (0.0, 0.0, 0.0);
     for j in journeys.iter().filter(|j| !j.touches.is_empty()) {
         let mut prev = 0;
         for t in &j.touches {
@@ -69,6 +69,7 @@ pub(super) fn attribute(journeys: &[Journey], out: &mut BTreeMap<Key, Credit>) {
         if j.conversions > 0.0 {
             total_conv += j.conversions;
             total_value += j.value;
+            total_leads += j.leads;
         }
     }
     if total_conv <= 0.0 {
@@ -111,6 +112,7 @@ pub(super) fn attribute(journeys: &[Journey], out: &mut BTreeMap<Key, Credit>) {
         let c = out.entry(*key).or_default();
         c.conversions += share * total_conv;
         c.value += share * total_value;
+        c.leads += share * total_leads;
     }
 }
 

@@ -14,6 +14,7 @@ mod models;
 pub mod report;
 pub mod revenue;
 pub mod scoring;
+pub mod spend;
 
 /// The models by name (a domain type: sites store a model's name).
 pub use crate::domain::attribution::Model;
@@ -46,6 +47,9 @@ pub struct Journey {
     pub conversions: f64,
     /// Revenue of those conversions.
     pub value: f64,
+    /// How many of those conversions made a new lead (for the cost per
+    /// acquired lead).
+    pub leads: f64,
     /// When it converted, unix ms (for time decay).
     pub converted_at_ms: u64,
 }
@@ -58,6 +62,7 @@ impl Journey {
             touches,
             conversions: 1.0,
             value,
+            leads: 0.0,
             converted_at_ms: at_ms,
         }
     }
@@ -70,6 +75,7 @@ impl Journey {
             touches,
             conversions: 0.0,
             value: 0.0,
+            leads: 0.0,
             converted_at_ms: at,
         }
     }
@@ -82,11 +88,14 @@ pub struct Credit {
     pub conversions: f64,
     /// Revenue.
     pub value: f64,
+    /// New leads (fractional).
+    pub leads: f64,
 }
 
 impl Credit {
     fn add(&mut self, share: f64, j: &Journey) {
         self.conversions += share * j.conversions;
         self.value += share * j.value;
+        self.leads += share * j.leads;
     }
 }

@@ -63,6 +63,9 @@ pub struct ReportRow {
     pub label: String,
     /// Credit per model, in query order.
     pub credits: Vec<Credit>,
+    /// Ad spend on this value in the period, in the report's currency;
+    /// `None` when spend doesn't join the dimension (see [`super::spend`]).
+    pub spend: Option<f64>,
 }
 
 /// The report.
@@ -81,6 +84,8 @@ pub struct Report {
     /// out of the values (the conversions still count): (currency, amount,
     /// conversions).
     pub not_converted: Vec<(String, f64, u32)>,
+    /// Ad spend in the period, when spend joins the dimension.
+    pub spend: Option<super::spend::SpendTotals>,
 }
 
 /// Why a report failed.
@@ -237,7 +242,11 @@ pub fn report(
             .collect();
         touches.sort_by_key(|t| t.at_ms);
         let (value, _) = value_of(c);
-        journeys.push(Journey::converted(touches, value, c.at_ms));
+        let mut j = Journey::converted(touches, value, c.at_ms);
+        if c.kind == ConversionKind::Lead {
+            j.leads = 1.0;
+        }
+        journeys.push(j);
     }
     for (visitor, touches) in &visits {
         if !converting.contains(visitor) {
@@ -258,6 +267,7 @@ pub fn report(
         if none {
             unseen.conversions += j.conversions;
             unseen.value += j.value;
+            unseen.leads += j.leads;
         }
         !none
     });
@@ -295,12 +305,14 @@ pub fn report(
                 .iter()
                 .map(|m| m.get(&k).copied().unwrap_or_default())
                 .collect(),
+            spend: None,
         });
     }
     if unseen.conversions > 0.0 {
         rows.push(ReportRow {
             label: NO_VISIT.to_owned(),
             credits: vec![unseen; q.models.len()],
+            spend: None,
         });
     }
     rows.sort_by(|a, b| {
@@ -323,11 +335,13 @@ pub fn report(
         .iter()
         .map(|&(c, micros, n)| (code_str(c), micros as f64 / 1e6, n))
         .collect();
+    let spend = super::spend::join(store, site, q, target, &mut rows)?;
     Ok(Report {
         rows,
         conversions: conversions.len() as u64,
         revenue,
-        currency: target.map(code_str),
+        currency: target.or(spend.as_ref().map(|s| s.currency)).map(code_str),
         not_converted,
+        spend,
     })
 }

@@ -35,16 +35,19 @@ pub enum Managed {
     Export(super::exchange::Export),
     /// `import …`
     Import(super::exchange::Import),
+    /// `spend …`
+    Spend(super::spend::SpendAction),
 }
 
 impl Managed {
     /// The command line that makes this command (handed to a running server).
-    fn args(&self) -> Vec<String> {
-        match self {
+    fn args(&self) -> anyhow::Result<Vec<String>> {
+        Ok(match self {
             Self::Export(e) => e.args(),
             Self::Import(i) => i.args(),
+            Self::Spend(a) => a.args()?,
             _ => std::env::args().skip(1).collect(),
-        }
+        })
     }
 }
 
@@ -93,7 +96,7 @@ impl Ctx {
 /// # Errors
 /// What stopped the command, as one line.
 pub fn local(settings: &Settings, cmd: Managed) -> anyhow::Result<()> {
-    if let Some(output) = super::admin::forward(settings, &cmd.args())? {
+    if let Some(output) = super::admin::forward(settings, &cmd.args()?)? {
         print!("{output}");
         return Ok(());
     }
@@ -122,6 +125,7 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Workspace(a) => workspace(ctx, a, out),
         Managed::Export(e) => super::exchange::export(ctx, &e, out),
         Managed::Import(i) => super::exchange::import(ctx, &i, out),
+        Managed::Spend(a) => super::spend::run(ctx, &a, out),
     }
 }
 

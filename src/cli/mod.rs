@@ -1,7 +1,7 @@
 //! Command line: `serve`, `healthcheck`, `check-config`, `site`, `goal`,
-//! `user`, `workspace`, `apikey`, `purge`, `rekey`.
+//! `user`, `workspace`, `apikey`, `export`, `import`, `spend`, `purge`, `rekey`.
 //!
-//! `site`, `goal`, `apikey` and `workspace` also work while the server runs:
+//! `site`, `goal`, `apikey`, `workspace`, `export`, `import` and `spend` also work while the server runs:
 //! the store then belongs to the server, so the command is handed to it
 //! over its admin socket (see [`admin`]) and runs there.
 
@@ -10,6 +10,7 @@ pub mod admin;
 mod exchange;
 mod manage;
 mod site_settings;
+mod spend;
 
 pub use site_settings::SiteSettings;
 
@@ -79,6 +80,12 @@ pub enum Command {
         /// The zip, or CSV files named as Plausible names them.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// A site's ad spend (for ROAS and CAC in attribution).
+    Spend {
+        /// Action.
+        #[command(subcommand)]
+        action: spend::SpendAction,
     },
     /// Manage users.
     User {
@@ -306,6 +313,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 files: files.into_iter().map(absolute).collect::<Result<_, _>>()?,
             }),
         ),
+        Command::Spend { action } => manage::local(&settings, manage::Managed::Spend(action)),
         Command::User { action } => accounts::user(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),

@@ -14,6 +14,7 @@ pub mod places;
 pub mod redact;
 pub mod scoring;
 mod site;
+pub mod spend;
 pub mod text;
 pub mod visit;
 

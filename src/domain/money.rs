@@ -190,6 +190,29 @@ pub fn parse_rates(s: &str) -> Result<BTreeMap<CurrencyCode, f64>, String> {
     Ok(out)
 }
 
+/// Parses a decimal amount into millionths, exactly (no float rounding).
+#[must_use]
+pub fn parse_decimal_micros(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut frac6: String = frac.chars().take(6).collect();
+    while frac6.len() < 6 {
+        frac6.push('0');
+    }
+    let v = int
+        .checked_mul(1_000_000)?
+        .checked_add(frac6.parse::<i64>().ok()?)?;
+    Some(if neg { -v } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

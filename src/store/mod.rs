@@ -54,6 +54,7 @@ mod sealed;
 mod sessions;
 mod site_restore;
 mod sites;
+mod spend;
 mod strings;
 mod tables;
 #[cfg(test)]

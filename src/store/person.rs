@@ -101,6 +101,8 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     // Daily aggregates imported from another tool (no visitor ids).
     ("imports_v1", TableClass::Aggregate),
     ("imported_v1", TableClass::Aggregate),
+    // Ad spend per day and campaign (no people in it).
+    ("spend_v1", TableClass::Aggregate),
     ("meta_v1", TableClass::Operational),
     ("sites_v1", TableClass::Operational),
     ("site_domains_v1", TableClass::Operational),

@@ -61,6 +61,10 @@ pub const IMPORTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("im
 /// `ImportedRow`: imported daily aggregates.
 pub const IMPORTED: TableDefinition<(u32, u32, u8, u32, u32), &[u8]> =
     TableDefinition::new("imported_v1");
+/// (site, local day, utm_source, utm_medium, utm_campaign) → JSON
+/// `SpendAmount`: ad spend (`domain::spend`).
+pub const SPEND: TableDefinition<(u32, u32, &str, &str, &str), &[u8]> =
+    TableDefinition::new("spend_v1");
 /// Region code (ISO 3166-2, as the geolocation database gives it) → its
 /// English name from the same database: `visit:region_name`'s dictionary.
 pub const REGION_NAMES: TableDefinition<&str, &str> = TableDefinition::new("region_names_v1");
@@ -144,5 +148,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(REGION_NAMES)?;
     tx.open_table(IMPORTS)?;
     tx.open_table(IMPORTED)?;
+    tx.open_table(SPEND)?;
     Ok(())
 }

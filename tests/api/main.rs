@@ -53,6 +53,7 @@ mod segment;
 mod segment_privacy;
 mod sessions;
 mod sites_api;
+mod spend;
 mod stats_api;
 mod stats_batch;
 mod stats_filters;

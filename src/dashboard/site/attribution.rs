@@ -20,7 +20,7 @@ use crate::{
             attribution::{self as v, AttributionPage, DIMENSIONS, KINDS},
             layout::UserBar,
         },
-        web::Member,
+        web::{Member, Uploaded, require},
     },
     domain::calendar::dates_to_ms,
     stats::{period::today, query::Dimension},
@@ -30,6 +30,7 @@ use crate::{
 /// Routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}/attribution", web::get().to(show))
+        .route("/sites/{domain}/spend", web::post().to(upload_spend))
         .route("/docs/attribution", web::get().to(docs));
 }
 
@@ -47,6 +48,9 @@ struct Params {
     /// Non-empty: every model, side by side.
     #[serde(default)]
     compare: String,
+    /// Rows a spend upload just imported (shown as a notice).
+    #[serde(default)]
+    spend_imported: Option<usize>,
 }
 
 fn pick<'a>(options: &[(&'a str, &str)], asked: &str, default: &'a str) -> &'a str {
@@ -137,6 +141,7 @@ async fn show(
         link_leads: role.can_see_pii(),
         revenue,
         goals: goals.iter().map(|g| g.name()).collect(),
+        spend_upload: role.can_manage().then(|| (m.user.csrf(), p.spend_imported)),
     };
     Ok(html_page(
         StatusCode::OK,
@@ -148,6 +153,45 @@ async fn show(
             &page,
         ),
     ))
+}
+
+/// `POST /sites/{domain}/spend` (admins): a spend CSV (see
+/// `domain::spend`); back to the campaign report with a notice, or a 400
+/// naming the line that is wrong (nothing of the file is stored then).
+async fn upload_spend(
+    m: Member,
+    domain: web::Path<String>,
+    form: Uploaded,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.can_manage())?;
+    let Some((_, bytes)) = form.file else {
+        return Err(DashError::BadRequest("choose a CSV file to import".into()));
+    };
+    let rows = crate::domain::spend::parse_csv(&bytes).map_err(|e| {
+        DashError::BadRequest(format!(
+            "the spend CSV was not imported: {}",
+            crate::telemetry::causes(&e)
+        ))
+    })?;
+    if rows.is_empty() {
+        return Err(DashError::BadRequest("the spend CSV has no rows".into()));
+    }
+    let st = m.state();
+    let store = st.store.clone();
+    let n = rows.len();
+    web::block(move || store.put_spend(site.id, &rows)).await??;
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        "spend_imported",
+        &format!("{}: {n} spend rows", site.domain),
+        st.clock.now_ms(),
+    )?;
+    Err(DashError::Redirect(format!(
+        "/sites/{}/attribution?dimension=visit:utm_campaign&spend_imported={n}",
+        site.domain
+    )))
 }
 
 /// `GET /docs/attribution`: the models' definitions, public.

@@ -8,7 +8,7 @@
 use maud::{Markup, html};
 
 use super::{
-    attribution_setup as setup,
+    attribution_setup as setup, attribution_spend as spend,
     layout::{Chrome, UserBar, page},
     period::{period_fields, period_label},
     site_nav::{SitePage, site_nav, site_title},
@@ -89,6 +89,9 @@ pub struct AttributionPage<'a> {
     pub revenue: Result<(RevenueReport, BTreeMap<Key, String>), String>,
     /// The site's goals by display name (offered as conversions).
     pub goals: Vec<String>,
+    /// The spend upload form's CSRF token (admins), and how many rows an
+    /// upload just imported.
+    pub spend_upload: Option<(&'a str, Option<usize>)>,
 }
 
 /// Dimensions offered.
@@ -200,9 +203,11 @@ fn shown_rows(r: &Report, lead: usize) -> Vec<&ReportRow> {
         .rows
         .iter()
         .filter(|row| {
-            row.credits
-                .iter()
-                .any(|c| c.conversions.abs() > 1e-9 || c.value.abs() > 1e-9)
+            row.spend.is_some_and(|s| s > 0.0)
+                || row
+                    .credits
+                    .iter()
+                    .any(|c| c.conversions.abs() > 1e-9 || c.value.abs() > 1e-9)
         })
         .collect();
     let of = |row: &ReportRow| row.credits.get(lead).map_or(0.0, |c| c.conversions);
@@ -229,7 +234,7 @@ fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
             caption.legend { "Each cell: " strong { "conversions" } " credited · " span.muted { "revenue" (in_currency(currency)) } " below" }
             thead { tr { th { (DIMENSIONS.iter().find(|(v, _)| *v == dim).map_or("", |(_, l)| *l)) } @for (i, md) in m.models.iter().enumerate() {
                 th.num.chosen[several && i == lead] { (model_label(*md)) @if several && i == lead { br; span.muted { "(leading)" } } }
-            } } }
+            } (spend::headings(r)) } }
             tbody { @for row in &rows {
                 tr {
                     td {
@@ -239,6 +244,7 @@ fn table(m: &AttributionPage<'_>, r: &Report) -> Markup {
                         } @else { (row.label) }
                     }
                     @for (i, c) in row.credits.iter().enumerate() { (cell(c, several && i == lead, currency)) }
+                    (spend::cells(r, row, row.credits.get(lead)))
                 }
             } }
         }
@@ -308,6 +314,7 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                     @for (cur, v, n) in &r.not_converted {
                         p.muted role="note" { (count(*n, "conversion", "conversions")) " in " (cur) " (" (format!("{v:.2}")) " " (cur) ") count above but their revenue is not in these values: no exchange rate to " (r.currency.as_deref().unwrap_or("")) " is set (site settings → Revenue)." }
                     }
+                    (spend::summary(r))
                     (caveats(m, r))
                     (table(m, r))
                     @if m.compare {
@@ -320,6 +327,7 @@ pub fn attribution(bar: UserBar<'_>, m: &AttributionPage<'_>) -> Markup {
                 Ok((r, labels)) => (revenue_section(r, labels)),
                 Err(e) => p.error role="alert" { (e) },
             }
+            @if let Some((csrf, imported)) = m.spend_upload { (spend::upload(m.site, csrf, imported)) }
         },
     )
 }

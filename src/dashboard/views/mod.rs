@@ -6,6 +6,7 @@ pub mod account;
 pub mod attribution;
 pub mod attribution_docs;
 pub mod attribution_setup;
+pub mod attribution_spend;
 pub mod auth;
 pub mod charts;
 pub mod layout;

@@ -136,6 +136,13 @@ pub fn channel_for(
     rules(cat, source, medium, campaign, click, has_referrer)
 }
 
+/// The `visit:source` of a visit tagged `utm_source=tag`: its named source
+/// ("google" → "Google") or the tag as given, as [`classify`] decides.
+#[must_use]
+pub fn source_of_tag(tag: &str) -> String {
+    lookup(&tag.to_lowercase()).map_or_else(|| tag.to_owned(), |(name, _)| name.to_owned())
+}
+
 /// Named source for a host ("www.google.co.uk" → Some("Google")); walks up subdomains
 /// ("m.facebook.com" → "Facebook").
 #[must_use]
