@@ -18,6 +18,9 @@ pub const ENV_PREFIX: &str = "TOUCHPOINT__";
 #[path = "config_events.rs"]
 mod events;
 pub use events::{ClickHouseSettings, EventsEngine, EventsSettings};
+#[path = "config_webhooks.rs"]
+mod webhooks;
+pub use webhooks::WebhookSettings;
 
 /// Everything configurable.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -41,6 +44,8 @@ pub struct Settings {
     pub events: EventsSettings,
     /// The ClickHouse engine's server (used with `events.engine = "clickhouse"`).
     pub clickhouse: ClickHouseSettings,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
 }
 
 /// `[server]`

@@ -25,3 +25,4 @@ pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod tracker;
+pub mod webhooks;

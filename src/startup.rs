@@ -265,7 +265,14 @@ impl Application {
             self.state.clock.clone(),
         )
         .await?;
+        let webhooks = crate::webhooks::start(
+            self.state.store.clone(),
+            self.state.auth.keys.clone(),
+            self.state.settings.webhooks.clone(),
+            self.state.clock.clone(),
+        );
         let res = self.server.await;
+        webhooks.abort();
         // The admin socket goes with the server (a killed one leaves it;
         // the next start replaces it).
         #[cfg(unix)]

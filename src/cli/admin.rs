@@ -118,9 +118,10 @@ async fn command(
                 manage::Managed::Import(super::exchange::Import { domain, files })
             }
             Command::Spend { action } => manage::Managed::Spend(action),
+            Command::Webhook { action } => manage::Managed::Webhook(action),
             _ => {
                 return HttpResponse::BadRequest().json(json!({"output": "",
-                    "error": "only site, goal, apikey, workspace, export, import and spend commands run while the server runs; stop it for this one"}));
+                    "error": "only site, goal, apikey, workspace, export, import, spend and webhook commands run while the server runs; stop it for this one"}));
             }
         },
         Err(e) => {

@@ -37,6 +37,8 @@ pub enum Managed {
     Import(super::exchange::Import),
     /// `spend …`
     Spend(super::spend::SpendAction),
+    /// `webhook …`
+    Webhook(super::webhook::WebhookAction),
 }
 
 impl Managed {
@@ -126,6 +128,7 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Export(e) => super::exchange::export(ctx, &e, out),
         Managed::Import(i) => super::exchange::import(ctx, &i, out),
         Managed::Spend(a) => super::spend::run(ctx, &a, out),
+        Managed::Webhook(a) => super::webhook::run(ctx, a, out),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Command line: `serve`, `healthcheck`, `check-config`, `site`, `goal`,
-//! `user`, `workspace`, `apikey`, `export`, `import`, `spend`, `purge`, `rekey`.
+//! `user`, `workspace`, `apikey`, `export`, `import`, `spend`, `webhook`, `purge`, `rekey`.
 //!
-//! `site`, `goal`, `apikey`, `workspace`, `export`, `import` and `spend` also work while the server runs:
+//! `site`, `goal`, `apikey`, `workspace`, `export`, `import`, `spend` and `webhook` also work while the server runs:
 //! the store then belongs to the server, so the command is handed to it
 //! over its admin socket (see [`admin`]) and runs there.
 
@@ -11,6 +11,7 @@ mod exchange;
 mod manage;
 mod site_settings;
 mod spend;
+mod webhook;
 
 pub use site_settings::SiteSettings;
 
@@ -86,6 +87,12 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: spend::SpendAction,
+    },
+    /// A site's signed webhooks (CRM sync).
+    Webhook {
+        /// Action.
+        #[command(subcommand)]
+        action: webhook::WebhookAction,
     },
     /// Manage users.
     User {
@@ -314,6 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }),
         ),
         Command::Spend { action } => manage::local(&settings, manage::Managed::Spend(action)),
+        Command::Webhook { action } => manage::local(&settings, manage::Managed::Webhook(action)),
         Command::User { action } => accounts::user(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),

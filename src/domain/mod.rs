@@ -17,6 +17,7 @@ mod site;
 pub mod spend;
 pub mod text;
 pub mod visit;
+pub mod webhook;
 
 pub use account::{Email, Role, UserId, WorkspaceId};
 pub use consent::{ConsentMode, Decision, FormCapture, Mechanism};

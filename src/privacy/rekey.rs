@@ -76,7 +76,9 @@ fn purpose_of(t: SealedTable) -> Purpose {
         | SealedTable::Invites
         | SealedTable::Audit
         | SealedTable::Leads
-        | SealedTable::Sites => Purpose::Data,
+        | SealedTable::Sites
+        | SealedTable::Webhooks
+        | SealedTable::WebhookMessages => Purpose::Data,
     }
 }
 

@@ -65,6 +65,18 @@ pub fn site_stripe_secret(site_id: u32) -> Vec<u8> {
     format!("sites_v1:{site_id}:stripe").into_bytes()
 }
 
+/// A webhook endpoint's signing secret (made at `created_ms`).
+#[must_use]
+pub fn webhook_secret(site_id: u32, endpoint: u32, created_ms: u64) -> Vec<u8> {
+    format!("webhooks_v1:{site_id}:{endpoint}:{created_ms}").into_bytes()
+}
+
+/// A webhook message's body (by its `msg_…` id).
+#[must_use]
+pub fn webhook_body(message_id: &str) -> Vec<u8> {
+    format!("webhook_messages_v1:{message_id}").into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

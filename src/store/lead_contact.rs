@@ -40,10 +40,23 @@ impl Store {
                     if name_sealed.is_some() {
                         lead.name_sealed = name_sealed;
                     }
+                    let gains = email_sealed.is_some() && lead.email_sealed.is_none();
                     if email_sealed.is_some() {
                         lead.email_sealed = email_sealed;
                     }
                     t.insert(key, to_json(&lead)?.as_slice())?;
+                    if gains {
+                        super::changes::record(
+                            &tx,
+                            &super::changes::Change {
+                                site: site.0,
+                                event: crate::domain::webhook::WebhookEvent::LeadIdentified,
+                                at_ms: lead.last_ms,
+                                lead: lead.id.clone(),
+                                conversion: None,
+                            },
+                        )?;
+                    }
                     Some(lead)
                 }
             }

@@ -7,12 +7,13 @@
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
+use super::changes::Change;
 use super::{
     Store, StoreError, read_counter,
     rows::{from_json, to_json},
     tables::{CONVERSIONS, LEADS, META, NEXT_CONVERSION_SEQ, ORDER_IDS},
 };
-use crate::domain::SiteId;
+use crate::domain::{SiteId, webhook::WebhookEvent};
 
 /// A known person on a site.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -116,6 +117,20 @@ pub(super) fn insert_conversion(
     if let Some(o) = &c.order_id {
         orders.insert((site.0, o.as_str()), (c.at_ms, seq))?;
     }
+    drop((orders, meta));
+    // A new lead is announced as `lead.created` (by `upsert_lead`).
+    if c.kind != ConversionKind::Lead {
+        super::changes::record(
+            tx,
+            &Change {
+                site: site.0,
+                event: WebhookEvent::ConversionCreated,
+                at_ms: c.at_ms,
+                lead: c.lead.clone(),
+                conversion: Some((c.at_ms, seq)),
+            },
+        )?;
+    }
     Ok(true)
 }
 
@@ -153,10 +168,29 @@ impl Store {
             {
                 lead.subjects.push(s);
             }
+            let gains = (phone_index.is_some() && lead.phone_index.is_none())
+                || (email_sealed.is_some() && lead.email_sealed.is_none());
             lead.phone_index = phone_index.or(lead.phone_index);
             lead.email_sealed = email_sealed.or(lead.email_sealed);
             lead.last_ms = lead.last_ms.max(now_ms);
             t.insert(key, to_json(&lead)?.as_slice())?;
+            let event = if is_new {
+                Some(WebhookEvent::LeadCreated)
+            } else {
+                gains.then_some(WebhookEvent::LeadIdentified)
+            };
+            if let Some(event) = event {
+                super::changes::record(
+                    &tx,
+                    &Change {
+                        site: site.0,
+                        event,
+                        at_ms: now_ms,
+                        lead: lead.id.clone(),
+                        conversion: None,
+                    },
+                )?;
+            }
             (lead, is_new)
         };
         tx.commit()?;
@@ -199,6 +233,23 @@ impl Store {
         let stored = insert_conversion(&tx, site, c)?;
         tx.commit()?;
         Ok(stored)
+    }
+
+    /// The conversion stored under (unix ms, sequence), if it still is.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn conversion_at(
+        &self,
+        site: SiteId,
+        at_ms: u64,
+        seq: u64,
+    ) -> Result<Option<Conversion>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(CONVERSIONS)?;
+        t.get((site.0, at_ms, seq))?
+            .map(|v| from_json(v.value(), "conversion row"))
+            .transpose()
     }
 
     /// Gives the conversions recorded for `visitor` before it was known to be
@@ -351,8 +402,21 @@ impl Store {
                     match current {
                         Some(mut c) => {
                             // Stripe reports a running total: a late, older one can't lower it.
+                            let more = refunded_micros > c.refunded_micros;
                             c.refunded_micros = c.refunded_micros.max(refunded_micros);
                             t.insert((site.0, at_ms, seq), to_json(&c)?.as_slice())?;
+                            if more {
+                                super::changes::record(
+                                    &tx,
+                                    &Change {
+                                        site: site.0,
+                                        event: WebhookEvent::ConversionRefunded,
+                                        at_ms,
+                                        lead: c.lead.clone(),
+                                        conversion: Some((at_ms, seq)),
+                                    },
+                                )?;
+                            }
                             true
                         }
                         None => false,

@@ -28,6 +28,7 @@ pub mod aad;
 mod account_tests;
 mod accounts;
 mod audit;
+pub mod changes;
 pub mod clickhouse;
 pub mod codec;
 mod consent;
@@ -59,6 +60,7 @@ mod strings;
 mod tables;
 #[cfg(test)]
 mod tests;
+pub mod webhooks;
 
 use std::{path::Path, sync::Arc};
 

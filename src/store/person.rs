@@ -103,6 +103,12 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("imported_v1", TableClass::Aggregate),
     // Ad spend per day and campaign (no people in it).
     ("spend_v1", TableClass::Aggregate),
+    // Changes of leads and conversions not yet handed on to webhooks, and
+    // the webhook outbox (bodies sealed): erased with the lead they name.
+    ("changes_v1", TableClass::Operational),
+    ("webhooks_v1", TableClass::Operational),
+    ("webhook_messages_v1", TableClass::Operational),
+    ("webhook_due_v1", TableClass::Operational),
     ("meta_v1", TableClass::Operational),
     ("sites_v1", TableClass::Operational),
     ("site_domains_v1", TableClass::Operational),

@@ -107,7 +107,25 @@ impl Store {
                         let mut t = tx.open_table(LEADS)?;
                         let mut n = 0;
                         for l in &who.leads {
-                            n += u64::from(t.remove((site.0, l.as_slice()))?.is_some());
+                            let found = t.remove((site.0, l.as_slice()))?.is_some();
+                            n += u64::from(found);
+                            // What webhooks would still send about them goes;
+                            // the erasure itself is announced (by id only).
+                            let hex = hex::encode(l);
+                            super::changes::forget_lead(&tx, site, &hex)?;
+                            super::webhooks::forget_lead(&tx, site, &hex)?;
+                            if found {
+                                super::changes::record(
+                                    &tx,
+                                    &super::changes::Change {
+                                        site: site.0,
+                                        event: crate::domain::webhook::WebhookEvent::PersonErased,
+                                        at_ms: now_ms(),
+                                        lead: hex,
+                                        conversion: None,
+                                    },
+                                )?;
+                            }
                         }
                         n
                     }
@@ -217,4 +235,11 @@ pub(super) fn invalidate_days(
         )?;
     }
     Ok(())
+}
+
+/// Now, unix ms (an erasure's announcement time; the store has no clock).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -7,7 +7,8 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS},
+    tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS},
+    webhooks::{Endpoint, WebhookMessage},
 };
 
 /// Marker in `meta_v1`: plain values from earlier versions have been sealed.
@@ -29,17 +30,23 @@ pub enum SealedTable {
     Leads,
     /// Sites' Stripe webhook signing secrets.
     Sites,
+    /// Webhook endpoints' signing secrets.
+    Webhooks,
+    /// Webhook messages' bodies (they name the lead's email).
+    WebhookMessages,
 }
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Users,
         Self::Invites,
         Self::Audit,
         Self::Salts,
         Self::Leads,
         Self::Sites,
+        Self::Webhooks,
+        Self::WebhookMessages,
     ];
 
     /// The redb table name.
@@ -52,6 +59,8 @@ impl SealedTable {
             Self::Salts => "salts_v1",
             Self::Leads => "leads_v1",
             Self::Sites => "sites_v1",
+            Self::Webhooks => "webhooks_v1",
+            Self::WebhookMessages => "webhook_messages_v1",
         }
     }
 }
@@ -123,6 +132,8 @@ impl Store {
             SealedTable::Salts => tx.open_table(SALTS)?.len()?,
             SealedTable::Leads => tx.open_table(LEADS)?.len()?,
             SealedTable::Sites => tx.open_table(SITES)?.len()?,
+            SealedTable::Webhooks => tx.open_table(WEBHOOKS)?.len()?,
+            SealedTable::WebhookMessages => tx.open_table(WEBHOOK_MESSAGES)?.len()?,
         })
     }
 
@@ -248,6 +259,45 @@ impl Store {
                         if changed {
                             n += 1;
                             table.insert(id, to_json(&site)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::Webhooks => {
+                    let mut table = tx.open_table(WEBHOOKS)?;
+                    let rows: Vec<((u32, u32), Endpoint)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            Ok((k.value(), from_json(v.value(), "webhook row")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for ((site, id), mut e) in rows {
+                        let mut changed = false;
+                        for secret in &mut e.secrets {
+                            let aads = [aad::webhook_secret(site, id, secret.created_ms)];
+                            changed |= field(f, &aads, &mut secret.sealed)?;
+                        }
+                        if changed {
+                            n += 1;
+                            table.insert((site, id), to_json(&e)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::WebhookMessages => {
+                    let mut table = tx.open_table(WEBHOOK_MESSAGES)?;
+                    let rows: Vec<((u32, u32, u64), WebhookMessage)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            Ok((k.value(), from_json(v.value(), "webhook message")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for (key, mut m) in rows {
+                        if field(f, &[aad::webhook_body(&m.id)], &mut m.body_sealed)? {
+                            n += 1;
+                            table.insert(key, to_json(&m)?.as_slice())?;
                         }
                         tick();
                     }

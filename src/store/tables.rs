@@ -65,6 +65,19 @@ pub const IMPORTED: TableDefinition<(u32, u32, u8, u32, u32), &[u8]> =
 /// `SpendAmount`: ad spend (`domain::spend`).
 pub const SPEND: TableDefinition<(u32, u32, &str, &str, &str), &[u8]> =
     TableDefinition::new("spend_v1");
+/// Sequence → JSON `Change`: leads' and conversions' changes not yet
+/// handed on (see `changes.rs`).
+pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes_v1");
+/// (site, endpoint id) → JSON `Endpoint`: webhook endpoints.
+pub const WEBHOOKS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("webhooks_v1");
+/// (site, endpoint id, sequence) → JSON `WebhookMessage`: the outbox and
+/// delivery log.
+pub const WEBHOOK_MESSAGES: TableDefinition<(u32, u32, u64), &[u8]> =
+    TableDefinition::new("webhook_messages_v1");
+/// (due unix ms, site, endpoint id, sequence) → (): pending messages by
+/// when their next attempt is due.
+pub const WEBHOOK_DUE: TableDefinition<(u64, u32, u32, u64), ()> =
+    TableDefinition::new("webhook_due_v1");
 /// Region code (ISO 3166-2, as the geolocation database gives it) → its
 /// English name from the same database: `visit:region_name`'s dictionary.
 pub const REGION_NAMES: TableDefinition<&str, &str> = TableDefinition::new("region_names_v1");
@@ -149,5 +162,9 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(IMPORTS)?;
     tx.open_table(IMPORTED)?;
     tx.open_table(SPEND)?;
+    tx.open_table(CHANGES)?;
+    tx.open_table(WEBHOOKS)?;
+    tx.open_table(WEBHOOK_MESSAGES)?;
+    tx.open_table(WEBHOOK_DUE)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use touchpoint::{
     privacy::subject::{self, Identifier},
 };
 
-use crate::helpers::{CHROME, IPHONE, MIN, T0, TestApp, spawn_app};
+use crate::helpers::{CHROME, IPHONE, MIN, T0, TestApp, spawn_app, spawn_app_with};
 
 const DAY: u64 = 24 * 60 * MIN;
 const UID: &str = "ann-uid-000000000001";
@@ -38,7 +38,17 @@ pub(crate) async fn api(app: &TestApp, path: &str, body: Value) -> (u16, Value) 
 /// Ann: paid search (spring) on day 0, newsletter (may) and a form on day 2,
 /// a purchase through the API on day 4. Bob browses, never converts.
 pub(crate) async fn scenario() -> TestApp {
-    let app = spawn_app().await;
+    scenario_with(&[], |_| {}).await
+}
+
+/// [`scenario`] on an app with `extra` settings; `before` runs once the
+/// app is up, before anything is sent.
+pub(crate) async fn scenario_with(
+    extra: &[(&str, &str)],
+    before: impl FnOnce(&TestApp),
+) -> TestApp {
+    let app = spawn_app_with(extra).await;
+    before(&app);
     app.edit_site(|s| s.consent_mode = ConsentMode::CookielessUntilConsent);
     let ann = |n: &str, url: &str| json!({"n": n, "u": url, "d": "example.com", "uid": UID});
     let mut accept = ann("consent", "https://example.com/");

@@ -69,3 +69,4 @@ mod two_factor;
 mod ui;
 mod ui_steps;
 mod web;
+mod webhooks;
