@@ -117,9 +117,10 @@ async fn command(
             Command::Import { domain, files } => {
                 manage::Managed::Import(super::exchange::Import { domain, files })
             }
+            Command::Report { action } => manage::Managed::Report(action),
             _ => {
                 return HttpResponse::BadRequest().json(json!({"output": "",
-                    "error": "only site, goal, apikey, workspace, export and import commands run while the server runs; stop it for this one"}));
+                    "error": "only site, goal, apikey, workspace, export, import and report commands run while the server runs; stop it for this one"}));
             }
         },
         Err(e) => {

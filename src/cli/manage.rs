@@ -35,6 +35,8 @@ pub enum Managed {
     Export(super::exchange::Export),
     /// `import …`
     Import(super::exchange::Import),
+    /// `report …`
+    Report(super::ReportAction),
 }
 
 impl Managed {
@@ -122,6 +124,7 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Workspace(a) => workspace(ctx, a, out),
         Managed::Export(e) => super::exchange::export(ctx, &e, out),
         Managed::Import(i) => super::exchange::import(ctx, &i, out),
+        Managed::Report(a) => super::report::run(ctx, a, out),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Command line: `serve`, `healthcheck`, `check-config`, `site`, `goal`,
 //! `user`, `workspace`, `apikey`, `purge`, `rekey`.
 //!
-//! `site`, `goal`, `apikey` and `workspace` also work while the server runs:
+//! `site`, `goal`, `apikey`, `workspace` and `report` also work while the server runs:
 //! the store then belongs to the server, so the command is handed to it
 //! over its admin socket (see [`admin`]) and runs there.
 
@@ -9,6 +9,7 @@ mod accounts;
 pub mod admin;
 mod exchange;
 mod manage;
+mod report;
 mod site_settings;
 
 pub use site_settings::SiteSettings;
@@ -79,6 +80,12 @@ pub enum Command {
         /// The zip, or CSV files named as Plausible names them.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Email reports: send one now.
+    Report {
+        /// Action.
+        #[command(subcommand)]
+        action: ReportAction,
     },
     /// Manage users.
     User {
@@ -177,6 +184,20 @@ pub enum GoalAction {
         domain: String,
         /// The goal's id (from `goal list`).
         id: u32,
+    },
+}
+
+/// `report` actions.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Send a site's weekly report (its last whole week, Monday to Sunday)
+    /// to an address now; needs `[mail]`.
+    Send {
+        /// The site's domain.
+        domain: String,
+        /// The address to send it to.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
     },
 }
 
@@ -280,6 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site { action } => manage::local(&settings, manage::Managed::Site(action)),
         Command::Goal { action } => manage::local(&settings, manage::Managed::Goal(action)),
         Command::Apikey { action } => manage::local(&settings, manage::Managed::Apikey(action)),
+        Command::Report { action } => manage::local(&settings, manage::Managed::Report(action)),
         Command::Workspace { action } => {
             manage::local(&settings, manage::Managed::Workspace(action))
         }

@@ -76,7 +76,8 @@ fn purpose_of(t: SealedTable) -> Purpose {
         | SealedTable::Invites
         | SealedTable::Audit
         | SealedTable::Leads
-        | SealedTable::Sites => Purpose::Data,
+        | SealedTable::Sites
+        | SealedTable::Mail => Purpose::Data,
     }
 }
 

@@ -200,6 +200,7 @@ fn hard_delete_site(tx: &WriteTransaction, id: SiteId) -> Result<(), StoreError>
     super::person_erase::delete_site_rows(tx, id)?;
     drop_rollups(tx, id)?;
     super::imports::delete_site_imports(tx, id)?;
+    super::mail::delete_site_mail(tx, id)?;
     tx.open_table(DAY_VERSIONS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
     tx.open_table(GOALS)?

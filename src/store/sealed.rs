@@ -7,7 +7,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS},
+    tables::{AUDIT, INVITES, LEADS, MAIL, META, SALTS, SITES, USERS},
 };
 
 /// Marker in `meta_v1`: plain values from earlier versions have been sealed.
@@ -29,17 +29,20 @@ pub enum SealedTable {
     Leads,
     /// Sites' Stripe webhook signing secrets.
     Sites,
+    /// Report and alert recipients' addresses.
+    Mail,
 }
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Users,
         Self::Invites,
         Self::Audit,
         Self::Salts,
         Self::Leads,
         Self::Sites,
+        Self::Mail,
     ];
 
     /// The redb table name.
@@ -52,6 +55,7 @@ impl SealedTable {
             Self::Salts => "salts_v1",
             Self::Leads => "leads_v1",
             Self::Sites => "sites_v1",
+            Self::Mail => "mail_v1",
         }
     }
 }
@@ -123,6 +127,7 @@ impl Store {
             SealedTable::Salts => tx.open_table(SALTS)?.len()?,
             SealedTable::Leads => tx.open_table(LEADS)?.len()?,
             SealedTable::Sites => tx.open_table(SITES)?.len()?,
+            SealedTable::Mail => tx.open_table(MAIL)?.len()?,
         })
     }
 
@@ -248,6 +253,27 @@ impl Store {
                         if changed {
                             n += 1;
                             table.insert(id, to_json(&site)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::Mail => {
+                    let mut table = tx.open_table(MAIL)?;
+                    let rows: Vec<(u32, super::SiteMail)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            Ok((k.value(), from_json(v.value(), "mail row")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for (site, mut row) in rows {
+                        let mut changed = false;
+                        for r in &mut row.recipients {
+                            changed |= field(f, &[aad::mail_recipient(site, r.id)], &mut r.email_sealed)?;
+                        }
+                        if changed {
+                            n += 1;
+                            table.insert(site, to_json(&row)?.as_slice())?;
                         }
                         tick();
                     }
