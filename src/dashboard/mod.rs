@@ -11,6 +11,7 @@ mod members;
 mod optout;
 pub mod public_url;
 mod setup;
+mod unsubscribe;
 pub mod site;
 pub mod views;
 mod web;
@@ -57,5 +58,6 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .configure(workspace::routes)
         .configure(site::routes)
         .configure(optout::routes)
+        .configure(unsubscribe::routes)
         .default_service(aw::to(error::not_found));
 }
