@@ -49,22 +49,60 @@ impl MailSettings {
     }
 }
 
-/// Checks `[mail]` once loaded: a host without a sender (or the reverse) is a
-/// mistake worth stopping for; a sender must parse as an address.
+/// Checks `[mail]` once loaded: a sender must parse as an address, a port
+/// must not be 0. (A host without a sender, or the reverse, is mail off:
+/// [`MailSettings::enabled`].)
 pub(super) fn check(m: &MailSettings) -> Result<(), ConfigError> {
-    let (host, from) = (m.smtp_host.trim(), m.from.trim());
-    if host.is_empty() != from.is_empty() {
-        return Err(ConfigError::Invalid(
-            "mail: set both mail.smtp_host and mail.from (or neither, to send no mail)".into(),
-        ));
-    }
+    let from = m.from.trim();
     if !from.is_empty() && from.parse::<lettre::message::Mailbox>().is_err() {
         return Err(ConfigError::Invalid(format!(
             "mail.from: {from:?} is not an address like reports@example.com or \"Touchpoint <reports@example.com>\""
         )));
     }
-    if !host.is_empty() && m.smtp_port == 0 {
+    if m.smtp_port == 0 {
         return Err(ConfigError::Invalid("mail.smtp_port must not be 0".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Settings;
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(
+            None,
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    #[test]
+    fn mail_is_off_by_default_and_on_with_a_host_and_a_sender() {
+        let s = load(&[]).unwrap();
+        assert!(!s.mail.enabled());
+        assert_eq!((s.mail.smtp_port, s.mail.tls), (587, TlsMode::Starttls));
+        let s = load(&[
+            ("TOUCHPOINT__MAIL__SMTP_HOST", "smtp.example.com"),
+            ("TOUCHPOINT__MAIL__FROM", "Touchpoint <reports@example.com>"),
+            ("TOUCHPOINT__MAIL__TLS", "tls"),
+            (SMTP_PASSWORD_ENV, "hunter2"),
+        ])
+        .unwrap();
+        assert!(s.mail.enabled());
+        assert_eq!(
+            (s.mail.tls, s.mail.password.as_str()),
+            (TlsMode::Tls, "hunter2")
+        );
+        // The password is never printed with the settings.
+        assert!(!toml::to_string(&s).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_bad_sender_or_tls_mode_stops_loading_with_the_key_named() {
+        let e = load(&[("TOUCHPOINT__MAIL__FROM", "not an address")]).unwrap_err();
+        assert!(e.to_string().contains("mail.from"), "{e}");
+        let e = load(&[("TOUCHPOINT__MAIL__TLS", "ssl")]).unwrap_err();
+        assert!(e.to_string().contains("mail.tls"), "{e}");
+    }
 }

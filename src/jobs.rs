@@ -74,19 +74,22 @@ fn mail_jobs(
         return Ok(Vec::new());
     };
     let (o1, c1) = (outbox.clone(), clock.clone());
-    let reports: Body = Arc::new(move || {
-        match crate::mail::schedule::send_due_reports(&o1, c1.now_ms()) {
-            Ok(s) if s.sent + s.failed == 0 => {}
-            Ok(s) => tracing::info!(sent = s.sent, failed = s.failed, "email reports"),
-            Err(e) => tracing::error!(error = ?e, "email reports failed"),
-        }
-    });
+    let reports: Body =
+        Arc::new(
+            move || match crate::mail::schedule::send_due_reports(&o1, c1.now_ms()) {
+                Ok(s) if s.sent + s.failed == 0 => {}
+                Ok(s) => tracing::info!(sent = s.sent, failed = s.failed, "email reports"),
+                Err(e) => tracing::error!(error = ?e, "email reports failed"),
+            },
+        );
     let c2 = clock.clone();
-    let alerts: Body = Arc::new(move || match crate::mail::alerts::check(&outbox, c2.now_ms()) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(alerts = n, "traffic alerts sent"),
-        Err(e) => tracing::error!(error = ?e, "traffic alert check failed"),
-    });
+    let alerts: Body = Arc::new(
+        move || match crate::mail::alerts::check(&outbox, c2.now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(alerts = n, "traffic alerts sent"),
+            Err(e) => tracing::error!(error = ?e, "traffic alert check failed"),
+        },
+    );
     Ok(vec![
         job("mail_report", &cfg.mail_report_schedule, reports)?,
         job("traffic_alert", &cfg.traffic_alert_schedule, alerts)?,

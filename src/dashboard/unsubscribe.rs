@@ -18,7 +18,10 @@ use crate::{domain::SiteId, mail::recipients, startup::AppState};
 /// Routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/mail/unsubscribe/{site}/{token}", web::get().to(show))
-        .route("/mail/unsubscribe/{site}/{token}", web::post().to(unsubscribe));
+        .route(
+            "/mail/unsubscribe/{site}/{token}",
+            web::post().to(unsubscribe),
+        );
 }
 
 /// A token's form: 64 hex digits.

@@ -24,7 +24,7 @@ use crate::{
         query::{Metric, Query},
         realtime,
     },
-    store::{SiteMail, Site},
+    store::{Site, SiteMail},
 };
 
 /// Days whose same hours make "the usual" of a drop alert.
@@ -53,7 +53,12 @@ pub enum Alert {
     },
 }
 
-fn visitors(view: &crate::store::ReadView, site: &Site, from_ms: u64, to_ms: u64) -> Result<u64, MailError> {
+fn visitors(
+    view: &crate::store::ReadView,
+    site: &Site,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<u64, MailError> {
     let q = Query {
         site: site.id,
         timezone: site.timezone,
@@ -84,19 +89,30 @@ fn visitors(view: &crate::store::ReadView, site: &Site, from_ms: u64, to_ms: u64
 ///
 /// # Errors
 /// Storage or query errors.
-pub fn due(outbox: &Outbox, site: &Site, row: &SiteMail, now_ms: u64) -> Result<Vec<Alert>, MailError> {
+pub fn due(
+    outbox: &Outbox,
+    site: &Site,
+    row: &SiteMail,
+    now_ms: u64,
+) -> Result<Vec<Alert>, MailError> {
     let tz = site.timezone;
     let day = today(now_ms, tz);
     let day_no = day_number(day);
     let view = outbox.store.read()?;
     let mut out = Vec::new();
-    if let Some(threshold) = row.spike_visitors.filter(|_| row.spike_sent_day != Some(day_no)) {
+    if let Some(threshold) = row
+        .spike_visitors
+        .filter(|_| row.spike_sent_day != Some(day_no))
+    {
         let current = realtime::current(&view, site.id, now_ms)?.visitors as u64;
         if current >= u64::from(threshold) {
             out.push(Alert::Spike { current, threshold });
         }
     }
-    if let Some(percent) = row.drop_percent.filter(|_| row.drop_sent_day != Some(day_no)) {
+    if let Some(percent) = row
+        .drop_percent
+        .filter(|_| row.drop_sent_day != Some(day_no))
+    {
         let start = date_start_ms(day, tz);
         let into_day = now_ms.saturating_sub(start);
         let today_so_far = visitors(&view, site, start, now_ms + 1)?;
@@ -123,7 +139,11 @@ fn words(site: &Site, alert: Alert) -> (String, String) {
     let c = super::counts_for(site);
     match alert {
         Alert::Spike { current, threshold } => (
-            format!("Traffic spike on {}: {} current visitors", site.domain, c.count(current)),
+            format!(
+                "Traffic spike on {}: {} current visitors",
+                site.domain,
+                c.count(current)
+            ),
             format!(
                 "{} has {} current visitors (active in the last 5 minutes), at or above your alert threshold of {}.",
                 site.domain,
@@ -131,8 +151,16 @@ fn words(site: &Site, alert: Alert) -> (String, String) {
                 c.count(u64::from(threshold))
             ),
         ),
-        Alert::Drop { today, usual, percent } => (
-            format!("Traffic drop on {}: {} visitors today", site.domain, c.count(today)),
+        Alert::Drop {
+            today,
+            usual,
+            percent,
+        } => (
+            format!(
+                "Traffic drop on {}: {} visitors today",
+                site.domain,
+                c.count(today)
+            ),
             format!(
                 "{} has had {} unique visitors today so far; by this time of day it usually has {} (the mean of the last {USUAL_DAYS} days). Your alert is set for below {percent}% of the usual.",
                 site.domain,
@@ -144,14 +172,21 @@ fn words(site: &Site, alert: Alert) -> (String, String) {
 }
 
 /// Sends `alert` to the recipients who chose alerts; returns how many got it.
-fn send(outbox: &Outbox, mailer: &super::Mailer, site: &Site, row: &SiteMail, alert: Alert) -> usize {
+fn send(
+    outbox: &Outbox,
+    mailer: &super::Mailer,
+    site: &Site,
+    row: &SiteMail,
+    alert: Alert,
+) -> usize {
     let (subject, sentence) = words(site, alert);
     let mut reached = 0;
     for r in recipients::opened(&outbox.keys, site.id, row)
         .into_iter()
         .filter(|r| r.recipient.alerts)
     {
-        let unsubscribe = recipients::unsubscribe_url(&outbox.base_url, &outbox.keys, site.id, &r.email);
+        let unsubscribe =
+            recipients::unsubscribe_url(&outbox.base_url, &outbox.keys, site.id, &r.email);
         let text = format!("{sentence}\n\nStop these mails: {unsubscribe}\n");
         let html = html! {
             p { (sentence) }

@@ -49,7 +49,11 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 ///
 /// # Errors
 /// [`ChartError`]: a malformed SVG, or encoding.
-pub fn png(points: &[(String, f64)], previous: Option<&[f64]>, metric: &str) -> Result<Vec<u8>, ChartError> {
+pub fn png(
+    points: &[(String, f64)],
+    previous: Option<&[f64]>,
+    metric: &str,
+) -> Result<Vec<u8>, ChartError> {
     let points: Vec<Point> = points
         .iter()
         .map(|(label, value)| Point {
@@ -62,9 +66,7 @@ pub fn png(points: &[(String, f64)], previous: Option<&[f64]>, metric: &str) -> 
     // it the width of its box).
     let svg = svg.replacen(
         "<svg ",
-        &format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" height=\"{SVG_HEIGHT}\" "
-        ),
+        &format!("<svg xmlns=\"http://www.w3.org/2000/svg\" height=\"{SVG_HEIGHT}\" "),
         1,
     );
     let svg = svg.replacen("width=\"100%\"", &format!("width=\"{SVG_WIDTH}\""), 1);
@@ -95,7 +97,9 @@ mod tests {
 
     #[test]
     fn the_chart_is_a_png_of_the_promised_size_with_the_line_drawn() {
-        let points: Vec<(String, f64)> = (1..=7).map(|d| (format!("Mar {d}"), f64::from(d))).collect();
+        let points: Vec<(String, f64)> = (1..=7)
+            .map(|d| (format!("Mar {d}"), f64::from(d)))
+            .collect();
         let png = png(&points, Some(&[1.0; 7]), "Unique visitors").unwrap();
         let img = tiny_skia::Pixmap::decode_png(&png).unwrap();
         assert_eq!((img.width(), img.height()), PNG_SIZE);

@@ -44,7 +44,10 @@ pub fn message(from: &Mailbox, to: &str, parts: Parts<'_>) -> Result<Message, Ma
             .multipart(
                 MultiPart::related().singlepart(html).singlepart(
                     Attachment::new_inline_with_name(CHART_CID.to_owned(), "chart.png".to_owned())
-                        .body(png, ContentType::parse("image/png").map_err(|_| MailError::Build(None))?),
+                        .body(
+                            png,
+                            ContentType::parse("image/png").map_err(|_| MailError::Build(None))?,
+                        ),
                 ),
             ),
         None => MultiPart::alternative()

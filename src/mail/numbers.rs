@@ -45,7 +45,11 @@ impl Counts {
 #[must_use]
 pub fn change(now: f64, before: f64) -> String {
     if before == 0.0 {
-        return if now == 0.0 { "0%".into() } else { "new".into() };
+        return if now == 0.0 {
+            "0%".into()
+        } else {
+            "new".into()
+        };
     }
     let pct = ((now - before) / before * 100.0).round();
     if pct > 0.0 {
@@ -86,7 +90,11 @@ pub fn money(amount: f64, currency: &str) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let cents = (amount.abs() * 100.0).round() as u64;
     let sign = if amount < 0.0 { "-" } else { "" };
-    format!("{sign}{}.{:02} {currency}", grouped(cents / 100), cents % 100)
+    format!(
+        "{sign}{}.{:02} {currency}",
+        grouped(cents / 100),
+        cents % 100
+    )
 }
 
 #[cfg(test)]

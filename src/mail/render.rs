@@ -67,7 +67,11 @@ fn change(k: &Kpi, counts: Counts) -> String {
 pub fn text(r: &Report, counts: Counts, unsubscribe: &str) -> String {
     let word = r.period.kind.period_word();
     let cur = r.currency.as_deref();
-    let mut out = format!("{}\n{}\n\n", subject(r), "=".repeat(subject(r).chars().count()));
+    let mut out = format!(
+        "{}\n{}\n\n",
+        subject(r),
+        "=".repeat(subject(r).chars().count())
+    );
     for k in &r.kpis {
         let ch = change(k, counts);
         out += &format!(
@@ -75,7 +79,11 @@ pub fn text(r: &Report, counts: Counts, unsubscribe: &str) -> String {
             k.label,
             value(k, k.now, counts, cur),
             value(k, k.before, counts, cur),
-            if ch.is_empty() { String::new() } else { format!(", {ch}") }
+            if ch.is_empty() {
+                String::new()
+            } else {
+                format!(", {ch}")
+            }
         );
     }
     let list = |title: &str, rows: &[Ranked], out: &mut String| {

@@ -227,17 +227,38 @@ fn numbers(
     let qs = [
         query(site, range, kpis, Vec::new(), None, 1),
         query(site, range, vec![Metric::TotalRevenue], Vec::new(), None, 1),
-        query(site, range, vec![Metric::Visitors], vec![Dimension::Day], None, 10_000),
-        query(site, range, vec![Metric::Visitors], vec![Dimension::Source], None, TOP_ROWS),
-        query(site, range, vec![Metric::Visitors], vec![Dimension::Page], None, TOP_ROWS),
+        query(
+            site,
+            range,
+            vec![Metric::Visitors],
+            vec![Dimension::Day],
+            None,
+            10_000,
+        ),
+        query(
+            site,
+            range,
+            vec![Metric::Visitors],
+            vec![Dimension::Source],
+            None,
+            TOP_ROWS,
+        ),
+        query(
+            site,
+            range,
+            vec![Metric::Visitors],
+            vec![Dimension::Page],
+            None,
+            TOP_ROWS,
+        ),
     ];
     let [totals, revenue, daily, sources, pages]: [stats::Output; 5] = stats::run_many(view, &qs)?
         .try_into()
         .map_err(|_| StatsError::Invalid("a batched query had no answer".into()))?;
-    let totals = totals
-        .rows
-        .first()
-        .map_or_else(|| vec![Value::Int(0); KPI_METRICS.len()], |r| r.metrics.clone());
+    let totals = totals.rows.first().map_or_else(
+        || vec![Value::Int(0); KPI_METRICS.len()],
+        |r| r.metrics.clone(),
+    );
     let revenue = (
         revenue.rows.first().map_or(Value::None, |r| r.metrics[0]),
         revenue.currency,
@@ -284,7 +305,12 @@ fn days(range: (NaiveDate, NaiveDate), daily: &[(NaiveDate, f64)]) -> Vec<(Naive
         .0
         .iter_days()
         .take_while(|d| *d <= range.1)
-        .map(|d| (d, daily.iter().find(|(x, _)| *x == d).map_or(0.0, |(_, v)| *v)))
+        .map(|d| {
+            (
+                d,
+                daily.iter().find(|(x, _)| *x == d).map_or(0.0, |(_, v)| *v),
+            )
+        })
         .collect()
 }
 
@@ -366,10 +392,17 @@ mod tests {
         // 2024-03-15 is a Friday; on a Monday the week just ended is reported.
         for today in ["2024-03-15", "2024-03-11", "2024-03-17"] {
             let p = Period::last_finished(Kind::Weekly, d(today));
-            assert_eq!((p.first, p.last), (d("2024-03-04"), d("2024-03-10")), "{today}");
+            assert_eq!(
+                (p.first, p.last),
+                (d("2024-03-04"), d("2024-03-10")),
+                "{today}"
+            );
         }
         let before = Period::last_finished(Kind::Weekly, d("2024-03-15")).previous();
-        assert_eq!((before.first, before.last), (d("2024-02-26"), d("2024-03-03")));
+        assert_eq!(
+            (before.first, before.last),
+            (d("2024-02-26"), d("2024-03-03"))
+        );
     }
 
     #[test]
@@ -377,6 +410,9 @@ mod tests {
         let p = Period::last_finished(Kind::Monthly, d("2024-03-01"));
         assert_eq!((p.first, p.last), (d("2024-02-01"), d("2024-02-29")));
         let before = p.previous();
-        assert_eq!((before.first, before.last), (d("2024-01-01"), d("2024-01-31")));
+        assert_eq!(
+            (before.first, before.last),
+            (d("2024-01-01"), d("2024-01-31"))
+        );
     }
 }

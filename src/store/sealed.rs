@@ -269,7 +269,8 @@ impl Store {
                     for (site, mut row) in rows {
                         let mut changed = false;
                         for r in &mut row.recipients {
-                            changed |= field(f, &[aad::mail_recipient(site, r.id)], &mut r.email_sealed)?;
+                            changed |=
+                                field(f, &[aad::mail_recipient(site, r.id)], &mut r.email_sealed)?;
                         }
                         if changed {
                             n += 1;

@@ -34,7 +34,8 @@ pub fn example(app: &TestApp) -> Site {
 
 async fn visit(app: &TestApp, at: u64, ip: &str, path: &str, referrer: Option<&str>) {
     app.clock.set_ms(at);
-    let mut body = json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"});
+    let mut body =
+        json!({"n": "pageview", "u": format!("https://example.com{path}"), "d": "example.com"});
     if let Some(r) = referrer {
         body["r"] = json!(r);
     }
@@ -49,11 +50,25 @@ pub async fn seed(app: &TestApp) {
         .store
         .add_goal(site.id, GoalKind::Event("Signup".into()))
         .unwrap();
-    visit(app, T0 - 7 * DAY, "10.0.0.9", "/", Some("https://www.google.com/")).await;
+    visit(
+        app,
+        T0 - 7 * DAY,
+        "10.0.0.9",
+        "/",
+        Some("https://www.google.com/"),
+    )
+    .await;
     visit(app, T0 - 3 * DAY, "10.0.0.4", "/blog", None).await;
     visit(app, T0, "10.0.0.1", "/", Some("https://www.google.com/")).await;
     visit(app, T0 + 60_000, "10.0.0.1", "/pricing", None).await;
-    visit(app, T0, "10.0.0.2", "/pricing", Some("https://www.google.com/")).await;
+    visit(
+        app,
+        T0,
+        "10.0.0.2",
+        "/pricing",
+        Some("https://www.google.com/"),
+    )
+    .await;
     visit(app, T0, "10.0.0.3", "/", Some("https://duckduckgo.com/")).await;
     app.clock.set_ms(T0 + 120_000);
     app.event(
@@ -115,7 +130,10 @@ pub async fn assert_numbers_match_the_api(app: &TestApp, mail: &Received) {
     let metrics = "&metrics=visitors,visits,pageviews,bounce_rate,visit_duration";
     let now = v1(app, "aggregate", WEEK, metrics).await;
     let before = v1(app, "aggregate", WEEK_BEFORE, metrics).await;
-    assert!(int(&now["visitors"]["value"]) >= 4, "the seed counted: {now}");
+    assert!(
+        int(&now["visitors"]["value"]) >= 4,
+        "the seed counted: {now}"
+    );
     let counts = numbers::Counts::default();
     for (label, key) in [
         ("Unique visitors", "visitors"),
@@ -136,7 +154,13 @@ pub async fn assert_numbers_match_the_api(app: &TestApp, mail: &Received) {
         ("Top sources", "visit:source", "source"),
         ("Top pages", "event:page", "page"),
     ] {
-        let api = v1(app, "breakdown", WEEK, &format!("&property={property}&limit=5")).await;
+        let api = v1(
+            app,
+            "breakdown",
+            WEEK,
+            &format!("&property={property}&limit=5"),
+        )
+        .await;
         let expected: Vec<(String, String)> = api
             .as_array()
             .unwrap()
@@ -181,10 +205,16 @@ async fn the_weekly_report_reaches_its_recipient_once_with_the_stats_apis_number
     admin.get("/sites/example.com/settings").await;
     let to = "weekly.reader@mailbox.test";
     let (status, _, page) = admin
-        .post("/sites/example.com/mail/recipients", &[("email", to), ("weekly", "1")])
+        .post(
+            "/sites/example.com/mail/recipients",
+            &[("email", to), ("weekly", "1")],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains(to) && page.contains("Recipient saved."), "{page}");
+    assert!(
+        page.contains(to) && page.contains("Recipient saved."),
+        "{page}"
+    );
     seed(&app).await;
 
     // Tuesday after T0's week: that week is due, once.
@@ -197,14 +227,25 @@ async fn the_weekly_report_reaches_its_recipient_once_with_the_stats_apis_number
     let mail = &got[0];
     assert_eq!(mail.rcpt_tos, vec![to.to_owned()]);
     assert!(
-        mail.subject.starts_with("Weekly report for example.com: Mar 11, 2024"),
+        mail.subject
+            .starts_with("Weekly report for example.com: Mar 11, 2024"),
         "{}",
         mail.subject
     );
-    let types: Vec<&str> = mail.parts.iter().filter_map(|p| p["content_type"].as_str()).collect();
+    let types: Vec<&str> = mail
+        .parts
+        .iter()
+        .filter_map(|p| p["content_type"].as_str())
+        .collect();
     assert_eq!(
         types,
-        ["multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png"]
+        [
+            "multipart/alternative",
+            "text/plain",
+            "multipart/related",
+            "text/html",
+            "image/png"
+        ]
     );
     assert_numbers_match_the_api(&app, mail).await;
     assert_chart(mail);
@@ -228,16 +269,36 @@ async fn the_weekly_report_reaches_its_recipient_once_with_the_stats_apis_number
         .trim()
         .to_owned();
     assert!(link.starts_with(&app.url), "{link}");
-    assert!(mail.headers["List-Unsubscribe"].as_str().unwrap().contains(&link));
+    assert!(
+        mail.headers["List-Unsubscribe"]
+            .as_str()
+            .unwrap()
+            .contains(&link)
+    );
     let anonymous = reqwest::Client::new();
     let page = anonymous.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Unsubscribe"));
-    assert_eq!(app.state.store.site_mail(example(&app).id).unwrap().recipients.len(), 1);
+    assert_eq!(
+        app.state
+            .store
+            .site_mail(example(&app).id)
+            .unwrap()
+            .recipients
+            .len(),
+        1
+    );
     let done = anonymous.post(&link).send().await.unwrap();
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("no more reports"));
-    assert!(app.state.store.site_mail(example(&app).id).unwrap().recipients.is_empty());
+    assert!(
+        app.state
+            .store
+            .site_mail(example(&app).id)
+            .unwrap()
+            .recipients
+            .is_empty()
+    );
 
     // The next week's report goes to nobody.
     let next = tuesday + 7 * DAY;
@@ -246,6 +307,11 @@ async fn the_weekly_report_reaches_its_recipient_once_with_the_stats_apis_number
     assert_eq!(sink.received().len(), 1, "no more mail after unsubscribing");
 
     // A made-up token removes nothing (and is not an error page for it).
-    let forged = format!("{}/mail/unsubscribe/{}/{}", app.url, example(&app).id.0, "ab".repeat(32));
+    let forged = format!(
+        "{}/mail/unsubscribe/{}/{}",
+        app.url,
+        example(&app).id.0,
+        "ab".repeat(32)
+    );
     assert_eq!(anonymous.post(&forged).send().await.unwrap().status(), 200);
 }

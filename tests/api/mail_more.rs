@@ -12,7 +12,11 @@ use crate::{
     smtp_sink::SmtpSink,
 };
 
-async fn command(dir: &std::path::Path, args: &[&str], env: Vec<(&'static str, String)>) -> std::process::Output {
+async fn command(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: Vec<(&'static str, String)>,
+) -> std::process::Output {
     let mut c = cmd(dir);
     c.args(args).envs(env);
     tokio::task::spawn_blocking(move || c.output().unwrap())
@@ -28,7 +32,10 @@ async fn the_test_mail_button_and_the_report_command_send_last_weeks_report() {
     app.clock.set_ms(T0 + 4 * DAY);
     let (mut admin, _) = app.member("ada@acme.test", Role::Admin, app.acme()).await;
     let (_, _, page) = admin.get("/sites/example.com/settings").await;
-    assert!(page.contains("Send a test mail") && !page.contains("id=\"mail-off\""), "{page}");
+    assert!(
+        page.contains("Send a test mail") && !page.contains("id=\"mail-off\""),
+        "{page}"
+    );
     let (status, _, page) = admin
         .post("/sites/example.com/mail/test", &[("to", "ada@acme.test")])
         .await;
@@ -37,7 +44,13 @@ async fn the_test_mail_button_and_the_report_command_send_last_weeks_report() {
     let got = sink.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].rcpt_tos, ["ada@acme.test"]);
-    assert!(got[0].subject.starts_with("Test: Weekly report for example.com"), "{}", got[0].subject);
+    assert!(
+        got[0]
+            .subject
+            .starts_with("Test: Weekly report for example.com"),
+        "{}",
+        got[0].subject
+    );
     assert_numbers_match_the_api(&app, &got[0]).await;
 
     // A viewer may not send one.
@@ -51,13 +64,26 @@ async fn the_test_mail_button_and_the_report_command_send_last_weeks_report() {
     // While the server runs, the command is handed to it (its clock, its mail).
     let out = command(
         app.data_dir.path(),
-        &["report", "send", "example.com", "--to", "cli.reader@mailbox.test"],
+        &[
+            "report",
+            "send",
+            "example.com",
+            "--to",
+            "cli.reader@mailbox.test",
+        ],
         Vec::new(),
     )
     .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("sent the weekly report of example.com (2024-03-11 to 2024-03-17)"), "{stdout}");
+    assert!(
+        stdout.contains("sent the weekly report of example.com (2024-03-11 to 2024-03-17)"),
+        "{stdout}"
+    );
     let got = sink.received();
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].rcpt_tos, ["cli.reader@mailbox.test"]);
@@ -68,15 +94,29 @@ async fn the_test_mail_button_and_the_report_command_send_last_weeks_report() {
     let stopped = app.stop().await;
     let out = command(
         stopped.path(),
-        &["report", "send", "example.com", "--to", "offline.reader@mailbox.test"],
+        &[
+            "report",
+            "send",
+            "example.com",
+            "--to",
+            "offline.reader@mailbox.test",
+        ],
         sink.env(),
     )
     .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = sink.received();
     assert_eq!(got.len(), 3);
     assert_eq!(got[2].rcpt_tos, ["offline.reader@mailbox.test"]);
-    assert!(got[2].subject.starts_with("Weekly report for example.com"), "{}", got[2].subject);
+    assert!(
+        got[2].subject.starts_with("Weekly report for example.com"),
+        "{}",
+        got[2].subject
+    );
 }
 
 #[tokio::test]
@@ -90,7 +130,10 @@ async fn without_mail_settings_reports_are_off_and_each_place_says_so() {
         .post("/sites/example.com/mail/test", &[("to", "ada@acme.test")])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(page.contains("email is not set up on this server"), "{page}");
+    assert!(
+        page.contains("email is not set up on this server"),
+        "{page}"
+    );
     let out = command(
         app.data_dir.path(),
         &["report", "send", "example.com", "--to", "x@mailbox.test"],
@@ -99,9 +142,15 @@ async fn without_mail_settings_reports_are_off_and_each_place_says_so() {
     .await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("email is not set up on this server"), "{stderr}");
+    assert!(
+        stderr.contains("email is not set up on this server"),
+        "{stderr}"
+    );
     let err = alerts::check(&app.state.outbox(), T0).unwrap_err();
-    assert!(matches!(err, touchpoint::mail::MailError::NotConfigured), "{err:?}");
+    assert!(
+        matches!(err, touchpoint::mail::MailError::NotConfigured),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -110,17 +159,32 @@ async fn a_traffic_spike_alerts_the_alert_recipients_once_a_day() {
     let app = mail_app(&sink).await;
     let (mut admin, _) = app.member("ada@acme.test", Role::Admin, app.acme()).await;
     admin.get("/sites/example.com/settings").await;
-    for (email, alerts) in [("oncall@mailbox.test", Some("1")), ("weekly.only@mailbox.test", None)] {
+    for (email, alerts) in [
+        ("oncall@mailbox.test", Some("1")),
+        ("weekly.only@mailbox.test", None),
+    ] {
         let mut form = vec![("email", email), ("weekly", "1")];
         form.extend(alerts.map(|a| ("alerts", a)));
-        let (status, _, page) = admin.post("/sites/example.com/mail/recipients", &form).await;
+        let (status, _, page) = admin
+            .post("/sites/example.com/mail/recipients", &form)
+            .await;
         assert_eq!(status, StatusCode::OK, "{page}");
     }
     let (status, _, page) = admin
-        .post("/sites/example.com/mail/alerts", &[("spike_visitors", "3"), ("drop_percent", "")])
+        .post(
+            "/sites/example.com/mail/alerts",
+            &[("spike_visitors", "3"), ("drop_percent", "")],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert_eq!(app.state.store.site_mail(example(&app).id).unwrap().spike_visitors, Some(3));
+    assert_eq!(
+        app.state
+            .store
+            .site_mail(example(&app).id)
+            .unwrap()
+            .spike_visitors,
+        Some(3)
+    );
     let check = |now: u64| alerts::check(&app.state.outbox(), now).unwrap();
 
     app.clock.set_ms(T0);
@@ -134,7 +198,10 @@ async fn a_traffic_spike_alerts_the_alert_recipients_once_a_day() {
     let got = sink.received();
     assert_eq!(got.len(), 1, "alerts go to alert recipients only");
     assert_eq!(got[0].rcpt_tos, ["oncall@mailbox.test"]);
-    assert_eq!(got[0].subject, "Traffic spike on example.com: 3 current visitors");
+    assert_eq!(
+        got[0].subject,
+        "Traffic spike on example.com: 3 current visitors"
+    );
     assert!(got[0].text("text/plain").contains("/mail/unsubscribe/"));
 
     // Still spiking (more so) later that day: no second alert.

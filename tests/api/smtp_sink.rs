@@ -86,7 +86,10 @@ impl SmtpSink {
         vec![
             ("TOUCHPOINT__MAIL__SMTP_HOST", "127.0.0.1".into()),
             ("TOUCHPOINT__MAIL__SMTP_PORT", self.port.to_string()),
-            ("TOUCHPOINT__MAIL__FROM", "Touchpoint <reports@touchpoint.test>".into()),
+            (
+                "TOUCHPOINT__MAIL__FROM",
+                "Touchpoint <reports@touchpoint.test>".into(),
+            ),
             ("TOUCHPOINT__MAIL__TLS", "none".into()),
             // Tests run the jobs' functions themselves.
             ("TOUCHPOINT__JOBS__MAIL_REPORT_SCHEDULE", String::new()),
@@ -113,7 +116,10 @@ impl SmtpSink {
                         .iter()
                         .map(|r| r.as_str().unwrap().to_owned())
                         .collect(),
-                    subject: v["headers"]["Subject"].as_str().unwrap_or_default().to_owned(),
+                    subject: v["headers"]["Subject"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
                     headers: v["headers"].clone(),
                     parts: v["parts"].as_array().unwrap().clone(),
                 }

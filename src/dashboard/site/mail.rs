@@ -19,13 +19,16 @@ use crate::{
 
 /// Routes under `/sites/{domain}/mail`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sites/{domain}/mail/recipients", web::post().to(save_recipient))
-        .route(
-            "/sites/{domain}/mail/recipients/{id}/delete",
-            web::post().to(remove_recipient),
-        )
-        .route("/sites/{domain}/mail/alerts", web::post().to(alerts))
-        .route("/sites/{domain}/mail/test", web::post().to(test_mail));
+    cfg.route(
+        "/sites/{domain}/mail/recipients",
+        web::post().to(save_recipient),
+    )
+    .route(
+        "/sites/{domain}/mail/recipients/{id}/delete",
+        web::post().to(remove_recipient),
+    )
+    .route("/sites/{domain}/mail/alerts", web::post().to(alerts))
+    .route("/sites/{domain}/mail/test", web::post().to(test_mail));
 }
 
 /// The card's view model for `site`.
@@ -107,9 +110,25 @@ async fn save_recipient(
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))
     .collect();
-    let gets = if gets.is_empty() { "nothing".to_owned() } else { gets.join(", ") };
-    audit(&m, &site, "mail_recipient_saved", &format!("recipient {id} gets {gets}"))?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Recipient saved."))
+    let gets = if gets.is_empty() {
+        "nothing".to_owned()
+    } else {
+        gets.join(", ")
+    };
+    audit(
+        &m,
+        &site,
+        "mail_recipient_saved",
+        &format!("recipient {id} gets {gets}"),
+    )?;
+    render(
+        &req,
+        &m,
+        &site,
+        StatusCode::OK,
+        None,
+        Some("Recipient saved."),
+    )
 }
 
 /// `POST /sites/{domain}/mail/recipients/{id}/delete` (admin)
@@ -125,8 +144,20 @@ async fn remove_recipient(
     if !recipients::remove(&m.state().store, site.id, id)? {
         return Err(DashError::NotFound);
     }
-    audit(&m, &site, "mail_recipient_removed", &format!("recipient {id}"))?;
-    render(&req, &m, &site, StatusCode::OK, None, Some("Recipient removed."))
+    audit(
+        &m,
+        &site,
+        "mail_recipient_removed",
+        &format!("recipient {id}"),
+    )?;
+    render(
+        &req,
+        &m,
+        &site,
+        StatusCode::OK,
+        None,
+        Some("Recipient removed."),
+    )
 }
 
 #[derive(Deserialize)]
@@ -138,7 +169,11 @@ struct AlertsInput {
 }
 
 /// An optional whole number in `range`; empty is `None`.
-fn optional(v: &str, range: std::ops::RangeInclusive<u32>, what: &str) -> Result<Option<u32>, String> {
+fn optional(
+    v: &str,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+) -> Result<Option<u32>, String> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
@@ -162,9 +197,8 @@ async fn alerts(
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
     require(role.can_manage())?;
-    let parsed = optional(&f.spike_visitors, 1..=1_000_000, "The spike threshold").and_then(|s| {
-        Ok((s, optional(&f.drop_percent, 1..=99, "The drop percentage")?))
-    });
+    let parsed = optional(&f.spike_visitors, 1..=1_000_000, "The spike threshold")
+        .and_then(|s| Ok((s, optional(&f.drop_percent, 1..=99, "The drop percentage")?)));
     let (spike, drop) = match parsed {
         Ok(p) => p,
         Err(e) => return render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&e), None),
@@ -174,12 +208,17 @@ async fn alerts(
         row.drop_percent = drop;
         Ok::<_, StoreError>(())
     })?;
-    let show = |v: Option<u32>, unit: &str| v.map_or_else(|| "off".to_owned(), |n| format!("{n}{unit}"));
+    let show =
+        |v: Option<u32>, unit: &str| v.map_or_else(|| "off".to_owned(), |n| format!("{n}{unit}"));
     audit(
         &m,
         &site,
         "mail_alerts_changed",
-        &format!("spike {}, drop {}", show(spike, " current visitors"), show(drop, "%")),
+        &format!(
+            "spike {}, drop {}",
+            show(spike, " current visitors"),
+            show(drop, "%")
+        ),
     )?;
     render(&req, &m, &site, StatusCode::OK, None, Some("Alerts saved."))
 }
@@ -216,13 +255,22 @@ async fn test_mail(
             None,
             Some(&format!("Test mail sent to {to}.")),
         ),
-        Err(e @ (MailError::NotConfigured | MailError::Address { .. } | MailError::Smtp { .. })) => {
+        Err(
+            e @ (MailError::NotConfigured | MailError::Address { .. } | MailError::Smtp { .. }),
+        ) => {
             tracing::warn!(error = ?e, "test mail not sent");
             let message = match &e {
                 MailError::Smtp { source, .. } => format!("{e}: {source}"),
                 _ => e.to_string(),
             };
-            render(&req, &m, &site, StatusCode::BAD_REQUEST, Some(&message), None)
+            render(
+                &req,
+                &m,
+                &site,
+                StatusCode::BAD_REQUEST,
+                Some(&message),
+                None,
+            )
         }
         Err(e) => Err(DashError::Internal(format!("{e:?}"))),
     }
