@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod chart;
 mod compose;
 pub mod numbers;
+pub mod period;
 pub mod recipients;
 pub mod render;
 pub mod report;

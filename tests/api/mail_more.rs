@@ -221,3 +221,79 @@ async fn a_traffic_spike_alerts_the_alert_recipients_once_a_day() {
     assert_eq!(check(next), 1);
     assert_eq!(sink.received().len(), 2);
 }
+
+#[tokio::test]
+async fn a_traffic_drop_below_the_usual_share_alerts_once() {
+    let sink = SmtpSink::start();
+    let app = mail_app(&sink).await;
+    let site = example(&app);
+    touchpoint::mail::recipients::save(
+        &app.state.store,
+        &app.state.auth.keys,
+        site.id,
+        &touchpoint::domain::Email::parse("oncall@mailbox.test").unwrap(),
+        touchpoint::mail::recipients::Choices {
+            weekly: false,
+            monthly: false,
+            alerts: true,
+        },
+        T0 - 8 * DAY,
+    )
+    .unwrap();
+    app.state
+        .store
+        .update_site_mail(site.id, |row| {
+            row.drop_percent = Some(50);
+            Ok::<_, touchpoint::store::StoreError>(())
+        })
+        .unwrap();
+    // The usual by 10:00: 10 visitors on each of the last 7 days.
+    for back in (1..=7).rev() {
+        app.clock.set_ms(T0 - back * DAY - 60 * MIN);
+        for i in 0..10 {
+            app.pageview("/", CHROME, &format!("10.2.{back}.{i}")).await;
+        }
+    }
+    app.clock.set_ms(T0 - 30 * MIN);
+    for i in 0..10 {
+        app.pageview("/", CHROME, &format!("10.3.0.{i}")).await;
+    }
+    assert_eq!(
+        alerts::check(&app.state.outbox(), T0).unwrap(),
+        0,
+        "a usual day: 10 of 10"
+    );
+    let got = alerts::due(
+        &app.state.outbox(),
+        &site,
+        &app.state.store.site_mail(site.id).unwrap(),
+        T0,
+    )
+    .unwrap();
+    assert!(got.is_empty(), "{got:?}");
+
+    // A day with 4 by 10:00 is below half the usual.
+    let next = T0 + DAY;
+    app.clock.set_ms(next - 30 * MIN);
+    for i in 0..4 {
+        app.pageview("/", CHROME, &format!("10.4.0.{i}")).await;
+    }
+    assert_eq!(alerts::check(&app.state.outbox(), next).unwrap(), 1);
+    let mail = sink.received();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].rcpt_tos, ["oncall@mailbox.test"]);
+    assert_eq!(
+        mail[0].subject,
+        "Traffic drop on example.com: 4 visitors today"
+    );
+    assert!(
+        mail[0].text("text/plain").contains("usually has 10"),
+        "{:?}",
+        mail[0].parts
+    );
+    assert_eq!(
+        alerts::check(&app.state.outbox(), next + 30 * MIN).unwrap(),
+        0,
+        "once a day"
+    );
+}
