@@ -22,6 +22,10 @@ pub use events::{ClickHouseSettings, EventsEngine, EventsSettings};
 mod webhooks;
 pub use webhooks::WebhookSettings;
 
+#[path = "config_mail.rs"]
+mod mail;
+pub use mail::{MailSettings, SMTP_PASSWORD_ENV, TlsMode};
+
 /// Everything configurable.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +50,8 @@ pub struct Settings {
     pub clickhouse: ClickHouseSettings,
     /// Webhook delivery.
     pub webhooks: WebhookSettings,
+    /// The SMTP server of email reports and traffic alerts.
+    pub mail: MailSettings,
 }
 
 /// `[server]`
@@ -174,6 +180,11 @@ pub struct JobSettings {
     pub login_cleanup_schedule: String,
     /// When data older than each site's retention is purged.
     pub purge_schedule: String,
+    /// When due weekly and monthly email reports are sent (each site's
+    /// finished week or month, once per recipient).
+    pub mail_report_schedule: String,
+    /// When traffic spikes and drops are checked (alert mails).
+    pub traffic_alert_schedule: String,
 }
 
 /// `[auth]`
@@ -268,7 +279,12 @@ impl Settings {
                 .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
             merge(&mut merged, file);
         }
+        let mut smtp_password = String::new();
         for (name, value) in env {
+            if name == SMTP_PASSWORD_ENV {
+                smtp_password = value;
+                continue;
+            }
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
@@ -286,7 +302,7 @@ impl Settings {
                 .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
             table.insert(key.clone(), parsed);
         }
-        let s: Self = toml::Value::Table(merged)
+        let mut s: Self = toml::Value::Table(merged)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(keyed_message(&e)))?;
         if !(1..=MAX_RETENTION_MONTHS).contains(&s.privacy.retention_months) {
@@ -297,6 +313,8 @@ impl Settings {
         check_public_url(&s.server.public_url)
             .map_err(|e| ConfigError::Invalid(format!("server.public_url: {e}")))?;
         events::check(&s)?;
+        mail::check(&s.mail)?;
+        s.mail.password = smtp_password;
         if s.privacy.purge_batch_rows == 0 {
             return Err(ConfigError::Invalid(
                 "privacy.purge_batch_rows must be at least 1".into(),

@@ -56,11 +56,48 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
     job("salt_destroy", &cfg.salt_destroy_schedule, noop.clone())?;
     job("rollup", &cfg.rollup_schedule, noop.clone())?;
     job("login_cleanup", &cfg.login_cleanup_schedule, noop.clone())?;
-    job("purge", &cfg.purge_schedule, noop)?;
+    job("purge", &cfg.purge_schedule, noop.clone())?;
+    job("mail_report", &cfg.mail_report_schedule, noop.clone())?;
+    job("traffic_alert", &cfg.traffic_alert_schedule, noop)?;
     Ok(())
 }
 
-/// Starts the scheduler with every enabled job.
+/// The report and alert jobs, when mail is set up (without it they are
+/// not scheduled, and the log says so once).
+fn mail_jobs(
+    cfg: &JobSettings,
+    outbox: Option<crate::mail::Outbox>,
+    clock: &Clock,
+) -> Result<Vec<Option<Job>>, JobError> {
+    let Some(outbox) = outbox.filter(|o| o.settings.mail.enabled()) else {
+        tracing::info!("email reports and traffic alerts are off: [mail] has no smtp_host");
+        return Ok(Vec::new());
+    };
+    let (o1, c1) = (outbox.clone(), clock.clone());
+    let reports: Body =
+        Arc::new(
+            move || match crate::mail::schedule::send_due_reports(&o1, c1.now_ms()) {
+                Ok(s) if s.sent + s.failed == 0 => {}
+                Ok(s) => tracing::info!(sent = s.sent, failed = s.failed, "email reports"),
+                Err(e) => tracing::error!(error = ?e, "email reports failed"),
+            },
+        );
+    let c2 = clock.clone();
+    let alerts: Body = Arc::new(
+        move || match crate::mail::alerts::check(&outbox, c2.now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(alerts = n, "traffic alerts sent"),
+            Err(e) => tracing::error!(error = ?e, "traffic alert check failed"),
+        },
+    );
+    Ok(vec![
+        job("mail_report", &cfg.mail_report_schedule, reports)?,
+        job("traffic_alert", &cfg.traffic_alert_schedule, alerts)?,
+    ])
+}
+
+/// Starts the scheduler with every enabled job (`outbox`: what the report
+/// and alert jobs send with).
 ///
 /// # Errors
 /// An invalid schedule or a scheduler failure.
@@ -70,9 +107,11 @@ pub async fn start(
     auth: Arc<crate::auth::Auth>,
     salts: Arc<SaltKeeper>,
     clock: Clock,
+    outbox: Option<crate::mail::Outbox>,
 ) -> anyhow::Result<JobScheduler> {
     let cfg = &settings.jobs;
     let sched = JobScheduler::new().await?;
+    let mail = mail_jobs(cfg, outbox, &clock)?;
     let (s1, c1) = (salts.clone(), clock.clone());
     let rotate: Body = Arc::new(move || {
         if let Err(e) = s1.rotate(c1.now_ms()) {
@@ -122,6 +161,7 @@ pub async fn start(
         job("purge", &cfg.purge_schedule, purge)?,
     ]
     .into_iter()
+    .chain(mail)
     .flatten()
     {
         sched.add(j).await?;

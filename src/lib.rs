@@ -13,6 +13,7 @@ pub mod geo;
 pub mod hooks;
 pub mod ingest;
 pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod ops;
 pub mod privacy;

@@ -66,6 +66,22 @@ pub struct AppState {
     pub clock: Clock,
     /// Accounts, logins and keys.
     pub auth: Arc<Auth>,
+    /// Where it listens: `http://host:port` (the bound port, also with port 0).
+    pub url: String,
+}
+
+impl AppState {
+    /// What mail sending needs, with links to `server.public_url` or else
+    /// to this server's address.
+    #[must_use]
+    pub fn outbox(&self) -> crate::mail::Outbox {
+        crate::mail::Outbox {
+            store: self.store.clone(),
+            keys: self.auth.keys.clone(),
+            settings: self.settings.clone(),
+            base_url: crate::mail::links_base(&self.settings, &self.url),
+        }
+    }
 }
 
 impl AppState {
@@ -86,7 +102,6 @@ impl AppState {
 /// A built, not yet running, application.
 pub struct Application {
     port: u16,
-    host: String,
     server: Server,
     state: web::Data<AppState>,
     writer_thread: JoinHandle<()>,
@@ -137,6 +152,9 @@ impl Application {
             metrics.clone(),
             now,
         )?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
             store,
             writer,
@@ -150,11 +168,9 @@ impl Application {
             metrics,
             clock,
             auth,
+            url: http_url(addr),
         });
         state.reload_sites()?;
-        let listener = TcpListener::bind(settings.server.listen)
-            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
-        let addr = listener.local_addr()?;
         let data = state.clone();
         let body_limit = settings.ingest.max_body_bytes.max(64 * 1024);
         let server = HttpServer::new(move || {
@@ -193,7 +209,6 @@ impl Application {
         let server = server.run();
         Ok(Self {
             port: addr.port(),
-            host: addr.ip().to_string(),
             server,
             state,
             writer_thread,
@@ -210,11 +225,7 @@ impl Application {
     /// `http://host:port`.
     #[must_use]
     pub fn url(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}", self.host, self.port)
-        } else {
-            format!("http://{}:{}", self.host, self.port)
-        }
+        self.state.url.clone()
     }
 
     /// The one-time setup URL while the instance has no users: on
@@ -263,6 +274,7 @@ impl Application {
             self.state.auth.clone(),
             self.salts.clone(),
             self.state.clock.clone(),
+            Some(self.state.outbox()),
         )
         .await?;
         let webhooks = crate::webhooks::start(
@@ -287,5 +299,14 @@ impl Application {
             .ok();
         tracing::info!("stopped");
         res.map_err(Into::into)
+    }
+}
+
+/// `http://host:port` of a bound address (IPv6 in brackets).
+fn http_url(addr: std::net::SocketAddr) -> String {
+    if addr.is_ipv6() {
+        format!("http://[{}]:{}", addr.ip(), addr.port())
+    } else {
+        format!("http://{}:{}", addr.ip(), addr.port())
     }
 }

@@ -119,9 +119,10 @@ async fn command(
             }
             Command::Spend { action } => manage::Managed::Spend(action),
             Command::Webhook { action } => manage::Managed::Webhook(action),
+            Command::Report { action } => manage::Managed::Report(action),
             _ => {
                 return HttpResponse::BadRequest().json(json!({"output": "",
-                    "error": "only site, goal, apikey, workspace, export, import, spend and webhook commands run while the server runs; stop it for this one"}));
+                    "error": "only site, goal, apikey, workspace, export, import, spend, webhook and report commands run while the server runs; stop it for this one"}));
             }
         },
         Err(e) => {

@@ -39,6 +39,8 @@ pub enum Managed {
     Spend(super::spend::SpendAction),
     /// `webhook …`
     Webhook(super::webhook::WebhookAction),
+    /// `report …`
+    Report(super::ReportAction),
 }
 
 impl Managed {
@@ -129,6 +131,7 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Import(i) => super::exchange::import(ctx, &i, out),
         Managed::Spend(a) => super::spend::run(ctx, &a, out),
         Managed::Webhook(a) => super::webhook::run(ctx, a, out),
+        Managed::Report(a) => super::report::run(ctx, a, out),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Command line: `serve`, `healthcheck`, `check-config`, `site`, `goal`,
-//! `user`, `workspace`, `apikey`, `export`, `import`, `spend`, `webhook`, `purge`, `rekey`.
+//! `user`, `workspace`, `apikey`, `export`, `import`, `spend`, `webhook`,
+//! `report`, `purge`, `rekey`.
 //!
-//! `site`, `goal`, `apikey`, `workspace`, `export`, `import`, `spend` and `webhook` also work while the server runs:
+//! `site`, `goal`, `apikey`, `workspace`, `export`, `import`, `spend`,
+//! `webhook` and `report` also work while the server runs:
 //! the store then belongs to the server, so the command is handed to it
 //! over its admin socket (see [`admin`]) and runs there.
 
@@ -9,6 +11,7 @@ mod accounts;
 pub mod admin;
 mod exchange;
 mod manage;
+mod report;
 mod site_settings;
 mod spend;
 mod webhook;
@@ -93,6 +96,12 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: webhook::WebhookAction,
+    },
+    /// Email reports: send one now.
+    Report {
+        /// Action.
+        #[command(subcommand)]
+        action: ReportAction,
     },
     /// Manage users.
     User {
@@ -191,6 +200,20 @@ pub enum GoalAction {
         domain: String,
         /// The goal's id (from `goal list`).
         id: u32,
+    },
+}
+
+/// `report` actions.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Send a site's weekly report (its last whole week, Monday to Sunday)
+    /// to an address now; needs `[mail]`.
+    Send {
+        /// The site's domain.
+        domain: String,
+        /// The address to send it to.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
     },
 }
 
@@ -294,6 +317,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site { action } => manage::local(&settings, manage::Managed::Site(action)),
         Command::Goal { action } => manage::local(&settings, manage::Managed::Goal(action)),
         Command::Apikey { action } => manage::local(&settings, manage::Managed::Apikey(action)),
+        Command::Report { action } => manage::local(&settings, manage::Managed::Report(action)),
         Command::Workspace { action } => {
             manage::local(&settings, manage::Managed::Workspace(action))
         }

@@ -12,6 +12,7 @@ mod optout;
 pub mod public_url;
 mod setup;
 pub mod site;
+mod unsubscribe;
 pub mod views;
 mod web;
 mod workspace;
@@ -57,5 +58,6 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .configure(workspace::routes)
         .configure(site::routes)
         .configure(optout::routes)
+        .configure(unsubscribe::routes)
         .default_service(aw::to(error::not_found));
 }

@@ -53,6 +53,12 @@ pub fn lead_email(lead_hex: &str) -> Vec<u8> {
     format!("leads_v1:{lead_hex}:email").into_bytes()
 }
 
+/// A report recipient's address (the record is the site and the recipient's id).
+#[must_use]
+pub fn mail_recipient(site: u32, id: u32) -> Vec<u8> {
+    format!("mail_v1:{site}:{id}").into_bytes()
+}
+
 /// A lead's name, attached by a site admin (the record is the lead id, hex).
 #[must_use]
 pub fn lead_name(lead_hex: &str) -> Vec<u8> {

@@ -202,6 +202,7 @@ fn hard_delete_site(tx: &WriteTransaction, id: SiteId) -> Result<(), StoreError>
     super::imports::delete_site_imports(tx, id)?;
     super::spend::delete_site_spend(tx, id)?;
     super::webhooks::delete_site_webhooks(tx, id)?;
+    super::mail::delete_site_mail(tx, id)?;
     tx.open_table(DAY_VERSIONS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
     tx.open_table(GOALS)?

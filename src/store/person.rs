@@ -125,6 +125,9 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("requests_v1", TableClass::Operational),
     // Truncated hashes of Segment message ids, forgotten after a day.
     ("message_ids_v1", TableClass::Operational),
+    // Report and alert recipients of each site: addresses an admin chose to
+    // send reports to (sealed), not visitors; deleted on unsubscribe.
+    ("mail_v1", TableClass::Operational),
     // Names of regions (places, not people), from the geolocation database.
     ("region_names_v1", TableClass::Operational),
 ];

@@ -7,7 +7,9 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, LEADS, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS},
+    tables::{
+        AUDIT, INVITES, LEADS, MAIL, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS,
+    },
     webhooks::{Endpoint, WebhookMessage},
 };
 
@@ -34,11 +36,13 @@ pub enum SealedTable {
     Webhooks,
     /// Webhook messages' bodies (they name the lead's email).
     WebhookMessages,
+    /// Report and alert recipients' addresses.
+    Mail,
 }
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Users,
         Self::Invites,
         Self::Audit,
@@ -47,6 +51,7 @@ impl SealedTable {
         Self::Sites,
         Self::Webhooks,
         Self::WebhookMessages,
+        Self::Mail,
     ];
 
     /// The redb table name.
@@ -61,6 +66,7 @@ impl SealedTable {
             Self::Sites => "sites_v1",
             Self::Webhooks => "webhooks_v1",
             Self::WebhookMessages => "webhook_messages_v1",
+            Self::Mail => "mail_v1",
         }
     }
 }
@@ -134,6 +140,7 @@ impl Store {
             SealedTable::Sites => tx.open_table(SITES)?.len()?,
             SealedTable::Webhooks => tx.open_table(WEBHOOKS)?.len()?,
             SealedTable::WebhookMessages => tx.open_table(WEBHOOK_MESSAGES)?.len()?,
+            SealedTable::Mail => tx.open_table(MAIL)?.len()?,
         })
     }
 
@@ -298,6 +305,28 @@ impl Store {
                         if field(f, &[aad::webhook_body(&m.id)], &mut m.body_sealed)? {
                             n += 1;
                             table.insert(key, to_json(&m)?.as_slice())?;
+                        }
+                        tick();
+                    }
+                }
+                SealedTable::Mail => {
+                    let mut table = tx.open_table(MAIL)?;
+                    let rows: Vec<(u32, super::SiteMail)> = table
+                        .iter()?
+                        .map(|r| {
+                            let (k, v) = r?;
+                            Ok((k.value(), from_json(v.value(), "mail row")?))
+                        })
+                        .collect::<Result<_, StoreError>>()?;
+                    for (site, mut row) in rows {
+                        let mut changed = false;
+                        for r in &mut row.recipients {
+                            changed |=
+                                field(f, &[aad::mail_recipient(site, r.id)], &mut r.email_sealed)?;
+                        }
+                        if changed {
+                            n += 1;
+                            table.insert(site, to_json(&row)?.as_slice())?;
                         }
                         tick();
                     }

@@ -103,6 +103,10 @@ pub const CONVERSIONS: TableDefinition<(u32, u64, u64), &[u8]> =
 pub const ORDER_IDS: TableDefinition<(u32, &str), (u64, u64)> =
     TableDefinition::new("order_ids_v1");
 
+/// Site id → JSON `SiteMail`: report recipients (addresses sealed), alert
+/// thresholds and what was last sent.
+pub const MAIL: TableDefinition<u32, &[u8]> = TableDefinition::new("mail_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -166,5 +170,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(WEBHOOKS)?;
     tx.open_table(WEBHOOK_MESSAGES)?;
     tx.open_table(WEBHOOK_DUE)?;
+    tx.open_table(MAIL)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ mod funnels;
 mod integrations;
 mod lead_profile;
 mod leads;
+mod mail;
 pub mod params;
 mod privacy;
 mod rectify;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/share/{domain}", web::get().to(shared))
         .configure(settings::routes)
+        .configure(mail::routes)
         .configure(privacy::routes)
         .configure(attribution::routes)
         .configure(leads::routes)

@@ -99,6 +99,7 @@ fn render_with(
         .last_purge(site.id)?
         .and_then(|j| serde_json::from_str(&j).ok());
     let imports = st.store.imports(site.id)?;
+    let mail = super::mail::card(m, site)?;
     let page = SettingsPage {
         site,
         role,
@@ -110,6 +111,7 @@ fn render_with(
         snippet_was: after.snippet_was,
         typed_zone: after.typed_zone.as_deref(),
         imports: &imports,
+        mail: &mail,
     };
     Ok(html_page(
         status,

@@ -12,6 +12,7 @@ pub mod charts;
 pub mod layout;
 pub mod leads;
 pub mod local_time;
+pub mod mail_card;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
 pub mod components;

@@ -167,6 +167,8 @@ pub struct SettingsPage<'a> {
     pub typed_zone: Option<&'a str>,
     /// The site's imports of statistics.
     pub imports: &'a [crate::store::ImportRecord],
+    /// The email reports and alerts card.
+    pub mail: &'a super::mail_card::MailCard,
 }
 
 /// `/sites/{d}/settings`
@@ -237,6 +239,7 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             (cards::scoring_card(site, csrf, &base))
             (cards::stripe_card(site, m.origin, csrf, &base))
             (cards::data_card(site, m.origin, m.imports, csrf, &base))
+            (super::mail_card::mail_card(m.mail, csrf, &base))
             section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {
