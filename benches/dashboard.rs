@@ -74,6 +74,7 @@ fn bench(c: &mut Criterion) {
                     user: None,
                     role: Some(touchpoint::domain::Role::Owner),
                     imports: false,
+                    notices: Vec::new(),
                 };
                 let html = overview(frame, &state, &o).into_string();
                 assert!(html.len() > 1000);

@@ -122,10 +122,7 @@ pub(super) fn run(ctx: &Ctx, a: WebhookAction, out: &mut String) -> anyhow::Resu
         }
         WebhookAction::Enable { domain, id } => {
             let site = ctx.site(&domain)?;
-            let mut e = webhooks::endpoint(&ctx.store, site.id, id)?;
-            e.disabled = None;
-            e.failing_since_ms = None;
-            ctx.store.put_webhook(site.id, &e)?;
+            webhooks::enable(&ctx.store, site.id, id)?;
             writeln!(out, "enabled webhook {id} of {}", site.domain)?;
         }
     }

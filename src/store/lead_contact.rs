@@ -3,13 +3,7 @@
 //! clear). They live in the lead's row, so erasure, export, retention and
 //! rekey treat them like the rest of the lead.
 
-use redb::ReadableTable;
-
-use super::{
-    Lead, Store, StoreError,
-    rows::{from_json, to_json},
-    tables::LEADS,
-};
+use super::{Lead, Store, StoreError, rows::to_json, tables::LEADS};
 use crate::domain::SiteId;
 
 impl Store {
@@ -30,11 +24,7 @@ impl Store {
         let lead = {
             let mut t = tx.open_table(LEADS)?;
             let key = (site.0, id.as_slice());
-            let found: Option<Lead> = t
-                .get(key)?
-                .map(|v| from_json(v.value(), "lead row"))
-                .transpose()?;
-            match found {
+            match super::leads::read_lead(&t, site, id)? {
                 None => None,
                 Some(mut lead) => {
                     if name_sealed.is_some() {

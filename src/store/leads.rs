@@ -34,6 +34,10 @@ pub struct Lead {
     pub first_ms: u64,
     /// Last seen, unix ms.
     pub last_ms: u64,
+    /// When its score first reached the site's threshold, once announced
+    /// (`lead.qualified`), unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualified_ms: Option<u64>,
 }
 
 /// What a conversion is.
@@ -132,6 +136,17 @@ pub(super) fn insert_conversion(
         )?;
     }
     Ok(true)
+}
+
+/// The lead row of `id` in an open `leads_v1`.
+pub(super) fn read_lead(
+    t: &impl ReadableTable<(u32, &'static [u8]), &'static [u8]>,
+    site: SiteId,
+    id: &[u8; 32],
+) -> Result<Option<Lead>, StoreError> {
+    t.get((site.0, id.as_slice()))?
+        .map(|v| from_json(v.value(), "lead row"))
+        .transpose()
 }
 
 impl Store {
@@ -233,6 +248,44 @@ impl Store {
         let stored = insert_conversion(&tx, site, c)?;
         tx.commit()?;
         Ok(stored)
+    }
+
+    /// Notes that a lead qualified at `at_ms` and records `lead.qualified`,
+    /// once: false when it was already noted or the lead is gone.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn mark_qualified(
+        &self,
+        site: SiteId,
+        id: &[u8; 32],
+        at_ms: u64,
+    ) -> Result<bool, StoreError> {
+        let tx = self.db.begin_write()?;
+        let marked = {
+            let mut t = tx.open_table(LEADS)?;
+            let key = (site.0, id.as_slice());
+            match read_lead(&t, site, id)? {
+                Some(mut lead) if lead.qualified_ms.is_none() => {
+                    lead.qualified_ms = Some(at_ms);
+                    t.insert(key, to_json(&lead)?.as_slice())?;
+                    super::changes::record(
+                        &tx,
+                        &Change {
+                            site: site.0,
+                            event: WebhookEvent::LeadQualified,
+                            at_ms,
+                            lead: lead.id.clone(),
+                            conversion: None,
+                        },
+                    )?;
+                    true
+                }
+                _ => false,
+            }
+        };
+        tx.commit()?;
+        Ok(marked)
     }
 
     /// The conversion stored under (unix ms, sequence), if it still is.

@@ -283,6 +283,18 @@ impl Store {
         Ok(())
     }
 
+    /// One message.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn webhook_message(&self, key: MessageKey) -> Result<Option<WebhookMessage>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(WEBHOOK_MESSAGES)?;
+        t.get(key)?
+            .map(|v| from_json(v.value(), "webhook message"))
+            .transpose()
+    }
+
     /// An endpoint's messages, newest first, at most `limit`.
     ///
     /// # Errors

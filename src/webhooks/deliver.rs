@@ -40,6 +40,7 @@ pub struct Dispatcher {
     settings: WebhookSettings,
     clock: Clock,
     agent: ureq::Agent,
+    qualifier: super::qualified::Qualifier,
 }
 
 /// The delay before the attempt after `failed` failed ones, with jitter;
@@ -82,6 +83,7 @@ impl Dispatcher {
             settings,
             clock,
             agent,
+            qualifier: super::qualified::Qualifier::default(),
         }
     }
 
@@ -91,6 +93,8 @@ impl Dispatcher {
     /// # Errors
     /// Storage errors (the work is picked up again on the next run).
     pub fn run_once(&self) -> Result<usize, StoreError> {
+        self.qualifier
+            .run(&self.store, &self.keys, self.clock.now_ms())?;
         self.hand_on()?;
         self.deliver_due()
     }

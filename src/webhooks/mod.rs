@@ -13,6 +13,7 @@
 pub mod deliver;
 pub mod destination;
 pub mod payload;
+pub mod qualified;
 pub mod sign;
 
 use std::time::Duration;
@@ -114,6 +115,18 @@ pub fn rotate(
     });
     store.put_webhook(site, &e)?;
     Ok((e, text))
+}
+
+/// Enables a disabled endpoint again (its failures forgotten).
+///
+/// # Errors
+/// [`WebhookError::NotFound`], storage errors.
+pub fn enable(store: &Store, site: SiteId, id: u32) -> Result<(), WebhookError> {
+    let mut e = endpoint(store, site, id)?;
+    e.disabled = None;
+    e.failing_since_ms = None;
+    store.put_webhook(site, &e)?;
+    Ok(())
 }
 
 /// A site's endpoint by id.

@@ -37,7 +37,12 @@ pub(crate) fn run_ok(dir: &Path, args: &[&str]) -> String {
 
 /// Starts `serve` and returns the child and its URL from the "listening on" line.
 pub(crate) fn serve(dir: &Path) -> (Child, String) {
-    let mut child = cmd(dir)
+    serve_cmd(cmd(dir))
+}
+
+/// [`serve`] with a prepared command (extra environment).
+pub(crate) fn serve_cmd(mut c: Command) -> (Child, String) {
+    let mut child = c
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -21,10 +21,10 @@ use crate::{
 };
 
 /// The receiver: its process, URL and files.
-struct Receiver {
+pub(crate) struct Receiver {
     child: Child,
-    url: String,
-    secret_file: PathBuf,
+    pub(crate) url: String,
+    pub(crate) secret_file: PathBuf,
     out_file: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -37,7 +37,12 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    fn start(fail_first: u32) -> Self {
+    pub(crate) fn start(fail_first: u32) -> Self {
+        Self::answering(fail_first, 204, 0)
+    }
+
+    /// A receiver answering `answer` after `fail_first` 500s, each after `delay_ms`.
+    pub(crate) fn answering(fail_first: u32, answer: u16, delay_ms: u64) -> Self {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let python = root.join("target/py/bin/python");
         let dir = tempfile::tempdir().unwrap();
@@ -47,6 +52,8 @@ impl Receiver {
             .arg(&secret_file)
             .arg(&out_file)
             .arg(fail_first.to_string())
+            .arg(answer.to_string())
+            .arg(delay_ms.to_string())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| {
@@ -72,7 +79,7 @@ impl Receiver {
         }
     }
 
-    fn records(&self) -> Vec<Value> {
+    pub(crate) fn records(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.out_file)
             .unwrap_or_default()
             .lines()
@@ -80,9 +87,9 @@ impl Receiver {
             .collect()
     }
 
-    /// Waits (up to 30 s) until `done` holds for the records.
-    async fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        for _ in 0..300 {
+    /// Waits (up to 60 s) until `done` holds for the records.
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        for _ in 0..600 {
             let r = self.records();
             if done(&r) {
                 return r;
@@ -102,10 +109,11 @@ fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn add(app: &TestApp, url: &str, events: &str) -> String {
-    let out = cli(
-        app,
-        &[
+/// `touchpoint webhook add` on `dir` with `env`; the secret it prints last.
+pub(crate) fn add_in(dir: &Path, env: &[(&str, &str)], url: &str, events: &str) -> String {
+    let out = crate::process::cmd(dir)
+        .envs(env.iter().copied())
+        .args([
             "webhook",
             "add",
             "example.com",
@@ -113,8 +121,9 @@ fn add(app: &TestApp, url: &str, events: &str) -> String {
             url,
             "--events",
             events,
-        ],
-    );
+        ])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -126,7 +135,12 @@ fn add(app: &TestApp, url: &str, events: &str) -> String {
     secret
 }
 
-fn of_type<'a>(records: &'a [Value], t: &str) -> Vec<&'a Value> {
+/// [`add_in`] for a running app (the server takes it over its admin socket).
+pub(crate) fn add(app: &TestApp, url: &str, events: &str) -> String {
+    add_in(app.data_dir.path(), &[], url, events)
+}
+
+pub(crate) fn of_type<'a>(records: &'a [Value], t: &str) -> Vec<&'a Value> {
     records
         .iter()
         .filter(|r| r["verified"] == true && r["body"]["type"] == t)

@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
 
-use super::settings::render;
+use super::{audit, settings::render};
 use crate::{
     dashboard::{
         DashError,
@@ -52,18 +52,6 @@ pub(super) fn card(m: &Member, site: &Site) -> Result<MailCard, StoreError> {
         drop_percent: row.drop_percent,
         me: st.auth.email_of(&m.user.login.user),
     })
-}
-
-fn audit(m: &Member, site: &Site, action: &str, detail: &str) -> Result<(), DashError> {
-    let st = m.state();
-    st.auth.audit(
-        &[site.workspace],
-        Some(m.user.login.user.id),
-        action,
-        &format!("{}: {detail}", site.domain),
-        st.clock.now_ms(),
-    )?;
-    Ok(())
 }
 
 #[derive(Deserialize)]

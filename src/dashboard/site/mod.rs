@@ -22,6 +22,7 @@ pub mod scoring_form;
 mod series;
 mod settings;
 mod settings_input;
+mod webhooks;
 
 use std::time::Instant;
 
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(mail::routes)
         .configure(privacy::routes)
         .configure(attribution::routes)
+        .configure(webhooks::routes)
         .configure(leads::routes)
         .configure(funnels::routes)
         .configure(first_visit::routes)
@@ -140,6 +142,16 @@ async fn overview(
         }),
         role: Some(role),
         imports: !m.state().store.imports(site.id)?.is_empty(),
+        notices: if role.can_manage() {
+            m.state()
+                .store
+                .webhooks(Some(site.id))?
+                .iter()
+                .filter_map(|(_, e)| crate::dashboard::views::webhooks::disabled_notice(&site, e))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let state = match view_state(&req) {
         Ok(s) => s,
@@ -196,6 +208,7 @@ async fn shared(
         user: None,
         role: None,
         imports: !st.store.imports(site.id)?.is_empty(),
+        notices: Vec::new(),
     };
     let mut resp = timed(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
@@ -366,4 +379,21 @@ async fn delete_goal(
         st.clock.now_ms(),
     )?;
     Err(DashError::Redirect(format!("/sites/{}/goals", site.domain)))
+}
+
+/// Writes `action` on `site` by the member to the audit log
+/// (`"{domain}: {detail}"`; the detail must not name people).
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn audit(m: &Member, site: &Site, action: &str, detail: &str) -> Result<(), DashError> {
+    let st = m.state();
+    st.auth.audit(
+        &[site.workspace],
+        Some(m.user.login.user.id),
+        action,
+        &format!("{}: {detail}", site.domain),
+        st.clock.now_ms(),
+    )?;
+    Ok(())
 }

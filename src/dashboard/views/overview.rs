@@ -37,14 +37,20 @@ pub struct Frame<'a> {
     pub role: Option<Role>,
     /// The site has imported statistics (the toolbar offers to leave them out).
     pub imports: bool,
+    /// Notices for the member under the navigation (a disabled webhook, to
+    /// admins).
+    pub notices: Vec<Markup>,
 }
 
 impl Frame<'_> {
     /// The site's heading, with its navigation for a member.
     fn head(&self) -> Markup {
-        match self.role {
-            Some(role) => site_nav(self.site, role, Some(SitePage::Overview)),
-            None => html! { div.site-head { h1 { (self.site.domain) } } },
+        html! {
+            @match self.role {
+                Some(role) => (site_nav(self.site, role, Some(SitePage::Overview))),
+                None => div.site-head { h1 { (self.site.domain) } },
+            }
+            @for n in &self.notices { (n) }
         }
     }
 

@@ -88,6 +88,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
         user: None,
         role: Some(m.role),
         imports: false,
+        notices: Vec::new(),
     };
     page(
         &Chrome {
@@ -240,6 +241,11 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
             (cards::stripe_card(site, m.origin, csrf, &base))
             (cards::data_card(site, m.origin, m.imports, csrf, &base))
             (super::mail_card::mail_card(m.mail, csrf, &base))
+            section.card id="webhooks-link" {
+                h2 { "Webhooks" }
+                p { "Send leads, conversions, refunds and erasures to a CRM as signed webhooks. "
+                    a href=(format!("{base}/webhooks")) { "Manage webhooks" } }
+            }
             section.card {
                 h2 { "Shared link" }
                 @if let Some(t) = &site.share_token {
