@@ -167,8 +167,14 @@ impl Dispatcher {
             .map(|(s, e)| ((s.0, e.id), e))
             .collect();
         let mut n = 0;
+        // An endpoint that failed once this round waits for the next, so a
+        // dead one (each attempt up to the timeout) can't hold up the others.
+        let mut failed_now = std::collections::HashSet::new();
         for (key, mut m) in due {
             let old_due = m.next_ms;
+            if failed_now.contains(&(key.0, key.1)) {
+                continue;
+            }
             let Some(endpoint) = endpoints.get_mut(&(key.0, key.1)) else {
                 continue;
             };
@@ -192,6 +198,7 @@ impl Dispatcher {
                 m.next_ms = None;
                 endpoint.failing_since_ms.take().is_some()
             } else {
+                failed_now.insert((key.0, key.1));
                 match retry_delay_ms(failed, &mut rand::rng()).filter(|_| !gone) {
                     Some(d) => m.next_ms = Some(now + d),
                     None => {
