@@ -79,3 +79,101 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{Domain, Timezone},
+        store::{Conversion, ConversionKind, PersonKeys},
+    };
+
+    fn events(store: &Store) -> Vec<(WebhookEvent, String)> {
+        store
+            .changes(100)
+            .unwrap()
+            .into_iter()
+            .map(|(_, c)| (c.event, c.lead))
+            .collect()
+    }
+
+    /// Each change is recorded by the transaction that makes it, on every
+    /// path, and an erasure drops what was pending about the person.
+    #[test]
+    fn leads_conversions_refunds_and_erasures_each_record_their_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ws = store.create_workspace("W", 0).unwrap().id;
+        let site = store
+            .add_site(
+                ws,
+                &Domain::parse("a.example").unwrap(),
+                Timezone::default(),
+                0,
+            )
+            .unwrap()
+            .id;
+        let (ann, bob) = ([1u8; 32], [2u8; 32]);
+        let (lead, new) = store.upsert_lead(site, &ann, None, None, None, 10).unwrap();
+        assert!(new);
+        // Nothing new about her: no change; an email she didn't have: identified.
+        store
+            .upsert_lead(site, &ann, Some(&[9; 32]), None, None, 11)
+            .unwrap();
+        store
+            .upsert_lead(site, &ann, None, None, Some("ab".into()), 12)
+            .unwrap();
+        store.upsert_lead(site, &bob, None, None, None, 13).unwrap();
+        let order = |lead: &str, kind| Conversion {
+            lead: lead.to_owned(),
+            kind,
+            at_ms: 20,
+            value_micros: 5_000_000,
+            currency: Some("EUR".into()),
+            order_id: Some(format!("{lead}-{kind:?}")),
+            source: "api".into(),
+            refunded_micros: 0,
+            visitor: None,
+        };
+        assert!(
+            store
+                .record_conversion(site, &order(&lead.id, ConversionKind::Purchase))
+                .unwrap()
+        );
+        // A new lead's own conversion is announced as lead.created only.
+        assert!(
+            store
+                .record_conversion(site, &order(&lead.id, ConversionKind::Lead))
+                .unwrap()
+        );
+        let oid = format!("{}-Purchase", lead.id);
+        assert!(store.set_refunded(site, &oid, 1_000_000).unwrap());
+        assert!(
+            store.set_refunded(site, &oid, 1_000_000).unwrap(),
+            "the same total again"
+        );
+        let a = hex::encode(ann);
+        let b = hex::encode(bob);
+        use WebhookEvent as E;
+        assert_eq!(
+            events(&store),
+            vec![
+                (E::LeadCreated, a.clone()),
+                (E::LeadIdentified, a.clone()),
+                (E::LeadCreated, b.clone()),
+                (E::ConversionCreated, a.clone()),
+                (E::ConversionRefunded, a.clone()),
+            ]
+        );
+        let who = PersonKeys {
+            leads: vec![ann],
+            ..PersonKeys::default()
+        };
+        store.erase_person(site, &who).unwrap();
+        assert_eq!(
+            events(&store),
+            vec![(E::LeadCreated, b), (E::PersonErased, a)],
+            "her pending changes go; the erasure is announced"
+        );
+    }
+}
