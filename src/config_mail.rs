@@ -10,8 +10,8 @@ use super::ConfigError;
 /// so it is never in a file or printed by `check-config`).
 pub const SMTP_PASSWORD_ENV: &str = "TOUCHPOINT_SMTP_PASSWORD";
 
-/// `[mail]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// `[mail]` (its `Debug` leaves the password out)
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     /// SMTP server host name; empty = mail is off.
@@ -27,6 +27,26 @@ pub struct MailSettings {
     /// SMTP password, from [`SMTP_PASSWORD_ENV`] only.
     #[serde(skip)]
     pub password: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("from", &self.from)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "(set)"
+                },
+            )
+            .finish()
+    }
 }
 
 /// `mail.tls`

@@ -131,6 +131,11 @@ impl Application {
             keys.clone(),
             settings.auth.clone(),
         )?);
+        if settings.mail.enabled() && settings.server.public_origin().is_none() {
+            tracing::warn!(
+                "mail is on but server.public_url is not set: links in reports (unsubscribe too) point at the listen address; set server.public_url to the address people open"
+            );
+        }
         let geo = GeoLookup::from_config(&settings.geoip.database)?;
         tracing::info!(geo = geo.description(), "geolocation ready");
         let now = clock.now_ms();

@@ -97,7 +97,12 @@ fn json_rows(rows: &[Json]) -> Result<Vec<crate::domain::spend::SpendRow>, ApiEr
             impressions: &impressions?,
         };
         let row = parse_row(&raw).map_err(|e| bad(format!("rows[{i}]: {e}")))?;
-        merge(&mut merged, row, i as u64).map_err(|e| bad(format!("rows[{i}]: {e}")))?;
+        merge(&mut merged, row, i as u64).map_err(|e| match e {
+            SpendError::MixedCurrency { campaign, date, .. } => bad(format!(
+                "rows[{i}]: {campaign:?} on {date} is in two currencies"
+            )),
+            e => bad(format!("rows[{i}]: {e}")),
+        })?;
     }
     Ok(merged.into_iter().collect())
 }
@@ -115,10 +120,13 @@ pub async fn import(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
     let (site_id, rows) = if is_csv {
-        let rows = parse_csv(&body).map_err(|e| match e {
-            SpendError::Csv(c) => bad(format!("the CSV could not be read: {c}")),
-            e => bad(e.to_string()),
-        })?;
+        let rows = web::block(move || parse_csv(&body))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|e| match e {
+                SpendError::Csv(c) => bad(format!("the CSV could not be read: {c}")),
+                e => bad(e.to_string()),
+            })?;
         (query_param(&req, "site_id"), rows)
     } else {
         let o = json_object(&body)?;

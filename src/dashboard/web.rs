@@ -273,6 +273,8 @@ pub struct Uploaded {
 impl Uploaded {
     /// Largest file accepted.
     pub const MAX_FILE_BYTES: usize = 16 << 20;
+    /// Most fields (text and file) accepted.
+    pub const MAX_FIELDS: usize = 16;
 }
 
 impl FromRequest for Uploaded {
@@ -291,8 +293,16 @@ impl FromRequest for Uploaded {
                 fields: std::collections::BTreeMap::new(),
                 file: None,
             };
+            let mut count = 0;
             while let Some(field) = form.next().await {
                 let mut field = field.map_err(unreadable)?;
+                count += 1;
+                if count > Self::MAX_FIELDS {
+                    return Err(DashError::BadRequest(format!(
+                        "an upload has at most {} fields",
+                        Self::MAX_FIELDS
+                    )));
+                }
                 let name = field.name().unwrap_or_default().to_owned();
                 let is_file = field
                     .content_disposition()
@@ -311,6 +321,9 @@ impl FromRequest for Uploaded {
                     bytes.extend_from_slice(&chunk);
                 }
                 if is_file {
+                    if out.file.is_some() {
+                        return Err(DashError::BadRequest("send one file".into()));
+                    }
                     out.file = Some((name, bytes));
                 } else {
                     let text = String::from_utf8(bytes)

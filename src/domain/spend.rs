@@ -120,6 +120,9 @@ pub struct RawRow<'a> {
 pub fn parse_row(r: &RawRow<'_>) -> Result<SpendRow, String> {
     let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d")
         .map_err(|_| format!("date {:?} is not a YYYY-MM-DD date", r.date))?;
+    if !(1970..=9999).contains(&chrono::Datelike::year(&date)) {
+        return Err(format!("date {:?} is before 1970", r.date));
+    }
     let campaign = normalise(Field::Query, r.campaign);
     if campaign.is_empty() {
         return Err("campaign is empty".into());
@@ -273,6 +276,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"medium\""), "{e}");
+        let e = parse_csv(b"date,source,medium,campaign,spend,currency\n1969-12-31,g,c,a,1,EUR\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("before 1970"), "{e}");
         let e = parse_csv(b"date,source,medium,campaign,spend,currency\n03/01/2024,g,c,a,1,EUR\n")
             .unwrap_err()
             .to_string();

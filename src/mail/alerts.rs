@@ -202,7 +202,9 @@ fn send(
         };
         match compose::message(mailer.from(), &r.email, parts).and_then(|m| mailer.send(&m)) {
             Ok(()) => reached += 1,
-            Err(e) => tracing::error!(site = %site.domain, error = ?e, "alert not sent"),
+            Err(e) => {
+                tracing::error!(site = %site.domain, error = %crate::domain::text::redact(&crate::telemetry::causes(&e)), "alert not sent")
+            }
         }
     }
     reached

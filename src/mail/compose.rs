@@ -33,10 +33,7 @@ pub struct Parts<'a> {
 /// [`MailError::Address`] for an address lettre refuses;
 /// [`MailError::Build`] when the message can't be put together.
 pub fn message(from: &Mailbox, to: &str, parts: Parts<'_>) -> Result<Message, MailError> {
-    let to: Mailbox = to.parse().map_err(|source| MailError::Address {
-        address: to.to_owned(),
-        source,
-    })?;
+    let to: Mailbox = to.parse().map_err(|source| MailError::Address { source })?;
     let html = SinglePart::html(parts.html);
     let body = match parts.png {
         Some(png) => MultiPart::alternative()

@@ -40,10 +40,8 @@ pub enum MailError {
     )]
     NotConfigured,
     /// An address the SMTP client refuses.
-    #[error("{address:?} is not a usable email address")]
+    #[error("an address is not usable (see the settings' sender, or the recipient)")]
     Address {
-        /// The address.
-        address: String,
         /// Cause.
         source: lettre::address::AddressError,
     },

@@ -149,16 +149,21 @@ pub fn unsubscribe(
     site: SiteId,
     token: &str,
 ) -> Result<usize, StoreError> {
+    let mine = |r: &crate::store::Recipient| {
+        open(keys, site, r).is_some_and(|email| {
+            constant_time_eq(
+                unsubscribe_token(keys, site, &email).as_bytes(),
+                token.as_bytes(),
+            )
+        })
+    };
+    // Anyone may post here: a token that matches no one writes nothing.
+    if !store.site_mail(site)?.recipients.iter().any(mine) {
+        return Ok(0);
+    }
     store.update_site_mail(site, |row| {
         let before = row.recipients.len();
-        row.recipients.retain(|r| {
-            open(keys, site, r).is_none_or(|email| {
-                !constant_time_eq(
-                    unsubscribe_token(keys, site, &email).as_bytes(),
-                    token.as_bytes(),
-                )
-            })
-        });
+        row.recipients.retain(|r| !mine(r));
         Ok::<_, StoreError>(before - row.recipients.len())
     })
 }

@@ -83,7 +83,7 @@ pub fn send_due_reports(outbox: &Outbox, now_ms: u64) -> Result<Sent, MailError>
             let built = match outbox.report(&site, period) {
                 Ok(b) => b,
                 Err(e) => {
-                    tracing::error!(site = %site.domain, kind = kind.as_str(), error = ?e, "report not built");
+                    tracing::error!(site = %site.domain, kind = kind.as_str(), error = %crate::domain::text::redact(&crate::telemetry::causes(&e)), "report not built");
                     done.failed += due.len();
                     continue;
                 }
@@ -99,7 +99,7 @@ pub fn send_due_reports(outbox: &Outbox, now_ms: u64) -> Result<Sent, MailError>
                         done.sent += 1;
                     }
                     Err(e) => {
-                        tracing::error!(site = %site.domain, kind = kind.as_str(), error = ?e, "report not sent");
+                        tracing::error!(site = %site.domain, kind = kind.as_str(), error = %crate::domain::text::redact(&crate::telemetry::causes(&e)), "report not sent");
                         done.failed += 1;
                     }
                 }

@@ -54,10 +54,11 @@ impl Mailer {
         if !m.user.is_empty() {
             builder = builder.credentials(Credentials::new(m.user.clone(), m.password.clone()));
         }
-        let from = m.from.trim().parse().map_err(|source| MailError::Address {
-            address: m.from.clone(),
-            source,
-        })?;
+        let from = m
+            .from
+            .trim()
+            .parse()
+            .map_err(|source| MailError::Address { source })?;
         Ok(Self {
             transport: builder.build(),
             from,

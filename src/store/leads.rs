@@ -417,6 +417,11 @@ impl Store {
                             c.lead.clone_from(&lead.id);
                             conv.insert(k, to_json(&c)?.as_slice())?;
                         }
+                        // What webhooks would still send carries the old
+                        // address: it goes with it.
+                        drop(conv);
+                        super::changes::forget_lead(&tx, site, &old_hex)?;
+                        super::webhook_outbox::forget_lead(&tx, site, &old_hex)?;
                     }
                     true
                 }

@@ -61,6 +61,7 @@ mod strings;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod webhook_outbox;
 pub mod webhooks;
 
 use std::{path::Path, sync::Arc};

@@ -113,7 +113,7 @@ impl Store {
                             // the erasure itself is announced (by id only).
                             let hex = hex::encode(l);
                             super::changes::forget_lead(&tx, site, &hex)?;
-                            super::webhooks::forget_lead(&tx, site, &hex)?;
+                            super::webhook_outbox::forget_lead(&tx, site, &hex)?;
                             if found {
                                 super::changes::record(
                                     &tx,

@@ -1,8 +1,6 @@
-//! Webhook endpoints and their messages: a durable outbox. A message is
-//! made from a change (see [`super::changes`]) in the transaction that
-//! deletes the change, and stays until it is delivered or given up on; a
-//! due index orders the ones waiting for an attempt. Secrets and message
-//! bodies are sealed by the caller (they hold the lead's email).
+//! Webhook endpoints and the types of their messages (the outbox itself is
+//! `webhook_outbox.rs`). Secrets and message bodies are sealed by the
+//! caller (bodies hold the lead's email).
 
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
@@ -10,12 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::{
     Store, StoreError, read_counter,
     rows::{from_json, to_json},
-    tables::{CHANGES, META, WEBHOOK_DUE, WEBHOOK_MESSAGES, WEBHOOKS},
+    tables::{META, WEBHOOK_DUE, WEBHOOK_MESSAGES, WEBHOOKS},
 };
 use crate::domain::{SiteId, webhook::WebhookEvent};
 
 const NEXT_WEBHOOK_ID: &str = "next_webhook_id";
-const NEXT_MESSAGE_SEQ: &str = "next_webhook_message_seq";
 
 /// A signing secret of an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +40,10 @@ pub struct Endpoint {
     pub disabled: Option<(u64, String)>,
     /// Since when every attempt has failed, unix ms.
     pub failing_since_ms: Option<u64>,
+    /// The last failed attempt, unix ms (a long quiet gap restarts the
+    /// failing streak).
+    #[serde(default)]
+    pub last_failure_ms: Option<u64>,
     /// Made, unix ms.
     pub created_ms: u64,
 }
@@ -88,54 +89,14 @@ pub struct WebhookMessage {
     pub next_ms: Option<u64>,
     /// Attempts so far, newest last (the last 20 are kept).
     pub attempts: Vec<Attempt>,
+    /// Attempts since it was made or last replayed (the retry schedule's
+    /// position).
+    #[serde(default)]
+    pub tries: u32,
 }
 
 /// A message's key: site, endpoint, sequence.
 pub type MessageKey = (u32, u32, u64);
-
-fn put_message(
-    tx: &redb::WriteTransaction,
-    key: MessageKey,
-    old_due: Option<u64>,
-    m: &WebhookMessage,
-) -> Result<(), StoreError> {
-    let mut due = tx.open_table(WEBHOOK_DUE)?;
-    if let Some(old) = old_due {
-        due.remove((old, key.0, key.1, key.2))?;
-    }
-    if let (MessageState::Pending, Some(next)) = (m.state, m.next_ms) {
-        due.insert((next, key.0, key.1, key.2), ())?;
-    }
-    tx.open_table(WEBHOOK_MESSAGES)?
-        .insert(key, to_json(m)?.as_slice())?;
-    Ok(())
-}
-
-/// Deletes the messages about `site`'s `lead` (it is being erased).
-pub(super) fn forget_lead(
-    tx: &redb::WriteTransaction,
-    site: SiteId,
-    lead: &str,
-) -> Result<(), StoreError> {
-    let mut t = tx.open_table(WEBHOOK_MESSAGES)?;
-    let mut gone = Vec::new();
-    for row in t.range((site.0, 0, 0)..=(site.0, u32::MAX, u64::MAX))? {
-        let (k, v) = row?;
-        let m: WebhookMessage = from_json(v.value(), "webhook message")?;
-        if m.lead == lead {
-            gone.push((k.value(), m.next_ms));
-        }
-    }
-    let mut due = tx.open_table(WEBHOOK_DUE)?;
-    for (k, next) in gone {
-        t.remove(k)?;
-        if let Some(n) = next {
-            due.remove((n, k.0, k.1, k.2))?;
-        }
-    }
-    Ok(())
-}
-
 impl Store {
     /// Adds an endpoint; its id is assigned here.
     ///
@@ -211,130 +172,36 @@ impl Store {
         Ok(found)
     }
 
-    /// Hands changes on in one transaction: deletes the changes `done` and
-    /// stores `messages` (site, endpoint, message) as pending. A crash
-    /// before the commit leaves the changes to be handed on again.
+    /// Changes an endpoint as it is now (read and written in one
+    /// transaction, so an admin's change in between isn't overwritten);
+    /// `None` when it is gone.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn hand_on_changes(
-        &self,
-        done: &[u64],
-        messages: &[(SiteId, u32, WebhookMessage)],
-    ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        {
-            let mut changes = tx.open_table(CHANGES)?;
-            for seq in done {
-                changes.remove(*seq)?;
-            }
-        }
-        for (site, endpoint, m) in messages {
-            let mut meta = tx.open_table(META)?;
-            let seq = read_counter(&meta, NEXT_MESSAGE_SEQ)?;
-            meta.insert(NEXT_MESSAGE_SEQ, (seq + 1).to_be_bytes().as_slice())?;
-            drop(meta);
-            put_message(&tx, (site.0, *endpoint, seq), None, m)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Pending messages due at `now_ms`, oldest due first.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn due_webhook_messages(
-        &self,
-        now_ms: u64,
-        limit: usize,
-    ) -> Result<Vec<(MessageKey, WebhookMessage)>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let due = tx.open_table(WEBHOOK_DUE)?;
-        let msgs = tx.open_table(WEBHOOK_MESSAGES)?;
-        let mut out = Vec::new();
-        for row in due.range((0, 0, 0, 0)..=(now_ms, u32::MAX, u32::MAX, u64::MAX))? {
-            let (t, s, e, q) = row?.0.value();
-            let _ = t;
-            if let Some(v) = msgs.get((s, e, q))? {
-                out.push(((s, e, q), from_json(v.value(), "webhook message")?));
-            }
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Saves a message after an attempt (or a replay); `old_due` is the
-    /// due time it was indexed under.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn save_webhook_message(
-        &self,
-        key: MessageKey,
-        old_due: Option<u64>,
-        m: &WebhookMessage,
-    ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        put_message(&tx, key, old_due, m)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// One message.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn webhook_message(&self, key: MessageKey) -> Result<Option<WebhookMessage>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(WEBHOOK_MESSAGES)?;
-        t.get(key)?
-            .map(|v| from_json(v.value(), "webhook message"))
-            .transpose()
-    }
-
-    /// An endpoint's messages, newest first, at most `limit`.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn webhook_messages(
+    pub fn update_webhook(
         &self,
         site: SiteId,
-        endpoint: u32,
-        limit: usize,
-    ) -> Result<Vec<(MessageKey, WebhookMessage)>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(WEBHOOK_MESSAGES)?;
-        let mut out = Vec::new();
-        for row in t
-            .range((site.0, endpoint, 0)..=(site.0, endpoint, u64::MAX))?
-            .rev()
-            .take(limit)
-        {
-            let (k, v) = row?;
-            out.push((k.value(), from_json(v.value(), "webhook message")?));
-        }
-        Ok(out)
-    }
-
-    /// Deletes finished (delivered or failed) messages made before
-    /// `before_ms`; answers how many.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn purge_webhook_messages(&self, before_ms: u64) -> Result<usize, StoreError> {
+        id: u32,
+        f: impl FnOnce(&mut Endpoint),
+    ) -> Result<Option<Endpoint>, StoreError> {
         let tx = self.db.begin_write()?;
-        let mut n = 0;
-        tx.open_table(WEBHOOK_MESSAGES)?.retain(|_, v| {
-            let old = from_json::<WebhookMessage>(v, "webhook message")
-                .is_ok_and(|m| m.state != MessageState::Pending && m.created_ms < before_ms);
-            n += usize::from(old);
-            !old
-        })?;
+        let out = {
+            let mut t = tx.open_table(WEBHOOKS)?;
+            let found: Option<Endpoint> = t
+                .get((site.0, id))?
+                .map(|v| from_json(v.value(), "webhook row"))
+                .transpose()?;
+            match found {
+                Some(mut e) => {
+                    f(&mut e);
+                    t.insert((site.0, id), to_json(&e)?.as_slice())?;
+                    Some(e)
+                }
+                None => None,
+            }
+        };
         tx.commit()?;
-        Ok(n)
+        Ok(out)
     }
 }
 

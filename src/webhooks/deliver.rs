@@ -33,6 +33,10 @@ pub const RETRY_SECONDS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000]
 /// Attempts kept in a message's log.
 const KEEP_ATTEMPTS: usize = 20;
 
+/// A failure this long after the one before starts a new failing streak
+/// (longer than the longest retry delay).
+const STREAK_GAP_MS: u64 = 36 * 3_600_000;
+
 /// Delivers webhooks (one per process; see [`super::start`]).
 pub struct Dispatcher {
     store: Store,
@@ -69,6 +73,8 @@ impl Dispatcher {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(settings.timeout_seconds.max(1))))
             .max_redirects(0)
+            // A proxy would resolve the destination itself, past the guard.
+            .proxy(None)
             .http_status_as_error(false)
             .user_agent("Touchpoint-Webhooks/1")
             .build();
@@ -100,7 +106,7 @@ impl Dispatcher {
     }
 
     fn hand_on(&self) -> Result<(), StoreError> {
-        let changes = self.store.changes(500)?;
+        let changes = self.store.changes(100)?;
         if changes.is_empty() {
             return Ok(());
         }
@@ -114,9 +120,7 @@ impl Dispatcher {
             done.push(*seq);
             let wanted: Vec<&Endpoint> = endpoints
                 .iter()
-                .filter(|(s, e)| {
-                    s.0 == change.site && e.disabled.is_none() && e.events.contains(&change.event)
-                })
+                .filter(|(s, e)| s.0 == change.site && e.events.contains(&change.event))
                 .map(|(_, e)| e)
                 .collect();
             if wanted.is_empty() {
@@ -131,11 +135,27 @@ impl Dispatcher {
             let Some(site) = site.as_ref().filter(|s| s.deleted_ms.is_none()) else {
                 continue;
             };
-            let body = super::payload::body(&self.store, &self.keys, site, change, now)?;
+            let body = match super::payload::body(&self.store, &self.keys, site, change, now) {
+                Ok(b) => b,
+                // One change that can't be described must not hold up the
+                // others: it goes out with what is known for sure.
+                Err(e) => {
+                    tracing::error!(error = %crate::telemetry::causes(&e), site = change.site, "webhook payload");
+                    super::payload::minimal(site, change, now)
+                }
+            };
             for e in wanted {
-                let id = format!("msg_{}", crate::privacy::random_token()[..32].to_owned());
+                let id = format!("msg_{}", &crate::privacy::random_token()[..32]);
                 let sealed = self.keys.seal(&aad::webhook_body(&id), &body);
+                // A disabled endpoint's messages are kept, failed, to replay
+                // once it is enabled again.
+                let (state, next_ms) = if e.disabled.is_some() {
+                    (MessageState::Failed, None)
+                } else {
+                    (MessageState::Pending, Some(now))
+                };
                 messages.push((
+                    *seq,
                     site.id,
                     e.id,
                     WebhookMessage {
@@ -144,9 +164,10 @@ impl Dispatcher {
                         lead: change.lead.clone(),
                         created_ms: now,
                         body_sealed: hex::encode(sealed),
-                        state: MessageState::Pending,
-                        next_ms: Some(now),
+                        state,
+                        next_ms,
                         attempts: Vec::new(),
+                        tries: 0,
                     },
                 ));
             }
@@ -155,81 +176,118 @@ impl Dispatcher {
     }
 
     fn deliver_due(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now_ms();
-        let due = self.store.due_webhook_messages(now, 100)?;
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let mut endpoints: HashMap<(u32, u32), Endpoint> = self
-            .store
-            .webhooks(None)?
-            .into_iter()
-            .map(|(s, e)| ((s.0, e.id), e))
-            .collect();
+        let mut endpoints: HashMap<(u32, u32), Endpoint> = HashMap::new();
         let mut n = 0;
-        // An endpoint that failed once this round waits for the next, so a
-        // dead one (each attempt up to the timeout) can't hold up the others.
+        // An endpoint that fails once this round waits for the next, and
+        // the due index is read past its messages, so a dead endpoint (each
+        // attempt up to the timeout) can't hold up the others.
         let mut failed_now = std::collections::HashSet::new();
-        for (key, mut m) in due {
-            let old_due = m.next_ms;
-            if failed_now.contains(&(key.0, key.1)) {
-                continue;
+        for _pass in 0..10 {
+            let now = self.clock.now_ms();
+            let due = self.store.due_webhook_messages(now, 100, &failed_now)?;
+            if due.is_empty() {
+                break;
             }
-            let Some(endpoint) = endpoints.get_mut(&(key.0, key.1)) else {
-                continue;
-            };
-            if endpoint.disabled.is_some() {
-                m.state = MessageState::Failed;
-                m.next_ms = None;
-                self.store.save_webhook_message(key, old_due, &m)?;
-                continue;
+            if endpoints.is_empty() {
+                endpoints = self
+                    .store
+                    .webhooks(None)?
+                    .into_iter()
+                    .map(|(s, e)| ((s.0, e.id), e))
+                    .collect();
             }
-            n += 1;
-            let attempt = self.attempt(key, endpoint, &m);
-            let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
-            let gone = attempt.status == Some(410);
-            m.attempts.push(attempt);
-            if m.attempts.len() > KEEP_ATTEMPTS {
-                m.attempts.remove(0);
+            let (fetched, before) = (due.len(), failed_now.len());
+            for (key, indexed, m) in due {
+                if failed_now.contains(&(key.0, key.1)) {
+                    continue;
+                }
+                n += usize::from(self.deliver(key, indexed, m, &mut endpoints, &mut failed_now)?);
             }
-            let failed = m.attempts.len();
-            let endpoint_changed = if ok {
-                m.state = MessageState::Delivered;
-                m.next_ms = None;
-                endpoint.failing_since_ms.take().is_some()
-            } else {
-                failed_now.insert((key.0, key.1));
-                match retry_delay_ms(failed, &mut rand::rng()).filter(|_| !gone) {
-                    Some(d) => m.next_ms = Some(now + d),
-                    None => {
-                        m.state = MessageState::Failed;
-                        m.next_ms = None;
-                    }
-                }
-                let since = *endpoint.failing_since_ms.get_or_insert(now);
-                let limit = self.settings.disable_after_hours * 3_600_000;
-                if gone {
-                    endpoint.disabled = Some((now, "the endpoint answered 410 Gone".into()));
-                } else if now.saturating_sub(since) >= limit {
-                    endpoint.disabled = Some((
-                        now,
-                        format!(
-                            "every attempt failed for {} hours",
-                            self.settings.disable_after_hours
-                        ),
-                    ));
-                }
-                if let Some((_, why)) = &endpoint.disabled {
-                    tracing::warn!(site = key.0, endpoint = key.1, reason = %why, "webhook endpoint disabled");
-                }
-                true
-            };
-            self.store.save_webhook_message(key, old_due, &m)?;
-            if endpoint_changed {
-                self.store.put_webhook(SiteId(key.0), endpoint)?;
+            // Another pass only when the page was full and someone failed in it.
+            if fetched < 100 || failed_now.len() == before {
+                break;
             }
         }
         Ok(n)
+    }
+
+    /// One due message: answers whether an attempt was made.
+    fn deliver(
+        &self,
+        key: MessageKey,
+        indexed: u64,
+        mut m: WebhookMessage,
+        endpoints: &mut HashMap<(u32, u32), Endpoint>,
+        failed_now: &mut std::collections::HashSet<(u32, u32)>,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let Some(endpoint) = endpoints.get(&(key.0, key.1)).cloned() else {
+            return Ok(false);
+        };
+        if endpoint.disabled.is_some() {
+            m.state = MessageState::Failed;
+            m.next_ms = None;
+            self.store.save_webhook_message(key, Some(indexed), &m)?;
+            return Ok(false);
+        }
+        let attempt = self.attempt(key, &endpoint, &m);
+        let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
+        let gone = attempt.status == Some(410);
+        m.attempts.push(attempt);
+        if m.attempts.len() > KEEP_ATTEMPTS {
+            m.attempts.remove(0);
+        }
+        m.tries += 1;
+        if ok {
+            m.state = MessageState::Delivered;
+            m.next_ms = None;
+        } else {
+            failed_now.insert((key.0, key.1));
+            match retry_delay_ms(m.tries as usize, &mut rand::rng()).filter(|_| !gone) {
+                Some(d) => m.next_ms = Some(now + d),
+                None => {
+                    m.state = MessageState::Failed;
+                    m.next_ms = None;
+                }
+            }
+        }
+        self.store.save_webhook_message(key, Some(indexed), &m)?;
+        if ok && endpoint.failing_since_ms.is_none() {
+            return Ok(true);
+        }
+        let limit = self.settings.disable_after_hours * 3_600_000;
+        let updated = self.store.update_webhook(SiteId(key.0), key.1, |e| {
+            if ok {
+                e.failing_since_ms = None;
+                return;
+            }
+            // A quiet gap longer than a message's whole retry schedule
+            // starts a new streak.
+            let quiet = e.last_failure_ms.is_none_or(|t| now.saturating_sub(t) > STREAK_GAP_MS);
+            if quiet {
+                e.failing_since_ms = Some(now);
+            }
+            e.last_failure_ms = Some(now);
+            let since = *e.failing_since_ms.get_or_insert(now);
+            if e.disabled.is_none() {
+                if gone {
+                    e.disabled = Some((now, "the endpoint answered 410 Gone".into()));
+                } else if now.saturating_sub(since) >= limit {
+                    e.disabled = Some((
+                        now,
+                        format!("every attempt failed for {} hours", self.settings.disable_after_hours),
+                    ));
+                }
+                if let Some((_, why)) = &e.disabled {
+                    tracing::warn!(site = key.0, endpoint = key.1, reason = %why, "webhook endpoint disabled");
+                }
+            }
+        })?;
+        match updated {
+            Some(e) => endpoints.insert((key.0, key.1), e),
+            None => endpoints.remove(&(key.0, key.1)),
+        };
+        Ok(true)
     }
 
     /// One POST of `m` to `e`.

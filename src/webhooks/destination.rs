@@ -56,16 +56,25 @@ fn public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
-        || first == 0x64 && ip.segments()[1] == 0xff9b)
+    let seg = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    // Only global unicast (2000::/3) is public, and of it not the ranges
+    // that carry an IPv4 address (judged by that address) or are reserved.
+    if seg[0] & 0xe000 != 0x2000 {
+        // ::a.b.c.d (IPv4-compatible, deprecated) is judged by its IPv4.
+        return seg[..6] == [0; 6]
+            && !ip.is_unspecified()
+            && !ip.is_loopback()
+            && public_v4(embedded(seg[6], seg[7]));
+    }
+    match seg[0] {
+        // 6to4: the IPv4 is in the next two groups.
+        0x2002 => public_v4(embedded(seg[1], seg[2])),
+        // Documentation (2001:db8::/32), Teredo (2001::/32) and benchmarking.
+        0x2001 => !matches!(seg[1], 0x0db8 | 0x0000 | 0x0002),
+        _ => true,
+    }
 }
-
 /// Checks a destination URL's form, and a literal address in it.
 ///
 /// # Errors
@@ -150,6 +159,13 @@ mod tests {
             "http://[fd00::1]/",
             "http://[::ffff:127.0.0.1]/",
             "http://0.0.0.0/",
+            "http://[::127.0.0.1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a00:1::]/",
+            "http://[fec0::1]/",
+            "http://[64:ff9b:1::a00:1]/",
+            "http://[100::1]/",
+            "http://[2001:db8::1]/",
         ] {
             assert!(
                 matches!(check_url(bad, false), Err(DestinationError::Private(_))),
@@ -159,6 +175,8 @@ mod tests {
         }
         assert!(check_url("https://crm.example.com/hooks", false).is_ok());
         assert!(check_url("http://8.8.8.8/", false).is_ok());
+        assert!(check_url("http://[2606:4700::1111]/", false).is_ok());
+        assert!(check_url("http://[2002:808:808::]/", false).is_ok());
         for bad in ["ftp://example.com/", "example.com/x", "http://"] {
             assert!(
                 matches!(check_url(bad, true), Err(DestinationError::NotHttp(_))),

@@ -74,6 +74,7 @@ pub fn create(
             secrets: Vec::new(),
             disabled: None,
             failing_since_ms: None,
+            last_failure_ms: None,
             created_ms: now_ms,
         },
     )?;
@@ -92,28 +93,30 @@ pub fn rotate(
     id: u32,
     now_ms: u64,
 ) -> Result<(Endpoint, String), WebhookError> {
-    let mut e = endpoint(store, site, id)?;
     let (bytes, text) = sign::new_secret();
-    for old in &mut e.secrets {
-        let until = now_ms + ROTATION_OVERLAP_MS;
-        old.expires_ms = Some(old.expires_ms.map_or(until, |x| x.min(until)));
-    }
-    e.secrets
-        .retain(|s| s.expires_ms.is_none_or(|x| x > now_ms));
-    // Two secrets made in one millisecond would share associated data.
-    let created = e
-        .secrets
-        .iter()
-        .map(|s| s.created_ms + 1)
-        .max()
-        .unwrap_or(0)
-        .max(now_ms);
-    e.secrets.push(EndpointSecret {
-        sealed: seal_secret(keys, site, id, created, &bytes),
-        created_ms: created,
-        expires_ms: None,
-    });
-    store.put_webhook(site, &e)?;
+    let e = store
+        .update_webhook(site, id, |e| {
+            for old in &mut e.secrets {
+                let until = now_ms + ROTATION_OVERLAP_MS;
+                old.expires_ms = Some(old.expires_ms.map_or(until, |x| x.min(until)));
+            }
+            e.secrets
+                .retain(|s| s.expires_ms.is_none_or(|x| x > now_ms));
+            // Two secrets made in one millisecond would share associated data.
+            let created = e
+                .secrets
+                .iter()
+                .map(|s| s.created_ms + 1)
+                .max()
+                .unwrap_or(0)
+                .max(now_ms);
+            e.secrets.push(EndpointSecret {
+                sealed: seal_secret(keys, site, id, created, &bytes),
+                created_ms: created,
+                expires_ms: None,
+            });
+        })?
+        .ok_or(WebhookError::NotFound(id))?;
     Ok((e, text))
 }
 
@@ -122,10 +125,13 @@ pub fn rotate(
 /// # Errors
 /// [`WebhookError::NotFound`], storage errors.
 pub fn enable(store: &Store, site: SiteId, id: u32) -> Result<(), WebhookError> {
-    let mut e = endpoint(store, site, id)?;
-    e.disabled = None;
-    e.failing_since_ms = None;
-    store.put_webhook(site, &e)?;
+    store
+        .update_webhook(site, id, |e| {
+            e.disabled = None;
+            e.failing_since_ms = None;
+            e.last_failure_ms = None;
+        })?
+        .ok_or(WebhookError::NotFound(id))?;
     Ok(())
 }
 

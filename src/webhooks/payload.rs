@@ -127,6 +127,19 @@ fn conversion_json(c: &Conversion) -> Json {
     })
 }
 
+/// A body with what a change says by itself (the lead's id, no summary),
+/// for a change whose full body can't be read.
+#[must_use]
+pub fn minimal(site: &Site, change: &Change, now_ms: u64) -> Vec<u8> {
+    let lead = (!change.lead.is_empty()).then(|| json!({"id": change.lead}));
+    let out = json!({
+        "type": change.event.as_str(),
+        "timestamp": fmt_utc(now_ms),
+        "data": {"site": site.domain.as_str(), "lead": lead},
+    });
+    serde_json::to_vec(&out).expect("JSON values serialise")
+}
+
 /// The body of a message about `change` (JSON bytes), made at `now_ms`.
 ///
 /// # Errors

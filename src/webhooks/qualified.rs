@@ -51,7 +51,11 @@ impl Qualifier {
                 }
                 last.insert(id, now_ms);
             }
-            let Some(site) = store.read()?.site(crate::domain::SiteId(id))? else {
+            let Some(site) = store
+                .read()?
+                .site(crate::domain::SiteId(id))?
+                .filter(|s| s.deleted_ms.is_none())
+            else {
                 continue;
             };
             if site.scoring.rules.is_empty() || site.scoring.threshold <= 0 {

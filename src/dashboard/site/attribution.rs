@@ -168,12 +168,14 @@ async fn upload_spend(
     let Some((_, bytes)) = form.file else {
         return Err(DashError::BadRequest("choose a CSV file to import".into()));
     };
-    let rows = crate::domain::spend::parse_csv(&bytes).map_err(|e| {
-        DashError::BadRequest(format!(
-            "the spend CSV was not imported: {}",
-            crate::telemetry::causes(&e)
-        ))
-    })?;
+    let rows = web::block(move || crate::domain::spend::parse_csv(&bytes))
+        .await?
+        .map_err(|e| {
+            DashError::BadRequest(format!(
+                "the spend CSV was not imported: {}",
+                crate::telemetry::causes(&e)
+            ))
+        })?;
     if rows.is_empty() {
         return Err(DashError::BadRequest("the spend CSV has no rows".into()));
     }

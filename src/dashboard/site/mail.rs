@@ -246,7 +246,7 @@ async fn test_mail(
         Err(
             e @ (MailError::NotConfigured | MailError::Address { .. } | MailError::Smtp { .. }),
         ) => {
-            tracing::warn!(error = ?e, "test mail not sent");
+            tracing::warn!(error = %crate::domain::text::redact(&crate::telemetry::causes(&e)), "test mail not sent");
             let message = match &e {
                 MailError::Smtp { source, .. } => format!("{e}: {source}"),
                 _ => e.to_string(),

@@ -11,7 +11,7 @@ use crate::{
         views::{layout::UserBar, webhooks as v},
         web::{Member, Posted, require},
     },
-    store::{Site, webhooks::MessageState},
+    store::Site,
     webhooks::{self, WebhookError, WebhookEvent},
 };
 
@@ -280,24 +280,35 @@ async fn replay(
     let (site, _) = admin_site(&m, &domain)?;
     let st = m.state();
     let key = (site.id.0, id, seq);
-    let mut msg = st.store.webhook_message(key)?.ok_or(DashError::NotFound)?;
-    if msg.state == MessageState::Pending {
+    let e = found(webhooks::endpoint(&st.store, site.id, id))?;
+    if e.disabled.is_some() {
         return show_log(
             &m,
             &site,
             id,
-            Some("That message is still being delivered."),
+            Some("The endpoint is disabled: enable it first, then replay."),
         )
         .await;
     }
-    msg.state = MessageState::Pending;
-    msg.next_ms = Some(st.clock.now_ms());
-    st.store.save_webhook_message(key, None, &msg)?;
-    audit(
-        &m,
-        &site,
-        "webhook_replayed",
-        &format!("webhook {id}, message {}", msg.id),
-    )?;
-    show_log(&m, &site, id, Some("The message will be sent again.")).await
+    match st.store.replay_webhook_message(key, st.clock.now_ms())? {
+        None => Err(DashError::NotFound),
+        Some(false) => {
+            show_log(
+                &m,
+                &site,
+                id,
+                Some("That message is still being delivered."),
+            )
+            .await
+        }
+        Some(true) => {
+            audit(
+                &m,
+                &site,
+                "webhook_replayed",
+                &format!("webhook {id}, message {seq}"),
+            )?;
+            show_log(&m, &site, id, Some("The message will be sent again.")).await
+        }
+    }
 }

@@ -32,11 +32,20 @@ pub fn summary(r: &Report) -> Markup {
                 @if let Some(roas) = ratio(r.revenue, s.total) { " · return on ad spend " strong { (format!("{roas:.2}")) } }
                 @if s.unmatched > 0.0 { span.muted { " (" (money(s.unmatched)) " " (cur) " of it on campaigns without a value for this dimension)" } }
             }
+            @if !has_leads(r) { p.muted role="note" { "CAC (spend per new lead) shows when the report counts new leads: choose New leads or All conversions." } }
             @for (c, v) in &s.not_converted {
                 p.muted role="note" { "Spend of " (money(*v)) " " (c) " is not in these values: no exchange rate to " (cur) " is set (site settings → Revenue)." }
             }
         }
     }
+}
+
+/// Whether the report credits new leads (CAC needs them: with purchases
+/// only, there are none to divide by).
+fn has_leads(r: &Report) -> bool {
+    r.rows
+        .iter()
+        .any(|row| row.credits.iter().any(|c| c.leads > 0.0))
 }
 
 /// The spend columns' headings, when the report has spend.
@@ -45,7 +54,7 @@ pub fn headings(r: &Report) -> Markup {
     html! {
         @if r.spend.is_some() {
             th.num { "Spend" } th.num { abbr title="Return on ad spend: attributed revenue ÷ spend" { "ROAS" } }
-            th.num { abbr title="Customer acquisition cost: spend ÷ new leads credited" { "CAC" } }
+            @if has_leads(r) { th.num { abbr title="Customer acquisition cost: spend ÷ new leads credited" { "CAC" } } }
             th.num { "Cost per conversion" }
         }
     }
@@ -60,7 +69,7 @@ pub fn cells(r: &Report, row: &ReportRow, c: Option<&Credit>) -> Markup {
             @let spend = row.spend.unwrap_or(0.0);
             td.num.spend { (money(spend)) }
             td.num.roas { (maybe(ratio(c.value, spend))) }
-            td.num.cac { (maybe(ratio(spend, c.leads))) }
+            @if has_leads(r) { td.num.cac { (maybe(ratio(spend, c.leads))) } }
             td.num { (maybe(ratio(spend, c.conversions))) }
         }
     }
