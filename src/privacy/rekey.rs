@@ -79,7 +79,7 @@ fn purpose_of(t: SealedTable) -> Purpose {
         | SealedTable::Sites
         | SealedTable::Webhooks
         | SealedTable::WebhookMessages => Purpose::Data,
-        | SealedTable::Mail => Purpose::Data,
+        SealedTable::Mail => Purpose::Data,
     }
 }
 

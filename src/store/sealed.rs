@@ -7,9 +7,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
-    tables::{
-        AUDIT, INVITES, LEADS, MAIL, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS,
-    },
+    tables::{AUDIT, INVITES, LEADS, MAIL, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS},
     webhooks::{Endpoint, WebhookMessage},
 };
 

@@ -20,7 +20,7 @@ use crate::{
         params::ViewState,
     },
     domain::Role,
-    domain::{ConsentMode, FormCapture},
+    domain::{ConsentMode, FormCapture, MinCount},
     privacy::retention::{PurgeReceipt, retention_months},
     stats::realtime::Realtime,
     store::{GoalKind, Site},
@@ -219,6 +219,9 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                         }
                     }
                     label { input type="checkbox" name="respect_dnt" value="1" checked[site.respect_dnt]; " Treat Do Not Track like Global Privacy Control (a decline)" }
+                    label { "Minimum count shown (k)"
+                        input type="number" name="min_count" min="0" max=(MinCount::MAX) step="1" value=(site.min_count) aria-describedby="min-count-help"; }
+                    p.muted id="min-count-help" { "Safe sharing: on shared links, in email reports and for viewers, counts from 1 to k − 1 read \"fewer than k\", so small groups can't be singled out. 0 is off. Analysts, admins, owners and the Stats API see exact numbers." }
                     button type="submit" { "Save" }
                 }
             }
