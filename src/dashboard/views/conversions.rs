@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::{
     charts,
-    components::{as_is, count_cell, ranked_list, rate_cell},
+    components::{as_is, count_cell, ranked_list, rate_cell, shown_count},
     overview::Frame,
 };
 use crate::dashboard::site::{
@@ -93,7 +93,7 @@ pub fn goals_card(f: &Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
                                 @if s.has_filter(GOAL_KEY, &name) { span { (name) } }
                                 @else { a href=(f.link(s, |x| converting_on(x, GOAL_KEY, &name))) { (name) } }
                             }
-                            (count_cell(k, g.visitors)) (count_cell(k, g.events)) (rate_cell(k.hides(g.visitors), g.rate))
+                            td.num { (shown_count(k, g.visitors)) } td.num { (shown_count(k, g.events)) } (rate_cell(k.hides(g.visitors), g.rate))
                         }
                     } }
                 }

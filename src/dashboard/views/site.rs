@@ -4,9 +4,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::{
-    components::{
-        as_is, count_cell, country_name, ranked_list, rate_cell, shown_count, snippet_block,
-    },
+    components::{as_is, country_name, ranked_list, rate_cell, shown_count, snippet_block},
     controls::period_toolbar,
     layout::{Chrome, UserBar, csrf_field, page},
     local_time::fmt_local,
@@ -110,7 +108,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
                 tbody { @for g in m.rows {
                     tr {
                         td { a href={ (base) (m.state.href(|_| {})) (if m.state.to_query().is_empty() { "" } else { "&" }) "goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
-                        (count_cell(k, g.visitors)) (count_cell(k, g.events)) (rate_cell(k.hides(g.visitors), g.rate))
+                        td.num { (shown_count(k, g.visitors)) } td.num { (shown_count(k, g.events)) } (rate_cell(k.hides(g.visitors), g.rate))
                         @if with_revenue { td.num { (g.revenue.as_deref().unwrap_or("")) } }
                         td { @if m.role.can_manage() {
                             form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm={ "Delete the goal " (goal_name(&g.goal)) "?" } {
@@ -127,7 +125,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
                     table.data {
                         thead { tr { th { "Source" } th.num { "Conversions" } th.num { "Visitors" } th.num { "Conversion rate" } } }
                         tbody { @for (src, conv, vis, rate) in rows {
-                            tr { td { (src) } (count_cell(k, *conv)) (count_cell(k, *vis)) (rate_cell(k.hides(*conv) || k.hides(*vis), *rate)) }
+                            tr { td { (src) } td.num { (shown_count(k, *conv)) } td.num { (shown_count(k, *vis)) } (rate_cell(k.hides(*conv) || k.hides(*vis), *rate)) }
                         } }
                     }
                 }
