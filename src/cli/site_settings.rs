@@ -44,6 +44,10 @@ pub struct SiteSettings {
     /// Lead-scoring rules as JSON.
     #[arg(long)]
     pub scoring: Option<String>,
+    /// Counts below this read "fewer than N" on shared links, in email
+    /// reports and for viewers: a whole number from 0 (off) to 1000.
+    #[arg(long)]
+    pub min_count: Option<String>,
 }
 
 impl SiteSettings {
@@ -64,6 +68,7 @@ impl SiteSettings {
             ("reporting_currency", &self.reporting_currency),
             ("stripe_secret", &self.stripe_secret),
             ("scoring", &self.scoring),
+            ("min_count", &self.min_count),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v.as_deref()?)))

@@ -9,6 +9,7 @@ pub mod channel;
 mod consent;
 pub mod device;
 pub mod imported;
+pub mod min_count;
 pub mod money;
 pub mod places;
 pub mod redact;
@@ -21,4 +22,5 @@ pub mod webhook;
 
 pub use account::{Email, Role, UserId, WorkspaceId};
 pub use consent::{ConsentMode, Decision, FormCapture, Mechanism};
+pub use min_count::MinCount;
 pub use site::{Domain, DomainError, SiteId, Timezone};

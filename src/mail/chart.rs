@@ -59,6 +59,7 @@ pub fn png(
         .map(|(label, value)| Point {
             label: label.clone(),
             value: *value,
+            text: None,
         })
         .collect();
     let svg = charts::timeseries(&points, previous, metric).into_string();

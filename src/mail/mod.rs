@@ -93,11 +93,13 @@ pub fn links_base(settings: &Settings, listening: &str) -> String {
         .map_or_else(|| listening.to_owned(), str::to_owned)
 }
 
-/// How a site's mails show counts: the one place a per-site minimum count
-/// would be set.
+/// How a site's mails show counts: the site's minimum count (`min_count`,
+/// "safe sharing") applies to every mail, since recipients may be outsiders.
 #[must_use]
-pub fn counts_for(_site: &Site) -> Counts {
-    Counts::default()
+pub fn counts_for(site: &Site) -> Counts {
+    Counts {
+        min_shown: u64::from(site.min_count.get()),
+    }
 }
 
 impl Outbox {
@@ -116,7 +118,14 @@ impl Outbox {
     pub fn report(&self, site: &Site, period: Period) -> Result<Built, MailError> {
         let goals = self.store.goals(site.id)?;
         let view = self.store.read()?;
-        let report = report::build(&view, site, &goals, period)?;
+        let mut report = report::build(&view, site, &goals, period)?;
+        // The chart's points are counts too: hidden ones drawn as one stand-in.
+        let k = site.min_count;
+        report.chart.iter_mut().for_each(|p| p.1 = k.mask_f64(p.1));
+        report
+            .chart_previous
+            .iter_mut()
+            .for_each(|v| *v = k.mask_f64(*v));
         let png = chart::png(
             &report.chart,
             Some(&report.chart_previous),

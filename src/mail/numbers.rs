@@ -6,15 +6,17 @@
 /// The count formatting of one mail.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Counts below this read "fewer than N"; 0 shows every count as is.
+    /// Counts from 1 to this − 1 read "fewer than N"; 0 shows every count
+    /// as is.
     pub min_shown: u64,
 }
 
 impl Counts {
-    /// A count as shown: `1,234`; below [`Counts::min_shown`]: `fewer than N`.
+    /// A count as shown: `1,234`; from 1 to [`Counts::min_shown`] − 1:
+    /// `fewer than N` (0 reveals no one and reads `0`).
     #[must_use]
     pub fn count(&self, n: u64) -> String {
-        if n < self.min_shown {
+        if !self.shown(n) {
             format!("fewer than {}", grouped(self.min_shown))
         } else {
             grouped(n)
@@ -25,7 +27,7 @@ impl Counts {
     /// or it would tell what "fewer than N" hides).
     #[must_use]
     pub fn shown(&self, n: u64) -> bool {
-        n >= self.min_shown
+        n == 0 || n >= self.min_shown
     }
 
     /// The change from `before` to `now` of a count: `+25%`, `-10%`, `0%`,
@@ -111,6 +113,7 @@ mod tests {
         assert_eq!(all.change(3, 0), "new");
         let k = Counts { min_shown: 5 };
         assert_eq!(k.count(4), "fewer than 5");
+        assert_eq!(k.count(0), "0", "none is no one to single out");
         assert_eq!(k.count(5), "5");
         assert_eq!(k.change(9, 4), "", "a change would reveal the hidden count");
     }

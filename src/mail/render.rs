@@ -41,8 +41,27 @@ fn whole(v: Value) -> u64 {
     })
 }
 
-/// A KPI's value as shown.
-fn value(k: &Kpi, v: Value, counts: Counts, currency: Option<&str>) -> String {
+/// Whether a period's rates, durations and revenue are withheld: they are
+/// when any of its counts is hidden (they would be made from that small
+/// group), as (this period, the previous one).
+fn withheld(r: &Report, counts: Counts) -> (bool, bool) {
+    let hidden = |v: Value| !counts.shown(whole(v));
+    let counted = || r.kpis.iter().filter(|k| !is_rate(k.key));
+    (
+        counted().any(|k| hidden(k.now)),
+        counted().any(|k| hidden(k.before)),
+    )
+}
+
+fn is_rate(key: &str) -> bool {
+    matches!(key, "bounce_rate" | "visit_duration" | "revenue")
+}
+
+/// A KPI's value as shown (`—` when `withheld`).
+fn value(k: &Kpi, v: Value, counts: Counts, currency: Option<&str>, withheld: bool) -> String {
+    if withheld && is_rate(k.key) {
+        return "—".to_owned();
+    }
     match k.key {
         "bounce_rate" => format!("{}%", whole(v)),
         "visit_duration" => numbers::duration(whole(v)),
@@ -52,7 +71,10 @@ fn value(k: &Kpi, v: Value, counts: Counts, currency: Option<&str>) -> String {
 }
 
 /// A KPI's change from the previous period as shown (empty when hidden).
-fn change(k: &Kpi, counts: Counts) -> String {
+fn change(k: &Kpi, counts: Counts, withheld: (bool, bool)) -> String {
+    if is_rate(k.key) && (withheld.0 || withheld.1) {
+        return String::new();
+    }
     match k.key {
         "bounce_rate" | "visit_duration" | "revenue" => numbers::change(
             k.now.number().unwrap_or(0.0),
@@ -72,13 +94,14 @@ pub fn text(r: &Report, counts: Counts, unsubscribe: &str) -> String {
         subject(r),
         "=".repeat(subject(r).chars().count())
     );
+    let w = withheld(r, counts);
     for k in &r.kpis {
-        let ch = change(k, counts);
+        let ch = change(k, counts, w);
         out += &format!(
             "{}: {} (previous {word}: {}{})\n",
             k.label,
-            value(k, k.now, counts, cur),
-            value(k, k.before, counts, cur),
+            value(k, k.now, counts, cur, w.0),
+            value(k, k.before, counts, cur, w.1),
             if ch.is_empty() {
                 String::new()
             } else {
@@ -139,6 +162,7 @@ fn ranked_table(title: &str, rows: &[Ranked], counts: Counts) -> Markup {
 pub fn html(r: &Report, counts: Counts, unsubscribe: &str) -> String {
     let word = r.period.kind.period_word();
     let cur = r.currency.as_deref();
+    let w = withheld(r, counts);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -151,9 +175,9 @@ pub fn html(r: &Report, counts: Counts, unsubscribe: &str) -> String {
                     @for k in &r.kpis {
                         tr {
                             td style=(CELL) { (k.label) }
-                            td style=(NUM) { strong { (value(k, k.now, counts, cur)) } }
-                            td style=(NUM) { (value(k, k.before, counts, cur)) }
-                            td style=(NUM) { (change(k, counts)) }
+                            td style=(NUM) { strong { (value(k, k.now, counts, cur, w.0)) } }
+                            td style=(NUM) { (value(k, k.before, counts, cur, w.1)) }
+                            td style=(NUM) { (change(k, counts, w)) }
                         }
                     }
                 }

@@ -246,6 +246,7 @@ mod tests {
             reporting_currency: None,
             exchange_rates: std::collections::BTreeMap::new(),
             segment_write_key: None,
+            min_count: crate::domain::MinCount::OFF,
         }
     }
 

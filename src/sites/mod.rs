@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::{
     attribution::Model,
     domain::{
-        ConsentMode, Domain, FormCapture, Timezone,
+        ConsentMode, Domain, FormCapture, MinCount, Timezone,
         money::{code_str, parse_code},
         scoring::Scoring,
     },
@@ -50,6 +50,9 @@ pub struct Patch {
     pub stripe_secret: Option<Option<String>>,
     /// Lead-scoring rules.
     pub scoring: Option<Scoring>,
+    /// Counts below this read "fewer than k" where small groups could be
+    /// singled out; 0: off.
+    pub min_count: Option<MinCount>,
 }
 
 /// The names [`Patch`] reads, in the order [`describe`] shows them.
@@ -67,6 +70,7 @@ pub const FIELDS: &[&str] = &[
     "reporting_currency",
     "stripe_secret",
     "scoring",
+    "min_count",
 ];
 
 /// A goal from its type (`event` or `page`) and its event name or page
@@ -143,6 +147,7 @@ pub fn set_text(p: &mut Patch, name: &str, value: &str, max_retention: u32) -> R
             "false" | "no" | "off" => Value::Bool(false),
             _ => return Err(format!("{name} must be true or false")),
         },
+        "min_count" => Value::from(MinCount::parse_text(v)?.get()),
         "retention_months" | "lookback_days" => v
             .parse::<u64>()
             .map(Value::from)
@@ -177,7 +182,8 @@ fn merge(into: &mut Patch, from: Patch) {
         attribution_model,
         reporting_currency,
         stripe_secret,
-        scoring
+        scoring,
+        min_count
     );
 }
 
@@ -275,6 +281,13 @@ pub fn parse(o: &Map<String, Value>, max_retention: u32) -> Result<Patch, String
                 }
                 p.scoring = Some(s);
             }
+            "min_count" => {
+                p.min_count = Some(
+                    v.as_u64()
+                        .ok_or_else(MinCount::rule)
+                        .and_then(MinCount::parse)?,
+                );
+            }
             other => {
                 return Err(format!(
                     "unknown setting {other:?}; the settings are {}",
@@ -352,6 +365,9 @@ pub fn apply(
     }
     if let Some(v) = p.scoring {
         set!("scoring", site.scoring, v);
+    }
+    if let Some(v) = p.min_count {
+        set!("min_count", site.min_count, v);
     }
     changed
 }

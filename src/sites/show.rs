@@ -25,6 +25,7 @@ pub fn to_json(site: &Site, max_retention: u32) -> Value {
         "reporting_currency": site.reporting_currency,
         "stripe_secret": if site.stripe_secret_sealed.is_some() { "set" } else { "not set" },
         "scoring": site.scoring,
+        "min_count": site.min_count.get(),
         "segment_write_key": site.segment_write_key,
     })
 }

@@ -61,6 +61,9 @@ fn every_field_is_validated_and_named_in_its_error() {
         (json!({"reporting_currency": "EURO"}), "reporting_currency"),
         (json!({"stripe_secret": "sk_live_x"}), "stripe_secret"),
         (json!({"scoring": {"rules": 3}}), "scoring"),
+        (json!({"min_count": 1001}), "min_count"),
+        (json!({"min_count": -1}), "min_count"),
+        (json!({"min_count": "5"}), "min_count"),
         (json!({"colour": "red"}), "colour"),
     ] {
         let e = patch(bad.clone()).unwrap_err();
@@ -127,4 +130,23 @@ fn text_values_from_the_command_line_parse_like_json() {
     assert_eq!(p.respect_dnt, Some(true));
     assert_eq!(p.reporting_currency, Some(None));
     assert!(set_text(&mut p, "retention_months", "twelve", 24).is_err());
+}
+
+#[test]
+fn a_minimum_count_is_off_by_default_and_set_from_json_or_text() {
+    let mut s = site();
+    assert_eq!(to_json(&s, 24)["min_count"], 0);
+    let changed = apply(
+        &mut s,
+        patch(json!({"min_count": 5})).unwrap(),
+        24,
+        |_| unreachable!(),
+    );
+    assert_eq!(changed, vec!["min_count"]);
+    assert_eq!(s.min_count.get(), 5);
+    let mut p = Patch::default();
+    set_text(&mut p, "min_count", "0", 24).unwrap();
+    assert_eq!(p.min_count, Some(MinCount::OFF));
+    let e = set_text(&mut p, "min_count", "many", 24).unwrap_err();
+    assert!(e.contains("0 (off) to 1000"), "{e}");
 }

@@ -9,7 +9,7 @@ use super::{
     tables::{META, NEXT_SITE_ID, ROLLED_DAYS, ROLLUPS, SITE_DOMAINS, SITES, WORKSPACES},
 };
 use crate::domain::{
-    ConsentMode, Domain, FormCapture, SiteId, Timezone, WorkspaceId,
+    ConsentMode, Domain, FormCapture, MinCount, SiteId, Timezone, WorkspaceId,
     attribution::{DEFAULT_LOOKBACK_DAYS, DEFAULT_MODEL, Model},
     money::{Money, parse_code},
     scoring::Scoring,
@@ -83,6 +83,10 @@ pub struct Site {
     /// made, at the next reload of sites).
     #[serde(default)]
     pub segment_write_key: Option<String>,
+    /// Counts below this read "fewer than k" on shared links, in email
+    /// reports and for viewers (0: off).
+    #[serde(default)]
+    pub min_count: MinCount,
 }
 
 impl Site {
@@ -185,6 +189,7 @@ impl Store {
                 reporting_currency: None,
                 exchange_rates: std::collections::BTreeMap::new(),
                 segment_write_key: None,
+                min_count: MinCount::OFF,
             };
             tx.open_table(SITES)?
                 .insert(id, to_json(&site)?.as_slice())?;

@@ -49,6 +49,7 @@ mod report_period_ui;
 mod reports_ui;
 mod retention;
 mod revenue;
+mod safe_sharing;
 mod scenario;
 mod security_headers;
 mod segment;

@@ -84,6 +84,8 @@ async fn show(
     domain: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(&domain)?;
+    // Credited conversions and revenue per campaign single people out.
+    require(!super::safe::min_count_for(&site, Some(role)).is_on())?;
     let p = crate::dashboard::web::query_params::<Params>(&req);
     let view = ViewState::parse(req.query_string()).map_err(DashError::BadRequest)?;
     let dim = pick(&DIMENSIONS, &p.dimension, "visit:channel");

@@ -92,6 +92,8 @@ async fn render(
     shown: impl for<'s> FnOnce(&'s [SavedFunnel], &Params) -> Shown<'s>,
 ) -> Result<HttpResponse, DashError> {
     let (site, role) = m.site(domain)?;
+    // Each step's drop-off singles people out.
+    require(!super::safe::min_count_for(&site, Some(role)).is_on())?;
     let p = crate::dashboard::web::query_params::<Params>(req);
     let view = ViewState::parse(req.query_string()).map_err(DashError::BadRequest)?;
     let st = m.state();

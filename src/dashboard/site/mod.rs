@@ -18,6 +18,7 @@ mod privacy;
 mod rectify;
 pub mod report;
 mod requests;
+pub mod safe;
 pub mod scoring_form;
 mod series;
 mod settings;
@@ -85,18 +86,23 @@ fn timed(mut resp: HttpResponse, started: Instant) -> HttpResponse {
     resp
 }
 
-/// Builds an overview on a blocking thread (a filtered report scans visits).
+/// Builds an overview on a blocking thread (a filtered report scans visits),
+/// its small counts hidden as `role` (`None`: a shared link) should see them.
 async fn render_overview(
     state: &crate::startup::AppState,
     site: Site,
     view: ViewState,
+    role: Option<crate::domain::Role>,
 ) -> Result<report::Overview, DashError> {
     let store = state.store.clone();
     let now = state.clock.now_ms();
+    let k = safe::min_count_for(&site, role);
     web::block(move || -> Result<report::Overview, DashError> {
         let goals = store.goals(site.id)?;
         let snapshot = store.read()?;
-        Ok(report::overview(&snapshot, &site, &goals, &view, now)?)
+        let mut o = report::overview(&snapshot, &site, &goals, &view, now)?;
+        safe::overview(&mut o, view.chart_metric(), k);
+        Ok(o)
     })
     .await?
 }
@@ -167,7 +173,7 @@ async fn overview(
         let page = first_visit_view(frame, &settings::origin(&req, &m), &status_url);
         return Ok(timed(html_page(StatusCode::OK, &page), started));
     }
-    let o = render_overview(m.state(), site.clone(), state.clone()).await?;
+    let o = render_overview(m.state(), site.clone(), state.clone(), Some(role)).await?;
     Ok(timed(
         html_page(StatusCode::OK, &overview_view(frame, &state, &o)),
         started,
@@ -200,7 +206,7 @@ async fn shared(
         })
         .ok_or(DashError::NotFound)?;
     let state = view_state(&req)?;
-    let o = render_overview(&st, site.clone(), state.clone()).await?;
+    let o = render_overview(&st, site.clone(), state.clone(), None).await?;
     let frame = Frame {
         site: &site,
         base: format!("/share/{}", site.domain),
@@ -228,10 +234,12 @@ async fn realtime_page(m: Member, domain: web::Path<String>) -> Result<HttpRespo
     let store = m.state().store.clone();
     let now = m.state().clock.now_ms();
     let id = site.id;
-    let r = web::block(move || -> Result<realtime::Realtime, DashError> {
+    let mut r = web::block(move || -> Result<realtime::Realtime, DashError> {
         Ok(realtime::current(&store.read()?, id, now)?)
     })
     .await??;
+    let k = safe::min_count_for(&site, Some(role));
+    safe::realtime(&mut r, k);
     let email = m.state().auth.email_of(&m.user.login.user);
     Ok(html_page(
         StatusCode::OK,
@@ -243,6 +251,7 @@ async fn realtime_page(m: Member, domain: web::Path<String>) -> Result<HttpRespo
             &site,
             role,
             &r,
+            k,
         ),
     ))
 }
@@ -278,16 +287,19 @@ async fn goals_page(
     let now = m.state().clock.now_ms();
     let (s2, st2) = (site.clone(), state.clone());
     let range = state.range(today(now, site.timezone));
+    let k = safe::min_count_for(&site, Some(role));
     let (rows, by_source) = web::block(move || -> Result<_, DashError> {
         let goals = store.goals(s2.id)?;
         let snapshot = store.read()?;
         let today = today(now, s2.timezone);
-        let rows = conversions::goals_only(&snapshot, &s2, &goals, &st2, today)?;
+        let mut rows = conversions::goals_only(&snapshot, &s2, &goals, &st2, today)?;
+        safe::goal_rows(&mut rows, k);
         let by_source = match goals.iter().find(|g| Some(g.id) == chosen) {
-            Some(g) => Some((
-                conversions::goal_name(g),
-                conversions::by_source(&snapshot, &s2, &goals, g, &st2, today)?,
-            )),
+            Some(g) => {
+                let mut by = conversions::by_source(&snapshot, &s2, &goals, g, &st2, today)?;
+                safe::source_rows(&mut by, k);
+                Some((conversions::goal_name(g), by))
+            }
             None => None,
         };
         Ok((rows, by_source))
@@ -303,6 +315,7 @@ async fn goals_page(
         chosen,
         by_source,
         error,
+        min_count: k,
     };
     Ok(html_page(
         status,

@@ -12,7 +12,7 @@ use super::{
     series,
 };
 use crate::{
-    domain::calendar::dates_to_ms,
+    domain::{MinCount, calendar::dates_to_ms},
     stats::{
         self, StatsError, Value,
         period::today,
@@ -99,6 +99,11 @@ pub struct Overview {
     pub goals: Vec<GoalRow>,
     /// When converting: the conversions' custom properties.
     pub props: Option<PropReport>,
+    /// Counts from 1 to k − 1 were replaced for this viewer and read
+    /// "fewer than k" (see [`super::safe`]); off: exact.
+    pub min_count: MinCount,
+    /// The chart of a rate was withheld for `min_count`.
+    pub chart_withheld: bool,
 }
 
 /// The query builder of one report.
@@ -343,6 +348,8 @@ pub fn overview(
         events,
         goals,
         props,
+        min_count: MinCount::OFF,
+        chart_withheld: false,
     })
 }
 

@@ -180,7 +180,7 @@ async fn save(
             privacy_choices(&f, &site)?,
         ))
     });
-    let (tz, hosts, (mode, forms, policy)) = match parsed {
+    let (tz, hosts, (mode, forms, policy, min_count)) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let typed = Some(f.timezone.clone());
@@ -202,7 +202,7 @@ async fn save(
     let was = v::snippet(&site, &origin(&req, &m));
     let dnt = f.respect_dnt.is_some();
     let detail = format!(
-        "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}",
+        "{}: timezone {} → {tz}, allowed hostnames [{}], consent {} (policy {policy}), forms {}, DNT {}, minimum count {min_count}",
         site.domain,
         site.timezone,
         hosts.join(", "),
@@ -216,6 +216,7 @@ async fn save(
     site.forms = forms;
     site.respect_dnt = dnt;
     site.policy_version = policy;
+    site.min_count = min_count;
     persist(&m, &site, "settings_changed", &detail)?;
     render_with(
         &req,

@@ -1,10 +1,10 @@
 //! The general settings form as posted (time zone, allowed hostnames,
-//! consent, forms, DNT, policy version) and how its fields are read.
+//! consent, forms, DNT, policy version, minimum count) and how its fields are read.
 
 use serde::Deserialize;
 
 use crate::{
-    domain::{ConsentMode, FormCapture},
+    domain::{ConsentMode, FormCapture, MinCount},
     store::Site,
 };
 
@@ -24,13 +24,17 @@ pub(super) struct SettingsInput {
     pub(super) respect_dnt: Option<String>,
     #[serde(default)]
     pub(super) policy_version: Option<String>,
+    /// The minimum count shown on shared links, in email reports and to
+    /// viewers; absent (a form without the field): unchanged, empty: off.
+    #[serde(default)]
+    pub(super) min_count: Option<String>,
 }
 
 /// The privacy part of the settings form (absent fields keep their values).
 pub(super) fn privacy_choices(
     f: &SettingsInput,
     site: &Site,
-) -> Result<(ConsentMode, FormCapture, String), String> {
+) -> Result<(ConsentMode, FormCapture, String, MinCount), String> {
     let mode = f
         .consent_mode
         .as_deref()
@@ -43,7 +47,11 @@ pub(super) fn privacy_choices(
         Some(v) => crate::sites::check_policy_version(v)?,
         None => site.policy_version.clone(),
     };
-    Ok((mode, forms, policy))
+    let min_count = f
+        .min_count
+        .as_deref()
+        .map_or(Ok(site.min_count), MinCount::parse_text)?;
+    Ok((mode, forms, policy, min_count))
 }
 
 /// Parses the allowed-hostnames box (one per line, `*.` prefix allowed);

@@ -21,6 +21,9 @@ pub struct Point {
     pub label: String,
     /// The metric's value at this point.
     pub value: f64,
+    /// How the value reads when not as itself (`fewer than 5` for a count
+    /// hidden by a site's minimum).
+    pub text: Option<String>,
 }
 
 /// Line + area chart of one metric over time, made on the server as SVG.
@@ -65,7 +68,13 @@ pub fn timeseries_until(
     let area_d = format!("M{first_x},{b} L{} L{last_x},{b} Z", line.join(" L"));
     let cmp_pts: Vec<String> = cmp.iter().enumerate().map(|(i, &v)| xy(i, v)).collect();
     let hit_r = coord((dx / 2.0).clamp(3.0, 8.0));
-    let peak = compact(values.iter().fold(0.0, |m: f64, &v| m.max(v)));
+    let peak_at = (0..values.len()).fold(None, |m: Option<usize>, i| match m {
+        Some(j) if values[j] >= values[i] => Some(j),
+        _ => Some(i),
+    });
+    let peak = peak_at
+        .and_then(|i| points[i].text.clone())
+        .unwrap_or_else(|| compact(peak_at.map_or(0.0, |i| values[i])));
     let aria = match (points.first(), points.last()) {
         (Some(a), Some(z)) => format!("{metric}, {} to {}, peak {peak}", a.label, z.label),
         _ => format!("{metric}: no data"),
@@ -105,7 +114,7 @@ pub fn timeseries_until(
                 @for (i, p) in points[..begun].iter().enumerate() {
                     circle class="ts-hit" cx=(coord(x(i))) cy=(coord(y(values[i]))) r=(hit_r)
                         fill="transparent" {
-                        title { (p.label) ": " (exact(values[i])) }
+                        title { (p.label) ": " (p.text.clone().unwrap_or_else(|| exact(values[i]))) }
                     }
                 }
             }
@@ -265,6 +274,7 @@ mod tests {
         let pt = |(i, &value)| Point {
             label: format!("D{i}"),
             value,
+            text: None,
         };
         values.iter().enumerate().map(pt).collect()
     }

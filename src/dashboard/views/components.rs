@@ -5,6 +5,7 @@ use maud::{Markup, html};
 
 use super::charts;
 use crate::{
+    domain::MinCount,
     stats::{Value, query::Metric},
     store::Site,
 };
@@ -32,6 +33,30 @@ pub fn fmt_number(n: u64) -> String {
     }
 }
 
+/// A count as shown under a site's minimum `k`: the number, or `< k` read
+/// as "fewer than k" (see [`crate::dashboard::site::safe`]).
+#[must_use]
+pub fn shown_count(k: MinCount, n: u64) -> Markup {
+    html! {
+        @if k.hides(n) {
+            span.fewer title=(k.words()) { span aria-hidden="true" { (k.short()) } span.visually-hidden { (k.words()) } }
+        } @else { (fmt_number(n)) }
+    }
+}
+
+/// A table cell of a count under `k` (its `data-value` only when shown).
+#[must_use]
+pub fn count_cell(k: MinCount, n: u64) -> Markup {
+    html! { td.num data-value=[(!k.hides(n)).then_some(n)] { (shown_count(k, n)) } }
+}
+
+/// A table cell of a rate in percent; `—` when `withheld` (its count is
+/// hidden by the site's minimum).
+#[must_use]
+pub fn rate_cell(withheld: bool, rate: f64) -> Markup {
+    html! { td.num { @if withheld { "—" } @else { (format!("{rate:.1}%")) } } }
+}
+
 fn fmt_seconds(s: u64) -> String {
     if s >= 3600 {
         format!("{}h {:02}m", s / 3600, s % 3600 / 60)
@@ -56,8 +81,9 @@ pub fn fmt_metric(m: Metric, v: Value) -> String {
 }
 
 /// A ranked list with bars; `href` gives each row's filter link (from the
-/// row's value), `show` its text.
+/// row's value), `show` its text; counts under the site's minimum `k`.
 pub fn ranked_list<'a>(
+    k: MinCount,
     metric_label: &str,
     rows: impl Iterator<Item = (&'a str, u64)>,
     href: impl Fn(&str) -> Option<String>,
@@ -80,7 +106,7 @@ pub fn ranked_list<'a>(
                                 @let text = show(label);
                                 @if let Some(h) = href(label) { a href=(h) title=(text) { (text) } } @else { span title=(text) { (text) } }
                             }
-                            td.num data-value=(n) { (fmt_number(*n)) }
+                            (count_cell(k, *n))
                         }
                     }
                 }

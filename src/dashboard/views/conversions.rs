@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::{
     charts,
-    components::{as_is, fmt_number, ranked_list},
+    components::{as_is, count_cell, ranked_list, rate_cell, shown_count},
     overview::Frame,
 };
 use crate::dashboard::site::{
@@ -15,6 +15,7 @@ use crate::dashboard::site::{
     params::{CONVERSION_KEYS, GOAL_KEY, ViewState},
     report::{ListRow, Overview},
 };
+use crate::domain::MinCount;
 
 /// The id of the goals card, the fragment its links come back to.
 pub const GOALS_CARD: &str = "panel-goals";
@@ -31,6 +32,7 @@ fn converting_on(s: &mut ViewState, key: &str, value: &str) {
 /// A panel's rows under a conversion filter: converted visitors and their
 /// conversion rate, bars by converted visitors; `href` links a row (or not).
 pub fn ranked_rates(
+    k: MinCount,
     rows: &[ListRow],
     href: impl Fn(&str) -> Option<String>,
     show: impl Fn(&str) -> String,
@@ -50,8 +52,8 @@ pub fn ranked_rates(
                                 @let text = show(&r.label);
                                 @if let Some(h) = href(&r.label) { a href=(h) title=(text) { (text) } } @else { span title=(text) { (text) } }
                             }
-                            td.num data-value=(r.visitors) { (fmt_number(r.visitors)) }
-                            td.num { (format!("{:.1}%", r.rate.unwrap_or(0.0))) }
+                            (count_cell(k, r.visitors))
+                            (rate_cell(r.rate.is_none(), r.rate.unwrap_or(0.0)))
                         }
                     }
                 }
@@ -70,6 +72,7 @@ fn fraction(n: u64, max: u64) -> f64 {
 /// conversions' properties.
 #[must_use]
 pub fn goals_card(f: &Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
+    let k = o.min_count;
     let back = |href: String| format!("{href}#{GOALS_CARD}");
     html! {
         section.card data-panel="goals" id=(GOALS_CARD) {
@@ -90,17 +93,17 @@ pub fn goals_card(f: &Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
                                 @if s.has_filter(GOAL_KEY, &name) { span { (name) } }
                                 @else { a href=(f.link(s, |x| converting_on(x, GOAL_KEY, &name))) { (name) } }
                             }
-                            td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
+                            td.num { (shown_count(k, g.visitors)) } td.num { (shown_count(k, g.events)) } (rate_cell(k.hides(g.visitors), g.rate))
                         }
                     } }
                 }
             }
             h2 { "Custom events" }
-            (ranked_list("Visitors", o.events.iter().map(|(n, v, _)| (n.as_str(), *v)),
+            (ranked_list(k, "Visitors", o.events.iter().map(|(n, v, _)| (n.as_str(), *v)),
                 |name| (!s.has_filter("event", name)).then(|| f.link(s, |x| converting_on(x, "event", name))), as_is))
             h2 { "Properties" }
             @match &o.props {
-                Some(p) => (properties(p, |key| back(f.link(s, |x| x.prop = Some(key.to_owned()))))),
+                Some(p) => (properties(k, p, |key| back(f.link(s, |x| x.prop = Some(key.to_owned()))))),
                 None => p.muted { "Choose a goal or a custom event to break its conversions down by their custom properties." },
             }
         }
@@ -109,7 +112,7 @@ pub fn goals_card(f: &Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
 
 /// The conversions' property keys as tabs (`href` links each) and the chosen
 /// key's values.
-fn properties(p: &PropReport, href: impl Fn(&str) -> String) -> Markup {
+fn properties(k: MinCount, p: &PropReport, href: impl Fn(&str) -> String) -> Markup {
     html! {
         @match &p.key {
             None => p.empty { "These conversions have no custom properties." },
@@ -127,9 +130,9 @@ fn properties(p: &PropReport, href: impl Fn(&str) -> String) -> Markup {
                         @for r in &p.rows {
                             tr {
                                 td.label { (charts::bar(fraction(r.visitors, max))) span title=(r.value) { (r.value) } }
-                                td.num data-value=(r.visitors) { (fmt_number(r.visitors)) }
-                                td.num data-value=(r.events) { (fmt_number(r.events)) }
-                                td.num { (format!("{:.1}%", r.rate)) }
+                                (count_cell(k, r.visitors))
+                                (count_cell(k, r.events))
+                                (rate_cell(k.hides(r.visitors), r.rate))
                             }
                         }
                     }

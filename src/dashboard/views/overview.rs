@@ -6,7 +6,9 @@ use maud::{Markup, html};
 
 use super::{
     charts::{self, Point},
-    components::{as_is, country_name, fmt_metric, ranked_list, report_card, snippet_block},
+    components::{
+        as_is, country_name, fmt_metric, ranked_list, report_card, shown_count, snippet_block,
+    },
     controls,
     conversions::{goals_card, ranked_rates},
     layout::{Chrome, UserBar, page, sentence},
@@ -17,7 +19,7 @@ use crate::{
         params::ViewState,
         report::{Kpi, Overview, Panel},
     },
-    domain::Role,
+    domain::{MinCount, Role},
     stats::{Value, query::Metric},
     store::Site,
 };
@@ -152,7 +154,8 @@ fn kpi_text(k: &Kpi, v: Value) -> String {
 /// A panel's rows: visitors, or under a conversion filter conversions and
 /// their rate. A row links to filtering by it (instead of any other value of
 /// its key), unless that filter is applied already.
-fn panel_rows(f: &Frame<'_>, s: &ViewState, p: &Panel, converting: bool) -> Markup {
+fn panel_rows(f: &Frame<'_>, s: &ViewState, p: &Panel, o: &Overview) -> Markup {
+    let (k, converting) = (o.min_count, o.converting);
     let href = |label: &str| {
         (!s.has_filter(&p.tab, label)).then(|| f.link(s, |x| x.set_filter(&p.tab, label)))
     };
@@ -163,9 +166,9 @@ fn panel_rows(f: &Frame<'_>, s: &ViewState, p: &Panel, converting: bool) -> Mark
     };
     html! {
         @if converting {
-            (ranked_rates(&p.rows, href, show))
+            (ranked_rates(k, &p.rows, href, show))
         } @else {
-            (ranked_list("Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), href, show))
+            (ranked_list(k, "Visitors", p.rows.iter().map(|r| (r.label.as_str(), r.visitors)), href, show))
         }
         @if p.total_rows > p.rows.len() { p.muted { (p.total_rows - p.rows.len()) " more" } }
     }
@@ -186,8 +189,12 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
         .map(|(l, v)| Point {
             label: l.clone(),
             value: *v,
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            text: o.min_count.hides(*v as u64).then(|| o.min_count.words()),
         })
         .collect();
+    // Counts the site's minimum hides (see `site::safe`).
+    let hidden = |v: Value| matches!(v, Value::Int(n) if o.min_count.hides(n));
     let body = html! {
         (f.head())
         (controls::toolbar(&f, s, Some(o.range)))
@@ -196,10 +203,14 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
             @for k in &o.kpis {
                 @let body = html! {
                     span.kpi-label { (k.label) }
-                    span.kpi-value data-value=(value_text(k.value)) { (kpi_text(k, k.value)) }
+                    @if hidden(k.value) {
+                        span.kpi-value { (shown_count(o.min_count, MinCount::STAND_IN)) }
+                    } @else {
+                        span.kpi-value data-value=(value_text(k.value)) { (kpi_text(k, k.value)) }
+                    }
                     @if let Some(p) = k.previous {
                         @let (cls, txt) = change_class(k.metric, k.value, p, o.previous_empty);
-                        span class={ "kpi-change " (cls) } title={ "Previous period: " (kpi_text(k, p)) } { (txt) }
+                        span class={ "kpi-change " (cls) } title={ "Previous period: " (if hidden(p) { o.min_count.words() } else { kpi_text(k, p) }) } { (txt) }
                     }
                 };
                 @if k.chartable {
@@ -210,12 +221,16 @@ pub fn overview(f: Frame<'_>, s: &ViewState, o: &Overview) -> Markup {
             }
         }
         div.chart {
+            @if o.chart_withheld {
+                p.muted.chart-withheld { "A rate per day or hour is not shown here: it would come from groups smaller than " (o.min_count) "." }
+            } @else {
             (charts::timeseries_until(&points, o.chart_previous.as_deref(), metric_label, o.chart_begun))
             @if o.chart_previous.is_some() { (charts::legend(metric_label, "Previous period")) }
+            }
         }
         div.grid {
             @for p in &o.panels {
-                @let body = panel_rows(&f, s, p, o.converting);
+                @let body = panel_rows(&f, s, p, o);
                 // A tab keeps the page where it is: its link comes back to the card.
                 (report_card(p.key, panel_heading(p.key), p.tabs, &p.tab, |t| format!("{}#panel-{}", f.link(s, |x| { x.tabs.retain(|(k, _)| k != p.key); x.tabs.push((p.key.into(), t.into())); }), p.key), &body))
             }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::{
-    components::{as_is, country_name, fmt_number, ranked_list, snippet_block},
+    components::{as_is, country_name, ranked_list, rate_cell, shown_count, snippet_block},
     controls::period_toolbar,
     layout::{Chrome, UserBar, csrf_field, page},
     local_time::fmt_local,
@@ -20,7 +20,7 @@ use crate::{
         params::ViewState,
     },
     domain::Role,
-    domain::{ConsentMode, FormCapture},
+    domain::{ConsentMode, FormCapture, MinCount},
     privacy::retention::{PurgeReceipt, retention_months},
     stats::realtime::Realtime,
     store::{GoalKind, Site},
@@ -28,7 +28,7 @@ use crate::{
 
 /// `/sites/{d}/realtime`
 #[must_use]
-pub fn realtime(bar: UserBar<'_>, site: &Site, role: Role, r: &Realtime) -> Markup {
+pub fn realtime(bar: UserBar<'_>, site: &Site, role: Role, r: &Realtime, k: MinCount) -> Markup {
     page(
         &Chrome {
             title: &site_title(site, "Realtime"),
@@ -37,12 +37,12 @@ pub fn realtime(bar: UserBar<'_>, site: &Site, role: Role, r: &Realtime) -> Mark
         &html! {
             (site_nav(site, role, Some(SitePage::Realtime)))
             div.realtime data-refresh-seconds="30" {
-                p { span.big id="current-visitors" { (r.visitors) } " current " (noun(r.visitors, "visitor", "visitors")) " (active in the last 5 minutes)" }
+                p { span.big id="current-visitors" { (shown_count(k, r.visitors as u64)) } " current " (noun(r.visitors, "visitor", "visitors")) " (active in the last 5 minutes)" }
                 div.grid {
                     @for (title, rows, show) in [("Pages they are on", &r.pages, as_is as fn(&str) -> String), ("Sources", &r.sources, as_is), ("Countries", &r.countries, country_name)] {
                         section.card {
                             h2 { (title) }
-                            (ranked_list("Visitors", rows.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None, show))
+                            (ranked_list(k, "Visitors", rows.iter().map(|(p, n)| (p.as_str(), *n as u64)), |_| None, show))
                         }
                     }
                 }
@@ -73,12 +73,15 @@ pub struct GoalsPage<'a> {
     pub by_source: Option<(String, Vec<SourceRow>)>,
     /// Error of the last action.
     pub error: Option<&'a str>,
+    /// Counts below this read "fewer than k" (see `site::safe`).
+    pub min_count: MinCount,
 }
 
 /// `/sites/{d}/goals`
 #[must_use]
 pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
     let csrf = bar.csrf;
+    let k = m.min_count;
     let base = format!("/sites/{}/goals", m.site.domain);
     // The period picker keeps the chosen goal.
     let frame = Frame {
@@ -106,7 +109,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
                 tbody { @for g in m.rows {
                     tr {
                         td { a href={ (base) (m.state.href(|_| {})) (if m.state.to_query().is_empty() { "" } else { "&" }) "goal=" (g.goal.id) } { (goal_name(&g.goal)) } }
-                        td.num { (fmt_number(g.visitors)) } td.num { (fmt_number(g.events)) } td.num { (format!("{:.1}%", g.rate)) }
+                        td.num { (shown_count(k, g.visitors)) } td.num { (shown_count(k, g.events)) } (rate_cell(k.hides(g.visitors), g.rate))
                         @if with_revenue { td.num { (g.revenue.as_deref().unwrap_or("")) } }
                         td { @if m.role.can_manage() {
                             form.inline method="post" action={ (base) "/" (g.goal.id) "/delete" } data-confirm={ "Delete the goal " (goal_name(&g.goal)) "?" } {
@@ -123,7 +126,7 @@ pub fn goals(bar: UserBar<'_>, m: &GoalsPage<'_>) -> Markup {
                     table.data {
                         thead { tr { th { "Source" } th.num { "Conversions" } th.num { "Visitors" } th.num { "Conversion rate" } } }
                         tbody { @for (src, conv, vis, rate) in rows {
-                            tr { td { (src) } td.num { (fmt_number(*conv)) } td.num { (fmt_number(*vis)) } td.num { (format!("{rate:.1}%")) } }
+                            tr { td { (src) } td.num { (shown_count(k, *conv)) } td.num { (shown_count(k, *vis)) } (rate_cell(k.hides(*conv) || k.hides(*vis), *rate)) }
                         } }
                     }
                 }
@@ -220,6 +223,9 @@ pub fn settings(bar: UserBar<'_>, m: &SettingsPage<'_>) -> Markup {
                         }
                     }
                     label { input type="checkbox" name="respect_dnt" value="1" checked[site.respect_dnt]; " Treat Do Not Track like Global Privacy Control (a decline)" }
+                    label { "Minimum count shown (k)"
+                        input type="number" name="min_count" min="0" max=(MinCount::MAX) step="1" value=(site.min_count) aria-describedby="min-count-help"; }
+                    p.muted id="min-count-help" { "Safe sharing: on shared links, in email reports and for viewers, counts from 1 to k − 1 read \"fewer than k\", so small groups can't be singled out. 0 is off. Analysts, admins, owners and the Stats API see exact numbers." }
                     button type="submit" { "Save" }
                 }
             }
