@@ -13,6 +13,7 @@ pub mod public_url;
 mod setup;
 pub mod site;
 mod unsubscribe;
+mod upload;
 pub mod views;
 mod web;
 mod workspace;

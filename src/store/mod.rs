@@ -32,6 +32,7 @@ pub mod changes;
 pub mod clickhouse;
 pub mod codec;
 mod consent;
+mod conversions;
 mod deletion;
 mod funnels;
 mod goals;

@@ -180,7 +180,7 @@ impl Store {
                 touched_days.extend(up.days.clone().map(|d| (up.site.0, d)));
             }
             for (site, c) in &batch.conversions {
-                super::leads::insert_conversion(&tx, *site, c)?;
+                super::conversions::insert_conversion(&tx, *site, c)?;
             }
             // A visit still growing on an already rolled-up day makes that
             // rollup stale: forget it so the next rollup run rebuilds it.
@@ -217,7 +217,7 @@ impl Store {
         if !batch.conversions.is_empty() || !batch.message_ids.is_empty() {
             let tx = self.db.begin_write()?;
             for (site, c) in &batch.conversions {
-                super::leads::insert_conversion(&tx, *site, c)?;
+                super::conversions::insert_conversion(&tx, *site, c)?;
             }
             write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
             tx.commit()?;

@@ -16,11 +16,12 @@ use crate::{
     },
     dashboard::{
         DashError, html_page,
+        upload::Uploaded,
         views::{
             attribution::{self as v, AttributionPage, DIMENSIONS, KINDS},
             layout::UserBar,
         },
-        web::{Member, Uploaded, require},
+        web::{Member, require},
     },
     domain::calendar::dates_to_ms,
     stats::{period::today, query::Dimension},
