@@ -72,6 +72,12 @@ pub struct ServerSettings {
     /// event counts, queue depth and store size, no personal data).
     #[serde(default)]
     pub metrics_token: String,
+    /// A request's body must have arrived this long after its headers, in
+    /// seconds; a slower one is answered 408 and its connection closed.
+    pub body_timeout_seconds: u64,
+    /// Most connections open at once (all workers); more wait in the
+    /// listen backlog. Capped below the process's open-file limit.
+    pub max_connections: usize,
 }
 
 impl ServerSettings {

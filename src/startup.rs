@@ -183,6 +183,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(middleware::from_fn(crate::dashboard::in_context))
+                .wrap(middleware::from_fn(crate::body_timeout::limit))
                 .wrap(middleware::from_fn(crate::security_headers::add))
                 .wrap(
                     middleware::DefaultHeaders::new()
@@ -199,6 +200,7 @@ impl Application {
                 .configure(crate::cli::admin::routes)
         })
         .shutdown_timeout(10)
+        .max_connections(per_worker_connections(&settings.server))
         .listen(listener)?;
         // `site`, `goal`, `apikey` and `workspace` commands reach the running
         // server here (see `cli::admin`).
@@ -314,4 +316,24 @@ fn http_url(addr: std::net::SocketAddr) -> String {
     } else {
         format!("http://{}:{}", addr.ip(), addr.port())
     }
+}
+
+/// `server.max_connections` per worker, after raising the open-file limit
+/// to the system's hard limit and keeping the total a few hundred below it
+/// (the store, the log and outgoing connections need some).
+fn per_worker_connections(server: &crate::config::ServerSettings) -> usize {
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let room = usize::try_from(limit.saturating_sub(256))
+        .unwrap_or(usize::MAX)
+        .max(64);
+    let total = server.max_connections.clamp(1, room);
+    if total < server.max_connections {
+        tracing::warn!(
+            max_connections = total,
+            open_file_limit = limit,
+            "server.max_connections lowered below the open-file limit"
+        );
+    }
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (total / workers).max(1)
 }

@@ -119,6 +119,8 @@ mod tests {
             trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
             public_url: public_url.to_owned(),
             metrics_token: String::new(),
+            body_timeout_seconds: 10,
+            max_connections: 10_000,
         }
     }
 

@@ -56,6 +56,7 @@ mod segment;
 mod segment_privacy;
 mod sessions;
 mod sites_api;
+mod slow_clients;
 mod smtp_sink;
 mod spend;
 mod stats_api;
