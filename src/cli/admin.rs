@@ -120,9 +120,12 @@ async fn command(
             Command::Spend { action } => manage::Managed::Spend(action),
             Command::Webhook { action } => manage::Managed::Webhook(action),
             Command::Report { action } => manage::Managed::Report(action),
+            Command::Backup { path, with_key } => {
+                manage::Managed::Backup(super::backup::Backup { path, with_key })
+            }
             _ => {
                 return HttpResponse::BadRequest().json(json!({"output": "",
-                    "error": "only site, goal, apikey, workspace, export, import, spend, webhook and report commands run while the server runs; stop it for this one"}));
+                    "error": "only site, goal, apikey, workspace, export, import, spend, webhook, report and backup commands run while the server runs; stop it for this one"}));
             }
         },
         Err(e) => {

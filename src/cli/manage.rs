@@ -41,6 +41,8 @@ pub enum Managed {
     Webhook(super::webhook::WebhookAction),
     /// `report …`
     Report(super::ReportAction),
+    /// `backup …`
+    Backup(super::backup::Backup),
 }
 
 impl Managed {
@@ -50,6 +52,7 @@ impl Managed {
             Self::Export(e) => e.args(),
             Self::Import(i) => i.args(),
             Self::Spend(a) => a.args()?,
+            Self::Backup(b) => b.args(),
             _ => std::env::args().skip(1).collect(),
         })
     }
@@ -132,6 +135,7 @@ pub fn run(ctx: &Ctx, cmd: Managed, out: &mut String) -> anyhow::Result<()> {
         Managed::Spend(a) => super::spend::run(ctx, &a, out),
         Managed::Webhook(a) => super::webhook::run(ctx, a, out),
         Managed::Report(a) => super::report::run(ctx, a, out),
+        Managed::Backup(b) => super::backup::run(ctx, &b, out),
     }
 }
 

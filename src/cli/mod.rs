@@ -9,6 +9,7 @@
 
 mod accounts;
 pub mod admin;
+mod backup;
 mod checks;
 mod exchange;
 mod manage;
@@ -130,6 +131,21 @@ pub enum Command {
         /// written beside it, as `<key file>.new`).
         #[arg(long, value_name = "PATH")]
         new_key_file: Option<PathBuf>,
+    },
+    /// Write a consistent copy of the store to a new file, while the server
+    /// runs or not (the master key is not in it unless --with-key).
+    Backup {
+        /// The new file.
+        path: PathBuf,
+        /// Also copy the master key file beside it, as PATH.key.
+        #[arg(long)]
+        with_key: bool,
+    },
+    /// Put a backup in place of the store (the server must be stopped; the
+    /// store it replaces is kept beside it).
+    Restore {
+        /// The backup file.
+        path: PathBuf,
     },
     /// Delete data older than each site's retention now (the purge job, by hand).
     Purge {
@@ -350,6 +366,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { action } => accounts::user(&settings, action),
         Command::Purge { dry_run } => accounts::purge(&settings, dry_run),
         Command::Rekey { new_key_file } => accounts::rekey(&settings, new_key_file),
+        Command::Backup { path, with_key } => manage::local(
+            &settings,
+            manage::Managed::Backup(backup::Backup {
+                path: absolute(path)?,
+                with_key,
+            }),
+        ),
+        Command::Restore { path } => backup::restore(&settings, &path),
     }
 }
 

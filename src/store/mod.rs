@@ -28,6 +28,7 @@ pub mod aad;
 mod account_tests;
 mod accounts;
 mod audit;
+pub mod backup;
 pub mod changes;
 pub mod clickhouse;
 pub mod codec;

@@ -132,44 +132,61 @@ pub const NEXT_CONVERSION_SEQ: &str = "next_conversion_seq";
 /// Next interned string id.
 pub const NEXT_STRING_ID: &str = "next_string_id";
 
+/// Calls `$f(args…, TABLE)?` for every table of the store: the one list
+/// that creating tables and copying them (backups) go through, so a new
+/// table can't be left out of either.
+macro_rules! each_table {
+    ($f:ident $(, $arg:expr)*) => {{
+        $f($($arg,)* $crate::store::tables::META)?;
+        $f($($arg,)* $crate::store::tables::SITES)?;
+        $f($($arg,)* $crate::store::tables::SITE_DOMAINS)?;
+        $f($($arg,)* $crate::store::tables::API_KEYS)?;
+        $f($($arg,)* $crate::store::tables::STRINGS)?;
+        $f($($arg,)* $crate::store::tables::STRING_IDS)?;
+        $f($($arg,)* $crate::store::tables::SESSIONS)?;
+        $f($($arg,)* $crate::store::tables::ROLLUPS)?;
+        $f($($arg,)* $crate::store::tables::ROLLED_DAYS)?;
+        $f($($arg,)* $crate::store::tables::SALTS)?;
+        $f($($arg,)* $crate::store::tables::DAY_VERSIONS)?;
+        $f($($arg,)* $crate::store::tables::USERS)?;
+        $f($($arg,)* $crate::store::tables::USER_EMAILS)?;
+        $f($($arg,)* $crate::store::tables::WORKSPACES)?;
+        $f($($arg,)* $crate::store::tables::MEMBERS)?;
+        $f($($arg,)* $crate::store::tables::LOGINS)?;
+        $f($($arg,)* $crate::store::tables::INVITES)?;
+        $f($($arg,)* $crate::store::tables::AUDIT)?;
+        $f($($arg,)* $crate::store::tables::GOALS)?;
+        $f($($arg,)* $crate::store::tables::FUNNELS)?;
+        $f($($arg,)* $crate::store::tables::CONSENTS)?;
+        $f($($arg,)* $crate::store::tables::CONSENTED)?;
+        $f($($arg,)* $crate::store::tables::IDENTITIES)?;
+        $f($($arg,)* $crate::store::tables::REQUESTS)?;
+        $f($($arg,)* $crate::store::tables::LEADS)?;
+        $f($($arg,)* $crate::store::tables::CONVERSIONS)?;
+        $f($($arg,)* $crate::store::tables::ORDER_IDS)?;
+        $f($($arg,)* $crate::store::tables::MESSAGE_IDS)?;
+        $f($($arg,)* $crate::store::tables::REGION_NAMES)?;
+        $f($($arg,)* $crate::store::tables::IMPORTS)?;
+        $f($($arg,)* $crate::store::tables::IMPORTED)?;
+        $f($($arg,)* $crate::store::tables::SPEND)?;
+        $f($($arg,)* $crate::store::tables::CHANGES)?;
+        $f($($arg,)* $crate::store::tables::WEBHOOKS)?;
+        $f($($arg,)* $crate::store::tables::WEBHOOK_MESSAGES)?;
+        $f($($arg,)* $crate::store::tables::WEBHOOK_DUE)?;
+        $f($($arg,)* $crate::store::tables::MAIL)?;
+    }};
+}
+pub(super) use each_table;
+
 /// Creates every missing table so readers never meet one (idempotent).
 pub fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
-    tx.open_table(META)?;
-    tx.open_table(SITES)?;
-    tx.open_table(SITE_DOMAINS)?;
-    tx.open_table(API_KEYS)?;
-    tx.open_table(STRINGS)?;
-    tx.open_table(STRING_IDS)?;
-    tx.open_table(SESSIONS)?;
-    tx.open_table(ROLLUPS)?;
-    tx.open_table(ROLLED_DAYS)?;
-    tx.open_table(SALTS)?;
-    tx.open_table(DAY_VERSIONS)?;
-    tx.open_table(USERS)?;
-    tx.open_table(USER_EMAILS)?;
-    tx.open_table(WORKSPACES)?;
-    tx.open_table(MEMBERS)?;
-    tx.open_table(LOGINS)?;
-    tx.open_table(INVITES)?;
-    tx.open_table(AUDIT)?;
-    tx.open_table(GOALS)?;
-    tx.open_table(FUNNELS)?;
-    tx.open_table(CONSENTS)?;
-    tx.open_table(CONSENTED)?;
-    tx.open_table(IDENTITIES)?;
-    tx.open_table(REQUESTS)?;
-    tx.open_table(LEADS)?;
-    tx.open_table(CONVERSIONS)?;
-    tx.open_table(ORDER_IDS)?;
-    tx.open_table(MESSAGE_IDS)?;
-    tx.open_table(REGION_NAMES)?;
-    tx.open_table(IMPORTS)?;
-    tx.open_table(IMPORTED)?;
-    tx.open_table(SPEND)?;
-    tx.open_table(CHANGES)?;
-    tx.open_table(WEBHOOKS)?;
-    tx.open_table(WEBHOOK_MESSAGES)?;
-    tx.open_table(WEBHOOK_DUE)?;
-    tx.open_table(MAIL)?;
+    fn open<K: redb::Key + 'static, V: redb::Value + 'static>(
+        tx: &WriteTransaction,
+        t: TableDefinition<K, V>,
+    ) -> Result<(), StoreError> {
+        tx.open_table(t)?;
+        Ok(())
+    }
+    each_table!(open, tx);
     Ok(())
 }

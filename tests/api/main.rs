@@ -6,6 +6,7 @@ mod accounts;
 mod attribution;
 mod attribution_ui;
 mod authz;
+mod backup;
 mod browser;
 mod classification;
 mod clickhouse;
