@@ -13,18 +13,8 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{CHROME, TestApp, spawn_app},
-    process::{cmd, serve},
+    process::{cmd, run_ok as run, serve},
 };
-
-fn run(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = cmd(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 async fn query(url: &str, key: &str, q: Value) -> Value {
     reqwest::Client::new()
