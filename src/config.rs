@@ -148,6 +148,9 @@ pub struct StorageSettings {
     pub data_dir: PathBuf,
     /// Page cache size in MiB.
     pub cache_mb: usize,
+    /// MiB kept free on the store's filesystem: writes are refused (503)
+    /// below it, so a full disk never reaches the file; 0 = no check.
+    pub min_free_mb: u64,
 }
 
 /// `[geoip]`

@@ -144,6 +144,7 @@ fn every_documented_example_loads() {
         ),
         ("storage", "data_dir", "\"/data\"", "/data"),
         ("storage", "cache_mb", "256", "256"),
+        ("storage", "min_free_mb", "0", "0"),
         (
             "geoip",
             "database",

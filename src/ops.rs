@@ -10,15 +10,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-/// 200 when a write transaction commits, else 503.
+/// 200 when a write transaction commits, else 503 with why (`disk full`,
+/// `store not writable`, `events engine unreachable`).
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     match web::block(move || store.probe_write()).await {
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "health probe failed");
+            if !e.logged_by_store() {
+                tracing::error!(error = %crate::telemetry::causes(&e), "health probe failed");
+            }
             let status = match e {
                 crate::store::StoreError::ClickHouse(_) => "events engine unreachable",
+                crate::store::StoreError::DiskFull { .. } => "disk full",
                 _ => "store not writable",
             };
             HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": status }))

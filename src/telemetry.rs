@@ -146,8 +146,19 @@ impl Default for Throttle {
 
 /// Logs a failure to store what a request sent, at most once a second,
 /// with its causes and how many like it were not logged.
+/// A store failure the store logs itself when it begins (a full disk, a
+/// file being reopened) is not logged again.
 pub fn not_stored(what: &'static str, e: &(dyn std::error::Error + 'static)) {
     static THROTTLE: Throttle = Throttle::new();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<crate::store::StoreError>()
+            .is_some_and(crate::store::StoreError::logged_by_store)
+        {
+            return;
+        }
+        cause = c.source();
+    }
     let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -62,6 +62,12 @@ pub enum ApiError {
     /// 500; the cause goes to the log, not the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 503 with `Retry-After`: the storage can't serve now (a full disk,
+    /// the file being reopened); the store has logged why.
+    #[error(
+        "storage is unavailable for now (a full disk or a file being recovered); try again later"
+    )]
+    Unavailable(#[source] StoreError),
 }
 
 impl ResponseError for ApiError {
@@ -72,20 +78,32 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = %crate::telemetry::causes(cause.as_ref()), "API failure");
+        let mut res = HttpResponse::build(self.status_code());
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %crate::telemetry::causes(cause.as_ref()), "API failure");
+            }
+            Self::Unavailable(_) => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, "10"));
+            }
+            _ => {}
         }
-        HttpResponse::build(self.status_code()).json(json!({ "error": self.to_string() }))
+        res.json(json!({ "error": self.to_string() }))
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(Box::new(e))
+        if e.is_unavailable() {
+            Self::Unavailable(e)
+        } else {
+            Self::Internal(Box::new(e))
+        }
     }
 }
 

@@ -44,6 +44,12 @@ pub enum DashError {
     /// A bug or storage trouble; details go to the log only.
     #[error("something went wrong on our side")]
     Internal(String),
+    /// The storage can't serve now (a full disk, the file being reopened):
+    /// 503 with `Retry-After`; the store has logged why.
+    #[error(
+        "storage is unavailable for now (a full disk or a file being recovered); try again in a minute"
+    )]
+    Unavailable(#[source] StoreError),
 }
 
 impl ResponseError for DashError {
@@ -55,6 +61,7 @@ impl ResponseError for DashError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -87,8 +94,14 @@ impl DashError {
     /// The error's response with `body` as its page.
     fn page(&self, body: &Markup) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status_code());
-        if let Self::TooMany(s) = self {
-            resp.insert_header((header::RETRY_AFTER, s.to_string()));
+        match self {
+            Self::TooMany(s) => {
+                resp.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            Self::Unavailable(_) => {
+                resp.insert_header((header::RETRY_AFTER, "10"));
+            }
+            _ => {}
         }
         resp.content_type("text/html; charset=utf-8")
             .insert_header((header::CONTENT_SECURITY_POLICY, super::CSP))
@@ -183,6 +196,7 @@ impl From<StoreError> for DashError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => Self::BadRequest(m),
+            other if other.is_unavailable() => Self::Unavailable(other),
             other => Self::Internal(other.to_string()),
         }
     }

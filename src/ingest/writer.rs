@@ -24,6 +24,9 @@ use crate::{
     store::{Batch, Store, StoreError},
 };
 
+/// Commit failures are logged at most once a second.
+static COMMIT_LOG: crate::telemetry::Throttle = crate::telemetry::Throttle::new();
+
 /// Result sent back to the request that queued an event: the store's error,
 /// its causes kept (shared by every request of the failed batch).
 pub type Ack = Result<(), Arc<StoreError>>;
@@ -165,6 +168,10 @@ impl State {
     /// in-memory state never runs ahead of what is on disk.
     fn commit(&mut self, events: &[&Enriched], now_ms: u64, metrics: &Metrics) -> Ack {
         if self.stale {
+            // After an I/O failure reads fail too until the file is reopened,
+            // which a write transaction does (see `store::db`); its own error,
+            // if any, shows in the reload's.
+            let _ = self.store.reopen_if_failed();
             let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
             match Self::load(&self.store, now) {
                 Ok(fresh) => *self = fresh,
@@ -172,10 +179,15 @@ impl State {
                     metrics
                         .commit_failures
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tracing::error!(
-                        error = %crate::telemetry::causes(&e),
-                        "writer state still can't be reloaded; batch refused"
-                    );
+                    if !e.logged_by_store()
+                        && let Some(held) = COMMIT_LOG.pass(now_ms / 1000)
+                    {
+                        tracing::error!(
+                            error = %crate::telemetry::causes(&e),
+                            also_failed_since_last_line = held,
+                            "writer state still can't be reloaded; batch refused"
+                        );
+                    }
                     return Err(Arc::new(e));
                 }
             }
@@ -225,20 +237,27 @@ impl State {
                 metrics
                     .commit_failures
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!(
-                    error = %crate::telemetry::causes(&e),
-                    events = events.len(),
-                    "batch commit failed"
-                );
+                if !e.logged_by_store()
+                    && let Some(held) = COMMIT_LOG.pass(now_ms / 1000)
+                {
+                    tracing::error!(
+                        error = %crate::telemetry::causes(&e),
+                        events = events.len(),
+                        also_failed_since_last_line = held,
+                        "batch commit failed; its requests got 503"
+                    );
+                }
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
                 drop(gate);
                 match Self::load(&self.store, now) {
                     Ok(fresh) => *self = fresh,
                     Err(e2) => {
-                        tracing::error!(
-                            error = %crate::telemetry::causes(&e2),
-                            "reloading writer state failed"
-                        );
+                        if !e2.logged_by_store() {
+                            tracing::error!(
+                                error = %crate::telemetry::causes(&e2),
+                                "reloading writer state failed"
+                            );
+                        }
                         self.stale = true;
                     }
                 }

@@ -244,10 +244,8 @@ async fn receive(
         };
         match rx.await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                crate::telemetry::not_stored("Segment events", e.as_ref());
-                return unavailable("5", "storage unavailable");
-            }
+            // The writer has logged why (once a second at most).
+            Ok(Err(_)) => return unavailable("5", "storage unavailable"),
             Err(_) => return unavailable("5", "writer stopped"),
         }
     }

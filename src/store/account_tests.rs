@@ -1,7 +1,5 @@
 //! Accounts, workspaces, goals and deletion at the store level.
 
-use redb::ReadableDatabase;
-
 use super::{
     ApiKeyRecord, Batch, GoalKind, SessionAppend, SessionKey, Store, StoreError, UserRecord,
     WorkspaceChoice, record::SessionRecord, tables,

@@ -1,7 +1,7 @@
 //! Users, workspaces and memberships. Emails arrive here already sealed and
 //! indexed by `privacy`; the store never sees them in the clear.
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use super::{

@@ -1,6 +1,5 @@
 //! The audit log of security-relevant actions, per workspace, append-only.
 
-use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
 
 use super::{

@@ -3,7 +3,7 @@
 //! delivery) sees every change once it is committed — a crash can't lose
 //! one between the two. Entries are deleted once read and handed on.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

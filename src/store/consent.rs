@@ -2,7 +2,7 @@
 //! Subjects and identifiers arrive as keyed hashes made by `privacy`; no
 //! first-party id, email or phone digest is stored as sent.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

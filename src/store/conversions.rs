@@ -1,7 +1,7 @@
 //! Conversions: recording them (once per order id), reading them, refunds
 //! and order aliases, and giving a visitor's conversions to their lead.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{
     Conversion, ConversionKind, Store, StoreError,

@@ -3,7 +3,7 @@
 //! for good after a grace period (sites 14 days, workspaces 30 days, during
 //! which a workspace can be restored from the command line).
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 
 use super::{
     Store, StoreError, Workspace,

@@ -2,7 +2,7 @@
 //! per line: `/path` or `event:Name`), per site. Configuration, not person
 //! data; deleted with their site.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

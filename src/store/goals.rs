@@ -1,6 +1,6 @@
 //! Goals: what counts as a conversion on a site.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

@@ -1,7 +1,7 @@
 //! API keys. Only the SHA-256 of a key is stored: a leaked store leaks no key.
 //! A key belongs to one workspace and reaches only that workspace's sites.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

@@ -4,7 +4,7 @@
 //! conversions API — and links the consent subjects (first-party ids) whose
 //! visits are its journey.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::changes::Change;

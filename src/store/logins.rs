@@ -1,7 +1,7 @@
 //! Server-side login sessions and one-time invitations. Both are keyed by the
 //! SHA-256 of their token: the token itself lives only in a cookie or a URL.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

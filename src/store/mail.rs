@@ -3,7 +3,7 @@
 //! [`super::aad::mail_recipient`]), its alert thresholds, and what was last
 //! sent, so each report and alert goes out once per period.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -92,7 +92,7 @@ impl Store {
         site: SiteId,
         f: impl FnOnce(&mut SiteMail) -> Result<R, E>,
     ) -> Result<R, E> {
-        let tx = self.db.begin_write().map_err(StoreError::from)?;
+        let tx = self.db.begin_write()?;
         let answer = {
             let mut t = tx.open_table(MAIL).map_err(StoreError::from)?;
             let before: SiteMail = match t.get(site.0).map_err(StoreError::from)? {

@@ -2,7 +2,7 @@
 //! kept a day, so a message sent twice is stored once. Only a truncated
 //! SHA-256 of the id is kept.
 
-use redb::{ReadableDatabase, WriteTransaction};
+use redb::WriteTransaction;
 
 use super::{Store, StoreError, tables::MESSAGE_IDS};
 use crate::domain::SiteId;

@@ -34,6 +34,7 @@ pub mod clickhouse;
 pub mod codec;
 mod consent;
 mod conversions;
+mod db;
 mod deletion;
 mod funnels;
 mod goals;
@@ -68,7 +69,9 @@ pub mod webhooks;
 
 use std::{path::Path, sync::Arc};
 
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
+
+pub use db::DEFAULT_MIN_FREE_BYTES;
 
 pub use accounts::{UserRecord, Workspace, WorkspaceChoice};
 pub use audit::AuditEntry;
@@ -169,6 +172,54 @@ pub enum StoreError {
     /// The ClickHouse engine failed (unreachable, refusing, timed out).
     #[error(transparent)]
     ClickHouse(#[from] clickhouse::ClickHouseError),
+    /// A write was refused before it began: the filesystem holding the store
+    /// has less free space than `storage.min_free_mb`.
+    #[error(
+        "the disk holding {path} is full: {free_bytes} bytes free, under the {min_free_bytes} kept free (storage.min_free_mb)"
+    )]
+    DiskFull {
+        /// The store file.
+        path: String,
+        /// Bytes free for Touchpoint on its filesystem.
+        free_bytes: u64,
+        /// The minimum kept free.
+        min_free_bytes: u64,
+    },
+    /// The file is being reopened after an I/O failure; try again shortly.
+    #[error("the store is being reopened after an I/O failure")]
+    Reopening {
+        /// Why the last attempt failed, when one did.
+        #[source]
+        source: Option<redb::DatabaseError>,
+    },
+}
+
+impl StoreError {
+    /// Whether the failure is the storage's state rather than the request:
+    /// a full disk, an I/O error, a file being reopened. Answered with 503
+    /// and `Retry-After`; the store logs these itself when they begin.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::DiskFull { .. } | Self::Reopening { .. } => true,
+            Self::Redb(e) => matches!(
+                e,
+                redb::Error::Io(_) | redb::Error::PreviousIo | redb::Error::DatabaseClosed
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether the store logged this state when it began (a full disk, a
+    /// file being reopened, the failed write before it), so callers don't
+    /// log it again for every request it refuses.
+    #[must_use]
+    pub fn logged_by_store(&self) -> bool {
+        matches!(
+            self,
+            Self::DiskFull { .. } | Self::Reopening { .. } | Self::Redb(redb::Error::PreviousIo)
+        )
+    }
 }
 
 macro_rules! from_redb {
@@ -195,7 +246,7 @@ impl From<redb::DatabaseError> for StoreError {
 /// Handle to the store; cheap to clone and share across threads.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<db::Db>,
     path: Arc<Path>,
     /// Sweeps of interned texts and the writer meet here (see `strings`).
     strings: Arc<StringGate>,
@@ -224,18 +275,7 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => {
-                    StoreError::Locked(path.display().to_string())
-                }
-                source => StoreError::Open {
-                    path: path.display().to_string(),
-                    source,
-                },
-            })?;
+        let db = db::Db::open(&path, cache_bytes)?;
         let store = Self {
             db: Arc::new(db),
             path: path.into(),
@@ -295,10 +335,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] if other handles exist, or storage errors.
     pub fn compact(&mut self) -> Result<bool, StoreError> {
-        let db = Arc::get_mut(&mut self.db).ok_or_else(|| {
-            StoreError::Conflict("the store is in use; stop the server to compact".into())
-        })?;
-        db.compact().map_err(|e| StoreError::Redb(e.into()))
+        let in_use =
+            || StoreError::Conflict("the store is in use; stop the server to compact".into());
+        let db = Arc::get_mut(&mut self.db).ok_or_else(in_use)?;
+        db.compact().ok_or_else(in_use)?
+    }
+
+    /// Keeps `bytes` free on the store's filesystem: write transactions are
+    /// refused with [`StoreError::DiskFull`] below it (0: no check;
+    /// `storage.min_free_mb`, default [`DEFAULT_MIN_FREE_BYTES`]).
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.db.set_min_free_bytes(bytes);
     }
 
     /// Bytes used by table data and metadata, ignoring free pages.
@@ -339,6 +386,16 @@ impl Store {
         let tx = self.db.begin_write()?;
         tx.open_table(META)?.insert(KEYRING_KEY, sealed)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Reopens the file if an I/O failure left redb refusing every
+    /// operation (reads included); see `store::db`.
+    ///
+    /// # Errors
+    /// [`StoreError::DiskFull`], [`StoreError::Reopening`] or storage errors.
+    pub fn reopen_if_failed(&self) -> Result<(), StoreError> {
+        self.db.begin_write()?.abort()?;
         Ok(())
     }
 

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use redb::ReadableDatabase;
 use serde::{Deserialize, Serialize};
 
 use super::{

@@ -2,7 +2,7 @@
 //! rectification), when it was received and completed, by whom, and how many
 //! rows it touched. It never holds the person's identifiers.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

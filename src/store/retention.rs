@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{
     ConsentEntry, Lead, LeadIdentity, Store, StoreError,

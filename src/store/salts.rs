@@ -1,7 +1,7 @@
 //! Visitor-hash salts, one per UTC day, sealed at rest. A salt is deleted once no open visit can
 //! need it; after that the day's visitor ids can't be recomputed or linked.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{Store, StoreError, tables::SALTS};
 

@@ -2,7 +2,7 @@
 //! all, so a table that gains a sealed field must be listed here (the match
 //! in [`Store::reseal`] is exhaustive).
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,

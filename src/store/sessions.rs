@@ -1,6 +1,6 @@
 //! Visit rows and interned strings, written by the ingest writer in batches.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::messages::{MessageId, write_message_ids};
 use super::{

@@ -1,7 +1,7 @@
 //! Bringing back a deleted site within its grace period (from the command
 //! line: `touchpoint site restore DOMAIN`), and listing deleted sites.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{
     Site, Store, StoreError,

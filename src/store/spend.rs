@@ -1,8 +1,6 @@
 //! Ad spend per site, local day and campaign (`domain::spend`): aggregate
 //! figures from ad platforms, with no people in them.
 
-use redb::ReadableDatabase;
-
 use super::{
     Store, StoreError,
     rows::{from_json, to_json},

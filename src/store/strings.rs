@@ -40,7 +40,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use rustc_hash::FxHashSet;
 
 use super::{

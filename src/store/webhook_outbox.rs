@@ -4,7 +4,7 @@
 //! Every write checks what is stored now, so the dispatcher's late writes
 //! can't bring back what an erasure or an admin removed meanwhile.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{
     Store, StoreError, read_counter,

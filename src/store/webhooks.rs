@@ -2,7 +2,7 @@
 //! `webhook_outbox.rs`). Secrets and message bodies are sealed by the
 //! caller (bodies hold the lead's email).
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::{

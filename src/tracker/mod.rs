@@ -202,10 +202,8 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
     };
     match rx.await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            crate::telemetry::not_stored("event", e.as_ref());
-            return unavailable("5", "storage unavailable");
-        }
+        // The writer has logged why (once a second at most).
+        Ok(Err(_)) => return unavailable("5", "storage unavailable"),
         Err(_) => return unavailable("5", "writer stopped"),
     }
     let mut ok = HttpResponse::Accepted();

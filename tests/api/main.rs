@@ -17,6 +17,7 @@ mod consent_upgrade;
 mod consent_upgrade_ui;
 mod dashboard;
 mod deletion;
+mod disk_full;
 mod engagement;
 mod escaping;
 mod exchange;

@@ -41,11 +41,16 @@ pub(crate) fn serve(dir: &Path) -> (Child, String) {
 }
 
 /// [`serve`] with a prepared command (extra environment).
-pub(crate) fn serve_cmd(mut c: Command) -> (Child, String) {
+pub(crate) fn serve_cmd(c: Command) -> (Child, String) {
+    serve_logged(c, Stdio::inherit())
+}
+
+/// [`serve_cmd`] with its log (stderr) sent to `log`.
+pub(crate) fn serve_logged(mut c: Command, log: impl Into<Stdio>) -> (Child, String) {
     let mut child = c
         .arg("serve")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -102,6 +107,17 @@ async fn count_events(url: &str, key: &str) -> u64 {
 pub(crate) fn event(i: u64) -> String {
     json!({"n": "pageview", "u": format!("https://example.com/p/{i}"), "d": "example.com"})
         .to_string()
+}
+
+/// Posts pageview `i` ([`event`]) as Chrome.
+pub(crate) async fn post_event(client: &reqwest::Client, url: &str, i: u64) -> reqwest::Response {
+    client
+        .post(format!("{url}/api/event"))
+        .header("user-agent", CHROME)
+        .body(event(i))
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -172,13 +188,7 @@ async fn a_restart_after_sigterm_keeps_everything() {
     let (mut child, url) = serve(dir.path());
     let client = reqwest::Client::new();
     for i in 0..25 {
-        let r = client
-            .post(format!("{url}/api/event"))
-            .header("user-agent", CHROME)
-            .body(event(i))
-            .send()
-            .await
-            .unwrap();
+        let r = post_event(&client, &url, i).await;
         assert_eq!(r.status().as_u16(), 202);
     }
     assert_eq!(count_events(&url, &key).await, 25);
