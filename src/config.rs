@@ -151,6 +151,22 @@ pub struct StorageSettings {
     /// MiB kept free on the store's filesystem: writes are refused (503)
     /// below it, so a full disk never reaches the file; 0 = no check.
     pub min_free_mb: u64,
+    /// Where scheduled backups go; empty = `backups` in the data dir.
+    pub backup_dir: PathBuf,
+    /// Scheduled backups kept (the newest; older ones are deleted), ≥ 1.
+    pub backup_keep: usize,
+}
+
+impl StorageSettings {
+    /// The directory of scheduled backups.
+    #[must_use]
+    pub fn backups(&self) -> PathBuf {
+        if self.backup_dir.as_os_str().is_empty() {
+            self.data_dir.join("backups")
+        } else {
+            self.backup_dir.clone()
+        }
+    }
 }
 
 /// `[geoip]`
@@ -194,6 +210,9 @@ pub struct JobSettings {
     pub mail_report_schedule: String,
     /// When traffic spikes and drops are checked (alert mails).
     pub traffic_alert_schedule: String,
+    /// When a backup of the store is written to `storage.backup_dir`
+    /// (blank: none).
+    pub backup_schedule: String,
 }
 
 /// `[auth]`
@@ -324,6 +343,11 @@ impl Settings {
         events::check(&s)?;
         mail::check(&s.mail)?;
         s.mail.password = smtp_password;
+        if s.storage.backup_keep == 0 {
+            return Err(ConfigError::Invalid(
+                "storage.backup_keep must be at least 1".into(),
+            ));
+        }
         if s.privacy.purge_batch_rows == 0 {
             return Err(ConfigError::Invalid(
                 "privacy.purge_batch_rows must be at least 1".into(),

@@ -145,6 +145,8 @@ fn every_documented_example_loads() {
         ("storage", "data_dir", "\"/data\"", "/data"),
         ("storage", "cache_mb", "256", "256"),
         ("storage", "min_free_mb", "0", "0"),
+        ("storage", "backup_dir", "\"/backups\"", "/backups"),
+        ("storage", "backup_keep", "30", "30"),
         (
             "geoip",
             "database",
@@ -164,6 +166,12 @@ fn every_documented_example_loads() {
         ),
         ("jobs", "rollup_schedule", "\"\"", ""),
         ("jobs", "purge_schedule", "\"0 40 3 * * *\"", "0 40 3 * * *"),
+        (
+            "jobs",
+            "backup_schedule",
+            "\"0 15 2 * * *\"",
+            "0 15 2 * * *",
+        ),
         ("auth", "require_mfa_for_admins", "false", "false"),
         ("auth", "require_mfa_for_admins", "true", "true"),
         ("auth", "session_idle_minutes", "60", "60"),

@@ -58,7 +58,8 @@ pub fn validate(cfg: &JobSettings) -> Result<(), JobError> {
     job("login_cleanup", &cfg.login_cleanup_schedule, noop.clone())?;
     job("purge", &cfg.purge_schedule, noop.clone())?;
     job("mail_report", &cfg.mail_report_schedule, noop.clone())?;
-    job("traffic_alert", &cfg.traffic_alert_schedule, noop)?;
+    job("traffic_alert", &cfg.traffic_alert_schedule, noop.clone())?;
+    job("backup", &cfg.backup_schedule, noop)?;
     Ok(())
 }
 
@@ -148,6 +149,25 @@ pub async fn start(
             tracing::error!(error = %e, "message id cleanup failed");
         }
     });
+    let (st5, c5, dir, keep) = (
+        store.clone(),
+        clock.clone(),
+        settings.storage.backups(),
+        settings.storage.backup_keep,
+    );
+    let backup: Body = Arc::new(move || {
+        match crate::backup_schedule::run(&st5, &dir, keep, c5.now_ms()) {
+            Ok(out) => tracing::info!(
+                file = %out.report.path.display(),
+                bytes = out.report.bytes,
+                deleted = out.deleted.len(),
+                "scheduled backup written"
+            ),
+            Err(e) => {
+                tracing::error!(error = %crate::telemetry::causes(&e), "scheduled backup failed")
+            }
+        }
+    });
     let roll: Body = Arc::new(move || match rollup::roll_up_all(&store, clock.now_ms()) {
         Ok(0) => {}
         Ok(n) => tracing::info!(days = n, "rollups written"),
@@ -159,6 +179,7 @@ pub async fn start(
         job("rollup", &cfg.rollup_schedule, roll)?,
         job("login_cleanup", &cfg.login_cleanup_schedule, cleanup)?,
         job("purge", &cfg.purge_schedule, purge)?,
+        job("backup", &cfg.backup_schedule, backup)?,
     ]
     .into_iter()
     .chain(mail)

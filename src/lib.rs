@@ -3,6 +3,7 @@
 pub mod api;
 pub mod attribution;
 pub mod auth;
+pub mod backup_schedule;
 pub mod body_timeout;
 pub mod cli;
 pub mod clock;

@@ -125,7 +125,8 @@ impl Store {
     /// Writes a consistent copy of the store to `dest` (a new file) from
     /// one read snapshot; `progress(rows_done, rows_total)` is called as it
     /// goes. The copy is written beside `dest` and renamed into place when
-    /// complete and on disk, so `dest` is never a partial store.
+    /// complete and on disk, so `dest` is never a partial store (a failed
+    /// copy is removed); the file is readable by its owner only (0600).
     ///
     /// # Errors
     /// [`BackupError`]: `dest` exists, a file operation failed, storage.
@@ -143,19 +144,15 @@ impl Store {
         };
         let tmp = dest.with_extension("partial");
         let _ = std::fs::remove_file(&tmp);
-        let snapshot = self.db.begin_read()?;
-        let mut total = 0;
-        each_table!(rows, &snapshot, &mut total);
-        let dst = Database::create(&tmp)?;
-        let mut tick = |done| progress(done, total);
-        let mut state: (u64, usize, &mut dyn FnMut(u64)) = (0, 0, &mut tick);
-        each_table!(copy, &snapshot, &dst, &mut state);
-        let (rows, tables) = (state.0, state.1);
-        // One durable commit makes everything before it durable.
-        let tx = dst.begin_write()?;
-        tx.commit()?;
-        drop(dst);
-        drop(snapshot);
+        let written = self.write_copy(&tmp, progress);
+        if written.is_err() {
+            // A failed copy (a full disk...) leaves nothing behind.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        let (tables, rows) = written?;
+        // Sealed or not, a store's contents are for its owner only.
+        std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(file("cannot restrict access to", &tmp))?;
         std::fs::rename(&tmp, dest).map_err(file("cannot rename the backup to", dest))?;
         let bytes = std::fs::metadata(dest)
             .map_err(file("cannot read", dest))?
@@ -166,6 +163,28 @@ impl Store {
             rows,
             bytes,
         })
+    }
+}
+
+impl Store {
+    /// Copies every table from one read snapshot into a new store at `tmp`,
+    /// durably; answers (tables, rows).
+    fn write_copy(
+        &self,
+        tmp: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(usize, u64), BackupError> {
+        let snapshot = self.db.begin_read()?;
+        let mut total = 0;
+        each_table!(rows, &snapshot, &mut total);
+        let dst = Database::create(tmp)?;
+        let mut tick = |done| progress(done, total);
+        let mut state: (u64, usize, &mut dyn FnMut(u64)) = (0, 0, &mut tick);
+        each_table!(copy, &snapshot, &dst, &mut state);
+        // One durable commit makes everything before it durable.
+        let tx = dst.begin_write()?;
+        tx.commit()?;
+        Ok((state.1, state.0))
     }
 }
 

@@ -198,3 +198,56 @@ async fn restore_refuses_a_running_store_and_a_file_that_is_not_one() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The backups `jobs.backup_schedule` has written so far, oldest first.
+fn scheduled_backups(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.starts_with("touchpoint-") && n.ends_with(".redb"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_backup_job_writes_backups_on_its_schedule_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = crate::process::setup(dir.path());
+    let backups = dir.path().join("kept");
+    let mut c = cmd(dir.path());
+    c.env("TOUCHPOINT__JOBS__BACKUP_SCHEDULE", "* * * * * *")
+        .env("TOUCHPOINT__STORAGE__BACKUP_DIR", &backups)
+        .env("TOUCHPOINT__STORAGE__BACKUP_KEEP", "2");
+    let (child, url) = crate::process::serve_cmd(c);
+    let server = Served(child);
+    let client = reqwest::Client::new();
+    for i in 0..20 {
+        let r = crate::process::post_event(&client, &url, i).await;
+        assert_eq!(r.status().as_u16(), 202);
+    }
+    // Every second a backup; never more than two kept.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let now = scheduled_backups(&backups);
+        assert!(now.len() <= 2, "{now:?}");
+        seen.extend(now);
+        if seen.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen.len() >= 4, "backups written: {seen:?}");
+    drop(server);
+    let newest = backups.join(scheduled_backups(&backups).pop().unwrap());
+    std::fs::copy(
+        dir.path().join("touchpoint.key"),
+        newest.with_extension("key"),
+    )
+    .unwrap();
+    let (_d, served, url) = restored(&newest);
+    assert_eq!(pageviews(&url, &key).await, 20);
+    drop(served);
+}

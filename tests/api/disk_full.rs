@@ -50,10 +50,11 @@ impl SmallDisk {
         parts.next().unwrap() * parts.next().unwrap()
     }
 
-    /// Fills the disk until `leave` bytes are free (0: until it refuses).
-    fn fill(&self, leave: u64) -> PathBuf {
+    /// Fills the disk with file `name` until `leave` bytes are free (0:
+    /// until it refuses).
+    fn fill(&self, name: &str, leave: u64) -> PathBuf {
         use std::io::Write;
-        let path = self.path().join("filler");
+        let path = self.path().join(name);
         let mut f = std::fs::File::create(&path).unwrap();
         let chunk = vec![7u8; 64 << 10];
         loop {
@@ -182,7 +183,7 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers_without_a_restart()
     let url = s.server.url.clone();
 
     // Another process takes the disk down to 1 MiB free.
-    let filler = s.disk.fill(1 << 20);
+    let filler = s.disk.fill("filler", 1 << 20);
     let (acked, refused) = send(&url, 1_000, 300).await;
     assert_eq!(acked, 0, "nothing is accepted on a full disk");
     assert!(
@@ -194,6 +195,16 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers_without_a_restart()
         (503, json!({"status": "disk full"})),
         "/healthz says why"
     );
+    // A backup that meets the full disk fails and leaves no partial file.
+    let last = s.disk.fill("last", 0);
+    let copy = s.disk.path().join("copy.redb");
+    let out = cmd(&s.disk.path().join("data"))
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!copy.exists() && !copy.with_extension("partial").exists());
+    std::fs::remove_file(last).unwrap();
     // Reads go on, from the same running process.
     let (status, body) = events(&url, &s.key).await;
     assert_eq!(status, 200, "{body}");
@@ -227,7 +238,7 @@ async fn a_write_that_meets_the_full_disk_itself_is_recovered_by_reopening_the_s
     let url = s.server.url.clone();
     let before = 200;
 
-    let filler = s.disk.fill(0);
+    let filler = s.disk.fill("filler", 0);
     let (during, refused) = send(&url, 1_000, 300).await;
     assert!(!refused.is_empty(), "a full disk refuses some writes");
     assert!(
