@@ -75,8 +75,8 @@ pub struct ServerSettings {
     /// A request's body must have arrived this long after its headers, in
     /// seconds; a slower one is answered 408 and its connection closed.
     pub body_timeout_seconds: u64,
-    /// Most connections open at once (all workers); more wait in the
-    /// listen backlog. Capped below the process's open-file limit.
+    /// Most connections open at once (all workers): beyond it requests are
+    /// answered 503 with `Retry-After` and their connections closed.
     pub max_connections: usize,
 }
 

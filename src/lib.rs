@@ -8,6 +8,7 @@ pub mod body_timeout;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod connection_limit;
 pub mod dashboard;
 pub mod domain;
 pub mod exchange;

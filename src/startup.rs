@@ -69,6 +69,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Where it listens: `http://host:port` (the bound port, also with port 0).
     pub url: String,
+    /// Connections open now (`server.max_connections` refuses beyond it).
+    pub connections: crate::connection_limit::OpenConnections,
 }
 
 impl AppState {
@@ -175,6 +177,7 @@ impl Application {
             clock,
             auth,
             url: http_url(addr),
+            connections: crate::connection_limit::OpenConnections::default(),
         });
         state.reload_sites()?;
         let data = state.clone();
@@ -185,6 +188,9 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(middleware::from_fn(crate::dashboard::in_context))
                 .wrap(middleware::from_fn(crate::body_timeout::limit))
+                .wrap(middleware::from_fn(
+                    crate::connection_limit::refuse_beyond_limit,
+                ))
                 .wrap(middleware::from_fn(crate::security_headers::add))
                 .wrap(
                     middleware::DefaultHeaders::new()
@@ -201,7 +207,11 @@ impl Application {
                 .configure(crate::cli::admin::routes)
         })
         .shutdown_timeout(10)
-        .max_connections(per_worker_connections(&settings.server))
+        .on_connect({
+            let open = state.connections.clone();
+            move |io, data| open.on_connect(io, data)
+        })
+        .max_connections(per_worker_connections(settings.server.max_connections))
         .listen(listener)?;
         // `site`, `goal`, `apikey` and `workspace` commands reach the running
         // server here (see `cli::admin`).
@@ -319,20 +329,21 @@ fn http_url(addr: std::net::SocketAddr) -> String {
     }
 }
 
-/// `server.max_connections` per worker, after raising the open-file limit
-/// to the system's hard limit and keeping the total a few hundred below it
-/// (the store, the log and outgoing connections need some).
-fn per_worker_connections(server: &crate::config::ServerSettings) -> usize {
+/// Connections each worker accepts before the rest wait in the listen
+/// backlog, after raising the open-file limit to the system's hard limit:
+/// the total stays a few hundred below it (the store, the log and outgoing
+/// connections need some). `server.max_connections` refuses requests
+/// before this (see `connection_limit`).
+fn per_worker_connections(max_connections: usize) -> usize {
     let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-    let room = usize::try_from(limit.saturating_sub(256))
+    let total = usize::try_from(limit.saturating_sub(256))
         .unwrap_or(usize::MAX)
         .max(64);
-    let total = server.max_connections.clamp(1, room);
-    if total < server.max_connections {
+    if max_connections > total {
         tracing::warn!(
-            max_connections = total,
+            max_connections,
             open_file_limit = limit,
-            "server.max_connections lowered below the open-file limit"
+            "server.max_connections is above what the open-file limit allows: beyond {total} connections wait in the listen backlog"
         );
     }
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);

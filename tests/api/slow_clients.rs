@@ -1,7 +1,8 @@
 //! Slow clients can't exhaust the server: thousands of connections that send
 //! a request's headers and then stall (`Content-Length: 100`, no body) are
 //! each answered 408 and closed once `server.body_timeout_seconds` passes,
-//! while a normal client keeps getting answers the whole time.
+//! while a normal client keeps getting answers the whole time; beyond
+//! `server.max_connections` a request is refused at once with a 503.
 
 use std::time::Duration;
 
@@ -63,4 +64,48 @@ async fn thousands_of_stalled_bodies_time_out_while_a_normal_client_is_answered(
         )
         .await;
     assert_eq!(body["results"][0]["metrics"][0], 20, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_connections_a_request_is_refused_at_once_and_answered_again_after() {
+    let app = spawn_app_with(&[("TOUCHPOINT__SERVER__MAX_CONNECTIONS", "40")]).await;
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    // 40 idle connections: the server holds them (headers time out after 5 s).
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(TcpStream::connect(&addr).await.expect("a connection"));
+    }
+    // A fresh connection's request is refused at once, and its connection closed.
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let r = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
+    assert!(
+        r.is_ok(),
+        "answered at once, not left waiting: {:?}",
+        String::from_utf8_lossy(&buf)
+    );
+    let answer = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    // Once they go, requests are answered again.
+    drop(idle);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = reqwest::Client::new()
+            .get(format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
 }
