@@ -187,6 +187,8 @@ pub struct IngestSettings {
     pub flush_interval_ms: u64,
     /// Bounded queue length in front of the writer.
     pub queue_capacity: usize,
+    /// Most MiB the queued events may hold (beyond it: 503).
+    pub queue_mb: u64,
     /// Largest request body accepted by `POST /api/event`.
     pub max_body_bytes: usize,
 }

@@ -157,6 +157,7 @@ fn every_documented_example_loads() {
         ("ingest", "batch_size", "64", "64"),
         ("ingest", "flush_interval_ms", "10", "10"),
         ("ingest", "queue_capacity", "100000", "100000"),
+        ("ingest", "queue_mb", "64", "64"),
         ("ingest", "max_body_bytes", "65536", "65536"),
         (
             "jobs",

@@ -156,6 +156,9 @@ impl Application {
                         .max(settings.clickhouse.flush_interval_ms),
                 }),
                 queue_capacity: settings.ingest.queue_capacity,
+                queue_bytes: usize::try_from(settings.ingest.queue_mb)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(1 << 20),
             },
             metrics.clone(),
             now,

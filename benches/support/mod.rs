@@ -190,6 +190,7 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
         batch_size: 8192,
         flush_interval: Duration::from_millis(50),
         queue_capacity: 65_536,
+        queue_bytes: 1 << 30,
     };
     let (handle, join) = writer::spawn(&store, cfg, metrics, START_MS).unwrap();
     let started = Instant::now();

@@ -70,6 +70,44 @@ pub struct Enriched {
     pub ua: UaInfo,
 }
 
+impl Enriched {
+    /// Roughly what the event holds in memory, bytes: its own size and its
+    /// texts (for the writer queue's byte bound).
+    #[must_use]
+    pub fn approx_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let a = &self.acquisition;
+        let u = &a.utm;
+        std::mem::size_of::<Self>()
+            + opt(&self.lead)
+            + opt(&self.name)
+            + self.hostname.len()
+            + self.path.len()
+            + self
+                .props
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 48)
+                .sum::<usize>()
+            + [&a.referrer, &a.referrer_host, &a.source]
+                .into_iter()
+                .chain([
+                    &u.source,
+                    &u.medium,
+                    &u.campaign,
+                    &u.term,
+                    &u.content,
+                    &u.id,
+                ])
+                .chain([&self.geo.region, &self.geo.city, &self.geo.region_name])
+                .map(opt)
+                .sum::<usize>()
+            + self.ua.browser.len()
+            + self.ua.browser_version.len()
+            + self.ua.os.len()
+            + self.ua.os_version.len()
+    }
+}
+
 /// Why a valid event is not recorded (sent back in `x-touchpoint-dropped`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropReason {

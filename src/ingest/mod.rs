@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod identity;
 pub mod interner;
 pub mod payload;
+pub mod queue;
 pub mod session;
 pub mod timed;
 pub mod useragent;

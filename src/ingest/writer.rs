@@ -9,9 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use arc_swap::ArcSwapOption;
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
-use tokio::sync::oneshot;
+use crossbeam_channel::Receiver;
 
 use super::{
     enrich::Enriched,
@@ -27,94 +25,8 @@ use crate::{
 /// Commit failures are logged at most once a second.
 static COMMIT_LOG: crate::telemetry::Throttle = crate::telemetry::Throttle::new();
 
-/// Result sent back to the request that queued an event: the store's error,
-/// its causes kept (shared by every request of the failed batch).
-pub type Ack = Result<(), Arc<StoreError>>;
-
-/// One request's events (one per site it names): queued, committed and
-/// acknowledged together, so a request is stored entirely or not at all.
-struct Job {
-    events: Vec<Enriched>,
-    /// When the request arrived, unix ms (stamps message ids).
-    received_ms: u64,
-    ack: oneshot::Sender<Ack>,
-}
-
-/// Why an event could not be queued.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EnqueueError {
-    /// The queue is full: answer 503 with Retry-After.
-    Full,
-    /// The writer has stopped (shutting down).
-    Closed,
-}
-
-/// The sending side, held by request handlers. [`WriterHandle::close`] drops
-/// the sender for every clone at once, which is the writer's signal to drain.
-#[derive(Clone)]
-pub struct WriterHandle {
-    tx: Arc<ArcSwapOption<Sender<Job>>>,
-}
-
-impl WriterHandle {
-    /// Queues one event; the receiver resolves once it is committed (or failed).
-    ///
-    /// # Errors
-    /// [`EnqueueError::Full`] when the bounded queue is full.
-    pub fn enqueue(&self, event: Enriched) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
-        self.enqueue_all(vec![event])
-    }
-
-    /// Queues the events of one request as a unit: they share a queue slot and
-    /// a transaction, and the receiver resolves once all are committed.
-    ///
-    /// # Errors
-    /// [`EnqueueError::Full`] when the bounded queue is full (nothing queued).
-    pub fn enqueue_all(
-        &self,
-        events: Vec<Enriched>,
-    ) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
-        let received_ms = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
-        self.enqueue_received(events, received_ms)
-    }
-
-    /// [`WriterHandle::enqueue_all`] for events that carry their own time
-    /// ([`Enriched::timed`]), received at `received_ms`. An event whose
-    /// message id was stored within the last day is left out.
-    ///
-    /// # Errors
-    /// [`EnqueueError::Full`] when the bounded queue is full (nothing queued).
-    pub fn enqueue_received(
-        &self,
-        events: Vec<Enriched>,
-        received_ms: u64,
-    ) -> Result<oneshot::Receiver<Ack>, EnqueueError> {
-        let (ack, rx) = oneshot::channel();
-        let Some(tx) = self.tx.load_full() else {
-            return Err(EnqueueError::Closed);
-        };
-        match tx.try_send(Job {
-            events,
-            received_ms,
-            ack,
-        }) {
-            Ok(()) => Ok(rx),
-            Err(TrySendError::Full(_)) => Err(EnqueueError::Full),
-            Err(TrySendError::Disconnected(_)) => Err(EnqueueError::Closed),
-        }
-    }
-
-    /// Events waiting.
-    #[must_use]
-    pub fn depth(&self) -> usize {
-        self.tx.load().as_ref().map_or(0, |t| t.len())
-    }
-
-    /// Stops accepting events; the writer commits what is queued, then exits.
-    pub fn close(&self) {
-        self.tx.store(None);
-    }
-}
+pub use super::queue::{Ack, EnqueueError, WriterHandle};
+use super::queue::{Job, Queue};
 
 /// Group-commit limits.
 #[derive(Debug, Clone, Copy)]
@@ -123,8 +35,10 @@ pub struct WriterConfig {
     pub batch_size: usize,
     /// Longest wait for a batch to fill.
     pub flush_interval: Duration,
-    /// Queue length.
+    /// Queue length, in requests.
     pub queue_capacity: usize,
+    /// Most bytes the queued events may hold.
+    pub queue_bytes: usize,
 }
 
 /// The writer's state: everything needed to turn events into a batch.
@@ -318,23 +232,18 @@ pub fn spawn(
     now_ms: u64,
 ) -> Result<(WriterHandle, JoinHandle<()>), StoreError> {
     let mut state = State::load(store, now_ms)?;
-    let (tx, rx) = bounded::<Job>(cfg.queue_capacity.max(1));
+    let (handle, rx, queue) = super::queue::channel(cfg.queue_capacity, cfg.queue_bytes);
     let join = std::thread::Builder::new()
         .name("touchpoint-writer".into())
-        .spawn(move || run(&rx, &mut state, cfg, &metrics))
+        .spawn(move || run(&rx, &queue, &mut state, cfg, &metrics))
         .map_err(|source| StoreError::Thread {
             what: "writer",
             source,
         })?;
-    Ok((
-        WriterHandle {
-            tx: Arc::new(ArcSwapOption::from_pointee(tx)),
-        },
-        join,
-    ))
+    Ok((handle, join))
 }
 
-fn run(rx: &Receiver<Job>, state: &mut State, cfg: WriterConfig, metrics: &Metrics) {
+fn run(rx: &Receiver<Job>, queue: &Queue, state: &mut State, cfg: WriterConfig, metrics: &Metrics) {
     let max = cfg.batch_size.max(1);
     let mut jobs: Vec<Job> = Vec::with_capacity(max);
     // `recv` fails only when every sender is gone and the queue is empty: that
@@ -358,6 +267,7 @@ fn run(rx: &Receiver<Job>, state: &mut State, cfg: WriterConfig, metrics: &Metri
         let now_ms = jobs.iter().map(|j| j.received_ms).max().unwrap_or(0);
         let res = state.commit(&events, now_ms, metrics);
         for job in jobs.drain(..) {
+            queue.release(&job);
             // The requester may have gone away (client disconnect); the event
             // is stored regardless.
             let _ = job.ack.send(res.clone());
