@@ -15,6 +15,14 @@ pub const MAX_STRING_BYTES: usize = 2000;
 /// distinct paths don't grow the writer without bound.
 pub const INTERNER_CACHE_MAX: usize = 200_000;
 
+/// Most bytes of text the cache holds (with a per-entry overhead counted),
+/// so long distinct values (properties, referrers) can't grow it past this
+/// either.
+pub const INTERNER_CACHE_BYTES: usize = 8 << 20;
+
+/// Bytes a cached entry costs besides its text: the map's slot and the
+/// `String`'s header.
+const ENTRY_OVERHEAD: usize = 48;
 /// String ↔ id table: a bounded cache in front of the store's string table;
 /// new strings are collected for the next batch.
 pub struct Interner {
@@ -23,6 +31,8 @@ pub struct Interner {
     next: u32,
     pending: Vec<(u32, String)>,
     cap: usize,
+    /// Text bytes cached, with [`ENTRY_OVERHEAD`] each.
+    bytes: usize,
 }
 
 impl Interner {
@@ -35,6 +45,7 @@ impl Interner {
             next: next.max(1),
             pending: Vec::new(),
             cap,
+            bytes: 0,
         }
     }
 
@@ -56,6 +67,7 @@ impl Interner {
         }
         // Not cached: it may still be stored. Everything earlier batches
         // interned is committed by now (one writer), so a snapshot sees it.
+        self.bytes += s.len() + ENTRY_OVERHEAD;
         if let Some(id) = self.store.read()?.string_id(s)? {
             self.ids.insert(s.to_owned(), id);
             return Ok(id);
@@ -71,12 +83,14 @@ impl Interner {
         s.map_or(Ok(0), |s| self.intern(s))
     }
 
-    /// Moves new strings into `batch`, emptying the cache if it is over its cap.
+    /// Moves new strings into `batch`, emptying the cache (and giving its
+    /// memory back) if it is over its cap in entries or in bytes.
     pub(super) fn drain_into(&mut self, batch: &mut Batch) {
         batch.strings.append(&mut self.pending);
         batch.next_string_id = self.next;
-        if self.ids.len() > self.cap {
-            self.ids.clear();
+        if self.ids.len() > self.cap || self.bytes > INTERNER_CACHE_BYTES {
+            self.ids = HashMap::default();
+            self.bytes = 0;
         }
     }
 }
@@ -108,5 +122,24 @@ mod tests {
         assert_eq!(strings.intern("/b").unwrap(), 2);
         assert_eq!(strings.intern("/d").unwrap(), 4);
         assert_eq!(strings.intern("").unwrap(), 0);
+    }
+
+    #[test]
+    fn long_texts_bound_the_cache_by_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut strings = Interner::new(store.clone(), 1, usize::MAX);
+        let long = "x".repeat(MAX_STRING_BYTES - 10);
+        let fit = INTERNER_CACHE_BYTES / (long.len() + 5 + ENTRY_OVERHEAD);
+        for i in 0..fit {
+            strings.intern(&format!("{long}{i:05}")).unwrap();
+        }
+        let mut batch = Batch::default();
+        strings.drain_into(&mut batch);
+        assert_eq!(strings.ids.len(), fit, "under the bound: kept");
+        strings.intern(&format!("{long}-one-more")).unwrap();
+        strings.intern(&format!("{long}-and-another")).unwrap();
+        strings.drain_into(&mut batch);
+        assert!(strings.ids.is_empty(), "over the bound: emptied");
     }
 }

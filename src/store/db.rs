@@ -83,15 +83,20 @@ impl Db {
         let db = self.handle()?;
         match db.begin_write() {
             Err(TransactionError::Storage(StorageError::PreviousIo)) => {
-                tracing::error!(
-                    file = %self.path.display(),
-                    "the store failed an earlier write (its cause was logged with it); reopening the file"
-                );
                 // Only the first thread to see the failed handle takes it
-                // out; the file closes when the last transaction on it ends.
+                // out (and says so); the file closes when the last
+                // transaction on it ends.
                 let failed = Some(db);
-                drop(self.current.compare_and_swap(&failed, None));
+                let prev = self.current.compare_and_swap(&failed, None);
+                let took = matches!((&*prev, &failed), (Some(a), Some(b)) if Arc::ptr_eq(a, b));
+                drop(prev);
                 drop(failed);
+                if took {
+                    tracing::error!(
+                        file = %self.path.display(),
+                        "the store failed an earlier write (its cause was logged with it); reopening the file"
+                    );
+                }
                 Ok(self.handle()?.begin_write()?)
             }
             other => Ok(other?),
