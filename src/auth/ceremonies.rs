@@ -21,24 +21,21 @@ const MAX_CEREMONIES: usize = 10_000;
 
 /// What a ceremony is for, with the state to finish it.
 pub(super) enum Pending {
-    /// Adding a passkey named `name` to `user`.
+    /// Adding a passkey named `name` (its account's user handle `handle`).
     Enrol {
-        user: UserId,
         name: String,
         handle: [u8; 16],
         state: PasskeyRegistration,
     },
-    /// The second login step of `user` (their passkeys only).
-    SecondFactor {
-        user: UserId,
-        state: PasskeyAuthentication,
-    },
+    /// A second login step (the account's passkeys only).
+    SecondFactor { state: PasskeyAuthentication },
     /// A passwordless sign-in (any registered passkey).
     SignIn { state: DiscoverableAuthentication },
 }
 
 struct Entry {
     binding: [u8; 32],
+    user: Option<UserId>,
     started_ms: u64,
     pending: Pending,
 }
@@ -56,9 +53,16 @@ impl Ceremonies {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Keeps `pending` for the browser bound by `binding`; returns the
-    /// ceremony's id for the page to send back.
-    pub(super) fn start(&self, binding: [u8; 32], pending: Pending, now_ms: u64) -> String {
+    /// Keeps `pending` for the browser bound by `binding`, on behalf of
+    /// `user` when it is one account's; returns the ceremony's id for the
+    /// page to send back.
+    pub(super) fn start(
+        &self,
+        binding: [u8; 32],
+        user: Option<UserId>,
+        pending: Pending,
+        now_ms: u64,
+    ) -> String {
         let id = privacy::random_token();
         let mut map = self.lock();
         map.retain(|_, e| now_ms < e.started_ms.saturating_add(CEREMONY_MS));
@@ -74,6 +78,7 @@ impl Ceremonies {
             id.clone(),
             Entry {
                 binding,
+                user,
                 started_ms: now_ms,
                 pending,
             },
@@ -82,12 +87,19 @@ impl Ceremonies {
     }
 
     /// Takes a ceremony out (it can't be finished twice, whatever the
-    /// outcome): `None` when unknown, used, expired or started by another
-    /// browser.
-    pub(super) fn take(&self, id: &str, binding: &[u8; 32], now_ms: u64) -> Option<Pending> {
+    /// outcome): `None` when unknown, used, expired, started by another
+    /// browser or on behalf of someone else than `user`.
+    pub(super) fn take(
+        &self,
+        id: &str,
+        binding: &[u8; 32],
+        user: Option<UserId>,
+        now_ms: u64,
+    ) -> Option<Pending> {
         let entry = self.lock().remove(id)?;
         let fresh = now_ms < entry.started_ms.saturating_add(CEREMONY_MS);
-        (fresh && privacy::constant_time_eq(&entry.binding, binding)).then_some(entry.pending)
+        let theirs = privacy::constant_time_eq(&entry.binding, binding) && entry.user == user;
+        (fresh && theirs).then_some(entry.pending)
     }
 }
 
@@ -108,19 +120,29 @@ mod tests {
     #[test]
     fn a_ceremony_is_taken_once_by_its_browser_before_it_expires() {
         let c = Ceremonies::default();
-        let id = c.start([1; 32], sign_in(), 1_000);
-        assert!(c.take(&id, &[1; 32], 2_000).is_some());
-        assert!(c.take(&id, &[1; 32], 2_000).is_none(), "used");
+        let id = c.start([1; 32], None, sign_in(), 1_000);
+        assert!(c.take(&id, &[1; 32], None, 2_000).is_some());
+        assert!(c.take(&id, &[1; 32], None, 2_000).is_none(), "used");
 
-        let id = c.start([1; 32], sign_in(), 1_000);
-        assert!(c.take(&id, &[2; 32], 2_000).is_none(), "another browser");
-        assert!(c.take(&id, &[1; 32], 2_000).is_none(), "gone after a try");
-
-        let id = c.start([1; 32], sign_in(), 1_000);
+        let id = c.start([1; 32], None, sign_in(), 1_000);
         assert!(
-            c.take(&id, &[1; 32], 1_000 + CEREMONY_MS).is_none(),
-            "expired"
+            c.take(&id, &[2; 32], None, 2_000).is_none(),
+            "another browser"
         );
-        assert!(c.take("nope", &[1; 32], 1_000).is_none());
+        assert!(
+            c.take(&id, &[1; 32], None, 2_000).is_none(),
+            "gone after a try"
+        );
+
+        let id = c.start([1; 32], Some(UserId(1)), sign_in(), 1_000);
+        assert!(
+            c.take(&id, &[1; 32], Some(UserId(2)), 2_000).is_none(),
+            "another user"
+        );
+
+        let id = c.start([1; 32], None, sign_in(), 1_000);
+        let late = 1_000 + CEREMONY_MS;
+        assert!(c.take(&id, &[1; 32], None, late).is_none(), "expired");
+        assert!(c.take("nope", &[1; 32], None, 1_000).is_none());
     }
 }

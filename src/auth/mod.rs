@@ -18,5 +18,5 @@ pub mod totp;
 pub use accounts::{Auth, AuthError, LoginFailure, check_workspace_name};
 pub use ceremonies::CEREMONY_MS;
 pub use enrolment::Enrolment;
-pub use passkeys::{MAX_NAME_CHARS, PasskeyEntry, PasskeyError, RelyingParty};
+pub use passkeys::{Answer, MAX_NAME_CHARS, PasskeyEntry, PasskeyError, RelyingParty};
 pub use sessions::{CurrentLogin, SESSION_COOKIE, public_id};

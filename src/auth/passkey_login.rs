@@ -11,7 +11,7 @@ use webauthn_rs::prelude::{AuthenticationResult, PublicKeyCredential, RequestCha
 use super::{
     Auth, LoginFailure,
     ceremonies::Pending,
-    passkeys::{PasskeyError, RelyingParty, key_of},
+    passkeys::{Answer, PasskeyError, RelyingParty, key_of},
     second_factor::second_factor_key,
 };
 use crate::{
@@ -63,8 +63,7 @@ impl Auth {
                 .webauthn
                 .start_passkey_authentication(&mine)
                 .map_err(PasskeyError::Rejected)?;
-            let user = user.id;
-            (options, Pending::SecondFactor { user, state })
+            (options, Pending::SecondFactor { state })
         } else {
             if let Some(ms) = self.limiter.locked_for(network, now_ms) {
                 return Err(PasskeyError::Locked(ms.div_ceil(1000)));
@@ -77,11 +76,15 @@ impl Auth {
             options.mediation = None;
             (options, Pending::SignIn { state })
         };
-        Ok((self.ceremonies.start(binding, pending, now_ms), options))
+        let user = second_step_of.map(|u| u.id);
+        Ok((
+            self.ceremonies.start(binding, user, pending, now_ms),
+            options,
+        ))
     }
 
-    /// Finishes the second login step of `user` with the browser's answer
-    /// (JSON of the `PublicKeyCredential`). Failures are audited.
+    /// Finishes the second login step of `user` with the browser's answer.
+    /// Failures are audited.
     ///
     /// # Errors
     /// Storage errors.
@@ -89,16 +92,14 @@ impl Auth {
         &self,
         rp: &RelyingParty,
         user: &UserRecord,
-        ceremony: &str,
-        binding: &[u8; 32],
-        answer: &str,
+        answer: &Answer<'_>,
         now_ms: u64,
     ) -> Result<Result<(), LoginFailure>, StoreError> {
         let key = second_factor_key(user.id);
         if let Some(ms) = self.limiter.locked_for(&key, now_ms) {
             return Ok(Err(locked(ms)));
         }
-        match self.verify_second_step(rp, user.id, ceremony, binding, answer, now_ms) {
+        match self.verify_second_step(rp, user.id, answer, now_ms) {
             Ok(()) => {
                 self.limiter.succeed(&key);
                 Ok(Ok(()))
@@ -119,24 +120,18 @@ impl Auth {
         &self,
         rp: &RelyingParty,
         user: UserId,
-        ceremony: &str,
-        binding: &[u8; 32],
-        answer: &str,
+        answer: &Answer<'_>,
         now_ms: u64,
     ) -> Result<(), PasskeyError> {
-        let Some(Pending::SecondFactor { user: owner, state }) =
-            self.ceremonies.take(ceremony, binding, now_ms)
+        let Some(Pending::SecondFactor { state }) =
+            self.ceremonies
+                .take(answer.ceremony, answer.binding, Some(user), now_ms)
         else {
             return Err(PasskeyError::Expired);
         };
-        if owner != user {
-            return Err(PasskeyError::Expired);
-        }
-        let answer: PublicKeyCredential =
-            serde_json::from_str(answer).map_err(PasskeyError::Malformed)?;
         let result = rp
             .webauthn
-            .finish_passkey_authentication(&answer, &state)
+            .finish_passkey_authentication(&answer.parse()?, &state)
             .map_err(PasskeyError::Rejected)?;
         self.record_use(user, &key_of(result.cred_id()), &result, now_ms)
     }
@@ -149,9 +144,7 @@ impl Auth {
     pub fn finish_passkey_sign_in(
         &self,
         rp: &RelyingParty,
-        ceremony: &str,
-        binding: &[u8; 32],
-        answer: &str,
+        answer: &Answer<'_>,
         network: &str,
         now_ms: u64,
     ) -> Result<Result<UserRecord, LoginFailure>, StoreError> {
@@ -159,7 +152,7 @@ impl Auth {
             return Ok(Err(locked(ms)));
         }
         let mut who = None;
-        let e = match self.verify_sign_in(rp, ceremony, binding, answer, now_ms, &mut who) {
+        let e = match self.verify_sign_in(rp, answer, now_ms, &mut who) {
             Ok(user) => {
                 self.limiter.succeed(&account_key(&user));
                 return Ok(Ok(user));
@@ -188,18 +181,17 @@ impl Auth {
     fn verify_sign_in(
         &self,
         rp: &RelyingParty,
-        ceremony: &str,
-        binding: &[u8; 32],
-        answer: &str,
+        answer: &Answer<'_>,
         now_ms: u64,
         who: &mut Option<UserRecord>,
     ) -> Result<UserRecord, PasskeyError> {
-        let Some(Pending::SignIn { state }) = self.ceremonies.take(ceremony, binding, now_ms)
+        let Some(Pending::SignIn { state }) =
+            self.ceremonies
+                .take(answer.ceremony, answer.binding, None, now_ms)
         else {
             return Err(PasskeyError::Expired);
         };
-        let answer: PublicKeyCredential =
-            serde_json::from_str(answer).map_err(PasskeyError::Malformed)?;
+        let answer: PublicKeyCredential = answer.parse()?;
         let (handle, credential_id) = rp
             .webauthn
             .identify_discoverable_authentication(&answer)

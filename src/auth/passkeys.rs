@@ -10,8 +10,7 @@
 use std::time::Duration;
 
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, Passkey, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
-    WebauthnBuilder, WebauthnError,
+    CreationChallengeResponse, Passkey, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -118,6 +117,25 @@ fn check_name(name: &str) -> Result<&str, PasskeyError> {
         return Err(PasskeyError::Name);
     }
     Ok(name)
+}
+
+/// A browser's answer to a ceremony, as its form posted it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The ceremony's id, from its start.
+    pub ceremony: &'a str,
+    /// What binds the browser (see `begin_passkey_enrolment`): it must be
+    /// the one that started the ceremony.
+    pub binding: &'a [u8; 32],
+    /// The browser's `PublicKeyCredential` as JSON.
+    pub credential: &'a str,
+}
+
+impl Answer<'_> {
+    /// The credential, read.
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, PasskeyError> {
+        serde_json::from_str(self.credential).map_err(PasskeyError::Malformed)
+    }
 }
 
 /// The key of a credential id.
@@ -230,16 +248,18 @@ impl Auth {
             sel.require_resident_key = true;
         }
         let pending = Pending::Enrol {
-            user: user.id,
             name,
             handle,
             state,
         };
-        Ok((self.ceremonies.start(binding, pending, now_ms), options))
+        let ceremony = self
+            .ceremonies
+            .start(binding, Some(user.id), pending, now_ms);
+        Ok((ceremony, options))
     }
 
-    /// Finishes adding a passkey with the browser's answer (JSON of the
-    /// `PublicKeyCredential`); returns its name.
+    /// Finishes adding a passkey to `user` with the browser's answer;
+    /// returns its name.
     ///
     /// # Errors
     /// [`PasskeyError::Expired`] for an unknown, used, expired or foreign
@@ -249,28 +269,22 @@ impl Auth {
         &self,
         rp: &RelyingParty,
         user: UserId,
-        ceremony: &str,
-        binding: &[u8; 32],
-        answer: &str,
+        answer: &Answer<'_>,
         now_ms: u64,
     ) -> Result<String, PasskeyError> {
         let Some(Pending::Enrol {
-            user: owner,
             name,
             handle,
             state,
-        }) = self.ceremonies.take(ceremony, binding, now_ms)
+        }) = self
+            .ceremonies
+            .take(answer.ceremony, answer.binding, Some(user), now_ms)
         else {
             return Err(PasskeyError::Expired);
         };
-        if owner != user {
-            return Err(PasskeyError::Expired);
-        }
-        let answer: RegisterPublicKeyCredential =
-            serde_json::from_str(answer).map_err(PasskeyError::Malformed)?;
         let passkey = rp
             .webauthn
-            .finish_passkey_registration(&answer, &state)
+            .finish_passkey_registration(&answer.parse()?, &state)
             .map_err(PasskeyError::Rejected)?;
         let key = key_of(passkey.cred_id());
         let name_aad = aad::passkey_name(user.0, &hex::encode(key));

@@ -230,6 +230,26 @@ pub(super) struct PasswordOnly {
     pub(super) password: String,
 }
 
+/// The account page saying so when the password asked for again is wrong.
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn refuse_wrong_password(
+    u: &LoggedIn,
+    given: &str,
+) -> Result<Option<HttpResponse>, DashError> {
+    if password::verify(given, &u.login.user.password_hash) {
+        return Ok(None);
+    }
+    render(
+        u,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("The password is wrong."),
+    )
+    .map(Some)
+}
+
 /// `POST /account/totp/disable`: needs the password; refused when the
 /// user's role requires two-factor authentication and no passkey would
 /// remain to provide it.
@@ -237,13 +257,8 @@ async fn disable_totp(
     u: LoggedIn,
     Posted(f): Posted<PasswordOnly>,
 ) -> Result<HttpResponse, DashError> {
-    if !password::verify(&f.password, &u.login.user.password_hash) {
-        return render(
-            &u,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("The password is wrong."),
-        );
+    if let Some(refused) = refuse_wrong_password(&u, &f.password)? {
+        return Ok(refused);
     }
     let st = &u.state;
     let needs = st.auth.settings.require_mfa_for_admins

@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{
     DashError,
     login::{Empty, pending, prelogin_page, refusal, safe_next, second_step_page, signed_in},
-    passkeys::{Answer, begun, binding, relying_party},
+    passkeys::{AnswerForm, begun, binding, relying_party},
     views::auth as v,
     web::{Posted, network_of, prelogin_token},
 };
-use crate::startup::AppState;
+use crate::{auth::CurrentLogin, startup::AppState};
 
 /// The passkey routes of the login.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -26,51 +26,53 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login/totp/passkey", web::post().to(second_step));
 }
 
+/// Starts a sign-in: for the second step of `pending`'s user, or passwordless.
+fn start(
+    req: &HttpRequest,
+    state: &AppState,
+    pending: Option<&CurrentLogin>,
+) -> Result<HttpResponse, DashError> {
+    let rp = relying_party(req, state)?;
+    let network = network_of(req, state);
+    let user = pending.map(|l| &l.user);
+    let now = state.clock.now_ms();
+    let (ceremony, options) =
+        state
+            .auth
+            .begin_passkey_sign_in(&rp, user, binding(req)?, &network, now)?;
+    Ok(begun(ceremony, options))
+}
+
 /// `POST /login/passkey/begin`: options for any passkey of this site.
 async fn begin_sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
     Posted(_): Posted<Empty>,
 ) -> Result<HttpResponse, DashError> {
-    let rp = relying_party(&req, &state)?;
-    let network = network_of(&req, &state);
-    let now = state.clock.now_ms();
-    let (ceremony, options) =
-        state
-            .auth
-            .begin_passkey_sign_in(&rp, None, binding(&req)?, &network, now)?;
-    Ok(begun(ceremony, options))
+    start(&req, &state, None)
 }
 
 /// `POST /login/passkey`: signs in whoever the passkey belongs to.
 async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Posted(f): Posted<Answer>,
+    Posted(f): Posted<AnswerForm>,
 ) -> Result<HttpResponse, DashError> {
     let rp = relying_party(&req, &state)?;
     let network = network_of(&req, &state);
     let now = state.clock.now_ms();
     let next = safe_next(&f.next);
-    let verdict = state.auth.finish_passkey_sign_in(
-        &rp,
-        &f.ceremony,
-        &binding(&req)?,
-        &f.credential,
-        &network,
-        now,
-    )?;
-    match verdict {
+    let b = binding(&req)?;
+    match state
+        .auth
+        .finish_passkey_sign_in(&rp, &f.answer(&b), &network, now)?
+    {
         Ok(user) => signed_in(&req, &state, user.id, "passkey", next, now),
         Err(failure) => {
             let csrf = prelogin_token(&req);
             let (status, msg) = refusal(failure, "That passkey was not accepted.");
-            Ok(prelogin_page(
-                &req,
-                &csrf,
-                status,
-                &v::login(&csrf, "", next, Some(&msg)),
-            ))
+            let page = v::login(&csrf, "", next, Some(&msg));
+            Ok(prelogin_page(&req, &csrf, status, &page))
         }
     }
 }
@@ -81,36 +83,24 @@ async fn begin_second_step(
     state: web::Data<AppState>,
     Posted(_): Posted<Empty>,
 ) -> Result<HttpResponse, DashError> {
-    let l = pending(&req)?;
-    let rp = relying_party(&req, &state)?;
-    let network = network_of(&req, &state);
-    let now = state.clock.now_ms();
-    let (ceremony, options) =
-        state
-            .auth
-            .begin_passkey_sign_in(&rp, Some(&l.user), l.hash, &network, now)?;
-    Ok(begun(ceremony, options))
+    start(&req, &state, Some(&pending(&req)?))
 }
 
 /// `POST /login/totp/passkey`: the second step done with a passkey.
 async fn second_step(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Posted(f): Posted<Answer>,
+    Posted(f): Posted<AnswerForm>,
 ) -> Result<HttpResponse, DashError> {
     let l = pending(&req)?;
     let rp = relying_party(&req, &state)?;
     let now = state.clock.now_ms();
     let next = safe_next(&f.next);
-    let verdict = state.auth.finish_passkey_second_step(
-        &rp,
-        &l.user,
-        &f.ceremony,
-        &l.hash,
-        &f.credential,
-        now,
-    )?;
-    match verdict {
+    let answer = f.answer(&l.hash);
+    match state
+        .auth
+        .finish_passkey_second_step(&rp, &l.user, &answer, now)?
+    {
         Ok(()) => signed_in(&req, &state, l.user.id, "password and passkey", next, now),
         Err(failure) => {
             let (status, msg) = refusal(failure, "That passkey was not accepted.");

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DashError,
-    account::{PasswordOnly, after_enrolment, render},
+    account::{PasswordOnly, after_enrolment, refuse_wrong_password, render},
     error::see_other,
     web::{LoggedIn, PRELOGIN_COOKIE, Posted, login_of},
 };
 use crate::{
-    auth::{PasskeyError, RelyingParty, password},
+    auth::{Answer, PasskeyError, RelyingParty},
     privacy,
     startup::AppState,
 };
@@ -76,14 +76,25 @@ pub(super) fn begun<T: Serialize>(ceremony: String, options: T) -> HttpResponse 
 
 /// A form carrying the browser's answer to a ceremony.
 #[derive(Deserialize)]
-pub(super) struct Answer {
+pub(super) struct AnswerForm {
     /// The ceremony's id, from its `…/begin` answer.
-    pub(super) ceremony: String,
+    ceremony: String,
     /// The browser's `PublicKeyCredential` as JSON.
-    pub(super) credential: String,
+    credential: String,
     /// Where to go after a sign-in.
     #[serde(default)]
     pub(super) next: String,
+}
+
+impl AnswerForm {
+    /// The answer of the browser `binding` binds.
+    pub(super) fn answer<'a>(&'a self, binding: &'a [u8; 32]) -> Answer<'a> {
+        Answer {
+            ceremony: &self.ceremony,
+            binding,
+            credential: &self.credential,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -115,21 +126,15 @@ async fn begin(
 async fn finish(
     req: HttpRequest,
     u: LoggedIn,
-    Posted(f): Posted<Answer>,
+    Posted(f): Posted<AnswerForm>,
 ) -> Result<HttpResponse, DashError> {
     let st = &u.state;
     let now = st.clock.now_ms();
     let rp = relying_party(&req, st)?;
     let required = u.must_enrol()?;
     let user = u.login.user.id;
-    match st.auth.finish_passkey_enrolment(
-        &rp,
-        user,
-        &f.ceremony,
-        &u.login.hash,
-        &f.credential,
-        now,
-    ) {
+    let answer = f.answer(&u.login.hash);
+    match st.auth.finish_passkey_enrolment(&rp, user, &answer, now) {
         Ok(name) => {
             st.auth
                 .audit_user(user, "passkey_added", &format!("passkey {name:?}"), now)?;
@@ -157,13 +162,8 @@ async fn remove(
     id: web::Path<String>,
     Posted(f): Posted<PasswordOnly>,
 ) -> Result<HttpResponse, DashError> {
-    if !password::verify(&f.password, &u.login.user.password_hash) {
-        return render(
-            &u,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("The password is wrong."),
-        );
+    if let Some(refused) = refuse_wrong_password(&u, &f.password)? {
+        return Ok(refused);
     }
     let st = &u.state;
     let user = u.login.user.id;

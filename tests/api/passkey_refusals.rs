@@ -5,18 +5,20 @@
 //! throttled like passwords.
 
 use reqwest::StatusCode;
-use touchpoint::{auth::CEREMONY_MS, domain::Role, store::WorkspaceChoice};
+use touchpoint::{auth::CEREMONY_MS, domain::Role};
 
 use crate::{
     helpers::{TestApp, spawn_app, spawn_app_with},
-    passkeys::{answer, begin, client, enrol, origin, passkey_ids, sign_in},
+    passkeys::{
+        acme_user, answer, assert_signed_in, begin, client, enrol, origin, passkey_ids, sign_in,
+    },
     soft_passkey::SoftPasskey,
     web::{PASSWORD, TestUser, WebClient},
 };
 
 /// An analyst with one passkey, logged out; their client and key.
 async fn analyst_with_a_passkey(app: &TestApp, email: &str) -> (WebClient, TestUser, SoftPasskey) {
-    let user = app.user(email, Role::Analyst, WorkspaceChoice::Existing(app.acme()));
+    let user = acme_user(app, email, Role::Analyst);
     let mut c = client(app, &user).await;
     let mut key = SoftPasskey::new();
     enrol(app, &mut c, &mut key, "Laptop").await;
@@ -28,13 +30,8 @@ async fn analyst_with_a_passkey(app: &TestApp, email: &str) -> (WebClient, TestU
 async fn a_replayed_passkey_answer_is_refused() {
     let app = spawn_app().await;
     let (mut c, _, key) = analyst_with_a_passkey(&app, "ana@example.com").await;
-    let (started, given, (s, location, body)) = sign_in(&app, &mut c, &key).await;
-    assert_eq!(
-        (s, location.as_str()),
-        (StatusCode::SEE_OTHER, "/sites"),
-        "{body}"
-    );
-    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    let (started, given, response) = sign_in(&app, &mut c, &key).await;
+    assert_signed_in(&mut c, response).await;
     c.post("/logout", &[]).await;
     assert_eq!(c.get("/sites").await.0, StatusCode::SEE_OTHER, "logged out");
 
@@ -142,6 +139,9 @@ async fn another_accounts_passkey_or_browser_is_refused() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+/// A form post: which client, the path, its fields and what it does.
+type Case<'a> = (usize, &'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[tokio::test]
 async fn passkey_forms_without_a_csrf_token_are_refused() {
     let app = spawn_app().await;
@@ -155,7 +155,7 @@ async fn passkey_forms_without_a_csrf_token_are_refused() {
     pending.password_step(&user.email, PASSWORD).await;
     let mut clients = [logged_in, fresh, pending];
     let answer = [("ceremony", "0"), ("credential", "{}")];
-    let cases: [(usize, &str, &[(&str, &str)], &str); 7] = [
+    let cases: [Case<'_>; 7] = [
         (
             0,
             "/account/passkeys/begin",

@@ -20,6 +20,11 @@ pub(crate) fn origin(app: &TestApp) -> String {
     app.url.replace("127.0.0.1", "localhost")
 }
 
+/// A user of the test workspace with `role` (owners and admins with TOTP).
+pub(crate) fn acme_user(app: &TestApp, email: &str, role: Role) -> TestUser {
+    app.user(email, role, WorkspaceChoice::Existing(app.acme()))
+}
+
 /// A client of the app at [`origin`], logged in as `user` (with TOTP when
 /// they have it).
 pub(crate) async fn client(app: &TestApp, user: &TestUser) -> WebClient {
@@ -101,6 +106,17 @@ pub(crate) async fn second_step(
     answer(c, "/login/totp/passkey", &started, &given).await
 }
 
+/// Checks that a sign-in led to the sites list, and that it opens.
+pub(crate) async fn assert_signed_in(c: &mut WebClient, response: (StatusCode, String, String)) {
+    let (s, location, body) = response;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, "/sites"),
+        "{body}"
+    );
+    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+}
+
 /// The ids of the account page's passkeys.
 pub(crate) fn passkey_ids(page: &str) -> Vec<String> {
     regex::Regex::new(r"/account/passkeys/([0-9a-f]{64})/remove")
@@ -113,11 +129,7 @@ pub(crate) fn passkey_ids(page: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_passkey_is_added_listed_used_with_or_without_the_password_and_removed() {
     let app = spawn_app().await;
-    let user = app.user(
-        "ana@example.com",
-        Role::Analyst,
-        WorkspaceChoice::Existing(app.acme()),
-    );
+    let user = acme_user(&app, "ana@example.com", Role::Analyst);
     let mut c = client(&app, &user).await;
     let mut key = SoftPasskey::new();
     assert_eq!(
@@ -139,25 +151,15 @@ async fn a_passkey_is_added_listed_used_with_or_without_the_password_and_removed
 
     // The password, then the passkey.
     app.clock.advance_ms(MIN);
-    let (s, location, body) = second_step(&app, &mut c, &user.email, &key).await;
-    assert_eq!(
-        (s, location.as_str()),
-        (StatusCode::SEE_OTHER, "/sites"),
-        "{body}"
-    );
-    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    let response = second_step(&app, &mut c, &user.email, &key).await;
+    assert_signed_in(&mut c, response).await;
     let (_, _, page) = c.get("/account").await;
     assert!(!page.contains("never"), "last use shown: {page}");
     c.post("/logout", &[]).await;
 
     // No password at all.
-    let (_, _, (s, location, body)) = sign_in(&app, &mut c, &key).await;
-    assert_eq!(
-        (s, location.as_str()),
-        (StatusCode::SEE_OTHER, "/sites"),
-        "{body}"
-    );
-    assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    let (_, _, response) = sign_in(&app, &mut c, &key).await;
+    assert_signed_in(&mut c, response).await;
 
     // Removing asks for the password.
     let (_, _, page) = c.get("/account").await;
@@ -186,14 +188,7 @@ async fn a_passkey_is_added_listed_used_with_or_without_the_password_and_removed
 #[tokio::test]
 async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_removed() {
     let app = spawn_app().await;
-    let admin = app.user(
-        "adm@example.com",
-        Role::Admin,
-        WorkspaceChoice::Existing(app.acme()),
-    );
-    let mut rec = app.state.store.user(admin.id).unwrap().unwrap();
-    rec.totp_sealed = None;
-    app.state.store.put_user(&rec).unwrap();
+    let admin = app.admin_without_totp("adm@example.com");
 
     let mut c = WebClient::at(&origin(&app));
     c.password_step(&admin.email, PASSWORD).await;
@@ -241,11 +236,7 @@ async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_remo
 #[tokio::test]
 async fn with_a_passkey_left_an_admin_may_turn_totp_off() {
     let app = spawn_app().await;
-    let admin = app.user(
-        "adm@example.com",
-        Role::Admin,
-        WorkspaceChoice::Existing(app.acme()),
-    );
+    let admin = acme_user(&app, "adm@example.com", Role::Admin);
     let mut c = client(&app, &admin).await;
     let (s, _, body) = c
         .post("/account/totp/disable", &[("password", PASSWORD)])

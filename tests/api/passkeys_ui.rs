@@ -6,12 +6,12 @@
 //! required second factor is a passkey.
 
 use fantoccini::{Client, Locator, wd::WebDriverCompatibleCommand};
-use touchpoint::{domain::Role, store::WorkspaceChoice};
+use touchpoint::domain::Role;
 
 use crate::{
     browser::Browser,
     helpers::{TestApp, spawn_app},
-    passkeys::origin,
+    passkeys::{acme_user, origin},
     ui_steps::{click, text_of, type_into, wait_for, wait_url},
     web::PASSWORD,
 };
@@ -108,11 +108,7 @@ async fn log_out(c: &Client, app: &TestApp) {
 #[tokio::test]
 async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until_removed() {
     let app = spawn_app().await;
-    let user = app.user(
-        "ana@example.com",
-        Role::Analyst,
-        WorkspaceChoice::Existing(app.acme()),
-    );
+    let user = acme_user(&app, "ana@example.com", Role::Analyst);
     let b = browser().await;
     let c = &b.client;
 
@@ -122,10 +118,13 @@ async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until
     add_passkey(c, "Chromium").await;
     wait_for(c, "the new passkey", "#passkeys td.passkey-name").await;
     assert_eq!(text_of(c, "#passkeys td.passkey-name").await, "Chromium");
+    b.screenshot("passkeys-1-listed").await.unwrap();
     log_out(c, &app).await;
 
     password(c, &app, &user.email).await;
     wait_url(c, "the second step", |u| u.path() == "/login/totp").await;
+    wait_for(c, "the passkey button", "form[data-passkey] button").await;
+    b.screenshot("passkeys-2-second-step").await.unwrap();
     use_passkey(c).await;
     wait_url(c, "password and passkey", |u| u.path() == "/sites").await;
     log_out(c, &app).await;
@@ -145,11 +144,12 @@ async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until
 
     // The device still offers it; the server no longer takes it.
     use_passkey(c).await;
-    wait_for(c, "the refusal", "main p.error").await;
+    wait_for(c, "the refusal", "main > p.error").await;
     assert_eq!(
-        text_of(c, "main p.error").await,
+        text_of(c, "main > p.error").await,
         "That passkey was not accepted."
     );
+    b.screenshot("passkeys-3-refused").await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/login/passkey");
     password(c, &app, &user.email).await;
     wait_url(c, "password alone again", |u| u.path() == "/sites").await;
@@ -159,14 +159,7 @@ async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until
 #[tokio::test]
 async fn an_admin_enrols_a_passkey_instead_of_totp_in_chromium() {
     let app = spawn_app().await;
-    let admin = app.user(
-        "adm@example.com",
-        Role::Admin,
-        WorkspaceChoice::Existing(app.acme()),
-    );
-    let mut rec = app.state.store.user(admin.id).unwrap().unwrap();
-    rec.totp_sealed = None;
-    app.state.store.put_user(&rec).unwrap();
+    let admin = app.admin_without_totp("adm@example.com");
     let b = browser().await;
     let c = &b.client;
 

@@ -66,6 +66,17 @@ impl SoftPasskey {
         }
     }
 
+    /// The `PublicKeyCredential` JSON around an authenticator's `response`.
+    fn credential(&self, response: Value) -> Value {
+        json!({
+            "id": b64(&self.credential_id),
+            "rawId": b64(&self.credential_id),
+            "type": "public-key",
+            "extensions": {},
+            "response": response,
+        })
+    }
+
     fn client_data(kind: &str, options: &Value, origin: &str) -> Vec<u8> {
         json!({
             "type": kind,
@@ -102,16 +113,10 @@ impl SoftPasskey {
             (Cbor::Text("attStmt".into()), Cbor::Map(BTreeMap::new())),
             (Cbor::Text("authData".into()), Cbor::Bytes(auth_data)),
         ]));
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "extensions": {},
-            "response": {
-                "attestationObject": b64(&serde_cbor_2::to_vec(&attestation).unwrap()),
-                "clientDataJSON": b64(&client_data),
-            },
-        })
+        self.credential(json!({
+            "attestationObject": b64(&serde_cbor_2::to_vec(&attestation).unwrap()),
+            "clientDataJSON": b64(&client_data),
+        }))
     }
 
     /// Answers the `{"publicKey": …}` options of `navigator.credentials.get()`
@@ -128,17 +133,11 @@ impl SoftPasskey {
         .concat();
         let signed = [auth_data.as_slice(), &Sha256::digest(&client_data)].concat();
         let signature: EcdsaP256Signature = self.signer.sign(&signed);
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "extensions": {},
-            "response": {
-                "authenticatorData": b64(&auth_data),
-                "clientDataJSON": b64(&client_data),
-                "signature": b64(&signature.to_der().to_bytes()),
-                "userHandle": b64(&self.user_handle),
-            },
-        })
+        self.credential(json!({
+            "authenticatorData": b64(&auth_data),
+            "clientDataJSON": b64(&client_data),
+            "signature": b64(&signature.to_der().to_bytes()),
+            "userHandle": b64(&self.user_handle),
+        }))
     }
 }

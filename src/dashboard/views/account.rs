@@ -62,6 +62,15 @@ pub fn account(m: &AccountPage<'_>) -> Markup {
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             section.card {
                 h2 { "Two-factor authentication" }
+                @if m.totp || !m.passkeys.is_empty() {
+                    p { "On: your password is followed by "
+                        @match (m.totp, m.passkeys.is_empty()) {
+                            (true, false) => "a code from your authenticator app or a passkey.",
+                            (true, true) => "a code from your authenticator app.",
+                            _ => "a passkey.",
+                        }
+                    }
+                }
                 @if m.totp {
                     p { "Authenticator app: on. " (count(m.recovery_left, "recovery code", "recovery codes")) " left." }
                     form.inline method="post" action="/account/totp/disable" data-confirm="Turn off two-factor authentication?" {
