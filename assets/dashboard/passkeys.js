@@ -61,11 +61,12 @@
     p.hidden = !text;
   };
 
-  const refusal = (status) =>
-    status === 429 ? "Too many failed attempts. Try again later."
-      : status === 403 ? "This page has expired. Reload it and try again."
-      : status === 400 ? "The request was refused. Check the name and try again."
-      : "Something went wrong. Reload the page and try again.";
+  // A refused request answers an error page: show its message.
+  const refusal = async (response) => {
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const message = page.querySelector("main .error")?.textContent.trim();
+    return message || `The request failed (${response.status}). Reload the page and try again.`;
+  };
 
   const forms = document.querySelectorAll("form[data-passkey]");
   if (!window.PublicKeyCredential || !navigator.credentials) {
@@ -90,7 +91,7 @@
           method: "POST", body: new URLSearchParams(fields), credentials: "same-origin",
           cache: "no-store", headers: { accept: "application/json" },
         });
-        if (!response.ok) throw new Error(refusal(response.status));
+        if (!response.ok) throw new Error(await refusal(response));
         const started = await response.json();
         const answer = await ask[form.dataset.passkey](started);
         form.elements.ceremony.value = started.ceremony;

@@ -115,6 +115,18 @@ async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until
     password(c, &app, &user.email).await;
     wait_url(c, "logged in", |u| u.path() == "/sites").await;
     goto(c, &app, "/account").await;
+    // A refused request's message is shown by the form (here: a blank name).
+    let name = "form[data-passkey=create] input[name=name]";
+    add_passkey(c, "   ").await;
+    let problem = "form[data-passkey=create] .passkey-problem:not([hidden])";
+    wait_for(c, "the refusal of a blank name", problem).await;
+    assert!(text_of(c, problem).await.contains("name must be 1 to 60"));
+    c.find(Locator::Css(name))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
     add_passkey(c, "Chromium").await;
     wait_for(c, "the new passkey", "#passkeys td.passkey-name").await;
     assert_eq!(text_of(c, "#passkeys td.passkey-name").await, "Chromium");
