@@ -65,7 +65,8 @@ pub struct ServerSettings {
     #[serde(deserialize_with = "proxies")]
     pub trusted_proxies: Vec<IpNet>,
     /// The address people reach this server at (`https://analytics.example.com`),
-    /// used for links given out (invitations); empty = taken from each request.
+    /// used for links given out (invitations) and as the passkeys' relying
+    /// party (its host name); empty = taken from each request.
     /// Checked at load: http(s), a host, no path, query or fragment.
     pub public_url: String,
     /// Bearer token `/metrics` asks for; empty = `/metrics` is open (it shows
@@ -221,7 +222,7 @@ pub struct JobSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    /// Owners and admins must enrol TOTP before using the dashboard.
+    /// Owners and admins must enrol TOTP or a passkey before using the dashboard.
     pub require_mfa_for_admins: bool,
     /// A login session unused this long is over.
     pub session_idle_minutes: u64,

@@ -47,6 +47,8 @@ pub struct Auth {
     pub(super) used_steps: Mutex<std::collections::HashMap<UserId, u64>>,
     /// Secrets waiting to be shown once after a redirect (new API keys).
     pub flashes: super::flash::Flashes,
+    /// Passkey requests waiting for the browser's answer.
+    pub(super) ceremonies: super::ceremonies::Ceremonies,
 }
 
 /// Purpose label of the email blind index.
@@ -67,6 +69,7 @@ impl Auth {
             setup_token: Mutex::new(token),
             used_steps: Mutex::new(std::collections::HashMap::new()),
             flashes: super::flash::Flashes::default(),
+            ceremonies: super::ceremonies::Ceremonies::default(),
         })
     }
 

@@ -1,8 +1,18 @@
 //! The second login step: a TOTP code (each usable once) or a recovery code
-//! (struck off as it is checked), throttled like passwords.
+//! (struck off as it is checked), throttled like passwords. (A passkey is
+//! the other way through it: `passkey_login`.)
 
 use super::{Auth, LoginFailure};
-use crate::store::{StoreError, UserRecord};
+use crate::{
+    domain::UserId,
+    store::{StoreError, UserRecord},
+};
+
+/// The throttling key of a user's second step: codes and passkeys share
+/// one allowance.
+pub(super) fn second_factor_key(user: UserId) -> String {
+    format!("2fa:{}", user.0)
+}
 
 impl Auth {
     /// Checks a TOTP or recovery code for a user who passed the password step.
@@ -16,7 +26,7 @@ impl Auth {
         code: &str,
         now_ms: u64,
     ) -> Result<Result<&'static str, LoginFailure>, StoreError> {
-        let key = format!("totp:{}", user.id.0);
+        let key = second_factor_key(user.id);
         if let Some(ms) = self.limiter.locked_for(&key, now_ms) {
             return Ok(Err(LoginFailure::Locked(ms.div_ceil(1000))));
         }

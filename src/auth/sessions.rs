@@ -71,7 +71,7 @@ impl Auth {
     fn expired(&self, s: &LoginSession, now_ms: u64) -> bool {
         let idle = self.settings.session_idle_minutes.saturating_mul(60_000);
         let max = self.settings.session_max_days.saturating_mul(86_400_000);
-        // A half-finished login (password done, TOTP owed) lasts 10 minutes.
+        // A half-finished login (password done, second factor owed) lasts 10 minutes.
         let max = match s.stage {
             LoginStage::AwaitingTotp => max.min(600_000),
             LoginStage::Complete => max,

@@ -1,4 +1,5 @@
-//! The account page: password, two-factor enrolment, sessions.
+//! The account page: password, two-factor enrolment, sessions (passkeys
+//! are in `passkeys`).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
@@ -30,7 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn render(
+/// The account page with an optional notice or error.
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn render(
     u: &LoggedIn,
     status: StatusCode,
     notice: Option<&str>,
@@ -58,6 +63,7 @@ fn render(
             csrf: u.csrf(),
             totp: u.login.user.totp_sealed.is_some(),
             recovery_left: u.login.user.recovery_codes.len(),
+            passkeys: u.state.auth.passkeys(u.login.user.id)?,
             sessions,
             notice,
             error,
@@ -189,7 +195,7 @@ async fn enrol(u: LoggedIn, Posted(f): Posted<EnrolInput>) -> Result<HttpRespons
 /// Where Continue leads after enrolment: the user's site when they have
 /// exactly one (a new owner's, just made by the setup wizard), else the
 /// sites list.
-fn after_enrolment(u: &LoggedIn) -> Result<String, DashError> {
+pub(super) fn after_enrolment(u: &LoggedIn) -> Result<String, DashError> {
     let st = &u.state;
     let mine: Vec<_> = st
         .store
@@ -218,27 +224,45 @@ async fn new_secret(u: LoggedIn, Posted(_): Posted<Empty>) -> Result<HttpRespons
     }
 }
 
+/// A form asking for the password again (turning off TOTP, removing a passkey).
 #[derive(Deserialize)]
-struct PasswordOnly {
-    password: String,
+pub(super) struct PasswordOnly {
+    pub(super) password: String,
+}
+
+/// The account page saying so when the password asked for again is wrong.
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn refuse_wrong_password(
+    u: &LoggedIn,
+    given: &str,
+) -> Result<Option<HttpResponse>, DashError> {
+    if password::verify(given, &u.login.user.password_hash) {
+        return Ok(None);
+    }
+    render(
+        u,
+        StatusCode::BAD_REQUEST,
+        None,
+        Some("The password is wrong."),
+    )
+    .map(Some)
 }
 
 /// `POST /account/totp/disable`: needs the password; refused when the
-/// user's role requires two-factor authentication.
+/// user's role requires two-factor authentication and no passkey would
+/// remain to provide it.
 async fn disable_totp(
     u: LoggedIn,
     Posted(f): Posted<PasswordOnly>,
 ) -> Result<HttpResponse, DashError> {
-    if !password::verify(&f.password, &u.login.user.password_hash) {
-        return render(
-            &u,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("The password is wrong."),
-        );
+    if let Some(refused) = refuse_wrong_password(&u, &f.password)? {
+        return Ok(refused);
     }
     let st = &u.state;
     let needs = st.auth.settings.require_mfa_for_admins
+        && !st.store.has_passkeys(u.login.user.id)?
         && st
             .store
             .memberships(u.login.user.id)?

@@ -1,4 +1,4 @@
-//! The dashboard's stylesheet and script, embedded in the binary and served
+//! The dashboard's stylesheet and scripts, embedded in the binary and served
 //! with a content-hash ETag: pages link `?v=HASH`, so browsers cache them
 //! for a year and a new build busts the cache.
 
@@ -13,7 +13,7 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: [Asset; 2] = [
+const ASSETS: [Asset; 3] = [
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
@@ -24,10 +24,16 @@ const ASSETS: [Asset; 2] = [
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/dashboard/app.js"),
     },
+    // Linked only from pages with a passkey form.
+    Asset {
+        name: "passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/dashboard/passkeys.js"),
+    },
 ];
 
-fn hashes() -> &'static [String; 2] {
-    static H: OnceLock<[String; 2]> = OnceLock::new();
+fn hashes() -> &'static [String; 3] {
+    static H: OnceLock<[String; 3]> = OnceLock::new();
     H.get_or_init(|| ASSETS.map(|a| crate::privacy::sha256_hex(a.body)[..12].to_owned()))
 }
 

@@ -15,7 +15,11 @@ use super::{
     views::layout::{self, ErrorFrame, UserBar},
     web::Member,
 };
-use crate::{auth::AuthError, stats::StatsError, store::StoreError};
+use crate::{
+    auth::{AuthError, PasskeyError},
+    stats::StatsError,
+    store::StoreError,
+};
 
 /// What went wrong serving a dashboard request.
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +220,16 @@ impl From<AuthError> for DashError {
         match e {
             AuthError::Invalid(m) => Self::BadRequest(m),
             AuthError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<PasskeyError> for DashError {
+    fn from(e: PasskeyError) -> Self {
+        match e {
+            PasskeyError::Locked(s) => Self::TooMany(s),
+            PasskeyError::Store(s) => s.into(),
+            other => Self::BadRequest(other.to_string()),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Getting in and out: login with the TOTP step, and logout.
+//! Getting in and out: login with the second step (a code here, a passkey
+//! in `passkey_login`), and logout.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::Markup;
@@ -12,7 +13,12 @@ use super::{
         prelogin_token, session_cookie,
     },
 };
-use crate::{auth::LoginFailure, startup::AppState, store::LoginStage};
+use crate::{
+    auth::{CurrentLogin, LoginFailure},
+    domain::UserId,
+    startup::AppState,
+    store::LoginStage,
+};
 
 /// A page with the pre-login CSRF cookie set.
 pub(super) fn prelogin_page(
@@ -77,19 +83,7 @@ pub async fn login(
         Ok(u) => u,
         Err(failure) => {
             let csrf = prelogin_token(&req);
-            let (status, msg) = match failure {
-                LoginFailure::Invalid => (
-                    actix_web::http::StatusCode::UNAUTHORIZED,
-                    "Wrong email or password.".to_owned(),
-                ),
-                LoginFailure::Locked(s) => (
-                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "Too many failed attempts. Try again in {}.",
-                        count(s, "second", "seconds")
-                    ),
-                ),
-            };
+            let (status, msg) = refusal(failure, "Wrong email or password.");
             return Ok(prelogin_page(
                 &req,
                 &csrf,
@@ -98,41 +92,85 @@ pub async fn login(
             ));
         }
     };
+    if !state.auth.has_second_factor(&user)? {
+        return signed_in(&req, &state, user.id, "password", &next, now);
+    }
     // A new login replaces whatever session this browser had.
     if let Some(old) = login_of(&req)? {
         state.auth.end_session(&old.hash)?;
     }
     let agent = agent_of(&req, &state);
-    let mut resp = if user.totp_sealed.is_some() {
-        let token = state
-            .auth
-            .start_session(user.id, LoginStage::AwaitingTotp, &agent, now)?;
-        let mut r = super::error::see_other(&format!(
-            "/login/totp?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        ));
-        r.add_cookie(&session_cookie(&req, &token)).ok();
-        r
-    } else {
-        let token = state
-            .auth
-            .start_session(user.id, LoginStage::Complete, &agent, now)?;
-        state
-            .auth
-            .audit_user(user.id, "login", &format!("password; {agent}"), now)?;
-        let mut r = super::error::see_other(&next);
-        r.add_cookie(&session_cookie(&req, &token)).ok();
-        r
-    };
+    let token = state
+        .auth
+        .start_session(user.id, LoginStage::AwaitingTotp, &agent, now)?;
+    let mut r = super::error::see_other(&format!(
+        "/login/totp?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    ));
+    r.add_cookie(&session_cookie(&req, &token)).ok();
+    Ok(no_store(r))
+}
+
+fn no_store(mut resp: HttpResponse) -> HttpResponse {
     resp.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
-    Ok(resp)
+    resp
+}
+
+/// Ends whatever session this browser had (a half-finished login included),
+/// starts a full one for `user`, audits it (`how`: "password and passkey"…)
+/// and goes to `next`.
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    user: UserId,
+    how: &str,
+    next: &str,
+    now: u64,
+) -> Result<HttpResponse, DashError> {
+    if let Some(old) = login_of(req)? {
+        state.auth.end_session(&old.hash)?;
+    }
+    let agent = agent_of(req, state);
+    let token = state
+        .auth
+        .start_session(user, LoginStage::Complete, &agent, now)?;
+    state
+        .auth
+        .audit_user(user, "login", &format!("{how}; {agent}"), now)?;
+    let mut r = super::error::see_other(next);
+    r.add_cookie(&session_cookie(req, &token)).ok();
+    Ok(no_store(r))
+}
+
+/// The status and message of a refused login step (`invalid` for a wrong
+/// answer).
+pub(super) fn refusal(
+    failure: LoginFailure,
+    invalid: &str,
+) -> (actix_web::http::StatusCode, String) {
+    match failure {
+        LoginFailure::Invalid => (
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            invalid.to_owned(),
+        ),
+        LoginFailure::Locked(s) => (
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed attempts. Try again in {}.",
+                count(s, "second", "seconds")
+            ),
+        ),
+    }
 }
 
 /// The pending (password-checked) login of this request.
-fn pending(req: &HttpRequest) -> Result<crate::auth::CurrentLogin, DashError> {
+pub(super) fn pending(req: &HttpRequest) -> Result<CurrentLogin, DashError> {
     match login_of(req)? {
         Some(l) if l.session.stage == LoginStage::AwaitingTotp => Ok(l),
         Some(_) => Err(DashError::Redirect("/sites".into())),
@@ -140,16 +178,43 @@ fn pending(req: &HttpRequest) -> Result<crate::auth::CurrentLogin, DashError> {
     }
 }
 
-/// `GET /login/totp`
+/// The second step's page for the half-finished login `l`.
+///
+/// # Errors
+/// Storage errors.
+pub(super) fn second_step_page(
+    state: &AppState,
+    l: &CurrentLogin,
+    next: &str,
+    status: actix_web::http::StatusCode,
+    error: Option<&str>,
+) -> Result<HttpResponse, DashError> {
+    Ok(html_page(
+        status,
+        &v::second_step(&v::SecondStep {
+            csrf: &l.session.csrf,
+            next,
+            code: l.user.totp_sealed.is_some() || !l.user.recovery_codes.is_empty(),
+            passkey: state.store.has_passkeys(l.user.id)?,
+            error,
+        }),
+    ))
+}
+
+/// `GET /login/totp`: the second step (a code, or a passkey).
 pub async fn totp_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, DashError> {
     let l = pending(&req)?;
-    Ok(html_page(
+    second_step_page(
+        &state,
+        &l,
+        safe_next(&q.next),
         actix_web::http::StatusCode::OK,
-        &v::totp_step(&l.session.csrf, safe_next(&q.next), None),
-    ))
+        None,
+    )
 }
 
 /// The TOTP form.
@@ -170,41 +235,18 @@ pub async fn totp(
     let now = state.clock.now_ms();
     let next = safe_next(&f.next);
     match state.auth.check_second_factor(&l.user, &f.code, now)? {
-        Ok(how) => {
-            // A new token for the full session: the half-logged-in one dies.
-            state.auth.end_session(&l.hash)?;
-            let agent = agent_of(&req, &state);
-            let token = state
-                .auth
-                .start_session(l.user.id, LoginStage::Complete, &agent, now)?;
-            state.auth.audit_user(
-                l.user.id,
-                "login",
-                &format!("password and {how}; {agent}"),
-                now,
-            )?;
-            let mut r = super::error::see_other(next);
-            r.add_cookie(&session_cookie(&req, &token)).ok();
-            Ok(r)
-        }
+        // A new token for the full session: the half-logged-in one dies.
+        Ok(how) => signed_in(
+            &req,
+            &state,
+            l.user.id,
+            &format!("password and {how}"),
+            next,
+            now,
+        ),
         Err(failure) => {
-            let (status, msg) = match failure {
-                LoginFailure::Invalid => (
-                    actix_web::http::StatusCode::UNAUTHORIZED,
-                    "That code is not valid.".to_owned(),
-                ),
-                LoginFailure::Locked(s) => (
-                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "Too many failed attempts. Try again in {}.",
-                        count(s, "second", "seconds")
-                    ),
-                ),
-            };
-            Ok(html_page(
-                status,
-                &v::totp_step(&l.session.csrf, next, Some(&msg)),
-            ))
+            let (status, msg) = refusal(failure, "That code is not valid.");
+            second_step_page(&state, &l, next, status, Some(&msg))
         }
     }
 }

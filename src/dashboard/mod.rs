@@ -9,6 +9,8 @@ mod error;
 mod login;
 mod members;
 mod optout;
+mod passkey_login;
+mod passkeys;
 pub mod public_url;
 mod setup;
 pub mod site;
@@ -55,7 +57,9 @@ pub fn routes(cfg: &mut aw::ServiceConfig) {
         .route("/logout", aw::post().to(login::logout))
         .route("/invite/{token}", aw::get().to(setup::invite_form))
         .route("/invite/{token}", aw::post().to(setup::accept_invite))
+        .configure(passkey_login::routes)
         .configure(account::routes)
+        .configure(passkeys::routes)
         .configure(workspace::routes)
         .configure(site::routes)
         .configure(optout::routes)

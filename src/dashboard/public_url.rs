@@ -1,8 +1,8 @@
 //! This server's address as people reach it: for links handed to someone
 //! else (an invitation, the tracking snippet), for the session cookie's
-//! `Secure` flag and for the CSRF check's expected `Origin`. Links use
-//! `server.public_url` when configured, else the request's own scheme and
-//! `Host`. Behind a reverse proxy the browser's address is in
+//! `Secure` flag, for the CSRF check's expected `Origin` and as the passkeys'
+//! relying party. Links and passkeys use `server.public_url` when
+//! configured, else the request's own scheme and `Host`. Behind a reverse proxy the browser's address is in
 //! `X-Forwarded-Proto` / `X-Forwarded-Host`; like `X-Forwarded-For` (see
 //! `ingest::client_ip`) they are believed only from `server.trusted_proxies`,
 //! or any client could make the server hand out links to a host of its

@@ -85,12 +85,14 @@ impl LoggedIn {
         &self.login.session.csrf
     }
 
-    /// Whether this user must still enrol TOTP before using the dashboard.
+    /// Whether this user must still enrol a second factor (TOTP or a
+    /// passkey) before using the dashboard.
     ///
     /// # Errors
     /// Storage errors.
     pub fn must_enrol(&self) -> Result<bool, DashError> {
-        if !self.state.auth.settings.require_mfa_for_admins || self.login.user.totp_sealed.is_some()
+        if !self.state.auth.settings.require_mfa_for_admins
+            || self.state.auth.has_second_factor(&self.login.user)?
         {
             return Ok(false);
         }

@@ -124,7 +124,7 @@ fn render_with(
                     id: uid.0,
                     email: st.auth.email_of(&u),
                     role: r,
-                    mfa: u.totp_sealed.is_some(),
+                    mfa: st.auth.has_second_factor(&u)?,
                 });
             }
         }

@@ -73,6 +73,7 @@ fn purpose_of(t: SealedTable) -> Purpose {
     match t {
         SealedTable::Salts => Purpose::Salt,
         SealedTable::Users
+        | SealedTable::Passkeys
         | SealedTable::Invites
         | SealedTable::Audit
         | SealedTable::Leads

@@ -20,6 +20,19 @@ pub fn user_totp_pending(id: u32) -> Vec<u8> {
     format!("user:{id}:totp_pending").into_bytes()
 }
 
+/// The name of a passkey (the record is the user and the SHA-256 of the
+/// credential id, hex).
+#[must_use]
+pub fn passkey_name(user: u32, key_hex: &str) -> Vec<u8> {
+    format!("passkeys_v1:{user}:{key_hex}:name").into_bytes()
+}
+
+/// A passkey's credential (public key and counter), same record as its name.
+#[must_use]
+pub fn passkey_credential(user: u32, key_hex: &str) -> Vec<u8> {
+    format!("passkeys_v1:{user}:{key_hex}:credential").into_bytes()
+}
+
 /// An invitation's email (the record is the invitation's token hash, hex).
 #[must_use]
 pub fn invite_email(token_hash_hex: &str) -> Vec<u8> {

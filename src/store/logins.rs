@@ -15,7 +15,8 @@ use crate::domain::{Role, UserId, WorkspaceId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoginStage {
-    /// Password checked; the TOTP code is still owed.
+    /// Password checked; the second factor (a TOTP or recovery code, or a
+    /// passkey) is still owed. (The name predates passkeys; it is stored.)
     AwaitingTotp,
     /// Fully logged in.
     Complete,

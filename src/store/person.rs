@@ -93,6 +93,7 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("user_emails_v1", TableClass::Account),
     ("members_v1", TableClass::Account),
     ("logins_v1", TableClass::Account),
+    ("passkeys_v1", TableClass::Account),
     ("invites_v1", TableClass::Account),
     ("rollups_v1", TableClass::Aggregate),
     ("rolled_days_v1", TableClass::Aggregate),

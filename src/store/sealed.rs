@@ -7,7 +7,10 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use super::{
     AuditEntry, Invite, Lead, Site, Store, StoreError, UserRecord, aad,
     rows::{from_json, to_json},
-    tables::{AUDIT, INVITES, LEADS, MAIL, META, SALTS, SITES, USERS, WEBHOOK_MESSAGES, WEBHOOKS},
+    tables::{
+        AUDIT, INVITES, LEADS, MAIL, META, PASSKEYS, SALTS, SITES, USERS, WEBHOOK_MESSAGES,
+        WEBHOOKS,
+    },
     webhooks::{Endpoint, WebhookMessage},
 };
 
@@ -19,6 +22,8 @@ const PLAIN_SEALED_KEY: &str = "plain_values_sealed";
 pub enum SealedTable {
     /// Account emails and TOTP secrets (confirmed and pending).
     Users,
+    /// Accounts' passkeys: their names and credentials.
+    Passkeys,
     /// Invitation emails.
     Invites,
     /// Audit details.
@@ -40,8 +45,9 @@ pub enum SealedTable {
 
 impl SealedTable {
     /// Every table with sealed fields.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Users,
+        Self::Passkeys,
         Self::Invites,
         Self::Audit,
         Self::Salts,
@@ -57,6 +63,7 @@ impl SealedTable {
     pub fn table_name(self) -> &'static str {
         match self {
             Self::Users => "users_v1",
+            Self::Passkeys => "passkeys_v1",
             Self::Invites => "invites_v1",
             Self::Audit => "audit_v1",
             Self::Salts => "salts_v1",
@@ -86,7 +93,11 @@ pub type Resealer<'a> =
 
 /// Re-seals a hex field in place (text that isn't hex is a plain value from
 /// an earlier version); true when it changed.
-fn field(f: &mut Resealer<'_>, aads: &[Vec<u8>], value: &mut String) -> Result<bool, StoreError> {
+pub(super) fn field(
+    f: &mut Resealer<'_>,
+    aads: &[Vec<u8>],
+    value: &mut String,
+) -> Result<bool, StoreError> {
     let bytes = hex::decode(value.as_str()).ok();
     let stored = match &bytes {
         Some(b) => Stored::Sealed(b),
@@ -131,6 +142,7 @@ impl Store {
         let tx = self.db.begin_read()?;
         Ok(match t {
             SealedTable::Users => tx.open_table(USERS)?.len()?,
+            SealedTable::Passkeys => tx.open_table(PASSKEYS)?.len()?,
             SealedTable::Invites => tx.open_table(INVITES)?.len()?,
             SealedTable::Audit => tx.open_table(AUDIT)?.len()?,
             SealedTable::Salts => tx.open_table(SALTS)?.len()?,
@@ -181,6 +193,7 @@ impl Store {
                         tick();
                     }
                 }
+                SealedTable::Passkeys => n += super::passkeys::reseal(&tx, f, tick)?,
                 SealedTable::Invites => {
                     let mut table = tx.open_table(INVITES)?;
                     let rows: Vec<(String, Invite)> = table

@@ -107,6 +107,10 @@ pub const ORDER_IDS: TableDefinition<(u32, &str), (u64, u64)> =
 /// thresholds and what was last sent.
 pub const MAIL: TableDefinition<u32, &[u8]> = TableDefinition::new("mail_v1");
 
+/// (user, SHA-256 of a WebAuthn credential id) → JSON `PasskeyRecord`: an
+/// account's passkeys (name and credential sealed).
+pub const PASSKEYS: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("passkeys_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -153,6 +157,7 @@ macro_rules! each_table {
         $f($($arg,)* $crate::store::tables::WORKSPACES)?;
         $f($($arg,)* $crate::store::tables::MEMBERS)?;
         $f($($arg,)* $crate::store::tables::LOGINS)?;
+        $f($($arg,)* $crate::store::tables::PASSKEYS)?;
         $f($($arg,)* $crate::store::tables::INVITES)?;
         $f($($arg,)* $crate::store::tables::AUDIT)?;
         $f($($arg,)* $crate::store::tables::GOALS)?;

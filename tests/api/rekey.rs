@@ -1,6 +1,6 @@
 //! Rotating the master key with the real binary: after `touchpoint rekey`
-//! every sealed value (account emails, TOTP secrets, invitation emails, audit
-//! details, salts) opens with the new key only, the old key opens nothing, and
+//! every sealed value (account emails, TOTP secrets, passkeys, invitation
+//! emails, audit details, salts) opens with the new key only, the old key opens nothing, and
 //! an interrupted rekey finishes when run again. Also the master key from
 //! `TOUCHPOINT__PRIVACY__MASTER_KEY`, and a clear error for a wrong key.
 
@@ -9,17 +9,19 @@ use std::{path::Path, sync::Arc};
 use base64::Engine;
 use touchpoint::{
     auth::Auth,
-    domain::Role,
+    domain::{Email, Role},
     privacy::{Keys, Master, Purpose, aad, rekey},
-    store::{AuditEntry, SealedTable, Store, Stored},
+    store::{AuditEntry, SealedTable, Store, Stored, WorkspaceChoice},
 };
 
 use crate::{
     helpers::{CHROME, TestApp, spawn_app, test_settings},
+    passkeys::{client, enrol},
     process::{cmd, run_ok},
+    soft_passkey::SoftPasskey,
 };
 
-/// Users with TOTP, an invitation, audit entries and a salt.
+/// Users with TOTP or a passkey, an invitation, audit entries and a salt.
 async fn seeded() -> TestApp {
     let app = spawn_app().await;
     app.pageview("/", CHROME, "203.0.113.1").await;
@@ -33,6 +35,13 @@ async fn seeded() -> TestApp {
         )
         .await;
     assert_eq!(status, 303, "an invitation was made");
+    let user = app.user(
+        "pk@acme.test",
+        Role::Analyst,
+        WorkspaceChoice::Existing(app.acme()),
+    );
+    let mut c = client(&app, &user).await;
+    enrol(&app, &mut c, &mut SoftPasskey::new(), "Laptop").await;
     app
 }
 
@@ -82,8 +91,8 @@ async fn after_a_rekey_everything_opens_with_the_new_key_only() {
         let (keys, _) = Keys::unlock(&old_master, store.keyring().unwrap().as_deref()).unwrap();
         let (opened, total) = all_open(&store, &keys);
         assert!(
-            total >= 6,
-            "users, TOTP, invitation, audit entries, a salt: {total}"
+            total >= 8,
+            "users, TOTP, a passkey's name and credential, invitation, audit entries, a salt: {total}"
         );
         assert_eq!(opened, total);
     }
@@ -118,6 +127,17 @@ async fn after_a_rekey_everything_opens_with_the_new_key_only() {
         .unwrap();
     assert!(!log.is_empty());
     assert!(log.iter().all(|e| auth.audit_detail(e) != "(unreadable)"));
+    let pk = auth
+        .user_by_email(&Email::parse("pk@acme.test").unwrap())
+        .unwrap()
+        .unwrap();
+    let names: Vec<String> = auth
+        .passkeys(pk.id)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["Laptop"]);
     drop(auth);
     drop(store);
     // And the server starts with it (it opens the stored salts on start).

@@ -78,15 +78,7 @@ async fn totp_enrolment_then_login_needs_a_code_and_recovery_codes_work_once() {
 #[tokio::test]
 async fn admins_must_enrol_before_using_the_dashboard() {
     let app = spawn_app().await;
-    let admin = app.user(
-        "adm@example.com",
-        Role::Admin,
-        WorkspaceChoice::Existing(app.acme()),
-    );
-    // Take the enrolment away, as if the user predates the requirement.
-    let mut rec = app.state.store.user(admin.id).unwrap().unwrap();
-    rec.totp_sealed = None;
-    app.state.store.put_user(&rec).unwrap();
+    let admin = app.admin_without_totp("adm@example.com");
     let mut c = WebClient::new(&app);
     let (s, _, _) = c.password_step(&admin.email, PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER);

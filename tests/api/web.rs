@@ -196,6 +196,19 @@ impl TestApp {
         }
     }
 
+    /// An admin of the test workspace without TOTP, as if they predate the
+    /// requirement: they must enrol a second factor before anything else.
+    pub fn admin_without_totp(&self, email: &str) -> TestUser {
+        let admin = self.user(email, Role::Admin, WorkspaceChoice::Existing(self.acme()));
+        let mut rec = self.state.store.user(admin.id).unwrap().unwrap();
+        rec.totp_sealed = None;
+        self.state.store.put_user(&rec).unwrap();
+        TestUser {
+            totp: None,
+            ..admin
+        }
+    }
+
     /// A logged-in client for a new user of `ws` with `role`.
     pub async fn member(&self, email: &str, role: Role, ws: WorkspaceId) -> (WebClient, TestUser) {
         let user = self.user(email, role, WorkspaceChoice::Existing(ws));

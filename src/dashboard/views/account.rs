@@ -1,12 +1,15 @@
-//! The account page and two-factor enrolment.
+//! The account page and two-factor enrolment (an authenticator app, or a
+//! passkey for whom enrolment is required).
 
 use maud::{Markup, PreEscaped, html};
 
 use super::{
     fmt_time,
     layout::{Chrome, UserBar, csrf_field, page},
+    passkeys,
     words::count,
 };
+use crate::auth::PasskeyEntry;
 
 /// One login session in the list.
 pub struct SessionRow {
@@ -32,6 +35,8 @@ pub struct AccountPage<'a> {
     pub totp: bool,
     /// Recovery codes left.
     pub recovery_left: usize,
+    /// Passkeys, oldest first.
+    pub passkeys: Vec<PasskeyEntry>,
     /// Sessions.
     pub sessions: Vec<SessionRow>,
     /// A notice to show (after an action).
@@ -57,17 +62,27 @@ pub fn account(m: &AccountPage<'_>) -> Markup {
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             section.card {
                 h2 { "Two-factor authentication" }
+                @if m.totp || !m.passkeys.is_empty() {
+                    p { "On: your password is followed by "
+                        @match (m.totp, m.passkeys.is_empty()) {
+                            (true, false) => "a code from your authenticator app or a passkey.",
+                            (true, true) => "a code from your authenticator app.",
+                            _ => "a passkey.",
+                        }
+                    }
+                }
                 @if m.totp {
-                    p { "On. " (count(m.recovery_left, "recovery code", "recovery codes")) " left." }
+                    p { "Authenticator app: on. " (count(m.recovery_left, "recovery code", "recovery codes")) " left." }
                     form.inline method="post" action="/account/totp/disable" data-confirm="Turn off two-factor authentication?" {
                         (csrf_field(m.csrf))
                         label { "Password " input type="password" name="password" required autocomplete="current-password"; }
                         button.danger type="submit" { "Turn off" }
                     }
                 } @else {
-                    p { "Off. " a href="/account/totp" { "Set up an authenticator app" } }
+                    p { "Authenticator app: off. " a href="/account/totp" { "Set up an authenticator app" } }
                 }
             }
+            (passkeys::section(m.csrf, &m.passkeys))
             section.card {
                 h2 { "Password" }
                 form.stack method="post" action="/account/password" {
@@ -137,7 +152,7 @@ pub fn enrol(m: &EnrolPage<'_>) -> Markup {
         },
         &html! {
             h1 { "Set up two-factor authentication" }
-            @if m.required { p.notice { "Your role requires two-factor authentication. Set it up to continue." } }
+            @if m.required { p.notice { "Your role requires two-factor authentication. Set up an authenticator app or add a passkey to continue." } }
             @if let Some(e) = m.error { p.error role="alert" { (e) } }
             p { "Scan this code with an authenticator app, or type the key by hand." }
             div.qr { (PreEscaped(m.qr_svg)) }
@@ -152,6 +167,13 @@ pub fn enrol(m: &EnrolPage<'_>) -> Markup {
             form.inline method="post" action="/account/totp/new" data-confirm="Make a new key? A code from the key shown now will no longer work." {
                 (csrf_field(m.csrf))
                 button.secondary type="submit" { "Use a new key instead" }
+            }
+            @if m.required {
+                section.card {
+                    h2 { "Or add a passkey" }
+                    p.muted { "A passkey uses this device's screen lock or a security key instead of codes." }
+                    (passkeys::add_form(m.csrf))
+                }
             }
         },
     )

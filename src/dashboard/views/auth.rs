@@ -1,9 +1,11 @@
-//! Forms before login: setup, login, the TOTP step, accepting an invitation.
+//! Forms before login: setup, login, the second step (a TOTP code, a
+//! recovery code or a passkey), accepting an invitation.
 
 use maud::{Markup, html};
 
 use super::{
     layout::{Chrome, csrf_field, page},
+    passkeys::sign_in_form,
     timezone::{ZoneField, zone_field},
 };
 
@@ -58,7 +60,7 @@ pub fn setup(csrf: &str, f: &SetupForm<'_>, error: Option<&str>) -> Markup {
     )
 }
 
-/// The login form.
+/// The login form, then the passwordless way in.
 #[must_use]
 pub fn login(csrf: &str, email: &str, next: &str, error: Option<&str>) -> Markup {
     page(
@@ -76,13 +78,29 @@ pub fn login(csrf: &str, email: &str, next: &str, error: Option<&str>) -> Markup
                 label { "Password" input type="password" name="password" required autocomplete="current-password"; }
                 button type="submit" { "Log in" }
             }
+            h2 { "Or without the password" }
+            (sign_in_form(csrf, next, "/login/passkey", "/login/passkey/begin", "Sign in with a passkey"))
         },
     )
 }
 
-/// The second login step.
+/// The second login step's page.
+pub struct SecondStep<'a> {
+    /// CSRF token (the half-finished login's).
+    pub csrf: &'a str,
+    /// Where to go after.
+    pub next: &'a str,
+    /// Whether a code is asked for (TOTP on, or recovery codes left).
+    pub code: bool,
+    /// Whether the account has passkeys.
+    pub passkey: bool,
+    /// An error after a failed try.
+    pub error: Option<&'a str>,
+}
+
+/// The second login step: the code form first, then the passkey button.
 #[must_use]
-pub fn totp_step(csrf: &str, next: &str, error: Option<&str>) -> Markup {
+pub fn second_step(m: &SecondStep<'_>) -> Markup {
     page(
         &Chrome {
             title: "Two-factor authentication",
@@ -90,13 +108,22 @@ pub fn totp_step(csrf: &str, next: &str, error: Option<&str>) -> Markup {
         },
         &html! {
             h1 { "Two-factor authentication" }
-            p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
-            (error_box(error))
-            form.stack method="post" action="/login/totp" {
-                (csrf_field(csrf))
-                input type="hidden" name="next" value=(next);
-                label { "Code" input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric"; }
-                button type="submit" { "Verify" }
+            @match (m.code, m.passkey) {
+                (true, true) => p { "Use one of your passkeys, or enter the 6-digit code from your authenticator app or one of your recovery codes." },
+                (false, true) => p { "Use one of your passkeys." },
+                _ => p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." },
+            }
+            (error_box(m.error))
+            @if m.code || !m.passkey {
+                form.stack method="post" action="/login/totp" {
+                    (csrf_field(m.csrf))
+                    input type="hidden" name="next" value=(m.next);
+                    label { "Code" input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric"; }
+                    button type="submit" { "Verify" }
+                }
+            }
+            @if m.passkey {
+                (sign_in_form(m.csrf, m.next, "/login/totp/passkey", "/login/totp/passkey/begin", "Use a passkey"))
             }
         },
     )

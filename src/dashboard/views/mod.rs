@@ -13,6 +13,7 @@ pub mod layout;
 pub mod leads;
 pub mod local_time;
 pub mod mail_card;
+pub mod passkeys;
 pub mod webhooks;
 
 pub use crate::domain::calendar::fmt_utc as fmt_time;
