@@ -3,6 +3,9 @@
 # docker run -p 8080:8080 -v touchpoint-data:/data touchpoint
 
 FROM rust:1.95-slim-bookworm AS build
+# make: jemalloc (the allocator) is built from source.
+RUN apt-get update && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so source edits don't rebuild them.
 COPY Cargo.toml Cargo.lock ./
