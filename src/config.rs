@@ -22,6 +22,10 @@ pub use events::{ClickHouseSettings, EventsEngine, EventsSettings};
 mod webhooks;
 pub use webhooks::WebhookSettings;
 
+#[path = "config_storage.rs"]
+mod storage;
+pub use storage::StorageSettings;
+
 #[path = "config_mail.rs"]
 mod mail;
 pub use mail::{MailSettings, SMTP_PASSWORD_ENV, TlsMode};
@@ -139,35 +143,6 @@ fn proxies<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
         .iter()
         .map(|e| parse_proxy(e).map_err(serde::de::Error::custom))
         .collect()
-}
-
-/// `[storage]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSettings {
-    /// Directory holding the redb file.
-    pub data_dir: PathBuf,
-    /// Page cache size in MiB.
-    pub cache_mb: usize,
-    /// MiB kept free on the store's filesystem: writes are refused (503)
-    /// below it, so a full disk never reaches the file; 0 = no check.
-    pub min_free_mb: u64,
-    /// Where scheduled backups go; empty = `backups` in the data dir.
-    pub backup_dir: PathBuf,
-    /// Scheduled backups kept (the newest; older ones are deleted), ≥ 1.
-    pub backup_keep: usize,
-}
-
-impl StorageSettings {
-    /// The directory of scheduled backups.
-    #[must_use]
-    pub fn backups(&self) -> PathBuf {
-        if self.backup_dir.as_os_str().is_empty() {
-            self.data_dir.join("backups")
-        } else {
-            self.backup_dir.clone()
-        }
-    }
 }
 
 /// `[geoip]`
