@@ -50,47 +50,29 @@ pub async fn query(
             .contains("visit:region_name"),
     )?;
     let now = state.clock.now_ms();
-    let request = Request::parse(obj, &names, |range| {
+    let input = Request::parse(obj, &names, |range| {
         date_range(range, tz, now, || earliest_date(&view, &site))
     })?;
     drop(view);
-    let denominator = request.denominator_filter()?;
-    let Request {
-        asked,
-        metrics,
-        places,
-        dimensions,
-        goal_dim,
-        time_dim,
-        include,
-        from_ms,
-        to_ms,
-        range_echo,
-        filter,
-        order_by,
-        limit,
-        offset,
-        ..
-    } = request;
-
+    let denominator = input.denominator_filter()?;
     let q = Query {
         site: site.id,
         timezone: tz,
-        from_ms,
-        to_ms,
-        metrics: metrics.clone(),
-        dimensions: dimensions.clone(),
-        filter,
-        order_by,
-        limit,
-        offset,
+        from_ms: input.from_ms,
+        to_ms: input.to_ms,
+        metrics: input.metrics.clone(),
+        dimensions: input.dimensions.clone(),
+        filter: input.filter.clone(),
+        order_by: input.order_by.clone(),
+        limit: input.limit,
+        offset: input.offset,
         money: site.money(),
     };
     let base = q.clone();
-    let (out, skipped) = execute_imports(&state, q, include.imports).await?;
+    let (out, skipped) = execute_imports(&state, q, input.include.imports).await?;
 
     // Denominators of the rates: the query without goal and property filters.
-    let visitors_at = metrics.iter().position(|m| *m == Metric::Visitors);
+    let visitors_at = input.metrics.iter().position(|m| *m == Metric::Visitors);
     let count = |v: &Value| match v {
         Value::Int(i) => *i as f64,
         Value::Float(f) => *f,
@@ -105,20 +87,24 @@ pub async fn query(
         offset: 0,
         ..base.clone()
     };
-    let total = if asked.contains(&Asked::ConversionRate) {
-        let t = execute_imports(&state, unfiltered(Vec::new()), include.imports)
+    let total = if input.asked.contains(&Asked::ConversionRate) {
+        let t = execute_imports(&state, unfiltered(Vec::new()), input.include.imports)
             .await?
             .0;
         t.rows.first().map_or(0.0, |r| count(&r.metrics[0]))
     } else {
         0.0
     };
-    let group_dims: Vec<usize> = (0..dimensions.len())
-        .filter(|i| Some(*i) != goal_dim)
+    let group_dims: Vec<usize> = (0..input.dimensions.len())
+        .filter(|i| Some(*i) != input.goal_dim)
         .collect();
-    let per_group: HashMap<Vec<String>, f64> = if asked.contains(&Asked::GroupConversionRate) {
-        let dims = group_dims.iter().map(|i| dimensions[*i].clone()).collect();
-        execute_imports(&state, unfiltered(dims), include.imports)
+    let per_group: HashMap<Vec<String>, f64> = if input.asked.contains(&Asked::GroupConversionRate)
+    {
+        let dims = group_dims
+            .iter()
+            .map(|i| input.dimensions[*i].clone())
+            .collect();
+        execute_imports(&state, unfiltered(dims), input.include.imports)
             .await?
             .0
             .rows
@@ -147,11 +133,12 @@ pub async fn query(
         .iter()
         .map(|r| {
             let visitors = visitors_at.map_or(0.0, |i| count(&r.metrics[i]));
-            let shown: Vec<Json> = asked
+            let shown: Vec<Json> = input
+                .asked
                 .iter()
                 .map(|a| match a {
                     Asked::Engine(m) => {
-                        let i = metrics.iter().position(|x| x == m).unwrap_or(0);
+                        let i = input.metrics.iter().position(|x| x == m).unwrap_or(0);
                         value(m, &r.metrics[i], &r.currency)
                     }
                     Asked::ConversionRate => rate(visitors, total),
@@ -167,20 +154,20 @@ pub async fn query(
             let dims: Vec<String> = r
                 .dimensions
                 .iter()
-                .zip(&places)
+                .zip(&input.places)
                 .map(|(d, p)| p.map_or_else(|| d.clone(), |p| names.label(p, d)))
                 .collect();
             json!({ "metrics": shown, "dimensions": dims })
         })
         .collect();
     let mut meta = json!({ "total_rows": out.total_rows, "from_rollups": out.used_rollups });
-    if let (true, Some(d)) = (include.time_labels, &time_dim) {
-        meta["time_labels"] = time_buckets(d, from_ms, to_ms, tz)
+    if let (true, Some(d)) = (input.include.time_labels, &input.time_dim) {
+        meta["time_labels"] = time_buckets(d, input.from_ms, input.to_ms, tz)
             .into_iter()
             .map(|b| json!(time_label(d, b, tz)))
             .collect();
     }
-    if include.imports {
+    if input.include.imports {
         meta["imports_included"] = json!(skipped.is_none());
         if let Some(skip) = skipped {
             meta["imports_skip_reason"] = json!(skip.as_str());
@@ -204,7 +191,7 @@ pub async fn query(
         ));
     }
     let mut echo = Json::Object(obj.clone());
-    echo["date_range"] = range_echo;
+    echo["date_range"] = input.range_echo;
     echo["timezone"] = json!(tz.to_string());
     Ok(HttpResponse::Ok().json(json!({
         "results": results,

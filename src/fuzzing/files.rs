@@ -84,17 +84,7 @@ pub fn spend_csv(data: &[u8]) {
 fn write_csv(rows: &[SpendRow]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let count = |c: Option<u64>| c.map(|c| c.to_string()).unwrap_or_default();
-    w.write_record([
-        "date",
-        "source",
-        "medium",
-        "campaign",
-        "spend",
-        "currency",
-        "clicks",
-        "impressions",
-    ])
-    .expect("to memory");
+    w.write_record(spend::FIELDS).expect("to memory");
     for (k, a) in rows {
         w.write_record([
             date_of_day(k.day).to_string(),
