@@ -3,7 +3,8 @@
 //! reads them (`[imported_]<table>_<YYYYMMDD>_<YYYYMMDD>.csv`). Columns are
 //! found by their header names (any order; a missing one counts 0 or "", as
 //! in Plausible). Texts are normalised and redacted as the tracker's are,
-//! so an email in a page path is never stored.
+//! so an email in a page path is never stored; a country that is not a
+//! two-letter code is unknown.
 //!
 //! Like Plausible, imported days are those **before the site's own data**:
 //! rows on or after the local day of the site's first own visit, and rows
@@ -113,10 +114,19 @@ fn field_of(column: &str) -> Option<Field> {
     })
 }
 
-/// A text as stored.
+/// A text as stored. A country is a code, two letters, or else unknown
+/// (""), as Plausible writes an unknown one: the column is no free text to
+/// keep whatever a file holds there.
 fn clean(column: &str, raw: &str) -> String {
     match (column, field_of(column)) {
-        ("country", _) => raw.trim().to_ascii_uppercase(),
+        ("country", _) => {
+            let code = raw.trim();
+            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                code.to_ascii_uppercase()
+            } else {
+                String::new()
+            }
+        }
         (_, Some(f)) => text::normalise(f, raw),
         (_, None) => text::normalise(Field::PropValue, raw),
     }
@@ -268,6 +278,22 @@ mod tests {
             bytes[start..start + 4].copy_from_slice(&claim.to_le_bytes());
         }
         bytes
+    }
+
+    #[test]
+    fn a_country_that_is_no_two_letter_code_is_imported_as_unknown() {
+        // Found by fuzzing (plausible_import): the column was kept as sent,
+        // an email address, control characters and all.
+        let f = File {
+            name: "imported_locations_20240101_20240131.csv".into(),
+            bytes: b"date,country,region,city,visitors\n2024-01-01,de,DE-BE,Berlin,3\n\
+                2024-01-02,mary@example.com,,,1\n2024-01-03,\"\0\0\",,,1\n"
+                .to_vec(),
+        };
+        let mut rows = Vec::new();
+        read_file(&f, u32::MAX, &mut rows).unwrap();
+        let countries: Vec<&str> = rows.iter().map(|(_, _, r)| r.texts[0].as_str()).collect();
+        assert_eq!(countries, ["DE", "", ""]);
     }
 
     #[test]
