@@ -61,7 +61,7 @@ fn micros(amount: i64, currency: &str) -> i64 {
 
 /// What a Stripe event means for revenue.
 #[derive(Debug, PartialEq)]
-enum Effect {
+pub(crate) enum Effect {
     Purchase {
         email: String,
         order: String,
@@ -85,7 +85,8 @@ fn text(v: &Json, path: &[&str]) -> Option<String> {
     cur.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-fn effect(event: &Json) -> Effect {
+/// What `event` (a Stripe event, verified) means for revenue.
+pub(crate) fn effect(event: &Json) -> Effect {
     let o = &event["data"]["object"];
     let at_s = event["created"].as_i64().unwrap_or(0);
     let currency = text(o, &["currency"])

@@ -12,6 +12,9 @@ pub mod connection_limit;
 pub mod dashboard;
 pub mod domain;
 pub mod exchange;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geo;
 pub mod hooks;
 pub mod ingest;

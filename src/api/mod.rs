@@ -8,10 +8,11 @@ mod funnel;
 mod openapi;
 mod sites;
 mod spend;
-mod v1;
+pub(crate) mod v1;
 mod v2;
-mod v2_input;
-mod v2_names;
+pub(crate) mod v2_input;
+pub(crate) mod v2_names;
+pub(crate) mod v2_request;
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, http::StatusCode, web};
 use serde_json::json;
@@ -117,7 +118,9 @@ impl From<StatsError> for ApiError {
 }
 
 /// A request body that must be a JSON object.
-fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+pub(crate) fn json_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     match serde_json::from_slice(body) {
         Ok(serde_json::Value::Object(o)) => Ok(o),
         Ok(_) => Err(ApiError::BadRequest(
@@ -146,8 +149,12 @@ fn scoped(req: &HttpRequest, state: &AppState, body: &[u8]) -> Result<Scoped, Ap
         ws,
         body.get("site_id").and_then(serde_json::Value::as_str),
     )?;
-    let (from_ms, to_ms, range) =
-        v2_input::date_range(body.get("date_range"), &view, &site, state.clock.now_ms())?;
+    let (from_ms, to_ms, range) = v2_input::date_range(
+        body.get("date_range"),
+        site.timezone,
+        state.clock.now_ms(),
+        || earliest_date(&view, &site),
+    )?;
     Ok(Scoped {
         body,
         site,

@@ -28,7 +28,7 @@ use crate::{
     domain::{
         calendar::{date_of_day, day_number},
         money::{code_str, micros_to_decimal},
-        spend::{RawRow, SpendError, merge, parse_csv, parse_row},
+        spend::{FIELDS, RawRow, SpendError, merge, parse_csv, parse_row},
     },
     startup::AppState,
     stats::period::today,
@@ -65,17 +65,7 @@ fn json_rows(rows: &[Json]) -> Result<Vec<crate::domain::spend::SpendRow>, ApiEr
                 Some(_) => Err(bad(format!("rows[{i}].{k} must be a string or a number"))),
             }
         };
-        let fields = [
-            "date",
-            "source",
-            "medium",
-            "campaign",
-            "spend",
-            "currency",
-            "clicks",
-            "impressions",
-        ]
-        .map(text);
+        let fields = FIELDS.map(text);
         let [
             date,
             source,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, earliest_date};
+use super::ApiError;
 use crate::{
     domain::calendar::dates_to_ms,
     stats::{
@@ -21,14 +21,15 @@ fn bad(m: impl Into<String>) -> ApiError {
 }
 
 /// A `date_range` (a period name or `[from, to]`) as unix ms `[from, to)`,
-/// with the resolved dates to echo.
-pub(super) fn date_range(
+/// with the resolved dates to echo. `earliest` gives the site's first local
+/// day (what `all` starts at); it is asked for period names only, as it
+/// reads the store.
+pub(crate) fn date_range(
     v: Option<&Json>,
-    view: &crate::store::ReadView,
-    site: &crate::store::Site,
+    tz: crate::domain::Timezone,
     now: u64,
+    earliest: impl FnOnce() -> Result<NaiveDate, ApiError>,
 ) -> Result<(u64, u64, Json), ApiError> {
-    let tz = site.timezone;
     Ok(match v {
         // The last 24 hours up to now, as instants.
         Some(Json::String(name)) if name == "24h" => {
@@ -40,8 +41,7 @@ pub(super) fn date_range(
             (from, now + 1, json!([iso(from), iso(now)]))
         }
         Some(Json::String(name)) => {
-            let (a, b) =
-                named_period(name, today(now, tz), earliest_date(view, site)?).map_err(bad)?;
+            let (a, b) = named_period(name, today(now, tz), earliest()?).map_err(bad)?;
             let (f, t) = dates_to_ms(a, b, tz);
             (f, t, json!([a.to_string(), b.to_string()]))
         }

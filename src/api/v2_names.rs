@@ -20,7 +20,7 @@ use crate::{domain::places, store::ReadView};
 
 /// Which place a name dimension names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Place {
+pub(crate) enum Place {
     Country,
     Region,
     City,
@@ -37,7 +37,7 @@ pub(super) fn name_dimension(name: &str) -> Option<(Place, &'static str)> {
 }
 
 /// The names of the places a query may show.
-pub(super) struct Names {
+pub(crate) struct Names {
     regions: HashMap<String, String>,
 }
 
@@ -48,13 +48,16 @@ fn bad(m: impl Into<String>) -> ApiError {
 impl Names {
     /// Loads the region names (only when a query names regions).
     pub(super) fn load(view: &ReadView, needed: bool) -> Result<Self, ApiError> {
-        Ok(Self {
-            regions: if needed {
-                view.region_names()?
-            } else {
-                HashMap::new()
-            },
-        })
+        Ok(Self::of_regions(if needed {
+            view.region_names()?
+        } else {
+            HashMap::new()
+        }))
+    }
+
+    /// Names with these regions' (code → name).
+    pub(crate) fn of_regions(regions: HashMap<String, String>) -> Self {
+        Self { regions }
     }
 
     /// The name shown for a code.

@@ -61,8 +61,26 @@ static EMAIL_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// Replaces email addresses, payment card numbers and phone numbers in `s`
 /// by [`EMAIL`], [`CARD`] and [`PHONE`] (rules in the module doc). The one
 /// scrubber every stored free text goes through.
+///
+/// A replaced number can uncover its neighbour: in `+4930123456 7+4917612345`
+/// the second number follows a digit and is no phone number, but after
+/// `[phone]` it is. So the rules run again until nothing changes, and a
+/// redacted text is one the rules find nothing in. It ends: every pass
+/// that changes the text takes away an `@` (or `%40`) or at least seven
+/// digits, and the markers hold neither.
 #[must_use]
 pub fn redact(s: &str) -> Cow<'_, str> {
+    let Cow::Owned(mut text) = redact_once(s) else {
+        return Cow::Borrowed(s);
+    };
+    while let Cow::Owned(again) = redact_once(&text) {
+        text = again;
+    }
+    Cow::Owned(text)
+}
+
+/// One pass of the rules; `Cow::Owned` only when something was replaced.
+fn redact_once(s: &str) -> Cow<'_, str> {
     // Every address holds `@`, `%40` or `%2540`: most texts skip the regex.
     let mut out = if s.contains('@') || s.contains("%40") || s.contains("%2540") {
         EMAIL_RE.replace_all(s, EMAIL)

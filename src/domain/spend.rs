@@ -29,6 +29,18 @@ use super::{
 /// Most rows one upload may hold.
 pub const MAX_ROWS: usize = 100_000;
 
+/// A row's fields by name, as a CSV's header and a JSON row name them.
+pub const FIELDS: [&str; 8] = [
+    "date",
+    "source",
+    "medium",
+    "campaign",
+    "spend",
+    "currency",
+    "clicks",
+    "impressions",
+];
+
 /// What a spend row is about: a local day and a campaign's UTM values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SpendKey {

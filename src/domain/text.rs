@@ -195,7 +195,8 @@ fn clean(s: &str) -> String {
 }
 
 /// Redacts, then bounds the length; a cut can make a new match at the end
-/// (a longer digit run cut to a card's length), so it redacts again.
+/// (a longer digit run cut to a card's length), so it redacts again, and
+/// can end the text in white space, which goes as at any text's end.
 fn finish(s: String) -> String {
     let mut s = redact(&s).into_owned();
     while s.len() > MAX_TEXT_BYTES {
@@ -204,6 +205,7 @@ fn finish(s: String) -> String {
             end -= 1;
         }
         s.truncate(end);
+        s.truncate(s.trim_end().len());
         s = redact(&s).into_owned();
     }
     s

@@ -3,7 +3,8 @@
 //! reads them (`[imported_]<table>_<YYYYMMDD>_<YYYYMMDD>.csv`). Columns are
 //! found by their header names (any order; a missing one counts 0 or "", as
 //! in Plausible). Texts are normalised and redacted as the tracker's are,
-//! so an email in a page path is never stored.
+//! so an email in a page path is never stored; a country that is not a
+//! two-letter code is unknown.
 //!
 //! Like Plausible, imported days are those **before the site's own data**:
 //! rows on or after the local day of the site's first own visit, and rows
@@ -60,24 +61,40 @@ pub struct File {
 /// # Errors
 /// A damaged archive, or one over [`MAX_IMPORT_BYTES`] unpacked.
 pub fn unzip(bytes: &[u8]) -> Result<Vec<File>, ImportError> {
+    unzip_within(bytes, MAX_IMPORT_BYTES)
+}
+
+/// [`unzip`] with a limit of `max` bytes unpacked. The sizes in an archive's
+/// headers are the sender's claims, and the decompressor does not hold an
+/// entry to its claim: the limit is kept on the bytes actually unpacked.
+fn unzip_within(bytes: &[u8], max: u64) -> Result<Vec<File>, ImportError> {
+    let too_large = || {
+        let limit = if max >= 1 << 30 {
+            format!("{} GB", max >> 30)
+        } else {
+            format!("{max} bytes")
+        };
+        invalid(format!("the archive unpacks to more than {limit}"))
+    };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
     let mut out = Vec::new();
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let mut f = zip.by_index(i)?;
+        let f = zip.by_index(i)?;
         if !f.is_file() || !f.name().ends_with(".csv") {
             continue;
         }
-        total += f.size();
-        if total > MAX_IMPORT_BYTES {
-            return Err(invalid("the archive unpacks to more than 1 GB"));
+        let room = max - total;
+        if f.size() > room {
+            return Err(too_large());
         }
+        let name = f.name().to_owned();
         let mut buf = Vec::with_capacity(usize::try_from(f.size()).unwrap_or(0));
-        f.read_to_end(&mut buf)?;
-        out.push(File {
-            name: f.name().to_owned(),
-            bytes: buf,
-        });
+        total += f.take(room + 1).read_to_end(&mut buf)? as u64;
+        if total > max {
+            return Err(too_large());
+        }
+        out.push(File { name, bytes: buf });
     }
     Ok(out)
 }
@@ -97,17 +114,26 @@ fn field_of(column: &str) -> Option<Field> {
     })
 }
 
-/// A text as stored.
+/// A text as stored. A country is a code, two letters, or else unknown
+/// (""), as Plausible writes an unknown one: the column is no free text to
+/// keep whatever a file holds there.
 fn clean(column: &str, raw: &str) -> String {
     match (column, field_of(column)) {
-        ("country", _) => raw.trim().to_ascii_uppercase(),
+        ("country", _) => {
+            let code = raw.trim();
+            if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                code.to_ascii_uppercase()
+            } else {
+                String::new()
+            }
+        }
         (_, Some(f)) => text::normalise(f, raw),
         (_, None) => text::normalise(Field::PropValue, raw),
     }
 }
 
 /// Reads one file's rows on days before `before_day`: (table, day, row).
-fn read_file(
+pub(crate) fn read_file(
     f: &File,
     before_day: u32,
     out: &mut Vec<(u8, u32, ImportedRow)>,
@@ -228,4 +254,62 @@ pub fn import(
         )));
     }
     Ok(store.add_import(site.id, record, &rows)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A zip of one deflated CSV of `len` bytes whose headers claim `claim`.
+    fn lying_zip(len: usize, claim: u32) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("imported_visitors_20240101_20240131.csv", deflated)
+            .unwrap();
+        w.write_all(&vec![b'1'; len]).unwrap();
+        let mut bytes = w.finish().unwrap().into_inner();
+        // The uncompressed size: 22 bytes into the local header, 24 into
+        // the central directory's.
+        for (signature, at) in [(*b"PK\x03\x04", 22), (*b"PK\x01\x02", 24)] {
+            let start = bytes.windows(4).position(|w| w == signature).unwrap() + at;
+            bytes[start..start + 4].copy_from_slice(&claim.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_country_that_is_no_two_letter_code_is_imported_as_unknown() {
+        // Found by fuzzing (plausible_import): the column was kept as sent,
+        // an email address, control characters and all.
+        let f = File {
+            name: "imported_locations_20240101_20240131.csv".into(),
+            bytes: b"date,country,region,city,visitors\n2024-01-01,de,DE-BE,Berlin,3\n\
+                2024-01-02,mary@example.com,,,1\n2024-01-03,\"\0\0\",,,1\n"
+                .to_vec(),
+        };
+        let mut rows = Vec::new();
+        read_file(&f, u32::MAX, &mut rows).unwrap();
+        let countries: Vec<&str> = rows.iter().map(|(_, _, r)| r.texts[0].as_str()).collect();
+        assert_eq!(countries, ["DE", "", ""]);
+    }
+
+    #[test]
+    fn an_archive_that_understates_its_size_is_held_to_the_limit() {
+        let honest = unzip_within(&lying_zip(10_000, 10_000), 10_000).unwrap();
+        assert_eq!(honest[0].bytes.len(), 10_000);
+        let refusal = |zip: Vec<u8>| match unzip_within(&zip, 10_000) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("unpacked past the limit"),
+        };
+        for (len, claim) in [(10_001, 10), (10, 10_001)] {
+            let err = refusal(lying_zip(len, claim));
+            assert!(
+                err.contains("more than 10000 bytes"),
+                "{len} claiming {claim}: {err}"
+            );
+        }
+    }
 }

@@ -217,7 +217,7 @@ impl Enricher {
 /// Properties as stored: keys and values normalised and redacted; a property
 /// left without key or value, or repeating a key, is dropped, and so is an
 /// order id holding personal data (see [`text::order_id`]).
-pub(super) fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(raw.len());
     for (k, v) in raw {
         let (k, v) = (

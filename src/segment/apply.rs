@@ -88,12 +88,13 @@ pub struct Context<'a> {
 }
 
 /// The identifying parts of an `identify` message, validated.
-struct Traits {
+pub(crate) struct Traits {
     email: Option<String>,
     phone: Option<String>,
 }
 
-fn traits(m: &Message) -> Result<Traits, String> {
+/// The email and phone of an `identify` message's traits, checked.
+pub(crate) fn traits(m: &Message) -> Result<Traits, String> {
     let get = |k: &str| m.traits.get(k).and_then(Value::as_str).map(str::trim);
     let email = get("email").filter(|e| !e.is_empty());
     if email.is_some_and(|e| !e.contains('@') || e.len() > 320) {
@@ -110,7 +111,7 @@ fn traits(m: &Message) -> Result<Traits, String> {
 }
 
 /// A purchase's revenue, when `m` is an `Order Completed` with an amount.
-fn revenue(m: &Message) -> Result<Option<Revenue>, String> {
+pub(crate) fn revenue(m: &Message) -> Result<Option<Revenue>, String> {
     if m.kind != Kind::Track || m.name.as_deref() != Some(ORDER_COMPLETED) {
         return Ok(None);
     }

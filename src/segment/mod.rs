@@ -17,7 +17,7 @@
 
 pub mod apply;
 pub mod message;
-mod page;
+pub(crate) mod page;
 
 use actix_web::{
     HttpRequest, HttpResponse,

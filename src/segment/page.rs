@@ -14,7 +14,7 @@ const PAGE_FIELDS: &[&str] = &[
 /// The page an event happened on: its URL, else one made from its path and
 /// query on the site's domain (a screen's path is `/` and its name); the
 /// campaign's values are added as `utm_*` where the URL has none.
-pub(super) fn page_url(m: &Message, domain: &str) -> Url {
+pub(crate) fn page_url(m: &Message, domain: &str) -> Url {
     let given = m
         .page
         .url
@@ -53,7 +53,7 @@ pub(super) fn page_url(m: &Message, domain: &str) -> Url {
 
 /// A message's custom properties: the scalar `properties` (a page's own
 /// fields left out), at most [`crate::ingest::payload::MAX_PROPS`].
-pub(super) fn props(m: &Message) -> Vec<(String, String)> {
+pub(crate) fn props(m: &Message) -> Vec<(String, String)> {
     let skip = |k: &str| matches!(m.kind, Kind::Page | Kind::Screen) && PAGE_FIELDS.contains(&k);
     scalars(&m.properties)
         .filter(|(k, _)| !skip(k))

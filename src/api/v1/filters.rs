@@ -51,7 +51,7 @@ const OPERATORS: [(&str, Op); 4] = [
 ];
 
 /// One filter's leaves, in order.
-fn parse(s: &str) -> Result<Vec<Filter>, String> {
+pub(crate) fn parse(s: &str) -> Result<Vec<Filter>, String> {
     split_unescaped(s, ';')
         .into_iter()
         .filter(|f| !f.trim().is_empty())

@@ -1,7 +1,7 @@
 //! Plausible's v1 Stats API: realtime, aggregate, timeseries and breakdown,
 //! translated into the same [`Query`] the v2 endpoint runs.
 
-mod filters;
+pub(crate) mod filters;
 
 use std::collections::HashMap;
 
