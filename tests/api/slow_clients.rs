@@ -75,22 +75,29 @@ async fn beyond_max_connections_a_request_is_refused_at_once_and_answered_again_
     for _ in 0..40 {
         idle.push(TcpStream::connect(&addr).await.expect("a connection"));
     }
-    // A fresh connection's request is refused at once, and its connection closed.
-    let mut s = TcpStream::connect(&addr).await.unwrap();
-    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut buf = Vec::new();
-    let r = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
-    assert!(
-        r.is_ok(),
-        "answered at once, not left waiting: {:?}",
-        String::from_utf8_lossy(&buf)
-    );
-    let answer = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    // Once the server has taken them all in (it accepts asynchronously), a
+    // fresh connection's request is refused at once and its connection closed.
+    let mut answer = String::new();
+    for _ in 0..30 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        // A keep-alive request: only a refusal closes the connection.
+        let closed = tokio::time::timeout(Duration::from_millis(500), s.read_to_end(&mut buf))
+            .await
+            .is_ok();
+        answer = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+        assert!(!answer.is_empty(), "answered at once, not left waiting");
+        if answer.starts_with("http/1.1 503") {
+            assert!(closed, "the refused connection is closed: {answer}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(answer.starts_with("http/1.1 503"), "{answer}");
     assert!(answer.contains("retry-after: 1"), "{answer}");
-    assert!(answer.contains("connection: close"), "{answer}");
     // Once they go, requests are answered again.
     drop(idle);
     let mut status = 0;
