@@ -25,6 +25,20 @@ use crate::{
 /// Commit failures are logged at most once a second.
 static COMMIT_LOG: crate::telemetry::Throttle = crate::telemetry::Throttle::new();
 
+/// Logs a batch's failure, unless the store logged its state itself, at
+/// most once a second with how many were held back.
+fn log_failure(e: &StoreError, now_ms: u64, what: &'static str) {
+    if !e.logged_by_store()
+        && let Some(held) = COMMIT_LOG.pass(now_ms / 1000)
+    {
+        tracing::error!(
+            error = %crate::telemetry::causes(e),
+            also_failed_since_last_line = held,
+            "{what}"
+        );
+    }
+}
+
 pub use super::queue::{Ack, EnqueueError, WriterHandle};
 use super::queue::{Job, Queue};
 
@@ -93,15 +107,11 @@ impl State {
                     metrics
                         .commit_failures
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if !e.logged_by_store()
-                        && let Some(held) = COMMIT_LOG.pass(now_ms / 1000)
-                    {
-                        tracing::error!(
-                            error = %crate::telemetry::causes(&e),
-                            also_failed_since_last_line = held,
-                            "writer state still can't be reloaded; batch refused"
-                        );
-                    }
+                    log_failure(
+                        &e,
+                        now_ms,
+                        "writer state still can't be reloaded; batch refused",
+                    );
                     return Err(Arc::new(e));
                 }
             }
@@ -151,16 +161,7 @@ impl State {
                 metrics
                     .commit_failures
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if !e.logged_by_store()
-                    && let Some(held) = COMMIT_LOG.pass(now_ms / 1000)
-                {
-                    tracing::error!(
-                        error = %crate::telemetry::causes(&e),
-                        events = events.len(),
-                        also_failed_since_last_line = held,
-                        "batch commit failed; its requests got 503"
-                    );
-                }
+                log_failure(&e, now_ms, "batch commit failed; its requests got 503");
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
                 drop(gate);
                 match Self::load(&self.store, now) {
