@@ -3,7 +3,7 @@
 # handler in the same run, then peak RSS at a fixed 5,000 events/s.
 # Needs wrk and curl (Debian: apt-get install -y wrk curl).
 # Usage: scripts/load.sh [seconds per throughput run, default 20]
-# Env: CONN (default 512), ROUNDS (default 3), RSS_DUR (default 60), RSS_CONN (default 74).
+# Env: CONN (default 512), ROUNDS (default 3), RSS_DUR (default 60; 0 skips the RSS part), RSS_CONN (default 74).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-20}
@@ -42,6 +42,7 @@ echo "median ratio = $(printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{a[NR]=$1} 
 kill $NULL; kill $TP; wait $TP 2>/dev/null || true
 
 # Peak RSS at about 5,000 events/s, every event from a new visitor, on a fresh store.
+[ "${RSS_DUR:-60}" = 0 ] && exit 0
 rm -rf "${DATA:?}"/*; $BIN site add example.com >/dev/null
 TOUCHPOINT__SERVER__LISTEN=127.0.0.1:18080 $BIN serve >/dev/null & TP=$!
 sleep 1

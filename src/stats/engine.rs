@@ -6,14 +6,18 @@ use std::{
     collections::HashMap,
     hash::{BuildHasherDefault, Hasher},
     ops::ControlFlow,
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use rustc_hash::FxBuildHasher;
 
 use super::{
+    buckets::{Buckets, DayCache},
     filter::Compiled,
     query::Dimension,
-    values::{Texts, event_raw, hour_bucket, time_bucket, visit_raw},
+    segment::{self, DaySegment, Need},
+    values::Texts,
+    visit::VisitRow,
 };
 use crate::{
     domain::calendar,
@@ -119,7 +123,25 @@ impl Grouping {
     }
 }
 
+/// Whether scans read closed days from their segments (on unless a test or
+/// bench turns it off to compare with the visit rows).
+static USE_SEGMENTS: AtomicBool = AtomicBool::new(true);
+
+/// Day segments scans have read, process-wide (tests check the path is taken).
+#[doc(hidden)]
+pub static SEGMENT_DAYS_READ: AtomicU64 = AtomicU64::new(0);
+
+/// Turns reading day segments on or off, process-wide; for tests and benches
+/// that compare the two layouts.
+#[doc(hidden)]
+pub fn use_segments(on: bool) {
+    USE_SEGMENTS.store(on, Ordering::Relaxed);
+}
+
 /// Scans visits of `site` starting in `[from_ms, to_ms)` into every grouping.
+/// Local days that are rolled up and have a day segment are read from the
+/// segment's columns (only those the filter and groupings touch); the rest
+/// from the visit rows.
 ///
 /// Semantics (documented in the README): a visit and all its events count in
 /// the period where the visit started; visitors are distinct per local day;
@@ -127,7 +149,7 @@ impl Grouping {
 /// only matching events count as pageviews/events.
 ///
 /// # Errors
-/// Storage errors or a corrupt row.
+/// Storage errors or a corrupt row or segment.
 pub fn scan(
     view: &ReadView,
     site: SiteId,
@@ -137,238 +159,227 @@ pub fn scan(
     filter: Option<&Compiled<'_>>,
     groupings: &mut [Grouping],
 ) -> Result<(), StoreError> {
-    let mut matched: Vec<bool> = Vec::new();
-    let mut rec = SessionRecord::default();
-    let mut days = DayCache::new(tz);
-    let mut buckets = Buckets::new(tz);
-    let mut current_day = u64::MAX;
-    let mut dense = DenseVisitors::default();
-    let mut seen: Vec<u64> = Vec::new();
-    let mut close_day = |groupings: &mut [Grouping], dense: &mut DenseVisitors| {
-        seen.clear();
-        seen.resize(dense.len().div_ceil(64), 0);
-        groupings.iter_mut().for_each(|g| g.close_day(&mut seen));
-        dense.clear();
-    };
-    view.for_each_session(site, from_ms, to_ms, |key, bytes| {
-        let rest = match rec.decode_header(bytes) {
-            Ok(rest) => rest,
-            Err(e) => return ControlFlow::Break(e.into()),
-        };
-        // Reject on visit attributes before paying for the events.
-        if let Some(f) = filter.filter(|f| !f.needs_events) {
-            match f.eval(&rec, None) {
-                Ok(true) => {}
-                Ok(false) => return ControlFlow::Continue(()),
-                Err(e) => return ControlFlow::Break(e),
+    let mut st = Scan::new(tz, filter);
+    let mut cursor = from_ms;
+    if USE_SEGMENTS.load(Ordering::Relaxed) && from_ms < to_ms {
+        let first = local_day(from_ms, tz);
+        let last = local_day(to_ms - 1, tz);
+        let mut need = Need::default();
+        for d in filter.map(Compiled::dimensions).unwrap_or_default() {
+            need.add(&d);
+        }
+        if filter.is_some_and(|f| f.has_event_leaf) {
+            need.events = true;
+        }
+        for g in groupings.iter() {
+            g.dims.iter().for_each(|d| need.add(d));
+        }
+        for day in view.rolled_days(site, first, last)? {
+            let (dfrom, dto) = calendar::days_to_ms(day, day, tz);
+            if dfrom < from_ms || dto > to_ms {
+                continue;
             }
+            let Some(seg) = segment::read(view, site, day, &need)? else {
+                continue;
+            };
+            if seg.from_ms != dfrom || seg.to_ms != dto || seg.tz != tz.tz().name() {
+                continue;
+            }
+            st.rows(view, site, cursor, dfrom, groupings)?;
+            st.segment(&seg, groupings)?;
+            SEGMENT_DAYS_READ.fetch_add(1, Ordering::Relaxed);
+            cursor = dto;
         }
-        if let Err(e) = rec.decode_events(rest, bytes.len()) {
-            return ControlFlow::Break(e.into());
-        }
-        let day = days.day(key.start_ms);
-        if day != current_day {
-            close_day(groupings, &mut dense);
-            current_day = day;
-        }
-        let next = u32::try_from(dense.len()).unwrap_or(u32::MAX);
-        let visitor = *dense.entry(rec.visitor).or_insert(next);
-        match visit(
-            &rec,
-            key.start_ms,
-            visitor,
-            key.id,
-            &mut buckets,
-            filter,
-            groupings,
-            &mut matched,
-        ) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => ControlFlow::Break(e),
-        }
-    })?;
-    close_day(groupings, &mut dense);
+    }
+    st.rows(view, site, cursor, to_ms, groupings)?;
+    st.close_day(groupings, st.dense.len());
     Ok(())
 }
 
-/// Time buckets of visit starts, computed once per hour bucket: visits come
-/// in start order, and a timezone conversion per visit and grouping was a
-/// tenth of a day's scan.
-struct Buckets {
-    tz: Timezone,
-    /// The hour bucket `[from, to)` last computed...
-    from: u64,
-    to: u64,
-    /// ...and its hour, day, week and month buckets.
-    values: [u64; 4],
+/// The state of one scan between visits.
+struct Scan<'a, 'f> {
+    filter: Option<&'a Compiled<'f>>,
+    matched: Vec<bool>,
+    days: DayCache,
+    buckets: Buckets,
+    current_day: u64,
+    dense: DenseVisitors,
+    seen: Vec<u64>,
+    /// Numbers the visits of the scan, so a group counts a visit once.
+    visit_no: u64,
 }
 
-impl Buckets {
-    fn new(tz: Timezone) -> Self {
+impl<'a, 'f> Scan<'a, 'f> {
+    fn new(tz: Timezone, filter: Option<&'a Compiled<'f>>) -> Self {
         Self {
-            tz,
-            from: 1,
-            to: 0,
-            values: [0; 4],
+            filter,
+            matched: Vec::new(),
+            days: DayCache::new(tz),
+            buckets: Buckets::new(tz),
+            current_day: u64::MAX,
+            dense: DenseVisitors::default(),
+            seen: Vec::new(),
+            visit_no: 0,
         }
     }
 
-    fn get(&mut self, dim: &Dimension, ms: u64) -> u64 {
-        if ms < self.from || ms >= self.to {
-            // An hour bucket lies within one local date, so the date's
-            // buckets hold for all of it.
-            let hour = hour_bucket(ms, self.tz);
-            (self.from, self.to) = (hour.start_ms, hour.end_ms);
-            self.values = [
-                hour.value,
-                time_bucket(&Dimension::Day, ms, self.tz),
-                time_bucket(&Dimension::Week, ms, self.tz),
-                time_bucket(&Dimension::Month, ms, self.tz),
-            ];
-        }
-        match dim {
-            Dimension::Hour => self.values[0],
-            Dimension::Week => self.values[2],
-            Dimension::Month => self.values[3],
-            _ => self.values[1],
-        }
-    }
-}
-
-/// Local day of visit starts; visits come in start order, so the day's bounds
-/// are computed once per day instead of a timezone conversion per visit.
-struct DayCache {
-    tz: Timezone,
-    from: u64,
-    to: u64,
-    day: u64,
-}
-
-impl DayCache {
-    fn new(tz: Timezone) -> Self {
-        Self {
-            tz,
-            from: 1,
-            to: 0,
-            day: 0,
-        }
+    /// Counts the day's visitors in every group; `visitors` bounds the
+    /// day's dense indices.
+    fn close_day(&mut self, groupings: &mut [Grouping], visitors: usize) {
+        self.seen.clear();
+        self.seen.resize(visitors.div_ceil(64), 0);
+        groupings
+            .iter_mut()
+            .for_each(|g| g.close_day(&mut self.seen));
+        self.dense.clear();
     }
 
-    fn day(&mut self, ms: u64) -> u64 {
-        if ms < self.from || ms >= self.to {
-            let day = local_day(ms, self.tz);
-            let (from, to) = calendar::days_to_ms(day, day, self.tz);
-            self.day = u64::from(day);
-            (self.from, self.to) = if (from..to).contains(&ms) {
-                (from, to)
-            } else {
-                (ms, ms + 1)
+    /// Visit rows starting in `[from_ms, to_ms)`.
+    fn rows(
+        &mut self,
+        view: &ReadView,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+        groupings: &mut [Grouping],
+    ) -> Result<(), StoreError> {
+        let mut rec = SessionRecord::default();
+        view.for_each_session(site, from_ms, to_ms, |key, bytes| {
+            let rest = match rec.decode_header(bytes) {
+                Ok(rest) => rest,
+                Err(e) => return ControlFlow::Break(e.into()),
             };
-        }
-        self.day
+            // Reject on visit attributes before paying for the events.
+            let prechecked = match self.filter.filter(|f| !f.needs_events) {
+                Some(f) => match f.eval(&rec, None) {
+                    Ok(true) => true,
+                    Ok(false) => return ControlFlow::Continue(()),
+                    Err(e) => return ControlFlow::Break(e),
+                },
+                None => false,
+            };
+            if let Err(e) = rec.decode_events(rest, bytes.len()) {
+                return ControlFlow::Break(e.into());
+            }
+            let day = self.days.day(key.start_ms);
+            if day != self.current_day {
+                self.close_day(groupings, self.dense.len());
+                self.current_day = day;
+            }
+            let next = u32::try_from(self.dense.len()).unwrap_or(u32::MAX);
+            let visitor = *self.dense.entry(rec.visitor).or_insert(next);
+            match self.visit(&rec, key.start_ms, visitor, prechecked, groupings) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => ControlFlow::Break(e),
+            }
+        })
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn visit(
-    rec: &SessionRecord,
-    start_ms: u64,
-    visitor: u32,
-    id: u64,
-    buckets: &mut Buckets,
-    filter: Option<&Compiled<'_>>,
-    groupings: &mut [Grouping],
-    matched: &mut Vec<bool>,
-) -> Result<(), StoreError> {
-    matched.clear();
-    match filter {
-        None => matched.resize(rec.events.len(), true),
-        Some(f) if f.has_event_leaf => {
-            for e in &rec.events {
-                matched.push(f.eval(rec, Some(e))?);
-            }
-            if !matched.iter().any(|m| *m) {
-                return Ok(());
-            }
+    /// Every visit of one day's segment.
+    fn segment(&mut self, seg: &DaySegment, groupings: &mut [Grouping]) -> Result<(), StoreError> {
+        self.close_day(groupings, self.dense.len());
+        self.current_day = u64::MAX;
+        for i in 0..seg.visits {
+            let v = seg.visit(i);
+            let prechecked = match self.filter.filter(|f| !f.needs_events) {
+                Some(f) if !f.eval(&v, None)? => continue,
+                Some(_) => true,
+                None => false,
+            };
+            self.visit(&v, seg.start_ms(i), seg.visitor(i), prechecked, groupings)?;
         }
-        Some(f) => {
-            if !f.eval(rec, None)? {
-                return Ok(());
-            }
-            matched.resize(rec.events.len(), true);
-        }
+        self.close_day(groupings, seg.visitors);
+        Ok(())
     }
-    // Events picked by name count in a page breakdown where they happened
-    // (Plausible's pages of a goal); otherwise pages count pageviews only.
-    let pages_of_events = filter.is_some_and(|f| f.names_events);
-    let bounce = u64::from(rec.is_bounce());
-    let duration = rec.duration_ms();
-    for g in groupings.iter_mut() {
-        let mut key: GroupKey = [0; 4];
-        for (i, d) in g.dims.iter().enumerate() {
-            if d.is_time() {
-                key[i] = buckets.get(d, start_ms);
-            } else if !d.is_event_level() {
-                key[i] = visit_raw(d, rec);
-            }
-        }
-        if g.event_level {
-            for (e, _) in rec.events.iter().zip(matched.iter()).filter(|(_, m)| **m) {
-                if g.dims.contains(&Dimension::Page) && !e.pageview && !pages_of_events {
-                    continue;
-                }
-                let mut k = key;
-                for (i, d) in g.dims.iter().enumerate() {
-                    if d.is_event_level() {
-                        k[i] = event_raw(d, e, rec, g.prop_keys[i]);
+
+    /// Adds one visit to every grouping. `prechecked`: the filter, which
+    /// doesn't need events, is known to match.
+    fn visit<V: VisitRow>(
+        &mut self,
+        v: &V,
+        start_ms: u64,
+        visitor: u32,
+        prechecked: bool,
+        groupings: &mut [Grouping],
+    ) -> Result<(), StoreError> {
+        self.visit_no += 1;
+        let id = self.visit_no;
+        let matched = &mut self.matched;
+        matched.clear();
+        // The matching events' sums, for groupings by visit attributes.
+        let mut events = RollupSums::default();
+        let all = match self.filter {
+            Some(f) if f.has_event_leaf => {
+                for j in 0..v.events() {
+                    let m = f.eval(v, Some(j))?;
+                    matched.push(m);
+                    if m {
+                        v.add_event(j, &mut events);
                     }
                 }
-                if g.dims
-                    .iter()
-                    .zip(&k)
-                    .any(|(d, v)| matches!(d, Dimension::Prop(_)) && *v == 0)
-                {
-                    continue;
+                if events.events == 0 {
+                    return Ok(());
                 }
-                let acc = g.accs.entry(k).or_default();
-                acc.sums.events += 1;
-                acc.sums.pageviews += u64::from(e.pageview);
-                if let Some(r) = e.revenue {
-                    acc.sums.revenue.add(r.currency, r.amount_micros, 1);
-                }
-                if let Some(g) = e.engagement {
-                    acc.sums.add_engagement(g);
-                }
-                // A visit has one visitor: insert once per visit and group.
-                if acc.last_session != id {
-                    acc.last_session = id;
-                    acc.visitors.push(visitor);
-                    acc.sums.visits += 1;
-                    acc.sums.bounces += bounce;
-                    acc.sums.duration_ms += duration;
+                false
+            }
+            Some(f) if !prechecked && !f.eval(v, None)? => return Ok(()),
+            _ => {
+                v.add_all_events(&mut events);
+                true
+            }
+        };
+        // Events picked by name count in a page breakdown where they happened
+        // (Plausible's pages of a goal); otherwise pages count pageviews only.
+        let pages_of_events = self.filter.is_some_and(|f| f.names_events);
+        let bounce = u64::from(v.is_bounce());
+        let duration = v.duration_ms();
+        for g in groupings.iter_mut() {
+            let mut key: GroupKey = [0; 4];
+            for (i, d) in g.dims.iter().enumerate() {
+                if d.is_time() {
+                    key[i] = self.buckets.get(d, start_ms);
+                } else if !d.is_event_level() {
+                    key[i] = v.visit_raw(d);
                 }
             }
-        } else {
-            let acc = g.accs.entry(key).or_default();
-            acc.visitors.push(visitor);
-            acc.sums.visits += 1;
-            acc.sums.bounces += bounce;
-            acc.sums.duration_ms += duration;
-            for (e, _) in rec.events.iter().zip(matched.iter()).filter(|(_, m)| **m) {
-                acc.sums.events += 1;
-                acc.sums.pageviews += u64::from(e.pageview);
-                if let Some(r) = e.revenue {
-                    acc.sums.revenue.add(r.currency, r.amount_micros, 1);
+            if g.event_level {
+                for j in (0..v.events()).filter(|&j| all || matched[j]) {
+                    if g.dims.contains(&Dimension::Page) && !v.pageview(j) && !pages_of_events {
+                        continue;
+                    }
+                    let mut k = key;
+                    for (i, d) in g.dims.iter().enumerate() {
+                        if d.is_event_level() {
+                            k[i] = v.event_raw(j, d, g.prop_keys[i]);
+                        }
+                    }
+                    if g.dims
+                        .iter()
+                        .zip(&k)
+                        .any(|(d, v)| matches!(d, Dimension::Prop(_)) && *v == 0)
+                    {
+                        continue;
+                    }
+                    let acc = g.accs.entry(k).or_default();
+                    v.add_event(j, &mut acc.sums);
+                    // A visit has one visitor: insert once per visit and group.
+                    if acc.last_session != id {
+                        acc.last_session = id;
+                        acc.visitors.push(visitor);
+                        acc.sums.visits += 1;
+                        acc.sums.bounces += bounce;
+                        acc.sums.duration_ms += duration;
+                    }
                 }
-                if let Some(g) = e.engagement {
-                    acc.sums.add_engagement(g);
-                }
+            } else {
+                let acc = g.accs.entry(key).or_default();
+                acc.visitors.push(visitor);
+                acc.sums.visits += 1;
+                acc.sums.bounces += bounce;
+                acc.sums.duration_ms += duration;
+                acc.sums.add(&events);
             }
         }
+        Ok(())
     }
-    Ok(())
 }
-
-#[cfg(test)]
-#[path = "engine_tests.rs"]
-mod tests;

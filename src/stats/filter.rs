@@ -10,14 +10,12 @@ use regex::{Regex, RegexBuilder};
 
 use super::{
     query::{Dimension, Filter, Op},
-    values::{Texts, event_raw, visit_raw},
+    values::Texts,
+    visit::VisitRow,
 };
 use crate::{
     domain::text::{self, Field},
-    store::{
-        StoreError,
-        record::{EventRecord, SessionRecord},
-    },
+    store::StoreError,
 };
 
 /// A page pattern of goals, funnels and scoring rules (`*` matches any run of
@@ -187,21 +185,32 @@ impl<'t> Compiled<'t> {
         })
     }
 
-    /// Evaluates on a visit and, for event-level leaves, one of its events.
-    /// With no event, event-level leaves see "no value".
+    /// Evaluates on a visit and, for event-level leaves, one of its events
+    /// (an index into the visit's events). With no event, event-level leaves
+    /// see "no value".
     ///
     /// # Errors
     /// Storage errors while resolving text.
-    pub fn eval(&self, s: &SessionRecord, e: Option<&EventRecord>) -> Result<bool, StoreError> {
+    pub fn eval<V: VisitRow>(&self, s: &V, e: Option<usize>) -> Result<bool, StoreError> {
         self.node(&self.root, s, e)
     }
 
-    fn node(
-        &self,
-        n: &Node,
-        s: &SessionRecord,
-        e: Option<&EventRecord>,
-    ) -> Result<bool, StoreError> {
+    /// Every dimension a leaf compares.
+    #[must_use]
+    pub fn dimensions(&self) -> Vec<Dimension> {
+        fn walk(n: &Node, out: &mut Vec<Dimension>) {
+            match n {
+                Node::Leaf(l) => out.push(l.dim.clone()),
+                Node::And(v) | Node::Or(v) => v.iter().for_each(|c| walk(c, out)),
+                Node::Not(c) | Node::HasDone(c) => walk(c, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
+    fn node<V: VisitRow>(&self, n: &Node, s: &V, e: Option<usize>) -> Result<bool, StoreError> {
         Ok(match n {
             Node::And(v) => {
                 for c in v {
@@ -221,8 +230,8 @@ impl<'t> Compiled<'t> {
             }
             Node::Not(c) => !self.node(c, s, e)?,
             Node::HasDone(c) => {
-                for ev in &s.events {
-                    if self.node(c, s, Some(ev))? {
+                for j in 0..s.events() {
+                    if self.node(c, s, Some(j))? {
                         return Ok(true);
                     }
                 }
@@ -230,9 +239,9 @@ impl<'t> Compiled<'t> {
             }
             Node::Leaf(l) => {
                 let raw = match (l.dim.is_event_level(), e) {
-                    (true, Some(e)) => event_raw(&l.dim, e, s, l.prop_key),
+                    (true, Some(j)) => s.event_raw(j, &l.dim, l.prop_key),
                     (true, None) => u64::MAX,
-                    (false, _) => visit_raw(&l.dim, s),
+                    (false, _) => s.visit_raw(&l.dim),
                 };
                 if let Some(v) = l.memo.borrow().get(&raw) {
                     return Ok(*v);

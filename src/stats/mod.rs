@@ -2,6 +2,7 @@
 //! rollups for rolled-up days and scan only the rest; anything else is one scan.
 
 mod batch;
+mod buckets;
 mod clickhouse;
 pub mod engine;
 pub mod filter;
@@ -13,7 +14,9 @@ pub mod props;
 pub mod query;
 pub mod realtime;
 pub mod rollup;
+pub mod segment;
 pub mod values;
+pub mod visit;
 
 use std::collections::HashMap;
 

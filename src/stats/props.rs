@@ -56,9 +56,9 @@ fn count(
     if !visit_matches {
         return Ok(());
     }
-    for e in &rec.events {
+    for (j, e) in rec.events.iter().enumerate() {
         if let Some(f) = filter.filter(|f| f.has_event_leaf)
-            && !f.eval(rec, Some(e))?
+            && !f.eval(rec, Some(j))?
         {
             continue;
         }

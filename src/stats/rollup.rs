@@ -2,16 +2,19 @@
 //! of every common dimension, stored so unfiltered reports read a few hundred
 //! rows instead of millions of events.
 
+use std::ops::ControlFlow;
+
 use super::{
     engine::{Grouping, scan},
     query::Dimension,
+    segment,
     values::Texts,
 };
 use crate::{
     domain::SiteId,
     domain::calendar::days_to_ms,
     domain::calendar::local_day,
-    store::{RollupSums, Store, StoreError},
+    store::{RollupSums, Store, StoreError, record::SessionRecord},
 };
 
 /// Dimensions kept in rollups, with their stable on-disk codes (0 is the total).
@@ -60,20 +63,31 @@ pub const ROLLUP_DELAY_MS: u64 = 2 * 3_600_000;
 /// One rollup row to store: (dimension code, value, sums).
 pub type RollupRowData = (u8, u32, RollupSums);
 
-/// Computes one day's rollup rows and the day's version they were read at.
+/// One day's rollup rows, its segment's columns (see [`segment`]), and the
+/// day's version they were read at.
+pub struct Day {
+    /// (dimension code, value, sums).
+    pub rows: Vec<RollupRowData>,
+    /// (column code, bytes).
+    pub segment: Vec<(u8, Vec<u8>)>,
+    /// The day's version when read.
+    pub version: u64,
+}
+
+/// Computes one day's rollup rows and segment.
 ///
 /// # Errors
 /// Storage errors.
-pub fn build_day(
-    store: &Store,
-    site: SiteId,
-    day: u32,
-) -> Result<(Vec<RollupRowData>, u64), StoreError> {
+pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Day, StoreError> {
     let view = store.read()?;
     // Read in the same snapshot as the visits, so a later change is detected.
     let version = view.day_version(site, day)?;
     let Some(s) = view.site(site)? else {
-        return Ok((Vec::new(), version));
+        return Ok(Day {
+            rows: Vec::new(),
+            segment: Vec::new(),
+            version,
+        });
     };
     let texts = Texts::new(&view);
     let dims = rollup_dims();
@@ -83,6 +97,15 @@ pub fn build_day(
     }
     let (from, to) = days_to_ms(day, day, s.timezone);
     scan(&view, site, s.timezone, from, to, None, &mut groupings)?;
+    let mut columns = segment::Builder::new(s.timezone, from, to);
+    let mut rec = SessionRecord::default();
+    view.for_each_session(site, from, to, |key, bytes| {
+        if let Err(e) = rec.decode_into(bytes) {
+            return ControlFlow::Break(e.into());
+        }
+        columns.push(key.start_ms, &rec);
+        ControlFlow::Continue(())
+    })?;
     let mut rows = Vec::new();
     for (i, g) in groupings.into_iter().enumerate() {
         let code = if i == 0 { 0 } else { dims[i - 1].0 };
@@ -90,7 +113,11 @@ pub fn build_day(
             rows.push((code, u32::try_from(key[0]).unwrap_or(0), sums));
         }
     }
-    Ok((rows, version))
+    Ok(Day {
+        rows,
+        segment: columns.finish(),
+        version,
+    })
 }
 
 /// Rolls up every completed, not yet rolled-up day of every site, from the
@@ -123,8 +150,8 @@ pub fn roll_up_all(store: &Store, now_ms: u64) -> Result<usize, StoreError> {
             if rolled.contains(&day) {
                 continue;
             }
-            let (rows, version) = build_day(store, site.id, day)?;
-            if store.put_rollup_day(site.id, day, &rows, version, now_ms)? {
+            let d = build_day(store, site.id, day)?;
+            if store.put_rollup_day(site.id, day, &d.rows, &d.segment, d.version, now_ms)? {
                 written += 1;
             }
         }

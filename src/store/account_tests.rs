@@ -248,7 +248,7 @@ fn a_new_timezone_voids_the_sites_rollups_only() {
     for s in [a.id, b.id] {
         assert!(
             store
-                .put_rollup_day(s, 100, &[(0, 0, super::RollupSums::default())], 0, 1)
+                .put_rollup_day(s, 100, &[(0, 0, super::RollupSums::default())], &[], 0, 1)
                 .unwrap()
         );
     }

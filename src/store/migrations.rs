@@ -9,9 +9,11 @@ use super::{
     keys::ApiKeyRecord,
     rows::{all_rows, from_json, next_id, to_json},
     sites::Site,
-    tables::{API_KEYS, META, NEXT_WORKSPACE_ID, ROLLED_DAYS, ROLLUPS, SITES, WORKSPACES},
+    tables::{
+        API_KEYS, META, NEXT_WORKSPACE_ID, ROLLED_DAYS, ROLLUPS, SESSIONS, SITES, WORKSPACES,
+    },
 };
-use crate::domain::WorkspaceId;
+use crate::domain::{WorkspaceId, calendar::days_to_ms};
 
 /// Version 1 had no workspaces: its sites and API keys move into a new
 /// workspace named "Default" (only if there are any). Its rollups lack the
@@ -52,5 +54,39 @@ pub(super) fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
     tracing::info!(
         "store migrated to schema 2: existing sites and keys are in workspace \"Default\""
     );
+    Ok(())
+}
+
+/// Version 3 adds day segments, written with a day's rollups. Days rolled up
+/// before have none: those that still have visits lose their mark, so the
+/// rollup job rebuilds them with a segment. Days whose visits are gone keep
+/// their rollups (the site's anonymous aggregates) as they are.
+pub(super) fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let sites: Vec<Site> = all_rows(&tx.open_table(SITES)?, "site row")?;
+    let sessions = tx.open_table(SESSIONS)?;
+    let mut rolled = tx.open_table(ROLLED_DAYS)?;
+    let mut stale = Vec::new();
+    for site in &sites {
+        for row in rolled.range((site.id.0, 0)..=(site.id.0, u32::MAX))? {
+            let (_, day) = row?.0.value();
+            let (from, to) = days_to_ms(day, day, site.timezone);
+            if sessions
+                .range((site.id.0, from, 0)..(site.id.0, to, 0))?
+                .next()
+                .is_some()
+            {
+                stale.push((site.id.0, day));
+            }
+        }
+    }
+    for k in &stale {
+        rolled.remove(k)?;
+    }
+    if !stale.is_empty() {
+        tracing::info!(
+            days = stale.len(),
+            "store migrated to schema 3: rolled-up days are rebuilt with day segments"
+        );
+    }
     Ok(())
 }

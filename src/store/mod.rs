@@ -58,6 +58,7 @@ mod rollups;
 mod rows;
 mod salts;
 mod sealed;
+mod segments;
 mod sessions;
 mod site_restore;
 mod sites;
@@ -100,7 +101,7 @@ pub use strings::{SWEEP_BATCH, StringGate, StringsGuard, TEXT_ROLLUP_DIMS};
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Key of the sealed keyring in `meta_v1`.
 const KEYRING_KEY: &str = "keyring";
@@ -190,6 +191,9 @@ impl Store {
         tables::create_all(&tx)?;
         if found == 1 {
             migrations::v1_to_v2(&tx)?;
+        }
+        if (1..=2).contains(&found) {
+            migrations::v2_to_v3(&tx)?;
         }
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;

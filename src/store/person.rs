@@ -98,6 +98,10 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("rollups_v1", TableClass::Aggregate),
     ("rolled_days_v1", TableClass::Aggregate),
     ("day_versions_v1", TableClass::Aggregate),
+    // Completed days' visits by column (store/segments.rs): no visitor ids
+    // (a per-day index only), and dropped with their day's visits whenever
+    // those are purged or erased, so they never outlive the rows.
+    ("day_segments_v1", TableClass::Aggregate),
     // Daily aggregates imported from another tool (no visitor ids).
     ("imports_v1", TableClass::Aggregate),
     ("imported_v1", TableClass::Aggregate),

@@ -221,11 +221,9 @@ pub(super) fn invalidate_days(
     let mut rolled = tx.open_table(ROLLED_DAYS)?;
     let mut versions = tx.open_table(DAY_VERSIONS)?;
     let mut rollups = tx.open_table(ROLLUPS)?;
-    let mut seen = std::collections::BTreeSet::new();
-    for &d in days {
-        if !seen.insert(d) {
-            continue;
-        }
+    let seen: std::collections::BTreeSet<u32> = days.iter().copied().collect();
+    super::segments::drop_days(tx, site, &seen)?;
+    for &d in &seen {
         rolled.remove((site.0, d))?;
         let v = versions.get((site.0, d))?.map_or(0, |v| v.value());
         versions.insert((site.0, d), v + 1)?;

@@ -224,6 +224,20 @@ impl ReadView {
             .map_or(0, |v| v.value()))
     }
 
+    /// One column of a day segment (see `stats::segment`); only meaningful
+    /// for a day [`Self::rolled_days`] lists.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn segment_column(
+        &self,
+        site: SiteId,
+        day: u32,
+        code: u8,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        super::segments::get(&self.tx, site, day, code)
+    }
+
     /// Which days in `[from, to]` have a current rollup.
     ///
     /// # Errors

@@ -183,6 +183,7 @@ impl Store {
                 // The rollups are gone: the days' marks go with them.
                 tx.open_table(ROLLED_DAYS)?
                     .retain_in((s, 0)..(s, c.before_day), |_, _| false)?;
+                super::segments::drop_range(&tx, c.site, 0, c.before_day)?;
                 tx.open_table(DAY_VERSIONS)?
                     .retain_in((s, 0)..(s, c.before_day), |_, _| false)?;
             }
@@ -270,6 +271,9 @@ fn bump_day_versions(
         return Ok(());
     };
     let days: BTreeSet<u32> = keys.iter().map(|k| local_day(k.1, tz)).collect();
+    // The days' segments hold their visits' attributes: they go with the
+    // rows, even where the rollups stay (anonymous aggregates).
+    super::segments::drop_days(tx, site, &days)?;
     let mut versions = tx.open_table(DAY_VERSIONS)?;
     for d in days {
         let v = versions.get((site.0, d))?.map_or(0, |v| v.value());

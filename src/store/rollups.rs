@@ -108,7 +108,8 @@ pub struct RollupRow {
 }
 
 impl Store {
-    /// Replaces a day's rollup rows and marks the day rolled up, atomically —
+    /// Replaces a day's rollup rows and segment columns and marks the day
+    /// rolled up, atomically —
     /// unless the writer changed the day's visits since `version` was read with
     /// the rows' source data; then nothing is written and `false` returned (the
     /// next run rebuilds the day).
@@ -120,6 +121,7 @@ impl Store {
         site: SiteId,
         day: u32,
         rows: &[(u8, u32, RollupSums)],
+        segment: &[(u8, Vec<u8>)],
         version: u64,
         now_ms: u64,
     ) -> Result<bool, StoreError> {
@@ -140,6 +142,7 @@ impl Store {
             for (dim, value, sums) in rows {
                 table.insert((site.0, day, *dim, *value), sums.encode().as_slice())?;
             }
+            super::segments::put(&tx, site, day, segment)?;
             tx.open_table(ROLLED_DAYS)?.insert((site.0, day), now_ms)?;
         }
         tx.commit()?;

@@ -246,6 +246,7 @@ pub(super) fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<
         })?;
     tx.open_table(ROLLED_DAYS)?
         .retain_in((s, 0)..=(s, u32::MAX), |_, _| false)?;
+    super::segments::drop_range(tx, site, 0, u32::MAX)?;
     Ok(())
 }
 

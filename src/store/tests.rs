@@ -168,7 +168,7 @@ fn a_rollup_built_before_its_day_changed_is_not_stored() {
     };
     store.commit_batch(&batch).unwrap();
     assert!(
-        !store.put_rollup_day(site, 5, &[], before, 0).unwrap(),
+        !store.put_rollup_day(site, 5, &[], &[], before, 0).unwrap(),
         "stale rollup refused"
     );
     assert!(
@@ -180,9 +180,60 @@ fn a_rollup_built_before_its_day_changed_is_not_stored() {
             .is_empty()
     );
     let now = store.read().unwrap().day_version(site, 5).unwrap();
-    assert!(store.put_rollup_day(site, 5, &[], now, 0).unwrap());
+    assert!(store.put_rollup_day(site, 5, &[], &[], now, 0).unwrap());
     assert_eq!(
         store.read().unwrap().rolled_days(site, 5, 5).unwrap().len(),
         1
     );
+}
+
+/// Schema 2 → 3: rolled-up days that still have visits lose their mark (so
+/// the rollup job rebuilds them with a segment); a day whose visits were
+/// purged keeps its rollups as they are.
+#[test]
+fn the_v3_migration_unrolls_days_with_visits_only() {
+    let (dir, store) = store_with_sites();
+    let site = SiteId(1);
+    // Day 20,000 has a visit; day 19,000 only its rollup.
+    let day_ms = 20_000 * 86_400_000;
+    store
+        .commit_batch(&Batch {
+            sessions: vec![SessionAppend {
+                key: SessionKey {
+                    site,
+                    start_ms: day_ms + 5,
+                    id: 1,
+                },
+                day: 20_000,
+                header: Some(SessionRecord::default()),
+                events: vec![EventRecord::default()],
+                engagements: Vec::new(),
+            }],
+            next_session_id: 2,
+            ..Batch::default()
+        })
+        .unwrap();
+    for day in [19_000, 20_000] {
+        let version = store.read().unwrap().day_version(site, day).unwrap();
+        assert!(
+            store
+                .put_rollup_day(site, day, &[], &[], version, 1)
+                .unwrap()
+        );
+    }
+    {
+        let tx = store.db.begin_write().unwrap();
+        tx.open_table(super::tables::META)
+            .unwrap()
+            .insert(
+                super::tables::SCHEMA_VERSION_KEY,
+                2u64.to_be_bytes().as_slice(),
+            )
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let rolled = store.read().unwrap().rolled_days(site, 0, 30_000).unwrap();
+    assert_eq!(rolled.into_iter().collect::<Vec<_>>(), vec![19_000]);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::stats::values::time_bucket;
 
 /// The per-hour cache answers what `time_bucket` answers, through
 /// whole-hour and half-hour transitions, for instants in start order.

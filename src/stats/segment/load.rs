@@ -1,0 +1,265 @@
+//! Reading a segment back: the columns a scan needs, decoded.
+
+use super::{CodecError, Extra, Reader, SegVisit, VISIT_DIMS, col, slot};
+use crate::{
+    domain::SiteId,
+    stats::query::Dimension,
+    store::{
+        ReadView, StoreError,
+        record::{Engagement, Revenue},
+    },
+};
+
+/// The columns `need` asks for of a day's segment; `None` if the day has none.
+///
+/// # Errors
+/// Storage errors, or a missing or corrupt column.
+pub fn read(
+    view: &ReadView,
+    site: SiteId,
+    day: u32,
+    need: &Need,
+) -> Result<Option<DaySegment>, StoreError> {
+    if view.segment_column(site, day, col::HEADER)?.is_none() {
+        return Ok(None);
+    }
+    DaySegment::load(|c| view.segment_column(site, day, c), need).map(Some)
+}
+
+fn unpack(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
+    let (&width, rest) = b.split_first().ok_or(CodecError("empty column"))?;
+    let width = usize::from(width);
+    if width > 4 || rest.len() != n * width {
+        return Err(CodecError("segment column length"));
+    }
+    Ok(match width {
+        0 => vec![0; n],
+        1 => rest.iter().map(|&v| u32::from(v)).collect(),
+        2 => rest
+            .chunks_exact(2)
+            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        3 => rest
+            .chunks_exact(3)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0]))
+            .collect(),
+        _ => rest
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    })
+}
+
+fn undictionary(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
+    let mut r = Reader::new(b);
+    let len = r.u64()?;
+    let dict = (0..len).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+    let codes = unpack(r.rest(), n)?;
+    if dict.is_empty() {
+        return if n == 0 {
+            Ok(Vec::new())
+        } else {
+            Err(CodecError("segment dictionary empty"))
+        };
+    }
+    codes
+        .into_iter()
+        .map(|c| {
+            dict.get(c as usize)
+                .copied()
+                .ok_or(CodecError("segment dictionary code"))
+        })
+        .collect()
+}
+
+/// Which optional columns a scan reads.
+#[derive(Debug, Clone, Default)]
+pub struct Need {
+    /// Visit dimensions, by [`slot`].
+    pub dims: [bool; VISIT_DIMS.len()],
+    /// Event pages, names and flags.
+    pub events: bool,
+}
+
+impl Need {
+    /// Adds what reading `d` takes.
+    pub fn add(&mut self, d: &Dimension) {
+        if let Some(s) = slot(d) {
+            self.dims[s] = true;
+        }
+        if d.is_event_level() {
+            self.events = true;
+        }
+    }
+}
+
+/// A loaded segment: the columns a scan asked for, decoded.
+#[derive(Debug, Default)]
+pub struct DaySegment {
+    /// Visits.
+    pub visits: usize,
+    /// Distinct visitors.
+    pub visitors: usize,
+    /// The day's bounds, unix ms.
+    pub from_ms: u64,
+    /// End of the day (exclusive).
+    pub to_ms: u64,
+    /// The zone the day is local to (IANA name).
+    pub tz: String,
+    pub(super) start: Vec<u32>,
+    pub(super) visitor: Vec<u32>,
+    pub(super) flags: Vec<u8>,
+    pub(super) duration: Vec<u32>,
+    /// Index of each visit's first event, and the total at the end.
+    pub(super) ev_start: Vec<u32>,
+    pub(super) pageviews: Vec<u32>,
+    pub(super) dims: Vec<Option<Vec<u32>>>,
+    pub(super) ev_path: Vec<u32>,
+    pub(super) ev_name: Vec<u32>,
+    pub(super) ev_flags: Vec<u8>,
+    /// (event index, extra), by index.
+    pub(super) extras: Vec<(u32, Extra)>,
+}
+
+impl DaySegment {
+    /// Decodes the header and the columns `need` asks for, fetching each
+    /// column's bytes through `get` (`None`: missing, a corrupt segment).
+    ///
+    /// # Errors
+    /// A missing or corrupt column, or what `get` fails with.
+    pub fn load<E: From<CodecError>>(
+        mut get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
+        need: &Need,
+    ) -> Result<Self, E> {
+        let mut col = |c: u8| -> Result<Vec<u8>, E> {
+            get(c)?.ok_or_else(|| CodecError("segment column missing").into())
+        };
+        let header = col(col::HEADER)?;
+        let mut r = Reader::new(&header);
+        if r.u8()? != super::FORMAT {
+            return Err(CodecError("segment format").into());
+        }
+        let visits = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
+        let events = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
+        let visitors = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
+        let (from_ms, to_ms) = (r.u64()?, r.u64()?);
+        let tz_len = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
+        let tz = r.rest().get(..tz_len).ok_or(CodecError("segment zone"))?;
+        let tz = String::from_utf8(tz.to_vec()).map_err(|_| CodecError("segment zone"))?;
+        let counts = unpack(&col(col::EVENTS)?, visits)?;
+        let mut ev_start = Vec::with_capacity(visits + 1);
+        let mut at = 0u32;
+        for n in counts {
+            ev_start.push(at);
+            at = at.checked_add(n).ok_or(CodecError("segment event count"))?;
+        }
+        ev_start.push(at);
+        if at as usize != events {
+            return Err(CodecError("segment event count").into());
+        }
+        let flags = col(col::FLAGS)?;
+        if flags.len() != visits {
+            return Err(CodecError("segment column length").into());
+        }
+        let mut dims = vec![None; VISIT_DIMS.len()];
+        for (i, wanted) in need.dims.iter().enumerate() {
+            if *wanted {
+                let c = col::DIMS + u8::try_from(i).unwrap_or(0);
+                dims[i] = Some(undictionary(&col(c)?, visits)?);
+            }
+        }
+        let (ev_path, ev_name, ev_flags) = if need.events {
+            let f = col(col::EV_FLAGS)?;
+            if f.len() != events {
+                return Err(CodecError("segment column length").into());
+            }
+            (
+                undictionary(&col(col::EV_PATH)?, events)?,
+                undictionary(&col(col::EV_NAME)?, events)?,
+                f,
+            )
+        } else {
+            Default::default()
+        };
+        Ok(Self {
+            visits,
+            visitors,
+            from_ms,
+            to_ms,
+            tz,
+            start: running_sum(unpack(&col(col::START)?, visits)?)?,
+            visitor: unpack(&col(col::VISITOR)?, visits)?,
+            flags,
+            duration: unpack(&col(col::DURATION)?, visits)?,
+            pageviews: unpack(&col(col::PAGEVIEWS)?, visits)?,
+            ev_start,
+            dims,
+            ev_path,
+            ev_name,
+            ev_flags,
+            extras: decode_extras(&col(col::EV_EXTRAS)?, events)?,
+        })
+    }
+
+    /// Start of visit `i`, unix ms.
+    #[must_use]
+    pub fn start_ms(&self, i: usize) -> u64 {
+        self.from_ms + u64::from(self.start[i])
+    }
+
+    /// Dense visitor index of visit `i` (below [`Self::visitors`]).
+    #[must_use]
+    pub fn visitor(&self, i: usize) -> u32 {
+        self.visitor[i]
+    }
+
+    /// Visit `i`, read through the engine's visit interface.
+    #[must_use]
+    pub fn visit(&self, i: usize) -> SegVisit<'_> {
+        SegVisit::new(self, i)
+    }
+}
+
+fn decode_extras(b: &[u8], events: usize) -> Result<Vec<(u32, Extra)>, CodecError> {
+    let mut r = Reader::new(b);
+    let mut out = Vec::new();
+    let mut index = 0u32;
+    while !r.is_empty() {
+        index = index
+            .checked_add(r.u32()?)
+            .filter(|i| (*i as usize) < events)
+            .ok_or(CodecError("segment extra index"))?;
+        let n = r.u64()?;
+        let mut e = Extra::default();
+        for _ in 0..n.min(1 << 16) {
+            e.props.push((r.u32()?, r.u32()?));
+        }
+        if r.u8()? == 1 {
+            let currency = r.array::<3>()?;
+            e.revenue = Some(Revenue {
+                currency,
+                amount_micros: r.i64()?,
+            });
+        }
+        if r.u8()? == 1 {
+            let engaged_ms = r.u32()?;
+            let scroll = r.u8()?;
+            e.engagement = Some(Engagement {
+                engaged_ms,
+                scroll: scroll.checked_sub(1),
+            });
+        }
+        out.push((index, e));
+    }
+    Ok(out)
+}
+
+/// Undoes the builder's differences: each value plus all before it.
+fn running_sum(mut v: Vec<u32>) -> Result<Vec<u32>, CodecError> {
+    let mut at = 0u32;
+    for x in &mut v {
+        at = at.checked_add(*x).ok_or(CodecError("segment start"))?;
+        *x = at;
+    }
+    Ok(v)
+}

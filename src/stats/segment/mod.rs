@@ -1,0 +1,306 @@
+//! Day segments: a closed day's visits stored column by column, written by
+//! the rollup job beside the day's rollups, so a filtered report reads only
+//! the columns its filter and groupings touch instead of decoding every
+//! visit row.
+//!
+//! A segment holds exactly what the scan engine reads of a visit (its
+//! dimension values as [`visit_raw`] gives them, bounce, duration, its
+//! events' pages, names, pageview flags, properties, revenue and engagement),
+//! so scanning a segment and scanning the rows give the same sums; the
+//! property test in `tests.rs` checks that on random data.
+//!
+//! A segment is valid exactly while its day is marked rolled up: every change
+//! to the day's visits removes the mark, and the next rollup run rewrites
+//! both. Columns (one stored value each, see [`col`]):
+//!
+//! - integers are packed at the narrowest of 0 to 4 bytes that holds the
+//!   column's largest value (visit starts as differences from the previous);
+//! - dimension values (interned ids, codes) are dictionary-coded: the day's
+//!   distinct values once, then each row's index packed the same way, so a
+//!   column with one value (an unused UTM tag) costs a few bytes.
+
+mod load;
+mod visit;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
+
+pub use load::{DaySegment, Need, read};
+pub use visit::SegVisit;
+
+use super::{query::Dimension, values::visit_raw};
+use crate::{
+    domain::Timezone,
+    store::{
+        codec::{CodecError, Reader, Writer},
+        record::{Engagement, Revenue, SessionRecord},
+    },
+};
+
+/// Column codes, stable on disk.
+pub mod col {
+    /// Counts, the day's bounds and zone.
+    pub const HEADER: u8 = 0;
+    /// Visit start, ms after the previous visit's start (the first: after
+    /// the day's start).
+    pub const START: u8 = 1;
+    /// Dense index of the visit's visitor within the day.
+    pub const VISITOR: u8 = 2;
+    /// Bit 0: bounced; bit 1: some event has properties, revenue or engagement.
+    pub const FLAGS: u8 = 3;
+    /// Visit duration, ms.
+    pub const DURATION: u8 = 4;
+    /// Events of the visit.
+    pub const EVENTS: u8 = 5;
+    /// Pageviews of the visit.
+    pub const PAGEVIEWS: u8 = 6;
+    /// Each event's page (interned id).
+    pub const EV_PATH: u8 = 7;
+    /// Each event's name (interned id, 0 for a pageview).
+    pub const EV_NAME: u8 = 8;
+    /// Each event's bit 0: pageview; bit 1: interactive.
+    pub const EV_FLAGS: u8 = 9;
+    /// Properties, revenue and engagement of the events that have any.
+    pub const EV_EXTRAS: u8 = 10;
+    /// First code of the visit dimensions, in [`super::VISIT_DIMS`] order.
+    pub const DIMS: u8 = 16;
+}
+
+/// Visit-level dimensions a segment stores, in column order.
+pub const VISIT_DIMS: [Dimension; 20] = [
+    Dimension::EntryPage,
+    Dimension::ExitPage,
+    Dimension::Source,
+    Dimension::Referrer,
+    Dimension::Channel,
+    Dimension::Utm(0),
+    Dimension::Utm(1),
+    Dimension::Utm(2),
+    Dimension::Utm(3),
+    Dimension::Utm(4),
+    Dimension::ClickId,
+    Dimension::Device,
+    Dimension::Browser,
+    Dimension::BrowserVersion,
+    Dimension::Os,
+    Dimension::OsVersion,
+    Dimension::Country,
+    Dimension::Region,
+    Dimension::City,
+    Dimension::Hostname,
+];
+
+/// Position of a visit-level dimension in [`VISIT_DIMS`].
+#[must_use]
+pub fn slot(d: &Dimension) -> Option<usize> {
+    VISIT_DIMS.iter().position(|v| v == d)
+}
+
+/// Format version, the header's first byte.
+const FORMAT: u8 = 1;
+
+const F_BOUNCE: u8 = 1;
+const F_EXTRAS: u8 = 2;
+const EV_PAGEVIEW: u8 = 1;
+const EV_INTERACTIVE: u8 = 2;
+
+/// What an event has beyond its page and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extra {
+    /// (interned key, interned value).
+    pub props: Vec<(u32, u32)>,
+    /// Revenue, if any.
+    pub revenue: Option<Revenue>,
+    /// Engagement, if any.
+    pub engagement: Option<Engagement>,
+}
+
+/// Collects one day's visits, in start order, into columns.
+pub struct Builder {
+    tz: String,
+    from_ms: u64,
+    to_ms: u64,
+    dense: HashMap<u64, u32, FxBuildHasher>,
+    start: Vec<u32>,
+    visitor: Vec<u32>,
+    flags: Vec<u8>,
+    duration: Vec<u32>,
+    events: Vec<u32>,
+    pageviews: Vec<u32>,
+    dims: Vec<Vec<u32>>,
+    ev_path: Vec<u32>,
+    ev_name: Vec<u32>,
+    ev_flags: Vec<u8>,
+    extras: Writer,
+    last_extra: u32,
+}
+
+impl Builder {
+    /// A segment of the local day `[from_ms, to_ms)` in `tz`.
+    #[must_use]
+    pub fn new(tz: Timezone, from_ms: u64, to_ms: u64) -> Self {
+        Self {
+            tz: tz.tz().name().to_owned(),
+            from_ms,
+            to_ms,
+            dense: HashMap::default(),
+            start: Vec::new(),
+            visitor: Vec::new(),
+            flags: Vec::new(),
+            duration: Vec::new(),
+            events: Vec::new(),
+            pageviews: Vec::new(),
+            dims: vec![Vec::new(); VISIT_DIMS.len()],
+            ev_path: Vec::new(),
+            ev_name: Vec::new(),
+            ev_flags: Vec::new(),
+            extras: Writer::default(),
+            last_extra: 0,
+        }
+    }
+
+    /// Adds a visit that started at `start_ms` (inside the day).
+    pub fn push(&mut self, start_ms: u64, rec: &SessionRecord) {
+        let next = u32::try_from(self.dense.len()).unwrap_or(u32::MAX);
+        self.visitor
+            .push(*self.dense.entry(rec.visitor).or_insert(next));
+        self.start
+            .push(u32::try_from(start_ms.saturating_sub(self.from_ms)).unwrap_or(u32::MAX));
+        let mut flags = if rec.is_bounce() { F_BOUNCE } else { 0 };
+        self.duration
+            .push(u32::try_from(rec.duration_ms()).unwrap_or(u32::MAX));
+        self.events
+            .push(u32::try_from(rec.events.len()).unwrap_or(u32::MAX));
+        self.pageviews
+            .push(u32::try_from(rec.pageviews()).unwrap_or(u32::MAX));
+        for (d, column) in VISIT_DIMS.iter().zip(&mut self.dims) {
+            column.push(u32::try_from(visit_raw(d, rec)).unwrap_or(0));
+        }
+        for e in &rec.events {
+            let index = u32::try_from(self.ev_path.len()).unwrap_or(u32::MAX);
+            self.ev_path.push(e.path);
+            self.ev_name.push(e.name);
+            self.ev_flags.push(
+                if e.pageview { EV_PAGEVIEW } else { 0 }
+                    | if e.interactive { EV_INTERACTIVE } else { 0 },
+            );
+            if e.props.is_empty() && e.revenue.is_none() && e.engagement.is_none() {
+                continue;
+            }
+            flags |= F_EXTRAS;
+            let w = &mut self.extras;
+            w.u64(u64::from(index - self.last_extra));
+            self.last_extra = index;
+            w.u64(e.props.len() as u64);
+            for &(k, v) in &e.props {
+                w.u64(k.into());
+                w.u64(v.into());
+            }
+            match e.revenue {
+                Some(r) => {
+                    w.u8(1);
+                    w.bytes(&r.currency);
+                    w.i64(r.amount_micros);
+                }
+                None => w.u8(0),
+            }
+            match e.engagement {
+                Some(g) => {
+                    w.u8(1);
+                    w.u64(g.engaged_ms.into());
+                    w.u8(g.scroll.map_or(0, |s| s.saturating_add(1)));
+                }
+                None => w.u8(0),
+            }
+        }
+        self.flags.push(flags);
+    }
+
+    /// The columns to store, as (code, bytes).
+    #[must_use]
+    pub fn finish(self) -> Vec<(u8, Vec<u8>)> {
+        let mut h = Writer::default();
+        h.u8(FORMAT);
+        h.u64(self.start.len() as u64);
+        h.u64(self.ev_path.len() as u64);
+        h.u64(self.dense.len() as u64);
+        h.u64(self.from_ms);
+        h.u64(self.to_ms);
+        h.u64(self.tz.len() as u64);
+        h.bytes(self.tz.as_bytes());
+        let mut out = vec![
+            (col::HEADER, h.finish()),
+            (col::START, packed(&deltas(&self.start))),
+            (col::VISITOR, packed(&self.visitor)),
+            (col::FLAGS, self.flags),
+            (col::DURATION, packed(&self.duration)),
+            (col::EVENTS, packed(&self.events)),
+            (col::PAGEVIEWS, packed(&self.pageviews)),
+            (col::EV_PATH, dictionary(&self.ev_path)),
+            (col::EV_NAME, dictionary(&self.ev_name)),
+            (col::EV_FLAGS, self.ev_flags),
+            (col::EV_EXTRAS, self.extras.finish()),
+        ];
+        for (i, column) in self.dims.iter().enumerate() {
+            out.push((col::DIMS + u8::try_from(i).unwrap_or(0), dictionary(column)));
+        }
+        out
+    }
+}
+
+/// Differences from the previous value (the first from 0) of a sorted column.
+fn deltas(sorted: &[u32]) -> Vec<u32> {
+    let mut prev = 0;
+    sorted
+        .iter()
+        .map(|&v| {
+            let d = v.saturating_sub(prev);
+            prev = v;
+            d
+        })
+        .collect()
+}
+
+/// Values packed at the narrowest width holding the largest: a width byte
+/// (0 to 4), then the values little-endian.
+fn packed(values: &[u32]) -> Vec<u8> {
+    let max = values.iter().copied().max().unwrap_or(0);
+    let width: usize = match max {
+        0 => 0,
+        1..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xff_ffff => 3,
+        _ => 4,
+    };
+    let mut out = Vec::with_capacity(1 + values.len() * width);
+    out.push(u8::try_from(width).unwrap_or(4));
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes()[..width]);
+    }
+    out
+}
+
+/// The distinct values (varints, in first-seen order), then each row's index.
+fn dictionary(values: &[u32]) -> Vec<u8> {
+    let mut index: HashMap<u32, u32, FxBuildHasher> = HashMap::default();
+    let mut dict = Writer::default();
+    let codes: Vec<u32> = values
+        .iter()
+        .map(|&v| {
+            let next = u32::try_from(index.len()).unwrap_or(u32::MAX);
+            *index.entry(v).or_insert_with(|| {
+                dict.u64(v.into());
+                next
+            })
+        })
+        .collect();
+    let mut w = Writer::default();
+    w.u64(index.len() as u64);
+    w.bytes(&dict.finish());
+    w.bytes(&packed(&codes));
+    w.finish()
+}
