@@ -39,8 +39,7 @@ fn main() {
             &view,
             SiteId(1),
             Timezone::default(),
-            from,
-            to,
+            (from, to, true),
             None,
             &mut gs,
         )

@@ -124,7 +124,14 @@ fn scan_into(
             lists.push(qs[i].dimensions.clone());
         }
     }
-    let maps = scan_parallel(view, q0, range.0, range.1, q0.filter.as_ref(), &lists)?;
+    // Revenue and engagement are read only when some query shows them.
+    let extras = which.iter().any(|&i| {
+        qs[i]
+            .metrics
+            .iter()
+            .any(|m| m.is_revenue() || m.is_engagement())
+    });
+    let maps = scan_parallel(view, q0, (range, extras), q0.filter.as_ref(), &lists)?;
     let total = maps[0].get(&[0; 4]).copied().unwrap_or_default();
     for &i in which {
         let p = &mut out[i];

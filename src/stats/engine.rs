@@ -148,14 +148,17 @@ pub fn use_segments(on: bool) {
 /// with an event-level filter a visit counts if any of its events matches, and
 /// only matching events count as pageviews/events.
 ///
+/// Without `extras`, segments skip the events' properties, revenue and
+/// engagement unless a filter or grouping reads them: the sums' revenue and
+/// engagement may then be short, for callers that don't show them.
+///
 /// # Errors
 /// Storage errors or a corrupt row or segment.
 pub fn scan(
     view: &ReadView,
     site: SiteId,
     tz: Timezone,
-    from_ms: u64,
-    to_ms: u64,
+    (from_ms, to_ms, extras): (u64, u64, bool),
     filter: Option<&Compiled<'_>>,
     groupings: &mut [Grouping],
 ) -> Result<(), StoreError> {
@@ -164,7 +167,10 @@ pub fn scan(
     if USE_SEGMENTS.load(Ordering::Relaxed) && from_ms < to_ms {
         let first = local_day(from_ms, tz);
         let last = local_day(to_ms - 1, tz);
-        let mut need = Need::default();
+        let mut need = Need {
+            extras,
+            ..Need::default()
+        };
         for d in filter.map(Compiled::dimensions).unwrap_or_default() {
             need.add(&d);
         }

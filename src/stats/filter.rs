@@ -81,6 +81,9 @@ pub fn regexes(values: &[String], case_sensitive: bool) -> Result<Vec<Regex>, St
         .collect()
 }
 
+/// Raw values below this are memoised in a plain array (at most 64 KiB a leaf).
+const SMALL: usize = 1 << 16;
+
 /// The filter value that matches a missing value.
 const NONE: &str = "(none)";
 
@@ -92,6 +95,10 @@ struct Leaf {
     case_sensitive: bool,
     prop_key: u32,
     memo: RefCell<HashMap<u64, bool, FxBuildHasher>>,
+    /// The same for raw values below [`SMALL`], indexed directly (0: not
+    /// decided yet, 1: no, 2: yes): codes, countries and the ids of most
+    /// texts, so a leaf costs an array read per visit.
+    small: RefCell<Vec<u8>>,
 }
 
 enum Node {
@@ -153,6 +160,7 @@ fn compile(f: &Filter, texts: &Texts<'_>) -> Result<Node, FilterError> {
                 case_sensitive: *case_sensitive,
                 prop_key,
                 memo: RefCell::new(HashMap::default()),
+                small: RefCell::new(Vec::new()),
             }))
         }
         Filter::And(v) => Node::And(
@@ -243,7 +251,14 @@ impl<'t> Compiled<'t> {
                     (true, None) => u64::MAX,
                     (false, _) => s.visit_raw(&l.dim),
                 };
-                if let Some(v) = l.memo.borrow().get(&raw) {
+                let small = usize::try_from(raw).ok().filter(|r| *r < SMALL);
+                if let Some(r) = small {
+                    match l.small.borrow().get(r) {
+                        Some(1) => return Ok(false),
+                        Some(2) => return Ok(true),
+                        _ => {}
+                    }
+                } else if let Some(v) = l.memo.borrow().get(&raw) {
                     return Ok(*v);
                 }
                 let text = if raw == u64::MAX {
@@ -252,7 +267,15 @@ impl<'t> Compiled<'t> {
                     Some(self.texts.text(&l.dim, raw)?)
                 };
                 let v = leaf_matches(l, text.as_deref());
-                l.memo.borrow_mut().insert(raw, v);
+                if let Some(r) = small {
+                    let mut t = l.small.borrow_mut();
+                    if t.len() <= r {
+                        t.resize(r + 1, 0);
+                    }
+                    t[r] = 1 + u8::from(v);
+                } else {
+                    l.memo.borrow_mut().insert(raw, v);
+                }
                 v
             }
         })

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod funnel;
 pub mod imported;
 mod metrics;
+mod parallel;
 pub mod period;
 pub mod props;
 pub mod query;
@@ -20,8 +21,8 @@ pub mod visit;
 
 use std::collections::HashMap;
 
-use engine::{GroupKey, Grouping, scan};
-use filter::Compiled;
+use engine::GroupKey;
+use parallel::scan_parallel;
 use query::{Dimension, Direction, OrderKey, Query};
 use values::Texts;
 
@@ -29,8 +30,6 @@ use metrics::micros_to_units;
 pub use metrics::{Value, metric_value};
 
 use crate::{
-    domain::calendar,
-    domain::calendar::local_day,
     domain::money::{CurrencyCode, MAX_CURRENCIES, code_str},
     store::{ReadView, RollupSums, StoreError},
 };
@@ -286,112 +285,3 @@ fn sort(rows: &mut [Row], q: &Query) {
 }
 
 type Groups = HashMap<GroupKey, RollupSums>;
-
-/// Splits dimension lists into `n` shares of about equal work, heaviest
-/// first; event-level groupings cost about three visit-level ones.
-fn share_out(dims: &[Vec<Dimension>], n: usize) -> Vec<Vec<usize>> {
-    let cost = |d: &Vec<Dimension>| {
-        if d.iter().any(Dimension::is_event_level) {
-            3
-        } else {
-            1
-        }
-    };
-    let mut order: Vec<usize> = (0..dims.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(cost(&dims[i])));
-    let mut shares: Vec<(u32, Vec<usize>)> = vec![(0, Vec::new()); n.max(1)];
-    for i in order {
-        let lightest = shares.iter_mut().min_by_key(|s| s.0).expect("n >= 1");
-        lightest.0 += cost(&dims[i]);
-        lightest.1.push(i);
-    }
-    shares.retain(|s| !s.1.is_empty());
-    shares.into_iter().map(|s| s.1).collect()
-}
-
-/// Most threads one scan uses.
-const MAX_SCAN_THREADS: usize = 4;
-
-/// Scans `[from_ms, to_ms)` into one map per dimension list, split into
-/// day-aligned parts scanned on parallel threads. Merging the parts by addition
-/// is exact because visitors are distinct per day and no day is split. With
-/// fewer days than threads (today's view), the dimension lists are split
-/// instead: each thread reads every visit but computes only its share of
-/// groupings, so each grouping is still exact.
-fn scan_parallel(
-    view: &ReadView,
-    q: &Query,
-    from_ms: u64,
-    to_ms: u64,
-    filter: Option<&query::Filter>,
-    dims: &[Vec<Dimension>],
-) -> Result<Vec<Groups>, StatsError> {
-    let tz = q.timezone;
-    // Compile once here so an invalid filter is reported before any thread starts.
-    if let Some(f) = filter {
-        Compiled::new(f, &Texts::new(view)).map_err(|e| StatsError::Invalid(e.0))?;
-    }
-    let first = local_day(from_ms, tz);
-    let last = local_day(to_ms.saturating_sub(1).max(from_ms), tz);
-    let cores = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_SCAN_THREADS);
-    let days = last - first + 1;
-    let threads = cores.min(usize::try_from(days).unwrap_or(1)).max(1);
-    let per = days.div_ceil(u32::try_from(threads).unwrap_or(1));
-    let mut parts = Vec::new();
-    let mut d = first;
-    while d <= last {
-        let e = (d + per - 1).min(last);
-        let (f, t) = calendar::days_to_ms(d, e, tz);
-        parts.push((f.max(from_ms), t.min(to_ms)));
-        d = e + 1;
-    }
-    // Jobs: (range, indices into `dims`).
-    let shares = (cores / parts.len()).clamp(1, dims.len().max(1));
-    let mut jobs: Vec<((u64, u64), Vec<usize>)> = Vec::new();
-    for p in &parts {
-        for share in share_out(dims, shares) {
-            jobs.push((*p, share));
-        }
-    }
-    let one = |(f, t): (u64, u64), which: &[usize]| -> Result<Vec<Groups>, StatsError> {
-        let texts = Texts::new(view);
-        let compiled = filter
-            .map(|f| Compiled::new(f, &texts))
-            .transpose()
-            .map_err(|e| StatsError::Invalid(e.0))?;
-        let mut gs = which
-            .iter()
-            .map(|&i| Grouping::new(dims[i].clone(), &texts))
-            .collect::<Result<Vec<_>, _>>()?;
-        scan(view, q.site, tz, f, t, compiled.as_ref(), &mut gs)?;
-        Ok(gs.into_iter().map(Grouping::finish).collect())
-    };
-    let results: Vec<Result<Vec<Groups>, StatsError>> = if jobs.len() == 1 {
-        vec![one(jobs[0].0, &jobs[0].1)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .iter()
-                .map(|(p, which)| s.spawn(move || one(*p, which)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(StatsError::Invalid("scan thread panicked".into())))
-                })
-                .collect()
-        })
-    };
-    let mut merged: Vec<Groups> = vec![HashMap::new(); dims.len()];
-    for ((_, which), r) in jobs.iter().zip(results) {
-        for (&i, map) in which.iter().zip(r?) {
-            for (k, v) in map {
-                merged[i].entry(k).or_default().add(&v);
-            }
-        }
-    }
-    Ok(merged)
-}

@@ -96,7 +96,14 @@ pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Day, StoreErro
         groupings.push(Grouping::new(vec![d.clone()], &texts)?);
     }
     let (from, to) = days_to_ms(day, day, s.timezone);
-    scan(&view, site, s.timezone, from, to, None, &mut groupings)?;
+    scan(
+        &view,
+        site,
+        s.timezone,
+        (from, to, true),
+        None,
+        &mut groupings,
+    )?;
     let mut columns = segment::Builder::new(s.timezone, from, to);
     let mut rec = SessionRecord::default();
     view.for_each_session(site, from, to, |key, bytes| {

@@ -237,3 +237,63 @@ fn the_v3_migration_unrolls_days_with_visits_only() {
     let rolled = store.read().unwrap().rolled_days(site, 0, 30_000).unwrap();
     assert_eq!(rolled.into_iter().collect::<Vec<_>>(), vec![19_000]);
 }
+
+/// A day's segment holds its visits' attributes: purging the visits drops
+/// it, even where the site keeps the day's rollups.
+#[test]
+fn purging_a_days_visits_drops_its_segment_and_keeps_its_rollups() {
+    let (_dir, store) = store_with_sites();
+    let site = SiteId(1);
+    let day_ms = 20_000 * 86_400_000;
+    store
+        .commit_batch(&Batch {
+            sessions: vec![SessionAppend {
+                key: SessionKey {
+                    site,
+                    start_ms: day_ms + 5,
+                    id: 1,
+                },
+                day: 20_000,
+                header: Some(SessionRecord::default()),
+                events: vec![EventRecord::default()],
+                engagements: Vec::new(),
+            }],
+            next_session_id: 2,
+            ..Batch::default()
+        })
+        .unwrap();
+    let version = store.read().unwrap().day_version(site, 20_000).unwrap();
+    let segment = [(0, vec![1, 2, 3]), (1, vec![4])];
+    assert!(
+        store
+            .put_rollup_day(site, 20_000, &[], &segment, version, 1)
+            .unwrap()
+    );
+    let column = |c| {
+        store
+            .read()
+            .unwrap()
+            .segment_column(site, 20_000, c)
+            .unwrap()
+    };
+    assert_eq!(column(0), Some(vec![1, 2, 3]));
+    let cutoff = super::Cutoff {
+        site,
+        before_ms: day_ms + 86_400_000,
+        before_day: 20_001,
+        keep_aggregates: true,
+    };
+    let purged = store
+        .purge_old(super::PersonTable::Sessions, &cutoff, 100, false)
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!((column(0), column(1)), (None, None));
+    assert!(
+        store
+            .read()
+            .unwrap()
+            .rolled_days(site, 20_000, 20_000)
+            .unwrap()
+            .contains(&20_000)
+    );
+}

@@ -79,6 +79,8 @@ pub struct Need {
     pub dims: [bool; VISIT_DIMS.len()],
     /// Event pages, names and flags.
     pub events: bool,
+    /// Event properties, revenue and engagement.
+    pub extras: bool,
 }
 
 impl Need {
@@ -89,6 +91,9 @@ impl Need {
         }
         if d.is_event_level() {
             self.events = true;
+        }
+        if matches!(d, Dimension::Prop(_) | Dimension::Currency) {
+            self.extras = true;
         }
     }
 }
@@ -197,7 +202,11 @@ impl DaySegment {
             ev_path,
             ev_name,
             ev_flags,
-            extras: decode_extras(&col(col::EV_EXTRAS)?, events)?,
+            extras: if need.extras {
+                decode_extras(&col(col::EV_EXTRAS)?, events)?
+            } else {
+                Vec::new()
+            },
         })
     }
 
