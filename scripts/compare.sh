@@ -20,7 +20,7 @@ if [ -z "${SKIP_INGEST:-}" ]; then
   done
 fi
 echo "== reports"
-cargo bench --bench compare -- --noplot 2>&1 | grep -E 'ClickHouse .*loaded|^compare_|time:' || true
+cargo bench --bench compare -- --noplot 2>&1 | grep -E 'ClickHouse .*loaded|day segments|^compare_|time:' || true
 python3 - <<'PY'
 import glob, json, os
 rows = {}
