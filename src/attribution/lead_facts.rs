@@ -5,14 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{
     Key,
-    report::{ReportError, decode_for, supports},
+    report::{ReportError, supports},
 };
 use crate::{
     domain::money::{Revenues, code_str, parse_code},
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
-        values::{DIRECT, Texts, visit_raw},
+        segment::for_each_visit,
+        values::{DIRECT, Texts},
     },
     store::{Conversion, ConversionKind, Lead, Site, Store, StoreError, record::SessionRecord},
 };
@@ -59,24 +60,17 @@ pub fn revenue(
     let owner = lead_owners(keys, &leads);
     let mut first: Vec<Option<(Key, u64)>> = vec![None; leads.len()];
     let view = store.read()?;
-    let mut rec = SessionRecord::default();
-    view.for_each_session(
-        site.id,
-        from_ms.saturating_sub(FIRST_TOUCH_HORIZON_MS),
-        to_ms,
-        |key, bytes| {
-            if let Err(e) = decode_for(&mut rec, bytes, dimension) {
-                return std::ops::ControlFlow::Break(e.into());
-            }
-            if let Some(&i) = owner.get(&rec.visitor)
-                && first[i].is_none_or(|(_, at)| key.start_ms < at)
+    for_each_visit(
+        &view,
+        site,
+        (from_ms.saturating_sub(FIRST_TOUCH_HORIZON_MS), to_ms),
+        dimension,
+        |start_ms, visitor, raw| {
+            if let Some(&i) = owner.get(&visitor)
+                && first[i].is_none_or(|(_, at)| start_ms < at)
             {
-                first[i] = Some((
-                    u32::try_from(visit_raw(dimension, &rec)).unwrap_or(0),
-                    key.start_ms,
-                ));
+                first[i] = Some((u32::try_from(raw).unwrap_or(0), start_ms));
             }
-            std::ops::ControlFlow::Continue(())
         },
     )?;
     let conversions = store.conversions(site.id, 0, to_ms)?;
@@ -109,18 +103,26 @@ pub fn revenue(
             v
         })
         .collect();
+    // Each lead's purchases, grouped once (not a pass over every
+    // conversion per lead).
+    let mut purchases: HashMap<&str, Vec<(u64, f64)>> = HashMap::new();
+    for (c, v) in conversions.iter().zip(&values) {
+        if c.kind == ConversionKind::Purchase
+            && let Some(v) = v
+        {
+            purchases
+                .entry(c.lead.as_str())
+                .or_default()
+                .push((c.at_ms, *v));
+        }
+    }
     let facts: Vec<super::revenue::LeadFacts> = leads
         .iter()
         .zip(first)
         .map(|(l, first_touch)| super::revenue::LeadFacts {
             became_lead_ms: l.first_ms,
             first_touch,
-            purchases: conversions
-                .iter()
-                .zip(&values)
-                .filter(|(c, _)| c.lead == l.id && c.kind == ConversionKind::Purchase)
-                .filter_map(|(c, v)| Some((c.at_ms, (*v)?)))
-                .collect(),
+            purchases: purchases.remove(l.id.as_str()).unwrap_or_default(),
         })
         .collect();
     let mut report = super::revenue::revenue_report(&facts, from_ms, to_ms);
@@ -162,12 +164,17 @@ pub fn lead_occurrences(
     let mut rec = SessionRecord::default();
     let mut failed = None;
     view.for_each_session(site.id, 0, u64::MAX, |key, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
-            return std::ops::ControlFlow::Break(e.into());
-        }
+        // The visitor is in the header: decode the events of leads' visits only.
+        let rest = match rec.decode_header(bytes) {
+            Ok(rest) => rest,
+            Err(e) => return std::ops::ControlFlow::Break(e.into()),
+        };
         let Some(&i) = owner.get(&rec.visitor) else {
             return std::ops::ControlFlow::Continue(());
         };
+        if let Err(e) = rec.decode_events(rest, bytes.len()) {
+            return std::ops::ControlFlow::Break(e.into());
+        }
         match occurrences(&texts, key.start_ms, &rec) {
             Ok(o) => out[i].extend(o),
             Err(e) => {
@@ -234,37 +241,19 @@ pub fn leads_touching(
         return Ok(out);
     }
     let view = store.read()?;
+    // Each lead's visits' values first, texts compared once per value after.
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    for_each_visit(&view, site, (0, u64::MAX), dimension, |_, visitor, raw| {
+        if let Some(&i) = owner.get(&visitor) {
+            seen.entry(raw).or_default().push(i);
+        }
+    })?;
     let texts = Texts::new(&view);
-    let mut rec = SessionRecord::default();
-    let mut matches: HashMap<u64, bool> = HashMap::new();
-    let mut failed = None;
-    view.for_each_session(site.id, 0, u64::MAX, |_, bytes| {
-        if let Err(e) = decode_for(&mut rec, bytes, dimension) {
-            return std::ops::ControlFlow::Break(e.into());
+    for (raw, leads) in seen {
+        let t = texts.text(dimension, raw)?;
+        if t == value || (t.is_empty() && value == DIRECT) {
+            out.extend(leads);
         }
-        let Some(&i) = owner.get(&rec.visitor) else {
-            return std::ops::ControlFlow::Continue(());
-        };
-        let raw = visit_raw(dimension, &rec);
-        let hit = match matches.get(&raw) {
-            Some(h) => *h,
-            None => match texts.text(dimension, raw) {
-                Ok(t) => {
-                    let h = t == value || (t.is_empty() && value == DIRECT);
-                    matches.insert(raw, h);
-                    h
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    return std::ops::ControlFlow::Break(StoreError::Stopped("drill-down"));
-                }
-            },
-        };
-        if hit {
-            out.insert(i);
-        }
-        std::ops::ControlFlow::Continue(())
-    })
-    .map_err(|e| failed.take().unwrap_or(e))?;
+    }
     Ok(out)
 }

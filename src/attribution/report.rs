@@ -24,9 +24,10 @@ use crate::{
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
-        values::{DIRECT, Texts, visit_raw},
+        segment::for_each_visit,
+        values::{DIRECT, Texts},
     },
-    store::{Conversion, ConversionKind, Goal, Site, Store, StoreError, record::SessionRecord},
+    store::{Conversion, ConversionKind, Goal, Site, Store, StoreError},
 };
 
 /// A site's attribution defaults (domain values: a site without a choice uses them).
@@ -97,20 +98,6 @@ pub enum ReportError {
     /// Storage trouble.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Decodes what keying a visit by `dim` needs: its attributes, and its
-/// events only for the landing page.
-pub(super) fn decode_for(
-    rec: &mut SessionRecord,
-    bytes: &[u8],
-    dim: &Dimension,
-) -> Result<(), crate::store::codec::CodecError> {
-    if *dim == Dimension::EntryPage {
-        rec.decode_into(bytes)
-    } else {
-        rec.decode_header(bytes).map(|_| ())
-    }
 }
 
 /// Dimensions a touchpoint can be keyed by.
@@ -211,26 +198,27 @@ pub fn report(
     // Visits by visitor, in start order.
     let mut visits: HashMap<u64, Vec<Touch>> = HashMap::new();
     let view = store.read()?;
-    let mut rec = SessionRecord::default();
     let from = q.from_ms.saturating_sub(q.lookback_ms);
-    view.for_each_session(site.id, from, q.to_ms, |key, bytes| {
-        if let Err(e) = decode_for(&mut rec, bytes, &q.dimension) {
-            return std::ops::ControlFlow::Break(e.into());
-        }
-        // Lookback visits matter only for converting visitors.
-        let wanted = if key.start_ms >= q.from_ms {
-            consenting.contains(&rec.visitor)
-        } else {
-            converting.contains(&rec.visitor)
-        };
-        if wanted {
-            visits.entry(rec.visitor).or_default().push(Touch {
-                key: u32::try_from(visit_raw(&q.dimension, &rec)).unwrap_or(0),
-                at_ms: key.start_ms,
-            });
-        }
-        std::ops::ControlFlow::Continue(())
-    })?;
+    for_each_visit(
+        &view,
+        site,
+        (from, q.to_ms),
+        &q.dimension,
+        |start_ms, visitor, raw| {
+            // Lookback visits matter only for converting visitors.
+            let wanted = if start_ms >= q.from_ms {
+                consenting.contains(&visitor)
+            } else {
+                converting.contains(&visitor)
+            };
+            if wanted {
+                visits.entry(visitor).or_default().push(Touch {
+                    key: u32::try_from(raw).unwrap_or(0),
+                    at_ms: start_ms,
+                });
+            }
+        },
+    )?;
     let mut journeys = Vec::with_capacity(conversions.len());
     for c in &conversions {
         let mut touches: Vec<Touch> = visitors_of(c)

@@ -57,13 +57,45 @@ fn matches(c: &Condition, re: Option<&Regex>, o: &Occurrence) -> bool {
     }
 }
 
-/// Scores a lead's occurrences (oldest first) as of `now_ms`.
+/// Scores a lead's occurrences (oldest first) as of `now_ms`. To score many
+/// leads, compile the rules once with [`Scorer`].
 #[must_use]
 pub fn score(s: &Scoring, occurrences: &[Occurrence], now_ms: u64) -> Score {
+    Scorer::new(s).score(occurrences, now_ms)
+}
+
+/// A site's rules with their page patterns compiled, for scoring many leads.
+pub struct Scorer<'s> {
+    s: &'s Scoring,
+    res: Vec<Option<Regex>>,
+}
+
+impl<'s> Scorer<'s> {
+    /// Compiles the rules' page patterns.
+    #[must_use]
+    pub fn new(s: &'s Scoring) -> Self {
+        Self {
+            s,
+            res: s.rules.iter().map(|r| page_regex(&r.when)).collect(),
+        }
+    }
+
+    /// As [`score`].
+    #[must_use]
+    pub fn score(&self, occurrences: &[Occurrence], now_ms: u64) -> Score {
+        score_with(self.s, &self.res, occurrences, now_ms)
+    }
+}
+
+fn score_with(
+    s: &Scoring,
+    res: &[Option<Regex>],
+    occurrences: &[Occurrence],
+    now_ms: u64,
+) -> Score {
     // (heading, points, at) of every counted hit.
     let mut hits: Vec<(Heading, i64, u64)> = Vec::new();
     let mut used = vec![false; s.rules.len()];
-    let res: Vec<Option<Regex>> = s.rules.iter().map(|r| page_regex(&r.when)).collect();
     for o in occurrences {
         for (i, r) in s.rules.iter().enumerate() {
             if (r.each_time || !used[i]) && matches(&r.when, res[i].as_ref(), o) {

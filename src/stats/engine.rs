@@ -127,7 +127,8 @@ impl Grouping {
 /// bench turns it off to compare with the visit rows).
 static USE_SEGMENTS: AtomicBool = AtomicBool::new(true);
 
-/// Day segments scans have read, process-wide (tests check the path is taken).
+/// Day segments read, process-wide, by scans and by
+/// [`super::segment::for_each_visit`] (tests check the path is taken).
 #[doc(hidden)]
 pub static SEGMENT_DAYS_READ: AtomicU64 = AtomicU64::new(0);
 
@@ -136,6 +137,12 @@ pub static SEGMENT_DAYS_READ: AtomicU64 = AtomicU64::new(0);
 #[doc(hidden)]
 pub fn use_segments(on: bool) {
     USE_SEGMENTS.store(on, Ordering::Relaxed);
+}
+
+/// Whether scans read day segments (see [`use_segments`]).
+#[must_use]
+pub fn segments_enabled() -> bool {
+    USE_SEGMENTS.load(Ordering::Relaxed)
 }
 
 /// Scans visits of `site` starting in `[from_ms, to_ms)` into every grouping.
@@ -164,7 +171,7 @@ pub fn scan(
 ) -> Result<(), StoreError> {
     let mut st = Scan::new(tz, filter);
     let mut cursor = from_ms;
-    if USE_SEGMENTS.load(Ordering::Relaxed) && from_ms < to_ms {
+    if segments_enabled() && from_ms < to_ms {
         let first = local_day(from_ms, tz);
         let last = local_day(to_ms - 1, tz);
         let mut need = Need {

@@ -73,6 +73,10 @@ pub enum TableClass {
     Account,
     /// Counts with no person in them (rollups, their bookkeeping).
     Aggregate,
+    /// A copy of a person table's rows in another layout, for reports: it
+    /// goes wherever its rows go (purge, erasure, site deletion), and
+    /// exports read the rows themselves.
+    Derived(PersonTable),
     /// Configuration and machinery (sites, keys, counters, salts, strings, audit).
     Operational,
 }
@@ -98,10 +102,13 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("rollups_v1", TableClass::Aggregate),
     ("rolled_days_v1", TableClass::Aggregate),
     ("day_versions_v1", TableClass::Aggregate),
-    // Completed days' visits by column (store/segments.rs): no visitor ids
-    // (a per-day index only), and dropped with their day's visits whenever
-    // those are purged or erased, so they never outlive the rows.
-    ("day_segments_v1", TableClass::Aggregate),
+    // Completed days' visits by column (store/segments.rs), visitor ids
+    // included: dropped with their day's visits whenever those are purged
+    // or erased (store/retention.rs, person_erase.rs, sites.rs).
+    (
+        "day_segments_v1",
+        TableClass::Derived(PersonTable::Sessions),
+    ),
     // Daily aggregates imported from another tool (no visitor ids).
     ("imports_v1", TableClass::Aggregate),
     ("imported_v1", TableClass::Aggregate),
@@ -230,12 +237,18 @@ impl Store {
                 }
                 PersonTable::Sessions => {
                     let t = tx.open_table(SESSIONS)?;
+                    let mut rec = SessionRecord::default();
                     for row in t.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))? {
                         let (k, v) = row?;
-                        let rec = SessionRecord::decode(v.value())?;
+                        // The visitor is in the header: events are decoded
+                        // for this person's visits only.
+                        let bytes = v.value();
+                        let rest = rec.decode_header(bytes)?;
                         if who.visitors.contains(&rec.visitor) {
+                            rec.decode_events(rest, bytes.len())?;
                             let (_, start_ms, id) = k.value();
-                            out.sessions.push((SessionKey { site, start_ms, id }, rec));
+                            out.sessions
+                                .push((SessionKey { site, start_ms, id }, rec.clone()));
                         }
                     }
                 }

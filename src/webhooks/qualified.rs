@@ -8,7 +8,7 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use crate::{
-    attribution::{lead_facts::lead_occurrences, report::ReportError, scoring::score},
+    attribution::{lead_facts::lead_occurrences, report::ReportError, scoring::Scorer},
     domain::webhook::WebhookEvent,
     privacy::Keys,
     store::{Store, StoreError},
@@ -73,8 +73,9 @@ impl Qualifier {
                 ReportError::Store(s) => s,
                 ReportError::Invalid(_) => StoreError::Stopped("scoring"),
             })?;
+            let scorer = Scorer::new(&site.scoring);
             for (lead, o) in leads.iter().zip(&occ) {
-                let Some(at) = score(&site.scoring, o, now_ms).qualified_at_ms else {
+                let Some(at) = scorer.score(o, now_ms).qualified_at_ms else {
                     continue;
                 };
                 let Some(lead_id) = hex::decode(&lead.id)

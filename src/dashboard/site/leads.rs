@@ -8,7 +8,7 @@ use crate::domain::money::{Revenues, code_str, parse_code};
 use crate::{
     attribution::{
         lead_facts::{lead_occurrences, leads_touching},
-        scoring::{Score, score},
+        scoring::{Score, Scorer},
     },
     dashboard::{
         DashError, html_page,
@@ -124,10 +124,8 @@ async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Sc
     web::block(move || -> Result<_, DashError> {
         let occ = lead_occurrences(&store, &keys, &s2, &l2)
             .map_err(|e| DashError::Internal(e.to_string()))?;
-        Ok(occ
-            .iter()
-            .map(|o| Some(score(&s2.scoring, o, now)))
-            .collect())
+        let scorer = Scorer::new(&s2.scoring);
+        Ok(occ.iter().map(|o| Some(scorer.score(o, now))).collect())
     })
     .await?
 }

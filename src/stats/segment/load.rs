@@ -20,8 +20,9 @@ pub fn read(
     day: u32,
     need: &Need,
 ) -> Result<Option<DaySegment>, StoreError> {
-    if view.segment_column(site, day, col::HEADER)?.is_none() {
-        return Ok(None);
+    match view.segment_column(site, day, col::HEADER)? {
+        Some(h) if h.first() == Some(&super::FORMAT) => {}
+        _ => return Ok(None),
     }
     DaySegment::load(|c| view.segment_column(site, day, c), need).map(Some)
 }
@@ -81,6 +82,8 @@ pub struct Need {
     pub events: bool,
     /// Event properties, revenue and engagement.
     pub extras: bool,
+    /// The visitors' ids.
+    pub visitor_ids: bool,
 }
 
 impl Need {
@@ -113,6 +116,8 @@ pub struct DaySegment {
     pub tz: String,
     pub(super) start: Vec<u32>,
     pub(super) visitor: Vec<u32>,
+    /// Visitor ids by dense index (when asked for).
+    visitor_ids: Vec<u64>,
     pub(super) flags: Vec<u8>,
     pub(super) duration: Vec<u32>,
     /// Index of each visit's first event, and the total at the end.
@@ -194,6 +199,17 @@ impl DaySegment {
             tz,
             start: running_sum(unpack(&col(col::START)?, visits)?)?,
             visitor: unpack(&col(col::VISITOR)?, visits)?,
+            visitor_ids: if need.visitor_ids {
+                let b = col(col::VISITOR_IDS)?;
+                if b.len() != visitors * 8 {
+                    return Err(CodecError("segment column length").into());
+                }
+                b.chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             flags,
             duration: unpack(&col(col::DURATION)?, visits)?,
             pageviews: unpack(&col(col::PAGEVIEWS)?, visits)?,
@@ -214,6 +230,22 @@ impl DaySegment {
     #[must_use]
     pub fn start_ms(&self, i: usize) -> u64 {
         self.from_ms + u64::from(self.start[i])
+    }
+
+    /// Visitor id (the row's daily-salted hash) of visit `i`; needs
+    /// [`Need::visitor_ids`].
+    #[must_use]
+    pub fn visitor_id(&self, i: usize) -> u64 {
+        self.visitor_ids[self.visitor[i] as usize]
+    }
+
+    /// Raw value of visit-level dimension `slot` for visit `i` (see
+    /// [`super::slot`]); needs that dimension in [`Need::dims`].
+    #[must_use]
+    pub fn dim(&self, slot: usize, i: usize) -> u32 {
+        self.dims[slot]
+            .as_ref()
+            .expect("the dimension was asked for")[i]
     }
 
     /// Dense visitor index of visit `i` (below [`Self::visitors`]).

@@ -19,6 +19,7 @@
 //!   distinct values once, then each row's index packed the same way, so a
 //!   column with one value (an unused UTM tag) costs a few bytes.
 
+mod attrs;
 mod load;
 mod visit;
 
@@ -29,6 +30,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
+pub use attrs::for_each_visit;
 pub use load::{DaySegment, Need, read};
 pub use visit::SegVisit;
 
@@ -66,6 +68,9 @@ pub mod col {
     pub const EV_FLAGS: u8 = 9;
     /// Properties, revenue and engagement of the events that have any.
     pub const EV_EXTRAS: u8 = 10;
+    /// The day's visitor ids (daily-salted hashes), 8 bytes each, in
+    /// dense-index order: what attribution joins visits to leads by.
+    pub const VISITOR_IDS: u8 = 11;
     /// First code of the visit dimensions, in [`super::VISIT_DIMS`] order.
     pub const DIMS: u8 = 16;
 }
@@ -100,8 +105,9 @@ pub fn slot(d: &Dimension) -> Option<usize> {
     VISIT_DIMS.iter().position(|v| v == d)
 }
 
-/// Format version, the header's first byte.
-const FORMAT: u8 = 1;
+/// Format version, the header's first byte. A segment of another version is
+/// not read (reports fall back to the day's rows).
+const FORMAT: u8 = 2;
 
 const F_BOUNCE: u8 = 1;
 const F_EXTRAS: u8 = 2;
@@ -125,6 +131,7 @@ pub struct Builder {
     from_ms: u64,
     to_ms: u64,
     dense: HashMap<u64, u32, FxBuildHasher>,
+    ids: Vec<u64>,
     start: Vec<u32>,
     visitor: Vec<u32>,
     flags: Vec<u8>,
@@ -148,6 +155,7 @@ impl Builder {
             from_ms,
             to_ms,
             dense: HashMap::default(),
+            ids: Vec::new(),
             start: Vec::new(),
             visitor: Vec::new(),
             flags: Vec::new(),
@@ -166,8 +174,12 @@ impl Builder {
     /// Adds a visit that started at `start_ms` (inside the day).
     pub fn push(&mut self, start_ms: u64, rec: &SessionRecord) {
         let next = u32::try_from(self.dense.len()).unwrap_or(u32::MAX);
+        let ids = &mut self.ids;
         self.visitor
-            .push(*self.dense.entry(rec.visitor).or_insert(next));
+            .push(*self.dense.entry(rec.visitor).or_insert_with(|| {
+                ids.push(rec.visitor);
+                next
+            }));
         self.start
             .push(u32::try_from(start_ms.saturating_sub(self.from_ms)).unwrap_or(u32::MAX));
         let mut flags = if rec.is_bounce() { F_BOUNCE } else { 0 };
@@ -244,6 +256,10 @@ impl Builder {
             (col::EV_NAME, dictionary(&self.ev_name)),
             (col::EV_FLAGS, self.ev_flags),
             (col::EV_EXTRAS, self.extras.finish()),
+            (
+                col::VISITOR_IDS,
+                self.ids.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
         ];
         for (i, column) in self.dims.iter().enumerate() {
             out.push((col::DIMS + u8::try_from(i).unwrap_or(0), dictionary(column)));

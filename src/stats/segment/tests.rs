@@ -269,6 +269,7 @@ fn corrupt_or_missing_columns_are_errors() {
         dims: [true; super::VISIT_DIMS.len()],
         events: true,
         extras: true,
+        visitor_ids: true,
     };
     let mut b = super::Builder::new(Timezone::default(), 0, 86_400_000);
     let rec = SessionRecord {
@@ -308,4 +309,43 @@ fn corrupt_or_missing_columns_are_errors() {
         }))
     };
     assert!(super::DaySegment::load(truncated, &need).is_err());
+}
+
+/// What attribution reads of each visit (start, visitor, one dimension) is
+/// the same from segments as from rows.
+#[test]
+fn visit_attributes_agree_with_the_rows() {
+    let tz = Timezone::parse("America/New_York").unwrap();
+    let (_dir, store, site, first, today) = seeded(tz);
+    let view = store.read().unwrap();
+    let site = view.site(site).unwrap().unwrap();
+    let before = SEGMENT_DAYS_READ.load(Ordering::Relaxed);
+    let read = |range, dim: &Dimension, segments: bool| {
+        use_segments(segments);
+        let mut out = Vec::new();
+        let r = super::for_each_visit(&view, &site, range, dim, |t, v, raw| {
+            out.push((t, v, raw));
+        });
+        use_segments(true);
+        r.unwrap();
+        out
+    };
+    for range in [
+        days_to_ms(first, first + 3, tz),
+        (today - 30 * 3_600_000, today + 3_600_000),
+        (0, u64::MAX),
+    ] {
+        for dim in &super::VISIT_DIMS {
+            let rows = read(range, dim, false);
+            assert!(!rows.is_empty());
+            assert_eq!(read(range, dim, true), rows, "{dim}");
+        }
+    }
+    assert!(SEGMENT_DAYS_READ.load(Ordering::Relaxed) >= before + 3 * 20);
+    let need = super::Need {
+        visitor_ids: true,
+        ..super::Need::default()
+    };
+    let seg = super::read(&view, site.id, first, &need).unwrap().unwrap();
+    assert!(seg.visits > 100 && seg.visitor_id(0) < 150);
 }
