@@ -12,7 +12,7 @@ use crate::{
     privacy::{Keys, ids::uid_visitor},
     stats::{
         query::Dimension,
-        segment::for_each_visit,
+        segment::{Need, Part, for_each_part, for_each_visit},
         values::{DIRECT, Texts},
     },
     store::{Conversion, ConversionKind, Lead, Site, Store, StoreError, record::SessionRecord},
@@ -155,15 +155,85 @@ pub fn lead_occurrences(
     leads: &[Lead],
 ) -> Result<Vec<Vec<super::scoring::Occurrence>>, ReportError> {
     let owner = lead_owners(keys, leads);
-    let mut out = vec![Vec::new(); leads.len()];
     if owner.is_empty() {
-        return Ok(out);
+        return Ok(vec![Vec::new(); leads.len()]);
     }
     let view = store.read()?;
-    let texts = Texts::new(&view);
+    Ok(occurrences_by_visitor(&view, site, &owner, leads.len())?)
+}
+
+/// The scoring occurrences of the visitors in `owner`, gathered per owner
+/// (`n` of them, numbered as `owner`'s values), each oldest first: day
+/// segments for completed days, rows for the rest.
+///
+/// # Errors
+/// Storage errors.
+pub fn occurrences_by_visitor(
+    view: &crate::store::ReadView,
+    site: &Site,
+    owner: &HashMap<u64, usize>,
+    n: usize,
+) -> Result<Vec<Vec<super::scoring::Occurrence>>, StoreError> {
+    let mut out = vec![Vec::new(); n];
+    let texts = Texts::new(view);
+    let need = Need {
+        events: true,
+        extras: true,
+        visitor_ids: true,
+        offsets: true,
+        ..Need::default()
+    };
+    for_each_part(
+        view,
+        (site.id, site.timezone),
+        (0, u64::MAX),
+        &need,
+        |part| match part {
+            Part::Rows(from, to) => {
+                rows_occurrences(view, &texts, site, (from, to), owner, &mut out)
+            }
+            Part::Segment(seg) => {
+                let text = |id: u32| texts.string(id);
+                for i in 0..seg.visits {
+                    let Some(&l) = owner.get(&seg.visitor_id(i)) else {
+                        continue;
+                    };
+                    for k in seg.events_of(i) {
+                        let (path, name, pageview) = seg.event(k);
+                        out[l].push(super::scoring::Occurrence {
+                            at_ms: seg.start_ms(i) + u64::from(seg.event_offset(k)),
+                            name: if pageview { None } else { Some(text(name)?) },
+                            path: text(path)?,
+                            props: seg
+                                .event_props(k)
+                                .iter()
+                                .map(|(k, v)| Ok((text(*k)?, text(*v)?)))
+                                .collect::<Result<_, StoreError>>()?,
+                        });
+                    }
+                }
+                Ok(())
+            }
+        },
+    )?;
+    for o in &mut out {
+        o.sort_by_key(|x| x.at_ms);
+    }
+    Ok(out)
+}
+
+/// [`lead_occurrences`] from the visit rows of `[from, to)`.
+fn rows_occurrences(
+    view: &crate::store::ReadView,
+    texts: &Texts<'_>,
+    site: &Site,
+    (from, to): (u64, u64),
+    owner: &HashMap<u64, usize>,
+    out: &mut [Vec<super::scoring::Occurrence>],
+) -> Result<(), StoreError> {
     let mut rec = SessionRecord::default();
     let mut failed = None;
-    view.for_each_session(site.id, 0, u64::MAX, |key, bytes| {
+    view.for_each_session(site.id, from, to, |key, bytes| {
         // The visitor is in the header: decode the events of leads' visits only.
         let rest = match rec.decode_header(bytes) {
             Ok(rest) => rest,
@@ -175,7 +245,7 @@ pub fn lead_occurrences(
         if let Err(e) = rec.decode_events(rest, bytes.len()) {
             return std::ops::ControlFlow::Break(e.into());
         }
-        match occurrences(&texts, key.start_ms, &rec) {
+        match occurrences(texts, key.start_ms, &rec) {
             Ok(o) => out[i].extend(o),
             Err(e) => {
                 failed = Some(e);
@@ -184,11 +254,7 @@ pub fn lead_occurrences(
         }
         std::ops::ControlFlow::Continue(())
     })
-    .map_err(|e| failed.take().unwrap_or(e))?;
-    for o in &mut out {
-        o.sort_by_key(|x| x.at_ms);
-    }
-    Ok(out)
+    .map_err(|e| failed.take().unwrap_or(e))
 }
 
 /// The events of one visit as scoring sees them.

@@ -15,13 +15,11 @@ use super::{
     buckets::{Buckets, DayCache},
     filter::Compiled,
     query::Dimension,
-    segment::{self, DaySegment, Need},
+    segment::{DaySegment, Need, Part, for_each_part},
     values::Texts,
     visit::VisitRow,
 };
 use crate::{
-    domain::calendar,
-    domain::calendar::local_day,
     domain::{SiteId, Timezone},
     store::{ReadView, RollupSums, StoreError, record::SessionRecord},
 };
@@ -170,41 +168,29 @@ pub fn scan(
     groupings: &mut [Grouping],
 ) -> Result<(), StoreError> {
     let mut st = Scan::new(tz, filter);
-    let mut cursor = from_ms;
-    if segments_enabled() && from_ms < to_ms {
-        let first = local_day(from_ms, tz);
-        let last = local_day(to_ms - 1, tz);
-        let mut need = Need {
-            extras,
-            ..Need::default()
-        };
-        for d in filter.map(Compiled::dimensions).unwrap_or_default() {
-            need.add(&d);
-        }
-        if filter.is_some_and(|f| f.has_event_leaf) {
-            need.events = true;
-        }
-        for g in groupings.iter() {
-            g.dims.iter().for_each(|d| need.add(d));
-        }
-        for day in view.rolled_days(site, first, last)? {
-            let (dfrom, dto) = calendar::days_to_ms(day, day, tz);
-            if dfrom < from_ms || dto > to_ms {
-                continue;
-            }
-            let Some(seg) = segment::read(view, site, day, &need)? else {
-                continue;
-            };
-            if seg.from_ms != dfrom || seg.to_ms != dto || seg.tz != tz.tz().name() {
-                continue;
-            }
-            st.rows(view, site, cursor, dfrom, groupings)?;
-            st.segment(&seg, groupings)?;
-            SEGMENT_DAYS_READ.fetch_add(1, Ordering::Relaxed);
-            cursor = dto;
-        }
+    let mut need = Need {
+        extras,
+        ..Need::default()
+    };
+    for d in filter.map(Compiled::dimensions).unwrap_or_default() {
+        need.add(&d);
     }
-    st.rows(view, site, cursor, to_ms, groupings)?;
+    if filter.is_some_and(|f| f.has_event_leaf) {
+        need.events = true;
+    }
+    for g in groupings.iter() {
+        g.dims.iter().for_each(|d| need.add(d));
+    }
+    for_each_part(
+        view,
+        (site, tz),
+        (from_ms, to_ms),
+        &need,
+        |part| match part {
+            Part::Rows(from, to) => st.rows(view, site, from, to, groupings),
+            Part::Segment(seg) => st.segment(seg, groupings),
+        },
+    )?;
     st.close_day(groupings, st.dense.len());
     Ok(())
 }

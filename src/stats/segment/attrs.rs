@@ -5,14 +5,13 @@
 
 use std::ops::ControlFlow;
 
-use super::{Need, read, slot};
+use super::{
+    Need,
+    parts::{Part, for_each_part},
+    slot,
+};
 use crate::{
-    domain::calendar::{days_to_ms, local_day},
-    stats::{
-        engine::{SEGMENT_DAYS_READ, segments_enabled},
-        query::Dimension,
-        values::visit_raw,
-    },
+    stats::{query::Dimension, values::visit_raw},
     store::{ReadView, Site, StoreError, record::SessionRecord},
 };
 
@@ -26,39 +25,34 @@ use crate::{
 pub fn for_each_visit(
     view: &ReadView,
     site: &Site,
-    (from_ms, to_ms): (u64, u64),
+    range: (u64, u64),
     dim: &Dimension,
     mut f: impl FnMut(u64, u64, u64),
 ) -> Result<(), StoreError> {
-    let mut cursor = from_ms;
-    let tz = site.timezone;
-    if let Some(s) = slot(dim).filter(|_| segments_enabled() && from_ms < to_ms) {
-        let mut need = Need {
-            visitor_ids: true,
-            ..Need::default()
-        };
+    let slot = slot(dim);
+    let mut need = Need {
+        visitor_ids: true,
+        ..Need::default()
+    };
+    if let Some(s) = slot {
         need.dims[s] = true;
-        let (first, last) = (local_day(from_ms, tz), local_day(to_ms - 1, tz));
-        for day in view.rolled_days(site.id, first, last)? {
-            let (dfrom, dto) = days_to_ms(day, day, tz);
-            if dfrom < from_ms || dto > to_ms {
-                continue;
-            }
-            let Some(seg) = read(view, site.id, day, &need)? else {
-                continue;
-            };
-            if seg.from_ms != dfrom || seg.to_ms != dto || seg.tz != tz.tz().name() {
-                continue;
-            }
-            rows(view, site, (cursor, dfrom), dim, &mut f)?;
-            for i in 0..seg.visits {
-                f(seg.start_ms(i), seg.visitor_id(i), u64::from(seg.dim(s, i)));
-            }
-            SEGMENT_DAYS_READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            cursor = dto;
-        }
     }
-    rows(view, site, (cursor, to_ms), dim, &mut f)
+    for_each_part(
+        view,
+        (site.id, site.timezone),
+        range,
+        &need,
+        |part| match (part, slot) {
+            (Part::Segment(seg), Some(s)) => {
+                for i in 0..seg.visits {
+                    f(seg.start_ms(i), seg.visitor_id(i), u64::from(seg.dim(s, i)));
+                }
+                Ok(())
+            }
+            (Part::Segment(seg), None) => rows(view, site, (seg.from_ms, seg.to_ms), dim, &mut f),
+            (Part::Rows(from, to), _) => rows(view, site, (from, to), dim, &mut f),
+        },
+    )
 }
 
 fn rows(

@@ -84,6 +84,8 @@ pub struct Need {
     pub extras: bool,
     /// The visitors' ids.
     pub visitor_ids: bool,
+    /// The events' times.
+    pub offsets: bool,
 }
 
 impl Need {
@@ -127,6 +129,7 @@ pub struct DaySegment {
     pub(super) ev_path: Vec<u32>,
     pub(super) ev_name: Vec<u32>,
     pub(super) ev_flags: Vec<u8>,
+    ev_offset: Vec<u32>,
     /// (event index, extra), by index.
     pub(super) extras: Vec<(u32, Extra)>,
 }
@@ -218,6 +221,11 @@ impl DaySegment {
             ev_path,
             ev_name,
             ev_flags,
+            ev_offset: if need.offsets {
+                unpack(&col(col::EV_OFFSET)?, events)?
+            } else {
+                Vec::new()
+            },
             extras: if need.extras {
                 decode_extras(&col(col::EV_EXTRAS)?, events)?
             } else {
@@ -246,6 +254,40 @@ impl DaySegment {
         self.dims[slot]
             .as_ref()
             .expect("the dimension was asked for")[i]
+    }
+
+    /// The day-wide indices of visit `i`'s events (for the `event_*` readers).
+    #[must_use]
+    pub fn events_of(&self, i: usize) -> std::ops::Range<usize> {
+        self.ev_start[i] as usize..self.ev_start[i + 1] as usize
+    }
+
+    /// Event `k`'s time, ms after its visit's start; needs [`Need::offsets`].
+    #[must_use]
+    pub fn event_offset(&self, k: usize) -> u32 {
+        self.ev_offset[k]
+    }
+
+    /// Event `k`'s page and name (interned ids; the name 0 for a pageview)
+    /// and whether it is a pageview; needs [`Need::events`].
+    #[must_use]
+    pub fn event(&self, k: usize) -> (u32, u32, bool) {
+        (
+            self.ev_path[k],
+            self.ev_name[k],
+            self.ev_flags[k] & super::EV_PAGEVIEW != 0,
+        )
+    }
+
+    /// Event `k`'s properties (interned key, value); needs [`Need::extras`].
+    #[must_use]
+    pub fn event_props(&self, k: usize) -> &[(u32, u32)] {
+        let Ok(at) = u32::try_from(k) else {
+            return &[];
+        };
+        self.extras
+            .binary_search_by_key(&at, |(i, _)| *i)
+            .map_or(&[], |x| self.extras[x].1.props.as_slice())
     }
 
     /// Dense visitor index of visit `i` (below [`Self::visitors`]).

@@ -21,6 +21,7 @@
 
 mod attrs;
 mod load;
+mod parts;
 mod visit;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ use rustc_hash::FxBuildHasher;
 
 pub use attrs::for_each_visit;
 pub use load::{DaySegment, Need, read};
+pub use parts::{Part, for_each_part};
 pub use visit::SegVisit;
 
 use super::{query::Dimension, values::visit_raw};
@@ -71,6 +73,8 @@ pub mod col {
     /// The day's visitor ids (daily-salted hashes), 8 bytes each, in
     /// dense-index order: what attribution joins visits to leads by.
     pub const VISITOR_IDS: u8 = 11;
+    /// Each event's time, ms after its visit's start.
+    pub const EV_OFFSET: u8 = 12;
     /// First code of the visit dimensions, in [`super::VISIT_DIMS`] order.
     pub const DIMS: u8 = 16;
 }
@@ -107,7 +111,7 @@ pub fn slot(d: &Dimension) -> Option<usize> {
 
 /// Format version, the header's first byte. A segment of another version is
 /// not read (reports fall back to the day's rows).
-const FORMAT: u8 = 2;
+const FORMAT: u8 = 3;
 
 const F_BOUNCE: u8 = 1;
 const F_EXTRAS: u8 = 2;
@@ -142,6 +146,7 @@ pub struct Builder {
     ev_path: Vec<u32>,
     ev_name: Vec<u32>,
     ev_flags: Vec<u8>,
+    ev_offset: Vec<u32>,
     extras: Writer,
     last_extra: u32,
 }
@@ -166,6 +171,7 @@ impl Builder {
             ev_path: Vec::new(),
             ev_name: Vec::new(),
             ev_flags: Vec::new(),
+            ev_offset: Vec::new(),
             extras: Writer::default(),
             last_extra: 0,
         }
@@ -196,6 +202,7 @@ impl Builder {
             let index = u32::try_from(self.ev_path.len()).unwrap_or(u32::MAX);
             self.ev_path.push(e.path);
             self.ev_name.push(e.name);
+            self.ev_offset.push(e.offset_ms);
             self.ev_flags.push(
                 if e.pageview { EV_PAGEVIEW } else { 0 }
                     | if e.interactive { EV_INTERACTIVE } else { 0 },
@@ -255,6 +262,7 @@ impl Builder {
             (col::EV_PATH, dictionary(&self.ev_path)),
             (col::EV_NAME, dictionary(&self.ev_name)),
             (col::EV_FLAGS, self.ev_flags),
+            (col::EV_OFFSET, packed(&self.ev_offset)),
             (col::EV_EXTRAS, self.extras.finish()),
             (
                 col::VISITOR_IDS,

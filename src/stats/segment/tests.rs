@@ -270,6 +270,7 @@ fn corrupt_or_missing_columns_are_errors() {
         events: true,
         extras: true,
         visitor_ids: true,
+        offsets: true,
     };
     let mut b = super::Builder::new(Timezone::default(), 0, 86_400_000);
     let rec = SessionRecord {
@@ -348,4 +349,31 @@ fn visit_attributes_agree_with_the_rows() {
     };
     let seg = super::read(&view, site.id, first, &need).unwrap().unwrap();
     assert!(seg.visits > 100 && seg.visitor_id(0) < 150);
+}
+
+/// Lead scoring's occurrences (every event of chosen visitors, with its time,
+/// name, page and properties) are the same from segments as from rows.
+#[test]
+fn scoring_occurrences_agree_with_the_rows() {
+    let tz = Timezone::parse("America/New_York").unwrap();
+    let (_dir, store, site, _, _) = seeded(tz);
+    let view = store.read().unwrap();
+    let site = view.site(site).unwrap().unwrap();
+    // Every third visitor is someone's, two visitors to an owner.
+    let owner: std::collections::HashMap<u64, usize> = (0..150)
+        .step_by(3)
+        .map(|v| (v, usize::try_from(v / 6).unwrap()))
+        .collect();
+    let read = |segments: bool| {
+        use_segments(segments);
+        let out = crate::attribution::lead_facts::occurrences_by_visitor(&view, &site, &owner, 25);
+        use_segments(true);
+        out.unwrap()
+    };
+    let before = SEGMENT_DAYS_READ.load(Ordering::Relaxed);
+    let rows = read(false);
+    assert!(rows.iter().all(|o| !o.is_empty()));
+    assert!(rows.iter().flatten().any(|o| !o.props.is_empty()));
+    assert_eq!(read(true), rows);
+    assert!(SEGMENT_DAYS_READ.load(Ordering::Relaxed) >= before + 3);
 }
