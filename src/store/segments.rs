@@ -1,9 +1,6 @@
-//! Day segments' bytes: (site, local day, column code, chunk) → a piece of
-//! one column of a closed day's visits (the format is `stats::segment`'s;
-//! the store only keeps the bytes). Columns are stored in chunks of at most
-//! [`CHUNK`] bytes: a value of several megabytes needs that many contiguous
-//! free pages, which a file whose visit rows keep growing rarely has, so
-//! whole columns made the file grow by twice their size. A segment is written with its day's rollups and is
+//! Day segments' bytes: (site, local day, column code) → one column of a
+//! closed day's visits (the format is `stats::segment`'s; the store only
+//! keeps the bytes). A segment is written with its day's rollups and is
 //! read only while the day is marked rolled up; wherever a day's visits are
 //! deleted, its segment goes too, so no per-visit data outlives its rows.
 
@@ -22,22 +19,9 @@ pub(super) fn put(
     columns: &[(u8, Vec<u8>)],
 ) -> Result<(), StoreError> {
     let mut t = tx.open_table(SEGMENTS)?;
-    t.retain_in(
-        (site.0, day, 0, 0)..=(site.0, day, u8::MAX, u16::MAX),
-        |_, _| false,
-    )?;
+    t.retain_in((site.0, day, 0)..=(site.0, day, u8::MAX), |_, _| false)?;
     for (code, bytes) in columns {
-        // An empty column is one empty chunk, so it reads back as present.
-        let mut chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
-        if chunks.is_empty() {
-            chunks.push(&[]);
-        }
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let i = u16::try_from(i).map_err(|_| {
-                StoreError::Conflict(format!("a segment column of {} bytes", bytes.len()))
-            })?;
-            t.insert((site.0, day, *code, i), chunk)?;
-        }
+        t.insert((site.0, day, *code), bytes.as_slice())?;
     }
     Ok(())
 }
@@ -50,10 +34,7 @@ pub(super) fn drop_days(
 ) -> Result<(), StoreError> {
     let mut t = tx.open_table(SEGMENTS)?;
     for &d in days {
-        t.retain_in(
-            (site.0, d, 0, 0)..=(site.0, d, u8::MAX, u16::MAX),
-            |_, _| false,
-        )?;
+        t.retain_in((site.0, d, 0)..=(site.0, d, u8::MAX), |_, _| false)?;
     }
     Ok(())
 }
@@ -67,26 +48,20 @@ pub(super) fn drop_range(
 ) -> Result<(), StoreError> {
     if from < to {
         tx.open_table(SEGMENTS)?
-            .retain_in((site.0, from, 0, 0)..(site.0, to, 0, 0), |_, _| false)?;
+            .retain_in((site.0, from, 0)..(site.0, to, 0), |_, _| false)?;
     }
     Ok(())
 }
 
-/// One column's bytes, its chunks put together.
+/// One column's bytes.
 pub(super) fn get(
     tx: &ReadTransaction,
     site: SiteId,
     day: u32,
     code: u8,
 ) -> Result<Option<Vec<u8>>, StoreError> {
-    let t = tx.open_table(SEGMENTS)?;
-    let mut out: Option<Vec<u8>> = None;
-    for row in t.range((site.0, day, code, 0)..=(site.0, day, code, u16::MAX))? {
-        out.get_or_insert_with(Vec::new)
-            .extend_from_slice(row?.1.value());
-    }
-    Ok(out)
+    Ok(tx
+        .open_table(SEGMENTS)?
+        .get((site.0, day, code))?
+        .map(|v| v.value().to_vec()))
 }
-
-/// Most bytes in one stored value (a few pages).
-const CHUNK: usize = 16 * 1024;

@@ -24,11 +24,10 @@ pub const SESSIONS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::n
 pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> = TableDefinition::new("rollups_v1");
 /// (site, local day number) → unix ms when that day was rolled up.
 pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
-/// (site, local day number, column code, chunk) → a piece of one column of
-/// the day's segment (see `stats::segment`, `store::segments`), valid while
-/// the day is in `ROLLED_DAYS`.
-pub const SEGMENTS: TableDefinition<(u32, u32, u8, u16), &[u8]> =
-    TableDefinition::new("day_segments_v2");
+/// (site, local day number, column code) → one column of the day's segment
+/// (see `stats::segment`), valid while the day is in `ROLLED_DAYS`.
+pub const SEGMENTS: TableDefinition<(u32, u32, u8), &[u8]> =
+    TableDefinition::new("day_segments_v1");
 /// (site, local day number) → count of writer batches that changed that day's
 /// visits. A rollup is stored only if the count is unchanged since it was read.
 pub const DAY_VERSIONS: TableDefinition<(u32, u32), u64> = TableDefinition::new("day_versions_v1");

@@ -297,26 +297,3 @@ fn purging_a_days_visits_drops_its_segment_and_keeps_its_rollups() {
             .contains(&20_000)
     );
 }
-
-/// Segment columns are stored in chunks and read back whole; an empty
-/// column reads back as present and empty.
-#[test]
-fn segment_columns_round_trip_through_chunks() {
-    let (_dir, store) = store_with_sites();
-    let site = SiteId(1);
-    let big: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-    let columns = [(0, vec![1]), (3, big.clone()), (4, Vec::new())];
-    let version = store.read().unwrap().day_version(site, 7).unwrap();
-    assert!(store.put_rollup_day(site, 7, &[], &columns, version, 1).unwrap());
-    let view = store.read().unwrap();
-    assert_eq!(view.segment_column(site, 7, 3).unwrap(), Some(big));
-    assert_eq!(view.segment_column(site, 7, 4).unwrap(), Some(Vec::new()));
-    assert_eq!(view.segment_column(site, 7, 5).unwrap(), None);
-    drop(view);
-    // Rewriting the day replaces every chunk of the old columns.
-    let version = store.read().unwrap().day_version(site, 7).unwrap();
-    assert!(store.put_rollup_day(site, 7, &[], &[(3, vec![9; 3])], version, 2).unwrap());
-    let view = store.read().unwrap();
-    assert_eq!(view.segment_column(site, 7, 3).unwrap(), Some(vec![9; 3]));
-    assert_eq!(view.segment_column(site, 7, 0).unwrap(), None);
-}
