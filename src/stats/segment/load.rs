@@ -10,7 +10,8 @@ use crate::{
     },
 };
 
-/// The columns `need` asks for of a day's segment; `None` if the day has none.
+/// The columns `need` asks for of a day's segment; `None` if the day has
+/// none, or one of another format (reports then read the rows).
 ///
 /// # Errors
 /// Storage errors, or a missing or corrupt column.
