@@ -187,21 +187,14 @@ fn a_rollup_built_before_its_day_changed_is_not_stored() {
     );
 }
 
-/// Schema 2 → 3: rolled-up days that still have visits lose their mark (so
-/// the rollup job rebuilds them with a segment); a day whose visits were
-/// purged keeps its rollups as they are.
-#[test]
-fn the_v3_migration_unrolls_days_with_visits_only() {
-    let (dir, store) = store_with_sites();
-    let site = SiteId(1);
-    // Day 20,000 has a visit; day 19,000 only its rollup.
-    let day_ms = 20_000 * 86_400_000;
+/// Commits one visit starting on local (UTC) day 20,000.
+fn one_visit_on_day_20000(store: &Store, site: SiteId) {
     store
         .commit_batch(&Batch {
             sessions: vec![SessionAppend {
                 key: SessionKey {
                     site,
-                    start_ms: day_ms + 5,
+                    start_ms: 20_000 * 86_400_000 + 5,
                     id: 1,
                 },
                 day: 20_000,
@@ -213,6 +206,17 @@ fn the_v3_migration_unrolls_days_with_visits_only() {
             ..Batch::default()
         })
         .unwrap();
+}
+
+/// Schema 2 → 3: rolled-up days that still have visits lose their mark (so
+/// the rollup job rebuilds them with a segment); a day whose visits were
+/// purged keeps its rollups as they are.
+#[test]
+fn the_v3_migration_unrolls_days_with_visits_only() {
+    let (dir, store) = store_with_sites();
+    let site = SiteId(1);
+    // Day 20,000 has a visit; day 19,000 only its rollup.
+    one_visit_on_day_20000(&store, site);
     for day in [19_000, 20_000] {
         let version = store.read().unwrap().day_version(site, day).unwrap();
         assert!(
@@ -245,23 +249,7 @@ fn purging_a_days_visits_drops_its_segment_and_keeps_its_rollups() {
     let (_dir, store) = store_with_sites();
     let site = SiteId(1);
     let day_ms = 20_000 * 86_400_000;
-    store
-        .commit_batch(&Batch {
-            sessions: vec![SessionAppend {
-                key: SessionKey {
-                    site,
-                    start_ms: day_ms + 5,
-                    id: 1,
-                },
-                day: 20_000,
-                header: Some(SessionRecord::default()),
-                events: vec![EventRecord::default()],
-                engagements: Vec::new(),
-            }],
-            next_session_id: 2,
-            ..Batch::default()
-        })
-        .unwrap();
+    one_visit_on_day_20000(&store, site);
     let version = store.read().unwrap().day_version(site, 20_000).unwrap();
     let segment = [(0, vec![1, 2, 3]), (1, vec![4])];
     assert!(

@@ -21,11 +21,20 @@ pub fn read(
     day: u32,
     need: &Need,
 ) -> Result<Option<DaySegment>, StoreError> {
-    match view.segment_column(site, day, col::HEADER)? {
-        Some(h) if h.first() == Some(&super::FORMAT) => {}
+    let header = match view.segment_column(site, day, col::HEADER)? {
+        Some(h) if h.first() == Some(&super::FORMAT) => h,
         _ => return Ok(None),
-    }
-    DaySegment::load(|c| view.segment_column(site, day, c), need).map(Some)
+    };
+    let mut header = Some(header);
+    DaySegment::load(
+        // The header was just read: hand it over instead of reading it again.
+        |c| match header.take_if(|_| c == col::HEADER) {
+            Some(h) => Ok(Some(h)),
+            None => view.segment_column(site, day, c),
+        },
+        need,
+    )
+    .map(Some)
 }
 
 fn unpack(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
