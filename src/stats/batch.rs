@@ -6,14 +6,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Groups, StatsError,
+    Groups, StatsError, live,
     query::{Dimension, Query},
     rollup, scan_parallel,
     values::time_bucket,
 };
 use crate::{
     domain::calendar::{self, local_day},
-    store::{ReadView, RollupSums},
+    store::{ReadView, RollupRow, RollupSums},
 };
 
 /// What a query's groups and total are built from.
@@ -80,18 +80,34 @@ pub(super) fn parts(view: &ReadView, qs: &[Query]) -> Result<Vec<Parts>, StatsEr
     } else {
         BTreeSet::new()
     };
+    let open = if aligned && q0.filter.is_none() && qs.iter().any(|q| rollup_code(q).is_some()) {
+        open_days(view, q0, (first, last), &rolled)?
+    } else {
+        Vec::new()
+    };
     let codes: Vec<Option<u8>> = qs
         .iter()
-        .map(|q| rollup_code(q).filter(|_| !rolled.is_empty()))
+        .map(|q| rollup_code(q).filter(|_| !rolled.is_empty() || !open.is_empty()))
         .collect();
-    if !rolled.is_empty() {
-        from_rollups(view, qs, &codes, &rolled, &mut out)?;
+    if !rolled.is_empty() || !open.is_empty() {
+        let mut wanted: Vec<u8> = codes.iter().flatten().copied().chain([0]).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut live_rows: HashMap<u8, Vec<RollupRow>> = HashMap::new();
+        for &day in &open {
+            for (code, rows) in live::rollup_rows(view, (q0.site, day, tz), &wanted)? {
+                live_rows.entry(code).or_default().extend(rows);
+            }
+        }
+        from_rollups(view, qs, &codes, (&rolled, &live_rows), &mut out)?;
     }
     // Queries rollups can't answer scan the whole range; the others only the
-    // days not rolled up.
+    // days neither rolled up nor open.
     let whole: Vec<usize> = (0..qs.len()).filter(|&i| codes[i].is_none()).collect();
     let partial: Vec<usize> = (0..qs.len()).filter(|&i| codes[i].is_some()).collect();
-    let missing: BTreeSet<u32> = (first..=last).filter(|d| !rolled.contains(d)).collect();
+    let missing: BTreeSet<u32> = (first..=last)
+        .filter(|d| !rolled.contains(d) && !open.contains(d))
+        .collect();
     let spans: Vec<(u64, u64)> = spans(&missing)
         .into_iter()
         .map(|(a, b)| calendar::days_to_ms(a, b, tz))
@@ -151,29 +167,60 @@ fn scan_into(
     Ok(())
 }
 
+/// Days of the site's own zone read live for a query over `first..=last`:
+/// the open days of [`live::open_days`], unless a later day is rolled up
+/// (the range is in the past) or the query asks another zone.
+fn open_days(
+    view: &ReadView,
+    q0: &Query,
+    (first, last): (u32, u32),
+    rolled: &BTreeSet<u32>,
+) -> Result<Vec<u32>, StatsError> {
+    let site_zone = view.site(q0.site)?.map(|s| s.timezone);
+    if site_zone != Some(q0.timezone)
+        || !view
+            .rolled_days(q0.site, last.saturating_add(1), u32::MAX)?
+            .is_empty()
+    {
+        return Ok(Vec::new());
+    }
+    Ok(live::open_days(first, last, rolled))
+}
+
+/// Adds the rollup rows of the `rolled` days, and the `live` rows of open
+/// days by code, into the queries rollups can answer.
 fn from_rollups(
     view: &ReadView,
     qs: &[Query],
     codes: &[Option<u8>],
-    rolled: &BTreeSet<u32>,
+    (rolled, live): (&BTreeSet<u32>, &HashMap<u8, Vec<RollupRow>>),
     out: &mut [Parts],
 ) -> Result<(), StatsError> {
     let q0 = &qs[0];
     let tz = q0.timezone;
-    let mut rows_by_code: HashMap<u8, Vec<crate::store::RollupRow>> = HashMap::new();
+    let read = |code: u8| -> Result<Vec<RollupRow>, StatsError> {
+        let mut rows = if rolled.is_empty() {
+            Vec::new()
+        } else {
+            view.rollup_rows(q0.site, rolled, code)?
+        };
+        rows.extend(live.get(&code).into_iter().flatten().copied());
+        Ok(rows)
+    };
+    let mut rows_by_code: HashMap<u8, Vec<RollupRow>> = HashMap::new();
     for code in codes.iter().flatten() {
         if !rows_by_code.contains_key(code) {
-            rows_by_code.insert(*code, view.rollup_rows(q0.site, rolled, *code)?);
+            rows_by_code.insert(*code, read(*code)?);
         }
     }
-    let totals = rows_by_code
-        .get(&0)
-        .cloned()
-        .map_or_else(|| view.rollup_rows(q0.site, rolled, 0), Ok)?;
+    let totals = match rows_by_code.get(&0) {
+        Some(rows) => rows.clone(),
+        None => read(0)?,
+    };
     for (i, q) in qs.iter().enumerate() {
         let Some(code) = codes[i] else { continue };
         let p = &mut out[i];
-        p.used_rollups = true;
+        p.used_rollups = !rolled.is_empty();
         let dim = q.dimensions.first();
         for r in &totals {
             p.total.add(&r.sums);

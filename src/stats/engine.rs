@@ -114,6 +114,11 @@ impl Grouping {
         }
     }
 
+    /// Empties the groups, handing out their sums (visitors not counted).
+    pub(super) fn drain(&mut self) -> impl Iterator<Item = (GroupKey, RollupSums)> + '_ {
+        self.accs.drain().map(|(k, a)| (k, a.sums))
+    }
+
     /// The sums per group (after [`scan`], which counts each day's visitors).
     #[must_use]
     pub fn finish(self) -> HashMap<GroupKey, RollupSums> {
@@ -196,7 +201,7 @@ pub fn scan(
 }
 
 /// The state of one scan between visits.
-struct Scan<'a, 'f> {
+pub(super) struct Scan<'a, 'f> {
     filter: Option<&'a Compiled<'f>>,
     matched: Vec<bool>,
     days: DayCache,
@@ -209,7 +214,7 @@ struct Scan<'a, 'f> {
 }
 
 impl<'a, 'f> Scan<'a, 'f> {
-    fn new(tz: Timezone, filter: Option<&'a Compiled<'f>>) -> Self {
+    pub(super) fn new(tz: Timezone, filter: Option<&'a Compiled<'f>>) -> Self {
         Self {
             filter,
             matched: Vec::new(),
@@ -293,7 +298,7 @@ impl<'a, 'f> Scan<'a, 'f> {
 
     /// Adds one visit to every grouping. `prechecked`: the filter, which
     /// doesn't need events, is known to match.
-    fn visit<V: VisitRow>(
+    pub(super) fn visit<V: VisitRow>(
         &mut self,
         v: &V,
         start_ms: u64,

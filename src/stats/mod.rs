@@ -8,6 +8,7 @@ pub mod engine;
 pub mod filter;
 pub mod funnel;
 pub mod imported;
+pub mod live;
 mod metrics;
 mod parallel;
 pub mod period;

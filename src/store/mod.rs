@@ -34,6 +34,7 @@ pub mod clickhouse;
 pub mod codec;
 mod consent;
 mod conversions;
+mod day_watch;
 mod db;
 mod deletion;
 mod error;
@@ -74,6 +75,7 @@ use std::{path::Path, sync::Arc};
 
 use redb::ReadableTable;
 
+pub use day_watch::{Changes, DayChange, DayWatch};
 pub use db::DEFAULT_MIN_FREE_BYTES;
 pub use error::StoreError;
 
@@ -121,6 +123,8 @@ pub struct Store {
     strings: Arc<StringGate>,
     /// Where visits live when not in redb (`[events] engine = "clickhouse"`).
     events: Option<Arc<clickhouse::ClickHouse>>,
+    /// The batches' changes to watched open days (see [`DayWatch`]).
+    watch: Arc<DayWatch>,
 }
 
 impl Store {
@@ -150,6 +154,7 @@ impl Store {
             path: path.into(),
             strings: Arc::default(),
             events: None,
+            watch: Arc::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -237,7 +242,11 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn read(&self) -> Result<ReadView, StoreError> {
-        Ok(ReadView::new(self.db.begin_read()?, self.events.clone()))
+        Ok(ReadView::new(
+            self.db.begin_read()?,
+            self.events.clone(),
+            Arc::clone(&self.watch),
+        ))
     }
 
     /// The sealed keyring (see `privacy::keys`), if one was stored.

@@ -18,11 +18,38 @@ use crate::domain::{SiteId, WorkspaceId};
 pub struct ReadView {
     tx: ReadTransaction,
     events: Option<Arc<ClickHouse>>,
+    watch: Arc<super::DayWatch>,
 }
 
 impl ReadView {
-    pub(super) fn new(tx: ReadTransaction, events: Option<Arc<ClickHouse>>) -> Self {
-        Self { tx, events }
+    pub(super) fn new(
+        tx: ReadTransaction,
+        events: Option<Arc<ClickHouse>>,
+        watch: Arc<super::DayWatch>,
+    ) -> Self {
+        Self { tx, events, watch }
+    }
+
+    /// The store's log of changes to watched open days.
+    #[must_use]
+    pub fn day_watch(&self) -> &super::DayWatch {
+        &self.watch
+    }
+
+    /// One visit row's bytes, `None` when there is no such visit (embedded
+    /// engine only; always `None` on ClickHouse).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn session_row(&self, key: SessionKey) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.events.is_some() {
+            return Ok(None);
+        }
+        Ok(self
+            .tx
+            .open_table(SESSIONS)?
+            .get(key.tuple())?
+            .map(|v| v.value().to_vec()))
     }
 
     /// The ClickHouse engine, when visits live there (reports push their

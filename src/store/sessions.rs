@@ -1,5 +1,7 @@
 //! Visit rows and interned strings, written by the ingest writer in batches.
 
+use std::collections::HashMap;
+
 use redb::ReadableTable;
 
 use super::messages::{MessageId, write_message_ids};
@@ -132,11 +134,15 @@ impl Store {
         }
         let tx = self.db.begin_write()?;
         write_strings(&tx, batch)?;
+        // Visits written per watched (site, day), and what to log once committed.
+        let mut watched: HashMap<(u32, u32), Vec<(u64, u64)>> = HashMap::new();
+        let mut changed = Vec::new();
         {
             let mut sessions = tx.open_table(SESSIONS)?;
             let mut rolled = tx.open_table(ROLLED_DAYS)?;
             let mut rec = SessionRecord::default();
             let mut touched_days = std::collections::BTreeSet::new();
+            let watching = self.watch.any();
             for append in &batch.sessions {
                 // The row is read back here rather than kept in memory: the
                 // writer's table of open visits stays a few bytes per visitor.
@@ -161,6 +167,12 @@ impl Store {
                 }
                 sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
                 touched_days.insert((append.key.site.0, append.day));
+                if watching {
+                    watched
+                        .entry((append.key.site.0, append.day))
+                        .or_default()
+                        .push((append.key.start_ms, append.key.id));
+                }
             }
             for up in &batch.upgrades {
                 let mut found = Vec::new();
@@ -172,10 +184,22 @@ impl Store {
                         found.push((k.value(), v.value().to_vec()));
                     }
                 }
+                if watching {
+                    for d in up.days.clone() {
+                        watched.entry((up.site.0, d)).or_default();
+                    }
+                }
                 for (k, bytes) in found {
                     rec.decode_into(&bytes)?;
                     rec.visitor = up.to;
                     sessions.insert(k, rec.encode().as_slice())?;
+                    // The visit's day isn't known here: logged for each day
+                    // the rewrite may touch (a reader skips visits of other days).
+                    if watching {
+                        for d in up.days.clone() {
+                            watched.entry((up.site.0, d)).or_default().push((k.1, k.2));
+                        }
+                    }
                 }
                 touched_days.extend(up.days.clone().map(|d| (up.site.0, d)));
             }
@@ -189,11 +213,19 @@ impl Store {
                 rolled.remove(day)?;
                 let v = versions.get(day)?.map_or(0, |v| v.value());
                 versions.insert(day, v + 1)?;
+                if let Some(keys) = watched.remove(&day) {
+                    changed.push((day, v + 1, keys));
+                }
             }
         }
         write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
         write_counters(&tx, batch)?;
         tx.commit()?;
+        // Logged once committed: a reader whose snapshot has a batch's version
+        // but not yet its entry reads the day again (see `day_watch`).
+        for ((site, day), version, keys) in changed {
+            self.watch.record(SiteId(site), day, version, &keys);
+        }
         Ok(())
     }
 

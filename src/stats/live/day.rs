@@ -1,0 +1,356 @@
+//! One live day: its rollup sums, its visits' rows and its visitors' visits.
+
+use std::{collections::HashMap, ops::ControlFlow};
+
+use rustc_hash::FxBuildHasher;
+
+use crate::{
+    domain::{SiteId, Timezone, calendar::days_to_ms},
+    stats::{
+        engine::{Grouping, Scan, scan},
+        rollup::rollup_dims,
+        values::Texts,
+    },
+    store::{
+        Changes, ReadView, RollupRow, RollupSums, SessionKey, StoreError, record::SessionRecord,
+    },
+};
+
+/// A visit's row key: (start ms, id).
+type VisitKey = (u64, u64);
+
+/// What one visit adds to the day: (dimension code, value, sums), sorted,
+/// each (code, value) once; the sums' `visitors` are 0.
+type Contribution = Vec<(u8, u32, RollupSums)>;
+
+/// The visits of one visitor that day, and — once a change touched a
+/// visitor with several — how many of them are in each group.
+#[derive(Default)]
+struct Visitor {
+    visits: Vec<VisitKey>,
+    in_groups: Option<HashMap<(u8, u32), u32, FxBuildHasher>>,
+}
+
+pub(super) struct LiveDay {
+    site: SiteId,
+    tz: Timezone,
+    from_ms: u64,
+    to_ms: u64,
+    /// The day's version the sums reflect; `None` until built.
+    version: Option<u64>,
+    /// Sums per dimension code, then value.
+    groups: Vec<HashMap<u32, RollupSums, FxBuildHasher>>,
+    visits: HashMap<VisitKey, Box<[u8]>, FxBuildHasher>,
+    visitors: HashMap<u64, Visitor, FxBuildHasher>,
+    /// Computes one visit's contribution: (groupings, their codes), made
+    /// at the first change.
+    one: Option<(Vec<Grouping>, Vec<u8>)>,
+}
+
+impl LiveDay {
+    pub(super) fn new(site: SiteId, day: u32, tz: Timezone) -> Self {
+        let (from_ms, to_ms) = days_to_ms(day, day, tz);
+        Self {
+            site,
+            tz,
+            from_ms,
+            to_ms,
+            version: None,
+            groups: Vec::new(),
+            visits: HashMap::default(),
+            visitors: HashMap::default(),
+            one: None,
+        }
+    }
+
+    /// The stored-rollup-shaped rows of dimension `code` (sums of visits,
+    /// visitors, pageviews, events, bounces and duration only).
+    pub(super) fn rows(&self, code: u8) -> Vec<RollupRow> {
+        let day = crate::domain::calendar::local_day(self.from_ms, self.tz);
+        self.groups
+            .get(usize::from(code))
+            .map(|g| {
+                g.iter()
+                    .map(|(&value, s)| RollupRow {
+                        day,
+                        dim: code,
+                        value,
+                        sums: rollup_part(s),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Brings the sums up to `view` (or keeps newer ones). Returns whether
+    /// the day was read whole.
+    pub(super) fn catch_up(&mut self, view: &ReadView) -> Result<bool, StoreError> {
+        let day = crate::domain::calendar::local_day(self.from_ms, self.tz);
+        let current = view.day_version(self.site, day)?;
+        let Some(version) = self.version else {
+            return self.build(view, current).map(|()| true);
+        };
+        if current <= version {
+            return Ok(false);
+        }
+        let Changes::Visits(changes) = view.day_watch().take(self.site, day, current) else {
+            return self.build(view, current).map(|()| true);
+        };
+        // Every version since ours must come from a logged batch.
+        let mut seen: Vec<u64> = changes
+            .iter()
+            .map(|c| c.0)
+            .filter(|&v| v > version)
+            .collect();
+        seen.dedup();
+        if !seen.iter().copied().eq(version + 1..=current) {
+            return self.build(view, current).map(|()| true);
+        }
+        let mut keys: Vec<VisitKey> = changes
+            .iter()
+            .filter(|c| c.0 > version && (self.from_ms..self.to_ms).contains(&c.1))
+            .map(|c| (c.1, c.2))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let row = view.session_row(SessionKey {
+                site: self.site,
+                start_ms: key.0,
+                id: key.1,
+            })?;
+            self.replace(view, key, row)?;
+        }
+        self.version = Some(current);
+        Ok(false)
+    }
+
+    /// Reads the whole day from `view`, at `version`.
+    fn build(&mut self, view: &ReadView, version: u64) -> Result<(), StoreError> {
+        let texts = Texts::new(view);
+        let dims = rollup_dims();
+        let mut gs = vec![Grouping::new(Vec::new(), &texts)?];
+        for (_, d) in &dims {
+            gs.push(Grouping::new(vec![d.clone()], &texts)?);
+        }
+        let range = (self.from_ms, self.to_ms, false);
+        scan(view, self.site, self.tz, range, None, &mut gs)?;
+        let max_code = dims.iter().map(|d| d.0).max().unwrap_or(0);
+        self.groups = vec![HashMap::default(); usize::from(max_code) + 1];
+        for (g, code) in gs
+            .into_iter()
+            .zip(std::iter::once(0).chain(dims.iter().map(|d| d.0)))
+        {
+            for (key, sums) in g.finish() {
+                let value = u32::try_from(key[0]).unwrap_or(0);
+                self.groups[usize::from(code)].insert(value, rollup_part(&sums));
+            }
+        }
+        self.visits.clear();
+        self.visitors.clear();
+        view.for_each_session(self.site, self.from_ms, self.to_ms, |key, bytes| {
+            match SessionRecord::peek_visitor(bytes) {
+                Ok(visitor) => {
+                    let k = (key.start_ms, key.id);
+                    self.visits.insert(k, bytes.into());
+                    self.visitors.entry(visitor).or_default().visits.push(k);
+                    ControlFlow::Continue(())
+                }
+                Err(e) => ControlFlow::Break(e.into()),
+            }
+        })?;
+        self.version = Some(version);
+        Ok(())
+    }
+
+    /// One visit's contribution, from its row.
+    fn contribution(
+        &mut self,
+        view: &ReadView,
+        start_ms: u64,
+        row: &[u8],
+    ) -> Result<Contribution, StoreError> {
+        if self.one.is_none() {
+            let texts = Texts::new(view);
+            let mut gs = vec![Grouping::new(Vec::new(), &texts)?];
+            let mut codes = vec![0];
+            for (c, d) in rollup_dims() {
+                gs.push(Grouping::new(vec![d], &texts)?);
+                codes.push(c);
+            }
+            self.one = Some((gs, codes));
+        }
+        let (gs, codes) = self.one.as_mut().expect("made above");
+        let rec = SessionRecord::decode(row)?;
+        Scan::new(self.tz, None).visit(&rec, start_ms, 0, false, gs)?;
+        let mut out = Vec::new();
+        for (g, &code) in gs.iter_mut().zip(codes.iter()) {
+            for (key, sums) in g.drain() {
+                out.push((code, u32::try_from(key[0]).unwrap_or(0), rollup_part(&sums)));
+            }
+        }
+        out.sort_unstable_by_key(|c| (c.0, c.1));
+        Ok(out)
+    }
+
+    /// Replaces visit `key`'s row (`None`: gone) in the sums.
+    fn replace(
+        &mut self,
+        view: &ReadView,
+        key: VisitKey,
+        row: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let mut old = Vec::new();
+        if let Some(bytes) = self.visits.remove(&key) {
+            let visitor = SessionRecord::peek_visitor(&bytes)?;
+            old = self.contribution(view, key.0, &bytes)?;
+            for (code, value, s) in &old {
+                if let Some(sums) = self.groups[usize::from(*code)].get_mut(value) {
+                    subtract(sums, s);
+                }
+            }
+            self.leave(view, visitor, key, &old)?;
+        }
+        if let Some(row) = row {
+            let visitor = SessionRecord::peek_visitor(&row)?;
+            let new = self.contribution(view, key.0, &row)?;
+            for (code, value, s) in &new {
+                self.groups[usize::from(*code)]
+                    .entry(*value)
+                    .or_default()
+                    .add(s);
+            }
+            self.join(view, visitor, key, &new)?;
+            self.visits.insert(key, row.into_boxed_slice());
+        }
+        // Groups the visit left for good.
+        for (code, value, _) in &old {
+            let g = &mut self.groups[usize::from(*code)];
+            if g.get(value).is_some_and(|s| s.visits == 0) {
+                g.remove(value);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many of `visits` are in each group.
+    fn counts(
+        &mut self,
+        view: &ReadView,
+        visits: &[VisitKey],
+    ) -> Result<HashMap<(u8, u32), u32, FxBuildHasher>, StoreError> {
+        let mut counts: HashMap<(u8, u32), u32, FxBuildHasher> = HashMap::default();
+        for k in visits {
+            let Some(row) = self.visits.get(k).cloned() else {
+                continue;
+            };
+            for (code, value, _) in self.contribution(view, k.0, &row)? {
+                *counts.entry((code, value)).or_default() += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Takes visit `key` (its row already out of `visits`), whose
+    /// contribution was `c`, out of `visitor`'s: the visitor leaves each
+    /// group none of their other visits is in.
+    fn leave(
+        &mut self,
+        view: &ReadView,
+        visitor: u64,
+        key: VisitKey,
+        c: &Contribution,
+    ) -> Result<(), StoreError> {
+        let Some(mut v) = self.visitors.remove(&visitor) else {
+            return Ok(());
+        };
+        v.visits.retain(|k| *k != key);
+        let mut counts = match v.in_groups.take() {
+            Some(counts) => counts,
+            None if v.visits.is_empty() => HashMap::default(),
+            None => {
+                let mut counts = self.counts(view, &v.visits)?;
+                for (code, value, _) in c {
+                    *counts.entry((*code, *value)).or_default() += 1;
+                }
+                counts
+            }
+        };
+        for (code, value, _) in c {
+            let n = counts.get(&(*code, *value)).copied().unwrap_or(1);
+            if n <= 1 {
+                counts.remove(&(*code, *value));
+                if let Some(s) = self.groups[usize::from(*code)].get_mut(value) {
+                    s.visitors = s.visitors.saturating_sub(1);
+                }
+            } else {
+                counts.insert((*code, *value), n - 1);
+            }
+        }
+        if !v.visits.is_empty() {
+            // One visit left: its contribution is the visitor's groups.
+            v.in_groups = (v.visits.len() > 1).then_some(counts);
+            self.visitors.insert(visitor, v);
+        }
+        Ok(())
+    }
+
+    /// Adds visit `key` with contribution `c` to `visitor`'s: the visitor
+    /// joins each group none of their other visits is in.
+    fn join(
+        &mut self,
+        view: &ReadView,
+        visitor: u64,
+        key: VisitKey,
+        c: &Contribution,
+    ) -> Result<(), StoreError> {
+        let mut v = self.visitors.remove(&visitor).unwrap_or_default();
+        if v.visits.is_empty() {
+            for (code, value, _) in c {
+                if let Some(s) = self.groups[usize::from(*code)].get_mut(value) {
+                    s.visitors += 1;
+                }
+            }
+        } else {
+            let mut counts = match v.in_groups.take() {
+                Some(counts) => counts,
+                None => self.counts(view, &v.visits)?,
+            };
+            for (code, value, _) in c {
+                let n = counts.entry((*code, *value)).or_default();
+                *n += 1;
+                if *n == 1
+                    && let Some(s) = self.groups[usize::from(*code)].get_mut(value)
+                {
+                    s.visitors += 1;
+                }
+            }
+            v.in_groups = Some(counts);
+        }
+        v.visits.push(key);
+        self.visitors.insert(visitor, v);
+        Ok(())
+    }
+}
+
+/// The sums a stored rollup keeps.
+fn rollup_part(s: &RollupSums) -> RollupSums {
+    RollupSums {
+        visitors: s.visitors,
+        visits: s.visits,
+        pageviews: s.pageviews,
+        events: s.events,
+        bounces: s.bounces,
+        duration_ms: s.duration_ms,
+        ..RollupSums::default()
+    }
+}
+
+/// Takes one visit's sums (`visitors` aside) out of a group's.
+fn subtract(sums: &mut RollupSums, s: &RollupSums) {
+    sums.visits = sums.visits.saturating_sub(s.visits);
+    sums.pageviews = sums.pageviews.saturating_sub(s.pageviews);
+    sums.events = sums.events.saturating_sub(s.events);
+    sums.bounces = sums.bounces.saturating_sub(s.bounces);
+    sums.duration_ms = sums.duration_ms.saturating_sub(s.duration_ms);
+}
