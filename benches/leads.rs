@@ -147,20 +147,7 @@ fn seed_leads(store: &Store, n: u64) -> Keys {
 
 fn bench(c: &mut Criterion) {
     let events = support::bench_events();
-    let (dir, store) = support::cached_store(events);
-    drop(store);
-    let base = if std::path::Path::new("/dev/shm").is_dir() {
-        std::path::PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
-    let copy = tempfile::tempdir_in(base).unwrap();
-    std::fs::copy(
-        dir.join(touchpoint::store::FILE_NAME),
-        copy.path().join(touchpoint::store::FILE_NAME),
-    )
-    .unwrap();
-    let store = Store::open(copy.path()).unwrap();
+    let (_copy, store) = support::scratch_copy(events);
     let n = leads_count();
     let keys = seed_leads(&store, n);
     // The leads' visits changed the completed days: the rollup job rebuilds

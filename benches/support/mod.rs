@@ -313,6 +313,27 @@ pub fn cached_store(events: u64) -> (PathBuf, Store) {
     (dir, store)
 }
 
+/// A scratch copy of the cached store for benches that write to it, in a
+/// temporary directory (on `/dev/shm` when there is one, so their writes
+/// aren't disk flushes). The directory goes when the first value is dropped.
+pub fn scratch_copy(events: u64) -> (tempfile::TempDir, Store) {
+    let (dir, store) = cached_store(events);
+    drop(store);
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let copy = tempfile::tempdir_in(base).unwrap();
+    std::fs::copy(
+        dir.join(touchpoint::store::FILE_NAME),
+        copy.path().join(touchpoint::store::FILE_NAME),
+    )
+    .unwrap();
+    let store = Store::open(copy.path()).unwrap();
+    (copy, store)
+}
+
 /// A report query over the whole seeded month.
 pub fn query(dims: Vec<Dimension>, filter: Option<Filter>) -> Query {
     Query {

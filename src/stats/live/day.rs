@@ -42,9 +42,8 @@ pub(super) struct LiveDay {
     groups: Vec<HashMap<u32, RollupSums, FxBuildHasher>>,
     visits: HashMap<VisitKey, Box<[u8]>, FxBuildHasher>,
     visitors: HashMap<u64, Visitor, FxBuildHasher>,
-    /// Computes one visit's contribution: (groupings, their codes), made
-    /// at the first change.
-    one: Option<(Vec<Grouping>, Vec<u8>)>,
+    /// Computes one visit's contribution, made at the first change.
+    one: Option<OneVisit>,
 }
 
 impl LiveDay {
@@ -172,17 +171,25 @@ impl LiveDay {
     ) -> Result<Contribution, StoreError> {
         if self.one.is_none() {
             let texts = Texts::new(view);
-            let mut gs = vec![Grouping::new(Vec::new(), &texts)?];
+            let mut groupings = vec![Grouping::new(Vec::new(), &texts)?];
             let mut codes = vec![0];
             for (c, d) in rollup_dims() {
-                gs.push(Grouping::new(vec![d], &texts)?);
+                groupings.push(Grouping::new(vec![d], &texts)?);
                 codes.push(c);
             }
-            self.one = Some((gs, codes));
+            self.one = Some(OneVisit {
+                groupings,
+                codes,
+                rec: SessionRecord::default(),
+            });
         }
-        let (gs, codes) = self.one.as_mut().expect("made above");
-        let rec = SessionRecord::decode(row)?;
-        Scan::new(self.tz, None).visit(&rec, start_ms, 0, false, gs)?;
+        let OneVisit {
+            groupings: gs,
+            codes,
+            rec,
+        } = self.one.as_mut().expect("made above");
+        rec.decode_into(row)?;
+        Scan::new(self.tz, None).visit(&*rec, start_ms, 0, false, gs)?;
         let mut out = Vec::new();
         for (g, &code) in gs.iter_mut().zip(codes.iter()) {
             for (key, sums) in g.drain() {
@@ -331,6 +338,14 @@ impl LiveDay {
         self.visitors.insert(visitor, v);
         Ok(())
     }
+}
+
+/// What computes one visit's contribution: the engine's scan of a single
+/// visit into one grouping per rollup code.
+struct OneVisit {
+    groupings: Vec<Grouping>,
+    codes: Vec<u8>,
+    rec: SessionRecord,
 }
 
 /// The sums a stored rollup keeps.

@@ -18,17 +18,7 @@ use crate::{
     },
 };
 
-/// A tiny deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use crate::stats::test_rng::Rng;
 
 const TEXTS: [&str; 16] = [
     "/",
