@@ -80,25 +80,34 @@ pub(super) fn parts(view: &ReadView, qs: &[Query]) -> Result<Vec<Parts>, StatsEr
     } else {
         BTreeSet::new()
     };
-    let open = if aligned && q0.filter.is_none() && qs.iter().any(|q| rollup_code(q).is_some()) {
+    let mut open = if aligned && q0.filter.is_none() && qs.iter().any(|q| rollup_code(q).is_some())
+    {
         open_days(view, q0, (first, last), &rolled)?
     } else {
         Vec::new()
     };
+    let mut live_rows: HashMap<u8, Vec<RollupRow>> = HashMap::new();
+    if !open.is_empty() {
+        let mut wanted: Vec<u8> = qs.iter().filter_map(rollup_code).chain([0]).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // A day too big to hold in memory is scanned after all.
+        let mut held = Vec::new();
+        for &day in &open {
+            if let Some(rows) = live::rollup_rows(view, (q0.site, day, tz), &wanted)? {
+                held.push(day);
+                for (code, rows) in rows {
+                    live_rows.entry(code).or_default().extend(rows);
+                }
+            }
+        }
+        open = held;
+    }
     let codes: Vec<Option<u8>> = qs
         .iter()
         .map(|q| rollup_code(q).filter(|_| !rolled.is_empty() || !open.is_empty()))
         .collect();
     if !rolled.is_empty() || !open.is_empty() {
-        let mut wanted: Vec<u8> = codes.iter().flatten().copied().chain([0]).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut live_rows: HashMap<u8, Vec<RollupRow>> = HashMap::new();
-        for &day in &open {
-            for (code, rows) in live::rollup_rows(view, (q0.site, day, tz), &wanted)? {
-                live_rows.entry(code).or_default().extend(rows);
-            }
-        }
         from_rollups(view, qs, &codes, (&rolled, &live_rows), &mut out)?;
     }
     // Queries rollups can't answer scan the whole range; the others only the

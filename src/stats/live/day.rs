@@ -1,6 +1,10 @@
 //! One live day: its rollup sums, its visits' rows and its visitors' visits.
 
-use std::{collections::HashMap, ops::ControlFlow};
+use std::{
+    collections::HashMap,
+    ops::ControlFlow,
+    sync::{Arc, atomic::Ordering},
+};
 
 use rustc_hash::FxBuildHasher;
 
@@ -15,6 +19,12 @@ use crate::{
         Changes, ReadView, RollupRow, RollupSums, SessionKey, StoreError, record::SessionRecord,
     },
 };
+
+use super::Budget;
+
+/// Bytes a visit's entry and its visitor's cost besides the row, about
+/// (map slots, allocation headers, the visitor's list of visits).
+const PER_VISIT: usize = 32;
 
 /// A visit's row key: (start ms, id).
 type VisitKey = (u64, u64);
@@ -44,10 +54,33 @@ pub(super) struct LiveDay {
     visitors: HashMap<u64, Visitor, FxBuildHasher>,
     /// Computes one visit's contribution, made at the first change.
     one: Option<OneVisit>,
+    /// Bytes this day holds, counted into `held`, the store's total (see
+    /// [`super::MAX_LIVE_BYTES`]).
+    bytes: usize,
+    held: Arc<Budget>,
+    /// What the day needed when it last didn't fit.
+    too_big: Option<usize>,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Caught {
+    /// Applied the logged changes (or there were none).
+    Up,
+    /// Read the day whole.
+    Built,
+    /// The day doesn't fit in memory: scan it.
+    TooBig,
+}
+
+impl Drop for LiveDay {
+    fn drop(&mut self) {
+        self.held.held.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 impl LiveDay {
-    pub(super) fn new(site: SiteId, day: u32, tz: Timezone) -> Self {
+    pub(super) fn new(site: SiteId, day: u32, tz: Timezone, held: Arc<Budget>) -> Self {
         let (from_ms, to_ms) = days_to_ms(day, day, tz);
         Self {
             site,
@@ -59,7 +92,38 @@ impl LiveDay {
             visits: HashMap::default(),
             visitors: HashMap::default(),
             one: None,
+            bytes: 0,
+            held,
+            too_big: None,
         }
+    }
+
+    /// Counts `n` more (or, negative, fewer) bytes held.
+    fn account(&mut self, n: isize) {
+        if n >= 0 {
+            self.bytes += n.unsigned_abs();
+            self.held
+                .held
+                .fetch_add(n.unsigned_abs(), Ordering::Relaxed);
+        } else {
+            let n = n.unsigned_abs().min(self.bytes);
+            self.bytes -= n;
+            self.held.held.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the store's live days hold more than they may.
+    fn over_budget(&self) -> bool {
+        self.held.held.load(Ordering::Relaxed) > self.held.limit.load(Ordering::Relaxed)
+    }
+
+    /// Lets go of everything: the day is read whole next time.
+    fn clear(&mut self) {
+        self.version = None;
+        self.groups = Vec::new();
+        self.visits = HashMap::default();
+        self.visitors = HashMap::default();
+        self.account(-isize::try_from(self.bytes).unwrap_or(isize::MAX));
     }
 
     /// The stored-rollup-shaped rows of dimension `code` (sums of visits,
@@ -81,19 +145,25 @@ impl LiveDay {
             .unwrap_or_default()
     }
 
-    /// Brings the sums up to `view` (or keeps newer ones). Returns whether
-    /// the day was read whole.
-    pub(super) fn catch_up(&mut self, view: &ReadView) -> Result<bool, StoreError> {
+    /// Brings the sums up to `view` (or keeps newer ones).
+    pub(super) fn catch_up(&mut self, view: &ReadView) -> Result<Caught, StoreError> {
         let day = crate::domain::calendar::local_day(self.from_ms, self.tz);
         let current = view.day_version(self.site, day)?;
         let Some(version) = self.version else {
-            return self.build(view, current).map(|()| true);
+            // A day that didn't fit is tried again once there is room.
+            if let Some(needed) = self.too_big
+                && self.held.held.load(Ordering::Relaxed) + needed
+                    > self.held.limit.load(Ordering::Relaxed)
+            {
+                return Ok(Caught::TooBig);
+            }
+            return self.build(view, current);
         };
         if current <= version {
-            return Ok(false);
+            return Ok(Caught::Up);
         }
         let Changes::Visits(changes) = view.day_watch().take(self.site, day, current) else {
-            return self.build(view, current).map(|()| true);
+            return self.build(view, current);
         };
         // Every version since ours must come from a logged batch.
         let mut seen: Vec<u64> = changes
@@ -103,7 +173,7 @@ impl LiveDay {
             .collect();
         seen.dedup();
         if !seen.iter().copied().eq(version + 1..=current) {
-            return self.build(view, current).map(|()| true);
+            return self.build(view, current);
         }
         let mut keys: Vec<VisitKey> = changes
             .iter()
@@ -121,11 +191,40 @@ impl LiveDay {
             self.replace(view, key, row)?;
         }
         self.version = Some(current);
-        Ok(false)
+        if self.over_budget() {
+            self.too_big = Some(self.bytes);
+            self.clear();
+            return Ok(Caught::TooBig);
+        }
+        Ok(Caught::Up)
     }
 
     /// Reads the whole day from `view`, at `version`.
-    fn build(&mut self, view: &ReadView, version: u64) -> Result<(), StoreError> {
+    fn build(&mut self, view: &ReadView, version: u64) -> Result<Caught, StoreError> {
+        self.clear();
+        // The rows first: a day too big to hold isn't aggregated at all.
+        let mut needed = 0;
+        view.for_each_session(self.site, self.from_ms, self.to_ms, |key, bytes| {
+            let visitor = match SessionRecord::peek_visitor(bytes) {
+                Ok(visitor) => visitor,
+                Err(e) => return ControlFlow::Break(e.into()),
+            };
+            needed += bytes.len() + 2 * PER_VISIT;
+            if self.over_budget() {
+                return ControlFlow::Continue(());
+            }
+            let k = (key.start_ms, key.id);
+            self.visits.insert(k, bytes.into());
+            self.visitors.entry(visitor).or_default().visits.push(k);
+            self.account(isize::try_from(bytes.len() + 2 * PER_VISIT).unwrap_or(isize::MAX));
+            ControlFlow::Continue(())
+        })?;
+        if self.over_budget() {
+            self.clear();
+            self.too_big = Some(needed);
+            return Ok(Caught::TooBig);
+        }
+        self.too_big = None;
         let texts = Texts::new(view);
         let dims = rollup_dims();
         let mut gs = vec![Grouping::new(Vec::new(), &texts)?];
@@ -145,21 +244,8 @@ impl LiveDay {
                 self.groups[usize::from(code)].insert(value, rollup_part(&sums));
             }
         }
-        self.visits.clear();
-        self.visitors.clear();
-        view.for_each_session(self.site, self.from_ms, self.to_ms, |key, bytes| {
-            match SessionRecord::peek_visitor(bytes) {
-                Ok(visitor) => {
-                    let k = (key.start_ms, key.id);
-                    self.visits.insert(k, bytes.into());
-                    self.visitors.entry(visitor).or_default().visits.push(k);
-                    ControlFlow::Continue(())
-                }
-                Err(e) => ControlFlow::Break(e.into()),
-            }
-        })?;
         self.version = Some(version);
-        Ok(())
+        Ok(Caught::Built)
     }
 
     /// One visit's contribution, from its row.
@@ -209,6 +295,7 @@ impl LiveDay {
     ) -> Result<(), StoreError> {
         let mut old = Vec::new();
         if let Some(bytes) = self.visits.remove(&key) {
+            self.account(-isize::try_from(bytes.len() + 2 * PER_VISIT).unwrap_or(isize::MAX));
             let visitor = SessionRecord::peek_visitor(&bytes)?;
             old = self.contribution(view, key.0, &bytes)?;
             for (code, value, s) in &old {
@@ -228,6 +315,7 @@ impl LiveDay {
                     .add(s);
             }
             self.join(view, visitor, key, &new)?;
+            self.account(isize::try_from(row.len() + 2 * PER_VISIT).unwrap_or(isize::MAX));
             self.visits.insert(key, row.into_boxed_slice());
         }
         // Groups the visit left for good.

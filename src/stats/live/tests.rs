@@ -175,6 +175,7 @@ impl Day {
         let mut live: Vec<[u64; 8]> =
             super::rollup_rows(&view, (self.site, self.day, self.tz), &codes)
                 .unwrap()
+                .expect("the day fits")
                 .into_iter()
                 .flat_map(|(_, rows)| rows)
                 .map(|r| flat(r.dim, r.value, &r.sums))
@@ -315,4 +316,34 @@ fn reports_from_the_live_day_equal_those_from_the_stored_rollup() {
         assert!(stored.used_rollups);
         assert_eq!(stored.rows, live.rows, "{:?}", q.dimensions);
     }
+}
+
+/// A day that doesn't fit in the live days' memory is scanned instead, with
+/// the same answers, and held again once there is room.
+#[test]
+fn a_day_too_big_to_hold_is_scanned_with_the_same_answers() {
+    let mut d = Day::new();
+    d.batch(80, 0);
+    let q = d.query(vec![Dimension::Page]);
+    let run = |d: &Day| stats::run(&d.store.read().unwrap(), &q).unwrap().rows;
+    // The registry exists once a report asked; the first one then fits.
+    let live = run(&d);
+    assert_eq!(d.builds(), 1);
+    let view = d.store.read().unwrap();
+    let held = super::set_budget(&view, 100);
+    assert!(held > 80 * 64, "rows and index are counted: {held}");
+    drop(view);
+    // Growing past the bound lets the day go: scanned from rows.
+    d.batch(10, 20);
+    let scanned = run(&d);
+    assert_eq!(super::set_budget(&d.store.read().unwrap(), 100), 0);
+    assert_ne!(scanned, live, "the batch changed the day");
+    d.batch(0, 0);
+    assert_eq!(run(&d), scanned);
+    assert_eq!(d.builds(), 1, "not read whole while it can't fit");
+    // Room again: held and read live, with the scan's answers.
+    super::set_budget(&d.store.read().unwrap(), usize::MAX / 2);
+    assert_eq!(run(&d), scanned);
+    assert_eq!(d.builds(), 2);
+    assert!(super::set_budget(&d.store.read().unwrap(), usize::MAX / 2) > 0);
 }
