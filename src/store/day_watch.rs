@@ -3,11 +3,12 @@
 //! catches up by re-reading those rows instead of the whole day.
 //!
 //! Each batch that touches a day raises its version in `day_versions_v1` by
-//! exactly one. The log holds, per watched day, the visits each batch wrote
-//! with the version that batch gave the day. A reader at version `v` seeing
-//! `cv` in its snapshot takes the entries up to `cv`; if any version in
-//! `v+1..=cv` has no entry, something other than a batch changed the day
-//! (an erasure, a purge, a consent upgrade) and the reader rebuilds.
+//! exactly one. The log holds, per watched day, the visits batches wrote
+//! (each once, with the latest version that changed it) and the run of
+//! versions those batches gave the day. A reader at version `v` seeing `cv`
+//! in its snapshot takes the visits changed up to `cv`; if the run doesn't
+//! cover `v+1..=cv`, something other than a batch changed the day (an
+//! erasure, a purge) and the reader reads the day again.
 
 use std::{
     any::Any,
@@ -17,27 +18,28 @@ use std::{
 
 use crate::domain::SiteId;
 
-/// Most entries one watched day keeps before it is marked overflowed (the
-/// reader then rebuilds): bounds memory when nobody reads a busy day.
-const MAX_ENTRIES: usize = 1 << 20;
-
-/// One changed visit: (the day's version after the batch, visit start ms,
-/// visit id); `(version, u64::MAX, u64::MAX)` for a batch that changed none.
-pub type DayChange = (u64, u64, u64);
+/// Most distinct visits one watched day's log keeps before it gives up (the
+/// reader then reads the day again): bounds memory (~40 bytes a visit) when
+/// nobody reads a busy day.
+const MAX_VISITS: usize = 250_000;
 
 #[derive(Default)]
 struct Log {
-    entries: Vec<DayChange>,
-    overflow: bool,
+    /// Visit (start ms, id) → the latest version that changed it.
+    visits: HashMap<(u64, u64), u64>,
+    /// The versions logged, first..=last, without a gap.
+    versions: Option<(u64, u64)>,
+    /// Too many visits, or a logged version didn't follow the last one.
+    lost: bool,
 }
 
 /// What a reader gets from [`DayWatch::take`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Changes {
-    /// The visits changed by batches up to the asked version, in commit order
-    /// (a visit may repeat).
-    Visits(Vec<DayChange>),
-    /// Too many changes were logged: read the day again.
+    /// The visits (start ms, id) changed by batches up to the asked
+    /// version, and the versions logged up to it (`None`: none).
+    Visits(Vec<(u64, u64)>, Option<(u64, u64)>),
+    /// The log can't say: read the day again.
     Lost,
 }
 
@@ -61,50 +63,69 @@ impl DayWatch {
         self.lock().remove(&(site.0, day));
     }
 
-    /// Removes and returns the entries of `day` with versions up to `upto`;
-    /// later ones stay (their batch isn't in the reader's snapshot yet).
-    /// After an overflow the log starts over empty.
+    /// Removes and returns what the batches up to version `upto` changed in
+    /// `day`; later changes stay (their batch isn't in the reader's snapshot
+    /// yet; a visit changed again later waits for that one). After a loss
+    /// the log starts over empty.
     pub fn take(&self, site: SiteId, day: u32, upto: u64) -> Changes {
         let mut logs = self.lock();
         let Some(log) = logs.get_mut(&(site.0, day)) else {
             return Changes::Lost;
         };
-        if log.overflow {
+        if log.lost {
             *log = Log::default();
             return Changes::Lost;
         }
-        let (now, later): (Vec<DayChange>, Vec<DayChange>) =
-            log.entries.drain(..).partition(|e| e.0 <= upto);
-        log.entries = later;
-        Changes::Visits(now)
+        let mut now = Vec::new();
+        log.visits.retain(|k, v| {
+            let keep = *v > upto;
+            if !keep {
+                now.push(*k);
+            }
+            keep
+        });
+        let covered = match log.versions {
+            Some((first, last)) if first <= upto => {
+                log.versions = (last > upto).then_some((upto + 1, last));
+                Some((first, last.min(upto)))
+            }
+            _ => None,
+        };
+        Changes::Visits(now, covered)
     }
 
-    /// Whether any day of `site` is watched (the writer checks this before
-    /// collecting keys).
+    /// Whether any day is watched (the writer checks this before collecting
+    /// keys).
     pub(super) fn any(&self) -> bool {
         !self.lock().is_empty()
     }
 
-    /// Logs a committed batch's changes; days not watched are ignored.
+    /// Logs a committed batch's changes to `day`, which it gave `version`;
+    /// days not watched are ignored.
     pub(super) fn record(&self, site: SiteId, day: u32, version: u64, keys: &[(u64, u64)]) {
         let mut logs = self.lock();
         let Some(log) = logs.get_mut(&(site.0, day)) else {
             return;
         };
-        if log.overflow {
+        if log.lost {
             return;
         }
-        if log.entries.len() + keys.len() > MAX_ENTRIES {
-            log.overflow = true;
-            log.entries = Vec::new();
-            return;
+        log.versions = match log.versions {
+            None => Some((version, version)),
+            Some((first, last)) if version == last + 1 => Some((first, version)),
+            Some(_) => {
+                log.lost = true;
+                None
+            }
+        };
+        for &k in keys {
+            log.visits.insert(k, version);
         }
-        log.entries
-            .extend(keys.iter().map(|&(start, id)| (version, start, id)));
-        // A batch that touched the day but no visit of it (an upgrade that
-        // matched nothing) still accounts for its version.
-        if keys.is_empty() {
-            log.entries.push((version, u64::MAX, u64::MAX));
+        if log.lost || log.visits.len() > MAX_VISITS {
+            *log = Log {
+                lost: true,
+                ..Log::default()
+            };
         }
     }
 
@@ -126,26 +147,57 @@ impl DayWatch {
 mod tests {
     use super::*;
 
+    fn sorted(c: Changes) -> Changes {
+        match c {
+            Changes::Visits(mut v, r) => {
+                v.sort_unstable();
+                Changes::Visits(v, r)
+            }
+            lost => lost,
+        }
+    }
+
     #[test]
-    fn entries_are_taken_up_to_the_readers_version() {
+    fn changes_are_taken_up_to_the_readers_version() {
         let w = DayWatch::default();
         let site = SiteId(1);
         assert_eq!(w.take(site, 5, 9), Changes::Lost, "not watched");
         w.watch(site, 5);
         w.record(site, 5, 3, &[(10, 1), (11, 2)]);
-        w.record(site, 5, 4, &[(10, 1)]);
+        w.record(site, 5, 4, &[(12, 3)]);
         w.record(site, 6, 4, &[(10, 9)]);
+        // A batch that touched the day but no visit still counts.
+        w.record(site, 5, 5, &[]);
         assert_eq!(
-            w.take(site, 5, 3),
-            Changes::Visits(vec![(3, 10, 1), (3, 11, 2)])
+            sorted(w.take(site, 5, 3)),
+            Changes::Visits(vec![(10, 1), (11, 2)], Some((3, 3)))
         );
-        assert_eq!(w.take(site, 5, 9), Changes::Visits(vec![(4, 10, 1)]));
-        assert_eq!(w.take(site, 5, 9), Changes::Visits(vec![]));
-        // Past the bound the log gives up until read.
-        w.record(site, 5, 5, &vec![(1, 1); MAX_ENTRIES + 1]);
+        assert_eq!(
+            w.take(site, 5, 9),
+            Changes::Visits(vec![(12, 3)], Some((4, 5)))
+        );
+        assert_eq!(w.take(site, 5, 9), Changes::Visits(vec![], None));
+        // A visit changed again after the reader's version waits for it.
         w.record(site, 5, 6, &[(10, 1)]);
-        assert_eq!(w.take(site, 5, 9), Changes::Lost);
-        assert_eq!(w.take(site, 5, 9), Changes::Visits(vec![]), "starts over");
+        w.record(site, 5, 7, &[(10, 1), (11, 2)]);
+        assert_eq!(w.take(site, 5, 6), Changes::Visits(vec![], Some((6, 6))));
+        assert_eq!(
+            sorted(w.take(site, 5, 7)),
+            Changes::Visits(vec![(10, 1), (11, 2)], Some((7, 7)))
+        );
+        // A version that doesn't follow (something else raised it) loses the log.
+        w.record(site, 5, 9, &[(10, 1)]);
+        w.record(site, 5, 11, &[(10, 1)]);
+        assert_eq!(w.take(site, 5, 11), Changes::Lost);
+        assert_eq!(
+            w.take(site, 5, 11),
+            Changes::Visits(vec![], None),
+            "starts over"
+        );
+        // Past the bound the log gives up until read.
+        let many: Vec<(u64, u64)> = (0..=MAX_VISITS as u64).map(|i| (i, i)).collect();
+        w.record(site, 5, 12, &many);
+        assert_eq!(w.take(site, 5, 12), Changes::Lost);
         w.unwatch(site, 5);
         assert!(!w.any());
     }

@@ -75,7 +75,7 @@ use std::{path::Path, sync::Arc};
 
 use redb::ReadableTable;
 
-pub use day_watch::{Changes, DayChange, DayWatch};
+pub use day_watch::{Changes, DayWatch};
 pub use db::DEFAULT_MIN_FREE_BYTES;
 pub use error::StoreError;
 

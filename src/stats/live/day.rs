@@ -162,26 +162,16 @@ impl LiveDay {
         if current <= version {
             return Ok(Caught::Up);
         }
-        let Changes::Visits(changes) = view.day_watch().take(self.site, day, current) else {
+        let Changes::Visits(mut keys, covered) = view.day_watch().take(self.site, day, current)
+        else {
             return self.build(view, current);
         };
         // Every version since ours must come from a logged batch.
-        let mut seen: Vec<u64> = changes
-            .iter()
-            .map(|c| c.0)
-            .filter(|&v| v > version)
-            .collect();
-        seen.dedup();
-        if !seen.iter().copied().eq(version + 1..=current) {
+        if !covered.is_some_and(|(first, last)| first <= version + 1 && last == current) {
             return self.build(view, current);
         }
-        let mut keys: Vec<VisitKey> = changes
-            .iter()
-            .filter(|c| c.0 > version && (self.from_ms..self.to_ms).contains(&c.1))
-            .map(|c| (c.1, c.2))
-            .collect();
+        keys.retain(|k| (self.from_ms..self.to_ms).contains(&k.0));
         keys.sort_unstable();
-        keys.dedup();
         for key in keys {
             let row = view.session_row(SessionKey {
                 site: self.site,
@@ -202,28 +192,29 @@ impl LiveDay {
     /// Reads the whole day from `view`, at `version`.
     fn build(&mut self, view: &ReadView, version: u64) -> Result<Caught, StoreError> {
         self.clear();
-        // The rows first: a day too big to hold isn't aggregated at all.
+        // What the day needs first: a day too big to hold is neither read
+        // into memory nor aggregated.
         let mut needed = 0;
+        view.for_each_session(self.site, self.from_ms, self.to_ms, |_, bytes| {
+            needed += bytes.len() + 2 * PER_VISIT;
+            ControlFlow::Continue(())
+        })?;
+        if self.held.held.load(Ordering::Relaxed) + needed > self.held.limit.load(Ordering::Relaxed)
+        {
+            self.too_big = Some(needed);
+            return Ok(Caught::TooBig);
+        }
         view.for_each_session(self.site, self.from_ms, self.to_ms, |key, bytes| {
             let visitor = match SessionRecord::peek_visitor(bytes) {
                 Ok(visitor) => visitor,
                 Err(e) => return ControlFlow::Break(e.into()),
             };
-            needed += bytes.len() + 2 * PER_VISIT;
-            if self.over_budget() {
-                return ControlFlow::Continue(());
-            }
             let k = (key.start_ms, key.id);
             self.visits.insert(k, bytes.into());
             self.visitors.entry(visitor).or_default().visits.push(k);
             self.account(isize::try_from(bytes.len() + 2 * PER_VISIT).unwrap_or(isize::MAX));
             ControlFlow::Continue(())
         })?;
-        if self.over_budget() {
-            self.clear();
-            self.too_big = Some(needed);
-            return Ok(Caught::TooBig);
-        }
         self.too_big = None;
         let texts = Texts::new(view);
         let dims = rollup_dims();
