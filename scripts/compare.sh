@@ -39,7 +39,8 @@ print("| --- | --- | --- | --- | --- |")
 for q in order:
     r = rows.get(q, {})
     tp, ch = r.get("touchpoint"), r.get("clickhouse")
-    rows_only = "%.1f ms" % r["touchpoint_rows"] if "touchpoint_rows" in r else "—"
+    ms = lambda v: f"{v:.1f} ms" if v >= 10 else f"{v:.3g} ms"
+    rows_only = ms(r["touchpoint_rows"]) if "touchpoint_rows" in r else "—"
     if tp and ch:
-        print(f"| {q} | {tp:.1f} ms | {rows_only} | {ch:.1f} ms | {tp / ch:.2f} |")
+        print(f"| {q} | {ms(tp)} | {rows_only} | {ms(ch)} | {tp / ch:.2g} |")
 PY

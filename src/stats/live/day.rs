@@ -54,10 +54,10 @@ pub(super) struct LiveDay {
     visitors: HashMap<u64, Visitor, FxBuildHasher>,
     /// Computes one visit's contribution, made at the first change.
     one: Option<OneVisit>,
-    /// Bytes this day holds, counted into `held`, the store's total (see
+    /// Bytes this day holds, counted into the store's total `budget` (see
     /// [`super::MAX_LIVE_BYTES`]).
     bytes: usize,
-    held: Arc<Budget>,
+    budget: Arc<Budget>,
     /// What the day needed when it last didn't fit.
     too_big: Option<usize>,
 }
@@ -75,12 +75,12 @@ pub(super) enum Caught {
 
 impl Drop for LiveDay {
     fn drop(&mut self) {
-        self.held.held.fetch_sub(self.bytes, Ordering::Relaxed);
+        self.budget.held.fetch_sub(self.bytes, Ordering::Relaxed);
     }
 }
 
 impl LiveDay {
-    pub(super) fn new(site: SiteId, day: u32, tz: Timezone, held: Arc<Budget>) -> Self {
+    pub(super) fn new(site: SiteId, day: u32, tz: Timezone, budget: Arc<Budget>) -> Self {
         let (from_ms, to_ms) = days_to_ms(day, day, tz);
         Self {
             site,
@@ -93,7 +93,7 @@ impl LiveDay {
             visitors: HashMap::default(),
             one: None,
             bytes: 0,
-            held,
+            budget,
             too_big: None,
         }
     }
@@ -102,19 +102,19 @@ impl LiveDay {
     fn account(&mut self, n: isize) {
         if n >= 0 {
             self.bytes += n.unsigned_abs();
-            self.held
+            self.budget
                 .held
                 .fetch_add(n.unsigned_abs(), Ordering::Relaxed);
         } else {
             let n = n.unsigned_abs().min(self.bytes);
             self.bytes -= n;
-            self.held.held.fetch_sub(n, Ordering::Relaxed);
+            self.budget.held.fetch_sub(n, Ordering::Relaxed);
         }
     }
 
     /// Whether the store's live days hold more than they may.
     fn over_budget(&self) -> bool {
-        self.held.held.load(Ordering::Relaxed) > self.held.limit.load(Ordering::Relaxed)
+        !self.budget.fits(0)
     }
 
     /// Lets go of everything: the day is read whole next time.
@@ -145,15 +145,24 @@ impl LiveDay {
             .unwrap_or_default()
     }
 
-    /// Brings the sums up to `view` (or keeps newer ones).
+    /// Brings the sums up to `view` (or keeps newer ones). After an error
+    /// (the changes taken from the log may be half applied) the day is let
+    /// go, to be read whole next time.
     pub(super) fn catch_up(&mut self, view: &ReadView) -> Result<Caught, StoreError> {
+        let caught = self.try_catch_up(view);
+        if caught.is_err() {
+            self.clear();
+        }
+        caught
+    }
+
+    fn try_catch_up(&mut self, view: &ReadView) -> Result<Caught, StoreError> {
         let day = crate::domain::calendar::local_day(self.from_ms, self.tz);
         let current = view.day_version(self.site, day)?;
         let Some(version) = self.version else {
             // A day that didn't fit is tried again once there is room.
             if let Some(needed) = self.too_big
-                && self.held.held.load(Ordering::Relaxed) + needed
-                    > self.held.limit.load(Ordering::Relaxed)
+                && !self.budget.fits(needed)
             {
                 return Ok(Caught::TooBig);
             }
@@ -199,8 +208,7 @@ impl LiveDay {
             needed += bytes.len() + 2 * PER_VISIT;
             ControlFlow::Continue(())
         })?;
-        if self.held.held.load(Ordering::Relaxed) + needed > self.held.limit.load(Ordering::Relaxed)
-        {
+        if !self.budget.fits(needed) {
             self.too_big = Some(needed);
             return Ok(Caught::TooBig);
         }

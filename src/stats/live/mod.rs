@@ -54,13 +54,21 @@ pub struct LiveDays {
     /// Days read whole from rows (first reads and rebuilds).
     builds: AtomicU64,
     /// Bytes all live days hold, and may.
-    held: Arc<Budget>,
+    budget: Arc<Budget>,
 }
 
 /// Bytes held by a store's live days, and the most they may hold.
 pub(super) struct Budget {
     held: AtomicUsize,
     limit: AtomicUsize,
+}
+
+impl Budget {
+    /// Whether `needed` more bytes fit.
+    fn fits(&self, needed: usize) -> bool {
+        self.held.load(Ordering::Relaxed).saturating_add(needed)
+            <= self.limit.load(Ordering::Relaxed)
+    }
 }
 
 impl Default for Budget {
@@ -83,8 +91,11 @@ impl LiveDays {
             Some(i) => days.remove(i),
             None => {
                 view.day_watch().watch(site, day);
-                let held = Arc::clone(&self.held);
-                (key, Arc::new(Mutex::new(LiveDay::new(site, day, tz, held))))
+                let budget = Arc::clone(&self.budget);
+                (
+                    key,
+                    Arc::new(Mutex::new(LiveDay::new(site, day, tz, budget))),
+                )
             }
         };
         let live = Arc::clone(&entry.1);
@@ -132,8 +143,8 @@ pub fn rollup_rows(
 #[doc(hidden)]
 pub fn set_budget(view: &ReadView, bytes: usize) -> usize {
     view.day_watch().above::<LiveDays>().map_or(0, |d| {
-        d.held.limit.store(bytes, Ordering::Relaxed);
-        d.held.held.load(Ordering::Relaxed)
+        d.budget.limit.store(bytes, Ordering::Relaxed);
+        d.budget.held.load(Ordering::Relaxed)
     })
 }
 
