@@ -193,7 +193,14 @@ fn open_days(
     {
         return Ok(Vec::new());
     }
-    Ok(live::open_days(first, last, rolled))
+    let Some(latest_ms) = view.last_session_start(q0.site)? else {
+        return Ok(Vec::new());
+    };
+    Ok(live::open_days(
+        (first, last),
+        rolled,
+        local_day(latest_ms, q0.timezone),
+    ))
 }
 
 /// Adds the rollup rows of the `rolled` days, and the `live` rows of open

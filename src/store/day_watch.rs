@@ -18,19 +18,27 @@ use std::{
 
 use crate::domain::SiteId;
 
-/// Most distinct visits one watched day's log keeps before it gives up (the
-/// reader then reads the day again): bounds memory (~40 bytes a visit) when
-/// nobody reads a busy day.
+/// Most distinct visits the logs of all watched days keep together; past it
+/// the log that grows gives up (its reader then reads the day again). Bounds
+/// memory (~48 bytes a visit) when nobody reads a busy day.
 const MAX_VISITS: usize = 250_000;
 
 #[derive(Default)]
 struct Log {
-    /// Visit (start ms, id) → the latest version that changed it.
-    visits: HashMap<(u64, u64), u64>,
+    /// Visit (start ms, id) → the first and the latest version since it
+    /// was last taken that changed it.
+    visits: HashMap<(u64, u64), (u64, u64)>,
     /// The versions logged, first..=last, without a gap.
     versions: Option<(u64, u64)>,
     /// Too many visits, or a logged version didn't follow the last one.
     lost: bool,
+}
+
+#[derive(Default)]
+struct Logs {
+    days: HashMap<(u32, u32), Log>,
+    /// Visits in all logs.
+    visits: usize,
 }
 
 /// What a reader gets from [`DayWatch::take`].
@@ -47,7 +55,7 @@ pub enum Changes {
 /// above the store that reads it.
 #[derive(Default)]
 pub struct DayWatch {
-    logs: Mutex<HashMap<(u32, u32), Log>>,
+    logs: Mutex<Logs>,
     above: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
@@ -55,35 +63,42 @@ impl DayWatch {
     /// Starts logging the batches' changes to `site`'s local `day` (a no-op
     /// when already watched).
     pub fn watch(&self, site: SiteId, day: u32) {
-        self.lock().entry((site.0, day)).or_default();
+        self.lock().days.entry((site.0, day)).or_default();
     }
 
     /// Stops logging `day`.
     pub fn unwatch(&self, site: SiteId, day: u32) {
-        self.lock().remove(&(site.0, day));
+        let mut logs = self.lock();
+        if let Some(log) = logs.days.remove(&(site.0, day)) {
+            logs.visits -= log.visits.len();
+        }
     }
 
     /// Removes and returns what the batches up to version `upto` changed in
-    /// `day`; later changes stay (their batch isn't in the reader's snapshot
-    /// yet; a visit changed again later waits for that one). After a loss
-    /// the log starts over empty.
+    /// `day`; changes by later batches stay (not in the reader's snapshot
+    /// yet: a visit changed both before and after `upto` is handed out now
+    /// and again later). After a loss the log starts over empty.
     pub fn take(&self, site: SiteId, day: u32, upto: u64) -> Changes {
         let mut logs = self.lock();
-        let Some(log) = logs.get_mut(&(site.0, day)) else {
+        let Logs { days, visits } = &mut *logs;
+        let Some(log) = days.get_mut(&(site.0, day)) else {
             return Changes::Lost;
         };
         if log.lost {
+            *visits -= log.visits.len();
             *log = Log::default();
             return Changes::Lost;
         }
         let mut now = Vec::new();
-        log.visits.retain(|k, v| {
-            let keep = *v > upto;
-            if !keep {
+        let before = log.visits.len();
+        log.visits.retain(|k, (first, last)| {
+            if *first <= upto {
                 now.push(*k);
+                *first = upto + 1;
             }
-            keep
+            *last > upto
         });
+        *visits -= before - log.visits.len();
         let covered = match log.versions {
             Some((first, last)) if first <= upto => {
                 log.versions = (last > upto).then_some((upto + 1, last));
@@ -97,14 +112,15 @@ impl DayWatch {
     /// Whether any day is watched (the writer checks this before collecting
     /// keys).
     pub(super) fn any(&self) -> bool {
-        !self.lock().is_empty()
+        !self.lock().days.is_empty()
     }
 
     /// Logs a committed batch's changes to `day`, which it gave `version`;
     /// days not watched are ignored.
     pub(super) fn record(&self, site: SiteId, day: u32, version: u64, keys: &[(u64, u64)]) {
         let mut logs = self.lock();
-        let Some(log) = logs.get_mut(&(site.0, day)) else {
+        let Logs { days, visits } = &mut *logs;
+        let Some(log) = days.get_mut(&(site.0, day)) else {
             return;
         };
         if log.lost {
@@ -118,10 +134,16 @@ impl DayWatch {
                 None
             }
         };
+        let before = log.visits.len();
         for &k in keys {
-            log.visits.insert(k, version);
+            log.visits
+                .entry(k)
+                .and_modify(|v| v.1 = version)
+                .or_insert((version, version));
         }
-        if log.lost || log.visits.len() > MAX_VISITS {
+        *visits += log.visits.len() - before;
+        if log.lost || *visits > MAX_VISITS {
+            *visits -= log.visits.len();
             *log = Log {
                 lost: true,
                 ..Log::default()
@@ -138,7 +160,7 @@ impl DayWatch {
         Arc::clone(slot).downcast::<T>().ok()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u32, u32), Log>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Logs> {
         self.logs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -177,14 +199,19 @@ mod tests {
             Changes::Visits(vec![(12, 3)], Some((4, 5)))
         );
         assert_eq!(w.take(site, 5, 9), Changes::Visits(vec![], None));
-        // A visit changed again after the reader's version waits for it.
+        // A visit changed both before and after the reader's version is
+        // handed out now and again later.
         w.record(site, 5, 6, &[(10, 1)]);
         w.record(site, 5, 7, &[(10, 1), (11, 2)]);
-        assert_eq!(w.take(site, 5, 6), Changes::Visits(vec![], Some((6, 6))));
+        assert_eq!(
+            w.take(site, 5, 6),
+            Changes::Visits(vec![(10, 1)], Some((6, 6)))
+        );
         assert_eq!(
             sorted(w.take(site, 5, 7)),
             Changes::Visits(vec![(10, 1), (11, 2)], Some((7, 7)))
         );
+        assert_eq!(w.lock().visits, 0, "the count follows the logs");
         // A version that doesn't follow (something else raised it) loses the log.
         w.record(site, 5, 9, &[(10, 1)]);
         w.record(site, 5, 11, &[(10, 1)]);
@@ -194,11 +221,16 @@ mod tests {
             Changes::Visits(vec![], None),
             "starts over"
         );
-        // Past the bound the log gives up until read.
-        let many: Vec<(u64, u64)> = (0..=MAX_VISITS as u64).map(|i| (i, i)).collect();
+        // Past the bound (all days together) the growing log gives up.
+        w.watch(site, 6);
+        w.record(site, 6, 1, &[(1, 1), (2, 2)]);
+        let many: Vec<(u64, u64)> = (0..MAX_VISITS as u64).map(|i| (i, i)).collect();
         w.record(site, 5, 12, &many);
         assert_eq!(w.take(site, 5, 12), Changes::Lost);
+        assert_eq!(w.lock().visits, 2);
+        w.unwatch(site, 6);
         w.unwatch(site, 5);
         assert!(!w.any());
+        assert_eq!(w.lock().visits, 0);
     }
 }

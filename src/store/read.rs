@@ -228,6 +228,23 @@ impl ReadView {
         })
     }
 
+    /// Start of the site's latest stored visit (embedded engine only;
+    /// always `None` on ClickHouse).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn last_session_start(&self, site: SiteId) -> Result<Option<u64>, StoreError> {
+        if self.events.is_some() {
+            return Ok(None);
+        }
+        let table = self.tx.open_table(SESSIONS)?;
+        let mut range = table.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?;
+        Ok(match range.next_back() {
+            Some(row) => Some(row?.0.value().1),
+            None => None,
+        })
+    }
+
     /// Number of visit rows in the store (all sites).
     ///
     /// # Errors

@@ -52,7 +52,17 @@ impl ClickHouseServer {
 
     /// Starts a server with `extra` XML inside `<yandex>` (clusters, macros).
     pub fn start_with(extra: &str) -> anyhow::Result<Self> {
-        Self::start_on(Self::reserve_ports(), extra)
+        // A port found free can be taken by another test before the server
+        // binds it: then try fresh ones (a few times).
+        let mut tries = 0;
+        loop {
+            match Self::start_on(Self::reserve_ports(), extra) {
+                Err(e) if tries < 3 && format!("{e:#}").contains("Address already in use") => {
+                    tries += 1;
+                }
+                started => return started,
+            }
+        }
     }
 
     /// Starts a server on the given ports (see [`ClickHouseServer::reserve_ports`]).

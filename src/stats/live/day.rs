@@ -4,6 +4,7 @@ use std::{
     collections::HashMap,
     ops::ControlFlow,
     sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
 };
 
 use rustc_hash::FxBuildHasher;
@@ -25,6 +26,9 @@ use super::Budget;
 /// Bytes a visit's entry and its visitor's cost besides the row, about
 /// (map slots, allocation headers, the visitor's list of visits).
 const PER_VISIT: usize = 32;
+
+/// A live day is read whole again after this long.
+const REBUILD_AFTER: Duration = Duration::from_secs(30 * 60);
 
 /// A visit's row key: (start ms, id).
 type VisitKey = (u64, u64);
@@ -60,6 +64,8 @@ pub(super) struct LiveDay {
     budget: Arc<Budget>,
     /// What the day needed when it last didn't fit.
     too_big: Option<usize>,
+    /// When the day was last read whole.
+    built_at: Instant,
 }
 
 /// What a catch-up did.
@@ -95,6 +101,7 @@ impl LiveDay {
             bytes: 0,
             budget,
             too_big: None,
+            built_at: Instant::now(),
         }
     }
 
@@ -168,6 +175,13 @@ impl LiveDay {
             }
             return self.build(view, current);
         };
+        // Versions go back to 0 only when the day's visits were deleted (a
+        // purge, the site's deletion); and a day held long is read again in
+        // any case, bounding any staleness the log couldn't see (a site's
+        // zone changed while visits were open under the old one).
+        if (current == 0 && version > 0) || self.built_at.elapsed() > REBUILD_AFTER {
+            return self.build(view, current);
+        }
         if current <= version {
             return Ok(Caught::Up);
         }
@@ -208,10 +222,11 @@ impl LiveDay {
             needed += bytes.len() + 2 * PER_VISIT;
             ControlFlow::Continue(())
         })?;
-        if !self.budget.fits(needed) {
+        if !self.budget.reserve(needed) {
             self.too_big = Some(needed);
             return Ok(Caught::TooBig);
         }
+        self.bytes = needed;
         view.for_each_session(self.site, self.from_ms, self.to_ms, |key, bytes| {
             let visitor = match SessionRecord::peek_visitor(bytes) {
                 Ok(visitor) => visitor,
@@ -220,10 +235,10 @@ impl LiveDay {
             let k = (key.start_ms, key.id);
             self.visits.insert(k, bytes.into());
             self.visitors.entry(visitor).or_default().visits.push(k);
-            self.account(isize::try_from(bytes.len() + 2 * PER_VISIT).unwrap_or(isize::MAX));
             ControlFlow::Continue(())
         })?;
         self.too_big = None;
+        self.built_at = Instant::now();
         let texts = Texts::new(view);
         let dims = rollup_dims();
         let mut gs = vec![Grouping::new(Vec::new(), &texts)?];

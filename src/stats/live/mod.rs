@@ -32,8 +32,9 @@ use crate::{
     store::{ReadView, RollupRow, StoreError},
 };
 
-/// Most live days per store (the least recently read is dropped).
-pub const MAX_LIVE_DAYS: usize = 4;
+/// Most live days per store (the least recently read is dropped); their
+/// bytes are bounded by [`MAX_LIVE_BYTES`].
+pub const MAX_LIVE_DAYS: usize = 16;
 
 /// Most bytes the live days of one store hold together: their visits' rows
 /// plus about 64 bytes of index per visit. A day that doesn't fit is scanned
@@ -68,6 +69,17 @@ impl Budget {
     fn fits(&self, needed: usize) -> bool {
         self.held.load(Ordering::Relaxed).saturating_add(needed)
             <= self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Counts `needed` more bytes held if they fit (atomically, so days
+    /// built at once can't together pass the limit).
+    fn reserve(&self, needed: usize) -> bool {
+        let limit = self.limit.load(Ordering::Relaxed);
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(needed).filter(|&n| n <= limit)
+            })
+            .is_ok()
     }
 }
 
@@ -159,10 +171,16 @@ pub fn builds(view: &ReadView) -> u64 {
 }
 
 /// Days that can be read live for a query over `first..=last` (local days of
-/// the site's own zone) whose rolled-up days are `rolled`: the one or two
-/// latest days not rolled up, when they come after every rolled day.
+/// the site's own zone) whose rolled-up days are `rolled` and whose latest
+/// visit started on `latest`: the one or two latest days with visits, when
+/// they come after every rolled day (days after the latest visit, such as the
+/// rest of "this month", are empty and cost nothing to scan).
 #[must_use]
-pub fn open_days(first: u32, last: u32, rolled: &std::collections::BTreeSet<u32>) -> Vec<u32> {
-    let after = rolled.last().map_or(first, |&d| d + 1);
-    (after.max(first)..=last).rev().take(2).collect()
+pub fn open_days(
+    (first, last): (u32, u32),
+    rolled: &std::collections::BTreeSet<u32>,
+    latest: u32,
+) -> Vec<u32> {
+    let after = rolled.last().map_or(first, |&d| d + 1).max(first);
+    (after..=last.min(latest)).rev().take(2).collect()
 }

@@ -347,3 +347,17 @@ fn a_day_too_big_to_hold_is_scanned_with_the_same_answers() {
     assert_eq!(d.builds(), 2);
     assert!(super::set_budget(&d.store.read().unwrap(), usize::MAX / 2) > 0);
 }
+
+#[test]
+fn open_days_are_the_latest_with_visits_after_every_rolled_day() {
+    let rolled: std::collections::BTreeSet<u32> = (1..=10).collect();
+    // "This month" on day 15: the rest of the month is empty, not live.
+    assert_eq!(super::open_days((1, 31), &rolled, 15), vec![15, 14]);
+    assert_eq!(super::open_days((1, 31), &rolled, 11), vec![11]);
+    // Nothing after the last rolled day has visits.
+    assert!(super::open_days((1, 31), &rolled, 10).is_empty());
+    // Nothing rolled up (a new site): its latest two days.
+    let none = std::collections::BTreeSet::new();
+    assert_eq!(super::open_days((20, 31), &none, 40), vec![31, 30]);
+    assert_eq!(super::open_days((20, 31), &none, 20), vec![20]);
+}
