@@ -4,8 +4,8 @@
 //!
 //! Each batch that touches a day raises its version in `day_versions_v1` by
 //! exactly one. The log holds, per watched day, the visits batches wrote
-//! (each once, with the latest version that changed it) and the run of
-//! versions those batches gave the day. A reader at version `v` seeing `cv`
+//! (each once, with the first and latest version that changed it) and the
+//! run of versions those batches gave the day. A reader at version `v` seeing `cv`
 //! in its snapshot takes the visits changed up to `cv`; if the run doesn't
 //! cover `v+1..=cv`, something other than a batch changed the day (an
 //! erasure, a purge) and the reader reads the day again.

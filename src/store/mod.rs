@@ -13,7 +13,9 @@
 //! holds them — so nothing above `store/` knows which runs:
 //! - append: [`Store::commit_batch`] (the writer's batches, consent upgrades);
 //! - read: [`ReadView::for_each_session`], [`ReadView::first_session_start`],
+//!   [`ReadView::last_session_start`], [`ReadView::session_row`],
 //!   [`ReadView::session_count`], [`Store::sessions_since`];
+//! - what batches changed in watched open days: [`DayWatch`] (embedded only);
 //! - a person: [`Store::person_data`] (export), [`Store::erase_person`];
 //! - lifecycle: [`Store::purge_old`] (retention), [`Store::delete_site`],
 //!   [`Store::purge_deleted`], and the texts sweep ([`Store::sweep_strings`]).

@@ -22,6 +22,9 @@ use crate::{
 };
 
 use super::Budget;
+use visitors::Visitor;
+
+mod visitors;
 
 /// Bytes a visit's entry and its visitor's cost besides the row, about
 /// (map slots, allocation headers, the visitor's list of visits).
@@ -36,14 +39,6 @@ type VisitKey = (u64, u64);
 /// What one visit adds to the day: (dimension code, value, sums), sorted,
 /// each (code, value) once; the sums' `visitors` are 0.
 type Contribution = Vec<(u8, u32, RollupSums)>;
-
-/// The visits of one visitor that day, and — once a change touched a
-/// visitor with several — how many of them are in each group.
-#[derive(Default)]
-struct Visitor {
-    visits: Vec<VisitKey>,
-    in_groups: Option<HashMap<(u8, u32), u32, FxBuildHasher>>,
-}
 
 pub(super) struct LiveDay {
     site: SiteId,
@@ -339,105 +334,6 @@ impl LiveDay {
                 g.remove(value);
             }
         }
-        Ok(())
-    }
-
-    /// How many of `visits` are in each group.
-    fn counts(
-        &mut self,
-        view: &ReadView,
-        visits: &[VisitKey],
-    ) -> Result<HashMap<(u8, u32), u32, FxBuildHasher>, StoreError> {
-        let mut counts: HashMap<(u8, u32), u32, FxBuildHasher> = HashMap::default();
-        for k in visits {
-            let Some(row) = self.visits.get(k).cloned() else {
-                continue;
-            };
-            for (code, value, _) in self.contribution(view, k.0, &row)? {
-                *counts.entry((code, value)).or_default() += 1;
-            }
-        }
-        Ok(counts)
-    }
-
-    /// Takes visit `key` (its row already out of `visits`), whose
-    /// contribution was `c`, out of `visitor`'s: the visitor leaves each
-    /// group none of their other visits is in.
-    fn leave(
-        &mut self,
-        view: &ReadView,
-        visitor: u64,
-        key: VisitKey,
-        c: &Contribution,
-    ) -> Result<(), StoreError> {
-        let Some(mut v) = self.visitors.remove(&visitor) else {
-            return Ok(());
-        };
-        v.visits.retain(|k| *k != key);
-        let mut counts = match v.in_groups.take() {
-            Some(counts) => counts,
-            None if v.visits.is_empty() => HashMap::default(),
-            None => {
-                let mut counts = self.counts(view, &v.visits)?;
-                for (code, value, _) in c {
-                    *counts.entry((*code, *value)).or_default() += 1;
-                }
-                counts
-            }
-        };
-        for (code, value, _) in c {
-            let n = counts.get(&(*code, *value)).copied().unwrap_or(1);
-            if n <= 1 {
-                counts.remove(&(*code, *value));
-                if let Some(s) = self.groups[usize::from(*code)].get_mut(value) {
-                    s.visitors = s.visitors.saturating_sub(1);
-                }
-            } else {
-                counts.insert((*code, *value), n - 1);
-            }
-        }
-        if !v.visits.is_empty() {
-            // One visit left: its contribution is the visitor's groups.
-            v.in_groups = (v.visits.len() > 1).then_some(counts);
-            self.visitors.insert(visitor, v);
-        }
-        Ok(())
-    }
-
-    /// Adds visit `key` with contribution `c` to `visitor`'s: the visitor
-    /// joins each group none of their other visits is in.
-    fn join(
-        &mut self,
-        view: &ReadView,
-        visitor: u64,
-        key: VisitKey,
-        c: &Contribution,
-    ) -> Result<(), StoreError> {
-        let mut v = self.visitors.remove(&visitor).unwrap_or_default();
-        if v.visits.is_empty() {
-            for (code, value, _) in c {
-                if let Some(s) = self.groups[usize::from(*code)].get_mut(value) {
-                    s.visitors += 1;
-                }
-            }
-        } else {
-            let mut counts = match v.in_groups.take() {
-                Some(counts) => counts,
-                None => self.counts(view, &v.visits)?,
-            };
-            for (code, value, _) in c {
-                let n = counts.entry((*code, *value)).or_default();
-                *n += 1;
-                if *n == 1
-                    && let Some(s) = self.groups[usize::from(*code)].get_mut(value)
-                {
-                    s.visitors += 1;
-                }
-            }
-            v.in_groups = Some(counts);
-        }
-        v.visits.push(key);
-        self.visitors.insert(visitor, v);
         Ok(())
     }
 }
