@@ -109,10 +109,9 @@ impl DayWatch {
         Changes::Visits(now, covered)
     }
 
-    /// Whether any day is watched (the writer checks this before collecting
-    /// keys).
-    pub(super) fn any(&self) -> bool {
-        !self.lock().days.is_empty()
+    /// The watched (site, day) pairs: the writer collects keys for these only.
+    pub(super) fn watched(&self) -> Vec<(u32, u32)> {
+        self.lock().days.keys().copied().collect()
     }
 
     /// Logs a committed batch's changes to `day`, which it gave `version`;
@@ -230,7 +229,7 @@ mod tests {
         assert_eq!(w.lock().visits, 2);
         w.unwatch(site, 6);
         w.unwatch(site, 5);
-        assert!(!w.any());
+        assert!(w.watched().is_empty());
         assert_eq!(w.lock().visits, 0);
     }
 }

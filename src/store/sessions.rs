@@ -134,15 +134,20 @@ impl Store {
         }
         let tx = self.db.begin_write()?;
         write_strings(&tx, batch)?;
-        // Visits written per watched (site, day), and what to log once committed.
-        let mut watched: HashMap<(u32, u32), Vec<(u64, u64)>> = HashMap::new();
+        // Visits written per watched (site, day), and what to log once
+        // committed; days nobody watches collect nothing.
+        let mut watched: HashMap<(u32, u32), Vec<(u64, u64)>> = self
+            .watch
+            .watched()
+            .into_iter()
+            .map(|d| (d, Vec::new()))
+            .collect();
         let mut changed = Vec::new();
         {
             let mut sessions = tx.open_table(SESSIONS)?;
             let mut rolled = tx.open_table(ROLLED_DAYS)?;
             let mut rec = SessionRecord::default();
             let mut touched_days = std::collections::BTreeSet::new();
-            let watching = self.watch.any();
             for append in &batch.sessions {
                 // The row is read back here rather than kept in memory: the
                 // writer's table of open visits stays a few bytes per visitor.
@@ -167,11 +172,8 @@ impl Store {
                 }
                 sessions.insert(append.key.tuple(), rec.encode().as_slice())?;
                 touched_days.insert((append.key.site.0, append.day));
-                if watching {
-                    watched
-                        .entry((append.key.site.0, append.day))
-                        .or_default()
-                        .push((append.key.start_ms, append.key.id));
+                if let Some(keys) = watched.get_mut(&(append.key.site.0, append.day)) {
+                    keys.push((append.key.start_ms, append.key.id));
                 }
             }
             for up in &batch.upgrades {
@@ -184,20 +186,15 @@ impl Store {
                         found.push((k.value(), v.value().to_vec()));
                     }
                 }
-                if watching {
-                    for d in up.days.clone() {
-                        watched.entry((up.site.0, d)).or_default();
-                    }
-                }
                 for (k, bytes) in found {
                     rec.decode_into(&bytes)?;
                     rec.visitor = up.to;
                     sessions.insert(k, rec.encode().as_slice())?;
                     // The visit's day isn't known here: logged for each day
                     // the rewrite may touch (a reader skips visits of other days).
-                    if watching {
-                        for d in up.days.clone() {
-                            watched.entry((up.site.0, d)).or_default().push((k.1, k.2));
+                    for d in up.days.clone() {
+                        if let Some(keys) = watched.get_mut(&(up.site.0, d)) {
+                            keys.push((k.1, k.2));
                         }
                     }
                 }
