@@ -165,6 +165,8 @@ pub struct IngestSettings {
     pub queue_capacity: usize,
     /// Most MiB the queued events may hold (beyond it: 503).
     pub queue_mb: u64,
+    /// Most open visits held in memory (past it they are parked in the store).
+    pub max_open_visits: usize,
     /// Largest request body accepted by `POST /api/event`.
     pub max_body_bytes: usize,
 }
@@ -324,6 +326,11 @@ impl Settings {
         if s.storage.backup_keep == 0 {
             return Err(ConfigError::Invalid(
                 "storage.backup_keep must be at least 1".into(),
+            ));
+        }
+        if s.ingest.max_open_visits < 1_000 {
+            return Err(ConfigError::Invalid(
+                "ingest.max_open_visits must be at least 1000".into(),
             ));
         }
         if s.privacy.purge_batch_rows == 0 {

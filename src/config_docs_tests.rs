@@ -158,6 +158,7 @@ fn every_documented_example_loads() {
         ("ingest", "flush_interval_ms", "10", "10"),
         ("ingest", "queue_capacity", "100000", "100000"),
         ("ingest", "queue_mb", "64", "64"),
+        ("ingest", "max_open_visits", "1000000", "1000000"),
         ("ingest", "max_body_bytes", "65536", "65536"),
         (
             "jobs",

@@ -94,6 +94,11 @@ fn invalid_settings_are_reported_clearly_naming_the_key() {
             "-1",
             "ingest.queue_capacity: ",
         ),
+        (
+            "TOUCHPOINT__INGEST__MAX_OPEN_VISITS",
+            "10",
+            "ingest.max_open_visits must be at least 1000",
+        ),
     ];
     for (k, v, want) in cases {
         let err = Settings::load(None, env(&[(k, v)]))

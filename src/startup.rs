@@ -159,6 +159,7 @@ impl Application {
                 queue_bytes: usize::try_from(settings.ingest.queue_mb)
                     .unwrap_or(usize::MAX)
                     .saturating_mul(1 << 20),
+                max_open_visits: settings.ingest.max_open_visits,
             },
             metrics.clone(),
             now,

@@ -191,6 +191,7 @@ pub fn seed(dir: &Path, events: u64) -> (f64, u64) {
         flush_interval: Duration::from_millis(50),
         queue_capacity: 65_536,
         queue_bytes: 1 << 30,
+        max_open_visits: touchpoint::ingest::session::DEFAULT_MAX_OPEN_VISITS,
     };
     let (handle, join) = writer::spawn(&store, cfg, metrics, START_MS).unwrap();
     let started = Instant::now();

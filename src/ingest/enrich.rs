@@ -231,3 +231,40 @@ pub(crate) fn props(raw: &[(String, String)]) -> Vec<(String, String)> {
     }
     out
 }
+
+/// A tracker pageview by `visitor` at `ts_ms` on site 1 (UTC), for tests.
+#[cfg(test)]
+pub(crate) fn test_pageview(visitor: u64, ts_ms: u64, path: &str) -> Enriched {
+    use crate::ingest::useragent::{Device, UaInfo};
+    let url = url::Url::parse("https://example.com/").expect("a URL");
+    Enriched {
+        site: SiteId(1),
+        timezone: Timezone::default(),
+        ts_ms,
+        timed: false,
+        message_id: None,
+        source: "tracker",
+        visitor: VisitorHashes {
+            current: visitor,
+            previous: None,
+        },
+        cookieless: None,
+        lead: None,
+        name: None,
+        hostname: "example.com".into(),
+        path: path.to_owned(),
+        props: Vec::new(),
+        revenue: None,
+        interactive: true,
+        engagement: None,
+        acquisition: super::acquisition::classify(&url, None),
+        geo: GeoInfo::default(),
+        ua: UaInfo {
+            browser: "Chrome".into(),
+            browser_version: "120".into(),
+            os: "Mac".into(),
+            os_version: "10.15".into(),
+            device: Device::Desktop,
+        },
+    }
+}

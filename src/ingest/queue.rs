@@ -159,49 +159,10 @@ impl WriterHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        domain::{SiteId, Timezone},
-        geo::GeoInfo,
-        ingest::{
-            acquisition,
-            useragent::{Device, UaInfo},
-            visitor::VisitorHashes,
-        },
-    };
 
     /// A pageview whose path is `path_len` bytes long.
     fn event(path_len: usize) -> Enriched {
-        let url = url::Url::parse("https://example.com/").unwrap();
-        Enriched {
-            site: SiteId(1),
-            timezone: Timezone::default(),
-            ts_ms: 0,
-            timed: false,
-            message_id: None,
-            source: "tracker",
-            visitor: VisitorHashes {
-                current: 1,
-                previous: None,
-            },
-            cookieless: None,
-            lead: None,
-            name: None,
-            hostname: "example.com".into(),
-            path: "/".repeat(path_len),
-            props: Vec::new(),
-            revenue: None,
-            interactive: true,
-            engagement: None,
-            acquisition: acquisition::classify(&url, None),
-            geo: GeoInfo::default(),
-            ua: UaInfo {
-                browser: "Chrome".into(),
-                browser_version: "120".into(),
-                os: "Mac".into(),
-                os_version: "10.15".into(),
-                device: Device::Desktop,
-            },
-        }
+        crate::ingest::enrich::test_pageview(1, 0, &"/".repeat(path_len))
     }
 
     #[test]

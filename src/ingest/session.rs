@@ -10,13 +10,17 @@ use rustc_hash::FxBuildHasher;
 pub use super::interner::{INTERNER_CACHE_MAX, MAX_STRING_BYTES};
 use super::{enrich::Enriched, interner::Interner, visitor::DAY_MS};
 use crate::{
-    domain::{SiteId, Timezone, calendar::local_day},
+    domain::{SiteId, calendar::local_day},
     store::{
-        Batch, Conversion, ConversionKind, EngagementPing, SessionAppend, SessionKey, StoreError,
-        VisitorUpgrade,
+        Batch, Conversion, ConversionKind, EngagementPing, ParkedReader, ParkedVisit,
+        SessionAppend, SessionKey, Store, StoreError, VisitorUpgrade,
         record::{EventRecord, Revenue, SessionRecord},
     },
 };
+
+mod parking;
+#[cfg(test)]
+mod parking_tests;
 
 /// Inactivity that ends a visit (a domain value: reports use it too).
 pub use crate::domain::visit::SESSION_TIMEOUT_MS;
@@ -26,18 +30,30 @@ pub const MAX_EVENTS_PER_SESSION: usize = 1000;
 /// What is kept in memory about an open visit: enough to route the next event
 /// to its row, not the row itself (that is read back inside the write
 /// transaction), so memory stays small however many visitors are active.
-#[derive(Clone, Copy)]
-struct Open {
-    key: SessionKey,
-    day: u32,
-    last_ms: u64,
-    events: u32,
-}
+/// Past [`Sessionizer`]'s bound the least recently active are parked in the
+/// store in the same shape.
+type Open = ParkedVisit;
+
+/// Default most open visits held in memory (`ingest.max_open_visits`): about
+/// 60 bytes each with the table's slack, ~15 MB.
+pub const DEFAULT_MAX_OPEN_VISITS: usize = 200_000;
 
 /// Open visits by (site, visitor hash).
-#[derive(Default)]
 pub struct Sessionizer {
     open: HashMap<(u32, u64), Open, FxBuildHasher>,
+    /// Most visits in `open`; past it the least recently active are parked.
+    max_open: usize,
+    /// Where parked visits are read back from (none: nothing is parked).
+    store: Option<Store>,
+    /// The parked visits as of the last commit, opened by this batch's first
+    /// lookup and closed at the drain (so the next batch sees this one's).
+    reader: Option<ParkedReader>,
+    /// Visits parked since the last drain (not on disk yet).
+    parking: HashMap<(u32, u64), Open, FxBuildHasher>,
+    /// The store may hold parked visits: a visitor not in memory is looked up.
+    parked_on_disk: bool,
+    /// Parked visits idle since before this go with the next drain.
+    drop_parked_before_ms: Option<u64>,
     next_id: u64,
     /// Changes since the last drain, by visit.
     pending: HashMap<SessionKey, SessionAppend, FxBuildHasher>,
@@ -56,42 +72,27 @@ pub struct Sessionizer {
 }
 
 impl Sessionizer {
-    /// Starts with the given open visits (from [`crate::store::Store::sessions_since`]).
+    /// An empty table holding at most `max_open` visits in memory; past it
+    /// visits are parked in `store` (without a store, nothing is parked and
+    /// memory is unbounded: for tests).
     #[must_use]
-    pub fn new(
-        next_id: u64,
-        recent: Vec<(SessionKey, SessionRecord)>,
-        now_ms: u64,
-        tz_of: impl Fn(u32) -> Timezone,
-    ) -> Self {
-        let mut me = Self {
+    pub fn new(next_id: u64, max_open: usize, store: Option<Store>) -> Self {
+        Self {
+            open: HashMap::default(),
+            max_open: max_open.max(1),
+            parked_on_disk: store.is_some(),
+            store,
+            reader: None,
+            parking: HashMap::default(),
+            drop_parked_before_ms: None,
             next_id: next_id.max(1),
-            ..Self::default()
-        };
-        for (key, record) in recent {
-            let last_ms = key.start_ms + u64::from(record.last_offset_ms());
-            if last_ms + SESSION_TIMEOUT_MS < now_ms {
-                continue;
-            }
-            let slot = (key.site.0, record.visitor);
-            // If a visitor somehow has two recent rows, the later one is current.
-            if me
-                .open
-                .get(&slot)
-                .is_none_or(|o| o.key.start_ms <= key.start_ms)
-            {
-                me.open.insert(
-                    slot,
-                    Open {
-                        key,
-                        day: local_day(key.start_ms, tz_of(key.site.0)),
-                        last_ms,
-                        events: u32::try_from(record.events.len()).unwrap_or(u32::MAX),
-                    },
-                );
-            }
+            pending: HashMap::default(),
+            upgrades: Vec::new(),
+            conversions: Vec::new(),
+            past: HashMap::default(),
+            named_regions: std::collections::HashSet::default(),
+            region_names: Vec::new(),
         }
-        me
     }
 
     /// Adds an event to its visit (continuing one or starting one).
@@ -104,6 +105,16 @@ impl Sessionizer {
     /// open one, which goes on undisturbed.
     pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
         let slot = (e.site.0, e.visitor.current);
+        // Room first, then every visit this event may continue in memory.
+        self.park_if_full(e.ts_ms);
+        let cookieless = e.cookieless.map(|c| [Some(c.current), c.previous]);
+        for h in [Some(e.visitor.current), e.visitor.previous]
+            .into_iter()
+            .chain(cookieless.into_iter().flatten())
+            .flatten()
+        {
+            self.unpark((e.site.0, h))?;
+        }
         if e.timed
             && let Some(later) = self.open.remove(&slot)
         {
@@ -261,13 +272,26 @@ impl Sessionizer {
         batch.region_names.append(&mut self.region_names);
         strings.drain_into(batch);
         batch.next_session_id = self.next_id;
+        if !self.parking.is_empty() {
+            batch
+                .parked
+                .extend(self.parking.drain().map(|((_, v), o)| (v, o)));
+            self.parked_on_disk = true;
+        }
+        batch.drop_parked_before_ms = self.drop_parked_before_ms.take();
+        self.reader = None;
     }
 
     /// Forgets visits idle longer than the timeout (they are already stored).
+    /// Parked visits as idle go with the next drain.
     pub fn evict_idle(&mut self, now_ms: u64) {
-        self.open
-            .retain(|_, o| o.last_ms + SESSION_TIMEOUT_MS >= now_ms);
+        let before = now_ms.saturating_sub(SESSION_TIMEOUT_MS);
+        self.open.retain(|_, o| o.last_ms >= before);
+        self.parking.retain(|_, o| o.last_ms >= before);
         self.past.clear();
+        if self.parked_on_disk {
+            self.drop_parked_before_ms = Some(before);
+        }
     }
 }
 

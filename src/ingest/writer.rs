@@ -17,7 +17,6 @@ use super::{
     session::Sessionizer,
 };
 use crate::{
-    domain::Timezone,
     metrics::Metrics,
     store::{Batch, Store, StoreError},
 };
@@ -53,6 +52,9 @@ pub struct WriterConfig {
     pub queue_capacity: usize,
     /// Most bytes the queued events may hold.
     pub queue_bytes: usize,
+    /// Most open visits held in memory; past it the least recently active
+    /// are parked in the store (`ingest.max_open_visits`).
+    pub max_open_visits: usize,
 }
 
 /// The writer's state: everything needed to turn events into a batch.
@@ -60,6 +62,8 @@ struct State {
     store: Store,
     strings: Interner,
     sessions: Sessionizer,
+    /// Most open visits in memory (`ingest.max_open_visits`).
+    max_open: usize,
     last_evict_ms: u64,
     /// Next string id after the last commit (for a fresh interner).
     next_string: u32,
@@ -71,20 +75,18 @@ struct State {
 }
 
 impl State {
-    fn load(store: &Store, now_ms: u64) -> Result<Self, StoreError> {
+    fn load(store: &Store, now_ms: u64, max_open: usize) -> Result<Self, StoreError> {
         let (next_string, next_session) = store.writer_counters()?;
-        let tz: std::collections::HashMap<u32, Timezone> = store
-            .sites()?
-            .into_iter()
-            .map(|s| (s.id.0, s.timezone))
-            .collect();
-        let recent = store.sessions_since(now_ms.saturating_sub(super::visitor::DAY_MS))?;
+        let mut sessions = Sessionizer::new(next_session, max_open, Some(store.clone()));
+        store.each_session_since(
+            now_ms.saturating_sub(super::visitor::DAY_MS),
+            |tz, key, record| sessions.restore(key, record, now_ms, tz),
+        )?;
         Ok(Self {
             store: store.clone(),
             strings: Interner::new(store.clone(), next_string, INTERNER_CACHE_MAX),
-            sessions: Sessionizer::new(next_session, recent, now_ms, |s| {
-                tz.get(&s).copied().unwrap_or_default()
-            }),
+            sessions,
+            max_open,
             last_evict_ms: now_ms,
             next_string,
             strings_generation: store.strings_guard().generation(),
@@ -101,7 +103,7 @@ impl State {
             // if any, shows in the reload's.
             let _ = self.store.reopen_if_failed();
             let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
-            match Self::load(&self.store, now) {
+            match Self::load(&self.store, now, self.max_open) {
                 Ok(fresh) => *self = fresh,
                 Err(e) => {
                     metrics
@@ -130,6 +132,11 @@ impl State {
             now_ms,
             ..Batch::default()
         };
+        let latest = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
+        if latest > self.last_evict_ms + 60_000 {
+            self.sessions.evict_idle(latest);
+            self.last_evict_ms = latest;
+        }
         let applied = self.unseen(events, &mut batch).and_then(|events| {
             events
                 .iter()
@@ -150,10 +157,11 @@ impl State {
                 metrics
                     .events_accepted
                     .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
-                if now > self.last_evict_ms + 60_000 {
-                    self.sessions.evict_idle(now);
-                    self.last_evict_ms = now;
+                if batch.drop_parked_before_ms.is_some() {
+                    // Rarely (once a minute while anything is parked).
+                    if let Ok(left) = self.store.parked_visit_count() {
+                        self.sessions.parked_left(left);
+                    }
                 }
                 Ok(())
             }
@@ -164,7 +172,7 @@ impl State {
                 log_failure(&e, now_ms, "batch commit failed; its requests got 503");
                 let now = events.iter().map(|e| e.ts_ms).max().unwrap_or(0);
                 drop(gate);
-                match Self::load(&self.store, now) {
+                match Self::load(&self.store, now, self.max_open) {
                     Ok(fresh) => *self = fresh,
                     Err(e2) => {
                         if !e2.logged_by_store() {
@@ -232,7 +240,7 @@ pub fn spawn(
     metrics: Arc<Metrics>,
     now_ms: u64,
 ) -> Result<(WriterHandle, JoinHandle<()>), StoreError> {
-    let mut state = State::load(store, now_ms)?;
+    let mut state = State::load(store, now_ms, cfg.max_open_visits)?;
     let (handle, rx, queue) = super::queue::channel(cfg.queue_capacity, cfg.queue_bytes);
     let join = std::thread::Builder::new()
         .name("touchpoint-writer".into())

@@ -109,6 +109,14 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
         "day_segments_v1",
         TableClass::Derived(PersonTable::Sessions),
     ),
+    // Open visits the writer parked out of memory (store/open_visits.rs):
+    // a visitor hash and where their visit's row is, for at most 30 minutes
+    // after its last event; forgotten with the visitor (erasure) or site.
+    ("open_visits_v1", TableClass::Derived(PersonTable::Sessions)),
+    (
+        "open_visit_expiry_v1",
+        TableClass::Derived(PersonTable::Sessions),
+    ),
     // Daily aggregates imported from another tool (no visitor ids).
     ("imports_v1", TableClass::Aggregate),
     ("imported_v1", TableClass::Aggregate),

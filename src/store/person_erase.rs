@@ -50,8 +50,12 @@ impl Store {
             };
             for table in PersonTable::ALL {
                 let n = match table {
-                    PersonTable::Sessions if self.events.is_some() => erased_on_clickhouse,
+                    PersonTable::Sessions if self.events.is_some() => {
+                        super::open_visits::forget(&tx, site, &who.visitors)?;
+                        erased_on_clickhouse
+                    }
                     PersonTable::Sessions => {
+                        super::open_visits::forget(&tx, site, &who.visitors)?;
                         let mut days = Vec::new();
                         let mut n = 0;
                         tx.open_table(SESSIONS)?.retain_in(
@@ -181,6 +185,7 @@ pub(super) fn delete_site_rows(tx: &WriteTransaction, site: SiteId) -> Result<()
             PersonTable::Sessions => {
                 tx.open_table(SESSIONS)?
                     .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+                super::open_visits::forget_site(tx, site)?;
             }
             PersonTable::Consents => {
                 tx.open_table(CONSENTS)?

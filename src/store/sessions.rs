@@ -115,6 +115,10 @@ pub struct Batch {
     pub message_ids: Vec<(SiteId, MessageId)>,
     /// Regions first seen in this batch: (code, English name).
     pub region_names: Vec<(String, String)>,
+    /// Open visits the writer moves out of memory: (visitor hash, visit).
+    pub parked: Vec<(u64, super::ParkedVisit)>,
+    /// Drop parked visits whose last event is before this (unix ms).
+    pub drop_parked_before_ms: Option<u64>,
     /// When the batch was made (writer time), unix ms: stamps the message ids.
     pub now_ms: u64,
     /// Counter values after this batch.
@@ -217,6 +221,7 @@ impl Store {
         }
         write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
         write_counters(&tx, batch)?;
+        write_parked(&tx, batch)?;
         tx.commit()?;
         // Logged once committed: a reader whose snapshot has a batch's version
         // but not yet its entry reads the day again (see `day_watch`).
@@ -243,12 +248,18 @@ impl Store {
         ch.append(batch)?;
         // Message ids only once ClickHouse has the events: a retry of a
         // failed insert is then stored, not taken for a duplicate.
-        if !batch.conversions.is_empty() || !batch.message_ids.is_empty() {
+        // Parked visits too: none may name a visit ClickHouse doesn't hold.
+        if !batch.conversions.is_empty()
+            || !batch.message_ids.is_empty()
+            || !batch.parked.is_empty()
+            || batch.drop_parked_before_ms.is_some()
+        {
             let tx = self.db.begin_write()?;
             for (site, c) in &batch.conversions {
                 super::conversions::insert_conversion(&tx, *site, c)?;
             }
             write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
+            write_parked(&tx, batch)?;
             tx.commit()?;
         }
         Ok(())
@@ -267,8 +278,7 @@ impl Store {
         Ok((next_string, next_session))
     }
 
-    /// Visits of every site that started at or after `since_ms`, for rebuilding
-    /// the writer's table of open visits after a restart.
+    /// Visits of every site that started at or after `since_ms`.
     ///
     /// # Errors
     /// Storage errors or a corrupt row.
@@ -276,37 +286,53 @@ impl Store {
         &self,
         since_ms: u64,
     ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
-        let tx = self.db.begin_read()?;
         let mut out = Vec::new();
-        let sites: Vec<u32> = super::sites::all_sites(&tx.open_table(super::tables::SITES)?)?
-            .into_iter()
-            .map(|s| s.id.0)
-            .collect();
+        self.each_session_since(since_ms, |_, k, r| out.push((k, r.clone())))?;
+        Ok(out)
+    }
+
+    /// Calls `f(site's zone, key, row)` for each visit of every site that
+    /// started at or after `since_ms`, one row in memory at a time: how the
+    /// writer's table of open visits is rebuilt after a restart.
+    ///
+    /// # Errors
+    /// Storage errors or a corrupt row.
+    pub fn each_session_since(
+        &self,
+        since_ms: u64,
+        mut f: impl FnMut(crate::domain::Timezone, SessionKey, &SessionRecord),
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_read()?;
+        let sites: Vec<(u32, crate::domain::Timezone)> =
+            super::sites::all_sites(&tx.open_table(super::tables::SITES)?)?
+                .into_iter()
+                .map(|s| (s.id.0, s.timezone))
+                .collect();
         if let Some(ch) = &self.events {
-            for site in sites {
+            for (site, tz) in sites {
                 ch.read_visits(SiteId(site), since_ms, u64::MAX, "1", |k, r| {
-                    out.push((k, r.clone()));
+                    f(tz, k, r);
                     std::ops::ControlFlow::Continue(())
                 })?;
             }
-            return Ok(out);
+            return Ok(());
         }
         let table = tx.open_table(SESSIONS)?;
-        for site in sites {
+        let mut rec = SessionRecord::default();
+        for (site, tz) in sites {
             for row in table.range((site, since_ms, 0)..=(site, u64::MAX, u64::MAX))? {
                 let (k, v) = row?;
                 let (s, start_ms, id) = k.value();
-                out.push((
-                    SessionKey {
-                        site: SiteId(s),
-                        start_ms,
-                        id,
-                    },
-                    SessionRecord::decode(v.value())?,
-                ));
+                rec.decode_into(v.value())?;
+                let key = SessionKey {
+                    site: SiteId(s),
+                    start_ms,
+                    id,
+                };
+                f(tz, key, &rec);
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -328,6 +354,14 @@ fn write_strings(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), Store
 }
 
 /// The writer's counters after the batch.
+/// The batch's parked open visits, after dropping those gone idle.
+fn write_parked(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
+    if let Some(before) = batch.drop_parked_before_ms {
+        super::open_visits::drop_idle(tx, before)?;
+    }
+    super::open_visits::park(tx, &batch.parked)
+}
+
 fn write_counters(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
     let mut meta = tx.open_table(META)?;
     meta.insert(

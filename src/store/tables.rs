@@ -115,6 +115,13 @@ pub const MAIL: TableDefinition<u32, &[u8]> = TableDefinition::new("mail_v1");
 /// account's passkeys (name and credential sealed).
 pub const PASSKEYS: TableDefinition<(u32, &[u8]), &[u8]> = TableDefinition::new("passkeys_v1");
 
+/// Open visits the writer parked out of memory (store/open_visits.rs):
+/// (site, visitor hash) → the visit's row key, day, last event, event count.
+pub const OPEN_VISITS: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("open_visits_v1");
+/// When parked visits go idle: (last event ms, site, visitor hash) → ().
+pub const OPEN_VISIT_EXPIRY: TableDefinition<(u64, u32, u64), ()> =
+    TableDefinition::new("open_visit_expiry_v1");
+
 /// Key of the schema version in `META`.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// Next site id.
@@ -184,6 +191,8 @@ macro_rules! each_table {
         $f($($arg,)* $crate::store::tables::WEBHOOK_MESSAGES)?;
         $f($($arg,)* $crate::store::tables::WEBHOOK_DUE)?;
         $f($($arg,)* $crate::store::tables::MAIL)?;
+        $f($($arg,)* $crate::store::tables::OPEN_VISITS)?;
+        $f($($arg,)* $crate::store::tables::OPEN_VISIT_EXPIRY)?;
     }};
 }
 pub(super) use each_table;

@@ -1,0 +1,147 @@
+//! The bound on open visits in memory, through the real writer and store: a
+//! flood of visitors past `max_open_visits` loses no visit's continuation,
+//! across a restart too, and parked visits leave the store once idle or
+//! erased.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use crate::{
+    domain::{Domain, SiteId, Timezone},
+    ingest::{
+        enrich::test_pageview,
+        writer::{self, WriterConfig, WriterHandle},
+    },
+    metrics::Metrics,
+    store::{PersonKeys, Store},
+};
+
+/// 2026-03-02 10:00 UTC.
+const T: u64 = 1_772_445_600_000;
+const MINUTE: u64 = 60_000;
+const VISITORS: u64 = 1_000;
+/// Well under `VISITORS`: most visits get parked.
+const MAX_OPEN: usize = 100;
+
+struct Writer {
+    handle: WriterHandle,
+    join: std::thread::JoinHandle<()>,
+}
+
+fn start(store: &Store, now_ms: u64) -> Writer {
+    let cfg = WriterConfig {
+        batch_size: 128,
+        flush_interval: Duration::from_millis(1),
+        queue_capacity: 10_000,
+        queue_bytes: 64 << 20,
+        max_open_visits: MAX_OPEN,
+    };
+    let (handle, join) =
+        writer::spawn(store, cfg, Arc::new(Metrics::default()), now_ms).expect("a writer");
+    Writer { handle, join }
+}
+
+impl Writer {
+    /// One pageview of each of `visitors`, 10 ms apart from `at_ms`, all acknowledged.
+    fn round(&self, visitors: std::ops::Range<u64>, at_ms: u64, path: &str) {
+        let acks: Vec<_> = visitors
+            .map(|v| {
+                let e = test_pageview(v + 1, at_ms + v * 10, path);
+                self.handle.enqueue(e).expect("room in the queue")
+            })
+            .collect();
+        for ack in acks {
+            ack.blocking_recv().expect("an answer").expect("stored");
+        }
+    }
+
+    fn stop(self) {
+        drop(self.handle);
+        self.join.join().expect("the writer stops");
+    }
+}
+
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = Store::open(dir.path()).expect("a store");
+    let ws = store.create_workspace("W", 0).expect("a workspace").id;
+    let site = store
+        .add_site(
+            ws,
+            &Domain::parse("example.com").unwrap(),
+            Timezone::default(),
+            0,
+        )
+        .expect("a site");
+    assert_eq!(site.id, SiteId(1));
+    (dir, store)
+}
+
+/// Events per visit, by visitor hash (each visitor's visits in time order).
+fn visits(store: &Store) -> HashMap<u64, Vec<usize>> {
+    let mut out: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (_, r) in store.sessions_since(0).expect("rows") {
+        out.entry(r.visitor).or_default().push(r.events.len());
+    }
+    out
+}
+
+#[test]
+fn visitors_past_the_bound_continue_their_visits_and_parked_visits_go_once_idle() {
+    let (_dir, store) = new_store();
+    let w = start(&store, T);
+    w.round(0..VISITORS, T, "/first");
+    let parked = store.parked_visit_count().unwrap();
+    assert!(parked >= VISITORS - MAX_OPEN as u64, "{parked} parked");
+    // Every visitor comes back within the 30 minutes: one visit each.
+    w.round(0..VISITORS, T + 10 * MINUTE, "/second");
+    // Ten come back after 45 idle minutes: a new visit each. The batch also
+    // drops the parked visits that went idle.
+    w.round(0..10, T + 55 * MINUTE, "/third");
+    assert_eq!(store.parked_visit_count().unwrap(), 0);
+    w.stop();
+
+    let by_visitor = visits(&store);
+    assert_eq!(by_visitor.len(), VISITORS as usize);
+    for (v, events) in &by_visitor {
+        let want: &[usize] = if *v <= 10 { &[2, 1] } else { &[2] };
+        assert_eq!(events, want, "visitor {v}");
+    }
+}
+
+#[test]
+fn a_restart_past_the_bound_parks_what_it_reads_back_and_visits_continue() {
+    let (_dir, store) = new_store();
+    let w = start(&store, T);
+    w.round(0..VISITORS, T, "/first");
+    w.stop();
+    // The new writer reads back all 1,000 open visits and keeps 100 in memory.
+    let w = start(&store, T + 5 * MINUTE);
+    w.round(0..VISITORS, T + 10 * MINUTE, "/second");
+    w.stop();
+    let by_visitor = visits(&store);
+    assert_eq!(by_visitor.len(), VISITORS as usize);
+    assert!(by_visitor.values().all(|e| e == &[2]), "{by_visitor:?}");
+}
+
+#[test]
+fn an_erased_visitor_leaves_no_parked_visit() {
+    let (_dir, store) = new_store();
+    let w = start(&store, T);
+    w.round(0..VISITORS, T, "/first");
+    w.stop();
+    // Visitor hashes are `v + 1`; the earliest are the first parked.
+    let who = 3;
+    assert!(store.parked_visit(SiteId(1), who).unwrap().is_some());
+    let keys = PersonKeys {
+        visitors: vec![who],
+        ..PersonKeys::default()
+    };
+    store.erase_person(SiteId(1), &keys).expect("erased");
+    assert_eq!(store.parked_visit(SiteId(1), who).unwrap(), None);
+    assert!(store.parked_visit(SiteId(1), who + 1).unwrap().is_some());
+    assert_eq!(
+        store.parked_visit_count().unwrap(),
+        store.parked_visit_count_expiring().unwrap(),
+        "the erased visitor's expiry entry goes too"
+    );
+}
