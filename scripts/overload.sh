@@ -5,14 +5,18 @@
 #    (202) and refused (503), offered ÷ accepted, and the peak RSS;
 # 2. then $FILL_DUR s of small pageviews at full speed (scripts/event.lua), and
 #    all-time Stats API queries over everything held: the peak RSS after each.
+# 3. then QUERIES (8) all-time breakdowns by property at once: the peak RSS.
 # Needs wrk, curl and python3 (Debian: apt-get install -y wrk curl).
-# Env: DUR (30), CONN (2048), FILL_DUR (30).
+# Env: DUR (30), CONN (2048), FILL_DUR (30), QUERIES (8), BIN (a binary to
+# measure instead of building this checkout's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-30}
 CONN=${CONN:-2048}
-cargo build --release --bin touchpoint >/dev/null
-BIN=target/release/touchpoint
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --bin touchpoint >/dev/null
+  BIN=target/release/touchpoint
+fi
 DATA=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$DATA"' EXIT
 export TOUCHPOINT__STORAGE__DATA_DIR=$DATA TOUCHPOINT__SERVER__TRUSTED_PROXIES=127.0.0.1/32 \
@@ -48,3 +52,15 @@ query "breakdown by page" '{"site_id":"example.com","metrics":["visitors","pagev
 query "breakdown by source" '{"site_id":"example.com","metrics":["visitors","visits","bounce_rate"],"date_range":"all","dimensions":["visit:source"]}'
 query "breakdown by prop" '{"site_id":"example.com","metrics":["visitors","events"],"date_range":"all","dimensions":["event:props:prop_01"]}'
 query "timeseries by hour" '{"site_id":"example.com","metrics":["visitors","pageviews"],"date_range":"all","dimensions":["time:hour"]}'
+# Several reports at once: they take turns (stats::gate), so memory is that
+# of the few running, not of every request.
+N=${QUERIES:-8}
+t0=$(date +%s.%N)
+for _ in $(seq "$N"); do
+  curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+       -d '{"site_id":"example.com","metrics":["visitors","events"],"date_range":"all","dimensions":["event:props:prop_01"]}' \
+       "$URL/api/v2/query" &
+done
+wait $(jobs -p | grep -v "^$TP$") 2>/dev/null || true
+t1=$(date +%s.%N)
+echo "$N all-time breakdowns by prop at once: $(python3 -c "print(round(($t1 - $t0) * 1000))") ms; peak RSS $(hwm)"

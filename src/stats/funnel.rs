@@ -106,6 +106,7 @@ pub fn funnel(
     steps: &[Step],
     by: Option<&Dimension>,
 ) -> Result<FunnelCounts, StoreError> {
+    let _slot = super::gate::enter(view);
     let texts = Texts::new(view);
     let mut ms: Vec<Matcher> = steps
         .iter()

@@ -7,9 +7,12 @@ mod clickhouse;
 pub mod engine;
 pub mod filter;
 pub mod funnel;
+pub mod gate;
 pub mod imported;
 pub mod live;
 mod metrics;
+#[cfg(test)]
+mod page_tests;
 mod parallel;
 pub mod period;
 pub mod props;
@@ -22,7 +25,7 @@ mod test_rng;
 pub mod values;
 pub mod visit;
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 
 use engine::GroupKey;
 use parallel::scan_parallel;
@@ -98,6 +101,7 @@ pub fn run(view: &ReadView, q: &Query) -> Result<Output, StatsError> {
 /// # Errors
 /// As [`run`]; also [`StatsError::Invalid`] when the scopes differ.
 pub fn run_many(view: &ReadView, qs: &[Query]) -> Result<Vec<Output>, StatsError> {
+    let _slot = gate::enter(view);
     let texts = Texts::new(view);
     batch::parts(view, qs)?
         .into_iter()
@@ -119,6 +123,7 @@ pub fn run_many_with(
     if !imports {
         return run_many(view, qs);
     }
+    let _slot = gate::enter(view);
     let texts = Texts::new(view);
     batch::parts(view, qs)?
         .into_iter()
@@ -139,6 +144,7 @@ pub fn run_with_imports(
     view: &ReadView,
     q: &Query,
 ) -> Result<(Output, Option<imported::Skip>), StatsError> {
+    let _slot = gate::enter(view);
     let texts = Texts::new(view);
     let mut p = batch::parts(view, std::slice::from_ref(q))?.remove(0);
     let skip = imported::add(view, &texts, q, &mut p)?;
@@ -187,7 +193,13 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
             .map(|t| q.money.convert(&sums.revenue, t))
             .unwrap_or_default()
     };
-    let mut rows = Vec::with_capacity(groups.len());
+    // Only the rows up to the end of the page are kept (a breakdown may
+    // have a group per event): each group's row is made, counted and kept
+    // if it sorts before the worst kept so far.
+    let order = order_of(q);
+    let keep = q.offset.saturating_add(q.limit);
+    let mut page: BinaryHeap<Ranked<'_>> = BinaryHeap::new();
+    let mut total_rows = 0;
     'groups: for (key, sums) in groups {
         let mut dims = Vec::with_capacity(q.dimensions.len());
         for (i, d) in q.dimensions.iter().enumerate() {
@@ -207,7 +219,7 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
             Some([b[1], b[2], b[3]]).filter(|c| *c != [0; 3])
         });
         let revenue = in_target(&sums, own);
-        rows.push(Row {
+        let row = Row {
             dimensions: dims,
             metrics: q
                 .metrics
@@ -216,8 +228,21 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
                 .collect(),
             currency: own.or(target).filter(|_| wants_revenue).map(code_str),
             raw_dims: key,
-        });
+        };
+        total_rows += 1;
+        let row = Ranked {
+            row,
+            q,
+            order: &order,
+        };
+        if page.len() < keep {
+            page.push(row);
+        } else if page.peek().is_some_and(|worst| row < *worst) {
+            page.pop();
+            page.push(row);
+        }
     }
+    let mut rows: Vec<Row> = page.into_sorted_vec().into_iter().map(|r| r.row).collect();
     if q.dimensions.is_empty() && rows.is_empty() {
         let revenue = in_target(&total, None);
         rows.push(Row {
@@ -230,9 +255,8 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
             currency: target.map(code_str),
             raw_dims: [0; 4],
         });
+        total_rows = 1;
     }
-    sort(&mut rows, q);
-    let total_rows = rows.len();
     let rows = rows.into_iter().skip(q.offset).take(q.limit).collect();
     Ok(Output {
         rows,
@@ -243,7 +267,11 @@ fn output(texts: &Texts<'_>, q: &Query, p: batch::Parts) -> Result<Output, Stats
     })
 }
 
-fn sort(rows: &mut [Row], q: &Query) {
+type Order = Vec<(OrderKey, Direction)>;
+
+/// The query's order: as asked, else by time, else by the first metric
+/// (descending); ties by the dimensions' text.
+fn order_of(q: &Query) -> Order {
     let mut order = q.order_by.clone();
     if order.is_empty() {
         if let Some(t) = q.dimensions.iter().find(|d| d.is_time()) {
@@ -252,9 +280,14 @@ fn sort(rows: &mut [Row], q: &Query) {
             order.push((OrderKey::Metric(*m), Direction::Desc));
         }
     }
-    rows.sort_by(|a, b| {
-        for (k, dir) in &order {
-            let o = match k {
+    order
+}
+
+/// Whether row `a` comes before `b` in `order`.
+fn compare(a: &Row, b: &Row, q: &Query, order: &Order) -> std::cmp::Ordering {
+    for (k, dir) in order {
+        let o =
+            match k {
                 OrderKey::Metric(m) => q
                     .metrics
                     .iter()
@@ -274,17 +307,43 @@ fn sort(rows: &mut [Row], q: &Query) {
                     },
                 ),
             };
-            let o = if *dir == Direction::Desc {
-                o.reverse()
-            } else {
-                o
-            };
-            if o.is_ne() {
-                return o;
-            }
+        let o = if *dir == Direction::Desc {
+            o.reverse()
+        } else {
+            o
+        };
+        if o.is_ne() {
+            return o;
         }
-        a.dimensions.cmp(&b.dimensions)
-    });
+    }
+    a.dimensions.cmp(&b.dimensions)
 }
+
+/// A row ordered as its query sorts (greatest = last on the page).
+struct Ranked<'q> {
+    row: Row,
+    q: &'q Query,
+    order: &'q Order,
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        compare(&self.row, &other.row, self.q, self.order)
+    }
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked<'_> {}
 
 type Groups = HashMap<GroupKey, RollupSums>;

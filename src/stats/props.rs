@@ -16,6 +16,7 @@ use crate::store::{ReadView, StoreError, record::SessionRecord};
 /// [`StatsError::Invalid`] for a filter that doesn't compile (a bad regex),
 /// else storage errors or a corrupt visit.
 pub fn keys(view: &ReadView, q: &Query, limit: usize) -> Result<Vec<(String, u64)>, StatsError> {
+    let _slot = super::gate::enter(view);
     let texts = Texts::new(view);
     let filter = q
         .filter

@@ -257,6 +257,11 @@ pub fn time_buckets(dim: &Dimension, from_ms: u64, to_ms: u64, tz: Timezone) -> 
     out
 }
 
+/// Most interned texts a [`Texts`] keeps; past it the cache starts over, so
+/// resolving the groups of a breakdown with a value per event (a property
+/// holding an order id) doesn't hold them all.
+const TEXT_CACHE_MAX: usize = 16_384;
+
 /// Resolves raw values to text, caching interned strings for one query.
 pub struct Texts<'a> {
     view: &'a ReadView,
@@ -264,6 +269,8 @@ pub struct Texts<'a> {
     /// Texts no visit has (imported ones), under ids counted down from
     /// `u32::MAX`, far from the interned ids counted up from 1.
     extra: RefCell<HashMap<String, u32>>,
+    /// The same, by id.
+    extra_ids: RefCell<HashMap<u32, String>>,
 }
 
 impl<'a> Texts<'a> {
@@ -274,6 +281,7 @@ impl<'a> Texts<'a> {
             view,
             cache: RefCell::new(HashMap::new()),
             extra: RefCell::new(HashMap::new()),
+            extra_ids: RefCell::new(HashMap::new()),
         }
     }
 
@@ -285,8 +293,15 @@ impl<'a> Texts<'a> {
         if let Some(s) = self.cache.borrow().get(&id) {
             return Ok(s.clone());
         }
+        if let Some(s) = self.extra_ids.borrow().get(&id) {
+            return Ok(s.clone());
+        }
         let s = self.view.string(id)?;
-        self.cache.borrow_mut().insert(id, s.clone());
+        let mut cache = self.cache.borrow_mut();
+        if cache.len() >= TEXT_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(id, s.clone());
         Ok(s)
     }
 
@@ -309,7 +324,7 @@ impl<'a> Texts<'a> {
         let mut extra = self.extra.borrow_mut();
         let id = u32::MAX - u32::try_from(extra.len()).unwrap_or(u32::MAX - 1);
         extra.insert(text.to_owned(), id);
-        self.cache.borrow_mut().insert(id, text.to_owned());
+        self.extra_ids.borrow_mut().insert(id, text.to_owned());
         Ok(u64::from(id))
     }
 

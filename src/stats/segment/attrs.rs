@@ -29,6 +29,7 @@ pub fn for_each_visit(
     dim: &Dimension,
     mut f: impl FnMut(u64, u64, u64),
 ) -> Result<(), StoreError> {
+    let _gate = crate::stats::gate::enter(view);
     let slot = slot(dim);
     let mut need = Need {
         visitor_ids: true,

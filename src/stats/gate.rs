@@ -1,0 +1,157 @@
+//! At most [`slots`] reports compute at once; the others wait their turn.
+//! A report's memory grows with what it reads (the groups of a breakdown,
+//! the visitors of a day), and scans already use every core, so running
+//! more at once would add memory, not speed: this gate makes the bound on
+//! report memory `slots × the largest report` instead of growing with the
+//! number of concurrent requests.
+//!
+//! Re-entrant per thread: a report that runs another (a dashboard page's
+//! several queries, attribution reading visits) holds one slot.
+
+use std::{
+    cell::Cell,
+    sync::{
+        Condvar, LazyLock, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use crate::store::ReadView;
+
+/// The gate's state: slots taken.
+struct Gate {
+    taken: Mutex<usize>,
+    freed: Condvar,
+    slots: usize,
+}
+
+static GATE: LazyLock<Gate> = LazyLock::new(|| Gate {
+    taken: Mutex::new(0),
+    freed: Condvar::new(),
+    slots: std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(2)
+        .max(2),
+});
+
+/// Threads waiting for a slot (for tests).
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Whether this thread holds a slot.
+    static HOLDS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How many reports may compute at once: the machine's cores, at least 2.
+#[must_use]
+pub fn slots() -> usize {
+    GATE.slots
+}
+
+/// Threads waiting for a slot now.
+#[doc(hidden)]
+#[must_use]
+pub fn waiting() -> usize {
+    WAITING.load(Ordering::SeqCst)
+}
+
+/// A held slot; dropping it lets the next report in.
+#[must_use = "the slot is released when dropped"]
+pub struct Slot {
+    /// False when the thread already held one (nothing to release).
+    owns: bool,
+}
+
+/// Waits for a slot (returns at once if this thread holds one, or when
+/// visits are on ClickHouse: its reports compute there).
+pub fn enter(view: &ReadView) -> Slot {
+    if view.clickhouse().is_some() {
+        return Slot { owns: false };
+    }
+    enter_any()
+}
+
+/// [`enter`] whatever the engine.
+fn enter_any() -> Slot {
+    if HOLDS.with(Cell::get) {
+        return Slot { owns: false };
+    }
+    let g = &*GATE;
+    let mut taken = g.taken.lock().unwrap_or_else(PoisonError::into_inner);
+    if *taken >= g.slots {
+        WAITING.fetch_add(1, Ordering::SeqCst);
+        while *taken >= g.slots {
+            taken = g.freed.wait(taken).unwrap_or_else(PoisonError::into_inner);
+        }
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+    *taken += 1;
+    HOLDS.with(|h| h.set(true));
+    Slot { owns: true }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !self.owns {
+            return;
+        }
+        HOLDS.with(|h| h.set(false));
+        let g = &*GATE;
+        let mut taken = g.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        *taken -= 1;
+        drop(taken);
+        g.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::mpsc, time::Duration};
+
+    use super::*;
+
+    /// Waits (without a time limit on the outcome) until `cond` holds.
+    fn until(cond: impl Fn() -> bool) {
+        while !cond() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn reports_past_the_slots_wait_for_one_to_be_freed_and_nesting_takes_none() {
+        // Every slot taken, each by its own thread (a slot belongs to one).
+        let (release, done) = (mpsc::channel::<()>(), mpsc::channel::<()>());
+        let release_rx = std::sync::Arc::new(Mutex::new(release.1));
+        let mut holders = Vec::new();
+        let (entered_tx, entered_rx) = mpsc::channel();
+        for _ in 0..slots() {
+            let (rx, entered_tx) = (release_rx.clone(), entered_tx.clone());
+            holders.push(std::thread::spawn(move || {
+                let _slot = enter_any();
+                let _inner = enter_any(); // nested: no second slot
+                entered_tx.send(()).unwrap();
+                rx.lock().unwrap().recv().unwrap();
+            }));
+        }
+        for _ in 0..slots() {
+            entered_rx.recv().unwrap();
+        }
+        let before = waiting();
+        let done_tx = done.0;
+        let late = std::thread::spawn(move || {
+            let _slot = enter_any();
+            done_tx.send(()).unwrap();
+        });
+        // Either it waits, or it ran past the slots.
+        until(|| waiting() > before || late.is_finished());
+        assert!(done.1.try_recv().is_err(), "a report ran past the slots");
+        for _ in 0..slots() {
+            release.0.send(()).unwrap();
+        }
+        done.1.recv().unwrap();
+        late.join().unwrap();
+        for h in holders {
+            h.join().unwrap();
+        }
+    }
+}
