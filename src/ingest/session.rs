@@ -35,7 +35,9 @@ pub const MAX_EVENTS_PER_SESSION: usize = 1000;
 type Open = ParkedVisit;
 
 /// Default most open visits held in memory (`ingest.max_open_visits`): about
-/// 60 bytes each with the table's slack, ~15 MB.
+/// 60 bytes each with the table's slack, ~15 MB. Measured (BENCHMARKS.md,
+/// "Memory under overload"): a flood of new visitors then costs no
+/// throughput, which parking every visit (one random B-tree write each) did.
 pub const DEFAULT_MAX_OPEN_VISITS: usize = 200_000;
 
 /// Open visits by (site, visitor hash).

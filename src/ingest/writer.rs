@@ -78,6 +78,7 @@ impl State {
     fn load(store: &Store, now_ms: u64, max_open: usize) -> Result<Self, StoreError> {
         let (next_string, next_session) = store.writer_counters()?;
         let mut sessions = Sessionizer::new(next_session, max_open, Some(store.clone()));
+        sessions.parked_left(store.parked_visit_count()?);
         store.each_session_since(
             now_ms.saturating_sub(super::visitor::DAY_MS),
             |tz, key, record| sessions.restore(key, record, now_ms, tz),

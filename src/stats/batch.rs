@@ -156,22 +156,29 @@ fn scan_into(
             .iter()
             .any(|m| m.is_revenue() || m.is_engagement())
     });
-    let maps = scan_parallel(view, q0, (range, extras), q0.filter.as_ref(), &lists)?;
+    let mut maps = scan_parallel(view, q0, (range, extras), q0.filter.as_ref(), &lists)?;
     let total = maps[0].get(&[0; 4]).copied().unwrap_or_default();
-    for &i in which {
-        let p = &mut out[i];
-        p.total.add(&total);
-        let at = lists
+    let at = |i: usize| {
+        lists
             .iter()
             .position(|l| *l == qs[i].dimensions)
-            .unwrap_or(0);
+            .unwrap_or(0)
+    };
+    for (n, &i) in which.iter().enumerate() {
+        let p = &mut out[i];
+        p.total.add(&total);
         if qs[i].dimensions.is_empty() {
             p.groups.entry([0; 4]).or_default().add(&total);
-        } else {
-            for (k, s) in &maps[at] {
-                p.groups.entry(*k).or_default().add(s);
-            }
+            continue;
         }
+        // The last query grouping this way takes the groups; the others copy.
+        let a = at(i);
+        let groups = if which[n + 1..].iter().any(|&j| at(j) == a) {
+            maps[a].clone()
+        } else {
+            std::mem::take(&mut maps[a])
+        };
+        super::parallel::merge(&mut p.groups, groups);
     }
     Ok(())
 }

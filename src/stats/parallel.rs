@@ -149,12 +149,21 @@ pub(super) fn scan_parallel(
     let mut merged: Vec<Groups> = vec![HashMap::new(); dims.len()];
     for ((_, which), r) in jobs.iter().zip(results) {
         for (&i, map) in which.iter().zip(r?) {
-            for (k, v) in map {
-                merged[i].entry(k).or_default().add(&v);
-            }
+            merge(&mut merged[i], map);
         }
     }
     Ok(merged)
+}
+
+/// Adds `from` into `into`, the smaller into the larger (a map is moved, not
+/// copied, when the other is empty: a breakdown may have a group per event).
+pub(super) fn merge(into: &mut Groups, mut from: Groups) {
+    if from.len() > into.len() {
+        std::mem::swap(into, &mut from);
+    }
+    for (k, v) in from {
+        into.entry(k).or_default().add(&v);
+    }
 }
 
 #[cfg(test)]

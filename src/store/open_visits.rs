@@ -1,8 +1,9 @@
 //! Open visits the writer parked on disk. The writer keeps the visits that
 //! may still get events (those with an event in the last 30 minutes) in
 //! memory, at most `ingest.max_open_visits` of them; past that it parks the
-//! least recently active here and reads one back when its visitor returns,
-//! so a flood of new visitors costs disk, not memory, and no visit is split.
+//! least recently active of two or more events here and reads one back when
+//! its visitor returns, so a flood of new visitors can't grow memory and no
+//! visit of several events is split.
 //!
 //! Two tables: `open_visits_v1` ((site, visitor hash) → the visit's row key,
 //! day, last event and event count) for the lookup, and

@@ -36,8 +36,11 @@ impl Sessionizer {
         }
     }
 
-    /// When `open` is full, parks its least recently active quarter (drops
-    /// those idle past the timeout).
+    /// When `open` is full, pushes out its least recently active quarter:
+    /// visits of two or more events are parked, the rest end there (a visit
+    /// of one event, mostly bounces and floods of new visitors, would cost a
+    /// random write each to park; if its visitor comes back, that is a new
+    /// visit).
     pub(super) fn park_if_full(&mut self, now_ms: u64) {
         if self.open.len() < self.max_open || self.store.is_none() {
             return;
@@ -51,7 +54,7 @@ impl Sessionizer {
             if o.last_ms > threshold {
                 return true;
             }
-            if o.last_ms + SESSION_TIMEOUT_MS >= now_ms {
+            if o.events > 1 && o.last_ms + SESSION_TIMEOUT_MS >= now_ms {
                 parking.insert(*slot, *o);
             }
             false

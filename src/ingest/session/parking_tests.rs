@@ -1,7 +1,7 @@
-//! The bound on open visits in memory, through the real writer and store: a
-//! flood of visitors past `max_open_visits` loses no visit's continuation,
-//! across a restart too, and parked visits leave the store once idle or
-//! erased.
+//! The bound on open visits in memory, through the real writer and store:
+//! past `max_open_visits` no visit of two or more events loses its
+//! continuation, across a restart too; visits of one event pushed out end
+//! there; parked visits leave the store once idle or erased.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -41,11 +41,13 @@ fn start(store: &Store, now_ms: u64) -> Writer {
 }
 
 impl Writer {
-    /// One pageview of each of `visitors`, 10 ms apart from `at_ms`, all acknowledged.
-    fn round(&self, visitors: std::ops::Range<u64>, at_ms: u64, path: &str) {
+    /// `per` pageviews of each of `visitors` in turn (a visitor's 1 ms
+    /// apart, visitors 10 ms apart from `at_ms`), all acknowledged.
+    fn round(&self, visitors: impl Iterator<Item = u64>, at_ms: u64, path: &str, per: u64) {
         let acks: Vec<_> = visitors
-            .map(|v| {
-                let e = test_pageview(v + 1, at_ms + v * 10, path);
+            .flat_map(|v| (0..per).map(move |k| (v, k)))
+            .map(|(v, k)| {
+                let e = test_pageview(v + 1, at_ms + v * 10 + k, path);
                 self.handle.enqueue(e).expect("room in the queue")
             })
             .collect();
@@ -89,45 +91,68 @@ fn visits(store: &Store) -> HashMap<u64, Vec<usize>> {
 fn visitors_past_the_bound_continue_their_visits_and_parked_visits_go_once_idle() {
     let (_dir, store) = new_store();
     let w = start(&store, T);
-    w.round(0..VISITORS, T, "/first");
+    // Two pageviews each.
+    w.round(0..VISITORS, T, "/first", 2);
     let parked = store.parked_visit_count().unwrap();
     assert!(parked >= VISITORS - MAX_OPEN as u64, "{parked} parked");
     // Every visitor comes back within the 30 minutes: one visit each.
-    w.round(0..VISITORS, T + 10 * MINUTE, "/second");
+    w.round(0..VISITORS, T + 10 * MINUTE, "/second", 1);
     // Ten come back after 45 idle minutes: a new visit each. The batch also
     // drops the parked visits that went idle.
-    w.round(0..10, T + 55 * MINUTE, "/third");
+    w.round(0..10, T + 55 * MINUTE, "/third", 1);
     assert_eq!(store.parked_visit_count().unwrap(), 0);
     w.stop();
 
     let by_visitor = visits(&store);
     assert_eq!(by_visitor.len(), VISITORS as usize);
     for (v, events) in &by_visitor {
-        let want: &[usize] = if *v <= 10 { &[2, 1] } else { &[2] };
+        let want: &[usize] = if *v <= 10 { &[3, 1] } else { &[3] };
         assert_eq!(events, want, "visitor {v}");
     }
+}
+
+#[test]
+fn visits_of_one_event_pushed_out_end_there() {
+    let (_dir, store) = new_store();
+    let w = start(&store, T);
+    w.round(0..VISITORS, T, "/first", 1);
+    assert_eq!(store.parked_visit_count().unwrap(), 0);
+    // The most recent first: those still in memory continue.
+    w.round((0..VISITORS).rev(), T + MINUTE, "/second", 1);
+    w.stop();
+    let by_visitor = visits(&store);
+    assert_eq!(by_visitor.len(), VISITORS as usize);
+    // The last of the first round stayed in memory and continued; the
+    // earliest were pushed out and start again.
+    let continued = by_visitor.values().filter(|e| *e == &[2]).count();
+    let split = by_visitor.values().filter(|e| *e == &[1, 1]).count();
+    assert_eq!(continued + split, VISITORS as usize);
+    assert!(
+        continued > 0 && continued <= MAX_OPEN,
+        "{continued} continued"
+    );
 }
 
 #[test]
 fn a_restart_past_the_bound_parks_what_it_reads_back_and_visits_continue() {
     let (_dir, store) = new_store();
     let w = start(&store, T);
-    w.round(0..VISITORS, T, "/first");
+    w.round(0..VISITORS, T, "/first", 2);
     w.stop();
     // The new writer reads back all 1,000 open visits and keeps 100 in memory.
     let w = start(&store, T + 5 * MINUTE);
-    w.round(0..VISITORS, T + 10 * MINUTE, "/second");
+    w.round(0..VISITORS, T + 10 * MINUTE, "/second", 1);
     w.stop();
     let by_visitor = visits(&store);
     assert_eq!(by_visitor.len(), VISITORS as usize);
-    assert!(by_visitor.values().all(|e| e == &[2]), "{by_visitor:?}");
+    assert!(by_visitor.values().all(|e| e == &[3]), "{by_visitor:?}");
 }
 
 #[test]
 fn an_erased_visitor_leaves_no_parked_visit() {
     let (_dir, store) = new_store();
     let w = start(&store, T);
-    w.round(0..VISITORS, T, "/first");
+    w.round(0..VISITORS, T, "/first", 2);
     w.stop();
     // Visitor hashes are `v + 1`; the earliest are the first parked.
     let who = 3;
