@@ -126,4 +126,25 @@ impl Auth {
         }
         Ok(out)
     }
+
+    /// Ten new recovery codes for a user who has none (their first passkey
+    /// when no authenticator app is set up: without codes, losing the
+    /// passkey would lock them out). `None` when they have codes already.
+    /// The codes are shown once; only their hashes are kept.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn recovery_codes_if_none(&self, user: UserId) -> Result<Option<Vec<String>>, StoreError> {
+        let mut out = None;
+        self.store.update_user(user, |u| {
+            if !u.recovery_codes.is_empty() {
+                return false;
+            }
+            let (codes, hashes) = totp::recovery_codes();
+            u.recovery_codes = hashes;
+            out = Some(codes);
+            true
+        })?;
+        Ok(out)
+    }
 }

@@ -278,7 +278,10 @@ async fn disable_totp(
     }
     let mut user = u.login.user.clone();
     user.totp_sealed = None;
-    user.recovery_codes.clear();
+    // Recovery codes stay while passkeys remain (they stand in for them).
+    if !st.store.has_passkeys(user.id)? {
+        user.recovery_codes.clear();
+    }
     st.store.put_user(&user)?;
     let now = st.clock.now_ms();
     st.auth.audit_user(user.id, "mfa_disabled", "", now)?;

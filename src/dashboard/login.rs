@@ -195,6 +195,7 @@ pub(super) fn second_step_page(
             csrf: &l.session.csrf,
             next,
             code: l.user.totp_sealed.is_some() || !l.user.recovery_codes.is_empty(),
+            totp: l.user.totp_sealed.is_some(),
             passkey: state.store.has_passkeys(l.user.id)?,
             error,
         }),

@@ -16,6 +16,8 @@ use super::{
     DashError,
     account::{PasswordOnly, after_enrolment, refuse_wrong_password, render},
     error::see_other,
+    html_page,
+    views::account as account_views,
     web::{LoggedIn, PRELOGIN_COOKIE, Posted, login_of},
 };
 use crate::{
@@ -143,6 +145,16 @@ async fn finish(
             } else {
                 "/account".to_owned()
             };
+            // A first factor without an authenticator app: recovery codes
+            // too, shown once, so a lost passkey doesn't lock the account.
+            if let Some(codes) = st.auth.recovery_codes_if_none(user)? {
+                st.auth.audit_user(user, "recovery_codes_issued", "", now)?;
+                let email = st.auth.email_of(&u.login.user);
+                return Ok(html_page(
+                    StatusCode::OK,
+                    &account_views::recovery_codes(&email, u.csrf(), &codes, &to),
+                ));
+            }
             Ok(see_other(&to))
         }
         Err(PasskeyError::Store(e)) => Err(e.into()),
@@ -173,6 +185,14 @@ async fn remove(
     let now = st.clock.now_ms();
     st.auth
         .audit_user(user, "passkey_removed", &format!("passkey {name:?}"), now)?;
+    // With no factor left, recovery codes would stand for one.
+    if u.login.user.totp_sealed.is_none() && !st.store.has_passkeys(user)? {
+        st.store.update_user(user, |r| {
+            let had = !r.recovery_codes.is_empty();
+            r.recovery_codes.clear();
+            had
+        })?;
+    }
     let to = if u.must_enrol()? {
         "/account/totp"
     } else {

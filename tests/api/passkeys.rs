@@ -58,19 +58,49 @@ pub(crate) async fn answer(
     .await
 }
 
-/// Adds `key` to the logged-in account of `c` as `name`; where it led.
+/// Adds `key` to the logged-in account of `c` as `name`; where it led (for
+/// a first factor, the recovery codes page's Continue link).
 pub(crate) async fn enrol(
     app: &TestApp,
     c: &mut WebClient,
     key: &mut SoftPasskey,
     name: &str,
 ) -> String {
+    enrol_with_codes(app, c, key, name).await.0
+}
+
+/// [`enrol`], also with the recovery codes shown, if any were.
+pub(crate) async fn enrol_with_codes(
+    app: &TestApp,
+    c: &mut WebClient,
+    key: &mut SoftPasskey,
+    name: &str,
+) -> (String, Vec<String>) {
     c.get("/account").await;
     let started = begin(c, "/account/passkeys/begin", &[("name", name)]).await;
     let made = key.create(&started, &origin(app));
     let (s, location, body) = answer(c, "/account/passkeys", &started, &made).await;
+    if s == StatusCode::OK {
+        let codes = recovery_codes(&body);
+        assert_eq!(codes.len(), 10, "{body}");
+        let next = regex::Regex::new(r#"<a class="continue" href="([^"]+)""#)
+            .unwrap()
+            .captures(&body)
+            .unwrap_or_else(|| panic!("a Continue link: {body}"))[1]
+            .to_owned();
+        return (next, codes);
+    }
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
-    location
+    (location, Vec::new())
+}
+
+/// The recovery codes a page shows.
+pub(crate) fn recovery_codes(page: &str) -> Vec<String> {
+    regex::Regex::new(r#"<pre class="secret" id="recovery-codes">([^<]*)</pre>"#)
+        .unwrap()
+        .captures(page)
+        .map(|c| c[1].split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// A passwordless sign-in with `key` from the login page: the ceremony, the
@@ -132,10 +162,9 @@ async fn a_passkey_is_added_listed_used_with_or_without_the_password_and_removed
     let user = acme_user(&app, "ana@example.com", Role::Analyst);
     let mut c = client(&app, &user).await;
     let mut key = SoftPasskey::new();
-    assert_eq!(
-        enrol(&app, &mut c, &mut key, "Ana's laptop").await,
-        "/account"
-    );
+    let (next, codes) = enrol_with_codes(&app, &mut c, &mut key, "Ana's laptop").await;
+    assert_eq!(next, "/account");
+    assert_eq!(codes.len(), 10, "a first factor comes with recovery codes");
     let (_, _, page) = c.get("/account").await;
     assert!(
         page.contains("Ana&#39;s laptop") || page.contains("Ana's laptop"),
@@ -200,27 +229,55 @@ async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_remo
     let (_, _, page) = c.get("/account/totp").await;
     assert!(page.contains("or add a passkey"), "{page}");
     let mut key = SoftPasskey::new();
-    assert_eq!(
-        enrol(&app, &mut c, &mut key, "Key").await,
-        "/sites",
-        "on to the dashboard"
-    );
+    let (next, codes) = enrol_with_codes(&app, &mut c, &mut key, "Key").await;
+    assert_eq!(next, "/sites", "on to the dashboard, after the codes");
+    assert_eq!(codes.len(), 10);
     assert_eq!(c.get("/sites").await.0, StatusCode::OK, "no TOTP needed");
     c.post("/logout", &[]).await;
 
-    // The second step offers only the passkey (no TOTP, no recovery codes).
+    // The second step offers the passkey, and a recovery code for whoever
+    // lost it (the app's 6-digit code isn't mentioned: there is no app).
     let (s, location, body) = second_step(&app, &mut c, &admin.email, &key).await;
     assert_eq!(
         (s, location.as_str()),
         (StatusCode::SEE_OTHER, "/sites"),
         "{body}"
     );
+    c.post("/logout", &[]).await;
+    c.password_step(&admin.email, PASSWORD).await;
     let (_, _, page) = c.get("/login/totp").await;
-    assert!(!page.contains(r#"name="code""#));
+    assert!(page.contains(r#"name="code""#), "{page}");
+    assert!(page.contains("if you lost them, enter one of your recovery codes"));
+    assert!(!page.contains("authenticator app"), "{page}");
 
-    // Removing the last factor sends the admin back to enrolment.
+    // The passkey lost: a recovery code signs in, once.
+    let (s, location, body) = c.post("/login/totp", &[("code", &codes[3])]).await;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, "/sites"),
+        "{body}"
+    );
+    c.post("/logout", &[]).await;
+    c.password_step(&admin.email, PASSWORD).await;
+    c.get("/login/totp").await;
+    let (s, _, _) = c.post("/login/totp", &[("code", &codes[3])]).await;
+    assert_ne!(s, StatusCode::SEE_OTHER, "a used recovery code");
+    let (s, location, _) = c.post("/login/totp", &[("code", &codes[4])]).await;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/sites"));
+    // A second passkey comes without new codes.
+    let (_, more) = enrol_with_codes(&app, &mut c, &mut SoftPasskey::new(), "Spare").await;
+    assert!(more.is_empty());
     let (_, _, page) = c.get("/account").await;
-    let remove = format!("/account/passkeys/{}/remove", passkey_ids(&page)[0]);
+    let spare = format!("/account/passkeys/{}/remove", passkey_ids(&page)[1]);
+    let (s, _, _) = c.post(&spare, &[("password", PASSWORD)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+
+    // Removing the last factor sends the admin back to enrolment, and its
+    // recovery codes go with it.
+    let (_, _, page) = c.get("/account").await;
+    let ids = passkey_ids(&page);
+    assert_eq!(ids.len(), 1, "{page}");
+    let remove = format!("/account/passkeys/{}/remove", ids[0]);
     let (s, location, _) = c.post(&remove, &[("password", PASSWORD)]).await;
     assert_eq!(
         (s, location.as_str()),
@@ -230,6 +287,13 @@ async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_remo
     assert_eq!(
         (s, location.as_str()),
         (StatusCode::SEE_OTHER, "/account/totp")
+    );
+    c.post("/logout", &[]).await;
+    let (s, location, _) = c.password_step(&admin.email, PASSWORD).await;
+    assert_eq!(
+        (s, location.as_str()),
+        (StatusCode::SEE_OTHER, "/sites"),
+        "no second step without a factor"
     );
 }
 
@@ -250,4 +314,10 @@ async fn with_a_passkey_left_an_admin_may_turn_totp_off() {
         .await;
     assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/account"));
     assert_eq!(c.get("/sites").await.0, StatusCode::OK);
+    // The recovery codes stay: they stand in for the passkey now.
+    c.post("/logout", &[]).await;
+    c.password_step(&admin.email, PASSWORD).await;
+    let (_, _, page) = c.get("/login/totp").await;
+    assert!(page.contains(r#"name="code""#), "{page}");
+    assert!(page.contains("enter one of your recovery codes"), "{page}");
 }

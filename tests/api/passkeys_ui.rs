@@ -128,6 +128,16 @@ async fn a_passkey_added_in_chromium_signs_in_with_or_without_the_password_until
         .await
         .unwrap();
     add_passkey(c, "Chromium").await;
+    // The first factor of the account: its recovery codes, shown once.
+    wait_for(c, "the recovery codes", "#recovery-codes").await;
+    assert_eq!(
+        text_of(c, "#recovery-codes")
+            .await
+            .split_whitespace()
+            .count(),
+        10
+    );
+    click(c, "#recovery-actions a.continue").await;
     wait_for(c, "the new passkey", "#passkeys td.passkey-name").await;
     assert_eq!(text_of(c, "#passkeys td.passkey-name").await, "Chromium");
     b.screenshot("passkeys-1-listed").await.unwrap();
@@ -178,6 +188,8 @@ async fn an_admin_enrols_a_passkey_instead_of_totp_in_chromium() {
     password(c, &app, &admin.email).await;
     wait_url(c, "sent to enrol", |u| u.path() == "/account/totp").await;
     add_passkey(c, "Security key").await;
+    wait_for(c, "the recovery codes", "#recovery-codes").await;
+    click(c, "#recovery-actions a.continue").await;
     wait_url(c, "on to the dashboard", |u| u.path() == "/sites").await;
     goto(c, &app, "/sites/example.com").await;
     wait_url(c, "the site, not enrolment", |u| {

@@ -190,7 +190,7 @@ pub fn recovery_codes(email: &str, csrf: &str, codes: &[String], next: &str) -> 
         },
         &html! {
             h1 { "Two-factor authentication is on" }
-            p { "Save these recovery codes somewhere safe. Each works once if you lose your authenticator. They are shown only now." }
+            p { "Save these recovery codes somewhere safe. Each works once if you lose your authenticator app or your passkeys. They are shown only now." }
             pre.secret id="recovery-codes" { @for c in codes { (c) "\n" } }
             div.actions id="recovery-actions" {
                 button.copy type="button" data-copy-target="recovery-codes" { "Copy" }

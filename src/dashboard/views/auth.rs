@@ -92,6 +92,8 @@ pub struct SecondStep<'a> {
     pub next: &'a str,
     /// Whether a code is asked for (TOTP on, or recovery codes left).
     pub code: bool,
+    /// Whether TOTP is on (else the code can only be a recovery code).
+    pub totp: bool,
     /// Whether the account has passkeys.
     pub passkey: bool,
     /// An error after a failed try.
@@ -109,7 +111,8 @@ pub fn second_step(m: &SecondStep<'_>) -> Markup {
         &html! {
             h1 { "Two-factor authentication" }
             @match (m.code, m.passkey) {
-                (true, true) => p { "Use one of your passkeys, or enter the 6-digit code from your authenticator app or one of your recovery codes." },
+                (true, true) if m.totp => p { "Use one of your passkeys, or enter the 6-digit code from your authenticator app or one of your recovery codes." },
+                (true, true) => p { "Use one of your passkeys, or, if you lost them, enter one of your recovery codes." },
                 (false, true) => p { "Use one of your passkeys." },
                 _ => p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." },
             }
