@@ -276,15 +276,19 @@ async fn disable_totp(
             Some("Your role requires two-factor authentication; it can't be turned off."),
         );
     }
-    let mut user = u.login.user.clone();
-    user.totp_sealed = None;
+    let user = u.login.user.id;
     // Recovery codes stay while passkeys remain (they stand in for them).
-    if !st.store.has_passkeys(user.id)? {
-        user.recovery_codes.clear();
-    }
-    st.store.put_user(&user)?;
+    // Changed in place: a code used meanwhile stays used.
+    let keep_codes = st.store.has_passkeys(user)?;
+    st.store.update_user(user, |r| {
+        r.totp_sealed = None;
+        if !keep_codes {
+            r.recovery_codes.clear();
+        }
+        true
+    })?;
     let now = st.clock.now_ms();
-    st.auth.audit_user(user.id, "mfa_disabled", "", now)?;
+    st.auth.audit_user(user, "mfa_disabled", "", now)?;
     Err(DashError::Redirect("/account".into()))
 }
 

@@ -185,12 +185,15 @@ async fn remove(
     let now = st.clock.now_ms();
     st.auth
         .audit_user(user, "passkey_removed", &format!("passkey {name:?}"), now)?;
-    // With no factor left, recovery codes would stand for one.
-    if u.login.user.totp_sealed.is_none() && !st.store.has_passkeys(user)? {
+    // With no factor left, recovery codes would stand for one (TOTP read
+    // afresh, in the write: it may have been turned on meanwhile).
+    if !st.store.has_passkeys(user)? {
         st.store.update_user(user, |r| {
-            let had = !r.recovery_codes.is_empty();
-            r.recovery_codes.clear();
-            had
+            let clear = r.totp_sealed.is_none() && !r.recovery_codes.is_empty();
+            if clear {
+                r.recovery_codes.clear();
+            }
+            clear
         })?;
     }
     let to = if u.must_enrol()? {

@@ -50,12 +50,17 @@ pub struct Sessionizer {
     /// The parked visits as of the last commit, opened by this batch's first
     /// lookup and closed at the drain (so the next batch sees this one's).
     reader: Option<ParkedReader>,
+    /// Parked visits taken from the store since the last drain (deleted
+    /// there with it).
+    unparked: std::collections::HashSet<(u32, u64), FxBuildHasher>,
     /// Visits parked since the last drain (not on disk yet).
     parking: HashMap<(u32, u64), Open, FxBuildHasher>,
     /// The store may hold parked visits: a visitor not in memory is looked up.
     parked_on_disk: bool,
     /// Parked visits idle since before this go with the next drain.
     drop_parked_before_ms: Option<u64>,
+    /// When pushing visits out was last logged (event time, ms).
+    pushed_out_warned_ms: u64,
     next_id: u64,
     /// Changes since the last drain, by visit.
     pending: HashMap<SessionKey, SessionAppend, FxBuildHasher>,
@@ -85,8 +90,10 @@ impl Sessionizer {
             parked_on_disk: store.is_some(),
             store,
             reader: None,
+            unparked: std::collections::HashSet::default(),
             parking: HashMap::default(),
             drop_parked_before_ms: None,
+            pushed_out_warned_ms: 0,
             next_id: next_id.max(1),
             pending: HashMap::default(),
             upgrades: Vec::new(),
@@ -274,6 +281,7 @@ impl Sessionizer {
         batch.region_names.append(&mut self.region_names);
         strings.drain_into(batch);
         batch.next_session_id = self.next_id;
+        batch.unparked.extend(self.unparked.drain());
         if !self.parking.is_empty() {
             batch
                 .parked

@@ -80,6 +80,19 @@ pub(super) fn park(tx: &WriteTransaction, visits: &[(u64, ParkedVisit)]) -> Resu
     Ok(())
 }
 
+/// Deletes the parked visits the writer took back ((site, visitor hash)).
+/// Their expiry entries stay until due ([`drop_idle`] skips them).
+pub(super) fn unpark(tx: &WriteTransaction, slots: &[(u32, u64)]) -> Result<(), StoreError> {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let mut table = tx.open_table(OPEN_VISITS)?;
+    for slot in slots {
+        table.remove(slot)?;
+    }
+    Ok(())
+}
+
 /// Drops parked visits whose latest event is before `before_ms` (they can't
 /// get events any more). Returns how many parked visits are left.
 pub(super) fn drop_idle(tx: &WriteTransaction, before_ms: u64) -> Result<u64, StoreError> {

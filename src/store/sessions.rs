@@ -117,6 +117,9 @@ pub struct Batch {
     pub region_names: Vec<(String, String)>,
     /// Open visits the writer moves out of memory: (visitor hash, visit).
     pub parked: Vec<(u64, super::ParkedVisit)>,
+    /// Parked visits the writer took back: (site, visitor hash), deleted
+    /// before `parked` is written.
+    pub unparked: Vec<(u32, u64)>,
     /// Drop parked visits whose last event is before this (unix ms).
     pub drop_parked_before_ms: Option<u64>,
     /// When the batch was made (writer time), unix ms: stamps the message ids.
@@ -248,19 +251,32 @@ impl Store {
         ch.append(batch)?;
         // Message ids only once ClickHouse has the events: a retry of a
         // failed insert is then stored, not taken for a duplicate.
-        // Parked visits too: none may name a visit ClickHouse doesn't hold.
-        if !batch.conversions.is_empty()
-            || !batch.message_ids.is_empty()
-            || !batch.parked.is_empty()
-            || batch.drop_parked_before_ms.is_some()
-        {
+        if !batch.conversions.is_empty() || !batch.message_ids.is_empty() {
             let tx = self.db.begin_write()?;
             for (site, c) in &batch.conversions {
                 super::conversions::insert_conversion(&tx, *site, c)?;
             }
             write_message_ids(&tx, &batch.message_ids, batch.now_ms)?;
-            write_parked(&tx, batch)?;
             tx.commit()?;
+        }
+        // Parked visits last (none may name a visit ClickHouse doesn't hold),
+        // and not failing the batch: its events are stored, and a retry
+        // would store them twice. Visits not parked end (their visitors'
+        // next events start new visits).
+        if !batch.parked.is_empty()
+            || !batch.unparked.is_empty()
+            || batch.drop_parked_before_ms.is_some()
+        {
+            let parked = self.db.begin_write().and_then(|tx| {
+                write_parked(&tx, batch)?;
+                Ok(tx.commit()?)
+            });
+            if let Err(e) = parked {
+                tracing::warn!(
+                    error = ?e,
+                    "open visits not parked; their visitors' next events start new visits"
+                );
+            }
         }
         Ok(())
     }
@@ -354,11 +370,13 @@ fn write_strings(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), Store
 }
 
 /// The writer's counters after the batch.
-/// The batch's parked open visits, after dropping those gone idle.
+/// The batch's parked open visits, after dropping those gone idle and
+/// those taken back.
 fn write_parked(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
     if let Some(before) = batch.drop_parked_before_ms {
         super::open_visits::drop_idle(tx, before)?;
     }
+    super::open_visits::unpark(tx, &batch.unparked)?;
     super::open_visits::park(tx, &batch.parked)
 }
 

@@ -45,6 +45,15 @@ impl Sessionizer {
         if self.open.len() < self.max_open || self.store.is_none() {
             return;
         }
+        if now_ms >= self.pushed_out_warned_ms + 3_600_000 {
+            self.pushed_out_warned_ms = now_ms;
+            tracing::warn!(
+                max_open_visits = self.max_open,
+                "more open visits than ingest.max_open_visits: the least recently active are pushed out \
+                 (visits of one event end there, and a consent given later doesn't join them); \
+                 raise it if this traffic is real (logged at most hourly)"
+            );
+        }
         let mut last: Vec<u64> = self.open.values().map(|o| o.last_ms).collect();
         let nth = last.len() / 4;
         let (_, threshold, _) = last.select_nth_unstable(nth);
@@ -61,23 +70,32 @@ impl Sessionizer {
         });
     }
 
-    /// Brings `slot`'s parked visit back into memory, if it has one.
+    /// Brings `slot`'s parked visit back into memory, if it has one. One
+    /// taken from the store is deleted there with the next batch (and not
+    /// read again from this batch's snapshot): the visit may move on to
+    /// another hash (midnight, consent), and the old one mustn't lead to it.
     pub(super) fn unpark(&mut self, slot: (u32, u64)) -> Result<(), StoreError> {
         if self.open.contains_key(&slot) {
             return Ok(());
         }
         let found = match self.parking.remove(&slot) {
             Some(o) => Some(o),
-            None if self.parked_on_disk => match (&self.reader, &self.store) {
-                (Some(r), _) => r.get(SiteId(slot.0), slot.1)?,
-                (None, Some(store)) => {
-                    let r = store.parked_reader()?;
-                    let found = r.get(SiteId(slot.0), slot.1)?;
-                    self.reader = Some(r);
-                    found
+            None if self.parked_on_disk && !self.unparked.contains(&slot) => {
+                let found = match (&self.reader, &self.store) {
+                    (Some(r), _) => r.get(SiteId(slot.0), slot.1)?,
+                    (None, Some(store)) => {
+                        let r = store.parked_reader()?;
+                        let found = r.get(SiteId(slot.0), slot.1)?;
+                        self.reader = Some(r);
+                        found
+                    }
+                    (None, None) => None,
+                };
+                if found.is_some() {
+                    self.unparked.insert(slot);
                 }
-                (None, None) => None,
-            },
+                found
+            }
             None => None,
         };
         if let Some(o) = found {

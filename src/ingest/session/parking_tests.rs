@@ -170,3 +170,51 @@ fn an_erased_visitor_leaves_no_parked_visit() {
         "the erased visitor's expiry entry goes too"
     );
 }
+
+#[test]
+fn a_parked_visit_that_moved_to_a_consenting_id_is_not_found_under_its_old_hash() {
+    use crate::ingest::visitor::VisitorHashes;
+    let (_dir, store) = new_store();
+    let w = start(&store, T);
+    w.round(0..VISITORS, T, "/first", 2);
+    // Two early (parked) cookieless visitors accept consent; then the same
+    // cookieless hash shows up again (another browser behind the same
+    // address, or the visitor after withdrawing): in the same batch for the
+    // first, in a later one for the second.
+    let consent = |from: u64, to: u64, at: u64| {
+        let mut e = test_pageview(to, at, "/accepted");
+        e.cookieless = Some(VisitorHashes {
+            current: from,
+            previous: None,
+        });
+        e
+    };
+    for (from, to, together) in [(2, 5_002, true), (3, 5_003, false)] {
+        assert!(store.parked_visit(SiteId(1), from).unwrap().is_some());
+        let at = T + 5 * MINUTE;
+        let mut first = Some(w.handle.enqueue(consent(from, to, at)).unwrap());
+        if !together && let Some(ack) = first.take() {
+            ack.blocking_recv().unwrap().unwrap();
+        }
+        let again = test_pageview(from, at + 1_000, "/again");
+        let second = w.handle.enqueue(again).unwrap();
+        if let Some(ack) = first {
+            ack.blocking_recv().unwrap().unwrap();
+        }
+        second.blocking_recv().unwrap().unwrap();
+    }
+    w.stop();
+    let by_visitor = visits(&store);
+    // The journey goes on under the consenting id with the accept (3
+    // events), and the later cookieless event starts a visit of its own,
+    // not a 4th event of the journey. In the batch of the accept, the
+    // consent upgrade joins that visit to the consenting visitor as well
+    // (every visit of the day under the cookieless hash is theirs).
+    assert_eq!(by_visitor[&5_002], vec![3, 1]);
+    assert!(!by_visitor.contains_key(&2));
+    assert_eq!(by_visitor[&5_003], vec![3]);
+    assert_eq!(by_visitor[&3], vec![1]);
+    for from in [2, 3] {
+        assert_eq!(store.parked_visit(SiteId(1), from).unwrap(), None);
+    }
+}
