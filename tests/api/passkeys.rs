@@ -147,6 +147,13 @@ pub(crate) async fn assert_signed_in(c: &mut WebClient, response: (StatusCode, S
     assert_eq!(c.get("/sites").await.0, StatusCode::OK);
 }
 
+/// Logs out, then signs in again with the password: the second step's page.
+async fn again_to_second_step(c: &mut WebClient, email: &str) -> String {
+    c.post("/logout", &[]).await;
+    c.password_step(email, PASSWORD).await;
+    c.get("/login/totp").await.2
+}
+
 /// The ids of the account page's passkeys.
 pub(crate) fn passkey_ids(page: &str) -> Vec<String> {
     regex::Regex::new(r"/account/passkeys/([0-9a-f]{64})/remove")
@@ -243,9 +250,7 @@ async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_remo
         (StatusCode::SEE_OTHER, "/sites"),
         "{body}"
     );
-    c.post("/logout", &[]).await;
-    c.password_step(&admin.email, PASSWORD).await;
-    let (_, _, page) = c.get("/login/totp").await;
+    let page = again_to_second_step(&mut c, &admin.email).await;
     assert!(page.contains(r#"name="code""#), "{page}");
     assert!(page.contains("if you lost them, enter one of your recovery codes"));
     assert!(!page.contains("authenticator app"), "{page}");
@@ -257,9 +262,7 @@ async fn an_admin_with_only_a_passkey_satisfies_the_requirement_until_it_is_remo
         (StatusCode::SEE_OTHER, "/sites"),
         "{body}"
     );
-    c.post("/logout", &[]).await;
-    c.password_step(&admin.email, PASSWORD).await;
-    c.get("/login/totp").await;
+    again_to_second_step(&mut c, &admin.email).await;
     let (s, _, _) = c.post("/login/totp", &[("code", &codes[3])]).await;
     assert_ne!(s, StatusCode::SEE_OTHER, "a used recovery code");
     let (s, location, _) = c.post("/login/totp", &[("code", &codes[4])]).await;
@@ -315,9 +318,7 @@ async fn with_a_passkey_left_an_admin_may_turn_totp_off() {
     assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/account"));
     assert_eq!(c.get("/sites").await.0, StatusCode::OK);
     // The recovery codes stay: they stand in for the passkey now.
-    c.post("/logout", &[]).await;
-    c.password_step(&admin.email, PASSWORD).await;
-    let (_, _, page) = c.get("/login/totp").await;
+    let page = again_to_second_step(&mut c, &admin.email).await;
     assert!(page.contains(r#"name="code""#), "{page}");
     assert!(page.contains("enter one of your recovery codes"), "{page}");
 }
