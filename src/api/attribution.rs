@@ -100,13 +100,16 @@ pub async fn query(
         goal: choice.goal,
     };
     let (store, keys) = (state.store.clone(), state.auth.keys.clone());
-    let r = web::block(move || report(&store, &keys, &site, &q))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| match e {
-            ReportError::Invalid(m) => bad(m),
-            ReportError::Store(s) => s.into(),
-        })?;
+    let r = web::block(move || {
+        let _turn = crate::stats::gate::enter_store(&store);
+        report(&store, &keys, &site, &q)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| match e {
+        ReportError::Invalid(m) => bad(m),
+        ReportError::Store(s) => s.into(),
+    })?;
     let results: Vec<Json> = r
         .rows
         .iter()
@@ -179,6 +182,7 @@ pub async fn revenue(
         dimension.clone(),
     );
     let (r, labels) = web::block(move || {
+        let _turn = crate::stats::gate::enter_store(&store);
         crate::attribution::lead_facts::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
     })
     .await

@@ -235,6 +235,7 @@ fn site(view: &ReadView, ws: WorkspaceId, site_id: Option<&str>) -> Result<Site,
 async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> {
     let store = state.store.clone();
     web::block(move || -> Result<stats::Output, ApiError> {
+        let _turn = stats::gate::enter_store(&store);
         let view = store.read()?;
         Ok(stats::run(&view, &q)?)
     })
@@ -254,6 +255,7 @@ async fn execute_imports(
     }
     let store = state.store.clone();
     web::block(move || -> Result<_, ApiError> {
+        let _turn = stats::gate::enter_store(&store);
         let view = store.read()?;
         Ok(stats::run_with_imports(&view, &q)?)
     })

@@ -16,7 +16,7 @@ use std::{
     },
 };
 
-use crate::store::ReadView;
+use crate::store::{ReadView, Store};
 
 /// The gate's state: slots taken.
 struct Gate {
@@ -66,6 +66,15 @@ pub struct Slot {
 /// visits are on ClickHouse: its reports compute there).
 pub fn enter(view: &ReadView) -> Slot {
     if view.clickhouse().is_some() {
+        return Slot { owns: false };
+    }
+    enter_any()
+}
+
+/// [`enter`] before a snapshot is taken: a report waiting for its turn
+/// shouldn't hold one (the store can't reuse pages a snapshot still sees).
+pub fn enter_store(store: &Store) -> Slot {
+    if store.clickhouse().is_some() {
         return Slot { owns: false };
     }
     enter_any()

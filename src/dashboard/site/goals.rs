@@ -62,6 +62,7 @@ async fn goals_page(
     let range = state.range(today(now, site.timezone));
     let k = safe::min_count_for(&site, Some(role));
     let (rows, by_source) = web::block(move || -> Result<_, DashError> {
+        let _turn = crate::stats::gate::enter_store(&store);
         let goals = store.goals(s2.id)?;
         let snapshot = store.read()?;
         let today = today(now, s2.timezone);

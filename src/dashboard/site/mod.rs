@@ -90,6 +90,7 @@ async fn render_overview(
     let now = state.clock.now_ms();
     let k = safe::min_count_for(&site, role);
     web::block(move || -> Result<report::Overview, DashError> {
+        let _turn = crate::stats::gate::enter_store(&store);
         let goals = store.goals(site.id)?;
         let snapshot = store.read()?;
         let mut o = report::overview(&snapshot, &site, &goals, &view, now)?;
