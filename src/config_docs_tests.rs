@@ -47,6 +47,11 @@ fn every_documented_example_loads() {
     let path = dir.path().join("config.toml");
     std::fs::write(&path, EXAMPLE_TOML).unwrap();
     assert_eq!(Settings::load(Some(&path), []).unwrap(), defaults);
+    // Constants code uses for the same defaults agree with the file.
+    assert_eq!(
+        defaults.ingest.max_open_visits,
+        crate::ingest::session::DEFAULT_MAX_OPEN_VISITS
+    );
 
     // The README's table: every key of the example file has a row, every
     // row's variable sets a real key, and its default is the embedded one.
