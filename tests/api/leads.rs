@@ -248,3 +248,56 @@ async fn an_attribution_row_drills_down_to_its_leads() {
         .await;
     assert!(!page.contains("/leads?"), "{page}");
 }
+
+#[tokio::test]
+async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first() {
+    let app = crate::helpers::spawn_app().await;
+    for i in 0..250 {
+        app.clock.advance_ms(1_000);
+        let (status, body) = api(
+            &app,
+            "/api/v1/conversions",
+            json!({"site_id": "example.com", "email": format!("lead-{i:03}@example.com"),
+            "type": "lead"}),
+        )
+        .await;
+        assert!(status < 300, "{status} {body}");
+    }
+    let (mut analyst, _) = app
+        .member(
+            "analyst@acme.test",
+            touchpoint::domain::Role::Analyst,
+            app.acme(),
+        )
+        .await;
+    let rows = |page: &str| page.matches("href=\"/sites/example.com/leads/").count();
+    let (_, _, first) = analyst.get("/sites/example.com/leads").await;
+    assert_eq!(rows(&first), 100);
+    assert!(first.contains("lead-249@example.com") && first.contains("lead-150@example.com"));
+    assert!(!first.contains("lead-149@example.com"), "{first}");
+    assert!(first.contains("Page 1 of 3 (250 leads)"), "{first}");
+    assert!(first.contains(r#"rel="next" href="/sites/example.com/leads?page=2""#));
+    assert!(!first.contains(r#"rel="prev""#));
+    // Only the shown page's emails were opened, and the audit says so.
+    let entry = app
+        .state
+        .store
+        .audit_log(app.acme(), 100)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "lead_pii_viewed")
+        .expect("audited");
+    let detail = app.state.auth.audit_detail(&entry);
+    assert!(detail.contains("100 emails or names"), "{detail}");
+
+    let (_, _, last) = analyst.get("/sites/example.com/leads?page=3").await;
+    assert_eq!(rows(&last), 50);
+    assert!(last.contains("lead-000@example.com") && !last.contains("lead-050@example.com"));
+    assert!(last.contains(r#"rel="prev" href="/sites/example.com/leads?page=2""#));
+    assert!(!last.contains(r#"rel="next""#));
+    // Past the end: the last page; nonsense: the first.
+    let (_, _, past) = analyst.get("/sites/example.com/leads?page=99").await;
+    assert!(past.contains("Page 3 of 3"), "{past}");
+    let (status, _, _) = analyst.get("/sites/example.com/leads?page=x").await;
+    assert_eq!(status, 200);
+}

@@ -137,7 +137,13 @@ struct ListParams {
     dimension: String,
     #[serde(default)]
     value: String,
+    /// Page, from 1.
+    #[serde(default)]
+    page: usize,
 }
+
+/// Leads per page of the list.
+pub const LEADS_PER_PAGE: usize = 100;
 
 /// `GET /sites/{domain}/leads` (`?dimension=visit:utm_campaign&value=spring`
 /// narrows it to the leads behind an attribution row).
@@ -174,6 +180,15 @@ async fn list(
         }
         _ => None,
     };
+    // Most recent first, one page: only its leads are scored and only
+    // their emails and names opened (and audited).
+    leads.sort_by_key(|l| std::cmp::Reverse(l.last_ms));
+    let paging = v::Paging::new(p.page, leads.len(), LEADS_PER_PAGE);
+    let leads: Vec<Lead> = leads
+        .into_iter()
+        .skip((paging.page - 1) * LEADS_PER_PAGE)
+        .take(LEADS_PER_PAGE)
+        .collect();
     let conversions = st.store.conversions(site.id, 0, u64::MAX)?;
     let scores = scores(&m, &site, &leads).await?;
     let mut by_lead: std::collections::HashMap<&str, Vec<&Conversion>> =
@@ -181,7 +196,7 @@ async fn list(
     for c in &conversions {
         by_lead.entry(c.lead.as_str()).or_default().push(c);
     }
-    let mut rows: Vec<LeadRow> = leads
+    let rows: Vec<LeadRow> = leads
         .iter()
         .zip(scores)
         .map(|(l, score)| {
@@ -199,7 +214,6 @@ async fn list(
             }
         })
         .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
     audit_pii(
         &m,
         &site,
@@ -219,7 +233,10 @@ async fn list(
             &site,
             role,
             &rows,
-            narrowed.as_deref(),
+            narrowed
+                .as_ref()
+                .map(|v| (p.dimension.as_str(), v.as_str())),
+            &paging,
         ),
     ))
 }

@@ -126,14 +126,50 @@ fn who(id: &str, name: Option<&str>, email: Option<&str>) -> String {
     }
 }
 
-/// `/sites/{d}/leads`
+/// Which page of the leads list is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// From 1.
+    pub page: usize,
+    /// At least 1.
+    pub pages: usize,
+    /// Leads on every page together.
+    pub total: usize,
+}
+
+impl Paging {
+    /// Page `asked` (0 reads as 1; past the last, the last) of `total` rows, `per` a page.
+    #[must_use]
+    pub fn new(asked: usize, total: usize, per: usize) -> Self {
+        let pages = total.div_ceil(per.max(1)).max(1);
+        Self {
+            page: asked.clamp(1, pages),
+            pages,
+            total,
+        }
+    }
+}
+
+/// The list's link to page `n`, keeping the narrowing to a report row.
+fn page_link(site: &Site, touching: Option<(&str, &str)>, n: usize) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some((d, v)) = touching {
+        q.append_pair("dimension", d).append_pair("value", v);
+    }
+    q.append_pair("page", &n.to_string());
+    format!("/sites/{}/leads?{}", site.domain, q.finish())
+}
+
+/// `/sites/{d}/leads`: the leads list, most recently seen first, one page of it; `touching`:
+/// (dimension, value) when narrowed to the leads behind a report row.
 #[must_use]
 pub fn list(
     bar: UserBar<'_>,
     site: &Site,
     role: Role,
     rows: &[LeadRow],
-    touching: Option<&str>,
+    touching: Option<(&str, &str)>,
+    paging: &Paging,
 ) -> Markup {
     let tz = site.timezone;
     page(
@@ -143,7 +179,7 @@ pub fn list(
         },
         &html! {
             (site_nav(site, role, Some(SitePage::Leads)))
-            @if let Some(v) = touching { p.notice { "Leads with a visit from " strong { (v) } ". " a href={ "/sites/" (site.domain) "/leads" } { "All leads" } } }
+            @if let Some((_, v)) = touching { p.notice { "Leads with a visit from " strong { (v) } ". " a href={ "/sites/" (site.domain) "/leads" } { "All leads" } } }
             @if rows.is_empty() { p.empty { "No leads yet. A lead appears when a visitor who accepted sends a form, or through the conversions API or Stripe." } }
             @else {
                 table.data id="leads" {
@@ -157,6 +193,13 @@ pub fn list(
                             td { (if r.identified { "across visits" } else { "none (not seen on the site)" }) }
                         }
                     } }
+                }
+                @if paging.pages > 1 {
+                    nav.pages id="lead-pages" aria-label="Pages of leads" {
+                        @if paging.page > 1 { a rel="prev" href=(page_link(site, touching, paging.page - 1)) { "Newer" } " " }
+                        span { "Page " (paging.page) " of " (paging.pages) " (" (paging.total) " leads)" }
+                        @if paging.page < paging.pages { " " a rel="next" href=(page_link(site, touching, paging.page + 1)) { "Older" } }
+                    }
                 }
                 @if rows.iter().any(|r| r.email.is_none() && r.name.is_none()) {
                     p.muted id="hashed-note" { "A “hashed lead” was identified in the visitor's browser, which hashed their email or phone before sending it: Touchpoint never saw the address and keeps only a keyed hash of it, so the lead is shown by the start of its id. Open one to see what is known about it" @if role.can_manage() { " and to attach a name and email you know" } "." }
