@@ -250,7 +250,7 @@ async fn an_attribution_row_drills_down_to_its_leads() {
 }
 
 #[tokio::test]
-async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first() {
+async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first_and_finds_by_email() {
     let app = crate::helpers::spawn_app().await;
     for i in 0..250 {
         app.clock.advance_ms(1_000);
@@ -300,4 +300,41 @@ async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first() {
     assert!(past.contains("Page 3 of 3"), "{past}");
     let (status, _, _) = analyst.get("/sites/example.com/leads?page=x").await;
     assert_eq!(status, 200);
+
+    // Found by email (as typed, any case), by its keyed index: no list.
+    assert!(first.contains(r#"action="/sites/example.com/leads/find""#));
+    let (status, location, _) = analyst
+        .get("/sites/example.com/leads/find?email=+Lead-123%40Example.com+")
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with("/sites/example.com/leads/"),
+        "{location}"
+    );
+    let (status, _, profile) = analyst.get(&location).await;
+    assert_eq!(status, 200);
+    assert!(profile.contains("lead-123@example.com"), "{profile}");
+    let (status, location, _) = analyst
+        .get("/sites/example.com/leads/find?email=nobody%40example.com")
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (
+            reqwest::StatusCode::SEE_OTHER,
+            "/sites/example.com/leads?missing=1"
+        )
+    );
+    let (_, _, page) = analyst.get(&location).await;
+    assert!(page.contains("No lead has that email address."), "{page}");
+    let (mut viewer, _) = app
+        .member(
+            "viewer@acme.test",
+            touchpoint::domain::Role::Viewer,
+            app.acme(),
+        )
+        .await;
+    let (status, _, _) = viewer
+        .get("/sites/example.com/leads/find?email=lead-123%40example.com")
+        .await;
+    assert_eq!(status, 403, "not for roles that may not see people");
 }

@@ -19,7 +19,7 @@ use crate::{
         },
         web::{Member, require},
     },
-    privacy::aad,
+    privacy::{self, aad},
     stats::query::Dimension,
     store::{Conversion, Lead, Site},
 };
@@ -27,6 +27,8 @@ use crate::{
 /// Routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sites/{domain}/leads", web::get().to(list))
+        // Before `{id}`, which would take "find" for an id.
+        .route("/sites/{domain}/leads/find", web::get().to(find))
         .route(
             "/sites/{domain}/leads/{id}",
             web::get().to(super::lead_profile::profile),
@@ -131,6 +133,37 @@ async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Sc
 }
 
 #[derive(serde::Deserialize, Default)]
+struct FindParams {
+    #[serde(default)]
+    email: String,
+}
+
+/// `GET /sites/{domain}/leads/find?email=…`: the lead of an email address,
+/// by its keyed index (the lead's id), without opening anyone's sealed
+/// email; back to the list with a notice when there is none.
+async fn find(
+    req: actix_web::HttpRequest,
+    m: Member,
+    domain: web::Path<String>,
+) -> Result<HttpResponse, DashError> {
+    let (site, role) = m.site(&domain)?;
+    require(role.can_see_pii())?;
+    let p = crate::dashboard::web::query_params::<FindParams>(&req);
+    let email = p.email.trim();
+    let st = m.state();
+    let index = privacy::ids::lead_email_index(&st.auth.keys, &privacy::ids::email_digest(email));
+    let found = match crate::attribution::leads::lead_id(Some(&index), None) {
+        Some(id) if !email.is_empty() => st.store.lead(site.id, &id)?.map(|_| index),
+        _ => None,
+    };
+    let to = match found {
+        Some(id) => format!("/sites/{}/leads/{id}", site.domain),
+        None => format!("/sites/{}/leads?missing=1", site.domain),
+    };
+    Ok(crate::dashboard::error::see_other(&to))
+}
+
+#[derive(serde::Deserialize, Default)]
 struct ListParams {
     /// With `value`: only leads with a visit whose dimension reads `value`.
     #[serde(default)]
@@ -140,6 +173,9 @@ struct ListParams {
     /// Page, from 1.
     #[serde(default)]
     page: usize,
+    /// Set after a search that found no lead.
+    #[serde(default)]
+    missing: u8,
 }
 
 /// Leads per page of the list.
@@ -237,6 +273,7 @@ async fn list(
                 .as_ref()
                 .map(|v| (p.dimension.as_str(), v.as_str())),
             &paging,
+            p.missing != 0,
         ),
     ))
 }

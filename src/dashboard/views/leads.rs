@@ -170,6 +170,7 @@ pub fn list(
     rows: &[LeadRow],
     touching: Option<(&str, &str)>,
     paging: &Paging,
+    missing: bool,
 ) -> Markup {
     let tz = site.timezone;
     page(
@@ -179,6 +180,11 @@ pub fn list(
         },
         &html! {
             (site_nav(site, role, Some(SitePage::Leads)))
+            form.inline id="find-lead" method="get" action={ "/sites/" (site.domain) "/leads/find" } {
+                label { "Find a lead by email " input type="email" name="email" required autocomplete="off"; }
+                " " button type="submit" { "Find" }
+            }
+            @if missing { p.notice id="no-such-lead" { "No lead has that email address." } }
             @if let Some((_, v)) = touching { p.notice { "Leads with a visit from " strong { (v) } ". " a href={ "/sites/" (site.domain) "/leads" } { "All leads" } } }
             @if rows.is_empty() { p.empty { "No leads yet. A lead appears when a visitor who accepted sends a form, or through the conversions API or Stripe." } }
             @else {
