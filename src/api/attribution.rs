@@ -106,10 +106,7 @@ pub async fn query(
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| match e {
-        ReportError::Invalid(m) => bad(m),
-        ReportError::Store(s) => s.into(),
-    })?;
+    .map_err(report_error)?;
     let results: Vec<Json> = r
         .rows
         .iter()
@@ -187,10 +184,7 @@ pub async fn revenue(
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| match e {
-        ReportError::Invalid(m) => bad(m),
-        ReportError::Store(s) => s.into(),
-    })?;
+    .map_err(report_error)?;
     let ltv: Vec<Json> = r
         .ltv_by_first_touch
         .iter()
@@ -225,4 +219,12 @@ pub async fn revenue(
             .collect::<Vec<_>>(),
         "query": {"dimension": dimension.to_string(), "date_range": range},
     })))
+}
+
+/// A report's refusal (400) or storage failure.
+fn report_error(e: ReportError) -> ApiError {
+    match e {
+        ReportError::Invalid(m) => bad(m),
+        ReportError::Store(s) => s.into(),
+    }
 }

@@ -114,15 +114,21 @@ impl Sessionizer {
     /// open one, which goes on undisturbed.
     pub fn apply(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
         let slot = (e.site.0, e.visitor.current);
-        // Room first, then every visit this event may continue in memory.
+        // Room first, then the visit this event may continue in memory; the
+        // visits under its other hashes only when that one doesn't go on
+        // (the only case they are looked at), so a parked-visit lookup isn't
+        // paid per event for a previous salt's hash.
         self.park_if_full(e.ts_ms);
-        let cookieless = e.cookieless.map(|c| [Some(c.current), c.previous]);
-        for h in [Some(e.visitor.current), e.visitor.previous]
-            .into_iter()
-            .chain(cookieless.into_iter().flatten())
-            .flatten()
-        {
-            self.unpark((e.site.0, h))?;
+        self.unpark(slot)?;
+        if !self.open.get(&slot).is_some_and(|o| continues(o, e)) {
+            let cookieless = e.cookieless.map(|c| [Some(c.current), c.previous]);
+            for h in [e.visitor.previous]
+                .into_iter()
+                .chain(cookieless.into_iter().flatten())
+                .flatten()
+            {
+                self.unpark((e.site.0, h))?;
+            }
         }
         if e.timed
             && let Some(later) = self.open.remove(&slot)
@@ -145,11 +151,7 @@ impl Sessionizer {
 
     fn apply_in_order(&mut self, e: &Enriched, strings: &mut Interner) -> Result<(), StoreError> {
         let site = e.site.0;
-        let live = |o: &Open| {
-            e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
-                && (o.events as usize) < MAX_EVENTS_PER_SESSION
-                && (!e.timed || e.ts_ms >= o.key.start_ms)
-        };
+        let live = |o: &Open| continues(o, e);
         let slot = (site, e.visitor.current);
         if !self.open.get(&slot).is_some_and(live) {
             // A visit that began before midnight continues under yesterday's
@@ -303,6 +305,14 @@ impl Sessionizer {
             self.drop_parked_before_ms = Some(before);
         }
     }
+}
+
+/// Whether event `e` goes on in open visit `o`: within the inactivity
+/// timeout, under the event cap, and (for a timed event) not before it began.
+fn continues(o: &Open, e: &Enriched) -> bool {
+    e.ts_ms.saturating_sub(o.last_ms) < SESSION_TIMEOUT_MS
+        && (o.events as usize) < MAX_EVENTS_PER_SESSION
+        && (!e.timed || e.ts_ms >= o.key.start_ms)
 }
 
 /// Property a purchase's order id travels in (`tp('purchase', {order_id})`).

@@ -2,19 +2,23 @@
 //! revenue report, on the attribution scenario.
 
 use serde_json::json;
+use touchpoint::domain::Role;
 
 use crate::{
     attribution::{api, scenario},
     helpers::TestApp,
+    web::WebClient,
 };
+
+/// A logged-in member of the test workspace.
+async fn acme_member(app: &TestApp, email: &str, role: Role) -> WebClient {
+    app.member(email, role, app.acme()).await.0
+}
 
 #[tokio::test]
 async fn leads_and_their_journeys_are_only_for_roles_that_may_see_people_audited() {
     let app = scenario().await;
-    use touchpoint::domain::Role;
-    let (mut viewer, _) = app
-        .member("viewer@acme.test", Role::Viewer, app.acme())
-        .await;
+    let mut viewer = acme_member(&app, "viewer@acme.test", Role::Viewer).await;
     let (status, _, _) = viewer.get("/sites/example.com/leads").await;
     assert_eq!(status, 403, "leads are people: not for viewers");
     let audited = |app: &TestApp| {
@@ -28,9 +32,7 @@ async fn leads_and_their_journeys_are_only_for_roles_that_may_see_people_audited
     };
     assert_eq!(audited(&app), 0);
 
-    let (mut analyst, _) = app
-        .member("analyst@acme.test", Role::Analyst, app.acme())
-        .await;
+    let mut analyst = acme_member(&app, "analyst@acme.test", Role::Analyst).await;
     let (_, _, page) = analyst.get("/sites/example.com/leads").await;
     assert!(page.contains("ann@example.com"), "{page}");
     assert_eq!(audited(&app), 1, "every showing of an email is audited");
@@ -125,7 +127,7 @@ async fn the_revenue_report_has_ltv_by_first_touch_time_to_convert_and_cohorts()
 async fn scoring_rules_score_leads_and_date_their_qualification() {
     let app = scenario().await;
     use touchpoint::domain::Role;
-    let (mut admin, _) = app.member("admin@acme.test", Role::Admin, app.acme()).await;
+    let mut admin = acme_member(&app, "admin@acme.test", Role::Admin).await;
     admin.get("/sites/example.com/settings").await;
     let (status, _, page) = admin
         .post(
@@ -167,13 +169,7 @@ async fn scoring_rules_score_leads_and_date_their_qualification() {
 #[tokio::test]
 async fn the_lookback_window_is_a_site_setting() {
     let app = scenario().await;
-    let (mut admin, _) = app
-        .member(
-            "admin@acme.test",
-            touchpoint::domain::Role::Admin,
-            app.acme(),
-        )
-        .await;
+    let mut admin = acme_member(&app, "admin@acme.test", Role::Admin).await;
     admin.get("/sites/example.com/settings").await;
     let (status, _, _) = admin
         .post("/sites/example.com/lookback", &[("days", "0")])
@@ -207,13 +203,7 @@ async fn an_attribution_row_drills_down_to_its_leads() {
         "type": "purchase", "value": 5, "currency": "EUR", "order_id": "B-2"}),
     )
     .await;
-    let (mut analyst, _) = app
-        .member(
-            "analyst@acme.test",
-            touchpoint::domain::Role::Analyst,
-            app.acme(),
-        )
-        .await;
+    let mut analyst = acme_member(&app, "analyst@acme.test", Role::Analyst).await;
     let (_, _, page) = analyst
         .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase&model=first_touch")
         .await;
@@ -236,13 +226,7 @@ async fn an_attribution_row_drills_down_to_its_leads() {
     );
     assert!(spring.contains("ann@example.com") && !spring.contains("bo@example.com"));
     // Viewers see the report without links to people.
-    let (mut viewer, _) = app
-        .member(
-            "viewer@acme.test",
-            touchpoint::domain::Role::Viewer,
-            app.acme(),
-        )
-        .await;
+    let mut viewer = acme_member(&app, "viewer@acme.test", Role::Viewer).await;
     let (_, _, page) = viewer
         .get("/sites/example.com/attribution?period=7d&dimension=visit:utm_campaign&conversion=purchase")
         .await;
@@ -263,13 +247,7 @@ async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first_and_finds_
         .await;
         assert!(status < 300, "{status} {body}");
     }
-    let (mut analyst, _) = app
-        .member(
-            "analyst@acme.test",
-            touchpoint::domain::Role::Analyst,
-            app.acme(),
-        )
-        .await;
+    let mut analyst = acme_member(&app, "analyst@acme.test", Role::Analyst).await;
     let rows = |page: &str| page.matches("href=\"/sites/example.com/leads/").count();
     let (_, _, first) = analyst.get("/sites/example.com/leads").await;
     assert_eq!(rows(&first), 100);
@@ -326,13 +304,7 @@ async fn the_leads_list_comes_in_pages_of_a_hundred_most_recent_first_and_finds_
     );
     let (_, _, page) = analyst.get(&location).await;
     assert!(page.contains("No lead has that email address."), "{page}");
-    let (mut viewer, _) = app
-        .member(
-            "viewer@acme.test",
-            touchpoint::domain::Role::Viewer,
-            app.acme(),
-        )
-        .await;
+    let mut viewer = acme_member(&app, "viewer@acme.test", Role::Viewer).await;
     let (status, _, _) = viewer
         .get("/sites/example.com/leads/find?email=lead-123%40example.com")
         .await;

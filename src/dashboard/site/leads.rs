@@ -151,10 +151,14 @@ async fn find(
     let p = crate::dashboard::web::query_params::<FindParams>(&req);
     let email = p.email.trim();
     let st = m.state();
-    let index = privacy::ids::lead_email_index(&st.auth.keys, &privacy::ids::email_digest(email));
-    let found = match crate::attribution::leads::lead_id(Some(&index), None) {
-        Some(id) if !email.is_empty() => st.store.lead(site.id, &id)?.map(|_| index),
-        _ => None,
+    let index = (!email.is_empty())
+        .then(|| privacy::ids::lead_email_index(&st.auth.keys, &privacy::ids::email_digest(email)));
+    let found = match index
+        .as_deref()
+        .and_then(|i| crate::attribution::leads::lead_id(Some(i), None))
+    {
+        Some(id) => st.store.lead(site.id, &id)?.and(index),
+        None => None,
     };
     let to = match found {
         Some(id) => format!("/sites/{}/leads/{id}", site.domain),
