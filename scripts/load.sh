@@ -3,13 +3,14 @@
 # handler in the same run, then peak RSS at a fixed 5,000 events/s.
 # Needs wrk and curl (Debian: apt-get install -y wrk curl).
 # Usage: scripts/load.sh [seconds per throughput run, default 20]
-# Env: CONN (default 512), ROUNDS (default 3), RSS_DUR (default 60; 0 skips the RSS part), RSS_CONN (default 74).
+# Env: CONN (default 512), ROUNDS (default 3), RSS_DUR (default 60; 0 skips the RSS part), RSS_CONN (default 74),
+# BIN (a Touchpoint binary to measure instead of this checkout's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-20}
 CONN=${CONN:-512}
 cargo build --release --bin touchpoint --example null_server >/dev/null
-BIN=target/release/touchpoint
+BIN=${BIN:-target/release/touchpoint}
 DATA=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$DATA"' EXIT
 export TOUCHPOINT__STORAGE__DATA_DIR=$DATA TOUCHPOINT__SERVER__TRUSTED_PROXIES=127.0.0.1/32 \

@@ -7,6 +7,11 @@
 //!
 //! Re-entrant per thread: a report that runs another (a dashboard page's
 //! several queries, attribution reading visits) holds one slot.
+//!
+//! A report that splits its scan over threads takes a slot for each thread
+//! past its first, only from the free ones ([`extra`]): scans running at
+//! once never outnumber the slots, so a lone report uses every core and
+//! several at once run a thread each.
 
 use std::{
     cell::Cell,
@@ -99,6 +104,43 @@ fn enter_any() -> Slot {
     Slot { owns: true }
 }
 
+/// Slots taken for a report's extra scan threads; dropping frees them.
+#[must_use = "the slots are freed when dropped"]
+pub struct Extra {
+    granted: usize,
+}
+
+impl Extra {
+    /// How many slots were free and taken (0 to the number asked).
+    #[must_use]
+    pub fn granted(&self) -> usize {
+        self.granted
+    }
+}
+
+/// Takes up to `wanted` of the free slots, without waiting, for a report's
+/// threads past its first (a report computing on ClickHouse needs none).
+pub fn extra(wanted: usize) -> Extra {
+    let g = &*GATE;
+    let mut taken = g.taken.lock().unwrap_or_else(PoisonError::into_inner);
+    let granted = wanted.min(g.slots.saturating_sub(*taken));
+    *taken += granted;
+    Extra { granted }
+}
+
+impl Drop for Extra {
+    fn drop(&mut self) {
+        if self.granted == 0 {
+            return;
+        }
+        let g = &*GATE;
+        let mut taken = g.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        *taken -= self.granted;
+        drop(taken);
+        g.freed.notify_all();
+    }
+}
+
 impl Drop for Slot {
     fn drop(&mut self) {
         if !self.owns {
@@ -145,6 +187,8 @@ mod tests {
         for _ in 0..slots() {
             entered_rx.recv().unwrap();
         }
+        // No slot free: a report's extra scan threads get none.
+        assert_eq!(extra(4).granted(), 0);
         let before = waiting();
         let done_tx = done.0;
         let late = std::thread::spawn(move || {
@@ -161,6 +205,30 @@ mod tests {
         late.join().unwrap();
         for h in holders {
             h.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn extra_scan_threads_take_free_slots_and_reports_wait_for_them() {
+        let threads = extra(slots() + 3);
+        assert!(threads.granted() <= slots(), "more slots than there are");
+        // Other tests may hold slots too; with every slot taken here, a
+        // report must wait until the extra threads are done.
+        if threads.granted() == slots() {
+            let before = waiting();
+            let (tx, rx) = mpsc::channel();
+            let report = std::thread::spawn(move || {
+                let _slot = enter_any();
+                tx.send(()).unwrap();
+            });
+            until(|| waiting() > before || report.is_finished());
+            assert!(
+                rx.try_recv().is_err(),
+                "a report ran beside every slot's scan"
+            );
+            drop(threads);
+            rx.recv().unwrap();
+            report.join().unwrap();
         }
     }
 }

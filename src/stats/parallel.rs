@@ -7,6 +7,7 @@ use super::{
     Groups, StatsError,
     engine::{Grouping, scan},
     filter::Compiled,
+    gate,
     query::{self, Dimension, Query},
     values::Texts,
 };
@@ -91,10 +92,16 @@ pub(super) fn scan_parallel(
     }
     let first = local_day(from_ms, tz);
     let last = local_day(to_ms.saturating_sub(1).max(from_ms), tz);
-    let cores = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_SCAN_THREADS);
     let days = last - first + 1;
+    // Threads past the first only while the gate has slots free: reports
+    // running at once share the cores instead of each taking all of them.
+    let extra = gate::extra(
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(MAX_SCAN_THREADS)
+            - 1,
+    );
+    let cores = 1 + extra.granted();
     let threads = cores.min(usize::try_from(days).unwrap_or(1)).max(1);
     let parts: Vec<(u64, u64)> = split_days(
         first,

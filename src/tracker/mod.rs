@@ -15,11 +15,13 @@ use serde_json::json;
 use crate::{
     ingest::{
         client_ip::client_ip,
-        enrich::DropReason,
+        enrich::{DropReason, Enriched},
+        identity::Identity,
         payload::{self, FieldErrors},
         writer::EnqueueError,
     },
     startup::AppState,
+    store::Site,
 };
 
 /// The type of the 202's `ok`, as Plausible sends it.
@@ -104,9 +106,25 @@ fn dropped(state: &AppState, reason: DropReason) -> HttpResponse {
     )
 }
 
-/// `POST /api/event`: 202 once stored; 400 with field errors; 202 plus
-/// `x-touchpoint-dropped` for bots and unknown sites; 503 when the queue is full.
-pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+/// What a request leaves once read: its events, and the identity work they
+/// need before queueing (consent records, id and lead digests).
+struct Read {
+    events: Vec<Enriched>,
+    settle: Option<Settle>,
+}
+
+struct Settle {
+    identity: Identity,
+    sites: Vec<Site>,
+    is_consent: bool,
+    now_ms: u64,
+}
+
+/// Parses, checks and enriches one request. Takes the body by value so it
+/// and the parsed payload are freed here, not held while the request waits
+/// for the writer: with thousands of connections waiting at once, they
+/// were most of a waiting request's memory.
+fn read(req: &HttpRequest, state: &AppState, body: web::Bytes) -> Result<Read, Box<HttpResponse>> {
     if body.len() > state.settings.ingest.max_body_bytes {
         let mut e = FieldErrors::new();
         e.insert(
@@ -116,21 +134,19 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
                 state.settings.ingest.max_body_bytes
             ),
         );
-        return rejected(&state, &e);
+        return Err(Box::new(rejected(state, &e)));
     }
-    let raw = match payload::parse(&body) {
-        Ok(r) => r,
-        Err(errors) => return rejected(&state, &errors),
-    };
+    let raw = payload::parse(&body).map_err(|errors| Box::new(rejected(state, &errors)))?;
+    drop(body);
     let ua_str = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let ua = match state.enricher.check_agent(ua_str) {
-        Ok(ua) => ua,
-        Err(reason) => return dropped(&state, reason),
-    };
+    let ua = state
+        .enricher
+        .check_agent(ua_str)
+        .map_err(|reason| Box::new(dropped(state, reason)))?;
     let sites = state.sites.load();
     let targets: Vec<_> = raw
         .domains
@@ -138,7 +154,7 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         .filter_map(|d| sites.get(d.as_str()))
         .collect();
     if targets.is_empty() {
-        return dropped(&state, DropReason::UnknownSite);
+        return Err(Box::new(dropped(state, DropReason::UnknownSite)));
     }
     let host = raw.url.host_str().unwrap_or_default();
     let targets: Vec<_> = targets
@@ -146,10 +162,10 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         .filter(|s| s.allows_host(host))
         .collect();
     if targets.is_empty() {
-        return dropped(&state, DropReason::Hostname);
+        return Err(Box::new(dropped(state, DropReason::Hostname)));
     }
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
-        return cors(HttpResponse::InternalServerError().finish());
+        return Err(Box::new(cors(HttpResponse::InternalServerError().finish())));
     };
     let header_str = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
     // A client the proxy doesn't name is counted, unlinked and without location.
@@ -160,19 +176,46 @@ pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         &state.settings.server.trusted_proxies,
     )
     .or_unlinkable();
-    let now = state.clock.now_ms();
+    let now_ms = state.clock.now_ms();
     // One event per named site, queued as one unit: all stored or none.
-    let sites: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();
-    let events = state.enricher.enrich(&raw, &sites, (ip, ua_str), ua, now);
+    let site_zones: Vec<_> = targets.iter().map(|s| (s.id, s.timezone)).collect();
+    let events = state
+        .enricher
+        .enrich(&raw, &site_zones, (ip, ua_str), ua, now_ms);
     let is_consent = raw.name == "consent";
-    let id = raw.identity;
+    let identity = raw.identity;
     // Most events carry no identity: they skip the store lookups entirely.
-    let (events, refused) = if is_consent || id.uid.is_some() || id.lead.is_some() {
-        let owned: Vec<_> = targets.iter().map(|s| (*s).clone()).collect();
+    let settle =
+        (is_consent || identity.uid.is_some() || identity.lead.is_some()).then(|| Settle {
+            identity,
+            sites: targets.iter().map(|s| (*s).clone()).collect(),
+            is_consent,
+            now_ms,
+        });
+    Ok(Read { events, settle })
+}
+
+/// `POST /api/event`: 202 once stored; 400 with field errors; 202 plus
+/// `x-touchpoint-dropped` for bots and unknown sites; 503 when the queue is full.
+pub async fn event(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let Read { events, settle } = match read(&req, &state, body) {
+        Ok(r) => r,
+        Err(answer) => return *answer,
+    };
+    drop(req);
+    let (events, refused) = if let Some(s) = settle {
         let (store, keys) = (state.store.clone(), state.auth.keys.clone());
         // Consent records and identifiers touch the store: off the async threads.
         let kept = actix_web::web::block(move || {
-            identity::settle(&store, &keys, &id, &owned, events, is_consent, now)
+            identity::settle(
+                &store,
+                &keys,
+                &s.identity,
+                &s.sites,
+                events,
+                s.is_consent,
+                s.now_ms,
+            )
         })
         .await;
         match kept {
