@@ -6,6 +6,8 @@
 # 2. then $FILL_DUR s of small pageviews at full speed (scripts/event.lua), and
 #    all-time Stats API queries over everything held: the peak RSS after each.
 # 3. then QUERIES (8) all-time breakdowns by property at once: the peak RSS.
+# Each query prints its HTTP status: a report that would hold more than
+# storage.max_report_mb is refused with 400.
 # Needs wrk, curl and python3 (Debian: apt-get install -y wrk curl).
 # Env: DUR (30), CONN (2048), FILL_DUR (30), QUERIES (8), BIN (a binary to
 # measure instead of building this checkout's).
@@ -40,12 +42,12 @@ echo "overload: $offered requests in ${DUR}s ($CONN connections), $accepted acce
 wrk -t1 -c256 -d"${FILL_DUR:-30}s" -s scripts/event.lua "$URL" >/dev/null
 echo "held: $(metric touchpoint_events_accepted_total) events; peak RSS $(hwm)"
 query() { # label json
-  local t0 t1
+  local t0 t1 code
   t0=$(date +%s.%N)
-  curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
-       -d "$2" "$URL/api/v2/query"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" \
+       -H 'Content-Type: application/json' -d "$2" "$URL/api/v2/query")
   t1=$(date +%s.%N)
-  echo "all-time $1: $(python3 -c "print(round(($t1 - $t0) * 1000))") ms; peak RSS $(hwm)"
+  echo "all-time $1: $code in $(python3 -c "print(round(($t1 - $t0) * 1000))") ms; peak RSS $(hwm)"
 }
 query aggregate '{"site_id":"example.com","metrics":["visitors","visits","pageviews","bounce_rate","visit_duration"],"date_range":"all"}'
 query "breakdown by page" '{"site_id":"example.com","metrics":["visitors","pageviews"],"date_range":"all","dimensions":["event:page"]}'
@@ -56,11 +58,12 @@ query "timeseries by hour" '{"site_id":"example.com","metrics":["visitors","page
 # of the few running, not of every request.
 N=${QUERIES:-8}
 t0=$(date +%s.%N)
-for _ in $(seq "$N"); do
-  curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+for i in $(seq "$N"); do
+  curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
        -d '{"site_id":"example.com","metrics":["visitors","events"],"date_range":"all","dimensions":["event:props:prop_01"]}' \
-       "$URL/api/v2/query" &
+       "$URL/api/v2/query" >"$DATA/status.$i" &
 done
 wait $(jobs -p | grep -v "^$TP$") 2>/dev/null || true
 t1=$(date +%s.%N)
-echo "$N all-time breakdowns by prop at once: $(python3 -c "print(round(($t1 - $t0) * 1000))") ms; peak RSS $(hwm)"
+echo "$N all-time breakdowns by prop at once: $(sort "$DATA"/status.* | uniq -c | awk '{printf "%s× %s ", $1, $2}')in" \
+     "$(python3 -c "print(round(($t1 - $t0) * 1000))") ms; peak RSS $(hwm)"

@@ -149,6 +149,7 @@ fn every_documented_example_loads() {
         ),
         ("storage", "data_dir", "\"/data\"", "/data"),
         ("storage", "cache_mb", "256", "256"),
+        ("storage", "max_report_mb", "0", "0"),
         ("storage", "min_free_mb", "0", "0"),
         ("storage", "backup_dir", "\"/backups\"", "/backups"),
         ("storage", "backup_keep", "30", "30"),

@@ -13,6 +13,10 @@ pub struct StorageSettings {
     pub data_dir: PathBuf,
     /// Page cache size in MiB.
     pub cache_mb: usize,
+    /// MiB one report may hold while it computes on the embedded engine
+    /// (its groups and the visitors of the days it reads); a report that
+    /// would need more is refused with a message saying so. 0 = no limit.
+    pub max_report_mb: usize,
     /// MiB kept free on the store's filesystem: writes are refused (503)
     /// below it, so a full disk never reaches the file; 0 = no check.
     pub min_free_mb: u64,

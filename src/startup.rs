@@ -35,6 +35,7 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         settings.storage.cache_mb.max(1) << 20,
     )?;
     store.set_min_free_bytes(settings.storage.min_free_mb.saturating_mul(1 << 20));
+    store.set_report_memory_limit(settings.storage.max_report_mb.saturating_mul(1 << 20));
     if settings.events.engine == EventsEngine::Clickhouse {
         let cfg = settings.clickhouse.to_config();
         let ch = ClickHouse::connect(cfg.clone()).with_context(|| {

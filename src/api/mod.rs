@@ -112,6 +112,7 @@ impl From<StatsError> for ApiError {
     fn from(e: StatsError) -> Self {
         match e {
             StatsError::Invalid(m) => Self::BadRequest(m),
+            e @ StatsError::TooLarge { .. } => Self::BadRequest(e.to_string()),
             StatsError::Store(s) => s.into(),
         }
     }

@@ -210,6 +210,7 @@ impl From<StatsError> for DashError {
     fn from(e: StatsError) -> Self {
         match e {
             StatsError::Invalid(m) => Self::BadRequest(m),
+            e @ StatsError::TooLarge { .. } => Self::BadRequest(e.to_string()),
             StatsError::Store(s) => s.into(),
         }
     }

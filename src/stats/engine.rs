@@ -6,12 +6,13 @@ use std::{
     collections::HashMap,
     hash::{BuildHasherDefault, Hasher},
     ops::ControlFlow,
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
 };
 
 use rustc_hash::FxBuildHasher;
 
 use super::{
+    StatsError,
     buckets::{Buckets, DayCache},
     filter::Compiled,
     query::Dimension,
@@ -26,6 +27,58 @@ use crate::{
 
 /// Dimension values of one group, padded with zeros.
 pub type GroupKey = [u64; 4];
+
+/// The memory one report may hold while it scans, shared by its threads
+/// (`storage.max_report_mb`, through [`ReadView::report_memory_limit`]).
+///
+/// What is counted, in bytes, is what grows with the data: each scan's
+/// table of the day's visitors (a slot of 17 bytes per visitor, as the table
+/// is sized) and its groups (a slot of `(GroupKey, Acc)` plus its visitor
+/// list, per group, as the maps are sized, and 4 bytes per listed visitor).
+/// It is checked every [`CHECK_EVERY`] visits, so a report stops within a
+/// few thousand visits of the limit.
+pub struct Budget {
+    limit: usize,
+    held: AtomicUsize,
+}
+
+/// Visits between two checks of a scan's [`Budget`].
+const CHECK_EVERY: u64 = 4096;
+
+/// Bytes a group holds besides its visitor list entries: its map slot (key,
+/// accumulator, control byte) and the list's smallest allocation.
+const GROUP_BYTES: usize = std::mem::size_of::<(GroupKey, Acc)>() + 1 + 16;
+
+/// Bytes of one slot of the day's visitor table.
+const VISITOR_BYTES: usize = std::mem::size_of::<(u64, u32)>() + 1;
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    #[must_use]
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    /// The limit, in bytes.
+    #[must_use]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Moves one scan's count from `before` to `now`; false once the
+    /// report's scans together hold more than the limit.
+    fn update(&self, before: usize, now: usize) -> bool {
+        let held = if now >= before {
+            self.held.fetch_add(now - before, Ordering::Relaxed) + (now - before)
+        } else {
+            self.held.fetch_sub(before - now, Ordering::Relaxed) - (before - now)
+        };
+        held <= self.limit
+    }
+}
 
 /// Visitor keys are already uniformly random (keyed hashes), so hashing them
 /// again is wasted work: the set uses them as their own hash.
@@ -168,11 +221,47 @@ pub fn scan(
     view: &ReadView,
     site: SiteId,
     tz: Timezone,
-    (from_ms, to_ms, extras): (u64, u64, bool),
+    range: (u64, u64, bool),
     filter: Option<&Compiled<'_>>,
     groupings: &mut [Grouping],
 ) -> Result<(), StoreError> {
+    scan_bounded(view, (site, tz), range, filter, groupings, None)
+}
+
+/// [`scan`] holding at most what `budget` allows, with the scans of the same
+/// report that share it.
+///
+/// # Errors
+/// [`StatsError::TooLarge`] past the budget, else as [`scan`].
+pub fn scan_within(
+    view: &ReadView,
+    (site, tz): (SiteId, Timezone),
+    range: (u64, u64, bool),
+    filter: Option<&Compiled<'_>>,
+    groupings: &mut [Grouping],
+    budget: &Budget,
+) -> Result<(), StatsError> {
+    match scan_bounded(view, (site, tz), range, filter, groupings, Some(budget)) {
+        Err(StoreError::Stopped(OVER_BUDGET)) => Err(StatsError::TooLarge {
+            limit_mb: budget.limit() >> 20,
+        }),
+        r => Ok(r?),
+    }
+}
+
+/// What a scan past its budget stops its walk with.
+const OVER_BUDGET: &str = "report over its memory budget";
+
+fn scan_bounded(
+    view: &ReadView,
+    (site, tz): (SiteId, Timezone),
+    (from_ms, to_ms, extras): (u64, u64, bool),
+    filter: Option<&Compiled<'_>>,
+    groupings: &mut [Grouping],
+    budget: Option<&Budget>,
+) -> Result<(), StoreError> {
     let mut st = Scan::new(tz, filter);
+    st.budget = budget;
     let mut need = Need {
         extras,
         ..Need::default()
@@ -197,6 +286,9 @@ pub fn scan(
         },
     )?;
     st.close_day(groupings, st.dense.len());
+    if let Some(b) = budget {
+        b.update(st.counted, 0);
+    }
     Ok(())
 }
 
@@ -211,6 +303,14 @@ pub(super) struct Scan<'a, 'f> {
     seen: Vec<u64>,
     /// Numbers the visits of the scan, so a group counts a visit once.
     visit_no: u64,
+    /// The report's memory budget, if bounded, and what this scan last
+    /// counted against it.
+    budget: Option<&'a Budget>,
+    counted: usize,
+    /// Visitor list entries since the day began, and the most of any day
+    /// (the lists keep their capacity from day to day).
+    listed: usize,
+    listed_peak: usize,
 }
 
 impl<'a, 'f> Scan<'a, 'f> {
@@ -224,6 +324,30 @@ impl<'a, 'f> Scan<'a, 'f> {
             dense: DenseVisitors::default(),
             seen: Vec::new(),
             visit_no: 0,
+            budget: None,
+            counted: 0,
+            listed: 0,
+            listed_peak: 0,
+        }
+    }
+
+    /// Counts what this scan holds against its budget: `Err` once the
+    /// report is over it.
+    fn check_budget(&mut self, groupings: &[Grouping]) -> Result<(), StoreError> {
+        let Some(budget) = self.budget else {
+            return Ok(());
+        };
+        self.listed_peak = self.listed_peak.max(self.listed);
+        let groups: usize = groupings.iter().map(|g| g.accs.capacity()).sum();
+        let now = self.dense.capacity() * VISITOR_BYTES
+            + groups * GROUP_BYTES
+            + self.listed_peak * std::mem::size_of::<u32>();
+        let within = budget.update(self.counted, now);
+        self.counted = now;
+        if within {
+            Ok(())
+        } else {
+            Err(StoreError::Stopped(OVER_BUDGET))
         }
     }
 
@@ -236,6 +360,8 @@ impl<'a, 'f> Scan<'a, 'f> {
             .iter_mut()
             .for_each(|g| g.close_day(&mut self.seen));
         self.dense.clear();
+        self.listed_peak = self.listed_peak.max(self.listed);
+        self.listed = 0;
     }
 
     /// Visit rows starting in `[from_ms, to_ms)`.
@@ -308,6 +434,9 @@ impl<'a, 'f> Scan<'a, 'f> {
     ) -> Result<(), StoreError> {
         self.visit_no += 1;
         let id = self.visit_no;
+        if id.is_multiple_of(CHECK_EVERY) {
+            self.check_budget(groupings)?;
+        }
         let matched = &mut self.matched;
         matched.clear();
         // The matching events' sums, for groupings by visit attributes.
@@ -370,6 +499,7 @@ impl<'a, 'f> Scan<'a, 'f> {
                     if acc.last_session != id {
                         acc.last_session = id;
                         acc.visitors.push(visitor);
+                        self.listed += 1;
                         acc.sums.visits += 1;
                         acc.sums.bounces += bounce;
                         acc.sums.duration_ms += duration;
@@ -378,6 +508,7 @@ impl<'a, 'f> Scan<'a, 'f> {
             } else {
                 let acc = g.accs.entry(key).or_default();
                 acc.visitors.push(visitor);
+                self.listed += 1;
                 acc.sums.visits += 1;
                 acc.sums.bounces += bounce;
                 acc.sums.duration_ms += duration;

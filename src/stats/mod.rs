@@ -3,6 +3,8 @@
 
 mod batch;
 mod buckets;
+#[cfg(test)]
+mod budget_tests;
 mod clickhouse;
 pub mod engine;
 pub mod filter;
@@ -78,6 +80,15 @@ pub enum StatsError {
     /// Storage trouble: a 500.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The report would hold more memory than `storage.max_report_mb`
+    /// allows: a 400 that says so.
+    #[error(
+        "this report needs more than {limit_mb} MiB of memory (storage.max_report_mb): choose a shorter period, add a filter or a dimension with fewer values, or raise the limit"
+    )]
+    TooLarge {
+        /// The limit, MiB.
+        limit_mb: usize,
+    },
 }
 
 impl From<crate::store::clickhouse::ClickHouseError> for StatsError {

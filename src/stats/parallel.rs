@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     Groups, StatsError,
-    engine::{Grouping, scan},
+    engine::{Budget, Grouping, scan, scan_within},
     filter::Compiled,
     gate,
     query::{self, Dimension, Query},
@@ -115,6 +115,8 @@ pub(super) fn scan_parallel(
         (f.max(from_ms), t.min(to_ms))
     })
     .collect();
+    // One budget for the report's threads together.
+    let budget = (view.report_memory_limit() > 0).then(|| Budget::new(view.report_memory_limit()));
     // Jobs: (range, indices into `dims`).
     let shares = (cores / parts.len()).clamp(1, dims.len().max(1));
     let mut jobs: Vec<((u64, u64), Vec<usize>)> = Vec::new();
@@ -133,7 +135,17 @@ pub(super) fn scan_parallel(
             .iter()
             .map(|&i| Grouping::new(dims[i].clone(), &texts))
             .collect::<Result<Vec<_>, _>>()?;
-        scan(view, q.site, tz, (f, t, extras), compiled.as_ref(), &mut gs)?;
+        match &budget {
+            Some(b) => scan_within(
+                view,
+                (q.site, tz),
+                (f, t, extras),
+                compiled.as_ref(),
+                &mut gs,
+                b,
+            )?,
+            None => scan(view, q.site, tz, (f, t, extras), compiled.as_ref(), &mut gs)?,
+        }
         Ok(gs.into_iter().map(Grouping::finish).collect())
     };
     let results: Vec<Result<Vec<Groups>, StatsError>> = if jobs.len() == 1 {

@@ -129,6 +129,8 @@ pub struct Store {
     events: Option<Arc<clickhouse::ClickHouse>>,
     /// The batches' changes to watched open days (see [`DayWatch`]).
     watch: Arc<DayWatch>,
+    /// Bytes one report reading this store may hold (0: no limit).
+    report_limit: usize,
 }
 
 impl Store {
@@ -159,6 +161,7 @@ impl Store {
             strings: Arc::default(),
             events: None,
             watch: Arc::default(),
+            report_limit: 0,
         };
         store.migrate()?;
         Ok(store)
@@ -229,6 +232,13 @@ impl Store {
         self.db.set_min_free_bytes(bytes);
     }
 
+    /// Bounds the memory one report over this store's visits may hold while
+    /// it computes, in bytes (0: no limit; `storage.max_report_mb`). Reports
+    /// read it from their [`ReadView`] and stop past it.
+    pub fn set_report_memory_limit(&mut self, bytes: usize) {
+        self.report_limit = bytes;
+    }
+
     /// Bytes used by table data and metadata, ignoring free pages.
     ///
     /// # Errors
@@ -250,6 +260,7 @@ impl Store {
             self.db.begin_read()?,
             self.events.clone(),
             Arc::clone(&self.watch),
+            self.report_limit,
         ))
     }
 

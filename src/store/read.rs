@@ -19,6 +19,7 @@ pub struct ReadView {
     tx: ReadTransaction,
     events: Option<Arc<ClickHouse>>,
     watch: Arc<super::DayWatch>,
+    report_limit: usize,
 }
 
 impl ReadView {
@@ -26,8 +27,21 @@ impl ReadView {
         tx: ReadTransaction,
         events: Option<Arc<ClickHouse>>,
         watch: Arc<super::DayWatch>,
+        report_limit: usize,
     ) -> Self {
-        Self { tx, events, watch }
+        Self {
+            tx,
+            events,
+            watch,
+            report_limit,
+        }
+    }
+
+    /// Bytes one report over this snapshot may hold while it computes (0:
+    /// no limit; see [`super::Store::set_report_memory_limit`]).
+    #[must_use]
+    pub fn report_memory_limit(&self) -> usize {
+        self.report_limit
     }
 
     /// The store's log of changes to watched open days.
