@@ -31,10 +31,11 @@ pub type GroupKey = [u64; 4];
 /// The memory one report may hold while it scans, shared by its threads
 /// (`storage.max_report_mb`, through [`ReadView::report_memory_limit`]).
 ///
-/// What is counted, in bytes, is what grows with the data: each scan's
-/// table of the day's visitors (a slot of 17 bytes per visitor, as the table
-/// is sized) and its groups (a slot of `(GroupKey, Acc)` plus its visitor
-/// list, per group, as the maps are sized, and 4 bytes per listed visitor).
+/// What is counted, in bytes, is what grows with the data: each scan's groups
+/// (a slot of `(GroupKey, Acc)` plus its visitor list's smallest allocation,
+/// per group, as the maps are sized), the visitors they list for the day (4
+/// or 8 bytes each, see [`Who`]; the most of any day so far: lists keep their
+/// capacity) and the table of a day's first visitors (at most ~4.5 MB).
 /// It is checked every [`CHECK_EVERY`] visits, so a report stops within a
 /// few thousand visits of the limit.
 pub struct Budget {
@@ -48,9 +49,6 @@ const CHECK_EVERY: u64 = 4096;
 /// Bytes a group holds besides its visitor list entries: its map slot (key,
 /// accumulator, control byte) and the list's smallest allocation.
 const GROUP_BYTES: usize = std::mem::size_of::<(GroupKey, Acc)>() + 1 + 16;
-
-/// Bytes of one slot of the day's visitor table.
-const VISITOR_BYTES: usize = std::mem::size_of::<(u64, u32)>() + 1;
 
 impl Budget {
     /// A budget of `limit` bytes.
@@ -81,7 +79,7 @@ impl Budget {
 }
 
 /// Visitor keys are already uniformly random (keyed hashes), so hashing them
-/// again is wasted work: the set uses them as their own hash.
+/// again is wasted work: the table uses them as their own hash.
 #[derive(Default)]
 struct PassThrough(u64);
 
@@ -99,36 +97,84 @@ impl Hasher for PassThrough {
     }
 }
 
-/// Each visitor of the day being scanned gets a dense index once per visit;
-/// groups then note indices (a push) instead of hashing the visitor again.
+/// On a day read from rows, the first [`DENSE_MAX`] visitors get a dense
+/// index (groups then list 4 bytes and count through a bitset); later ones
+/// are listed by hash (8 bytes, counted by sorting), so the table stays small
+/// however many visitors the day has.
 type DenseVisitors = HashMap<u64, u32, BuildHasherDefault<PassThrough>>;
+
+/// Most visitors a day's table indexes: 7/8 of 2^18 slots, the most that
+/// table holds before it doubles (~4.5 MB at 17 bytes a slot). Unit tests
+/// use 64, so their days of rows mix both forms (the differential tests
+/// against segments then check the mix counts exactly).
+const DENSE_MAX: usize = if cfg!(test) { 64 } else { (1 << 18) / 8 * 7 };
+
+/// Bytes of one slot of the table.
+const DENSE_SLOT_BYTES: usize = std::mem::size_of::<(u64, u32)>() + 1;
+
+/// A visit's visitor as a group lists it: a dense index (among a segment's
+/// visitors, or the first of a day of rows), counted through a bitset, or a
+/// hash (the rest of a day of rows), counted by sorting. A visitor has one
+/// form within a day, so the two counts add up.
+#[derive(Clone, Copy)]
+pub(super) enum Who {
+    /// Dense index within the day.
+    Index(u32),
+    /// The visitor hash of a visit row.
+    Hash(u64),
+}
+
+impl Who {
+    /// Bytes one listing of it takes.
+    fn bytes(self) -> usize {
+        match self {
+            Self::Index(_) => std::mem::size_of::<u32>(),
+            Self::Hash(_) => std::mem::size_of::<u64>(),
+        }
+    }
+}
 
 #[derive(Default)]
 struct Acc {
-    /// Dense indices of the day's visitors in this group, possibly repeated.
-    visitors: Vec<u32>,
+    /// The day's visitors in this group, possibly repeated: dense indices
+    /// and hashes (see [`Who`]).
+    indices: Vec<u32>,
+    hashes: Vec<u64>,
     sums: RollupSums,
     last_session: u64,
 }
 
 impl Acc {
-    /// Visitors are distinct per day, so a day's list is counted (deduplicated
-    /// through `seen`, a zeroed bitset over the day's dense indices, left
-    /// zeroed) and emptied when the scan moves past the day.
+    fn list(&mut self, who: Who) {
+        match who {
+            Who::Index(i) => self.indices.push(i),
+            Who::Hash(h) => self.hashes.push(h),
+        }
+    }
+
+    /// Visitors are distinct per day, so a day's list is counted and emptied
+    /// when the scan moves past the day: indices through `seen`, a zeroed
+    /// bitset over the day's indices (left zeroed), hashes by sorting.
     fn close_day(&mut self, seen: &mut [u64]) {
         let mut n = 0;
-        for &i in &self.visitors {
+        for &i in &self.indices {
             let (w, b) = ((i >> 6) as usize, 1u64 << (i & 63));
             if seen[w] & b == 0 {
                 seen[w] |= b;
                 n += 1;
             }
         }
-        for &i in &self.visitors {
+        for &i in &self.indices {
             seen[(i >> 6) as usize] = 0;
         }
+        if !self.hashes.is_empty() {
+            self.hashes.sort_unstable();
+            self.hashes.dedup();
+            n += self.hashes.len() as u64;
+        }
         self.sums.visitors += n;
-        self.visitors.clear();
+        self.indices.clear();
+        self.hashes.clear();
     }
 }
 
@@ -307,7 +353,7 @@ pub(super) struct Scan<'a, 'f> {
     /// counted against it.
     budget: Option<&'a Budget>,
     counted: usize,
-    /// Visitor list entries since the day began, and the most of any day
+    /// Bytes of visitor lists since the day began, and the most of any day
     /// (the lists keep their capacity from day to day).
     listed: usize,
     listed_peak: usize,
@@ -339,9 +385,8 @@ impl<'a, 'f> Scan<'a, 'f> {
         };
         self.listed_peak = self.listed_peak.max(self.listed);
         let groups: usize = groupings.iter().map(|g| g.accs.capacity()).sum();
-        let now = self.dense.capacity() * VISITOR_BYTES
-            + groups * GROUP_BYTES
-            + self.listed_peak * std::mem::size_of::<u32>();
+        let now =
+            self.dense.capacity() * DENSE_SLOT_BYTES + groups * GROUP_BYTES + self.listed_peak;
         let within = budget.update(self.counted, now);
         self.counted = now;
         if within {
@@ -351,8 +396,8 @@ impl<'a, 'f> Scan<'a, 'f> {
         }
     }
 
-    /// Counts the day's visitors in every group; `visitors` bounds the
-    /// day's dense indices.
+    /// Counts the day's visitors in every group; `visitors` bounds the day's
+    /// dense indices.
     fn close_day(&mut self, groupings: &mut [Grouping], visitors: usize) {
         self.seen.clear();
         self.seen.resize(visitors.div_ceil(64), 0);
@@ -396,9 +441,16 @@ impl<'a, 'f> Scan<'a, 'f> {
                 self.close_day(groupings, self.dense.len());
                 self.current_day = day;
             }
-            let next = u32::try_from(self.dense.len()).unwrap_or(u32::MAX);
-            let visitor = *self.dense.entry(rec.visitor).or_insert(next);
-            match self.visit(&rec, key.start_ms, visitor, prechecked, groupings) {
+            let next = self.dense.len();
+            let who = if next < DENSE_MAX {
+                let next = u32::try_from(next).unwrap_or(u32::MAX);
+                Who::Index(*self.dense.entry(rec.visitor).or_insert(next))
+            } else {
+                self.dense
+                    .get(&rec.visitor)
+                    .map_or(Who::Hash(rec.visitor), |&i| Who::Index(i))
+            };
+            match self.visit(&rec, key.start_ms, who, prechecked, groupings) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
             }
@@ -416,7 +468,13 @@ impl<'a, 'f> Scan<'a, 'f> {
                 Some(_) => true,
                 None => false,
             };
-            self.visit(&v, seg.start_ms(i), seg.visitor(i), prechecked, groupings)?;
+            self.visit(
+                &v,
+                seg.start_ms(i),
+                Who::Index(seg.visitor(i)),
+                prechecked,
+                groupings,
+            )?;
         }
         self.close_day(groupings, seg.visitors);
         Ok(())
@@ -428,7 +486,7 @@ impl<'a, 'f> Scan<'a, 'f> {
         &mut self,
         v: &V,
         start_ms: u64,
-        visitor: u32,
+        visitor: Who,
         prechecked: bool,
         groupings: &mut [Grouping],
     ) -> Result<(), StoreError> {
@@ -498,8 +556,8 @@ impl<'a, 'f> Scan<'a, 'f> {
                     // A visit has one visitor: insert once per visit and group.
                     if acc.last_session != id {
                         acc.last_session = id;
-                        acc.visitors.push(visitor);
-                        self.listed += 1;
+                        acc.list(visitor);
+                        self.listed += visitor.bytes();
                         acc.sums.visits += 1;
                         acc.sums.bounces += bounce;
                         acc.sums.duration_ms += duration;
@@ -507,8 +565,8 @@ impl<'a, 'f> Scan<'a, 'f> {
                 }
             } else {
                 let acc = g.accs.entry(key).or_default();
-                acc.visitors.push(visitor);
-                self.listed += 1;
+                acc.list(visitor);
+                self.listed += visitor.bytes();
                 acc.sums.visits += 1;
                 acc.sums.bounces += bounce;
                 acc.sums.duration_ms += duration;

@@ -12,7 +12,7 @@ use rustc_hash::FxBuildHasher;
 use crate::{
     domain::{SiteId, Timezone, calendar::days_to_ms},
     stats::{
-        engine::{Grouping, Scan, scan},
+        engine::{Grouping, Scan, Who, scan},
         rollup::rollup_dims,
         values::Texts,
     },
@@ -284,7 +284,7 @@ impl LiveDay {
             rec,
         } = self.one.as_mut().expect("made above");
         rec.decode_into(row)?;
-        Scan::new(self.tz, None).visit(&*rec, start_ms, 0, false, gs)?;
+        Scan::new(self.tz, None).visit(&*rec, start_ms, Who::Hash(0), false, gs)?;
         let mut out = Vec::new();
         for (g, &code) in gs.iter_mut().zip(codes.iter()) {
             for (key, sums) in g.drain() {
