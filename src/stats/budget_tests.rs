@@ -1,6 +1,7 @@
-//! A report holds at most `storage.max_report_mb` while it scans: past it,
-//! it stops with [`StatsError::TooLarge`] (a 400 saying so), on visit rows
-//! and on day segments alike, and reports within it answer as without one.
+//! A report holds at most `storage.max_report_mb`: past it, it stops with
+//! [`StatsError::TooLarge`] (a 400 saying so), whether it scans visit rows or
+//! day segments or reads rollups, and reports within it answer as without
+//! one.
 
 use actix_web::ResponseError;
 
@@ -18,10 +19,11 @@ use crate::{
     },
 };
 
-/// Visits a day, each from its own visitor with its own property value: a
-/// breakdown by the property has a group per visit.
-const VISITS: u32 = 6_000;
-/// Interned texts: the event name, the property key, then one value a visit.
+/// Visits a day, each from its own visitor with its own page and property
+/// value: a breakdown by either has a group per visit.
+const VISITS: u32 = 10_000;
+/// Interned texts: the event name, the property key, then one text a visit
+/// (its page and its property value).
 const NAME: u32 = 1;
 const KEY: u32 = 2;
 const DAYS: u32 = 2;
@@ -45,7 +47,7 @@ fn seeded() -> (tempfile::TempDir, Store, SiteId, u32) {
         for i in 0..VISITS {
             let n = day * VISITS + i;
             let value = 3 + n;
-            strings.push((value, format!("value-{n}")));
+            strings.push((value, format!("/value-{n}")));
             sessions.push(SessionAppend {
                 key: SessionKey {
                     site,
@@ -57,11 +59,18 @@ fn seeded() -> (tempfile::TempDir, Store, SiteId, u32) {
                     visitor: u64::from(n) * 7_919 + 1,
                     ..SessionRecord::default()
                 }),
-                events: vec![EventRecord {
-                    name: NAME,
-                    props: vec![(KEY, value)],
-                    ..EventRecord::default()
-                }],
+                events: vec![
+                    EventRecord {
+                        path: value,
+                        pageview: true,
+                        ..EventRecord::default()
+                    },
+                    EventRecord {
+                        name: NAME,
+                        props: vec![(KEY, value)],
+                        ..EventRecord::default()
+                    },
+                ],
                 engagements: Vec::new(),
             });
         }
@@ -117,7 +126,8 @@ fn run(store: &Store, q: &Query) -> Result<Vec<stats::Row>, StatsError> {
 }
 
 #[test]
-fn a_report_past_its_memory_limit_is_refused_on_rows_and_segments_and_smaller_ones_answer() {
+fn a_report_past_its_memory_limit_is_refused_on_rows_segments_and_rollups_and_smaller_ones_answer()
+{
     let (_dir, mut store, site, first) = seeded();
     let today = first + 1;
     // Unbounded: a row per visit, on either day.
@@ -126,12 +136,17 @@ fn a_report_past_its_memory_limit_is_refused_on_rows_and_segments_and_smaller_on
     let unbounded_closed = run(&store, &query(site, first, by_plan(), signups())).unwrap();
     assert_eq!(unbounded_closed.len(), VISITS as usize);
 
-    // 6,000 groups hold more than 1 MiB (~200 bytes each): refused, on
-    // today's rows and on the closed day's segment.
+    let by_page = || vec![Dimension::Page];
+    let unbounded_rollups = run(&store, &query(site, first, by_page(), None)).unwrap();
+    assert_eq!(unbounded_rollups.len(), VISITS as usize);
+
+    // 10,000 groups or rollup rows hold more than 1 MiB (~200 bytes each):
+    // refused, on today's rows, on the closed day's segment and on its rollup.
     store.set_report_memory_limit(1 << 20);
     for q in [
         query(site, today, by_plan(), None),
         query(site, first, by_plan(), signups()),
+        query(site, first, by_page(), None),
     ] {
         let e = match run(&store, &q) {
             Ok(rows) => panic!("answered past the limit: {} rows", rows.len()),
@@ -141,8 +156,8 @@ fn a_report_past_its_memory_limit_is_refused_on_rows_and_segments_and_smaller_on
         assert!(e.to_string().contains("storage.max_report_mb"), "{e}");
         assert_eq!(ApiError::from(e).status_code(), 400);
     }
-    // Within it: totals hold a group, and the table of the day's 6,000
-    // visitors is ~140 KiB.
+    // Within it: totals hold a group, and the table of the day's 10,000
+    // visitors is ~280 KiB.
     let total = run(&store, &query(site, today, Vec::new(), None)).unwrap();
     assert_eq!(total[0].metrics[0], stats::Value::Int(u64::from(VISITS)));
     let total = run(&store, &query(site, first, Vec::new(), signups())).unwrap();
@@ -157,5 +172,9 @@ fn a_report_past_its_memory_limit_is_refused_on_rows_and_segments_and_smaller_on
     assert_eq!(
         run(&store, &query(site, first, by_plan(), signups())).unwrap(),
         unbounded_closed
+    );
+    assert_eq!(
+        run(&store, &query(site, first, by_page(), None)).unwrap(),
+        unbounded_rollups
     );
 }

@@ -287,16 +287,15 @@ pub fn scan_within(
     groupings: &mut [Grouping],
     budget: &Budget,
 ) -> Result<(), StatsError> {
-    match scan_bounded(view, (site, tz), range, filter, groupings, Some(budget)) {
-        Err(StoreError::Stopped(OVER_BUDGET)) => Err(StatsError::TooLarge {
-            limit_mb: budget.limit() >> 20,
-        }),
-        r => Ok(r?),
-    }
+    Ok(scan_bounded(
+        view,
+        (site, tz),
+        range,
+        filter,
+        groupings,
+        Some(budget),
+    )?)
 }
-
-/// What a scan past its budget stops its walk with.
-const OVER_BUDGET: &str = "report over its memory budget";
 
 fn scan_bounded(
     view: &ReadView,
@@ -392,7 +391,9 @@ impl<'a, 'f> Scan<'a, 'f> {
         if within {
             Ok(())
         } else {
-            Err(StoreError::Stopped(OVER_BUDGET))
+            Err(StoreError::OverReportLimit {
+                limit_bytes: budget.limit(),
+            })
         }
     }
 

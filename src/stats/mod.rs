@@ -79,7 +79,7 @@ pub enum StatsError {
     Invalid(String),
     /// Storage trouble: a 500.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The report would hold more memory than `storage.max_report_mb`
     /// allows: a 400 that says so.
     #[error(
@@ -89,6 +89,18 @@ pub enum StatsError {
         /// The limit, MiB.
         limit_mb: usize,
     },
+}
+
+impl From<StoreError> for StatsError {
+    /// A read past the report memory limit is [`StatsError::TooLarge`].
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::OverReportLimit { limit_bytes } => Self::TooLarge {
+                limit_mb: limit_bytes >> 20,
+            },
+            e => Self::Store(e),
+        }
+    }
 }
 
 impl From<crate::store::clickhouse::ClickHouseError> for StatsError {

@@ -64,6 +64,13 @@ pub enum StoreError {
     /// (never shown: the caller reports that one instead).
     #[error("{0} stopped")]
     Stopped(&'static str),
+    /// A report read or held more than the store's report memory limit
+    /// (`storage.max_report_mb`; see `Store::set_report_memory_limit`).
+    #[error("a report needed more than its {limit_bytes} bytes (storage.max_report_mb)")]
+    OverReportLimit {
+        /// The limit, bytes.
+        limit_bytes: usize,
+    },
     /// The ClickHouse engine failed (unreachable, refusing, timed out).
     #[error(transparent)]
     ClickHouse(#[from] clickhouse::ClickHouseError),

@@ -332,6 +332,13 @@ impl ReadView {
         let mut out = Vec::new();
         for &day in days {
             super::rollups::rows(&table, site, day, day, dim, &mut out)?;
+            if self.report_limit > 0
+                && out.len() * std::mem::size_of::<RollupRow>() > self.report_limit
+            {
+                return Err(StoreError::OverReportLimit {
+                    limit_bytes: self.report_limit,
+                });
+            }
         }
         Ok(out)
     }
