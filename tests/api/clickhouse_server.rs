@@ -294,8 +294,11 @@ impl ZooKeeper {
         loop {
             use std::io::{Read, Write};
             // `srvr` names the mode only once the server serves requests
-            // (`ruok` answers `imok` before that).
+            // (`ruok` answers `imok` before that). A server still starting
+            // may accept and never answer: the probe times out and retries.
             if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
                 let _ = s.write_all(b"srvr");
                 let mut out = String::new();
                 let _ = s.read_to_string(&mut out);
