@@ -3,21 +3,20 @@
 //! built by this same code, so both paths agree by construction.
 
 use std::{
-    collections::HashMap,
-    hash::{BuildHasherDefault, Hasher},
     ops::ControlFlow,
-    sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
-use rustc_hash::FxBuildHasher;
-
+pub use super::budget::Budget;
+pub use super::groups::Grouping;
 use super::{
     StatsError,
     buckets::{Buckets, DayCache},
+    budget::{CHECK_EVERY, DENSE_SLOT_BYTES, GROUP_BYTES},
     filter::Compiled,
+    groups::{DENSE_MAX, DenseVisitors, Who},
     query::Dimension,
     segment::{DaySegment, Need, Part, for_each_part},
-    values::Texts,
     visit::VisitRow,
 };
 use crate::{
@@ -27,203 +26,6 @@ use crate::{
 
 /// Dimension values of one group, padded with zeros.
 pub type GroupKey = [u64; 4];
-
-/// The memory one report may hold while it scans, shared by its threads
-/// (`storage.max_report_mb`, through [`ReadView::report_memory_limit`]).
-///
-/// What is counted, in bytes, is what grows with the data: each scan's groups
-/// (a slot of `(GroupKey, Acc)` plus its visitor list's smallest allocation,
-/// per group, as the maps are sized), the visitors they list for the day (4
-/// or 8 bytes each, see [`Who`]; the most of any day so far: lists keep their
-/// capacity) and the table of a day's first visitors (at most ~4.5 MB).
-/// It is checked every [`CHECK_EVERY`] visits, so a report stops within a
-/// few thousand visits of the limit.
-pub struct Budget {
-    limit: usize,
-    held: AtomicUsize,
-}
-
-/// Visits between two checks of a scan's [`Budget`].
-const CHECK_EVERY: u64 = 4096;
-
-/// Bytes a group holds besides its visitor list entries: its map slot (key,
-/// accumulator, control byte) and the list's smallest allocation.
-const GROUP_BYTES: usize = std::mem::size_of::<(GroupKey, Acc)>() + 1 + 16;
-
-impl Budget {
-    /// A budget of `limit` bytes.
-    #[must_use]
-    pub fn new(limit: usize) -> Self {
-        Self {
-            limit,
-            held: AtomicUsize::new(0),
-        }
-    }
-
-    /// The limit, in bytes.
-    #[must_use]
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
-    /// Moves one scan's count from `before` to `now`; false once the
-    /// report's scans together hold more than the limit.
-    fn update(&self, before: usize, now: usize) -> bool {
-        let held = if now >= before {
-            self.held.fetch_add(now - before, Ordering::Relaxed) + (now - before)
-        } else {
-            self.held.fetch_sub(before - now, Ordering::Relaxed) - (before - now)
-        };
-        held <= self.limit
-    }
-}
-
-/// Visitor keys are already uniformly random (keyed hashes), so hashing them
-/// again is wasted work: the table uses them as their own hash.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-/// On a day read from rows, the first [`DENSE_MAX`] visitors get a dense
-/// index (groups then list 4 bytes and count through a bitset); later ones
-/// are listed by hash (8 bytes, counted by sorting), so the table stays small
-/// however many visitors the day has.
-type DenseVisitors = HashMap<u64, u32, BuildHasherDefault<PassThrough>>;
-
-/// Most visitors a day's table indexes: 7/8 of 2^18 slots, the most that
-/// table holds before it doubles (~4.5 MB at 17 bytes a slot). Unit tests
-/// use 64, so their days of rows mix both forms (the differential tests
-/// against segments then check the mix counts exactly).
-const DENSE_MAX: usize = if cfg!(test) { 64 } else { (1 << 18) / 8 * 7 };
-
-/// Bytes of one slot of the table.
-const DENSE_SLOT_BYTES: usize = std::mem::size_of::<(u64, u32)>() + 1;
-
-/// A visit's visitor as a group lists it: a dense index (among a segment's
-/// visitors, or the first of a day of rows), counted through a bitset, or a
-/// hash (the rest of a day of rows), counted by sorting. A visitor has one
-/// form within a day, so the two counts add up.
-#[derive(Clone, Copy)]
-pub(super) enum Who {
-    /// Dense index within the day.
-    Index(u32),
-    /// The visitor hash of a visit row.
-    Hash(u64),
-}
-
-impl Who {
-    /// Bytes one listing of it takes.
-    fn bytes(self) -> usize {
-        match self {
-            Self::Index(_) => std::mem::size_of::<u32>(),
-            Self::Hash(_) => std::mem::size_of::<u64>(),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Acc {
-    /// The day's visitors in this group, possibly repeated: dense indices
-    /// and hashes (see [`Who`]).
-    indices: Vec<u32>,
-    hashes: Vec<u64>,
-    sums: RollupSums,
-    last_session: u64,
-}
-
-impl Acc {
-    fn list(&mut self, who: Who) {
-        match who {
-            Who::Index(i) => self.indices.push(i),
-            Who::Hash(h) => self.hashes.push(h),
-        }
-    }
-
-    /// Visitors are distinct per day, so a day's list is counted and emptied
-    /// when the scan moves past the day: indices through `seen`, a zeroed
-    /// bitset over the day's indices (left zeroed), hashes by sorting.
-    fn close_day(&mut self, seen: &mut [u64]) {
-        let mut n = 0;
-        for &i in &self.indices {
-            let (w, b) = ((i >> 6) as usize, 1u64 << (i & 63));
-            if seen[w] & b == 0 {
-                seen[w] |= b;
-                n += 1;
-            }
-        }
-        for &i in &self.indices {
-            seen[(i >> 6) as usize] = 0;
-        }
-        if !self.hashes.is_empty() {
-            self.hashes.sort_unstable();
-            self.hashes.dedup();
-            n += self.hashes.len() as u64;
-        }
-        self.sums.visitors += n;
-        self.indices.clear();
-        self.hashes.clear();
-    }
-}
-
-/// One grouping computed during a scan.
-pub struct Grouping {
-    dims: Vec<Dimension>,
-    prop_keys: Vec<u32>,
-    event_level: bool,
-    accs: HashMap<GroupKey, Acc, FxBuildHasher>,
-}
-
-impl Grouping {
-    /// Groups by `dims` (empty for the total). `texts` resolves property keys.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn new(dims: Vec<Dimension>, texts: &Texts<'_>) -> Result<Self, StoreError> {
-        let prop_keys = dims
-            .iter()
-            .map(|d| match d {
-                Dimension::Prop(k) => texts.id_of(k).map(|o| o.unwrap_or(0)),
-                _ => Ok(0),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
-            event_level: dims.iter().any(Dimension::is_event_level),
-            dims,
-            prop_keys,
-            accs: HashMap::default(),
-        })
-    }
-
-    fn close_day(&mut self, seen: &mut [u64]) {
-        for acc in self.accs.values_mut() {
-            acc.close_day(seen);
-        }
-    }
-
-    /// Empties the groups, handing out their sums (visitors not counted).
-    pub(super) fn drain(&mut self) -> impl Iterator<Item = (GroupKey, RollupSums)> + '_ {
-        self.accs.drain().map(|(k, a)| (k, a.sums))
-    }
-
-    /// The sums per group (after [`scan`], which counts each day's visitors).
-    #[must_use]
-    pub fn finish(self) -> HashMap<GroupKey, RollupSums> {
-        self.accs.into_iter().map(|(k, a)| (k, a.sums)).collect()
-    }
-}
 
 /// Whether scans read closed days from their segments (on unless a test or
 /// bench turns it off to compare with the visit rows).

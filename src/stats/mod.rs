@@ -3,6 +3,7 @@
 
 mod batch;
 mod buckets;
+mod budget;
 #[cfg(test)]
 mod budget_tests;
 mod clickhouse;
@@ -10,6 +11,7 @@ pub mod engine;
 pub mod filter;
 pub mod funnel;
 pub mod gate;
+mod groups;
 pub mod imported;
 pub mod live;
 mod metrics;

@@ -12,7 +12,8 @@ use rustc_hash::FxBuildHasher;
 use crate::{
     domain::{SiteId, Timezone, calendar::days_to_ms},
     stats::{
-        engine::{Grouping, Scan, Who, scan},
+        engine::{Grouping, Scan, scan},
+        groups::Who,
         rollup::rollup_dims,
         values::Texts,
     },
