@@ -113,6 +113,8 @@ struct Read {
     settle: Option<Settle>,
 }
 
+/// An event's identity work, done off the async threads (see
+/// [`identity::settle`]).
 struct Settle {
     identity: Identity,
     sites: Vec<Site>,
@@ -123,7 +125,8 @@ struct Settle {
 /// Parses, checks and enriches one request. Takes the body by value so it
 /// and the parsed payload are freed here, not held while the request waits
 /// for the writer: with thousands of connections waiting at once, they
-/// were most of a waiting request's memory.
+/// were most of a waiting request's memory. `Err` is the answer to give at
+/// once (a 400, an event dropped with its reason).
 fn read(req: &HttpRequest, state: &AppState, body: web::Bytes) -> Result<Read, Box<HttpResponse>> {
     if body.len() > state.settings.ingest.max_body_bytes {
         let mut e = FieldErrors::new();
