@@ -7,8 +7,10 @@ FROM rust:1.95-slim-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends make \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, so source edits don't rebuild them.
+# Dependencies first, so source edits don't rebuild them (.cargo/config.toml
+# holds jemalloc's build options).
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir -p src benches examples \
  && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
  && for b in $(grep -A1 '^\[\[bench\]\]' Cargo.toml | sed -n 's/^name = "\(.*\)"/\1/p'); do echo 'fn main() {}' > benches/$b.rs; done \

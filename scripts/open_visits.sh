@@ -28,6 +28,6 @@ run() { # label max_open_visits
   rm -rf "$data"
 }
 for _ in $(seq "${ROUNDS:-2}"); do
-  run "default bound" 200000
+  run "default bound" 100000
   run "no bound reached" 100000000
 done

@@ -35,10 +35,13 @@ pub const MAX_EVENTS_PER_SESSION: usize = 1000;
 type Open = ParkedVisit;
 
 /// Default most open visits held in memory (`ingest.max_open_visits`): about
-/// 60 bytes each with the table's slack, ~15 MB. Measured (BENCHMARKS.md,
-/// "Memory under overload"): a flood of new visitors then costs no
-/// throughput, which parking every visit (one random B-tree write each) did.
-pub const DEFAULT_MAX_OPEN_VISITS: usize = 200_000;
+/// 60 bytes each with the table's slack, ~7.5 MB (~11 MB while the table
+/// grows). 200,000 peaked ~20 MB higher under overload. Measured
+/// (BENCHMARKS.md, "Memory under overload"): a flood of new visitors then
+/// costs no throughput, which parking every visit (one random B-tree write
+/// each) did. A site passes it with ~100,000 visits in 30 minutes (~5 M a
+/// day); their visits of several events are then parked, not lost.
+pub const DEFAULT_MAX_OPEN_VISITS: usize = 100_000;
 
 /// Open visits by (site, visitor hash).
 pub struct Sessionizer {

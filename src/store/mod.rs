@@ -112,8 +112,9 @@ pub const SCHEMA_VERSION: u64 = 3;
 /// Key of the sealed keyring in `meta_v1`.
 const KEYRING_KEY: &str = "keyring";
 
-/// Default size of redb's page cache (`storage.cache_mb`).
-pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
+/// Default size of redb's page cache (`storage.cache_mb`): 16 and 32 MiB
+/// measured the same on reports and ingestion (BENCHMARKS.md, memory).
+pub const DEFAULT_CACHE_BYTES: usize = 16 << 20;
 
 /// File name inside the data dir.
 pub const FILE_NAME: &str = "touchpoint.redb";
