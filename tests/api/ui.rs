@@ -1,8 +1,8 @@
 //! The dashboard in real headless Chromium: log in through the form, read the
 //! overview, click a source to filter, change the period — and check every
 //! number shown against the Stats API for the same query. Screenshots land in
-//! target/screenshots/. Skipped (with a notice) when Chromium isn't installed,
-//! unless CI is set, where it fails instead.
+//! target/screenshots/. Fails when Chromium isn't installed (see
+//! `Browser::start`; `.ci/run` installs it).
 
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
