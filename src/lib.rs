@@ -16,6 +16,7 @@ pub mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod geo;
+pub mod health;
 pub mod hooks;
 pub mod ingest;
 pub mod jobs;

@@ -11,23 +11,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// 200 when a write transaction commits, else 503 with why (`disk full`,
-/// `store not writable`, `events engine unreachable`).
+/// `store not writable`, `events engine unreachable`, or no status when
+/// thousands of probes are already waiting). The probe runs on its own
+/// thread ([`crate::health`]), never behind reports or logins.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.clone();
-    match web::block(move || store.probe_write()).await {
-        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
-        Ok(Err(e)) => {
-            if !e.logged_by_store() {
-                tracing::error!(error = %crate::telemetry::causes(&e), "health probe failed");
-            }
-            let status = match e {
-                crate::store::StoreError::ClickHouse(_) => "events engine unreachable",
-                crate::store::StoreError::DiskFull { .. } => "disk full",
-                _ => "store not writable",
-            };
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": status }))
+    match state.health.check().await {
+        Some(crate::health::Health::Ok) => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
         }
-        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+        Some(h) => {
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": h.status() }))
+        }
+        None => HttpResponse::ServiceUnavailable().finish(),
     }
 }
 

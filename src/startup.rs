@@ -72,6 +72,8 @@ pub struct AppState {
     pub url: String,
     /// Connections open now (`server.max_connections` refuses beyond it).
     pub connections: crate::connection_limit::OpenConnections,
+    /// `/healthz`'s probe thread.
+    pub health: crate::health::Prober,
 }
 
 impl AppState {
@@ -168,6 +170,8 @@ impl Application {
         let listener = TcpListener::bind(settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let addr = listener.local_addr()?;
+        let health = crate::health::Prober::start(store.clone())
+            .context("cannot start the health probe thread")?;
         let state = web::Data::new(AppState {
             store,
             writer,
@@ -183,6 +187,7 @@ impl Application {
             auth,
             url: http_url(addr),
             connections: crate::connection_limit::OpenConnections::default(),
+            health,
         });
         state.reload_sites()?;
         let data = state.clone();
@@ -217,6 +222,7 @@ impl Application {
             move |io, data| open.on_connect(io, data)
         })
         .max_connections(per_worker_connections(settings.server.max_connections))
+        .worker_max_blocking_threads(blocking_threads_per_worker())
         .listen(listener)?;
         // `site`, `goal`, `apikey` and `workspace` commands reach the running
         // server here (see `cli::admin`).
@@ -332,6 +338,18 @@ fn http_url(addr: std::net::SocketAddr) -> String {
     } else {
         format!("http://{}:{}", addr.ip(), addr.port())
     }
+}
+
+/// Threads each HTTP worker runs blocking work on (store reads, reports,
+/// password checks, exports): twice the report slots, at least 8. Work past
+/// it waits in the worker's queue, holding no thread. Reports and password
+/// checks take turns anyway (`stats::gate`, `auth::password`), but each one
+/// waiting held a thread: 300 reports at once made ~300 threads and took the
+/// process from 70 to 265 MB, each thread keeping its allocator cache
+/// (BENCHMARKS.md, "Blocking threads"). `/healthz` doesn't use this pool.
+#[must_use]
+pub fn blocking_threads_per_worker() -> usize {
+    (2 * crate::stats::gate::slots()).max(8)
 }
 
 /// Connections each worker accepts before the rest wait in the listen

@@ -14,14 +14,16 @@ pub const MIN_LEN: usize = 10;
 /// Longest password accepted (argon2 takes anything; this bounds the work).
 pub const MAX_LEN: usize = 1024;
 
-/// At most this many hashes run at once (twice the cores): each holds 19 MiB,
+/// At most this many hashes run at once (one per core): each holds 19 MiB,
 /// so a flood of logins can't exhaust memory, and parallel guesses can't
-/// outrun the throttle by much.
+/// outrun the throttle by much. Twice the cores answered a flood of 400
+/// logins 15 % sooner but peaked at 127 MB against 89 (BENCHMARKS.md,
+/// "Blocking threads"); a flood is where the slower answer belongs.
 fn permit() -> Permit {
     static SLOTS: OnceLock<(Mutex<usize>, Condvar)> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        (Mutex::new(cores * 2), Condvar::new())
+        (Mutex::new(cores), Condvar::new())
     });
     let mut free = slots
         .0

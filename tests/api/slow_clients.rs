@@ -2,7 +2,9 @@
 //! a request's headers and then stall (`Content-Length: 100`, no body) are
 //! each answered 408 and closed once `server.body_timeout_seconds` passes,
 //! while a normal client keeps getting answers the whole time; beyond
-//! `server.max_connections` a request is refused at once with a 503.
+//! `server.max_connections` a request is refused at once with a 503. Work
+//! that waits its turn holds no thread: a flood of reports waits in the HTTP
+//! workers' queues, and `/healthz` is answered meanwhile.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::helpers::{CHROME, spawn_app_with};
+use crate::helpers::{CHROME, spawn_app, spawn_app_with};
 
 const STALLED: usize = 2000;
 
@@ -115,4 +117,99 @@ async fn beyond_max_connections_a_request_is_refused_at_once_and_answered_again_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, 200);
+}
+
+/// With every report slot taken (as by reports running long), four times as
+/// many Stats API queries as that bound wait at once: at most `startup::blocking_threads_per_worker` per
+/// HTTP worker wait holding a thread, the rest in the worker's queue (each
+/// waiting thread kept ~650 KB: 300 at once took the process from 70 to 265
+/// MB). `/healthz` is answered while they wait; all are answered after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_reports_waits_without_holding_threads_and_healthz_is_answered() {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let bound = workers * touchpoint::startup::blocking_threads_per_worker();
+    let queries = 4 * bound;
+    let app = spawn_app().await;
+    app.pageview("/flooded", CHROME, "198.51.100.7").await;
+    // Take every slot of the report gate from threads of our own.
+    let slots = touchpoint::stats::gate::slots();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Arc::new(std::sync::Mutex::new(released));
+    let (taken_tx, taken_rx) = std::sync::mpsc::channel::<()>();
+    let holders: Vec<_> = (0..slots)
+        .map(|_| {
+            let store = app.state.store.clone();
+            let (released, taken_tx) = (released.clone(), taken_tx.clone());
+            std::thread::spawn(move || {
+                let _slot = touchpoint::stats::gate::enter_store(&store);
+                taken_tx.send(()).unwrap();
+                let _ = released.lock().unwrap().recv();
+            })
+        })
+        .collect();
+    for _ in 0..slots {
+        taken_rx.recv().unwrap();
+    }
+    let answered_early = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..queries {
+        let (client, url, key) = (app.client.clone(), app.url.clone(), app.api_key.clone());
+        let answered_early = answered_early.clone();
+        flood.spawn(async move {
+            let status = client
+                .post(format!("{url}/api/v2/query"))
+                .bearer_auth(key)
+                .json(
+                    &serde_json::json!({"site_id": "example.com", "metrics": ["pageviews"],
+                    "date_range": "all", "dimensions": ["event:page"]}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            answered_early.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            status
+        });
+    }
+    // Let every query reach the server and wait as far in as it gets.
+    for _ in 0..200 {
+        if touchpoint::stats::gate::waiting() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let waiting = touchpoint::stats::gate::waiting();
+    assert!(waiting > 0, "the queries wait for the gate");
+    // Another test's app may have a report waiting too: allow one pool's worth.
+    assert!(
+        waiting <= 2 * bound,
+        "{waiting} threads wait for a report slot, beyond {bound} per app"
+    );
+    let health = tokio::time::timeout(
+        Duration::from_secs(30),
+        app.client.get(format!("{}/healthz", app.url)).send(),
+    )
+    .await
+    .expect("/healthz is answered while reports wait")
+    .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(
+        answered_early.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no query is answered while the slots are taken"
+    );
+    for _ in 0..slots {
+        release.send(()).unwrap();
+    }
+    for h in holders {
+        h.join().unwrap();
+    }
+    let mut answered = 0;
+    while let Some(status) = flood.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+        answered += 1;
+    }
+    assert_eq!(answered, queries);
 }
