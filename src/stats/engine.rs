@@ -14,7 +14,7 @@ use super::{
     buckets::{Buckets, DayCache},
     budget::{CHECK_EVERY, DENSE_SLOT_BYTES, GROUP_BYTES},
     filter::Compiled,
-    groups::{DENSE_MAX, DenseVisitors, Who},
+    groups::{DENSE_MAX, DenseVisitors, EXTRAS_BYTES, Who},
     query::Dimension,
     segment::{DaySegment, Need, Part, for_each_part},
     visit::VisitRow,
@@ -158,6 +158,8 @@ pub(super) struct Scan<'a, 'f> {
     /// (the lists keep their capacity from day to day).
     listed: usize,
     listed_peak: usize,
+    /// Bytes of the groups' boxed revenue and engagement.
+    extras_held: usize,
 }
 
 impl<'a, 'f> Scan<'a, 'f> {
@@ -175,6 +177,7 @@ impl<'a, 'f> Scan<'a, 'f> {
             counted: 0,
             listed: 0,
             listed_peak: 0,
+            extras_held: 0,
         }
     }
 
@@ -186,8 +189,10 @@ impl<'a, 'f> Scan<'a, 'f> {
         };
         self.listed_peak = self.listed_peak.max(self.listed);
         let groups: usize = groupings.iter().map(|g| g.accs.capacity()).sum();
-        let now =
-            self.dense.capacity() * DENSE_SLOT_BYTES + groups * GROUP_BYTES + self.listed_peak;
+        let now = self.dense.capacity() * DENSE_SLOT_BYTES
+            + groups * GROUP_BYTES
+            + self.listed_peak
+            + self.extras_held;
         let within = budget.update(self.counted, now);
         self.counted = now;
         if within {
@@ -355,7 +360,11 @@ impl<'a, 'f> Scan<'a, 'f> {
                         continue;
                     }
                     let acc = g.accs.entry(k).or_default();
+                    let boxed = acc.sums.has_extras();
                     v.add_event(j, &mut acc.sums);
+                    if !boxed && acc.sums.has_extras() {
+                        self.extras_held += EXTRAS_BYTES;
+                    }
                     // A visit has one visitor: insert once per visit and group.
                     if acc.last_session != id {
                         acc.last_session = id;
@@ -373,7 +382,11 @@ impl<'a, 'f> Scan<'a, 'f> {
                 acc.sums.visits += 1;
                 acc.sums.bounces += bounce;
                 acc.sums.duration_ms += duration;
-                acc.sums.add(&events);
+                let boxed = acc.sums.has_extras();
+                acc.sums.add_events(&events);
+                if !boxed && acc.sums.has_extras() {
+                    self.extras_held += EXTRAS_BYTES;
+                }
             }
         }
         Ok(())

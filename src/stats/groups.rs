@@ -9,8 +9,11 @@ use std::{
 
 use rustc_hash::FxBuildHasher;
 
-use super::{engine::GroupKey, query::Dimension, values::Texts};
-use crate::store::{RollupSums, StoreError};
+use super::{engine::GroupKey, query::Dimension, values::Texts, visit::EventSums};
+use crate::store::{
+    RollupSums, StoreError,
+    record::{Engagement, Revenue},
+};
 
 /// Visitor keys are already uniformly random (keyed hashes), so hashing them
 /// again is wasted work: the table uses them as their own hash.
@@ -65,6 +68,77 @@ impl Who {
     }
 }
 
+/// A group's sums while a scan accumulates them: the counts every group has
+/// (48 bytes), and revenue and engagement ([`RollupSums`]' other ~100
+/// bytes) boxed apart in the groups that have any. A breakdown by a value
+/// that changes every event holds hundreds of thousands of groups, nearly
+/// all without revenue.
+#[derive(Default)]
+pub(super) struct GroupSums {
+    pub(super) visitors: u64,
+    pub(super) visits: u64,
+    pub(super) pageviews: u64,
+    pub(super) events: u64,
+    pub(super) bounces: u64,
+    pub(super) duration_ms: u64,
+    /// Revenue and engagement, once the group has some (its counts zero).
+    extras: Option<Box<RollupSums>>,
+}
+
+/// Bytes a group's boxed revenue and engagement hold.
+pub(super) const EXTRAS_BYTES: usize = std::mem::size_of::<RollupSums>();
+
+impl GroupSums {
+    /// Adds a visit's matching events: their counts, revenue and engagement.
+    pub(super) fn add_events(&mut self, e: &RollupSums) {
+        self.events += e.events;
+        self.pageviews += e.pageviews;
+        let has_revenue = e.revenue.iter().next().is_some() || e.revenue.overflow > 0;
+        if has_revenue || e.engaged_views > 0 || e.scroll_views > 0 {
+            let x = self.extras();
+            x.revenue.add_all(&e.revenue);
+            x.engaged_ms += e.engaged_ms;
+            x.engaged_views += e.engaged_views;
+            x.scroll_views += e.scroll_views;
+            x.scroll_sum += e.scroll_sum;
+        }
+    }
+
+    /// Whether revenue or engagement was boxed.
+    pub(super) fn has_extras(&self) -> bool {
+        self.extras.is_some()
+    }
+
+    fn extras(&mut self) -> &mut RollupSums {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// The sums as a report reads them.
+    fn into_sums(self) -> RollupSums {
+        let mut s = self.extras.map_or_else(RollupSums::default, |b| *b);
+        s.visitors = self.visitors;
+        s.visits = self.visits;
+        s.pageviews = self.pageviews;
+        s.events = self.events;
+        s.bounces = self.bounces;
+        s.duration_ms = self.duration_ms;
+        s
+    }
+}
+
+impl EventSums for GroupSums {
+    fn event(&mut self, pageview: bool) {
+        self.events += 1;
+        self.pageviews += u64::from(pageview);
+    }
+    fn revenue(&mut self, r: Revenue) {
+        self.extras().revenue.add(r.currency, r.amount_micros, 1);
+    }
+    fn engagement(&mut self, g: Engagement) {
+        self.extras().add_engagement(g);
+    }
+}
+
 /// What one group accumulates during a scan.
 #[derive(Default)]
 pub(super) struct Acc {
@@ -73,7 +147,7 @@ pub(super) struct Acc {
     indices: Vec<u32>,
     hashes: Vec<u64>,
     /// The group's sums (visitors once each day is closed).
-    pub(super) sums: RollupSums,
+    pub(super) sums: GroupSums,
     /// The scan's number of the last visit counted, so a visit counts once.
     pub(super) last_session: u64,
 }
@@ -151,13 +225,55 @@ impl Grouping {
 
     /// Empties the groups, handing out their sums (visitors not counted).
     pub(super) fn drain(&mut self) -> impl Iterator<Item = (GroupKey, RollupSums)> + '_ {
-        self.accs.drain().map(|(k, a)| (k, a.sums))
+        self.accs.drain().map(|(k, a)| (k, a.sums.into_sums()))
     }
 
     /// The sums per group (after [`super::engine::scan`], which counts each
     /// day's visitors).
     #[must_use]
     pub fn finish(self) -> HashMap<GroupKey, RollupSums> {
-        self.accs.into_iter().map(|(k, a)| (k, a.sums)).collect()
+        self.accs
+            .into_iter()
+            .map(|(k, a)| (k, a.sums.into_sums()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group without revenue or engagement holds its counts, its visitor
+    /// lists and one pointer: the ~100 bytes of [`RollupSums`]' revenue and
+    /// engagement are boxed apart (a breakdown by a value that changes every
+    /// event holds hundreds of thousands of groups).
+    #[test]
+    fn a_group_keeps_revenue_and_engagement_out_of_line() {
+        let (acc, sums) = (
+            std::mem::size_of::<Acc>(),
+            std::mem::size_of::<RollupSums>(),
+        );
+        assert!(acc <= 112, "a group's accumulator is {acc} bytes");
+        assert!(
+            acc + 64 < 2 * 24 + 8 + sums,
+            "{acc} against {sums} for the sums alone"
+        );
+        let mut g = GroupSums::default();
+        g.event(true);
+        assert!(
+            !g.has_extras(),
+            "a pageview without engagement boxes nothing"
+        );
+        let mut e = RollupSums::default();
+        e.event(false);
+        e.revenue(Revenue {
+            currency: *b"EUR",
+            amount_micros: 5_000_000,
+        });
+        g.add_events(&e);
+        assert!(g.has_extras());
+        let s = g.into_sums();
+        assert_eq!((s.events, s.pageviews), (2, 1));
+        assert_eq!(s.revenue.iter().next().map(|r| r.1), Some(5_000_000));
     }
 }

@@ -12,6 +12,30 @@ use crate::store::{
     record::{Engagement, Revenue, SessionRecord},
 };
 
+/// Where events are summed: a plain [`RollupSums`] or a report group's
+/// accumulator (which keeps revenue and engagement apart until it has some).
+pub trait EventSums {
+    /// Counts one event.
+    fn event(&mut self, pageview: bool);
+    /// Adds one event's revenue.
+    fn revenue(&mut self, r: Revenue);
+    /// Adds one pageview's engagement.
+    fn engagement(&mut self, g: Engagement);
+}
+
+impl EventSums for RollupSums {
+    fn event(&mut self, pageview: bool) {
+        self.events += 1;
+        self.pageviews += u64::from(pageview);
+    }
+    fn revenue(&mut self, r: Revenue) {
+        self.revenue.add(r.currency, r.amount_micros, 1);
+    }
+    fn engagement(&mut self, g: Engagement) {
+        self.add_engagement(g);
+    }
+}
+
 /// One visit and its events; events are numbered `0..events()` in time order.
 pub trait VisitRow {
     /// Raw value of a visit-level dimension (see [`visit_raw`]).
@@ -30,15 +54,14 @@ pub trait VisitRow {
     fn duration_ms(&self) -> u64;
 
     /// Adds event `j` to `sums`: events, pageviews, revenue, engagement.
-    fn add_event(&self, j: usize, sums: &mut RollupSums) {
-        sums.events += 1;
-        sums.pageviews += u64::from(self.pageview(j));
+    fn add_event(&self, j: usize, sums: &mut impl EventSums) {
+        sums.event(self.pageview(j));
         let (revenue, engagement) = self.extras(j);
         if let Some(r) = revenue {
-            sums.revenue.add(r.currency, r.amount_micros, 1);
+            sums.revenue(r);
         }
         if let Some(g) = engagement {
-            sums.add_engagement(g);
+            sums.engagement(g);
         }
     }
 
