@@ -14,7 +14,7 @@ use super::{
     buckets::{Buckets, DayCache},
     budget::{CHECK_EVERY, DENSE_SLOT_BYTES, GROUP_BYTES},
     filter::Compiled,
-    groups::{DENSE_MAX, DenseVisitors, EXTRAS_BYTES, Who},
+    groups::{DENSE_MAX, DenseVisitors, Who},
     query::Dimension,
     segment::{DaySegment, Need, Part, for_each_part},
     visit::VisitRow,
@@ -360,11 +360,8 @@ impl<'a, 'f> Scan<'a, 'f> {
                         continue;
                     }
                     let acc = g.accs.entry(k).or_default();
-                    let boxed = acc.sums.has_extras();
-                    v.add_event(j, &mut acc.sums);
-                    if !boxed && acc.sums.has_extras() {
-                        self.extras_held += EXTRAS_BYTES;
-                    }
+                    acc.sums
+                        .counting_extras(&mut self.extras_held, |s| v.add_event(j, s));
                     // A visit has one visitor: insert once per visit and group.
                     if acc.last_session != id {
                         acc.last_session = id;
@@ -382,11 +379,8 @@ impl<'a, 'f> Scan<'a, 'f> {
                 acc.sums.visits += 1;
                 acc.sums.bounces += bounce;
                 acc.sums.duration_ms += duration;
-                let boxed = acc.sums.has_extras();
-                acc.sums.add_events(&events);
-                if !boxed && acc.sums.has_extras() {
-                    self.extras_held += EXTRAS_BYTES;
-                }
+                acc.sums
+                    .counting_extras(&mut self.extras_held, |s| s.add_events(&events));
             }
         }
         Ok(())

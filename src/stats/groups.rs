@@ -109,6 +109,16 @@ impl GroupSums {
         self.extras.is_some()
     }
 
+    /// Runs `add` on these sums, adding to `held` the bytes of a box of
+    /// revenue and engagement it makes (for the report's budget).
+    pub(super) fn counting_extras(&mut self, held: &mut usize, add: impl FnOnce(&mut Self)) {
+        let boxed = self.has_extras();
+        add(self);
+        if !boxed && self.has_extras() {
+            *held += EXTRAS_BYTES;
+        }
+    }
+
     fn extras(&mut self) -> &mut RollupSums {
         self.extras.get_or_insert_with(Box::default)
     }
