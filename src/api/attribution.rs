@@ -100,8 +100,9 @@ pub async fn query(
         goal: choice.goal,
     };
     let (store, keys) = (state.store.clone(), state.auth.keys.clone());
+    let turn = crate::stats::gate::turn(&store).await;
     let r = web::block(move || {
-        let _turn = crate::stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         report(&store, &keys, &site, &q)
     })
     .await
@@ -178,8 +179,9 @@ pub async fn revenue(
         state.auth.keys.clone(),
         dimension.clone(),
     );
+    let turn = crate::stats::gate::turn(&store).await;
     let (r, labels) = web::block(move || {
-        let _turn = crate::stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         crate::attribution::lead_facts::revenue(&store, &keys, &site, &d2, from_ms, to_ms)
     })
     .await

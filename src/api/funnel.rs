@@ -100,7 +100,9 @@ pub async fn query(
     };
     let store = state.store.clone();
     let (s2, b2) = (steps.clone(), by.clone());
+    let turn = crate::stats::gate::turn(&store).await;
     let FunnelCounts { total, by: per } = web::block(move || -> Result<FunnelCounts, ApiError> {
+        let _turn = turn.enter(&store);
         Ok(funnel(
             &store.read()?,
             site.id,

@@ -235,8 +235,9 @@ fn site(view: &ReadView, ws: WorkspaceId, site_id: Option<&str>) -> Result<Site,
 /// Runs a query off the async executor: a filtered scan can take a while.
 async fn execute(state: &AppState, q: Query) -> Result<stats::Output, ApiError> {
     let store = state.store.clone();
+    let turn = stats::gate::turn(&store).await;
     web::block(move || -> Result<stats::Output, ApiError> {
-        let _turn = stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         let view = store.read()?;
         Ok(stats::run(&view, &q)?)
     })
@@ -255,8 +256,9 @@ async fn execute_imports(
         return Ok((execute(state, q).await?, None));
     }
     let store = state.store.clone();
+    let turn = stats::gate::turn(&store).await;
     web::block(move || -> Result<_, ApiError> {
-        let _turn = stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         let view = store.read()?;
         Ok(stats::run_with_imports(&view, &q)?)
     })

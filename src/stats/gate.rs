@@ -12,6 +12,12 @@
 //! past its first, only from the free ones ([`extra`]): scans running at
 //! once never outnumber the slots, so a lone report uses every core and
 //! several at once run a thread each.
+//!
+//! Requests wait for their [`turn`] asynchronously first, holding no
+//! thread, and only then go to the HTTP worker's blocking pool to take the
+//! slot ([`Turn::enter`]): a flood of reports would otherwise fill that
+//! pool with threads waiting here, and logins and pages that need a
+//! blocking thread would queue behind them.
 
 use std::{
     cell::Cell,
@@ -20,6 +26,8 @@ use std::{
         atomic::{AtomicUsize, Ordering},
     },
 };
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::store::{ReadView, Store};
 
@@ -38,6 +46,9 @@ static GATE: LazyLock<Gate> = LazyLock::new(|| Gate {
         .unwrap_or(2)
         .max(2),
 });
+
+/// Turns handed to requests: as many as there are slots.
+static TURNS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(GATE.slots));
 
 /// Threads waiting for a slot (for tests).
 static WAITING: AtomicUsize = AtomicUsize::new(0);
@@ -65,13 +76,47 @@ pub fn waiting() -> usize {
 pub struct Slot {
     /// False when the thread already held one (nothing to release).
     owns: bool,
+    /// The request's turn, given back after the slot.
+    turn: Option<SemaphorePermit<'static>>,
+}
+
+/// A request's turn to compute a report: at most [`slots`] are out at
+/// once. Moved into the blocking closure, where [`Turn::enter`] takes the
+/// slot; given back when that slot is dropped.
+#[must_use = "the turn is given back when dropped"]
+pub struct Turn(Option<SemaphorePermit<'static>>);
+
+/// Waits, without holding a thread, for a turn to compute a report (at
+/// once when visits are on ClickHouse). Dropping the future while it waits
+/// (the client left) gives up the place in the queue.
+pub async fn turn(store: &Store) -> Turn {
+    if store.clickhouse().is_some() {
+        return Turn(None);
+    }
+    // The semaphore is never closed.
+    Turn(TURNS.acquire().await.ok())
+}
+
+impl Turn {
+    /// Takes the slot this turn is for, on the blocking thread that runs the
+    /// report, before it opens its read snapshot. Nearly always free at once:
+    /// only reports not started through [`turn`] (jobs, nested work on
+    /// other threads) can hold it.
+    pub fn enter(self, store: &Store) -> Slot {
+        let mut slot = enter_store(store);
+        slot.turn = self.0;
+        slot
+    }
 }
 
 /// Waits for a slot (returns at once if this thread holds one, or when
 /// visits are on ClickHouse: its reports compute there).
 pub fn enter(view: &ReadView) -> Slot {
     if view.clickhouse().is_some() {
-        return Slot { owns: false };
+        return Slot {
+            owns: false,
+            turn: None,
+        };
     }
     enter_any()
 }
@@ -80,7 +125,10 @@ pub fn enter(view: &ReadView) -> Slot {
 /// shouldn't hold one (the store can't reuse pages a snapshot still sees).
 pub fn enter_store(store: &Store) -> Slot {
     if store.clickhouse().is_some() {
-        return Slot { owns: false };
+        return Slot {
+            owns: false,
+            turn: None,
+        };
     }
     enter_any()
 }
@@ -88,7 +136,10 @@ pub fn enter_store(store: &Store) -> Slot {
 /// [`enter`] whatever the engine.
 fn enter_any() -> Slot {
     if HOLDS.with(Cell::get) {
-        return Slot { owns: false };
+        return Slot {
+            owns: false,
+            turn: None,
+        };
     }
     let g = &*GATE;
     let mut taken = g.taken.lock().unwrap_or_else(PoisonError::into_inner);
@@ -101,7 +152,10 @@ fn enter_any() -> Slot {
     }
     *taken += 1;
     HOLDS.with(|h| h.set(true));
-    Slot { owns: true }
+    Slot {
+        owns: true,
+        turn: None,
+    }
 }
 
 /// Slots taken for a report's extra scan threads; dropping frees them.

@@ -124,8 +124,9 @@ async fn show(
     };
     let (store, keys, s2) = (st.store.clone(), st.auth.keys.clone(), site.clone());
     let dimension = q.dimension.clone();
+    let turn = crate::stats::gate::turn(&store).await;
     let (r, rev) = web::block(move || {
-        let _turn = crate::stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         let r = report(&store, &keys, &s2, &q);
         let rev = lead_facts::revenue(&store, &keys, &s2, &dimension, from_ms, to_ms);
         (r, rev)

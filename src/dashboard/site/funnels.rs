@@ -115,7 +115,9 @@ async fn render(
                     })
                     .collect();
                 let (store, id) = (st.store.clone(), site.id);
+                let turn = crate::stats::gate::turn(&store).await;
                 let counts = web::block(move || -> Result<_, DashError> {
+                    let _turn = turn.enter(&store);
                     Ok(funnel(
                         &store.read()?,
                         id,

@@ -61,8 +61,9 @@ async fn goals_page(
     let (s2, st2) = (site.clone(), state.clone());
     let range = state.range(today(now, site.timezone));
     let k = safe::min_count_for(&site, Some(role));
+    let turn = crate::stats::gate::turn(&store).await;
     let (rows, by_source) = web::block(move || -> Result<_, DashError> {
-        let _turn = crate::stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         let goals = store.goals(s2.id)?;
         let snapshot = store.read()?;
         let today = today(now, s2.timezone);

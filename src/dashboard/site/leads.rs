@@ -123,7 +123,9 @@ async fn scores(m: &Member, site: &Site, leads: &[Lead]) -> Result<Vec<Option<Sc
         leads.to_vec(),
         st.clock.now_ms(),
     );
+    let turn = crate::stats::gate::turn(&store).await;
     web::block(move || -> Result<_, DashError> {
+        let _turn = turn.enter(&store);
         let occ = lead_occurrences(&store, &keys, &s2, &l2)
             .map_err(|e| DashError::Internal(e.to_string()))?;
         let scorer = Scorer::new(&s2.scoring);
@@ -208,8 +210,12 @@ async fn list(
                 leads.clone(),
                 p.value.clone(),
             );
-            let keep =
-                web::block(move || leads_touching(&store, &keys, &s2, &l2, &d, &v)).await??;
+            let turn = crate::stats::gate::turn(&store).await;
+            let keep = web::block(move || {
+                let _turn = turn.enter(&store);
+                leads_touching(&store, &keys, &s2, &l2, &d, &v)
+            })
+            .await??;
             leads = leads
                 .into_iter()
                 .enumerate()

@@ -89,8 +89,9 @@ async fn render_overview(
     let store = state.store.clone();
     let now = state.clock.now_ms();
     let k = safe::min_count_for(&site, role);
+    let turn = crate::stats::gate::turn(&store).await;
     web::block(move || -> Result<report::Overview, DashError> {
-        let _turn = crate::stats::gate::enter_store(&store);
+        let _turn = turn.enter(&store);
         let goals = store.goals(site.id)?;
         let snapshot = store.read()?;
         let mut o = report::overview(&snapshot, &site, &goals, &view, now)?;
