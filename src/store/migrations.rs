@@ -90,3 +90,17 @@ pub(super) fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Version 4 stores each day-segment column in pieces that fill whole runs
+/// of pages (see `store::segments`): the columns move over, their bytes
+/// unchanged, and the old table is deleted.
+pub(super) fn v3_to_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let moved = super::segments::rechunk_v1(tx)?;
+    if moved > 0 {
+        tracing::info!(
+            columns = moved,
+            "store migrated to schema 4: day segments are stored in pieces"
+        );
+    }
+    Ok(())
+}

@@ -107,7 +107,7 @@ pub use strings::{SWEEP_BATCH, StringGate, StringsGuard, TEXT_ROLLUP_DIMS};
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// Key of the sealed keyring in `meta_v1`.
 const KEYRING_KEY: &str = "keyring";
@@ -207,6 +207,9 @@ impl Store {
         }
         if (1..=2).contains(&found) {
             migrations::v2_to_v3(&tx)?;
+        }
+        if (1..=3).contains(&found) {
+            migrations::v3_to_v4(&tx)?;
         }
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;

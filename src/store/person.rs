@@ -106,7 +106,7 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     // included: dropped with their day's visits whenever those are purged
     // or erased (store/retention.rs, person_erase.rs, sites.rs).
     (
-        "day_segments_v1",
+        "day_segments_v2",
         TableClass::Derived(PersonTable::Sessions),
     ),
     // Open visits the writer parked out of memory (store/open_visits.rs):

@@ -24,9 +24,14 @@ pub const SESSIONS: TableDefinition<(u32, u64, u64), &[u8]> = TableDefinition::n
 pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> = TableDefinition::new("rollups_v1");
 /// (site, local day number) → unix ms when that day was rolled up.
 pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
-/// (site, local day number, column code) → one column of the day's segment
-/// (see `stats::segment`), valid while the day is in `ROLLED_DAYS`.
-pub const SEGMENTS: TableDefinition<(u32, u32, u8), &[u8]> =
+/// (site, local day number, column code, chunk) → one piece of a column of
+/// the day's segment (see `stats::segment`; the pieces in order make the
+/// column, see `store::segments`), valid while the day is in `ROLLED_DAYS`.
+pub const SEGMENTS: TableDefinition<(u32, u32, u8, u32), &[u8]> =
+    TableDefinition::new("day_segments_v2");
+/// Schema 3's segments, one value per column; moved into [`SEGMENTS`] by the
+/// migration to schema 4.
+pub const SEGMENTS_V1: TableDefinition<(u32, u32, u8), &[u8]> =
     TableDefinition::new("day_segments_v1");
 /// (site, local day number) → count of writer batches that changed that day's
 /// visits. A rollup is stored only if the count is unchanged since it was read.
