@@ -128,7 +128,8 @@ pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Day, StoreErro
 }
 
 /// Rolls up every completed, not yet rolled-up day of every site, from the
-/// first day with data. Returns the number of days written. This is the
+/// first day with data, and repacks each rolled day's visit rows into full
+/// pages (`Store::repack_visits`). Returns the number of days written. This is the
 /// scheduled job's body; tests and benches call it directly. Nothing with
 /// visits on ClickHouse, which aggregates every report itself.
 ///
@@ -160,6 +161,9 @@ pub fn roll_up_all(store: &Store, now_ms: u64) -> Result<usize, StoreError> {
             let d = build_day(store, site.id, day)?;
             if store.put_rollup_day(site.id, day, &d.rows, &d.segment, d.version, now_ms)? {
                 written += 1;
+                // The day's visits are over: their rows go into full pages.
+                let (from_ms, to_ms) = days_to_ms(day, day, tz);
+                store.repack_visits(site.id, from_ms, to_ms)?;
             }
         }
     }

@@ -136,7 +136,8 @@ from_redb!(
     redb::TransactionError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::CursorError
 );
 
 impl From<redb::DatabaseError> for StoreError {

@@ -56,6 +56,7 @@ mod person;
 mod person_erase;
 mod read;
 pub mod record;
+mod repack;
 mod requests;
 mod retention;
 mod rollups;
@@ -132,6 +133,21 @@ pub struct Store {
     watch: Arc<DayWatch>,
     /// Bytes one report reading this store may hold (0: no limit).
     report_limit: usize,
+}
+
+/// What one table takes on disk (redb's table statistics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableBytes {
+    /// Table name (`sessions_v1`).
+    pub name: String,
+    /// Entries.
+    pub rows: u64,
+    /// Bytes of keys and values.
+    pub stored: u64,
+    /// Bytes of page headers and branch pages.
+    pub metadata: u64,
+    /// Bytes of the table's pages that hold nothing.
+    pub unused: u64,
 }
 
 impl Store {
@@ -253,6 +269,29 @@ impl Store {
         let used = stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
         tx.abort()?;
         Ok(used)
+    }
+
+    /// Bytes each table takes, largest first (see [`TableBytes`]).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn table_bytes(&self) -> Result<Vec<TableBytes>, StoreError> {
+        use redb::{ReadableTableMetadata, TableHandle};
+        let tx = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for handle in tx.list_tables()? {
+            let t = tx.open_untyped_table(handle.clone())?;
+            let s = t.stats()?;
+            out.push(TableBytes {
+                name: handle.name().to_owned(),
+                rows: t.len()?,
+                stored: s.stored_bytes(),
+                metadata: s.metadata_bytes(),
+                unused: s.fragmented_bytes(),
+            });
+        }
+        out.sort_by_key(|t| std::cmp::Reverse(t.stored + t.metadata + t.unused));
+        Ok(out)
     }
 
     /// A consistent read snapshot.

@@ -285,3 +285,14 @@ fn purging_a_days_visits_drops_its_segment_and_keeps_its_rollups() {
             .contains(&20_000)
     );
 }
+
+#[test]
+fn table_bytes_lists_every_table_with_its_rows() {
+    let (_dir, store) = store_with_sites();
+    one_visit_on_day_20000(&store, SiteId(1));
+    let tables = store.table_bytes().unwrap();
+    let sessions = tables.iter().find(|t| t.name == "sessions_v1").unwrap();
+    assert_eq!(sessions.rows, 1);
+    assert!(sessions.stored > 0);
+    assert!(tables.iter().any(|t| t.name == "day_segments_v2"));
+}
