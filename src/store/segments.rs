@@ -4,13 +4,17 @@
 //! read only while the day is marked rolled up; wherever a day's visits are
 //! deleted, its segment goes too, so no per-visit data outlives its rows.
 //!
-//! A column is stored in pieces of [`CHUNK_BYTES`]. redb gives a leaf that
-//! outgrows one 4 KiB page a run of pages rounded up to a power of two, so a
-//! column of several MB stored as one value wasted what its last run had
-//! left over: 43 of the 236 MB that the bench store's 29 days of segments
-//! took (18 %). A piece of [`CHUNK_BYTES`], with its key and the leaf's
-//! header, fills a run of four pages exactly; the same columns in pieces take
-//! 196 MB (see BENCHMARKS.md, "Bytes on disk per event").
+//! A column is stored in a few pieces sized to fill runs of pages exactly.
+//! redb gives a leaf that outgrows one 4 KiB page a run of pages rounded up
+//! to a power of two, so a column of several MB stored as one value wasted
+//! what its last run had left over: 43 of the 236 MB that the bench store's
+//! 29 days of segments took (18 %). [`piece_sizes`] cuts a column into
+//! pieces of `2^k` pages less [`LEAF_OVERHEAD`], largest first (the binary
+//! digits of its length in pages), so each piece with its key and the
+//! leaf's header fills its run; the remainder, under a page, shares a leaf
+//! with others. A column of a few MB is about ten pieces, read back in one
+//! range scan. Equal pieces of 16 KiB less the overhead took as little
+//! space but made filtered reports slower: a hundred reads a column.
 
 use std::collections::BTreeSet;
 
@@ -22,12 +26,41 @@ use super::{
 };
 use crate::domain::SiteId;
 
-/// Bytes of a column per stored piece: four 4 KiB pages less 64 bytes for
-/// the leaf's header and the piece's key. A piece of exactly 16 KiB would
-/// need eight pages.
-pub(super) const CHUNK_BYTES: usize = 4 * 4096 - 64;
+/// redb's page size.
+const PAGE: usize = 4096;
 
-/// Stores one column as pieces `0..`.
+/// Bytes a piece leaves in its run for the leaf's header and the piece's
+/// key (about 21 of them are used).
+pub(super) const LEAF_OVERHEAD: usize = 64;
+
+/// Sizes of the pieces a column of `len` bytes is stored in, in order: for
+/// each power of two `2^k` pages, largest first, pieces of `2^k` pages less
+/// [`LEAF_OVERHEAD`] while that much is left (at most two of a size), then
+/// what remains (under a page; none when nothing does). A column under a
+/// page is one piece.
+pub(super) fn piece_sizes(len: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut left = len;
+    let mut run = PAGE;
+    while run * 2 - LEAF_OVERHEAD <= left {
+        run *= 2;
+    }
+    while run >= PAGE {
+        let piece = run - LEAF_OVERHEAD;
+        while piece <= left {
+            sizes.push(piece);
+            left -= piece;
+        }
+        run /= 2;
+    }
+    if left > 0 || sizes.is_empty() {
+        sizes.push(left);
+    }
+    sizes
+}
+
+/// Stores one column as pieces `0..` (an empty column as one empty piece,
+/// so it reads back as present).
 fn put_column(
     t: &mut redb::Table<(u32, u32, u8, u32), &[u8]>,
     site: SiteId,
@@ -35,14 +68,10 @@ fn put_column(
     code: u8,
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    // An empty column is one empty piece, so it reads back as present.
-    if bytes.is_empty() {
-        t.insert((site.0, day, code, 0), [].as_slice())?;
-    }
-    for (i, piece) in bytes.chunks(CHUNK_BYTES).enumerate() {
-        // At most 2^32 pieces of 16 KB: never more than a usize index can count.
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        t.insert((site.0, day, code, i), piece)?;
+    let mut at = 0;
+    for (i, size) in (0u32..).zip(piece_sizes(bytes.len())) {
+        t.insert((site.0, day, code, i), &bytes[at..at + size])?;
+        at += size;
     }
     Ok(())
 }
