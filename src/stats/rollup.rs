@@ -175,6 +175,110 @@ mod tests {
     use super::*;
     use crate::store::{Batch, TEXT_ROLLUP_DIMS};
 
+    /// Rows of visits, each (key, bytes), in key order.
+    fn rows(store: &Store, site: SiteId) -> Vec<(crate::store::SessionKey, Vec<u8>)> {
+        let mut out = Vec::new();
+        store
+            .read()
+            .unwrap()
+            .for_each_session(site, 0, u64::MAX, |k, b| {
+                out.push((k, b.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        out
+    }
+
+    /// Unused bytes in the pages of the visit table.
+    fn unused(store: &Store) -> u64 {
+        let tables = store.table_bytes().unwrap();
+        tables
+            .iter()
+            .find(|t| t.name == "sessions_v1")
+            .unwrap()
+            .unused
+    }
+
+    /// A day whose visits grew out of key order (as visits do) is repacked
+    /// when it is rolled up: the same rows, in pages left nearly full.
+    #[test]
+    fn rolling_up_a_day_repacks_its_rows_and_changes_none() {
+        use crate::{
+            domain::{Domain, Timezone, calendar::local_day},
+            store::{
+                SessionAppend, SessionKey,
+                record::{EventRecord, SessionRecord},
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ws = store.create_workspace("W", 0).unwrap().id;
+        let tz = Timezone::default();
+        let site = store
+            .add_site(ws, &Domain::parse("x.example").unwrap(), tz, 0)
+            .unwrap()
+            .id;
+        let first = local_day(1_700_000_000_000, tz);
+        let key = |day: u32, i: u64| SessionKey {
+            site,
+            start_ms: days_to_ms(first + day, first + day, tz).0 + i * 10,
+            id: u64::from(day) * 10_000 + i + 1,
+        };
+        let event = |n: u32| EventRecord {
+            offset_ms: n,
+            pageview: true,
+            ..EventRecord::default()
+        };
+        let mut sessions = Vec::new();
+        for day in 0..2 {
+            for i in 0..3_000u64 {
+                sessions.push(SessionAppend {
+                    key: key(day, i),
+                    day: first + day,
+                    header: Some(SessionRecord {
+                        visitor: i * 7_919 + 1,
+                        ..SessionRecord::default()
+                    }),
+                    events: vec![event(0)],
+                    engagements: Vec::new(),
+                });
+            }
+        }
+        store
+            .commit_batch(&Batch {
+                sessions,
+                next_session_id: 20_001,
+                ..Batch::default()
+            })
+            .unwrap();
+        // The first day's visits grow, in an order unrelated to their keys.
+        let grown = (0..3_000u64)
+            .map(|n| SessionAppend {
+                key: key(0, n * 1_543 % 3_000),
+                day: first,
+                header: None,
+                events: (1..6).map(event).collect(),
+                engagements: Vec::new(),
+            })
+            .collect();
+        store
+            .commit_batch(&Batch {
+                sessions: grown,
+                next_session_id: 20_001,
+                ..Batch::default()
+            })
+            .unwrap();
+        let (before, unused_before) = (rows(&store, site), unused(&store));
+        let today = days_to_ms(first + 1, first + 1, tz).0;
+        assert_eq!(roll_up_all(&store, today + ROLLUP_DELAY_MS).unwrap(), 1);
+        assert_eq!(rows(&store, site), before);
+        let unused_after = unused(&store);
+        assert!(
+            unused_after * 2 < unused_before,
+            "unused bytes of the visit table {unused_before} → {unused_after}"
+        );
+    }
+
     /// The store keeps the texts of [`TEXT_ROLLUP_DIMS`] alive: exactly the
     /// rolled-up dimensions whose values are interned ids.
     #[test]
