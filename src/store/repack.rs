@@ -5,7 +5,7 @@
 //! keys appended past the table's end leave full leaves behind. On the bench
 //! store, 118 of the visit table's 373 MB were such unused space. Rewriting a
 //! day's rows through a cursor into the gap they leave (redb packs a run of
-//! buffered inserts into full leaves) takes that table to ~259 MB, with
+//! buffered inserts into full leaves) takes that table to ~260 MB, with
 //! every key and value unchanged. A day is repacked when it is rolled up: by
 //! then its visits are over and its rows rarely change again.
 

@@ -1,5 +1,5 @@
-//! Day segments' bytes: (site, local day, column code) → one column of a
-//! closed day's visits (the format is `stats::segment`'s; the store only
+//! Day segments' bytes: (site, local day, column code, piece) → a piece of
+//! one column of a closed day's visits (the format is `stats::segment`'s; the store only
 //! keeps the bytes). A segment is written with its day's rollups and is
 //! read only while the day is marked rolled up; wherever a day's visits are
 //! deleted, its segment goes too, so no per-visit data outlives its rows.
@@ -13,8 +13,8 @@
 //! digits of its length in pages), so each piece with its key and the
 //! leaf's header fills its run; the remainder, under a page, shares a leaf
 //! with others. A column of a few MB is about ten pieces, read back in one
-//! range scan. Equal pieces of 16 KiB less the overhead took as little
-//! space but made filtered reports slower: a hundred reads a column.
+//! range scan (equal pieces of 16 KiB less the overhead took as little
+//! space, but a hundred reads a column).
 
 use std::collections::BTreeSet;
 
