@@ -1,8 +1,9 @@
 //! Day segments' bytes: (site, local day, column code, piece) → a piece of
-//! one column of a closed day's visits (the format is `stats::segment`'s; the store only
-//! keeps the bytes). A segment is written with its day's rollups and is
-//! read only while the day is marked rolled up; wherever a day's visits are
-//! deleted, its segment goes too, so no per-visit data outlives its rows.
+//! one column of a closed day's visits (the format is `stats::segment`'s;
+//! the store only keeps the bytes). A segment is written with its day's
+//! rollups and is read only while the day is marked rolled up; wherever a
+//! day's visits are deleted, its segment goes too, so no per-visit data
+//! outlives its rows.
 //!
 //! A column is stored in a few pieces sized to fill runs of pages exactly.
 //! redb gives a leaf that outgrows one 4 KiB page a run of pages rounded up
