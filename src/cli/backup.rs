@@ -94,3 +94,24 @@ pub fn restore(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()
     }
     Ok(())
 }
+
+/// `compact`: rewrites the store file without its free pages (redb grows a
+/// file by doubling and reuses freed pages, but never gives them back on
+/// its own). Prints the file's size before and after.
+///
+/// # Errors
+/// The store in use (a running server), or storage errors, as one line.
+pub fn compact(settings: &Settings) -> anyhow::Result<()> {
+    let mut store = crate::startup::open_store(settings)?;
+    let before = store.file_size();
+    while store.compact()? {}
+    // Closing writes the file's header once more: measure after.
+    drop(store);
+    let file = settings.storage.data_dir.join(crate::store::FILE_NAME);
+    println!(
+        "compacted {}: {before} → {} bytes",
+        file.display(),
+        std::fs::metadata(&file)?.len()
+    );
+    Ok(())
+}

@@ -147,6 +147,9 @@ pub enum Command {
         /// The backup file.
         path: PathBuf,
     },
+    /// Rewrite the store file without its free pages, to give disk space
+    /// back after purges, erasures or an upgrade (the server must be stopped).
+    Compact,
     /// Delete data older than each site's retention now (the purge job, by hand).
     Purge {
         /// Print what would be deleted, delete nothing.
@@ -374,6 +377,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }),
         ),
         Command::Restore { path } => backup::restore(&settings, &path),
+        Command::Compact => backup::compact(&settings),
     }
 }
 

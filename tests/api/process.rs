@@ -99,7 +99,7 @@ async fn all_time(url: &str, key: &str, metrics: &[&str]) -> serde_json::Value {
     body["results"][0]["metrics"].clone()
 }
 
-async fn count_events(url: &str, key: &str) -> u64 {
+pub(crate) async fn count_events(url: &str, key: &str) -> u64 {
     let m = all_time(url, key, &["events"]).await;
     m[0].as_u64().unwrap_or_else(|| panic!("{m}"))
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::{
     helpers::CHROME,
-    process::{cmd, event, run_ok, serve, setup},
+    process::{cmd, count_events, event, post_event, run_ok, serve, setup},
 };
 
 #[tokio::test]
@@ -192,4 +192,39 @@ async fn export_and_import_run_from_the_command_line_with_the_server_up_or_down(
         &["import", "copy.example", zip.to_str().unwrap()],
     );
     assert!(out.contains("as import 2"), "{out}");
+}
+
+/// `compact` gives back the pages the store no longer uses: refused in one
+/// line while the server runs; with it stopped, the file shrinks and every
+/// event is still there.
+#[tokio::test]
+async fn compact_shrinks_a_stopped_store_and_keeps_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = setup(dir.path());
+    let (mut child, url) = serve(dir.path());
+    let client = reqwest::Client::new();
+    for i in 0..600 {
+        let r = post_event(&client, &url, i).await;
+        assert_eq!(r.status().as_u16(), 202);
+    }
+    assert_eq!(count_events(&url, &key).await, 600);
+    let refused = cmd(dir.path()).arg("compact").output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("in use by another Touchpoint process"),
+        "{stderr}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = dir.path().join("touchpoint.redb");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let out = run_ok(dir.path(), &["compact"]);
+    let after = std::fs::metadata(&file).unwrap().len();
+    assert!(out.contains(&format!("{before} → {after} bytes")), "{out}");
+    assert!(after < before, "{before} → {after}");
+    let (mut child, url) = serve(dir.path());
+    assert_eq!(count_events(&url, &key).await, 600);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
