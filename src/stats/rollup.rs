@@ -204,20 +204,15 @@ mod tests {
     #[test]
     fn rolling_up_a_day_repacks_its_rows_and_changes_none() {
         use crate::{
-            domain::{Domain, Timezone, calendar::local_day},
+            domain::{Timezone, calendar::local_day},
             store::{
                 SessionAppend, SessionKey,
                 record::{EventRecord, SessionRecord},
+                test_store_with_site,
             },
         };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let ws = store.create_workspace("W", 0).unwrap().id;
+        let (_dir, store, site) = test_store_with_site();
         let tz = Timezone::default();
-        let site = store
-            .add_site(ws, &Domain::parse("x.example").unwrap(), tz, 0)
-            .unwrap()
-            .id;
         let first = local_day(1_700_000_000_000, tz);
         let key = |day: u32, i: u64| SessionKey {
             site,

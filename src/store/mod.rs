@@ -369,3 +369,22 @@ fn read_counter(
 ) -> Result<u64, StoreError> {
     Ok(meta.get(key)?.map_or(0, |v| u64_from(v.value())))
 }
+
+/// A store in a new temporary directory with one workspace and one site
+/// (`a.example`, UTC), for tests.
+#[cfg(test)]
+pub(crate) fn test_store_with_site() -> (tempfile::TempDir, Store, crate::domain::SiteId) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ws = store.create_workspace("W", 0).unwrap().id;
+    let site = store
+        .add_site(
+            ws,
+            &crate::domain::Domain::parse("a.example").unwrap(),
+            crate::domain::Timezone::default(),
+            0,
+        )
+        .unwrap()
+        .id;
+    (dir, store, site)
+}

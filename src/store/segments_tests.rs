@@ -8,22 +8,10 @@ use super::{
     super::{Store, tables},
     LEAF_OVERHEAD, piece_sizes,
 };
-use crate::domain::{Domain, SiteId, Timezone};
+use crate::domain::SiteId;
 
 fn store() -> (tempfile::TempDir, Store, SiteId) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let ws = store.create_workspace("W", 0).unwrap().id;
-    let site = store
-        .add_site(
-            ws,
-            &Domain::parse("a.example").unwrap(),
-            Timezone::default(),
-            0,
-        )
-        .unwrap()
-        .id;
-    (dir, store, site)
+    super::super::test_store_with_site()
 }
 
 /// Bytes that differ from page to page, so a piece read twice or out of
