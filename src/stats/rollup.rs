@@ -110,7 +110,7 @@ pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Day, StoreErro
         if let Err(e) = rec.decode_into(bytes) {
             return ControlFlow::Break(e.into());
         }
-        columns.push(key.start_ms, &rec);
+        columns.push(key.start_ms, key.id, &rec);
         ControlFlow::Continue(())
     })?;
     let mut rows = Vec::new();

@@ -108,7 +108,7 @@ pub use strings::{SWEEP_BATCH, StringGate, StringsGuard, TEXT_ROLLUP_DIMS};
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// Key of the sealed keyring in `meta_v1`.
 const KEYRING_KEY: &str = "keyring";
@@ -227,6 +227,11 @@ impl Store {
         if (1..=3).contains(&found) {
             migrations::v3_to_v4(&tx)?;
         }
+        // 4 → 5 moves nothing: segments written from now on pack their
+        // integer columns in blocks of bits (`stats::segment::packed`) and
+        // hold each visit's id, which builds of schema 4 can't read; the
+        // version keeps such a build from opening the store. Segments
+        // written before are still read as they are.
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         tx.commit()?;

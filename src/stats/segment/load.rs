@@ -1,6 +1,6 @@
 //! Reading a segment back: the columns a scan needs, decoded.
 
-use super::{CodecError, Extra, Reader, SegVisit, VISIT_DIMS, col, slot};
+use super::{CodecError, Extra, Reader, SegVisit, VISIT_DIMS, col, slot, unpack};
 use crate::{
     domain::SiteId,
     stats::query::Dimension,
@@ -37,31 +37,7 @@ pub fn read(
     .map(Some)
 }
 
-fn unpack(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
-    let (&width, rest) = b.split_first().ok_or(CodecError("empty column"))?;
-    let width = usize::from(width);
-    if width > 4 || rest.len() != n * width {
-        return Err(CodecError("segment column length"));
-    }
-    Ok(match width {
-        0 => vec![0; n],
-        1 => rest.iter().map(|&v| u32::from(v)).collect(),
-        2 => rest
-            .chunks_exact(2)
-            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
-            .collect(),
-        3 => rest
-            .chunks_exact(3)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0]))
-            .collect(),
-        _ => rest
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    })
-}
-
-fn undictionary(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
+pub(super) fn undictionary(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
     let mut r = Reader::new(b);
     let len = r.u64()?;
     let dict = (0..len).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;

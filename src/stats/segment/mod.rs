@@ -7,22 +7,29 @@
 //! dimension values as [`visit_raw`] gives them, bounce, duration, its
 //! events' pages, names, pageview flags, properties, revenue and engagement),
 //! so scanning a segment and scanning the rows give the same sums; the
-//! property test in `tests.rs` checks that on random data.
+//! property test in `tests.rs` checks that on random data. It also holds
+//! what only the rows needed before (each visit's id and `utm_id`), so
+//! [`whole_visits`] reads every visit of the day back exactly as its row
+//! holds it (segments written before those columns give `None`).
 //!
 //! A segment is valid exactly while its day is marked rolled up: every change
 //! to the day's visits removes the mark, and the next rollup run rewrites
-//! both. Columns (one stored value each, see [`col`]):
+//! both. Columns (see [`col`]; stored in pieces by `store::segments`):
 //!
-//! - integers are packed at the narrowest of 0 to 4 bytes that holds the
-//!   column's largest value (visit starts as differences from the previous);
+//! - integers are bit-packed in blocks of 128, each at the fewest bits its
+//!   largest value needs ([`packed`]; visit starts as differences from the
+//!   previous); segments written before packed a column at whole bytes,
+//!   which [`unpack`] still reads;
 //! - dimension values (interned ids, codes) are dictionary-coded: the day's
 //!   distinct values once, then each row's index packed the same way, so a
 //!   column with one value (an unused UTM tag) costs a few bytes.
 
 mod attrs;
 mod load;
+mod pack;
 mod parts;
 mod visit;
+mod whole;
 
 #[cfg(test)]
 mod tests;
@@ -33,8 +40,10 @@ use rustc_hash::FxBuildHasher;
 
 pub use attrs::for_each_visit;
 pub use load::{DaySegment, Need, read};
+pub use pack::{packed, unpack};
 pub use parts::{Part, for_each_part};
 pub use visit::SegVisit;
+pub use whole::{WholeVisit, whole_visits};
 
 use super::{query::Dimension, values::visit_raw};
 use crate::{
@@ -75,6 +84,12 @@ pub mod col {
     pub const VISITOR_IDS: u8 = 11;
     /// Each event's time, ms after its visit's start.
     pub const EV_OFFSET: u8 = 12;
+    /// Each visit's id (the second half of its row's key), as the
+    /// zigzag-coded difference from the previous visit's, varints. Segments
+    /// written before it have none (see [`super::whole_visits`]).
+    pub const VISIT_ID: u8 = 13;
+    /// Each visit's `utm_id`, dictionary-coded like the dimensions.
+    pub const UTM_ID: u8 = 14;
     /// First code of the visit dimensions, in [`super::VISIT_DIMS`] order.
     pub const DIMS: u8 = 16;
 }
@@ -149,6 +164,9 @@ pub struct Builder {
     ev_offset: Vec<u32>,
     extras: Writer,
     last_extra: u32,
+    visit_ids: Writer,
+    last_id: u64,
+    utm_id: Vec<u32>,
 }
 
 impl Builder {
@@ -174,11 +192,18 @@ impl Builder {
             ev_offset: Vec::new(),
             extras: Writer::default(),
             last_extra: 0,
+            visit_ids: Writer::default(),
+            last_id: 0,
+            utm_id: Vec::new(),
         }
     }
 
-    /// Adds a visit that started at `start_ms` (inside the day).
-    pub fn push(&mut self, start_ms: u64, rec: &SessionRecord) {
+    /// Adds visit `id` that started at `start_ms` (inside the day), after
+    /// every visit whose row key sorts before its own.
+    pub fn push(&mut self, start_ms: u64, id: u64, rec: &SessionRecord) {
+        self.visit_ids.u64(zigzag(id.wrapping_sub(self.last_id)));
+        self.last_id = id;
+        self.utm_id.push(rec.utm[5]);
         let next = u32::try_from(self.dense.len()).unwrap_or(u32::MAX);
         let ids = &mut self.ids;
         self.visitor
@@ -264,6 +289,8 @@ impl Builder {
             (col::EV_FLAGS, self.ev_flags),
             (col::EV_OFFSET, packed(&self.ev_offset)),
             (col::EV_EXTRAS, self.extras.finish()),
+            (col::VISIT_ID, self.visit_ids.finish()),
+            (col::UTM_ID, dictionary(&self.utm_id)),
             (
                 col::VISITOR_IDS,
                 self.ids.iter().flat_map(|v| v.to_le_bytes()).collect(),
@@ -274,6 +301,17 @@ impl Builder {
         }
         out
     }
+}
+
+/// A difference of two ids as a small unsigned number: 0, −1, 1, −2, …
+/// become 0, 1, 2, 3, … (wrapping, so every `u64` difference round-trips).
+fn zigzag(d: u64) -> u64 {
+    (d << 1) ^ (d >> 63).wrapping_neg()
+}
+
+/// Undoes [`zigzag`].
+fn unzigzag(z: u64) -> u64 {
+    (z >> 1) ^ (z & 1).wrapping_neg()
 }
 
 /// Differences from the previous value (the first from 0) of a sorted column.
@@ -287,25 +325,6 @@ fn deltas(sorted: &[u32]) -> Vec<u32> {
             d
         })
         .collect()
-}
-
-/// Values packed at the narrowest width holding the largest: a width byte
-/// (0 to 4), then the values little-endian.
-fn packed(values: &[u32]) -> Vec<u8> {
-    let max = values.iter().copied().max().unwrap_or(0);
-    let width: usize = match max {
-        0 => 0,
-        1..=0xff => 1,
-        0x100..=0xffff => 2,
-        0x1_0000..=0xff_ffff => 3,
-        _ => 4,
-    };
-    let mut out = Vec::with_capacity(1 + values.len() * width);
-    out.push(u8::try_from(width).unwrap_or(4));
-    for v in values {
-        out.extend_from_slice(&v.to_le_bytes()[..width]);
-    }
-    out
 }
 
 /// The distinct values (varints, in first-seen order), then each row's index.

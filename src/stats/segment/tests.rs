@@ -39,7 +39,7 @@ const TEXTS: [&str; 16] = [
     "Firefox", // hostname 14, browsers 15..=16
 ];
 
-fn seeded(tz: Timezone) -> (tempfile::TempDir, Store, SiteId, u32, u64) {
+pub(super) fn seeded(tz: Timezone) -> (tempfile::TempDir, Store, SiteId, u32, u64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let ws = store.create_workspace("W", 0).unwrap().id;
@@ -271,7 +271,7 @@ fn corrupt_or_missing_columns_are_errors() {
         }],
         ..SessionRecord::default()
     };
-    b.push(5, &rec);
+    b.push(5, 1, &rec);
     let cols = b.finish();
     let get = |skip: u8| {
         let cols = &cols;
@@ -285,8 +285,12 @@ fn corrupt_or_missing_columns_are_errors() {
     let whole = super::DaySegment::load(get(u8::MAX), &need).unwrap();
     assert_eq!((whole.visits, whole.visitors, whole.start_ms(0)), (1, 1, 5));
     for (code, _) in &cols {
-        assert!(
+        // Reports don't read visit ids and `utm_id` (whole visits do), and
+        // segments written before them have none.
+        let wanted = ![super::col::VISIT_ID, super::col::UTM_ID].contains(code);
+        assert_eq!(
             super::DaySegment::load(get(*code), &need).is_err(),
+            wanted,
             "{code}"
         );
     }

@@ -1,0 +1,288 @@
+//! A segment read back as whole visits: everything its day's rows hold,
+//! so a closed day can be read without them.
+
+use super::{
+    CodecError, DaySegment, EV_INTERACTIVE, Need, VISIT_DIMS, col, load::undictionary, unzigzag,
+};
+use crate::{
+    stats::query::Dimension,
+    store::{
+        codec::Reader,
+        record::{EventRecord, SessionRecord},
+    },
+};
+
+/// One visit of a segment: its row's key (start and id) and record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholeVisit {
+    /// Start, unix ms.
+    pub start_ms: u64,
+    /// The visit's id.
+    pub id: u64,
+    /// The visit as its row holds it.
+    pub record: SessionRecord,
+}
+
+/// Every visit of a segment, in row-key order, exactly as the rows it was
+/// built from hold them; `None` for a segment written before it held visit
+/// ids ([`col::VISIT_ID`]). Columns are fetched through `get` as for
+/// [`DaySegment::load`].
+///
+/// # Errors
+/// A missing or corrupt column, or what `get` fails with.
+pub fn whole_visits<E: From<CodecError>>(
+    mut get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
+) -> Result<Option<Vec<WholeVisit>>, E> {
+    let Some(ids) = get(col::VISIT_ID)? else {
+        return Ok(None);
+    };
+    let need = Need {
+        dims: [true; VISIT_DIMS.len()],
+        events: true,
+        extras: true,
+        visitor_ids: true,
+        offsets: true,
+    };
+    let seg = DaySegment::load(&mut get, &need)?;
+    let utm_id = get(col::UTM_ID)?.ok_or(CodecError("segment column missing"))?;
+    let utm_id = undictionary(&utm_id, seg.visits)?;
+    let mut ids = Reader::new(&ids);
+    let mut id = 0u64;
+    let mut extras = seg.extras.iter().peekable();
+    let mut out = Vec::with_capacity(seg.visits);
+    for (i, &utm_id) in utm_id.iter().enumerate() {
+        id = id.wrapping_add(unzigzag(ids.u64()?));
+        let mut rec = SessionRecord {
+            visitor: seg.visitor_id(i),
+            ..SessionRecord::default()
+        };
+        for (s, d) in VISIT_DIMS.iter().enumerate() {
+            set(&mut rec, d, seg.dim(s, i))?;
+        }
+        rec.utm[5] = utm_id;
+        for k in seg.events_of(i) {
+            let (path, name, pageview) = seg.event(k);
+            let mut e = EventRecord {
+                offset_ms: seg.event_offset(k),
+                name,
+                path,
+                pageview,
+                interactive: seg.ev_flags[k] & EV_INTERACTIVE != 0,
+                ..EventRecord::default()
+            };
+            if let Some((_, x)) = extras.next_if(|(at, _)| *at as usize == k) {
+                e.props.clone_from(&x.props);
+                e.revenue = x.revenue;
+                e.engagement = x.engagement;
+            }
+            rec.events.push(e);
+        }
+        out.push(WholeVisit {
+            start_ms: seg.start_ms(i),
+            id,
+            record: rec,
+        });
+    }
+    if !ids.is_empty() || extras.next().is_some() {
+        return Err(CodecError("segment column length").into());
+    }
+    Ok(Some(out))
+}
+
+/// Puts a visit dimension's stored value back in its record field (the
+/// inverse of `stats::values::visit_raw`); entry and exit pages come from
+/// the events.
+fn set(rec: &mut SessionRecord, d: &Dimension, v: u32) -> Result<(), CodecError> {
+    let small = || u8::try_from(v).map_err(|_| CodecError("segment value"));
+    match d {
+        Dimension::Source => rec.source = v,
+        Dimension::Referrer => rec.referrer = v,
+        Dimension::Channel => rec.channel = small()?,
+        Dimension::Utm(k) => {
+            *rec.utm
+                .get_mut(usize::from(*k))
+                .ok_or(CodecError("segment value"))? = v;
+        }
+        Dimension::ClickId => rec.click = small()?,
+        Dimension::Device => rec.device = small()?,
+        Dimension::Browser => rec.browser = v,
+        Dimension::BrowserVersion => rec.browser_version = v,
+        Dimension::Os => rec.os = v,
+        Dimension::OsVersion => rec.os_version = v,
+        Dimension::Country => {
+            rec.country = u16::try_from(v)
+                .map_err(|_| CodecError("segment value"))?
+                .to_be_bytes();
+        }
+        Dimension::Region => rec.region = v,
+        Dimension::City => rec.city = v,
+        Dimension::Hostname => rec.hostname = v,
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+
+    use super::*;
+    use crate::{
+        domain::{Timezone, calendar::days_to_ms},
+        stats::{segment::Builder, test_rng::Rng},
+        store::{
+            StoreError,
+            record::{Engagement, Revenue},
+        },
+    };
+
+    /// Anything a row can hold: ids from small to the largest.
+    fn any(rng: &mut Rng) -> u32 {
+        match rng.below(4) {
+            0 => 0,
+            1 => u32::try_from(rng.below(10)).unwrap(),
+            2 => u32::try_from(rng.below(100_000)).unwrap(),
+            _ => u32::try_from(rng.below(u64::from(u32::MAX) + 1)).unwrap(),
+        }
+    }
+
+    fn small(rng: &mut Rng) -> u8 {
+        u8::try_from(rng.below(256)).unwrap()
+    }
+
+    fn visit(rng: &mut Rng) -> SessionRecord {
+        let mut rec = SessionRecord {
+            visitor: rng.below(u64::MAX),
+            hostname: any(rng),
+            referrer: any(rng),
+            source: any(rng),
+            channel: small(rng),
+            click: small(rng),
+            country: [small(rng), small(rng)],
+            region: any(rng),
+            city: any(rng),
+            device: small(rng),
+            browser: any(rng),
+            browser_version: any(rng),
+            os: any(rng),
+            os_version: any(rng),
+            ..SessionRecord::default()
+        };
+        rec.utm = std::array::from_fn(|_| any(rng));
+        let mut offset = 0u32;
+        for _ in 0..rng.below(7) {
+            offset = offset.saturating_add(any(rng) / 4);
+            let mut e = EventRecord {
+                offset_ms: offset,
+                name: any(rng),
+                path: any(rng),
+                pageview: rng.below(2) == 0,
+                interactive: rng.below(2) == 0,
+                ..EventRecord::default()
+            };
+            for _ in 0..rng.below(4) {
+                e.props.push((any(rng), any(rng)));
+            }
+            if rng.below(3) == 0 {
+                e.revenue = Some(Revenue {
+                    amount_micros: i64::try_from(rng.below(u64::MAX / 2)).unwrap() - i64::MAX / 4,
+                    currency: [small(rng), small(rng), small(rng)],
+                });
+            }
+            if rng.below(3) == 0 {
+                e.engagement = Some(Engagement {
+                    engaged_ms: any(rng),
+                    scroll: [None, Some(0), Some(small(rng) % 101)][rng.below(3) as usize],
+                });
+            }
+            rec.events.push(e);
+        }
+        rec
+    }
+
+    /// Random days of random visits come back from their segment exactly
+    /// as they went in: every field of every visit and event, each visit's
+    /// start and id.
+    #[test]
+    fn a_segment_gives_back_every_visit_its_rows_held() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let tz = Timezone::parse("Europe/Berlin").unwrap();
+        let (from, to) = days_to_ms(20_000, 20_000, tz);
+        for round in 0..40 {
+            let mut visits: Vec<WholeVisit> = (0..rng.below(300))
+                .map(|_| WholeVisit {
+                    start_ms: from + rng.below(to - from),
+                    id: match round % 3 {
+                        0 => rng.below(1_000),
+                        1 => rng.below(u64::MAX),
+                        _ => u64::MAX - rng.below(3),
+                    },
+                    record: visit(&mut rng),
+                })
+                .collect();
+            visits.sort_by_key(|v| (v.start_ms, v.id));
+            let mut b = Builder::new(tz, from, to);
+            for v in &visits {
+                b.push(v.start_ms, v.id, &v.record);
+            }
+            let cols = b.finish();
+            let get = |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
+            };
+            assert_eq!(whole_visits(get).unwrap(), Some(visits), "round {round}");
+        }
+    }
+
+    /// On a real store, each rolled-up day's segment gives back the day's
+    /// rows, key and bytes.
+    #[test]
+    fn rolled_up_days_give_back_their_rows() {
+        let tz = Timezone::parse("America/New_York").unwrap();
+        let (_dir, store, site, first, _) = super::super::tests::seeded(tz);
+        let view = store.read().unwrap();
+        for day in first..first + 3 {
+            let (from, to) = days_to_ms(day, day, tz);
+            let mut rows = Vec::new();
+            view.for_each_session(site, from, to, |k, b| {
+                rows.push((k.start_ms, k.id, b.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            let whole = whole_visits(|c| view.segment_column(site, day, c))
+                .unwrap()
+                .expect("written with visit ids");
+            let back: Vec<_> = whole
+                .iter()
+                .map(|v| (v.start_ms, v.id, v.record.encode()))
+                .collect();
+            assert!(rows.len() > 100);
+            assert_eq!(back, rows, "day {day}");
+        }
+    }
+
+    /// A segment without visit ids (written before them) is `None`; without
+    /// any other column it is an error.
+    #[test]
+    fn missing_columns() {
+        let mut b = Builder::new(Timezone::default(), 0, 86_400_000);
+        let mut rng = Rng(3);
+        b.push(5, 9, &visit(&mut rng));
+        let cols = b.finish();
+        let without = |skip: u8| {
+            let cols = &cols;
+            move |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(cols
+                    .iter()
+                    .find(|(k, _)| *k == c && *k != skip)
+                    .map(|(_, v)| v.clone()))
+            }
+        };
+        assert_eq!(whole_visits(without(u8::MAX)).unwrap().unwrap()[0].id, 9);
+        assert_eq!(whole_visits(without(col::VISIT_ID)).unwrap(), None);
+        for (code, _) in &cols {
+            if *code != col::VISIT_ID {
+                assert!(whole_visits(without(*code)).is_err(), "{code}");
+            }
+        }
+    }
+}
