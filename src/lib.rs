@@ -32,5 +32,7 @@ pub mod static_file;
 pub mod stats;
 pub mod store;
 pub mod telemetry;
+#[cfg(test)]
+mod test_rng;
 pub mod tracker;
 pub mod webhooks;

@@ -16,7 +16,7 @@ use super::{
     filter::Compiled,
     groups::{DENSE_MAX, DenseVisitors, Who},
     query::Dimension,
-    segment::{DaySegment, Need, Part, for_each_part},
+    segment::{self, DaySegment, Need, Part, SegVisit, for_each_part},
     visit::VisitRow,
 };
 use crate::{
@@ -114,13 +114,13 @@ fn scan_bounded(
         ..Need::default()
     };
     for d in filter.map(Compiled::dimensions).unwrap_or_default() {
-        need.add(&d);
+        segment::add_need(&mut need, &d);
     }
     if filter.is_some_and(|f| f.has_event_leaf) {
         need.events = true;
     }
     for g in groupings.iter() {
-        g.dims.iter().for_each(|d| need.add(d));
+        g.dims.iter().for_each(|d| segment::add_need(&mut need, d));
     }
     for_each_part(
         view,
@@ -270,7 +270,7 @@ impl<'a, 'f> Scan<'a, 'f> {
         self.close_day(groupings, self.dense.len());
         self.current_day = u64::MAX;
         for i in 0..seg.visits {
-            let v = seg.visit(i);
+            let v = SegVisit::new(seg, i);
             let prechecked = match self.filter.filter(|f| !f.needs_events) {
                 Some(f) if !f.eval(&v, None)? => continue,
                 Some(_) => true,

@@ -24,8 +24,6 @@ pub mod query;
 pub mod realtime;
 pub mod rollup;
 pub mod segment;
-#[cfg(test)]
-mod test_rng;
 pub mod values;
 pub mod visit;
 

@@ -7,12 +7,12 @@ use super::{
     batch::Parts,
     output,
     query::{Dimension, Direction, Metric, OrderKey, Query},
-    test_rng::Rng,
     values::Texts,
 };
 use crate::{
     domain::{SiteId, Timezone},
     store::{Batch, RollupSums, Store},
+    test_rng::Rng,
 };
 
 /// More groups than the text cache holds, so resolving them starts it over.

@@ -34,6 +34,7 @@ pub mod backup;
 pub mod changes;
 pub mod clickhouse;
 pub mod codec;
+pub mod columns;
 mod consent;
 mod conversions;
 mod day_watch;
@@ -228,7 +229,7 @@ impl Store {
             migrations::v3_to_v4(&tx)?;
         }
         // 4 → 5 moves nothing: segments written from now on pack their
-        // integer columns in blocks of bits (`stats::segment::packed`) and
+        // integer columns in blocks of bits (`columns::packed`) and
         // hold each visit's id, which builds of schema 4 can't read; the
         // version keeps such a build from opening the store. Segments
         // written before are still read as they are.

@@ -16,7 +16,7 @@ use crate::{
     },
 };
 
-use crate::stats::test_rng::Rng;
+use crate::test_rng::Rng;
 
 const TEXTS: [&str; 9] = [
     "/",

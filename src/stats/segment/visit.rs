@@ -19,7 +19,7 @@ pub struct SegVisit<'s> {
 }
 
 impl<'s> SegVisit<'s> {
-    pub(super) fn new(seg: &'s DaySegment, i: usize) -> Self {
+    pub(crate) fn new(seg: &'s DaySegment, i: usize) -> Self {
         let first = seg.ev_start[i] as usize;
         Self {
             seg,

@@ -2,14 +2,11 @@
 //! so a closed day can be read without them.
 
 use super::{
-    CodecError, DaySegment, EV_INTERACTIVE, Need, VISIT_DIMS, col, load::undictionary, unzigzag,
+    CodecError, DaySegment, EV_INTERACTIVE, Need, VISIT_FIELDS, col, load::undictionary, unzigzag,
 };
-use crate::{
-    stats::query::Dimension,
-    store::{
-        codec::Reader,
-        record::{EventRecord, SessionRecord},
-    },
+use crate::store::{
+    codec::Reader,
+    record::{EventRecord, SessionRecord},
 };
 
 /// One visit of a segment: its row's key (start and id) and record.
@@ -37,7 +34,7 @@ pub fn whole_visits<E: From<CodecError>>(
         return Ok(None);
     };
     let need = Need {
-        dims: [true; VISIT_DIMS.len()],
+        dims: [true; VISIT_FIELDS.len()],
         events: true,
         extras: true,
         visitor_ids: true,
@@ -56,8 +53,8 @@ pub fn whole_visits<E: From<CodecError>>(
             visitor: seg.visitor_id(i),
             ..SessionRecord::default()
         };
-        for (s, d) in VISIT_DIMS.iter().enumerate() {
-            set(&mut rec, d, seg.dim(s, i))?;
+        for (s, f) in VISIT_FIELDS.iter().enumerate() {
+            f.set(&mut rec, seg.dim(s, i))?;
         }
         rec.utm[5] = utm_id;
         for k in seg.events_of(i) {
@@ -89,51 +86,17 @@ pub fn whole_visits<E: From<CodecError>>(
     Ok(Some(out))
 }
 
-/// Puts a visit dimension's stored value back in its record field (the
-/// inverse of `stats::values::visit_raw`); entry and exit pages come from
-/// the events.
-fn set(rec: &mut SessionRecord, d: &Dimension, v: u32) -> Result<(), CodecError> {
-    let small = || u8::try_from(v).map_err(|_| CodecError("segment value"));
-    match d {
-        Dimension::Source => rec.source = v,
-        Dimension::Referrer => rec.referrer = v,
-        Dimension::Channel => rec.channel = small()?,
-        Dimension::Utm(k) => {
-            *rec.utm
-                .get_mut(usize::from(*k))
-                .ok_or(CodecError("segment value"))? = v;
-        }
-        Dimension::ClickId => rec.click = small()?,
-        Dimension::Device => rec.device = small()?,
-        Dimension::Browser => rec.browser = v,
-        Dimension::BrowserVersion => rec.browser_version = v,
-        Dimension::Os => rec.os = v,
-        Dimension::OsVersion => rec.os_version = v,
-        Dimension::Country => {
-            rec.country = u16::try_from(v)
-                .map_err(|_| CodecError("segment value"))?
-                .to_be_bytes();
-        }
-        Dimension::Region => rec.region = v,
-        Dimension::City => rec.city = v,
-        Dimension::Hostname => rec.hostname = v,
-        _ => {}
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use std::ops::ControlFlow;
-
     use super::*;
     use crate::{
         domain::{Timezone, calendar::days_to_ms},
-        stats::{segment::Builder, test_rng::Rng},
         store::{
             StoreError,
+            columns::Builder,
             record::{Engagement, Revenue},
         },
+        test_rng::Rng,
     };
 
     /// Anything a row can hold: ids from small to the largest.
@@ -230,33 +193,6 @@ mod tests {
                 Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
             };
             assert_eq!(whole_visits(get).unwrap(), Some(visits), "round {round}");
-        }
-    }
-
-    /// On a real store, each rolled-up day's segment gives back the day's
-    /// rows, key and bytes.
-    #[test]
-    fn rolled_up_days_give_back_their_rows() {
-        let tz = Timezone::parse("America/New_York").unwrap();
-        let (_dir, store, site, first, _) = super::super::tests::seeded(tz);
-        let view = store.read().unwrap();
-        for day in first..first + 3 {
-            let (from, to) = days_to_ms(day, day, tz);
-            let mut rows = Vec::new();
-            view.for_each_session(site, from, to, |k, b| {
-                rows.push((k.start_ms, k.id, b.to_vec()));
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-            let whole = whole_visits(|c| view.segment_column(site, day, c))
-                .unwrap()
-                .expect("written with visit ids");
-            let back: Vec<_> = whole
-                .iter()
-                .map(|v| (v.start_ms, v.id, v.record.encode()))
-                .collect();
-            assert!(rows.len() > 100);
-            assert_eq!(back, rows, "day {day}");
         }
     }
 

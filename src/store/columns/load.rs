@@ -1,41 +1,7 @@
 //! Reading a segment back: the columns a scan needs, decoded.
 
-use super::{CodecError, Extra, Reader, SegVisit, VISIT_DIMS, col, slot, unpack};
-use crate::{
-    domain::SiteId,
-    stats::query::Dimension,
-    store::{
-        ReadView, StoreError,
-        record::{Engagement, Revenue},
-    },
-};
-
-/// The columns `need` asks for of a day's segment; `None` if the day has
-/// none, or one of another format (reports then read the rows).
-///
-/// # Errors
-/// Storage errors, or a missing or corrupt column.
-pub fn read(
-    view: &ReadView,
-    site: SiteId,
-    day: u32,
-    need: &Need,
-) -> Result<Option<DaySegment>, StoreError> {
-    let header = match view.segment_column(site, day, col::HEADER)? {
-        Some(h) if h.first() == Some(&super::FORMAT) => h,
-        _ => return Ok(None),
-    };
-    let mut header = Some(header);
-    DaySegment::load(
-        // The header was just read: hand it over instead of reading it again.
-        |c| match header.take_if(|_| c == col::HEADER) {
-            Some(h) => Ok(Some(h)),
-            None => view.segment_column(site, day, c),
-        },
-        need,
-    )
-    .map(Some)
-}
+use super::{CodecError, Extra, Reader, VISIT_FIELDS, col, unpack};
+use crate::store::record::{Engagement, Revenue};
 
 pub(super) fn undictionary(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
     let mut r = Reader::new(b);
@@ -62,8 +28,8 @@ pub(super) fn undictionary(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
 /// Which optional columns a scan reads.
 #[derive(Debug, Clone, Default)]
 pub struct Need {
-    /// Visit dimensions, by [`slot`].
-    pub dims: [bool; VISIT_DIMS.len()],
+    /// Visit fields, by position in [`VISIT_FIELDS`].
+    pub dims: [bool; VISIT_FIELDS.len()],
     /// Event pages, names and flags.
     pub events: bool,
     /// Event properties, revenue and engagement.
@@ -72,21 +38,6 @@ pub struct Need {
     pub visitor_ids: bool,
     /// The events' times.
     pub offsets: bool,
-}
-
-impl Need {
-    /// Adds what reading `d` takes.
-    pub fn add(&mut self, d: &Dimension) {
-        if let Some(s) = slot(d) {
-            self.dims[s] = true;
-        }
-        if d.is_event_level() {
-            self.events = true;
-        }
-        if matches!(d, Dimension::Prop(_) | Dimension::Currency) {
-            self.extras = true;
-        }
-    }
 }
 
 /// A loaded segment: the columns a scan asked for, decoded.
@@ -102,22 +53,22 @@ pub struct DaySegment {
     pub to_ms: u64,
     /// The zone the day is local to (IANA name).
     pub tz: String,
-    pub(super) start: Vec<u32>,
-    pub(super) visitor: Vec<u32>,
+    pub(crate) start: Vec<u32>,
+    pub(crate) visitor: Vec<u32>,
     /// Visitor ids by dense index (when asked for).
     visitor_ids: Vec<u64>,
-    pub(super) flags: Vec<u8>,
-    pub(super) duration: Vec<u32>,
+    pub(crate) flags: Vec<u8>,
+    pub(crate) duration: Vec<u32>,
     /// Index of each visit's first event, and the total at the end.
-    pub(super) ev_start: Vec<u32>,
-    pub(super) pageviews: Vec<u32>,
-    pub(super) dims: Vec<Option<Vec<u32>>>,
-    pub(super) ev_path: Vec<u32>,
-    pub(super) ev_name: Vec<u32>,
-    pub(super) ev_flags: Vec<u8>,
+    pub(crate) ev_start: Vec<u32>,
+    pub(crate) pageviews: Vec<u32>,
+    pub(crate) dims: Vec<Option<Vec<u32>>>,
+    pub(crate) ev_path: Vec<u32>,
+    pub(crate) ev_name: Vec<u32>,
+    pub(crate) ev_flags: Vec<u8>,
     ev_offset: Vec<u32>,
     /// (event index, extra), by index.
-    pub(super) extras: Vec<(u32, Extra)>,
+    pub(crate) extras: Vec<(u32, Extra)>,
 }
 
 impl DaySegment {
@@ -160,7 +111,7 @@ impl DaySegment {
         if flags.len() != visits {
             return Err(CodecError("segment column length").into());
         }
-        let mut dims = vec![None; VISIT_DIMS.len()];
+        let mut dims = vec![None; VISIT_FIELDS.len()];
         for (i, wanted) in need.dims.iter().enumerate() {
             if *wanted {
                 let c = col::DIMS + u8::try_from(i).unwrap_or(0);
@@ -233,8 +184,8 @@ impl DaySegment {
         self.visitor_ids[self.visitor[i] as usize]
     }
 
-    /// Raw value of visit-level dimension `slot` for visit `i` (see
-    /// [`super::slot`]); needs that dimension in [`Need::dims`].
+    /// Stored value of visit field `slot` (its position in
+    /// [`VISIT_FIELDS`]) for visit `i`; needs that field in [`Need::dims`].
     #[must_use]
     pub fn dim(&self, slot: usize, i: usize) -> u32 {
         self.dims[slot]
@@ -280,12 +231,6 @@ impl DaySegment {
     #[must_use]
     pub fn visitor(&self, i: usize) -> u32 {
         self.visitor[i]
-    }
-
-    /// Visit `i`, read through the engine's visit interface.
-    #[must_use]
-    pub fn visit(&self, i: usize) -> SegVisit<'_> {
-        SegVisit::new(self, i)
     }
 }
 

@@ -97,7 +97,7 @@ fn unpack_blocks(mut b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::test_rng::Rng;
+    use crate::test_rng::Rng;
 
     #[test]
     fn packed_columns_read_back_at_every_width() {
