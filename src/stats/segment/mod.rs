@@ -92,7 +92,12 @@ pub fn read(
     need: &Need,
 ) -> Result<Option<DaySegment>, StoreError> {
     let header = match view.segment_column(site, day, col::HEADER)? {
-        Some(h) if h.first() == Some(&crate::store::columns::FORMAT) => h,
+        Some(h)
+            if h.first()
+                .is_some_and(|f| crate::store::columns::readable(*f)) =>
+        {
+            h
+        }
         _ => return Ok(None),
     };
     let mut header = Some(header);

@@ -86,7 +86,8 @@ impl DaySegment {
         };
         let header = col(col::HEADER)?;
         let mut r = Reader::new(&header);
-        if r.u8()? != super::FORMAT {
+        let format = r.u8()?;
+        if !super::readable(format) {
             return Err(CodecError("segment format").into());
         }
         let visits = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
@@ -107,10 +108,7 @@ impl DaySegment {
         if at as usize != events {
             return Err(CodecError("segment event count").into());
         }
-        let flags = col(col::FLAGS)?;
-        if flags.len() != visits {
-            return Err(CodecError("segment column length").into());
-        }
+        let flags = flag_column(format, &col(col::FLAGS)?, visits)?;
         let mut dims = vec![None; VISIT_FIELDS.len()];
         for (i, wanted) in need.dims.iter().enumerate() {
             if *wanted {
@@ -119,10 +117,7 @@ impl DaySegment {
             }
         }
         let (ev_path, ev_name, ev_flags) = if need.events {
-            let f = col(col::EV_FLAGS)?;
-            if f.len() != events {
-                return Err(CodecError("segment column length").into());
-            }
+            let f = flag_column(format, &col(col::EV_FLAGS)?, events)?;
             (
                 undictionary(&col(col::EV_PATH)?, events)?,
                 undictionary(&col(col::EV_NAME)?, events)?,
@@ -138,7 +133,13 @@ impl DaySegment {
             to_ms,
             tz,
             start: running_sum(unpack(&col(col::START)?, visits)?)?,
-            visitor: unpack(&col(col::VISITOR)?, visits)?,
+            visitor: {
+                let v = unpack(&col(col::VISITOR)?, visits)?;
+                if v.iter().any(|&i| i as usize >= visitors) {
+                    return Err(CodecError("segment visitor index").into());
+                }
+                v
+            },
             visitor_ids: if need.visitor_ids {
                 let b = col(col::VISITOR_IDS)?;
                 if b.len() != visitors * 8 {
@@ -232,6 +233,22 @@ impl DaySegment {
     pub fn visitor(&self, i: usize) -> u32 {
         self.visitor[i]
     }
+}
+
+/// A flags column of `n` values: one byte each in a segment of
+/// [`super::FORMAT_BYTE_FLAGS`], packed since.
+fn flag_column(format: u8, b: &[u8], n: usize) -> Result<Vec<u8>, CodecError> {
+    if format == super::FORMAT_BYTE_FLAGS {
+        return if b.len() == n {
+            Ok(b.to_vec())
+        } else {
+            Err(CodecError("segment column length"))
+        };
+    }
+    unpack(b, n)?
+        .into_iter()
+        .map(|f| u8::try_from(f).map_err(|_| CodecError("segment flags")))
+        .collect()
 }
 
 fn decode_extras(b: &[u8], events: usize) -> Result<Vec<(u32, Extra)>, CodecError> {

@@ -11,10 +11,11 @@
 //! [`whole_visits`] reads the day back exactly as its rows hold it.
 //! Columns (see [`col`]):
 //!
-//! - integers are bit-packed in blocks of 128, each at the fewest bits its
-//!   largest value needs ([`packed`]; visit starts as differences from the
-//!   previous); segments written before packed a column at whole bytes,
-//!   which [`unpack`] still reads;
+//! - integers and flags are bit-packed in blocks of 128, each at the fewest
+//!   bits its largest value needs ([`packed`]; visit starts as differences
+//!   from the previous); segments written before packed a column at whole
+//!   bytes, which [`unpack`] still reads, and flags a byte a value (header
+//!   version 3, see [`FORMAT`]);
 //! - visit fields (interned ids, codes) are dictionary-coded: the day's
 //!   distinct values once, then each row's index packed the same way, so a
 //!   column with one value (an unused UTM tag) costs a few bytes.
@@ -79,9 +80,19 @@ pub mod col {
     pub const DIMS: u8 = 16;
 }
 
-/// Format version, the header's first byte. A segment of another version is
-/// not read (reports fall back to the day's rows).
-pub(crate) const FORMAT: u8 = 3;
+/// Format version, the header's first byte: 4 packs the flag columns like
+/// the other integers. A segment of a version [`readable`] refuses is not
+/// read (reports fall back to the day's rows).
+pub(crate) const FORMAT: u8 = 4;
+
+/// The version before: flag columns one byte a value.
+pub(crate) const FORMAT_BYTE_FLAGS: u8 = 3;
+
+/// Whether this build reads a segment of header version `format`.
+#[must_use]
+pub(crate) fn readable(format: u8) -> bool {
+    format == FORMAT || format == FORMAT_BYTE_FLAGS
+}
 
 /// Visit flag: bounced.
 pub const F_BOUNCE: u8 = 1;
@@ -239,13 +250,13 @@ impl Builder {
             (col::HEADER, h.finish()),
             (col::START, packed(&deltas(&self.start))),
             (col::VISITOR, packed(&self.visitor)),
-            (col::FLAGS, self.flags),
+            (col::FLAGS, packed_flags(&self.flags)),
             (col::DURATION, packed(&self.duration)),
             (col::EVENTS, packed(&self.events)),
             (col::PAGEVIEWS, packed(&self.pageviews)),
             (col::EV_PATH, dictionary(&self.ev_path)),
             (col::EV_NAME, dictionary(&self.ev_name)),
-            (col::EV_FLAGS, self.ev_flags),
+            (col::EV_FLAGS, packed_flags(&self.ev_flags)),
             (col::EV_OFFSET, packed(&self.ev_offset)),
             (col::EV_EXTRAS, self.extras.finish()),
             (col::VISIT_ID, self.visit_ids.finish()),
@@ -260,6 +271,11 @@ impl Builder {
         }
         out
     }
+}
+
+/// A flags column, packed like the integers (2 bits a value).
+fn packed_flags(flags: &[u8]) -> Vec<u8> {
+    packed(&flags.iter().map(|&f| u32::from(f)).collect::<Vec<_>>())
 }
 
 /// A difference of two ids as a small unsigned number: 0, −1, 1, −2, …

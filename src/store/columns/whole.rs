@@ -196,6 +196,76 @@ mod tests {
         }
     }
 
+    /// Columns of a random day, as (code, bytes), and its events.
+    fn random_day(rng: &mut Rng, visits: u64) -> (Vec<(u8, Vec<u8>)>, usize) {
+        let mut b = Builder::new(Timezone::default(), 0, 86_400_000);
+        let mut events = 0;
+        for i in 0..visits {
+            let v = visit(rng);
+            events += v.events.len();
+            b.push(i * 1000, i, &v);
+        }
+        (b.finish(), events)
+    }
+
+    /// A segment whose flag columns are a byte a value (header version 3,
+    /// written before they were packed) reads as the same visits.
+    #[test]
+    fn segments_with_byte_flags_still_read() {
+        let mut rng = Rng(99);
+        let (cols, events) = random_day(&mut rng, 500);
+        let bytes = |v: &[u8], n: usize| -> Vec<u8> {
+            super::super::unpack(v, n)
+                .unwrap()
+                .into_iter()
+                .map(|f| u8::try_from(f).unwrap())
+                .collect()
+        };
+        let old: Vec<(u8, Vec<u8>)> = cols
+            .iter()
+            .map(|(c, v)| {
+                let v = match *c {
+                    col::HEADER => {
+                        let mut h = v.clone();
+                        h[0] = super::super::FORMAT_BYTE_FLAGS;
+                        h
+                    }
+                    col::FLAGS => bytes(v, 500),
+                    col::EV_FLAGS => bytes(v, events),
+                    _ => v.clone(),
+                };
+                (*c, v)
+            })
+            .collect();
+        let get = |cols: &[(u8, Vec<u8>)]| {
+            let cols = cols.to_vec();
+            move |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
+            }
+        };
+        assert_ne!(old, cols);
+        let new = whole_visits(get(&cols)).unwrap().unwrap();
+        assert_eq!(new.len(), 500);
+        assert_eq!(whole_visits(get(&old)).unwrap().unwrap(), new);
+        // A version this build doesn't know is an error.
+        let mut unknown = cols.clone();
+        unknown[0].1[0] = 5;
+        assert!(whole_visits(get(&unknown)).is_err());
+    }
+
+    /// A visitor index past the day's visitors is an error, not a panic.
+    #[test]
+    fn a_visitor_index_past_the_visitors_is_an_error() {
+        let mut rng = Rng(5);
+        let (mut cols, _) = random_day(&mut rng, 50);
+        let at = cols.iter().position(|(c, _)| *c == col::VISITOR).unwrap();
+        cols[at].1 = super::super::packed(&[u32::MAX; 50]);
+        let get = |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
+        };
+        assert!(whole_visits(get).is_err());
+    }
+
     /// A segment without visit ids (written before them) is `None`; without
     /// any other column it is an error.
     #[test]
