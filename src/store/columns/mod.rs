@@ -15,7 +15,7 @@
 //!   bits its largest value needs ([`packed`]; visit starts as differences
 //!   from the previous); segments written before packed a column at whole
 //!   bytes, which [`unpack`] still reads, and flags a byte a value (header
-//!   version 3, see [`FORMAT`]);
+//!   version 3, see `FORMAT`);
 //! - visit fields (interned ids, codes) are dictionary-coded: the day's
 //!   distinct values once, then each row's index packed the same way, so a
 //!   column with one value (an unused UTM tag) costs a few bytes.
