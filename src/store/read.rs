@@ -282,7 +282,7 @@ impl ReadView {
             .map_or(0, |v| v.value()))
     }
 
-    /// One column of a day segment (see `stats::segment`); only meaningful
+    /// One column of a day segment (see `store::columns`); only meaningful
     /// for a day [`Self::rolled_days`] lists.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! Day segments' bytes: (site, local day, column code, piece) → a piece of
-//! one column of a closed day's visits (the format is `stats::segment`'s;
-//! the store only keeps the bytes). A segment is written with its day's
+//! one column of a closed day's visits (the format is `store::columns`;
+//! this module only keeps the bytes). A segment is written with its day's
 //! rollups and is read only while the day is marked rolled up; wherever a
 //! day's visits are deleted, its segment goes too, so no per-visit data
 //! outlives its rows.

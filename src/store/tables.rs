@@ -25,7 +25,7 @@ pub const ROLLUPS: TableDefinition<(u32, u32, u8, u32), &[u8]> = TableDefinition
 /// (site, local day number) → unix ms when that day was rolled up.
 pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("rolled_days_v1");
 /// (site, local day number, column code, chunk) → one piece of a column of
-/// the day's segment (see `stats::segment`; the pieces in order make the
+/// the day's segment (see `store::columns`; the pieces in order make the
 /// column, see `store::segments`), valid while the day is in `ROLLED_DAYS`.
 pub const SEGMENTS: TableDefinition<(u32, u32, u8, u32), &[u8]> =
     TableDefinition::new("day_segments_v2");

@@ -40,8 +40,12 @@ pub struct Need {
     pub offsets: bool,
 }
 
+/// Most visits, events or visitors a segment may count (2^28): a day with
+/// more is a corrupt header, refused before columns are sized by it.
+const MAX_DAY_ITEMS: usize = 1 << 28;
+
 /// A loaded segment: the columns a scan asked for, decoded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct DaySegment {
     /// Visits.
     pub visits: usize,
@@ -90,10 +94,22 @@ impl DaySegment {
         if !super::readable(format) {
             return Err(CodecError("segment format").into());
         }
-        let visits = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
-        let events = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
-        let visitors = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
+        // Counts past what a day can hold are a corrupt header: refused
+        // before anything is sized by them.
+        let mut count = || -> Result<usize, CodecError> {
+            usize::try_from(r.u64()?)
+                .ok()
+                .filter(|n| *n <= MAX_DAY_ITEMS)
+                .ok_or(CodecError("segment size"))
+        };
+        let (visits, events, visitors) = (count()?, count()?, count()?);
+        if visitors > visits {
+            return Err(CodecError("segment size").into());
+        }
         let (from_ms, to_ms) = (r.u64()?, r.u64()?);
+        if to_ms < from_ms {
+            return Err(CodecError("segment bounds").into());
+        }
         let tz_len = usize::try_from(r.u64()?).map_err(|_| CodecError("segment size"))?;
         let tz = r.rest().get(..tz_len).ok_or(CodecError("segment zone"))?;
         let tz = String::from_utf8(tz.to_vec()).map_err(|_| CodecError("segment zone"))?;
@@ -132,7 +148,17 @@ impl DaySegment {
             from_ms,
             to_ms,
             tz,
-            start: running_sum(unpack(&col(col::START)?, visits)?)?,
+            start: {
+                let start = running_sum(unpack(&col(col::START)?, visits)?)?;
+                // Every visit starts inside the day.
+                if start
+                    .last()
+                    .is_some_and(|&s| u64::from(s) >= to_ms - from_ms)
+                {
+                    return Err(CodecError("segment start").into());
+                }
+                start
+            },
             visitor: {
                 let v = unpack(&col(col::VISITOR)?, visits)?;
                 if v.iter().any(|&i| i as usize >= visitors) {

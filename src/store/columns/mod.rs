@@ -23,6 +23,8 @@
 mod fields;
 mod load;
 mod pack;
+#[cfg(test)]
+mod tests;
 mod whole;
 
 use std::collections::HashMap;

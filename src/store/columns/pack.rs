@@ -52,7 +52,7 @@ pub fn unpack(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
         return unpack_blocks(rest, n);
     }
     let width = usize::from(width);
-    if width > 4 || rest.len() != n * width {
+    if width > 4 || Some(rest.len()) != n.checked_mul(width) {
         return Err(CodecError("segment column length"));
     }
     Ok(match width {
@@ -75,6 +75,11 @@ pub fn unpack(b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
 
 fn unpack_blocks(mut b: &[u8], n: usize) -> Result<Vec<u32>, CodecError> {
     let short = || CodecError("segment column length");
+    // Each block takes at least its width byte: check that before sizing
+    // the output by `n`.
+    if b.len() < n.div_ceil(BLOCK) {
+        return Err(short());
+    }
     let packer = BitPacker4x::new();
     let mut out = vec![0u32; n.div_ceil(BLOCK) * BLOCK];
     for block in out.chunks_exact_mut(BLOCK) {
