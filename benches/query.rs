@@ -5,11 +5,17 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use std::ops::ControlFlow;
+
 use touchpoint::{
     domain::{SiteId, calendar::local_day},
     ingest::visitor::DAY_MS,
     stats::{self},
-    store::{Batch, VisitorUpgrade},
+    store::{
+        Batch, ReadView, VisitorUpgrade,
+        columns::{WholeVisit, for_each_whole_visit, whole_visits},
+        record::SessionRecord,
+    },
 };
 
 fn bench(c: &mut Criterion) {
@@ -53,7 +59,81 @@ fn bench(c: &mut Criterion) {
             store.commit_batch(&batch).unwrap();
         });
     });
+    closed_days(&store, &mut g);
     g.finish();
+}
+
+/// A completed day's rows, key and bytes.
+fn day_rows(view: &ReadView, from_ms: u64) -> Vec<(u64, u64, Vec<u8>)> {
+    let mut rows = Vec::new();
+    view.for_each_session(SiteId(1), from_ms, from_ms + DAY_MS, |k, b| {
+        rows.push((k.start_ms, k.id, b.to_vec()));
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    rows
+}
+
+/// A completed day's visits from its segment (`None`: it has no visit ids).
+fn day_whole(view: &ReadView, day: u32) -> Option<Vec<WholeVisit>> {
+    whole_visits(|c| view.segment_column(SiteId(1), day, c)).unwrap()
+}
+
+/// Reading a completed day's visits whole, from its rows (each decoded)
+/// and from its segment: what a report, an export or an erasure would pay
+/// per day with the day's rows kept or with its segment only. The setup
+/// first checks every rolled-up day's segment gives back exactly its rows.
+fn closed_days(
+    store: &touchpoint::store::Store,
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let view = store.read().unwrap();
+    let tz = Default::default();
+    let first = local_day(support::START_MS, tz);
+    let mut checked = 0;
+    for d in 0..support::DAYS - 1 {
+        let from_ms = support::START_MS + d * DAY_MS;
+        let day = first + u32::try_from(d).unwrap();
+        if let Some(whole) = day_whole(&view, day) {
+            let back: Vec<_> = whole
+                .into_iter()
+                .map(|v| (v.start_ms, v.id, v.record.encode()))
+                .collect();
+            assert_eq!(back, day_rows(&view, from_ms), "day {day}");
+            checked += 1;
+        }
+    }
+    eprintln!("closed days whose segment gives back their rows exactly: {checked}");
+    g.bench_function("closed_day_from_rows", |b| {
+        b.iter(|| {
+            let mut rec = SessionRecord::default();
+            let mut events = 0;
+            view.for_each_session(
+                SiteId(1),
+                support::START_MS,
+                support::START_MS + DAY_MS,
+                |_, b| {
+                    rec.decode_into(b).unwrap();
+                    events += rec.events.len();
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+            events
+        });
+    });
+    g.bench_function("closed_day_from_segment", |b| {
+        b.iter(|| {
+            let mut events = 0;
+            let whole = for_each_whole_visit(
+                |c| view.segment_column(SiteId(1), first, c),
+                |_, _, rec| events += rec.events.len(),
+            )
+            .unwrap();
+            assert!(whole);
+            events
+        });
+    });
 }
 
 criterion_group!(benches, bench);

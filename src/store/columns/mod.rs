@@ -34,7 +34,7 @@ use rustc_hash::FxBuildHasher;
 pub use fields::{VISIT_FIELDS, VisitField};
 pub use load::{DaySegment, Need};
 pub use pack::{packed, unpack};
-pub use whole::{WholeVisit, whole_visits};
+pub use whole::{WholeVisit, for_each_whole_visit, whole_visits};
 
 use super::{
     codec::{CodecError, Reader, Writer},

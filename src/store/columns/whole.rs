@@ -22,20 +22,43 @@ pub struct WholeVisit {
 
 /// Every visit of a segment, in row-key order, exactly as the rows it was
 /// built from hold them; `None` for a segment written before it held visit
-/// ids ([`col::VISIT_ID`]; header version 3). Columns are fetched through `get` as for
-/// [`DaySegment::load`].
+/// ids ([`col::VISIT_ID`]; header version 3). Columns are fetched through
+/// `get` as for [`DaySegment::load`]. [`for_each_whole_visit`] reads the
+/// same without a record per visit.
 ///
 /// # Errors
 /// A missing or corrupt column, or what `get` fails with.
 pub fn whole_visits<E: From<CodecError>>(
-    mut get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
+    get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
 ) -> Result<Option<Vec<WholeVisit>>, E> {
+    let mut out = Vec::new();
+    let whole = for_each_whole_visit(get, |start_ms, id, rec| {
+        out.push(WholeVisit {
+            start_ms,
+            id,
+            record: rec.clone(),
+        });
+    })?;
+    Ok(whole.then_some(out))
+}
+
+/// Calls `f(start_ms, id, record)` with every visit of a segment, in
+/// row-key order, exactly as its row holds it, reusing one record; returns
+/// `false` (and calls nothing) for a segment written before it held visit
+/// ids, as [`whole_visits`] returns `None`.
+///
+/// # Errors
+/// A missing or corrupt column, or what `get` fails with.
+pub fn for_each_whole_visit<E: From<CodecError>>(
+    mut get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
+    mut f: impl FnMut(u64, u64, &SessionRecord),
+) -> Result<bool, E> {
     let Some(ids) = get(col::VISIT_ID)? else {
         // Segments of header version 3 may be from before visit ids; this
         // build always writes them with the later versions.
         let header = get(col::HEADER)?.ok_or(CodecError("segment column missing"))?;
         return match header.first() {
-            Some(&super::FORMAT_BYTE_FLAGS) => Ok(None),
+            Some(&super::FORMAT_BYTE_FLAGS) => Ok(false),
             _ => Err(CodecError("segment column missing").into()),
         };
     };
@@ -52,17 +75,17 @@ pub fn whole_visits<E: From<CodecError>>(
     let mut ids = Reader::new(&ids);
     let mut id = 0u64;
     let mut extras = seg.extras.iter().peekable();
-    let mut out = Vec::with_capacity(seg.visits);
+    // Every field is set for each visit: the fields of `VISIT_FIELDS`, the
+    // visitor, `utm_id` and the events.
+    let mut rec = SessionRecord::default();
     for (i, &utm_id) in utm_id.iter().enumerate() {
         id = id.wrapping_add(unzigzag(ids.u64()?));
-        let mut rec = SessionRecord {
-            visitor: seg.visitor_id(i),
-            ..SessionRecord::default()
-        };
-        for (s, f) in VISIT_FIELDS.iter().enumerate() {
-            f.set(&mut rec, seg.dim(s, i))?;
+        rec.visitor = seg.visitor_id(i);
+        for (s, field) in VISIT_FIELDS.iter().enumerate() {
+            field.set(&mut rec, seg.dim(s, i))?;
         }
         rec.utm[5] = utm_id;
+        rec.events.clear();
         for k in seg.events_of(i) {
             let (path, name, pageview) = seg.event(k);
             let mut e = EventRecord {
@@ -80,14 +103,10 @@ pub fn whole_visits<E: From<CodecError>>(
             }
             rec.events.push(e);
         }
-        out.push(WholeVisit {
-            start_ms: seg.start_ms(i),
-            id,
-            record: rec,
-        });
+        f(seg.start_ms(i), id, &rec);
     }
     if !ids.is_empty() || extras.next().is_some() {
         return Err(CodecError("segment column length").into());
     }
-    Ok(Some(out))
+    Ok(true)
 }
