@@ -105,10 +105,11 @@ fn a_segment_gives_back_every_visit_its_rows_held() {
             b.push(v.start_ms, v.id, &v.record);
         }
         let cols = b.finish();
-        let get = |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
-            Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
-        };
-        assert_eq!(whole_visits(get).unwrap(), Some(visits), "round {round}");
+        assert_eq!(
+            whole_visits(getter(&cols)).unwrap(),
+            Some(visits),
+            "round {round}"
+        );
     }
 }
 
@@ -130,13 +131,6 @@ fn random_day(rng: &mut Rng, visits: u64) -> (Vec<(u8, Vec<u8>)>, usize) {
 fn segments_with_byte_flags_still_read() {
     let mut rng = Rng(99);
     let (cols, events) = random_day(&mut rng, 500);
-    let bytes = |v: &[u8], n: usize| -> Vec<u8> {
-        unpack(v, n)
-            .unwrap()
-            .into_iter()
-            .map(|f| u8::try_from(f).unwrap())
-            .collect()
-    };
     let old: Vec<(u8, Vec<u8>)> = cols
         .iter()
         .map(|(c, v)| {
@@ -146,27 +140,21 @@ fn segments_with_byte_flags_still_read() {
                     h[0] = FORMAT_BYTE_FLAGS;
                     h
                 }
-                col::FLAGS => bytes(v, 500),
-                col::EV_FLAGS => bytes(v, events),
+                col::FLAGS => byte_flags(v, 500),
+                col::EV_FLAGS => byte_flags(v, events),
                 _ => v.clone(),
             };
             (*c, v)
         })
         .collect();
-    let get = |cols: &[(u8, Vec<u8>)]| {
-        let cols = cols.to_vec();
-        move |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
-            Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
-        }
-    };
     assert_ne!(old, cols);
-    let new = whole_visits(get(&cols)).unwrap().unwrap();
+    let new = whole_visits(getter(&cols)).unwrap().unwrap();
     assert_eq!(new.len(), 500);
-    assert_eq!(whole_visits(get(&old)).unwrap().unwrap(), new);
+    assert_eq!(whole_visits(getter(&old)).unwrap().unwrap(), new);
     // A version this build doesn't know is an error.
     let mut unknown = cols.clone();
     unknown[0].1[0] = 5;
-    assert!(whole_visits(get(&unknown)).is_err());
+    assert!(whole_visits(getter(&unknown)).is_err());
 }
 
 /// A visitor index past the day's visitors is an error, not a panic.
@@ -177,10 +165,7 @@ fn a_visitor_index_past_the_visitors_is_an_error() {
     let at = cols.iter().position(|(c, _)| *c == col::VISITOR).unwrap();
     // 50 random visitors: indices 0..50, so 50 is the first past them.
     cols[at].1 = packed(&[50; 50]);
-    let get = |c: u8| -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
-    };
-    assert!(whole_visits(get).is_err());
+    assert!(whole_visits(getter(&cols)).is_err());
 }
 
 /// A segment of this build without any of its columns, visit ids
@@ -231,13 +216,6 @@ fn as_first_format(cols: &[(u8, Vec<u8>)], visits: usize, events: usize) -> Vec<
         w.bytes(&whole_bytes(&unpack(r.rest(), n).unwrap()));
         w.finish()
     };
-    let flags = |b: &[u8], n: usize| -> Vec<u8> {
-        unpack(b, n)
-            .unwrap()
-            .into_iter()
-            .map(|f| u8::try_from(f).unwrap())
-            .collect()
-    };
     cols.iter()
         .filter(|(c, _)| ![col::VISIT_ID, col::UTM_ID].contains(c))
         .map(|(c, v)| {
@@ -252,8 +230,8 @@ fn as_first_format(cols: &[(u8, Vec<u8>)], visits: usize, events: usize) -> Vec<
                 }
                 col::EV_OFFSET => whole_bytes(&unpack(v, events).unwrap()),
                 col::EV_PATH | col::EV_NAME => dictionary(v, events),
-                col::FLAGS => flags(v, visits),
-                col::EV_FLAGS => flags(v, events),
+                col::FLAGS => byte_flags(v, visits),
+                col::EV_FLAGS => byte_flags(v, events),
                 c if c >= col::DIMS => dictionary(v, visits),
                 _ => v.clone(),
             };
@@ -262,6 +240,17 @@ fn as_first_format(cols: &[(u8, Vec<u8>)], visits: usize, events: usize) -> Vec<
         .collect()
 }
 
+/// A packed flag column of `n` values as the first format held it: a byte
+/// a value.
+fn byte_flags(b: &[u8], n: usize) -> Vec<u8> {
+    unpack(b, n)
+        .unwrap()
+        .into_iter()
+        .map(|f| u8::try_from(f).unwrap())
+        .collect()
+}
+
+/// Reads columns from `cols`, as the store's `segment_column` would.
 fn getter(cols: &[(u8, Vec<u8>)]) -> impl FnMut(u8) -> Result<Option<Vec<u8>>, StoreError> {
     let cols = cols.to_vec();
     move |c| Ok(cols.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone()))
