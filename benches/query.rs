@@ -127,7 +127,10 @@ fn closed_days(
             let mut events = 0;
             let whole = for_each_whole_visit(
                 |c| view.segment_column(SiteId(1), first, c),
-                |_, _, rec| events += rec.events.len(),
+                |_, _, rec| {
+                    events += rec.events.len();
+                    ControlFlow::Continue(())
+                },
             )
             .unwrap();
             assert!(whole);

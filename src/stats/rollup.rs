@@ -14,7 +14,7 @@ use crate::{
     domain::SiteId,
     domain::calendar::days_to_ms,
     domain::calendar::local_day,
-    store::{RollupSums, Store, StoreError, record::SessionRecord},
+    store::{COLD_AFTER_DAYS, RollupSums, Store, StoreError, record::SessionRecord},
 };
 
 /// Dimensions kept in rollups, with their stable on-disk codes (0 is the total).
@@ -161,13 +161,47 @@ pub fn roll_up_all(store: &Store, now_ms: u64) -> Result<usize, StoreError> {
             let d = build_day(store, site.id, day)?;
             if store.put_rollup_day(site.id, day, &d.rows, &d.segment, d.version, now_ms)? {
                 written += 1;
+                if day + COLD_AFTER_DAYS < local_day(now_ms, tz) {
+                    continue; // frozen just below: its rows go.
+                }
                 // The day's visits are over: their rows go into full pages.
                 let (from_ms, to_ms) = days_to_ms(day, day, tz);
                 store.repack_visits(site.id, from_ms, to_ms)?;
             }
         }
+        freeze_days(store, &site, first_day, now_ms)?;
     }
     Ok(written)
+}
+
+/// Makes cold (`Store::freeze_day`: their visits kept in their segment
+/// only) the site's rolled-up days from `first_day` that ended
+/// [`COLD_AFTER_DAYS`] days or more before `now_ms`. Returns how many.
+///
+/// # Errors
+/// Storage errors.
+pub fn freeze_days(
+    store: &Store,
+    site: &crate::store::Site,
+    first_day: u32,
+    now_ms: u64,
+) -> Result<usize, StoreError> {
+    // Day `d` ends at the start of `d + 1`.
+    let Some(last) = local_day(now_ms, site.timezone).checked_sub(COLD_AFTER_DAYS + 1) else {
+        return Ok(0);
+    };
+    if first_day > last {
+        return Ok(0);
+    }
+    let view = store.read()?;
+    let rolled = view.rolled_days(site.id, first_day, last)?;
+    let cold = view.cold_days(site.id, first_day, last)?;
+    drop(view);
+    let mut n = 0;
+    for &day in rolled.difference(&cold) {
+        n += usize::from(store.freeze_day(site.id, day)?);
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

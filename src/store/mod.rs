@@ -34,6 +34,7 @@ pub mod backup;
 pub mod changes;
 pub mod clickhouse;
 pub mod codec;
+mod cold;
 pub mod columns;
 mod consent;
 mod conversions;
@@ -86,6 +87,7 @@ pub use error::StoreError;
 
 pub use accounts::{UserRecord, Workspace, WorkspaceChoice};
 pub use audit::AuditEntry;
+pub use cold::COLD_AFTER_DAYS;
 pub use consent::{ConsentEntry, LeadIdentity};
 pub use funnels::SavedFunnel;
 pub use goals::{Goal, GoalKind};
@@ -109,7 +111,7 @@ pub use strings::{SWEEP_BATCH, StringGate, StringsGuard, TEXT_ROLLUP_DIMS};
 use tables::{META, SCHEMA_VERSION_KEY};
 
 /// Schema version this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// Key of the sealed keyring in `meta_v1`.
 const KEYRING_KEY: &str = "keyring";
@@ -233,6 +235,9 @@ impl Store {
         // hold each visit's id, which builds of schema 4 can't read; the
         // version keeps such a build from opening the store. Segments
         // written before are still read as they are.
+        // 5 → 6 moves nothing either: completed days may turn cold (`cold`:
+        // their visits kept in their segment only), which a build of schema
+        // 5 would not see; the version keeps such a build from opening it.
         tx.open_table(META)?
             .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_be_bytes().as_slice())?;
         tx.commit()?;

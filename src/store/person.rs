@@ -104,11 +104,14 @@ pub const REGISTRY: &[(&str, TableClass)] = &[
     ("day_versions_v1", TableClass::Aggregate),
     // Completed days' visits by column (store/segments.rs), visitor ids
     // included: dropped with their day's visits whenever those are purged
-    // or erased (store/retention.rs, person_erase.rs, sites.rs).
+    // or erased (store/retention.rs, person_erase.rs, sites.rs). For a cold
+    // day (store/cold.rs) they are its visits: exports and erasures read
+    // them, purges delete them, erasures thaw the day back into rows.
     (
         "day_segments_v2",
         TableClass::Derived(PersonTable::Sessions),
     ),
+    ("cold_days_v1", TableClass::Derived(PersonTable::Sessions)),
     // Open visits the writer parked out of memory (store/open_visits.rs):
     // a visitor hash and where their visit's row is, for at most 30 minutes
     // after its last event; forgotten with the visitor (erasure) or site.
@@ -259,6 +262,23 @@ impl Store {
                                 .push((SessionKey { site, start_ms, id }, rec.clone()));
                         }
                     }
+                    // Cold days (see `store::cold`) holding one of theirs.
+                    let segs = tx.open_table(super::tables::SEGMENTS)?;
+                    let cold = super::cold::days_with_visitor(
+                        (&tx.open_table(super::tables::COLD_DAYS)?, &segs),
+                        site,
+                        |v| who.visitors.contains(&v),
+                    )?;
+                    for c in cold {
+                        super::cold::each_visit(&segs, site, c.day, |start_ms, id, r| {
+                            if who.visitors.contains(&r.visitor) {
+                                out.sessions
+                                    .push((SessionKey { site, start_ms, id }, r.clone()));
+                            }
+                            std::ops::ControlFlow::Continue(())
+                        })?;
+                    }
+                    out.sessions.sort_by_key(|(k, _)| *k);
                 }
                 PersonTable::Consents => {
                     let t = tx.open_table(CONSENTS)?;

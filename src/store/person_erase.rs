@@ -56,6 +56,18 @@ impl Store {
                     }
                     PersonTable::Sessions => {
                         super::open_visits::forget(&tx, site, &who.visitors)?;
+                        // Their visits on cold days come back as rows first.
+                        let cold = super::cold::days_with_visitor(
+                            (
+                                &tx.open_table(super::tables::COLD_DAYS)?,
+                                &tx.open_table(super::tables::SEGMENTS)?,
+                            ),
+                            site,
+                            |v| who.visitors.contains(&v),
+                        )?;
+                        for c in cold {
+                            super::cold::thaw_day(&tx, site, c.day)?;
+                        }
                         let mut days = Vec::new();
                         let mut n = 0;
                         tx.open_table(SESSIONS)?.retain_in(
@@ -185,6 +197,7 @@ pub(super) fn delete_site_rows(tx: &WriteTransaction, site: SiteId) -> Result<()
             PersonTable::Sessions => {
                 tx.open_table(SESSIONS)?
                     .retain_in((s, 0, 0)..=(s, u64::MAX, u64::MAX), |_, _| false)?;
+                super::cold::forget_site(tx, site)?;
                 super::open_visits::forget_site(tx, site)?;
             }
             PersonTable::Consents => {

@@ -7,9 +7,10 @@ use redb::{ReadTransaction, ReadableTableMetadata};
 use super::{
     RollupRow, SessionKey, Site, StoreError,
     clickhouse::ClickHouse,
+    cold,
     tables::{
-        DAY_VERSIONS, ROLLED_DAYS, ROLLUPS, SESSIONS, SITE_DOMAINS, SITES, STRING_IDS, STRINGS,
-        WORKSPACES,
+        COLD_DAYS, DAY_VERSIONS, ROLLED_DAYS, ROLLUPS, SEGMENTS, SESSIONS, SITE_DOMAINS, SITES,
+        STRING_IDS, STRINGS, WORKSPACES,
     },
 };
 use crate::domain::{SiteId, WorkspaceId};
@@ -59,11 +60,17 @@ impl ReadView {
         if self.events.is_some() {
             return Ok(None);
         }
-        Ok(self
-            .tx
-            .open_table(SESSIONS)?
-            .get(key.tuple())?
-            .map(|v| v.value().to_vec()))
+        if let Some(v) = self.tx.open_table(SESSIONS)?.get(key.tuple())? {
+            return Ok(Some(v.value().to_vec()));
+        }
+        // A visit of a cold day (see `store::cold`).
+        cold::visit_row(
+            (
+                &self.tx.open_table(COLD_DAYS)?,
+                &self.tx.open_table(SEGMENTS)?,
+            ),
+            key,
+        )
     }
 
     /// The ClickHouse engine, when visits live there (reports push their
@@ -210,20 +217,18 @@ impl ReadView {
         if let Some(ch) = &self.events {
             return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| f(key, &rec.encode()));
         }
-        let table = self.tx.open_table(SESSIONS)?;
-        for row in table.range((site.0, from_ms, 0)..(site.0, to_ms, 0))? {
-            let (k, v) = row?;
-            let (s, start_ms, id) = k.value();
-            let key = SessionKey {
-                site: SiteId(s),
-                start_ms,
-                id,
-            };
-            if let ControlFlow::Break(e) = f(key, v.value()) {
-                return Err(e);
-            }
-        }
-        Ok(())
+        // Rows and the visits of cold days, merged (see `store::cold`).
+        cold::for_each_visit(
+            (
+                &self.tx.open_table(SESSIONS)?,
+                &self.tx.open_table(COLD_DAYS)?,
+                &self.tx.open_table(SEGMENTS)?,
+            ),
+            site,
+            from_ms,
+            to_ms,
+            f,
+        )
     }
 
     /// Start of the site's earliest stored visit.
@@ -236,10 +241,15 @@ impl ReadView {
         }
         let table = self.tx.open_table(SESSIONS)?;
         let mut range = table.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?;
-        Ok(match range.next() {
+        let row = match range.next() {
             Some(row) => Some(row?.0.value().1),
             None => None,
-        })
+        };
+        let cold = cold::of_site(&self.tx.open_table(COLD_DAYS)?, site)?
+            .into_iter()
+            .find(|c| c.visits > 0)
+            .map(|c| c.first_ms);
+        Ok(row.into_iter().chain(cold).min())
     }
 
     /// Start of the site's latest stored visit (embedded engine only;
@@ -253,13 +263,20 @@ impl ReadView {
         }
         let table = self.tx.open_table(SESSIONS)?;
         let mut range = table.range((site.0, 0, 0)..=(site.0, u64::MAX, u64::MAX))?;
-        Ok(match range.next_back() {
+        let row = match range.next_back() {
             Some(row) => Some(row?.0.value().1),
             None => None,
-        })
+        };
+        let cold = cold::of_site(&self.tx.open_table(COLD_DAYS)?, site)?
+            .into_iter()
+            .rev()
+            .find(|c| c.visits > 0)
+            .map(|c| c.last_ms);
+        Ok(row.into_iter().chain(cold).max())
     }
 
-    /// Number of visit rows in the store (all sites).
+    /// Number of visits in the store (all sites): rows and the visits of
+    /// cold days.
     ///
     /// # Errors
     /// Storage errors.
@@ -267,7 +284,24 @@ impl ReadView {
         if let Some(ch) = &self.events {
             return Ok(ch.visit_count()?);
         }
-        Ok(self.tx.open_table(SESSIONS)?.len()?)
+        let cold: u64 = cold::all(&self.tx.open_table(COLD_DAYS)?)?
+            .iter()
+            .map(|(_, c)| c.visits)
+            .sum();
+        Ok(self.tx.open_table(SESSIONS)?.len()? + cold)
+    }
+
+    /// Which days in `[from, to]` are cold: their visits kept in their
+    /// segment only (see `store::cold`).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn cold_days(&self, site: SiteId, from: u32, to: u32) -> Result<BTreeSet<u32>, StoreError> {
+        Ok(cold::of_site(&self.tx.open_table(COLD_DAYS)?, site)?
+            .into_iter()
+            .map(|c| c.day)
+            .filter(|d| (from..=to).contains(d))
+            .collect())
     }
 
     /// How many writer batches have changed the visits of `day` (see `put_rollup_day`).

@@ -61,18 +61,36 @@ impl Store {
         let tx = self.db.begin_write()?;
         let n = match table {
             PersonTable::Sessions => {
-                let keys = purge_timed(
-                    &mut tx.open_table(SESSIONS)?,
-                    s,
-                    c.before_ms,
-                    limit,
-                    dry_run,
-                    |_| Ok(false),
-                )?;
-                if !dry_run {
-                    bump_day_versions(&tx, c.site, &keys)?;
+                // Cold days (see `store::cold`) ended before the cutoff go
+                // whole; one it cuts through comes back as rows first.
+                let (cold, days) =
+                    super::cold::purge_before(&tx, c.site, c.before_ms, limit, dry_run)?;
+                let mut straddling = 0;
+                if cold < limit {
+                    if dry_run {
+                        straddling = count_cold_before(&tx, c.site, c.before_ms)?;
+                    } else {
+                        for d in straddled(&tx, c.site, c.before_ms)? {
+                            super::cold::thaw_day(&tx, c.site, d.day)?;
+                        }
+                    }
                 }
-                keys.len()
+                let keys = if cold < limit {
+                    purge_timed(
+                        &mut tx.open_table(SESSIONS)?,
+                        s,
+                        c.before_ms,
+                        limit - cold,
+                        dry_run,
+                        |_| Ok(false),
+                    )?
+                } else {
+                    Vec::new()
+                };
+                if !dry_run {
+                    bump_day_versions(&tx, c.site, &keys, days)?;
+                }
+                cold + straddling + keys.len()
             }
             PersonTable::Conversions => purge_timed(
                 &mut tx.open_table(CONVERSIONS)?,
@@ -180,6 +198,9 @@ impl Store {
                 t.remove(k)?;
             }
             if keys.len() < limit {
+                // Visits of cold days the visit purge left (none when both
+                // purges share a cutoff) stay, as rows.
+                super::cold::thaw_days(&tx, c.site, 0..c.before_day)?;
                 // The rollups are gone: the days' marks go with them.
                 tx.open_table(ROLLED_DAYS)?
                     .retain_in((s, 0)..(s, c.before_day), |_, _| false)?;
@@ -261,6 +282,7 @@ fn bump_day_versions(
     tx: &redb::WriteTransaction,
     site: SiteId,
     keys: &[(u32, u64, u64)],
+    mut days: BTreeSet<u32>,
 ) -> Result<(), StoreError> {
     let Some(tz) = tx
         .open_table(SITES)?
@@ -270,7 +292,7 @@ fn bump_day_versions(
     else {
         return Ok(());
     };
-    let days: BTreeSet<u32> = keys.iter().map(|k| local_day(k.1, tz)).collect();
+    days.extend(keys.iter().map(|k| local_day(k.1, tz)));
     // The days' segments hold their visits' attributes: they go with the
     // rows, even where the rollups stay (anonymous aggregates).
     super::segments::drop_days(tx, site, &days)?;
@@ -280,6 +302,43 @@ fn bump_day_versions(
         versions.insert((site.0, d), v + 1)?;
     }
     Ok(())
+}
+
+/// The cold day a cutoff at `before_ms` cuts through (if any).
+fn straddled(
+    tx: &redb::WriteTransaction,
+    site: SiteId,
+    before_ms: u64,
+) -> Result<Vec<super::cold::ColdDay>, StoreError> {
+    let Some(before) = before_ms.checked_sub(1) else {
+        return Ok(Vec::new());
+    };
+    let t = tx.open_table(super::tables::COLD_DAYS)?;
+    Ok(super::cold::overlapping(&t, site, before, before_ms)?
+        .into_iter()
+        .filter(|c| c.to_ms > before_ms)
+        .collect())
+}
+
+/// Visits before `before_ms` on a cold day that the cutoff cuts through
+/// (a dry run's count of what thawing it and purging would delete).
+fn count_cold_before(
+    tx: &redb::WriteTransaction,
+    site: SiteId,
+    before_ms: u64,
+) -> Result<usize, StoreError> {
+    let segs = tx.open_table(super::tables::SEGMENTS)?;
+    let mut n = 0;
+    for c in straddled(tx, site, before_ms)? {
+        super::cold::each_visit(&segs, site, c.day, |start, _, _| {
+            if start >= before_ms {
+                return std::ops::ControlFlow::Break(());
+            }
+            n += 1;
+            std::ops::ControlFlow::Continue(())
+        })?;
+    }
+    Ok(n)
 }
 
 /// Up to `limit` JSON rows of site `s` last seen before `before`; deleted

@@ -135,7 +135,16 @@ pub(super) fn get(
     day: u32,
     code: u8,
 ) -> Result<Option<Vec<u8>>, StoreError> {
-    let t = tx.open_table(SEGMENTS)?;
+    get_in(&tx.open_table(SEGMENTS)?, site, day, code)
+}
+
+/// [`get`] from an open segment table (of a read or a write transaction).
+pub(super) fn get_in(
+    t: &impl ReadableTable<(u32, u32, u8, u32), &'static [u8]>,
+    site: SiteId,
+    day: u32,
+    code: u8,
+) -> Result<Option<Vec<u8>>, StoreError> {
     let mut out: Option<Vec<u8>> = None;
     for row in t.range((site.0, day, code, 0)..=(site.0, day, code, u32::MAX))? {
         let (_, v) = row?;

@@ -237,9 +237,11 @@ impl Store {
     }
 }
 
-/// Deletes a site's rollups and their day marks.
+/// Deletes a site's rollups and their day marks; its cold days (see
+/// `store::cold`) are thawed first, their visits back in rows.
 pub(super) fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<(), StoreError> {
     let s = site.0;
+    super::cold::thaw_days(tx, site, 0..u32::MAX)?;
     tx.open_table(ROLLUPS)?
         .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
             false

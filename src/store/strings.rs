@@ -279,6 +279,17 @@ impl Store {
             rec.decode_into(row?.1.value())?;
             visit_ids(&rec, &mut |id| marks.mark(id));
         }
+        // Cold days' visits (see `store::cold`) name texts too.
+        let segs = tx.open_table(super::tables::SEGMENTS)?;
+        for (site, c) in super::cold::all(&tx.open_table(super::tables::COLD_DAYS)?)? {
+            if marks.done() {
+                break;
+            }
+            super::cold::each_visit(&segs, site, c.day, |_, _, rec| {
+                visit_ids(rec, &mut |id| marks.mark(id));
+                std::ops::ControlFlow::Continue(())
+            })?;
+        }
         for row in tx.open_table(ROLLUPS)?.iter()? {
             if marks.done() {
                 break;

@@ -29,6 +29,9 @@ pub const ROLLED_DAYS: TableDefinition<(u32, u32), u64> = TableDefinition::new("
 /// column, see `store::segments`), valid while the day is in `ROLLED_DAYS`.
 pub const SEGMENTS: TableDefinition<(u32, u32, u8, u32), &[u8]> =
     TableDefinition::new("day_segments_v2");
+/// (site, local day number) → a cold day's mark (`store::cold`): the day's
+/// visits are kept in its segment only, their rows deleted.
+pub const COLD_DAYS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("cold_days_v1");
 /// Schema 3's segments, one value per column; moved into [`SEGMENTS`] by the
 /// migration to schema 4.
 pub const SEGMENTS_V1: TableDefinition<(u32, u32, u8), &[u8]> =
@@ -167,6 +170,7 @@ macro_rules! each_table {
         $f($($arg,)* $crate::store::tables::ROLLUPS)?;
         $f($($arg,)* $crate::store::tables::ROLLED_DAYS)?;
         $f($($arg,)* $crate::store::tables::SEGMENTS)?;
+        $f($($arg,)* $crate::store::tables::COLD_DAYS)?;
         $f($($arg,)* $crate::store::tables::SALTS)?;
         $f($($arg,)* $crate::store::tables::DAY_VERSIONS)?;
         $f($($arg,)* $crate::store::tables::USERS)?;

@@ -18,6 +18,8 @@ mod parts;
 mod visit;
 
 #[cfg(test)]
+mod cold_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod whole_tests;

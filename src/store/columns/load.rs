@@ -211,6 +211,13 @@ impl DaySegment {
         self.visitor_ids[self.visitor[i] as usize]
     }
 
+    /// Every visitor id of the day, by dense index; needs
+    /// [`Need::visitor_ids`].
+    #[must_use]
+    pub fn visitor_ids(&self) -> &[u64] {
+        &self.visitor_ids
+    }
+
     /// Stored value of visit field `slot` (its position in
     /// [`VISIT_FIELDS`]) for visit `i`; needs that field in [`Need::dims`].
     #[must_use]

@@ -1,6 +1,8 @@
 //! A segment read back as whole visits: everything its day's rows hold,
 //! so a closed day can be read without them.
 
+use std::ops::ControlFlow;
+
 use super::{
     CodecError, DaySegment, EV_INTERACTIVE, Need, VISIT_FIELDS, col, load::undictionary, unzigzag,
 };
@@ -38,20 +40,21 @@ pub fn whole_visits<E: From<CodecError>>(
             id,
             record: rec.clone(),
         });
+        ControlFlow::Continue(())
     })?;
     Ok(whole.then_some(out))
 }
 
 /// Calls `f(start_ms, id, record)` with every visit of a segment, in
-/// row-key order, exactly as its row holds it, reusing one record; returns
-/// `false` (and calls nothing) for a segment written before it held visit
-/// ids, as [`whole_visits`] returns `None`.
+/// row-key order, exactly as its row holds it, reusing one record, until
+/// `f` breaks; returns `false` (and calls nothing) for a segment written
+/// before it held visit ids, as [`whole_visits`] returns `None`.
 ///
 /// # Errors
 /// A missing or corrupt column, or what `get` fails with.
 pub fn for_each_whole_visit<E: From<CodecError>>(
     mut get: impl FnMut(u8) -> Result<Option<Vec<u8>>, E>,
-    mut f: impl FnMut(u64, u64, &SessionRecord),
+    mut f: impl FnMut(u64, u64, &SessionRecord) -> ControlFlow<()>,
 ) -> Result<bool, E> {
     let Some(ids) = get(col::VISIT_ID)? else {
         // Segments of header version 3 may be from before visit ids; this
@@ -103,7 +106,9 @@ pub fn for_each_whole_visit<E: From<CodecError>>(
             }
             rec.events.push(e);
         }
-        f(seg.start_ms(i), id, &rec);
+        if f(seg.start_ms(i), id, &rec).is_break() {
+            return Ok(true);
+        }
     }
     if !ids.is_empty() || extras.next().is_some() {
         return Err(CodecError("segment column length").into());
