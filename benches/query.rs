@@ -104,24 +104,25 @@ fn closed_days(
         }
     }
     eprintln!("closed days whose segment gives back their rows exactly: {checked}");
-    g.bench_function("closed_day_from_rows", |b| {
-        b.iter(|| {
-            let mut rec = SessionRecord::default();
-            let mut events = 0;
-            view.for_each_session(
-                SiteId(1),
-                support::START_MS,
-                support::START_MS + DAY_MS,
-                |_, b| {
-                    rec.decode_into(b).unwrap();
-                    events += rec.events.len();
-                    ControlFlow::Continue(())
-                },
-            )
-            .unwrap();
-            events
-        });
-    });
+    // The last completed day keeps its rows; the first is cold (its visits
+    // in its segment only, `store::cold`).
+    let cold = view.cold_days(SiteId(1), first, first + 28).unwrap();
+    eprintln!("cold days: {}", cold.len());
+    assert!(cold.contains(&first) && !cold.contains(&(first + 28)));
+    let read_day = |d: u64| {
+        let mut rec = SessionRecord::default();
+        let mut events = 0;
+        let from_ms = support::START_MS + d * DAY_MS;
+        view.for_each_session(SiteId(1), from_ms, from_ms + DAY_MS, |_, b| {
+            rec.decode_into(b).unwrap();
+            events += rec.events.len();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        events
+    };
+    g.bench_function("closed_day_from_rows", |b| b.iter(|| read_day(28)));
+    g.bench_function("closed_day_cold_as_rows", |b| b.iter(|| read_day(0)));
     g.bench_function("closed_day_from_segment", |b| {
         b.iter(|| {
             let mut events = 0;

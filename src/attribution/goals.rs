@@ -16,7 +16,7 @@ use crate::{
     domain::money::code_str,
     privacy::Keys,
     stats::filter::page_pattern,
-    store::{Conversion, ConversionKind, Goal, GoalKind, Site, Store, record::SessionRecord},
+    store::{Conversion, ConversionKind, Goal, GoalKind, Site, Store},
 };
 
 /// The goal's completions among visits that started in `[from_ms, to_ms)`,
@@ -48,12 +48,8 @@ pub fn goal_conversions(
         return Ok(Vec::new());
     }
     let mut page_hits: HashMap<u32, bool> = HashMap::new();
-    let mut rec = SessionRecord::default();
     let mut out = Vec::new();
-    view.for_each_session(site.id, from_ms, to_ms, |key, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
-            return std::ops::ControlFlow::Break(e.into());
-        }
+    view.for_each_visit(site.id, from_ms, to_ms, |key, rec| {
         let mut first: Option<u64> = None;
         let mut value: Option<(i64, [u8; 3])> = None;
         for e in &rec.events {

@@ -173,12 +173,8 @@ pub fn rows(
     let mut out: Rows = Vec::new();
     let mut day: Day = BTreeMap::new();
     let mut current: Option<u32> = None;
-    let mut rec = SessionRecord::default();
     let mut failure = None;
-    view.for_each_session(site.id, from, to, |key, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
-            return ControlFlow::Break(e.into());
-        }
+    view.for_each_visit(site.id, from, to, |key, rec| {
         let d = local_day(key.start_ms, tz);
         if let Some(c) = current.filter(|c| *c != d)
             && let Err(e) = flush(&mut day, date_of_day(c), &mut names, &mut out)
@@ -187,7 +183,7 @@ pub fn rows(
             return ControlFlow::Break(StoreError::Stopped("export"));
         }
         current = Some(d);
-        add_visit(&mut day, &special, &rec, key.id);
+        add_visit(&mut day, &special, rec, key.id);
         ControlFlow::Continue(())
     })
     .or_else(|e| failure.take().map_or(Err(e), Err))?;

@@ -16,7 +16,7 @@ use crate::{
         SiteId,
         text::{self, Field},
     },
-    store::{ReadView, StoreError, record::EventRecord, record::SessionRecord},
+    store::{ReadView, StoreError, record::EventRecord},
 };
 
 /// Most steps in a funnel.
@@ -114,12 +114,8 @@ pub fn funnel(
         .collect::<Result<_, _>>()?;
     let mut total = vec![0u64; steps.len()];
     let mut per: HashMap<u64, Vec<u64>> = HashMap::new();
-    let mut rec = SessionRecord::default();
     let mut failed = None;
-    view.for_each_session(site, from_ms, to_ms, |_, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
-            return std::ops::ControlFlow::Break(e.into());
-        }
+    view.for_each_visit(site, from_ms, to_ms, |_, rec| {
         let k = match reached(&mut ms, &rec.events, &texts) {
             Ok(k) => k,
             Err(e) => {
@@ -132,7 +128,7 @@ pub fn funnel(
         }
         if let Some(d) = by {
             let row = per
-                .entry(visit_raw(d, &rec))
+                .entry(visit_raw(d, rec))
                 .or_insert_with(|| vec![0; steps.len()]);
             for t in row.iter_mut().take(k) {
                 *t += 1;

@@ -25,12 +25,8 @@ pub fn keys(view: &ReadView, q: &Query, limit: usize) -> Result<Vec<(String, u64
         .transpose()
         .map_err(|e| StatsError::Invalid(e.0))?;
     let mut counts: HashMap<u32, u64> = HashMap::new();
-    view.for_each_session(q.site, q.from_ms, q.to_ms, |_, bytes| {
-        let rec = match SessionRecord::decode(bytes) {
-            Ok(r) => r,
-            Err(e) => return ControlFlow::Break(e.into()),
-        };
-        match count(&rec, filter.as_ref(), &mut counts) {
+    view.for_each_visit(q.site, q.from_ms, q.to_ms, |_, rec| {
+        match count(rec, filter.as_ref(), &mut counts) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }

@@ -14,7 +14,7 @@ use crate::{
     domain::SiteId,
     domain::calendar::days_to_ms,
     domain::calendar::local_day,
-    store::{COLD_AFTER_DAYS, RollupSums, Store, StoreError, record::SessionRecord},
+    store::{COLD_AFTER_DAYS, RollupSums, Store, StoreError},
 };
 
 /// Dimensions kept in rollups, with their stable on-disk codes (0 is the total).
@@ -105,12 +105,8 @@ pub fn build_day(store: &Store, site: SiteId, day: u32) -> Result<Day, StoreErro
         &mut groupings,
     )?;
     let mut columns = segment::Builder::new(s.timezone, from, to);
-    let mut rec = SessionRecord::default();
-    view.for_each_session(site, from, to, |key, bytes| {
-        if let Err(e) = rec.decode_into(bytes) {
-            return ControlFlow::Break(e.into());
-        }
-        columns.push(key.start_ms, key.id, &rec);
+    view.for_each_visit(site, from, to, |key, rec| {
+        columns.push(key.start_ms, key.id, rec);
         ControlFlow::Continue(())
     })?;
     let mut rows = Vec::new();

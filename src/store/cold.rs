@@ -174,6 +174,12 @@ pub(super) fn each_visit(
     }
 }
 
+/// A visit as [`merge`] gives it: a row's bytes, or a cold day's record.
+enum Visit<'a> {
+    Row(&'a [u8]),
+    Record(&'a SessionRecord),
+}
+
 /// Calls `f` with the rows of `site` keyed from `lo` (inclusive) to `hi`
 /// (exclusive), each (start ms, id).
 fn rows_between(
@@ -181,7 +187,7 @@ fn rows_between(
     site: SiteId,
     lo: (u64, u64),
     hi: (u64, u64),
-    f: &mut impl FnMut(SessionKey, &[u8]) -> ControlFlow<StoreError>,
+    f: &mut impl FnMut(SessionKey, Visit<'_>) -> ControlFlow<StoreError>,
 ) -> Result<(), StoreError> {
     if lo >= hi {
         return Ok(());
@@ -189,7 +195,7 @@ fn rows_between(
     for row in sessions.range((site.0, lo.0, lo.1)..(site.0, hi.0, hi.1))? {
         let (k, v) = row?;
         let (_, start_ms, id) = k.value();
-        if let ControlFlow::Break(e) = f(SessionKey { site, start_ms, id }, v.value()) {
+        if let ControlFlow::Break(e) = f(SessionKey { site, start_ms, id }, Visit::Row(v.value())) {
             return Err(e);
         }
     }
@@ -204,6 +210,9 @@ fn after((start_ms, id): (u64, u64)) -> (u64, u64) {
     }
 }
 
+/// The tables [`for_each_visit`] reads: visit rows, cold marks, segments.
+pub(super) type VisitTables<'a, V, C, S> = (&'a V, &'a C, &'a S);
+
 /// Calls `f` with every visit of `site` that started in `[from_ms, to_ms)`
 /// — rows and cold days' visits (as row bytes) merged in key order — until
 /// it breaks.
@@ -211,11 +220,47 @@ fn after((start_ms, id): (u64, u64)) -> (u64, u64) {
 /// # Errors
 /// Storage errors, a corrupt cold segment, or the error `f` breaks with.
 pub(super) fn for_each_visit(
-    (sessions, cold, segs): (&impl VisitTable, &impl ColdTable, &impl SegmentTable),
+    tables: VisitTables<'_, impl VisitTable, impl ColdTable, impl SegmentTable>,
     site: SiteId,
     from_ms: u64,
     to_ms: u64,
     mut f: impl FnMut(SessionKey, &[u8]) -> ControlFlow<StoreError>,
+) -> Result<(), StoreError> {
+    merge(tables, site, from_ms, to_ms, |key, v| match v {
+        Visit::Row(bytes) => f(key, bytes),
+        Visit::Record(rec) => f(key, &rec.encode()),
+    })
+}
+
+/// [`for_each_visit`] giving each visit decoded (a row decoded into one
+/// reused record; a cold day's visit as its segment gives it, without
+/// going through row bytes).
+///
+/// # Errors
+/// As [`for_each_visit`], and a corrupt row.
+pub(super) fn for_each_visit_record(
+    tables: VisitTables<'_, impl VisitTable, impl ColdTable, impl SegmentTable>,
+    site: SiteId,
+    from_ms: u64,
+    to_ms: u64,
+    mut f: impl FnMut(SessionKey, &SessionRecord) -> ControlFlow<StoreError>,
+) -> Result<(), StoreError> {
+    let mut rec = SessionRecord::default();
+    merge(tables, site, from_ms, to_ms, |key, v| match v {
+        Visit::Row(bytes) => match rec.decode_into(bytes) {
+            Ok(()) => f(key, &rec),
+            Err(e) => ControlFlow::Break(e.into()),
+        },
+        Visit::Record(r) => f(key, r),
+    })
+}
+
+fn merge(
+    (sessions, cold, segs): VisitTables<'_, impl VisitTable, impl ColdTable, impl SegmentTable>,
+    site: SiteId,
+    from_ms: u64,
+    to_ms: u64,
+    mut f: impl FnMut(SessionKey, Visit<'_>) -> ControlFlow<StoreError>,
 ) -> Result<(), StoreError> {
     let mut cursor = (from_ms, 0);
     for c in overlapping(cold, site, from_ms, to_ms)? {
@@ -243,14 +288,12 @@ pub(super) fn for_each_visit(
                 }
                 at = after((start, id));
             }
-            match f(
-                SessionKey {
-                    site,
-                    start_ms: start,
-                    id,
-                },
-                &rec.encode(),
-            ) {
+            let key = SessionKey {
+                site,
+                start_ms: start,
+                id,
+            };
+            match f(key, Visit::Record(rec)) {
                 ControlFlow::Continue(()) => ControlFlow::Continue(()),
                 ControlFlow::Break(e) => {
                     stop = Some(e);

@@ -231,6 +231,38 @@ impl ReadView {
         )
     }
 
+    /// [`Self::for_each_session`] giving each visit decoded: for readers
+    /// of whole visits, which then skip a cold day's visit's trip through
+    /// row bytes (see `store::cold`).
+    ///
+    /// # Errors
+    /// Storage errors, a corrupt visit, or the error `f` breaks with.
+    pub fn for_each_visit(
+        &self,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+        mut f: impl FnMut(SessionKey, &super::record::SessionRecord) -> ControlFlow<StoreError>,
+    ) -> Result<(), StoreError> {
+        if to_ms <= from_ms {
+            return Ok(());
+        }
+        if let Some(ch) = &self.events {
+            return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| f(key, rec));
+        }
+        cold::for_each_visit_record(
+            (
+                &self.tx.open_table(SESSIONS)?,
+                &self.tx.open_table(COLD_DAYS)?,
+                &self.tx.open_table(SEGMENTS)?,
+            ),
+            site,
+            from_ms,
+            to_ms,
+            f,
+        )
+    }
+
     /// Start of the site's earliest stored visit.
     ///
     /// # Errors

@@ -339,18 +339,14 @@ impl Store {
             tx.open_table(super::tables::COLD_DAYS)?,
             tx.open_table(super::tables::SEGMENTS)?,
         );
-        let mut rec = SessionRecord::default();
         for (site, tz) in sites {
-            super::cold::for_each_visit(
+            super::cold::for_each_visit_record(
                 (&tables.0, &tables.1, &tables.2),
                 SiteId(site),
                 since_ms,
                 u64::MAX,
-                |key, bytes| {
-                    if let Err(e) = rec.decode_into(bytes) {
-                        return std::ops::ControlFlow::Break(e.into());
-                    }
-                    f(tz, key, &rec);
+                |key, rec| {
+                    f(tz, key, rec);
                     std::ops::ControlFlow::Continue(())
                 },
             )?;
