@@ -123,6 +123,21 @@ fn closed_days(
     };
     g.bench_function("closed_day_from_rows", |b| b.iter(|| read_day(28)));
     g.bench_function("closed_day_cold_as_rows", |b| b.iter(|| read_day(0)));
+    // As readers of whole visits take them (`ReadView::for_each_visit`).
+    let visits_of_day = |d: u64| {
+        let mut events = 0;
+        let from_ms = support::START_MS + d * DAY_MS;
+        view.for_each_visit(SiteId(1), from_ms, from_ms + DAY_MS, |_, rec| {
+            events += rec.events.len();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        events
+    };
+    g.bench_function("closed_day_visits_from_rows", |b| {
+        b.iter(|| visits_of_day(28))
+    });
+    g.bench_function("closed_day_visits_cold", |b| b.iter(|| visits_of_day(0)));
     g.bench_function("closed_day_from_segment", |b| {
         b.iter(|| {
             let mut events = 0;

@@ -489,6 +489,7 @@ impl Store {
             return Ok(false);
         };
         let c = checked.mark;
+        let started = std::time::Instant::now();
         let tx = self.db.begin_write()?;
         {
             let version = tx
@@ -520,6 +521,13 @@ impl Store {
                 .insert((site.0, day), c.encode().as_slice())?;
         }
         tx.commit()?;
+        tracing::info!(
+            site = site.0,
+            day,
+            visits = c.visits,
+            write_ms = started.elapsed().as_millis(),
+            "day made cold: its rows deleted, its visits kept in its segment"
+        );
         Ok(true)
     }
 
