@@ -2,7 +2,7 @@
 //! of every common dimension, stored so unfiltered reports read a few hundred
 //! rows instead of millions of events.
 
-use std::ops::ControlFlow;
+use std::{collections::BTreeSet, ops::ControlFlow};
 
 use super::{
     engine::{Grouping, scan},
@@ -192,9 +192,29 @@ pub fn freeze_days(
     let view = store.read()?;
     let rolled = view.rolled_days(site.id, first_day, last)?;
     let cold = view.cold_days(site.id, first_day, last)?;
+    // Days rolled up before segments held visit ids (schema 5) are rolled
+    // up again first, so they can turn cold too (once each).
+    let mut stale = BTreeSet::new();
+    for &day in rolled.difference(&cold) {
+        if view
+            .segment_column(site.id, day, segment::col::HEADER)?
+            .is_some()
+            && view
+                .segment_column(site.id, day, segment::col::VISIT_ID)?
+                .is_none()
+        {
+            stale.insert(day);
+        }
+    }
     drop(view);
     let mut n = 0;
     for &day in rolled.difference(&cold) {
+        if stale.contains(&day) {
+            let d = build_day(store, site.id, day)?;
+            if !store.put_rollup_day(site.id, day, &d.rows, &d.segment, d.version, now_ms)? {
+                continue; // changed meanwhile: rebuilt by the next run.
+            }
+        }
         n += usize::from(store.freeze_day(site.id, day)?);
     }
     Ok(n)

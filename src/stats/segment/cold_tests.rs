@@ -331,3 +331,41 @@ fn a_segment_that_differs_from_its_rows_is_not_frozen() {
     assert!(store.freeze_day(site, day).unwrap());
     assert_eq!(visits(&store, site, from, to), rows);
 }
+
+/// A day rolled up before segments held visit ids is rolled up again, then
+/// frozen.
+#[test]
+fn a_segment_without_visit_ids_is_rebuilt_then_frozen() {
+    let (_dir, store, site, first, today) = seeded(tz());
+    let day = first + 1;
+    let (from, to) = days_to_ms(day, day, tz());
+    let rows = visits(&store, site, from, to);
+    let mut b = super::Builder::new(tz(), from, to);
+    for (k, r) in &rows {
+        b.push(k.start_ms, k.id, r);
+    }
+    let old: Vec<_> = b
+        .finish()
+        .into_iter()
+        .filter(|(code, _)| *code != super::col::VISIT_ID)
+        .collect();
+    let version = store.read().unwrap().day_version(site, day).unwrap();
+    assert!(
+        store
+            .put_rollup_day(site, day, &[], &old, version, 1)
+            .unwrap()
+    );
+    assert!(!store.freeze_day(site, day).unwrap());
+    let s = store.read().unwrap().site(site).unwrap().unwrap();
+    let later = today + 5 * DAY_MS;
+    assert!(crate::stats::rollup::freeze_days(&store, &s, first, later).unwrap() >= 2);
+    let view = store.read().unwrap();
+    assert!(view.cold_days(site, day, day).unwrap().contains(&day));
+    assert!(
+        view.segment_column(site, day, super::col::VISIT_ID)
+            .unwrap()
+            .is_some()
+    );
+    drop(view);
+    assert_eq!(visits(&store, site, from, to), rows);
+}
