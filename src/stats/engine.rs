@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     domain::{SiteId, Timezone},
-    store::{ReadView, RollupSums, StoreError, record::SessionRecord},
+    store::{ReadView, RollupSums, StoreError, Visit, record::SessionRecord},
 };
 
 /// Dimension values of one group, padded with zeros.
@@ -227,23 +227,35 @@ impl<'a, 'f> Scan<'a, 'f> {
         groupings: &mut [Grouping],
     ) -> Result<(), StoreError> {
         let mut rec = SessionRecord::default();
-        view.for_each_session(site, from_ms, to_ms, |key, bytes| {
-            let rest = match rec.decode_header(bytes) {
-                Ok(rest) => rest,
-                Err(e) => return ControlFlow::Break(e.into()),
-            };
+        view.for_each_visit_data(site, from_ms, to_ms, |key, data| {
             // Reject on visit attributes before paying for the events.
-            let prechecked = match self.filter.filter(|f| !f.needs_events) {
-                Some(f) => match f.eval(&rec, None) {
-                    Ok(true) => true,
-                    Ok(false) => return ControlFlow::Continue(()),
+            let precheck = |rec: &SessionRecord| match self.filter.filter(|f| !f.needs_events) {
+                Some(f) => f.eval(rec, None).map(Some),
+                None => Ok(None),
+            };
+            let (rec, prechecked) = match data {
+                Visit::Row(bytes) => {
+                    let rest = match rec.decode_header(bytes) {
+                        Ok(rest) => rest,
+                        Err(e) => return ControlFlow::Break(e.into()),
+                    };
+                    let prechecked = match precheck(&rec) {
+                        Ok(Some(false)) => return ControlFlow::Continue(()),
+                        Ok(p) => p.is_some(),
+                        Err(e) => return ControlFlow::Break(e),
+                    };
+                    if let Err(e) = rec.decode_events(rest, bytes.len()) {
+                        return ControlFlow::Break(e.into());
+                    }
+                    (&rec, prechecked)
+                }
+                // A cold day's visit comes decoded (`store::cold`).
+                Visit::Record(r) => match precheck(r) {
+                    Ok(Some(false)) => return ControlFlow::Continue(()),
+                    Ok(p) => (r, p.is_some()),
                     Err(e) => return ControlFlow::Break(e),
                 },
-                None => false,
             };
-            if let Err(e) = rec.decode_events(rest, bytes.len()) {
-                return ControlFlow::Break(e.into());
-            }
             let day = self.days.day(key.start_ms);
             if day != self.current_day {
                 self.close_day(groupings, self.dense.len());
@@ -258,7 +270,7 @@ impl<'a, 'f> Scan<'a, 'f> {
                     .get(&rec.visitor)
                     .map_or(Who::Hash(rec.visitor), |&i| Who::Index(i))
             };
-            match self.visit(&rec, key.start_ms, who, prechecked, groupings) {
+            match self.visit(rec, key.start_ms, who, prechecked, groupings) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
             }

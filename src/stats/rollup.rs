@@ -196,12 +196,8 @@ pub fn freeze_days(
     // up again first, so they can turn cold too (once each).
     let mut stale = BTreeSet::new();
     for &day in rolled.difference(&cold) {
-        if view
-            .segment_column(site.id, day, segment::col::HEADER)?
-            .is_some()
-            && view
-                .segment_column(site.id, day, segment::col::VISIT_ID)?
-                .is_none()
+        if view.segment_has_column(site.id, day, segment::col::HEADER)?
+            && !view.segment_has_column(site.id, day, segment::col::VISIT_ID)?
         {
             stale.insert(day);
         }
@@ -215,7 +211,12 @@ pub fn freeze_days(
                 continue; // changed meanwhile: rebuilt by the next run.
             }
         }
-        n += usize::from(store.freeze_day(site.id, day)?);
+        // A day that can't be frozen (a corrupt segment) keeps its rows
+        // and leaves the other days and sites to go on.
+        match store.freeze_day(site.id, day) {
+            Ok(frozen) => n += usize::from(frozen),
+            Err(e) => tracing::warn!(site = site.id.0, day, error = ?e, "day not made cold"),
+        }
     }
     Ok(n)
 }

@@ -34,9 +34,9 @@ use super::{
     columns::{DaySegment, Need, col, for_each_whole_visit},
     record::SessionRecord,
     segments::get_in,
-    tables::{COLD_DAYS, DAY_VERSIONS, ROLLED_DAYS, SEGMENTS, SESSIONS},
+    tables::{COLD_DAYS, DAY_VERSIONS, ROLLED_DAYS, SEGMENTS, SESSIONS, SITES},
 };
-use crate::domain::SiteId;
+use crate::domain::{SiteId, calendar::days_to_ms};
 
 /// Days after a day's end before it may turn cold. The writer rebuilds its
 /// open visits from the last day's rows after a restart, and a consent
@@ -61,17 +61,21 @@ pub(super) struct ColdDay {
     pub first_ms: u64,
     /// Start of its last visit (`from_ms` when it has none).
     pub last_ms: u64,
+    /// The day's version (`DAY_VERSIONS`) when it was frozen: a mark equal
+    /// to one seen before means the same visits.
+    pub version: u64,
 }
 
 impl ColdDay {
-    fn encode(&self) -> [u8; 40] {
-        let mut b = [0; 40];
+    fn encode(&self) -> [u8; 48] {
+        let mut b = [0; 48];
         for (i, v) in [
             self.from_ms,
             self.to_ms,
             self.visits,
             self.first_ms,
             self.last_ms,
+            self.version,
         ]
         .into_iter()
         .enumerate()
@@ -82,7 +86,7 @@ impl ColdDay {
     }
 
     fn decode(day: u32, b: &[u8]) -> Result<Self, CodecError> {
-        if b.len() != 40 {
+        if b.len() != 48 {
             return Err(CodecError("cold day mark length"));
         }
         let at = |i: usize| {
@@ -97,6 +101,7 @@ impl ColdDay {
             visits: at(2),
             first_ms: at(3),
             last_ms: at(4),
+            version: at(5),
         })
     }
 }
@@ -174,9 +179,13 @@ pub(super) fn each_visit(
     }
 }
 
-/// A visit as [`merge`] gives it: a row's bytes, or a cold day's record.
-enum Visit<'a> {
+/// A visit as it is stored: a row's bytes, or a cold day's visit as its
+/// segment gives it (see `ReadView::for_each_visit_data`).
+#[derive(Debug, Clone, Copy)]
+pub enum Visit<'a> {
+    /// An encoded visit row.
     Row(&'a [u8]),
+    /// A visit decoded from a cold day's segment.
     Record(&'a SessionRecord),
 }
 
@@ -255,7 +264,13 @@ pub(super) fn for_each_visit_record(
     })
 }
 
-fn merge(
+/// Calls `f` with every visit of `site` that started in `[from_ms, to_ms)`
+/// as it is stored, rows and cold days' visits merged in key order, until
+/// it breaks.
+///
+/// # Errors
+/// As [`for_each_visit`].
+pub(super) fn merge(
     (sessions, cold, segs): VisitTables<'_, impl VisitTable, impl ColdTable, impl SegmentTable>,
     site: SiteId,
     from_ms: u64,
@@ -410,12 +425,25 @@ pub(super) fn days_with_visitor(
     site: SiteId,
     wanted: impl Fn(u64) -> bool,
 ) -> Result<Vec<ColdDay>, StoreError> {
+    days_with_visitor_among(segs, site, &of_site(cold, site)?, wanted)
+}
+
+/// [`days_with_visitor`] among the cold days `days`.
+///
+/// # Errors
+/// Storage errors, a corrupt segment.
+pub(super) fn days_with_visitor_among(
+    segs: &impl SegmentTable,
+    site: SiteId,
+    days: &[ColdDay],
+    wanted: impl Fn(u64) -> bool,
+) -> Result<Vec<ColdDay>, StoreError> {
     let need = Need {
         visitor_ids: true,
         ..Need::default()
     };
     let mut out = Vec::new();
-    for c in of_site(cold, site)? {
+    for &c in days {
         let seg = DaySegment::load(|code| get_in(segs, site, c.day, code), &need)?;
         if seg.visitor_ids().iter().any(|&v| wanted(v)) {
             out.push(c);
@@ -546,8 +574,8 @@ impl Store {
             return Ok(None);
         }
         let segs = tx.open_table(SEGMENTS)?;
-        if get_in(&segs, site, day, col::HEADER)?.is_none()
-            || get_in(&segs, site, day, col::VISIT_ID)?.is_none()
+        if !super::segments::has(&segs, site, day, col::HEADER)?
+            || !super::segments::has(&segs, site, day, col::VISIT_ID)?
         {
             return Ok(None);
         }
@@ -555,8 +583,21 @@ impl Store {
             .open_table(DAY_VERSIONS)?
             .get((site.0, day))?
             .map_or(0, |v| v.value());
+        let Some(tz) = tx
+            .open_table(SITES)?
+            .get(site.0)?
+            .map(|v| super::sites::decode_site(v.value()).map(|s| s.timezone))
+            .transpose()?
+        else {
+            return Ok(None);
+        };
         let seg = DaySegment::load(|code| get_in(&segs, site, day, code), &Need::default())?;
         let (from_ms, to_ms) = (seg.from_ms, seg.to_ms);
+        // A segment of another zone's day (the zone changed after it was
+        // built) is rebuilt by the rollup job, never frozen.
+        if (from_ms, to_ms) != days_to_ms(day, day, tz) || seg.tz != tz.tz().name() {
+            return Ok(None);
+        }
         let sessions = tx.open_table(SESSIONS)?;
         let mut rows = sessions.range((site.0, from_ms, 0)..(site.0, to_ms, 0))?;
         let mut rec = SessionRecord::default();
@@ -606,6 +647,7 @@ impl Store {
                 visits,
                 first_ms: first_ms.unwrap_or(from_ms),
                 last_ms,
+                version,
             },
             version,
             rolled_at,

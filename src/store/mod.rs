@@ -87,7 +87,7 @@ pub use error::StoreError;
 
 pub use accounts::{UserRecord, Workspace, WorkspaceChoice};
 pub use audit::AuditEntry;
-pub use cold::COLD_AFTER_DAYS;
+pub use cold::{COLD_AFTER_DAYS, Visit};
 pub use consent::{ConsentEntry, LeadIdentity};
 pub use funnels::SavedFunnel;
 pub use goals::{Goal, GoalKind};

@@ -41,6 +41,22 @@ impl Store {
             }
             erased_on_clickhouse = ch.erase_visitors(site, &who.visitors)?;
         }
+        // Which cold days hold their visits, looked up in a snapshot so the
+        // writer isn't kept waiting meanwhile (days turned cold since are
+        // looked up again below, under the write lock).
+        let checked = if self.events.is_some() {
+            None
+        } else {
+            let tx = self.db.begin_read()?;
+            let cold = tx.open_table(super::tables::COLD_DAYS)?;
+            let all = super::cold::of_site(&cold, site)?;
+            let theirs = super::cold::days_with_visitor(
+                (&cold, &tx.open_table(super::tables::SEGMENTS)?),
+                site,
+                |v| who.visitors.contains(&v),
+            )?;
+            Some((all, theirs))
+        };
         let tx = self.db.begin_write()?;
         let mut counts = RowCounts::new();
         {
@@ -57,15 +73,17 @@ impl Store {
                     PersonTable::Sessions => {
                         super::open_visits::forget(&tx, site, &who.visitors)?;
                         // Their visits on cold days come back as rows first.
-                        let cold = super::cold::days_with_visitor(
-                            (
-                                &tx.open_table(super::tables::COLD_DAYS)?,
-                                &tx.open_table(super::tables::SEGMENTS)?,
-                            ),
+                        let (seen, theirs) = checked.clone().unwrap_or_default();
+                        let now =
+                            super::cold::of_site(&tx.open_table(super::tables::COLD_DAYS)?, site)?;
+                        let fresh: Vec<_> = now.into_iter().filter(|c| !seen.contains(c)).collect();
+                        let more = super::cold::days_with_visitor_among(
+                            &tx.open_table(super::tables::SEGMENTS)?,
                             site,
+                            &fresh,
                             |v| who.visitors.contains(&v),
                         )?;
-                        for c in cold {
+                        for c in theirs.iter().chain(&more) {
                             super::cold::thaw_day(&tx, site, c.day)?;
                         }
                         let mut days = Vec::new();

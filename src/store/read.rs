@@ -263,6 +263,40 @@ impl ReadView {
         )
     }
 
+    /// [`Self::for_each_session`] giving each visit as it is stored: a
+    /// row's bytes (which a reader can decode in part), or a cold day's
+    /// visit decoded (see `store::cold`).
+    ///
+    /// # Errors
+    /// Storage errors, a corrupt cold segment, or the error `f` breaks with.
+    pub fn for_each_visit_data(
+        &self,
+        site: SiteId,
+        from_ms: u64,
+        to_ms: u64,
+        mut f: impl FnMut(SessionKey, cold::Visit<'_>) -> ControlFlow<StoreError>,
+    ) -> Result<(), StoreError> {
+        if to_ms <= from_ms {
+            return Ok(());
+        }
+        if let Some(ch) = &self.events {
+            return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| {
+                f(key, cold::Visit::Record(rec))
+            });
+        }
+        cold::merge(
+            (
+                &self.tx.open_table(SESSIONS)?,
+                &self.tx.open_table(COLD_DAYS)?,
+                &self.tx.open_table(SEGMENTS)?,
+            ),
+            site,
+            from_ms,
+            to_ms,
+            f,
+        )
+    }
+
     /// Start of the site's earliest stored visit.
     ///
     /// # Errors
@@ -360,6 +394,14 @@ impl ReadView {
         code: u8,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         super::segments::get(&self.tx, site, day, code)
+    }
+
+    /// Whether a day's segment has column `code`, without reading it.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn segment_has_column(&self, site: SiteId, day: u32, code: u8) -> Result<bool, StoreError> {
+        super::segments::has(&self.tx.open_table(SEGMENTS)?, site, day, code)
     }
 
     /// Which days in `[from, to]` have a current rollup.

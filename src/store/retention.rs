@@ -284,6 +284,8 @@ fn bump_day_versions(
     keys: &[(u32, u64, u64)],
     mut days: BTreeSet<u32>,
 ) -> Result<(), StoreError> {
+    // Purged cold days' segments go whatever else is found.
+    super::segments::drop_days(tx, site, &days)?;
     let Some(tz) = tx
         .open_table(SITES)?
         .get(site.0)?

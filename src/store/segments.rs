@@ -154,6 +154,20 @@ pub(super) fn get_in(
     Ok(out)
 }
 
+/// Whether a day's segment has column `code` (without reading it).
+pub(super) fn has(
+    t: &impl ReadableTable<(u32, u32, u8, u32), &'static [u8]>,
+    site: SiteId,
+    day: u32,
+    code: u8,
+) -> Result<bool, StoreError> {
+    Ok(
+        t.range((site.0, day, code, 0)..=(site.0, day, code, u32::MAX))?
+            .next()
+            .is_some(),
+    )
+}
+
 /// Schema 3 → 4: moves every column of the one-value-per-column table into
 /// pieces, then deletes that table.
 pub(super) fn rechunk_v1(tx: &WriteTransaction) -> Result<usize, StoreError> {

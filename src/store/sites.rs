@@ -242,6 +242,16 @@ impl Store {
 pub(super) fn drop_rollups(tx: &redb::WriteTransaction, site: SiteId) -> Result<(), StoreError> {
     let s = site.0;
     super::cold::thaw_days(tx, site, 0..u32::MAX)?;
+    // A rollup built under the old zone must not be stored after this.
+    let mut versions = tx.open_table(super::tables::DAY_VERSIONS)?;
+    let days: Vec<(u32, u64)> = versions
+        .range((s, 0)..=(s, u32::MAX))?
+        .map(|r| r.map(|(k, v)| (k.value().1, v.value())))
+        .collect::<Result<_, _>>()?;
+    for (d, v) in days {
+        versions.insert((s, d), v + 1)?;
+    }
+    drop(versions);
     tx.open_table(ROLLUPS)?
         .retain_in((s, 0, 0, 0)..=(s, u32::MAX, u8::MAX, u32::MAX), |_, _| {
             false

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     stats::{query::Dimension, values::visit_raw},
-    store::{ReadView, Site, StoreError, record::SessionRecord},
+    store::{ReadView, Site, StoreError, Visit, record::SessionRecord},
 };
 
 /// Calls `f(start_ms, visitor id, raw value of dim)` for every visit of
@@ -66,7 +66,15 @@ fn rows(
     let mut rec = SessionRecord::default();
     // Entry and exit pages come from the events.
     let events = matches!(dim, Dimension::EntryPage | Dimension::ExitPage);
-    view.for_each_session(site.id, from_ms, to_ms, |key, bytes| {
+    view.for_each_visit_data(site.id, from_ms, to_ms, |key, data| {
+        let bytes = match data {
+            Visit::Row(bytes) => bytes,
+            // A cold day's visit comes decoded (`store::cold`).
+            Visit::Record(r) => {
+                f(key.start_ms, r.visitor, visit_raw(dim, r));
+                return ControlFlow::Continue(());
+            }
+        };
         let decoded = if events {
             rec.decode_into(bytes)
         } else {

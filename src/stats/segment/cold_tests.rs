@@ -318,6 +318,19 @@ fn a_segment_that_differs_from_its_rows_is_not_frozen() {
     );
     assert!(!store.freeze_day(site, day).unwrap());
     assert_eq!(visits(&store, site, from, to), rows);
+    // Nor is one of the same visits built for another zone's day.
+    let mut b = super::Builder::new(Timezone::parse("Asia/Tokyo").unwrap(), from, to);
+    for (k, r) in &rows {
+        b.push(k.start_ms, k.id, r);
+    }
+    let other = b.finish();
+    assert!(
+        store
+            .put_rollup_day(site, day, &[], &other, version, 2)
+            .unwrap()
+    );
+    assert!(!store.freeze_day(site, day).unwrap());
+    assert_eq!(visits(&store, site, from, to), rows);
     // Its true segment freezes.
     let mut b = super::Builder::new(tz(), from, to);
     for (k, r) in &rows {
@@ -325,7 +338,7 @@ fn a_segment_that_differs_from_its_rows_is_not_frozen() {
     }
     assert!(
         store
-            .put_rollup_day(site, day, &[], &b.finish(), version, 2)
+            .put_rollup_day(site, day, &[], &b.finish(), version, 3)
             .unwrap()
     );
     assert!(store.freeze_day(site, day).unwrap());
