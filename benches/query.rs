@@ -12,9 +12,9 @@ use touchpoint::{
     ingest::visitor::DAY_MS,
     stats::{self},
     store::{
-        Batch, ReadView, VisitorUpgrade,
+        Batch, ReadView, SessionAppend, VisitorUpgrade,
         columns::{WholeVisit, for_each_whole_visit, whole_visits},
-        record::SessionRecord,
+        record::{EventRecord, SessionRecord},
     },
 };
 
@@ -60,7 +60,64 @@ fn bench(c: &mut Criterion) {
         });
     });
     closed_days(&store, &mut g);
+    drop(store);
+    cold_day_thaw(events, &mut g);
     g.finish();
+}
+
+/// What an event for a visit of a cold day costs the writer's commit: the
+/// day's rows put back from its segment in the same transaction
+/// (`store::cold`). Each sample first rolls the day up and freezes it
+/// again (not timed), on a scratch copy of the store.
+fn cold_day_thaw(
+    events: u64,
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let (_tmp, store) = support::scratch_copy(events);
+    let first = local_day(support::START_MS, Default::default());
+    let mut key = None;
+    store
+        .read()
+        .unwrap()
+        .for_each_session(SiteId(1), support::START_MS, u64::MAX, |k, _| {
+            key = Some(k);
+            ControlFlow::Break(touchpoint::store::StoreError::Stopped("first visit"))
+        })
+        .unwrap_err();
+    let key = key.unwrap();
+    let now = support::START_MS + (support::DAYS - 1) * DAY_MS + stats::rollup::ROLLUP_DELAY_MS;
+    g.bench_function("cold_day_thaw_commit", |b| {
+        b.iter_batched(
+            || {
+                stats::rollup::roll_up_all(&store, now).unwrap();
+                let view = store.read().unwrap();
+                assert!(
+                    view.cold_days(SiteId(1), first, first)
+                        .unwrap()
+                        .contains(&first)
+                );
+                let (next_string_id, next_session_id) = store.writer_counters().unwrap();
+                Batch {
+                    sessions: vec![SessionAppend {
+                        key,
+                        day: first,
+                        header: None,
+                        events: vec![EventRecord {
+                            offset_ms: 1,
+                            pageview: true,
+                            ..EventRecord::default()
+                        }],
+                        engagements: Vec::new(),
+                    }],
+                    next_session_id,
+                    next_string_id,
+                    ..Batch::default()
+                }
+            },
+            |batch| store.commit_batch(&batch).unwrap(),
+            criterion::BatchSize::PerIteration,
+        );
+    });
 }
 
 /// A completed day's rows, key and bytes.

@@ -120,6 +120,51 @@ async fn a_site_can_keep_less_and_keep_anonymous_aggregates() {
     assert_eq!(filtered[0]["metrics"][0], 0);
 }
 
+/// A day kept in its segment only (cold) is counted, purged and leaves no
+/// visit behind, as a day of rows does; its anonymous totals stay.
+#[tokio::test]
+async fn a_cold_day_is_counted_and_purged_like_any_other() {
+    let app = seeded().await;
+    app.edit_site(|s| {
+        s.retention_months = Some(6);
+        s.keep_aggregates = true;
+    });
+    app.clock.set_ms(T0 + 5 * DAY);
+    roll_up_all(&app.state.store, app.clock.now_ms()).unwrap();
+    let embedded = crate::helpers::engine_from_env() == "embedded";
+    let cold = app
+        .state
+        .store
+        .read()
+        .unwrap()
+        .cold_days(SiteId(1), 0, u32::MAX)
+        .unwrap();
+    assert_eq!(cold.is_empty(), !embedded, "{cold:?}");
+    let page = json!({"site_id": "example.com", "metrics": ["visitors"],
+        "date_range": ["2024-03-15", "2024-03-15"], "filters": [["is", "event:page", ["/"]]]});
+    assert_eq!(app.results(page.clone()).await[0]["metrics"][0], 3);
+
+    app.clock.set_ms(T0 + 185 * DAY);
+    let counted = retention::purge_all(&app.state.store, 24, 2, app.clock.now_ms(), true).unwrap();
+    let (_, r) = counted
+        .iter()
+        .find(|(s, _)| s.domain.as_str() == "example.com")
+        .unwrap();
+    assert_eq!(r.rows[&PersonTable::Sessions], 3);
+    assert_eq!(visitors_on_t0(&app).await, 3, "a dry run deletes nothing");
+    let gone = purge(&app);
+    assert_eq!(gone.rows[&PersonTable::Sessions], 3, "{gone:?}");
+    assert_eq!(app.results(page).await[0]["metrics"][0], 0);
+    assert_eq!(visitors_on_t0(&app).await, if embedded { 3 } else { 0 });
+    let view = app.state.store.read().unwrap();
+    assert_eq!(view.session_count().unwrap(), 0);
+    // The purged day's mark went; the empty days after it stay cold.
+    let left = view.cold_days(SiteId(1), 0, u32::MAX).unwrap();
+    assert!(cold.first().is_none_or(|d| !left.contains(d)), "{left:?}");
+    drop(view);
+    assert_eq!(purge(&app).total(), 0);
+}
+
 #[tokio::test]
 async fn a_dry_run_counts_and_deletes_nothing() {
     let app = seeded().await;

@@ -68,10 +68,29 @@ fn subject(app: &TestApp) -> [u8; 32] {
 
 #[tokio::test]
 async fn an_owner_finds_exports_and_erases_a_person_and_gets_a_receipt() {
+    find_export_and_erase(2).await;
+}
+
+/// The same, the day cold: its visits kept in its day segment only.
+#[tokio::test]
+async fn an_owner_finds_exports_and_erases_a_person_on_a_cold_day() {
+    find_export_and_erase(5).await;
+}
+
+/// An owner's data-subject flow, `days_later` days after the visits.
+async fn find_export_and_erase(days_later: u64) {
     let app = seeded().await;
     // Roll the day up first: erasure must also correct rolled-up totals.
-    app.clock.set_ms(T0 + 2 * 24 * 60 * MIN);
+    app.clock.set_ms(T0 + days_later * 24 * 60 * MIN);
     roll_up_all(&app.state.store, app.clock.now_ms()).unwrap();
+    let cold = app
+        .state
+        .store
+        .read()
+        .unwrap()
+        .cold_days(SiteId(1), 0, u32::MAX)
+        .unwrap();
+    assert_eq!(cold.is_empty(), days_later < 3, "{cold:?}");
     let day = json!(["2024-03-15", "2024-03-15"]);
     assert_eq!(
         app.aggregate(&["visitors", "pageviews"], day.clone()).await,
