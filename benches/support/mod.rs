@@ -34,7 +34,7 @@ use touchpoint::{
 };
 
 /// Bump when the generator changes so cached stores are rebuilt.
-const SEED_VERSION: u32 = 7;
+const SEED_VERSION: u32 = 8;
 /// First seeded day: 2024-01-01 00:00 UTC.
 pub const START_MS: u64 = 1_704_067_200_000;
 /// Days seeded.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     domain::{channel::Channel, device::Device},
-    store::{ReadView, Site, StoreError, record::SessionRecord},
+    store::{ReadView, Site, StoreError},
 };
 
 /// The columns, in order.
@@ -110,10 +110,8 @@ pub fn write(
     }
     let mut n = 0u64;
     let mut failure: Option<RawError> = None;
-    let mut rec = SessionRecord::default();
-    view.for_each_session(site.id, from_ms, to_ms, |key, bytes| {
+    view.for_each_visit(site.id, from_ms, to_ms, |key, rec| {
         let mut one = || -> Result<(), RawError> {
-            rec.decode_into(bytes).map_err(StoreError::from)?;
             let country = if rec.country == [0, 0] {
                 String::new()
             } else {
