@@ -211,24 +211,7 @@ impl ReadView {
         to_ms: u64,
         mut f: impl FnMut(SessionKey, &[u8]) -> ControlFlow<StoreError>,
     ) -> Result<(), StoreError> {
-        if to_ms <= from_ms {
-            return Ok(());
-        }
-        if let Some(ch) = &self.events {
-            return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| f(key, &rec.encode()));
-        }
-        // Rows and the visits of cold days, merged (see `store::cold`).
-        cold::for_each_visit(
-            (
-                &self.tx.open_table(SESSIONS)?,
-                &self.tx.open_table(COLD_DAYS)?,
-                &self.tx.open_table(SEGMENTS)?,
-            ),
-            site,
-            from_ms,
-            to_ms,
-            f,
-        )
+        self.for_each_visit_data(site, from_ms, to_ms, |key, v| v.with_bytes(|b| f(key, b)))
     }
 
     /// [`Self::for_each_session`] giving each visit decoded: for readers
@@ -244,23 +227,11 @@ impl ReadView {
         to_ms: u64,
         mut f: impl FnMut(SessionKey, &super::record::SessionRecord) -> ControlFlow<StoreError>,
     ) -> Result<(), StoreError> {
-        if to_ms <= from_ms {
-            return Ok(());
-        }
-        if let Some(ch) = &self.events {
-            return ch.read_visits(site, from_ms, to_ms, "1", |key, rec| f(key, rec));
-        }
-        cold::for_each_visit_record(
-            (
-                &self.tx.open_table(SESSIONS)?,
-                &self.tx.open_table(COLD_DAYS)?,
-                &self.tx.open_table(SEGMENTS)?,
-            ),
-            site,
-            from_ms,
-            to_ms,
-            f,
-        )
+        let mut rec = super::record::SessionRecord::default();
+        self.for_each_visit_data(site, from_ms, to_ms, |key, v| match v.decoded(&mut rec) {
+            Ok(r) => f(key, r),
+            Err(e) => ControlFlow::Break(e.into()),
+        })
     }
 
     /// [`Self::for_each_session`] giving each visit as it is stored: a

@@ -339,15 +339,19 @@ impl Store {
             tx.open_table(super::tables::COLD_DAYS)?,
             tx.open_table(super::tables::SEGMENTS)?,
         );
+        let mut rec = SessionRecord::default();
         for (site, tz) in sites {
-            super::cold::for_each_visit_record(
+            super::cold::merge(
                 (&tables.0, &tables.1, &tables.2),
                 SiteId(site),
                 since_ms,
                 u64::MAX,
-                |key, rec| {
-                    f(tz, key, rec);
-                    std::ops::ControlFlow::Continue(())
+                |key, v| match v.decoded(&mut rec) {
+                    Ok(r) => {
+                        f(tz, key, r);
+                        std::ops::ControlFlow::Continue(())
+                    }
+                    Err(e) => std::ops::ControlFlow::Break(e.into()),
                 },
             )?;
         }
