@@ -44,7 +44,7 @@ impl Store {
         // Which cold days hold their visits, looked up in a snapshot so the
         // writer isn't kept waiting meanwhile (days turned cold since are
         // looked up again below, under the write lock).
-        let checked = if self.events.is_some() {
+        let mut checked = if self.events.is_some() {
             None
         } else {
             let tx = self.db.begin_read()?;
@@ -73,7 +73,7 @@ impl Store {
                     PersonTable::Sessions => {
                         super::open_visits::forget(&tx, site, &who.visitors)?;
                         // Their visits on cold days come back as rows first.
-                        let (seen, theirs) = checked.clone().unwrap_or_default();
+                        let (seen, theirs) = checked.take().unwrap_or_default();
                         let now =
                             super::cold::of_site(&tx.open_table(super::tables::COLD_DAYS)?, site)?;
                         let fresh: Vec<_> = now.into_iter().filter(|c| !seen.contains(c)).collect();

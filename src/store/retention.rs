@@ -275,26 +275,24 @@ fn purge_timed(
     Ok(keys)
 }
 
-/// The days of purged visits changed: a rollup built from them before the
-/// purge must not be stored after it (it would bring back rows, and the ids
-/// of texts a sweep may be deleting; see `strings`).
+/// The days of purged visits (the rows' `keys`, and the purged cold
+/// `days`) changed: a rollup built from them before the purge must not be
+/// stored after it (it would bring back rows, and the ids of texts a sweep
+/// may be deleting; see `strings`).
 fn bump_day_versions(
     tx: &redb::WriteTransaction,
     site: SiteId,
     keys: &[(u32, u64, u64)],
     mut days: BTreeSet<u32>,
 ) -> Result<(), StoreError> {
-    // Purged cold days' segments go whatever else is found.
-    super::segments::drop_days(tx, site, &days)?;
-    let Some(tz) = tx
+    let tz = tx
         .open_table(SITES)?
         .get(site.0)?
         .map(|v| decode_site(v.value()).map(|s| s.timezone))
-        .transpose()?
-    else {
-        return Ok(());
-    };
-    days.extend(keys.iter().map(|k| local_day(k.1, tz)));
+        .transpose()?;
+    if let Some(tz) = tz {
+        days.extend(keys.iter().map(|k| local_day(k.1, tz)));
+    }
     // The days' segments hold their visits' attributes: they go with the
     // rows, even where the rollups stay (anonymous aggregates).
     super::segments::drop_days(tx, site, &days)?;

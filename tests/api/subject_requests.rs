@@ -90,7 +90,9 @@ async fn find_export_and_erase(days_later: u64) {
         .unwrap()
         .cold_days(SiteId(1), 0, u32::MAX)
         .unwrap();
-    assert_eq!(cold.is_empty(), days_later < 3, "{cold:?}");
+    // Visits on ClickHouse have no cold days (nor rollups).
+    let embedded = crate::helpers::engine_from_env() == "embedded";
+    assert_eq!(cold.is_empty(), days_later < 3 || !embedded, "{cold:?}");
     let day = json!(["2024-03-15", "2024-03-15"]);
     assert_eq!(
         app.aggregate(&["visitors", "pageviews"], day.clone()).await,

@@ -21,8 +21,9 @@ use crate::{
 
 /// What a read snapshot found a day to be, for [`Store::freeze_day`].
 struct Checked {
+    /// The mark to write, with the day's version when checked.
     mark: ColdDay,
-    version: u64,
+    /// When the day's rollup was stored (`ROLLED_DAYS`).
     rolled_at: u64,
 }
 
@@ -57,7 +58,7 @@ impl Store {
                 .get((site.0, day))?
                 .map(|v| v.value());
             let cold = tx.open_table(COLD_DAYS)?.get((site.0, day))?.is_some();
-            if version != checked.version || rolled_at != Some(checked.rolled_at) || cold {
+            if version != c.version || rolled_at != Some(checked.rolled_at) || cold {
                 return Ok(false);
             }
             let mut deleted = 0u64;
@@ -175,7 +176,6 @@ impl Store {
                 last_ms,
                 version,
             },
-            version,
             rolled_at,
         }))
     }
