@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::ReadableTable;
 
 use super::messages::{MessageId, write_message_ids};
 use super::{
@@ -141,7 +141,7 @@ impl Store {
         }
         let tx = self.db.begin_write()?;
         write_strings(&tx, batch)?;
-        thaw_written_days(&tx, batch)?;
+        super::cold::thaw_for_batch(&tx, batch)?;
         // Visits written per watched (site, day), and what to log once
         // committed; days nobody watches collect nothing.
         let mut watched: HashMap<(u32, u32), Vec<(u64, u64)>> = self
@@ -357,34 +357,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// Thaws the cold days (see `store::cold`) the batch writes visits of:
-/// days of its visits, and any a consent upgrade may reach.
-fn thaw_written_days(tx: &redb::WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
-    let days: std::collections::BTreeSet<(u32, u32)> = {
-        let cold = tx.open_table(super::tables::COLD_DAYS)?;
-        if cold.is_empty()? {
-            return Ok(());
-        }
-        let mut days = std::collections::BTreeSet::new();
-        for a in &batch.sessions {
-            let day = (a.key.site.0, a.day);
-            if !days.contains(&day) && cold.get(day)?.is_some() {
-                days.insert(day);
-            }
-        }
-        days
-    };
-    for (site, day) in days {
-        super::cold::thaw_day(tx, SiteId(site), day)?;
-    }
-    for up in &batch.upgrades {
-        super::cold::thaw_overlapping(tx, up.site, up.since_ms, u64::MAX)?;
-        let days = *up.days.start()..up.days.end().saturating_add(1);
-        super::cold::thaw_days(tx, up.site, days)?;
-    }
-    Ok(())
 }
 
 /// The batch's newly interned texts, both ways.

@@ -97,6 +97,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// The example site's cold days (`store::cold`): local day numbers.
+pub fn cold_days(app: &TestApp) -> std::collections::BTreeSet<u32> {
+    app.state
+        .store
+        .read()
+        .unwrap()
+        .cold_days(touchpoint::domain::SiteId(1), 0, u32::MAX)
+        .unwrap()
+}
+
 /// The engine tests run on: `embedded` unless `TOUCHPOINT_TEST_ENGINE=clickhouse`
 /// (`.ci/run` runs the report, funnel, attribution, purge and erasure tests
 /// again that way).

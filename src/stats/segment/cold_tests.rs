@@ -298,6 +298,19 @@ fn a_backup_holds_cold_days() {
     assert_eq!(visits(&restored, site, 0, u64::MAX), all);
 }
 
+/// A segment of `visits` for the local day `[from, to)` of `zone`.
+fn segment_of(
+    zone: Timezone,
+    (from, to): (u64, u64),
+    visits: &[(SessionKey, SessionRecord)],
+) -> Vec<(u8, Vec<u8>)> {
+    let mut b = super::Builder::new(zone, from, to);
+    for (k, r) in visits {
+        b.push(k.start_ms, k.id, r);
+    }
+    b.finish()
+}
+
 /// A day whose segment doesn't hold exactly its rows is not frozen.
 #[test]
 fn a_segment_that_differs_from_its_rows_is_not_frozen() {
@@ -306,24 +319,17 @@ fn a_segment_that_differs_from_its_rows_is_not_frozen() {
     let (from, to) = days_to_ms(day, day, tz());
     let rows = visits(&store, site, from, to);
     // A segment of all the day's visits but one, stored as the day's.
-    let mut b = super::Builder::new(tz(), from, to);
-    for (k, r) in &rows[1..] {
-        b.push(k.start_ms, k.id, r);
-    }
+    let short = segment_of(tz(), (from, to), &rows[1..]);
     let version = store.read().unwrap().day_version(site, day).unwrap();
     assert!(
         store
-            .put_rollup_day(site, day, &[], &b.finish(), version, 1)
+            .put_rollup_day(site, day, &[], &short, version, 1)
             .unwrap()
     );
     assert!(!store.freeze_day(site, day).unwrap());
     assert_eq!(visits(&store, site, from, to), rows);
     // Nor is one of the same visits built for another zone's day.
-    let mut b = super::Builder::new(Timezone::parse("Asia/Tokyo").unwrap(), from, to);
-    for (k, r) in &rows {
-        b.push(k.start_ms, k.id, r);
-    }
-    let other = b.finish();
+    let other = segment_of(Timezone::parse("Asia/Tokyo").unwrap(), (from, to), &rows);
     assert!(
         store
             .put_rollup_day(site, day, &[], &other, version, 2)
@@ -332,13 +338,10 @@ fn a_segment_that_differs_from_its_rows_is_not_frozen() {
     assert!(!store.freeze_day(site, day).unwrap());
     assert_eq!(visits(&store, site, from, to), rows);
     // Its true segment freezes.
-    let mut b = super::Builder::new(tz(), from, to);
-    for (k, r) in &rows {
-        b.push(k.start_ms, k.id, r);
-    }
+    let true_one = segment_of(tz(), (from, to), &rows);
     assert!(
         store
-            .put_rollup_day(site, day, &[], &b.finish(), version, 3)
+            .put_rollup_day(site, day, &[], &true_one, version, 3)
             .unwrap()
     );
     assert!(store.freeze_day(site, day).unwrap());
@@ -353,12 +356,7 @@ fn a_segment_without_visit_ids_is_rebuilt_then_frozen() {
     let day = first + 1;
     let (from, to) = days_to_ms(day, day, tz());
     let rows = visits(&store, site, from, to);
-    let mut b = super::Builder::new(tz(), from, to);
-    for (k, r) in &rows {
-        b.push(k.start_ms, k.id, r);
-    }
-    let old: Vec<_> = b
-        .finish()
+    let old: Vec<_> = segment_of(tz(), (from, to), &rows)
         .into_iter()
         .filter(|(code, _)| *code != super::col::VISIT_ID)
         .collect();

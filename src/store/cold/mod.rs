@@ -26,7 +26,7 @@
 
 use std::ops::ControlFlow;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::{
     StoreError,
@@ -252,6 +252,37 @@ pub(super) fn thaw_days(
         thaw_day(tx, site, d)?;
     }
     Ok(cold.len())
+}
+
+/// Thaws the cold days a writer batch writes visits of:
+/// days of its visits, and any a consent upgrade may reach.
+pub(super) fn thaw_for_batch(
+    tx: &WriteTransaction,
+    batch: &super::Batch,
+) -> Result<(), StoreError> {
+    let days: std::collections::BTreeSet<(u32, u32)> = {
+        let cold = tx.open_table(COLD_DAYS)?;
+        if cold.is_empty()? {
+            return Ok(());
+        }
+        let mut days = std::collections::BTreeSet::new();
+        for a in &batch.sessions {
+            let day = (a.key.site.0, a.day);
+            if !days.contains(&day) && cold.get(day)?.is_some() {
+                days.insert(day);
+            }
+        }
+        days
+    };
+    for (site, day) in days {
+        thaw_day(tx, SiteId(site), day)?;
+    }
+    for up in &batch.upgrades {
+        thaw_overlapping(tx, up.site, up.since_ms, u64::MAX)?;
+        let days = *up.days.start()..up.days.end().saturating_add(1);
+        thaw_days(tx, up.site, days)?;
+    }
+    Ok(())
 }
 
 /// The site's cold days holding a visit of any visitor `wanted` accepts.
